@@ -1,0 +1,71 @@
+// ObjectStore: the only thing cloudlite needs from the storage someone else runs.
+//
+// Contract every backend gives (tests/conformance/ proves it for each one):
+//  - Keys are non-empty byte strings of printable ASCII without NUL, at most 1024 bytes, made
+//    of '/'-separated segments that are neither empty, "." nor "..". A backend rejects other
+//    keys with InvalidArgument before touching storage.
+//  - Objects are immutable once written by cloudlite (Put is used only for unique names), so
+//    readers never see a partially written object: Get returns all of one write or NotFound.
+//  - PutIfAbsent is atomic: of N concurrent callers (threads, processes, machines) for one key,
+//    exactly one gets Ok and the others AlreadyExists. After Ok the object is durable.
+//  - A write that returned Ok is visible to every later Get, Head and List (read-after-write).
+//  - List returns keys that start with `prefix`, are greater than `start_after`, in bytewise
+//    order, at most `limit` of them; `more` tells whether another page may follow.
+//  - Delete of a missing key is Ok.
+//  - Errors are values: NotFound, AlreadyExists, Unavailable (transient, retryable),
+//    PermissionDenied, InvalidArgument, Corruption, and Ambiguous for a conditional write whose
+//    outcome is unknown (e.g. a timeout after the body was sent); it is never guessed.
+// Thread-safety: all methods may be called concurrently from many threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cloudlite/status.h"
+
+namespace cloudlite {
+
+struct ObjectInfo {
+  uint64_t size = 0;
+};
+
+struct ListPage {
+  std::vector<std::string> keys;  // ascending, bytewise
+  bool more = false;              // another page may follow: continue after keys.back()
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // The whole object.
+  virtual Result<std::string> Get(std::string_view key) = 0;
+  // Bytes [offset, offset+length) of the object, fewer if it ends sooner. An offset at or past
+  // the end yields an empty string.
+  virtual Result<std::string> GetRange(std::string_view key, uint64_t offset,
+                                       uint64_t length) = 0;
+  virtual Result<ObjectInfo> Head(std::string_view key) = 0;
+  // Creates the object only if no object has that key: Ok or AlreadyExists (or an error).
+  virtual Status PutIfAbsent(std::string_view key, std::string_view data) = 0;
+  // Creates or replaces the object. cloudlite uses it only for keys no one else writes.
+  virtual Status Put(std::string_view key, std::string_view data) = 0;
+  virtual Result<ListPage> List(std::string_view prefix, std::string_view start_after,
+                                size_t limit) = 0;
+  virtual Status Delete(std::span<const std::string> keys) = 0;
+
+  // A short description for messages, without secrets: "file:///var/db", "s3://bucket/p".
+  virtual std::string Describe() const = 0;
+};
+
+// Validates a key against the contract above. Backends call it first.
+Status ValidateKey(std::string_view key);
+
+// Every key under `prefix`, following pages. For tools and tests; engines page themselves.
+Result<std::vector<std::string>> ListAll(ObjectStore& store, std::string_view prefix,
+                                         std::string_view start_after = {});
+
+}  // namespace cloudlite
