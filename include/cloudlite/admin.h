@@ -1,0 +1,37 @@
+// Whole-database operations: what the CLI's push, pull, ls, rm and info do, as a library.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cloudlite/database.h"
+#include "cloudlite/status.h"
+
+namespace cloudlite {
+
+// Called with bytes done and bytes total as a long transfer advances.
+using Progress = std::function<void(uint64_t done, uint64_t total)>;
+
+// Uploads the SQLite file at `local_path` as a new version of the database at `uri` (creating
+// it if needed), with a checkpoint so the version opens without replaying history. Reads a
+// consistent snapshot of the file. InvalidArgument if it is not a SQLite database.
+// Returns the new version.
+Result<uint64_t> Push(const std::string& local_path, std::string_view uri,
+                      const Progress& progress = {});
+
+// Writes the latest version of the database at `uri` to `local_path` (replaced atomically).
+Status Pull(std::string_view uri, const std::string& local_path, const Progress& progress = {});
+
+// The databases under a store URI (file:///dir, s3://bucket/prefix, ...), by name.
+Result<std::vector<std::string>> ListDatabases(std::string_view store_uri);
+
+// Deletes every object of the database. NotFound if there is none.
+Status RemoveDatabase(std::string_view uri);
+
+// Version, size and latest commit of the database. NotFound if it does not exist.
+Result<DatabaseInfo> Describe(std::string_view uri);
+
+}  // namespace cloudlite

@@ -1,0 +1,113 @@
+// cloudlite: a SQLite database whose only durable state lives in an object store.
+//
+//   auto db = cloudlite::Database::Open("file:///var/lib/app/orders").value();
+//   db->Update([](cloudlite::Connection& c) { return c.Exec("INSERT INTO t VALUES (1)"); });
+//
+// Thread-safety: a Database is one SQLite connection; use it from one thread at a time (or open
+// one Database per thread). Any number of Databases, in any number of processes on any number
+// of machines, may read and write the same database URI at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "cloudlite/status.h"
+
+struct sqlite3;
+
+namespace cloudlite {
+
+// One SQL value. std::string holds TEXT; Blob holds BLOB.
+struct Blob {
+  std::string bytes;
+  bool operator==(const Blob&) const = default;
+};
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob>;
+
+struct Rows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Value>> rows;
+};
+
+// The connection handed to Update and View callbacks. It is inside a transaction.
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  // Runs one or more statements; results are discarded.
+  Status Exec(std::string_view sql);
+  // Runs one statement with `params` bound to ?1, ?2, ... and returns its rows.
+  Result<Rows> Query(std::string_view sql, const std::vector<Value>& params = {});
+  // The raw handle, for anything else SQLite can do.
+  sqlite3* handle() const { return db_; }
+
+ private:
+  sqlite3* db_;
+};
+
+// A schema change applied exactly once per database, in version order. The applied version is
+// kept in PRAGMA user_version; several processes opening at once apply each migration once.
+struct Migration {
+  int version = 0;  // 1, 2, 3, ...
+  std::string name;
+  std::function<Status(Connection&)> up;
+};
+
+struct Options {
+  bool create_if_missing = true;
+  // In-memory cache of decompressed pages, shared by the process's databases on one store.
+  size_t cache_bytes = 32 << 20;
+  // Optional directory for a disk cache of fetched (immutable) objects; survives restarts,
+  // e.g. Lambda's /tmp. Empty: none.
+  std::string cache_dir;
+  // Update attempts a function at most this many times when concurrent commits win the race.
+  int max_attempts = 10;
+  // Read transactions skip the freshness check if the last one is younger than this.
+  std::chrono::milliseconds max_staleness{0};
+  std::vector<Migration> migrations;
+};
+
+struct DatabaseInfo {
+  uint64_t version = 0;  // number of the latest commit; 0 = empty
+  uint32_t page_size = 0;
+  uint32_t pages = 0;
+  uint64_t bytes = 0;              // pages × page size
+  int64_t last_commit_micros = 0;  // Unix time of the latest commit, 0 if none
+  uint64_t checkpoint_version = 0;
+};
+
+class Database {
+ public:
+  // Opens the database at `uri` (file:///dir/name, mem://store/name, s3://bucket/prefix/name,
+  // dynamodb://table/name). NotFound if it does not exist and !options.create_if_missing.
+  static Result<std::unique_ptr<Database>> Open(std::string_view uri, Options options = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs fn in a write transaction at the latest version and commits it. If another commit won
+  // the race, fn runs again on the new state (so fn must not have outside side effects), at
+  // most options.max_attempts times; then Busy. A non-Ok status from fn rolls back and is
+  // returned as is.
+  Status Update(const std::function<Status(Connection&)>& fn);
+  // Runs fn in a read transaction on the latest version (see max_staleness).
+  Status View(const std::function<Status(Connection&)>& fn);
+
+  Result<DatabaseInfo> Info();
+  // The SQLite connection (not inside a transaction unless you begin one).
+  sqlite3* handle() const;
+  // The status behind the last SQLite I/O error, with the store's own message.
+  Status last_store_error() const;
+
+ private:
+  struct Impl;
+  explicit Database(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cloudlite
