@@ -1,0 +1,243 @@
+// SigV4 against the examples AWS publishes: the S3 header-based-auth examples (GET object with
+// Range, PUT object, GET ?lifecycle, list objects) and cases from the general SigV4 test suite.
+#include "net/sigv4.h"
+
+#include <gtest/gtest.h>
+
+#include <ctime>
+
+#include "net/crypto.h"
+
+namespace cloudlite {
+namespace {
+
+constexpr char kS3KeyId[] = "AKIAIOSFODNN7EXAMPLE";
+constexpr char kS3Secret[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+constexpr char kSuiteKeyId[] = "AKIDEXAMPLE";
+constexpr char kSuiteSecret[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+constexpr char kEmptySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+std::chrono::system_clock::time_point Utc(int y, int mo, int d, int h, int mi, int s) {
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+SigV4Result SignS3(HttpRequest* req) {
+  SigV4Params p;
+  p.service = "s3";
+  p.region = "us-east-1";
+  p.time = Utc(2013, 5, 24, 0, 0, 0);
+  p.content_sha256_header = true;
+  auto r = SignRequest(req, AwsCredentials{kS3KeyId, kS3Secret, ""}, p);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : SigV4Result{};
+}
+
+SigV4Result SignSuite(HttpRequest* req, std::string token = "") {
+  SigV4Params p;
+  p.service = "service";
+  p.region = "us-east-1";
+  p.time = Utc(2015, 8, 30, 12, 36, 0);
+  auto r = SignRequest(req, AwsCredentials{kSuiteKeyId, kSuiteSecret, token}, p);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : SigV4Result{};
+}
+
+TEST(Crypto, KnownDigests) {
+  EXPECT_EQ(Sha256Hex(""), kEmptySha256);
+  EXPECT_EQ(Md5Base64(""), "1B2M2Y8AsgTpgAmY7PhCfg==");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  // RFC 4231 test case 2.
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(SigV4, S3GetObjectExample) {
+  HttpRequest req;
+  req.method = "GET";
+  req.url = "https://examplebucket.s3.amazonaws.com/test.txt";
+  req.SetHeader("Range", "bytes=0-9");
+  SigV4Result r = SignS3(&req);
+  EXPECT_EQ(r.canonical_request,
+            "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+            "x-amz-content-sha256:" +
+                std::string(kEmptySha256) +
+                "\nx-amz-date:20130524T000000Z\n\n"
+                "host;range;x-amz-content-sha256;x-amz-date\n" +
+                kEmptySha256);
+  EXPECT_EQ(r.string_to_sign,
+            "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
+            "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
+  EXPECT_EQ(r.signature, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+  EXPECT_EQ(*req.FindHeader("authorization"),
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+            "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+            "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+  EXPECT_EQ(*req.FindHeader("x-amz-date"), "20130524T000000Z");
+}
+
+TEST(SigV4, S3PutObjectExample) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = "https://examplebucket.s3.amazonaws.com/" + AwsUriEncode("test$file.text", false);
+  EXPECT_EQ(req.url, "https://examplebucket.s3.amazonaws.com/test%24file.text");
+  req.SetHeader("Date", "Fri, 24 May 2013 00:00:00 GMT");
+  req.SetHeader("x-amz-storage-class", "REDUCED_REDUNDANCY");
+  req.body = "Welcome to Amazon S3.";
+  SigV4Result r = SignS3(&req);
+  EXPECT_EQ(*req.FindHeader("x-amz-content-sha256"),
+            "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+  EXPECT_EQ(r.signature, "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+}
+
+TEST(SigV4, S3GetBucketLifecycleExample) {
+  HttpRequest req;
+  req.url = "https://examplebucket.s3.amazonaws.com/?lifecycle";
+  SigV4Result r = SignS3(&req);
+  EXPECT_NE(r.canonical_request.find("\n/\nlifecycle=\n"), std::string::npos);
+  EXPECT_EQ(r.signature, "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
+}
+
+TEST(SigV4, S3ListObjectsExample) {
+  HttpRequest req;
+  req.url = "https://examplebucket.s3.amazonaws.com/?max-keys=2&prefix=J";
+  SigV4Result r = SignS3(&req);
+  EXPECT_EQ(r.signature, "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
+}
+
+TEST(SigV4, SuiteGetVanilla) {
+  HttpRequest req;
+  req.url = "https://example.amazonaws.com/";
+  SigV4Result r = SignSuite(&req);
+  EXPECT_EQ(r.canonical_request,
+            "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
+            "host;x-amz-date\n" +
+                std::string(kEmptySha256));
+  EXPECT_EQ(r.signature, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+}
+
+TEST(SigV4, SuiteQueryOrderKeyCase) {
+  HttpRequest req;
+  req.url = "https://example.amazonaws.com/?Param2=value2&Param1=value1";
+  SigV4Result r = SignSuite(&req);
+  EXPECT_NE(r.canonical_request.find("\nParam1=value1&Param2=value2\n"), std::string::npos);
+  EXPECT_EQ(r.signature, "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500");
+}
+
+TEST(SigV4, SuitePostHeaderKeySort) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = "https://example.amazonaws.com/";
+  req.SetHeader("My-Header1", "value1");
+  SigV4Result r = SignSuite(&req);
+  EXPECT_EQ(r.signature, "c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c");
+}
+
+TEST(SigV4, SuitePostHeaderValueCase) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = "https://example.amazonaws.com/";
+  req.SetHeader("My-Header1", "VALUE1");
+  SigV4Result r = SignSuite(&req);
+  EXPECT_EQ(r.signature, "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d");
+}
+
+TEST(SigV4, SuiteSessionTokenSigned) {
+  const std::string token =
+      "AQoDYXdzEPT//////////"
+      "wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPf"
+      "IeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT"
+      "7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKm"
+      "lzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==";
+  HttpRequest req;
+  req.method = "POST";
+  req.url = "https://example.amazonaws.com/";
+  SigV4Result r = SignSuite(&req, token);
+  EXPECT_EQ(*req.FindHeader("x-amz-security-token"), token);
+  EXPECT_NE(r.authorization.find("SignedHeaders=host;x-amz-date;x-amz-security-token,"),
+            std::string::npos);
+  EXPECT_EQ(r.signature, "85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead");
+}
+
+TEST(SigV4, IamListUsersExample) {
+  HttpRequest req;
+  req.url = "https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08";
+  req.SetHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+  SigV4Params p;
+  p.service = "iam";
+  p.region = "us-east-1";
+  p.time = Utc(2015, 8, 30, 12, 36, 0);
+  auto r = SignRequest(&req, AwsCredentials{kS3KeyId, kSuiteSecret, ""}, p);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->signature, "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+}
+
+TEST(SigV4, ResigningReplacesOldHeadersAndHidesSecret) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = "http://127.0.0.1:7480/bucket/a%20b/c";
+  req.body = "x";
+  SigV4Result first = SignS3(&req);
+  SigV4Result second = SignS3(&req);
+  EXPECT_EQ(first.signature, second.signature);
+  int auth = 0;
+  for (const auto& [k, v] : req.headers) {
+    if (k == "Authorization") auth++;
+    EXPECT_EQ(v.find(kS3Secret), std::string::npos) << k;
+  }
+  EXPECT_EQ(auth, 1);
+  EXPECT_NE(second.canonical_request.find("\n/bucket/a%20b/c\n"), std::string::npos);
+  EXPECT_NE(second.canonical_request.find("host:127.0.0.1:7480\n"), std::string::npos);
+  EXPECT_EQ(second.canonical_request.find(kS3Secret), std::string::npos);
+  EXPECT_EQ(second.string_to_sign.find(kS3Secret), std::string::npos);
+}
+
+TEST(SigV4, NonS3PathsAreEncodedTwice) {
+  HttpRequest req;
+  req.url = "https://example.amazonaws.com/a%20b";
+  SigV4Result r = SignSuite(&req);
+  EXPECT_NE(r.canonical_request.find("\n/a%2520b\n"), std::string::npos);
+}
+
+TEST(SigV4, UnsignedPayload) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = "https://b.s3.amazonaws.com/k";
+  req.body = "data";
+  SigV4Params p;
+  p.service = "s3";
+  p.region = "eu-west-1";
+  p.payload_hash = kUnsignedPayload;
+  p.content_sha256_header = true;
+  auto r = SignRequest(&req, AwsCredentials{kS3KeyId, kS3Secret, ""}, p);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*req.FindHeader("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+  EXPECT_TRUE(r->canonical_request.ends_with("\nUNSIGNED-PAYLOAD"));
+}
+
+TEST(SigV4, Encoding) {
+  EXPECT_EQ(AwsUriEncode("a b/c~d_e.f-g+h*", false), "a%20b/c~d_e.f-g%2Bh%2A");
+  EXPECT_EQ(AwsUriEncode("a/b", true), "a%2Fb");
+  EXPECT_EQ(AwsUriEncode("\xc3\xa9", true), "%C3%A9");
+  EXPECT_EQ(PercentDecode("a%20b%2Fc%zz%4"), "a b/c%zz%4");
+}
+
+TEST(SigV4, RejectsMissingCredentials) {
+  HttpRequest req;
+  req.url = "https://example.amazonaws.com/";
+  SigV4Params p;
+  p.service = "s3";
+  p.region = "us-east-1";
+  EXPECT_EQ(SignRequest(&req, AwsCredentials{}, p).status().code(), Status::Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cloudlite
