@@ -1,0 +1,219 @@
+#include "cli/shell.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+// libedit's readline-compatible API uses FILE without including <cstdio> itself.
+#include <editline/readline.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+#include "cli/sql_runner.h"
+#include "fmt/format.h"
+
+namespace cloudlite::cli {
+namespace {
+
+constexpr const char* kPrompt = "cloudlite> ";
+constexpr const char* kContinuePrompt = "      ...> ";
+constexpr int kHistoryLines = 1000;
+
+constexpr const char* kHelp =
+    "Statements end with ';' and may span lines. Each statement is its own transaction:\n"
+    "a read-only one runs on the latest version, a write commits on its own (BEGIN/COMMIT\n"
+    "cannot group statements here; use `cloudlite sql` to run several in one transaction).\n"
+    "\n"
+    ".help            this text\n"
+    ".quit, .exit     leave the shell (so does Ctrl-D)\n"
+    ".schema [TABLE]  the CREATE statements, of all tables or of TABLE\n"
+    ".tables          the tables and views\n";
+
+// Where the history lives; empty when there is no home directory to keep it in.
+std::string HistoryPath() {
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') return "";
+  return std::string(home) + "/.cloudlite_history";
+}
+
+// The source of input lines: libedit on a terminal, plain stdin otherwise.
+class LineReader {
+ public:
+  explicit LineReader(bool interactive) : interactive_(interactive) {
+    if (!interactive_) return;
+    history_path_ = HistoryPath();
+    using_history();
+    stifle_history(kHistoryLines);
+    if (!history_path_.empty()) read_history(history_path_.c_str());
+  }
+  ~LineReader() {
+    if (interactive_ && !history_path_.empty()) write_history(history_path_.c_str());
+  }
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  std::optional<std::string> Read(bool continuation) {
+    if (!interactive_) {
+      std::string line;
+      if (!std::getline(std::cin, line)) return std::nullopt;
+      return line;
+    }
+    char* raw = readline(continuation ? kContinuePrompt : kPrompt);
+    if (raw == nullptr) return std::nullopt;
+    std::string line(raw);
+    std::free(raw);
+    return line;
+  }
+
+  void Remember(const std::string& entry) {
+    if (interactive_) add_history(entry.c_str());
+  }
+
+ private:
+  bool interactive_;
+  std::string history_path_;
+};
+
+std::string Trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n;");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+class Shell {
+ public:
+  Shell(Database& db, const ShellOptions& options, bool interactive)
+      : db_(db), options_(options), interactive_(interactive) {}
+
+  int Run() {
+    LineReader reader(interactive_);
+    if (interactive_) {
+      fmt::print("cloudlite shell on {}\nEnter \".help\" for usage hints.\n", options_.uri);
+      std::fflush(stdout);
+    }
+    std::string buffer;
+    while (!quit_) {
+      auto line = reader.Read(!buffer.empty());
+      if (!line) break;
+      if (buffer.empty()) {
+        std::string command = Trim(*line);
+        if (command.empty()) continue;
+        if (command[0] == '.') {
+          reader.Remember(command);
+          DotCommand(command);
+          continue;
+        }
+      }
+      buffer += *line;
+      buffer += '\n';
+      if (sqlite3_complete(buffer.c_str()) == 0) continue;
+      reader.Remember(buffer.substr(0, buffer.size() - 1));
+      Execute(buffer);
+      buffer.clear();
+    }
+    // Input ended inside a statement: run it anyway; SQLite says if it is incomplete.
+    if (!quit_ && !Trim(buffer).empty()) Execute(buffer);
+    if (interactive_ && !quit_) std::fputc('\n', stdout);
+    return first_error_;
+  }
+
+ private:
+  void Execute(std::string_view text) {
+    for (const std::string& statement : SplitStatements(text)) {
+      std::vector<Rows> results;
+      Status status = RunInTransaction(db_, statement, &results);
+      Print(results);
+      if (!status.ok()) Fail(status);
+    }
+  }
+
+  void Print(const std::vector<Rows>& results) {
+    fmt::print("{}", FormatResults(results, options_.json));
+    std::fflush(stdout);
+  }
+
+  void Fail(const Status& status) {
+    std::fflush(stdout);
+    int code = ReportError(status);
+    if (first_error_ == 0 && !interactive_) first_error_ = code;
+  }
+
+  // Runs a fixed read-only query for a dot-command and prints its first column, one per line.
+  void ListColumn(const std::string& sql, const std::vector<Value>& params, bool add_semicolon) {
+    Rows rows;
+    Status status = db_.View([&](Connection& conn) -> Status {
+      auto result = conn.Query(sql, params);
+      if (!result.ok()) return result.status();
+      rows = std::move(result).value();
+      return Status::Ok();
+    });
+    if (!status.ok()) return Fail(status);
+    for (const auto& row : rows.rows) {
+      if (row.empty()) continue;
+      if (const auto* text = std::get_if<std::string>(&row[0])) {
+        fmt::print("{}{}\n", *text, add_semicolon ? ";" : "");
+      }
+    }
+    std::fflush(stdout);
+  }
+
+  void DotCommand(const std::string& command) {
+    std::vector<std::string> words;
+    size_t pos = 0;
+    while (pos < command.size()) {
+      size_t start = command.find_first_not_of(" \t", pos);
+      if (start == std::string::npos) break;
+      size_t end = command.find_first_of(" \t", start);
+      if (end == std::string::npos) end = command.size();
+      words.push_back(command.substr(start, end - start));
+      pos = end;
+    }
+    const std::string& name = words[0];
+    if (name == ".quit" || name == ".exit") {
+      quit_ = true;
+    } else if (name == ".help") {
+      fmt::print("{}", kHelp);
+    } else if (name == ".tables") {
+      ListColumn(
+          "SELECT name FROM sqlite_schema WHERE type IN ('table','view') "
+          "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+          {}, false);
+    } else if (name == ".schema") {
+      if (words.size() > 1) {
+        ListColumn(
+            "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND tbl_name = ?1 "
+            "ORDER BY rowid",
+            {words[1]}, true);
+      } else {
+        ListColumn(
+            "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+            {}, true);
+      }
+    } else {
+      Fail(Status::InvalidArgument(
+          fmt::format("unknown command {}; enter \".help\" for the list", name)));
+    }
+  }
+
+  Database& db_;
+  const ShellOptions& options_;
+  const bool interactive_;
+  bool quit_ = false;
+  int first_error_ = 0;
+};
+
+}  // namespace
+
+int RunShell(Database& db, const ShellOptions& options) {
+  Shell shell(db, options, isatty(STDIN_FILENO) == 1);
+  return shell.Run();
+}
+
+}  // namespace cloudlite::cli

@@ -1,0 +1,151 @@
+#include "cli/sql_runner.h"
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <utility>
+
+namespace cloudlite::cli {
+namespace {
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+Value ColumnValue(sqlite3_stmt* stmt, int i) {
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+      return static_cast<int64_t>(sqlite3_column_int64(stmt, i));
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, i);
+    case SQLITE_TEXT: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+      return std::string(text != nullptr ? text : "", sqlite3_column_bytes(stmt, i));
+    }
+    case SQLITE_BLOB: {
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, i));
+      int n = sqlite3_column_bytes(stmt, i);
+      return Blob{data != nullptr ? std::string(data, n) : std::string()};
+    }
+    default:
+      return nullptr;
+  }
+}
+
+bool IsBlank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+// Whether `sql` is exactly one statement and it only reads. Prepared outside any transaction
+// on purpose: it is only a hint. If preparing fails (say our schema is stale and the table is
+// new) the answer is "no", and the Update reports the real error with a fresh schema.
+bool IsSingleReadOnlyStatement(sqlite3* handle, std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(handle, sql.data(), static_cast<int>(sql.size()), &raw, &tail) !=
+      SQLITE_OK) {
+    return false;
+  }
+  StmtPtr stmt(raw);
+  if (stmt == nullptr || sqlite3_stmt_readonly(stmt.get()) == 0) return false;
+  std::string_view rest(tail, sql.data() + sql.size() - tail);
+  sqlite3_stmt* next = nullptr;
+  // The rest may hold comments only; preparing tells those apart from another statement.
+  int rc = sqlite3_prepare_v2(handle, rest.data(), static_cast<int>(rest.size()), &next, nullptr);
+  StmtPtr next_stmt(next);
+  return rc == SQLITE_OK && next_stmt == nullptr;
+}
+
+}  // namespace
+
+Status StatusFromSqlite(sqlite3* handle, int rc, const Database& db) {
+  std::string message = sqlite3_errmsg(handle);
+  switch (rc & 0xff) {
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_FULL:
+    case SQLITE_PROTOCOL: {
+      Status store = db.last_store_error();
+      if (!store.ok()) return store;
+      if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
+        return Status::Corruption(message);
+      }
+      return Status::IOError(message);
+    }
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Busy(message);
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH: {
+      Status store = db.last_store_error();
+      if (!store.ok()) return store;
+      return Status::PermissionDenied(message);
+    }
+    case SQLITE_NOMEM:
+      return Status::IOError("out of memory");
+    default:
+      return Status::InvalidArgument(message);
+  }
+}
+
+Status RunStatements(Connection& conn, const Database& db, std::string_view sql,
+                     std::vector<Rows>* results) {
+  sqlite3* handle = conn.handle();
+  const char* pos = sql.data();
+  const char* end = sql.data() + sql.size();
+  while (pos < end) {
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v2(handle, pos, static_cast<int>(end - pos), &raw, &tail);
+    if (rc != SQLITE_OK) return StatusFromSqlite(handle, rc, db);
+    StmtPtr stmt(raw);
+    pos = tail;
+    if (stmt == nullptr) continue;  // only whitespace or a comment
+    const int ncol = sqlite3_column_count(stmt.get());
+    Rows rows;
+    for (int i = 0; i < ncol; ++i) {
+      const char* name = sqlite3_column_name(stmt.get(), i);
+      rows.columns.emplace_back(name != nullptr ? name : "");
+    }
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      auto& row = rows.rows.emplace_back();
+      row.reserve(ncol);
+      for (int i = 0; i < ncol; ++i) row.push_back(ColumnValue(stmt.get(), i));
+    }
+    if (rc != SQLITE_DONE) return StatusFromSqlite(handle, rc, db);
+    if (ncol > 0) results->push_back(std::move(rows));
+  }
+  return Status::Ok();
+}
+
+Status RunInTransaction(Database& db, std::string_view sql, std::vector<Rows>* results) {
+  auto body = [&](Connection& conn) {
+    results->clear();  // a retried attempt starts over
+    return RunStatements(conn, db, sql, results);
+  };
+  if (IsSingleReadOnlyStatement(db.handle(), sql)) return db.View(body);
+  return db.Update(body);
+}
+
+std::vector<std::string> SplitStatements(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  std::string candidate;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != ';') continue;
+    // sqlite3_complete knows about quotes, comments and CREATE TRIGGER ... END; bodies.
+    candidate.assign(text.substr(start, i + 1 - start));
+    if (sqlite3_complete(candidate.c_str()) == 0) continue;
+    if (!IsBlank(candidate)) out.push_back(candidate);
+    start = i + 1;
+  }
+  std::string_view rest = text.substr(start);
+  if (!IsBlank(rest)) out.emplace_back(rest);
+  return out;
+}
+
+}  // namespace cloudlite::cli
