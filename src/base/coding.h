@@ -58,9 +58,15 @@ class Reader {
     in_.remove_prefix(1);
     return true;
   }
-  bool Fixed16(uint16_t* v) { return Take(2, [&](const char* p) { *v = DecodeFixed16(p); }); }
-  bool Fixed32(uint32_t* v) { return Take(4, [&](const char* p) { *v = DecodeFixed32(p); }); }
-  bool Fixed64(uint64_t* v) { return Take(8, [&](const char* p) { *v = DecodeFixed64(p); }); }
+  bool Fixed16(uint16_t* v) {
+    return Take(2, [&](const char* p) { *v = DecodeFixed16(p); });
+  }
+  bool Fixed32(uint32_t* v) {
+    return Take(4, [&](const char* p) { *v = DecodeFixed32(p); });
+  }
+  bool Fixed64(uint64_t* v) {
+    return Take(8, [&](const char* p) { *v = DecodeFixed64(p); });
+  }
   bool Varint64(uint64_t* v) {
     uint64_t result = 0;
     for (int shift = 0; shift <= 63 && !in_.empty(); shift += 7) {

@@ -5,12 +5,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <vector>
 
 namespace cloudlite {
 
-std::string RandomHex(size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
+std::string RandomBytes(size_t bytes) {
+  std::string raw(bytes, '\0');
   size_t filled = 0;
   while (filled < bytes) {
     ssize_t n = getrandom(raw.data() + filled, bytes - filled, 0);
@@ -22,10 +21,16 @@ std::string RandomHex(size_t bytes) {
     }
     filled += static_cast<size_t>(n);
   }
+  return raw;
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw = RandomBytes(bytes);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes * 2);
-  for (unsigned char c : raw) {
+  for (char ch : raw) {
+    unsigned char c = static_cast<unsigned char>(ch);
     out.push_back(kHex[c >> 4]);
     out.push_back(kHex[c & 15]);
   }

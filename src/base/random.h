@@ -7,5 +7,7 @@ namespace cloudlite {
 
 // `bytes` random bytes from getrandom(2), as 2*bytes lowercase hex digits.
 std::string RandomHex(size_t bytes);
+// `bytes` raw random bytes.
+std::string RandomBytes(size_t bytes);
 
 }  // namespace cloudlite

@@ -1,0 +1,439 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/random.h"
+#include "format/format.h"
+
+namespace cloudlite::engine {
+namespace {
+
+// A run of consecutive pages compressed into one frame.
+struct BuiltFrame {
+  uint32_t first_pgno;
+  uint32_t page_count;
+  std::string stored;
+  std::shared_ptr<const std::string> pages;
+};
+
+// Groups sorted page numbers into runs of consecutive pages of at most `max_pages`.
+template <typename PageNumbers, typename Fn>
+void ForEachRun(const PageNumbers& pgnos, uint32_t max_pages, Fn fn) {
+  auto it = pgnos.begin();
+  while (it != pgnos.end()) {
+    uint32_t first = *it;
+    uint32_t count = 1;
+    for (++it; it != pgnos.end() && *it == first + count && count < max_pages; ++it) count++;
+    fn(first, count);
+  }
+}
+
+}  // namespace
+
+Engine::Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions options,
+               std::shared_ptr<FrameCache> cache)
+    : store_(std::move(store)),
+      store_name_(store_->Describe()),
+      db_(std::move(db)),
+      options_(std::move(options)),
+      cache_(std::move(cache)),
+      writer_id_(RandomBytes(16)) {
+  if (!options_.cache_dir.empty()) disk_cache_ = std::make_unique<DiskCache>(options_.cache_dir);
+  uint32_t max_pages = std::max<uint32_t>(1, options_.pages_per_frame);
+  options_.pages_per_frame = std::min(max_pages, format::kMaxFramePages);
+}
+
+int64_t Engine::Now() const {
+  if (options_.now_micros) return options_.now_micros();
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::unique_ptr<Engine>> Engine::Open(std::shared_ptr<ObjectStore> store, std::string db,
+                                             EngineOptions options,
+                                             std::shared_ptr<FrameCache> cache, bool create) {
+  if (!format::IsValidDatabaseName(db)) {
+    return Status::InvalidArgument("invalid database name '" + db +
+                                   "': use 1-128 characters from A-Z a-z 0-9 . _ -");
+  }
+  std::unique_ptr<Engine> engine(
+      new Engine(std::move(store), std::move(db), std::move(options), std::move(cache)));
+  CL_RETURN_IF_ERROR(engine->Load(create));
+  return engine;
+}
+
+Status Engine::Load(bool create) {
+  std::string ckpt_prefix = format::CheckpointPrefix(db_);
+  CL_ASSIGN_OR_RETURN(auto checkpoints, ListAll(*store_, ckpt_prefix));
+  uint64_t latest = 0;
+  for (const auto& key : checkpoints) {
+    uint64_t v;
+    if (format::ParseVersionKey(key, ckpt_prefix, &v)) latest = std::max(latest, v);
+  }
+  if (latest > 0) {
+    std::string key = format::CheckpointKey(db_, latest);
+    CL_ASSIGN_OR_RETURN(std::string bytes, FetchImmutable(key));
+    CL_ASSIGN_OR_RETURN(format::Checkpoint cp, format::DecodeCheckpoint(bytes, key));
+    if (cp.version != latest) return Status::Corruption(key + ": holds another version");
+    map_.Apply(cp.map, db_, key, cp.page_size, cp.db_pages, /*replace=*/true);
+    version_ = checkpoint_version_ = latest;
+    last_commit_micros_ = cp.time_micros;
+  }
+  std::string log_prefix = format::LogPrefix(db_);
+  CL_ASSIGN_OR_RETURN(auto records, ListAll(*store_, log_prefix, format::LogKey(db_, version_)));
+  for (const auto& key : records) {
+    uint64_t v;
+    if (!format::ParseVersionKey(key, log_prefix, &v)) continue;  // not ours: ignore
+    if (v != version_ + 1) {
+      return Status::Corruption(format::LogKey(db_, version_ + 1) +
+                                ": missing, but later commits exist");
+    }
+    CL_ASSIGN_OR_RETURN(std::string bytes, FetchImmutable(key));
+    CL_RETURN_IF_ERROR(ApplyRecord(key, bytes));
+  }
+  if (version_ == 0 && !create) {
+    return Status::NotFound("database '" + db_ + "' does not exist in " + store_name_);
+  }
+  last_sync_ = std::chrono::steady_clock::now();
+  return Status::Ok();
+}
+
+Result<std::string> Engine::FetchImmutable(const std::string& key) {
+  std::string name;
+  if (disk_cache_) {
+    name = DiskCache::Name(store_name_, key, 0);
+    if (auto bytes = disk_cache_->Get(name)) return std::move(*bytes);
+  }
+  CL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
+  if (disk_cache_) disk_cache_->Put(name, bytes);
+  return bytes;
+}
+
+Status Engine::ApplyRecord(const std::string& key, std::string_view bytes) {
+  Result<format::Record> decoded = format::DecodeRecord(bytes, key);
+  if (!decoded.ok() && disk_cache_) disk_cache_->Drop(DiskCache::Name(store_name_, key, 0));
+  CL_RETURN_IF_ERROR(decoded.status());
+  const format::Record& rec = *decoded;
+  if (rec.version != version_ + 1) {
+    return Status::Corruption(key + ": holds version " + std::to_string(rec.version));
+  }
+  // Decode inline frames now: it verifies them, and the writer's neighbours will read them.
+  for (const auto& f : rec.map.frames) {
+    if (!rec.map.objects[f.object].empty()) continue;
+    CL_ASSIGN_OR_RETURN(std::string pages,
+                        format::DecodeFrame(bytes.substr(f.offset, f.stored_length), f.page_count,
+                                            rec.page_size, key, f.offset));
+    cache_->Put(FrameCache::Key(store_name_, key, f.offset),
+                std::make_shared<const std::string>(std::move(pages)));
+  }
+  bool page_size_changed = map_.page_size() != 0 && map_.page_size() != rec.page_size;
+  map_.Apply(rec.map, db_, key, rec.page_size, rec.db_pages, page_size_changed);
+  version_ = rec.version;
+  last_commit_micros_ = rec.time_micros;
+  return Status::Ok();
+}
+
+Result<bool> Engine::Refresh(bool force) {
+  auto now = std::chrono::steady_clock::now();
+  if (!force && options_.max_staleness.count() > 0 && now - last_sync_ < options_.max_staleness) {
+    return false;
+  }
+  bool changed = false;
+  for (;;) {
+    std::string key = format::LogKey(db_, version_ + 1);
+    Result<std::string> bytes = FetchImmutable(key);
+    if (bytes.status().IsNotFound()) break;
+    CL_RETURN_IF_ERROR(bytes.status());
+    CL_RETURN_IF_ERROR(ApplyRecord(key, *bytes));
+    changed = true;
+  }
+  last_sync_ = now;
+  return changed;
+}
+
+Result<std::shared_ptr<const std::string>> Engine::LoadFrame(const FrameLocation& loc) {
+  std::string cache_key = FrameCache::Key(store_name_, *loc.key, loc.offset);
+  if (auto hit = cache_->Get(cache_key)) return hit;
+  uint32_t page_size = map_.page_size();
+  std::string disk_name;
+  if (disk_cache_) {
+    disk_name = DiskCache::Name(store_name_, *loc.key, loc.offset);
+    if (auto stored = disk_cache_->Get(disk_name)) {
+      auto pages = format::DecodeFrame(*stored, loc.page_count, page_size, *loc.key, loc.offset);
+      if (pages.ok()) {
+        auto frame = std::make_shared<const std::string>(std::move(*pages));
+        cache_->Put(cache_key, frame);
+        return frame;
+      }
+      disk_cache_->Drop(disk_name);  // a damaged cache entry: fetch it again
+    }
+  }
+  Result<std::string> stored = store_->GetRange(*loc.key, loc.offset, loc.stored_length);
+  if (stored.status().IsNotFound()) {
+    return Status::Corruption(*loc.key + ": missing, but version " + std::to_string(version_) +
+                              " references it");
+  }
+  CL_RETURN_IF_ERROR(stored.status());
+  if (stored->size() != loc.stored_length) {
+    return Status::Corruption(*loc.key + ": truncated (frame at offset " +
+                              std::to_string(loc.offset) + " is cut short)");
+  }
+  CL_ASSIGN_OR_RETURN(std::string pages, format::DecodeFrame(*stored, loc.page_count, page_size,
+                                                             *loc.key, loc.offset));
+  if (disk_cache_) disk_cache_->Put(disk_name, *stored);
+  auto frame = std::make_shared<const std::string>(std::move(pages));
+  cache_->Put(cache_key, frame);
+  return frame;
+}
+
+Status Engine::ReadPage(uint32_t pgno, char* out) {
+  uint32_t page_size = map_.page_size();
+  std::optional<FrameLocation> loc = map_.Find(pgno);
+  if (!loc) {
+    std::memset(out, 0, page_size);
+    return Status::Ok();
+  }
+  CL_ASSIGN_OR_RETURN(auto frame, LoadFrame(*loc));
+  std::memcpy(out, frame->data() + uint64_t{loc->slot} * page_size, page_size);
+  return Status::Ok();
+}
+
+Status Engine::PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce) {
+  std::string key = format::LogKey(db_, version);
+  bool uncertain = false;  // an earlier attempt may have landed
+  for (int attempt = 0; attempt <= options_.ambiguous_retries; attempt++) {
+    Status s = store_->PutIfAbsent(key, bytes);
+    if (s.ok()) return s;
+    if (s.IsAlreadyExists()) {
+      if (!uncertain) {
+        return Status::Busy("version " + std::to_string(version) + " of '" + db_ +
+                            "' was committed by another writer first");
+      }
+      // Someone's record is there: ours if it carries our nonce.
+      Result<std::string> existing = store_->Get(key);
+      if (!existing.ok()) {
+        if (existing.status().IsRetryable()) continue;
+        return existing.status();
+      }
+      CL_ASSIGN_OR_RETURN(format::Record rec, format::DecodeRecord(*existing, key));
+      if (rec.nonce == nonce) return Status::Ok();
+      return Status::Busy("version " + std::to_string(version) + " of '" + db_ +
+                          "' was committed by another writer first");
+    }
+    if (s.code() == Status::Code::kAmbiguous || (uncertain && s.IsRetryable())) {
+      uncertain = true;
+      continue;  // re-sending the same bytes settles it: ours lands once or theirs is there
+    }
+    return s;
+  }
+  return Status::Ambiguous("could not learn whether version " + std::to_string(version) + " of '" +
+                           db_ + "' was committed (the store did not answer); it may have been");
+}
+
+Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_pages,
+                      std::string_view changeset) {
+  if (!format::IsValidPageSize(page_size)) {
+    return Status::InvalidArgument("invalid page size " + std::to_string(page_size));
+  }
+  if (map_.page_size() != 0 && map_.page_size() != page_size) {
+    bool complete = dirty.size() >= db_pages && dirty.begin()->first == 1 &&
+                    std::prev(dirty.end())->first >= db_pages;
+    if (!complete) {
+      return Status::NotSupported("changing the page size needs every page rewritten (VACUUM)");
+    }
+  }
+  std::vector<uint32_t> pgnos;
+  for (const auto& [pgno, bytes] : dirty) {
+    if (pgno == 0 || bytes.size() != page_size) {
+      return Status::Internal("dirty page " + std::to_string(pgno) + " has the wrong size");
+    }
+    if (pgno <= db_pages) pgnos.push_back(pgno);
+  }
+  std::vector<BuiltFrame> frames;
+  uint64_t stored_total = 0;
+  uint32_t max_pages = std::min<uint32_t>(
+      options_.pages_per_frame, static_cast<uint32_t>(format::kMaxFrameBytes / page_size));
+  ForEachRun(pgnos, std::max<uint32_t>(1, max_pages), [&](uint32_t first, uint32_t count) {
+    std::string pages;
+    pages.reserve(uint64_t{count} * page_size);
+    for (uint32_t p = first; p < first + count; p++) pages += dirty.at(p);
+    std::string stored = format::EncodeFrame(pages, options_.zstd_level);
+    stored_total += stored.size();
+    frames.push_back(
+        {first, count, std::move(stored), std::make_shared<const std::string>(std::move(pages))});
+  });
+
+  uint64_t version = version_ + 1;
+  format::Record rec;
+  rec.version = version;
+  rec.time_micros = Now();
+  rec.writer_id = writer_id_;
+  rec.nonce = RandomBytes(16);
+  rec.page_size = page_size;
+  rec.db_pages = db_pages;
+  rec.changeset.assign(changeset);
+  std::string inline_frames;
+  std::string segment_key;
+  if (stored_total <= options_.inline_limit) {
+    rec.map.objects = {""};
+    for (const auto& f : frames) {
+      rec.map.frames.push_back({0, inline_frames.size(), f.stored.size(), f.page_count});
+      inline_frames += f.stored;
+    }
+  } else {
+    segment_key = format::SegmentKey(db_, version, RandomHex(8));
+    format::SegmentBuilder builder(page_size, version);
+    for (const auto& f : frames) {
+      uint64_t offset = builder.Add(f.first_pgno, f.page_count, f.stored);
+      rec.map.frames.push_back({0, offset, f.stored.size(), f.page_count});
+    }
+    CL_RETURN_IF_ERROR(store_->Put(segment_key, builder.Finish()));
+    rec.map.objects = {segment_key.substr(db_.size() + 1)};
+  }
+  for (uint32_t i = 0; i < frames.size(); i++) {
+    rec.map.extents.push_back({frames[i].first_pgno, frames[i].page_count, i, 0});
+  }
+  std::string key = format::LogKey(db_, version);
+  std::string bytes = format::EncodeRecord(rec, inline_frames);
+  CL_RETURN_IF_ERROR(PublishRecord(version, bytes, rec.nonce));
+
+  // Committed. Adopt it, warming the cache with what we wrote.
+  CL_RETURN_IF_ERROR(ApplyRecord(key, bytes));
+  if (!segment_key.empty()) {
+    for (size_t i = 0; i < frames.size(); i++) {
+      cache_->Put(FrameCache::Key(store_name_, segment_key, rec.map.frames[i].offset),
+                  frames[i].pages);
+    }
+  }
+  if (version_ - checkpoint_version_ >= options_.checkpoint_interval) {
+    // Best effort: the commit stands either way, and the next committer tries again.
+    (void)Checkpoint();
+  }
+  return Status::Ok();
+}
+
+Status Engine::Checkpoint() {
+  if (version_ == 0 || checkpoint_version_ == version_) return Status::Ok();
+  uint32_t page_size = map_.page_size();
+  std::vector<uint32_t> pgnos = map_.PagesOutsideSegments(db_);
+  PageMap next = map_;
+  if (!pgnos.empty()) {
+    std::string segment_key = format::SegmentKey(db_, version_, RandomHex(8));
+    format::SegmentBuilder builder(page_size, version_);
+    format::PageMapData delta;
+    delta.objects = {segment_key.substr(db_.size() + 1)};
+    std::vector<std::shared_ptr<const std::string>> decoded;
+    Status status;
+    ForEachRun(pgnos, options_.pages_per_frame, [&](uint32_t first, uint32_t count) {
+      if (!status.ok()) return;
+      std::string pages(uint64_t{count} * page_size, '\0');
+      for (uint32_t i = 0; i < count && status.ok(); i++) {
+        status = ReadPage(first + i, pages.data() + uint64_t{i} * page_size);
+      }
+      std::string stored = format::EncodeFrame(pages, options_.zstd_level);
+      uint64_t offset = builder.Add(first, count, stored);
+      uint32_t index = static_cast<uint32_t>(delta.frames.size());
+      delta.frames.push_back({0, offset, stored.size(), count});
+      delta.extents.push_back({first, count, index, 0});
+      decoded.push_back(std::make_shared<const std::string>(std::move(pages)));
+    });
+    CL_RETURN_IF_ERROR(status);
+    CL_RETURN_IF_ERROR(store_->Put(segment_key, builder.Finish()));
+    for (size_t i = 0; i < decoded.size(); i++) {
+      cache_->Put(FrameCache::Key(store_name_, segment_key, delta.frames[i].offset), decoded[i]);
+    }
+    next.Apply(delta, db_, "", page_size, map_.db_pages(), /*replace=*/false);
+  }
+  format::Checkpoint cp;
+  cp.version = version_;
+  cp.time_micros = last_commit_micros_;
+  cp.page_size = page_size;
+  cp.db_pages = map_.db_pages();
+  cp.map = next.Export(db_);
+  Status s = store_->PutIfAbsent(format::CheckpointKey(db_, version_), EncodeCheckpoint(cp));
+  if (s.IsAlreadyExists()) {
+    // Another writer checkpointed this version first; theirs is as good as ours.
+    checkpoint_version_ = version_;
+    return Status::Ok();
+  }
+  CL_RETURN_IF_ERROR(s);
+  map_ = std::move(next);
+  checkpoint_version_ = version_;
+  return Status::Ok();
+}
+
+Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
+                                     const PageSource& source,
+                                     const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (!format::IsValidPageSize(page_size)) {
+    return Status::InvalidArgument("invalid page size " + std::to_string(page_size));
+  }
+  uint64_t total = uint64_t{db_pages} * page_size;
+  format::PageMapData map;
+  uint64_t tag = version_ + 1;  // names the segments; the record may land later
+  std::unique_ptr<format::SegmentBuilder> builder;
+  std::string segment_key;
+  auto flush = [&]() -> Status {
+    if (!builder) return Status::Ok();
+    Status s = store_->Put(segment_key, builder->Finish());
+    builder.reset();
+    return s;
+  };
+  uint32_t frame_pages = std::max<uint32_t>(
+      1, std::min<uint32_t>(options_.pages_per_frame,
+                            static_cast<uint32_t>(format::kMaxFrameBytes / page_size)));
+  std::string pages;
+  for (uint32_t first = 1; first <= db_pages;) {
+    uint32_t count = std::min(frame_pages, db_pages - first + 1);
+    pages.assign(uint64_t{count} * page_size, '\0');
+    for (uint32_t i = 0; i < count; i++) {
+      CL_RETURN_IF_ERROR(source(first + i, pages.data() + uint64_t{i} * page_size));
+    }
+    std::string stored = format::EncodeFrame(pages, options_.zstd_level);
+    if (builder && builder->size() + stored.size() > options_.segment_bytes) {
+      CL_RETURN_IF_ERROR(flush());
+    }
+    if (!builder) {
+      builder = std::make_unique<format::SegmentBuilder>(page_size, tag);
+      segment_key = format::SegmentKey(db_, tag, RandomHex(8));
+      map.objects.push_back(segment_key.substr(db_.size() + 1));
+    }
+    uint64_t offset = builder->Add(first, count, stored);
+    uint32_t index = static_cast<uint32_t>(map.frames.size());
+    map.frames.push_back(
+        {static_cast<uint32_t>(map.objects.size() - 1), offset, stored.size(), count});
+    map.extents.push_back({first, count, index, 0});
+    first += count;
+    if (progress) progress(uint64_t{first - 1} * page_size, total);
+  }
+  CL_RETURN_IF_ERROR(flush());
+
+  constexpr int kAttempts = 20;
+  for (int attempt = 0;; attempt++) {
+    format::Record rec;
+    rec.version = version_ + 1;
+    rec.time_micros = Now();
+    rec.writer_id = writer_id_;
+    rec.nonce = RandomBytes(16);
+    rec.page_size = page_size;
+    rec.db_pages = db_pages;
+    rec.map = map;
+    std::string bytes = format::EncodeRecord(rec, {});
+    Status s = PublishRecord(rec.version, bytes, rec.nonce);
+    if (s.ok()) {
+      std::string key = format::LogKey(db_, rec.version);
+      map_.Apply(map, db_, key, page_size, db_pages, /*replace=*/true);
+      version_ = rec.version;
+      last_commit_micros_ = rec.time_micros;
+      break;
+    }
+    if (!s.IsBusy() || attempt + 1 >= kAttempts) return s;
+    CL_RETURN_IF_ERROR(Refresh(/*force=*/true).status());
+  }
+  CL_RETURN_IF_ERROR(Checkpoint());
+  return version_;
+}
+
+}  // namespace cloudlite::engine

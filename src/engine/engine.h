@@ -1,0 +1,109 @@
+// Engine: one process's view of one database in an ObjectStore — its current version, page
+// map and the commit protocol (docs/format.md; docs/design.md).
+//
+// Reading: Open finds the latest checkpoint and the records after it; Refresh checks for newer
+// commits (one GET of log/<v+1> when up to date); ReadPage serves pages from the shared frame
+// cache, the disk cache, or a ranged GET of one frame.
+// Writing: Commit turns dirty pages into frames and creates log/<v+1> with PutIfAbsent; a lost
+// race is Busy and changes nothing. Every `checkpoint_interval` commits the committer writes a
+// checkpoint.
+// Thread-safety: an Engine is used by one thread at a time; FrameCache and ObjectStore are shared.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "cloudlite/status.h"
+#include "engine/disk_cache.h"
+#include "engine/frame_cache.h"
+#include "engine/page_map.h"
+#include "store/object_store.h"
+
+namespace cloudlite::engine {
+
+struct EngineOptions {
+  std::string cache_dir;  // empty: no disk cache
+  std::chrono::milliseconds max_staleness{0};
+  uint32_t pages_per_frame = 16;
+  uint64_t checkpoint_interval = 64;     // commits between checkpoints
+  uint64_t inline_limit = 1 << 20;       // bigger commits put their frames in a segment
+  uint64_t segment_bytes = 64ull << 20;  // push splits images into segments of this size
+  int zstd_level = 3;
+  int ambiguous_retries = 5;
+  std::function<int64_t()> now_micros;  // default: system clock
+};
+
+// Dirty pages of a transaction, by page number.
+using DirtyPages = std::map<uint32_t, std::string>;
+
+// Reads a page of a local image: fills page_size bytes for pgno (1-based).
+using PageSource = std::function<Status(uint32_t pgno, char* out)>;
+
+class Engine {
+ public:
+  // Opens database `db` in `store` and syncs to its latest version. A database that does not
+  // exist opens empty (version 0) when `create` is set, else NotFound.
+  static Result<std::unique_ptr<Engine>> Open(std::shared_ptr<ObjectStore> store, std::string db,
+                                              EngineOptions options,
+                                              std::shared_ptr<FrameCache> cache, bool create);
+
+  // Advances to the latest version, unless the last sync is younger than max_staleness
+  // (or `force`). Returns whether the version changed.
+  Result<bool> Refresh(bool force = false);
+
+  uint64_t version() const { return version_; }
+  uint32_t page_size() const { return map_.page_size(); }
+  uint32_t db_pages() const { return map_.db_pages(); }
+  uint64_t checkpoint_version() const { return checkpoint_version_; }
+  int64_t last_commit_micros() const { return last_commit_micros_; }
+  bool exists() const { return version_ > 0; }
+  const std::string& db() const { return db_; }
+  ObjectStore& store() { return *store_; }
+
+  // Copies page `pgno` (1-based, <= db_pages) of the current version into out[0..page_size).
+  Status ReadPage(uint32_t pgno, char* out);
+
+  // Commits `dirty` on top of the current version as version()+1. Busy if another commit took
+  // that version first (nothing changed; Refresh and try again). Ambiguous only if the outcome
+  // stayed unknown after retries.
+  Status Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_pages,
+                std::string_view changeset = {});
+
+  // Replaces the whole database with a local image as one new version, with a checkpoint.
+  // Retries on lost races (the image wins: push semantics). Reports progress in bytes.
+  Result<uint64_t> CommitImage(uint32_t page_size, uint32_t db_pages, const PageSource& source,
+                               const std::function<void(uint64_t, uint64_t)>& progress);
+
+  // Writes a checkpoint of the current version (pages still in records go to a new segment).
+  Status Checkpoint();
+
+ private:
+  Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions options,
+         std::shared_ptr<FrameCache> cache);
+  Status Load(bool create);
+  Result<std::string> FetchImmutable(const std::string& key);
+  Status ApplyRecord(const std::string& key, std::string_view bytes);
+  Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
+  Status PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce);
+  int64_t Now() const;
+
+  std::shared_ptr<ObjectStore> store_;
+  std::string store_name_;
+  std::string db_;
+  EngineOptions options_;
+  std::shared_ptr<FrameCache> cache_;
+  std::unique_ptr<DiskCache> disk_cache_;
+  std::string writer_id_;  // 16 raw bytes
+
+  PageMap map_;
+  uint64_t version_ = 0;
+  uint64_t checkpoint_version_ = 0;
+  int64_t last_commit_micros_ = 0;
+  std::chrono::steady_clock::time_point last_sync_{};
+};
+
+}  // namespace cloudlite::engine

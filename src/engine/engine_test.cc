@@ -1,0 +1,247 @@
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "format/format.h"
+#include "store/mem/mem_store.h"
+
+namespace cloudlite::engine {
+namespace {
+
+constexpr uint32_t kPageSize = 4096;
+
+std::string Page(uint32_t pgno, char fill) {
+  std::string p(kPageSize, fill);
+  std::memcpy(p.data(), &pgno, sizeof pgno);
+  return p;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Engine> OpenEngine(EngineOptions options = {}, bool create = true) {
+    auto e = Engine::Open(store_, "db", std::move(options), cache_, create);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? std::move(*e) : nullptr;
+  }
+  std::string ReadPage(Engine& e, uint32_t pgno) {
+    std::string out(e.page_size(), '\0');
+    Status s = e.ReadPage(pgno, out.data());
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+  std::shared_ptr<MemStore> store_ = std::make_shared<MemStore>();
+  std::shared_ptr<FrameCache> cache_ = std::make_shared<FrameCache>(1 << 20);
+};
+
+TEST_F(EngineTest, MissingDatabaseIsNotFoundWithoutCreate) {
+  auto e = Engine::Open(store_, "db", {}, cache_, /*create=*/false);
+  ASSERT_FALSE(e.ok());
+  EXPECT_TRUE(e.status().IsNotFound());
+  EXPECT_NE(e.status().message().find("'db'"), std::string::npos);
+}
+
+TEST_F(EngineTest, InvalidNameIsRejected) {
+  EXPECT_EQ(Engine::Open(store_, "a/b", {}, cache_, true).status().code(),
+            Status::Code::kInvalidArgument);
+}
+
+TEST_F(EngineTest, CommitIsVisibleToAFreshOpen) {
+  auto e = OpenEngine();
+  ASSERT_TRUE(
+      e->Commit({{1, Page(1, 'a')}, {2, Page(2, 'b')}, {5, Page(5, 'e')}}, kPageSize, 5).ok());
+  EXPECT_EQ(e->version(), 1u);
+  auto other = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)->version(), 1u);
+  EXPECT_EQ((*other)->db_pages(), 5u);
+  EXPECT_EQ(ReadPage(**other, 2), Page(2, 'b'));
+  EXPECT_EQ(ReadPage(**other, 3), std::string(kPageSize, '\0'));  // never written: zeros
+  EXPECT_EQ(ReadPage(**other, 5), Page(5, 'e'));
+}
+
+TEST_F(EngineTest, LosingTheRaceIsBusyAndRefreshCatchesUp) {
+  auto a = OpenEngine();
+  auto b = OpenEngine();
+  ASSERT_TRUE(a->Commit({{1, Page(1, 'a')}}, kPageSize, 1).ok());
+  Status lost = b->Commit({{1, Page(1, 'b')}}, kPageSize, 1);
+  EXPECT_TRUE(lost.IsBusy()) << lost.ToString();
+  EXPECT_EQ(b->version(), 0u);
+  auto changed = b->Refresh();
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(ReadPage(*b, 1), Page(1, 'a'));
+  ASSERT_TRUE(b->Commit({{1, Page(1, 'b')}}, kPageSize, 1).ok());
+  ASSERT_TRUE(a->Refresh().ok());
+  EXPECT_EQ(ReadPage(*a, 1), Page(1, 'b'));
+}
+
+TEST_F(EngineTest, TruncationDropsPages) {
+  auto e = OpenEngine();
+  ASSERT_TRUE(
+      e->Commit({{1, Page(1, 'a')}, {2, Page(2, 'b')}, {3, Page(3, 'c')}}, kPageSize, 3).ok());
+  ASSERT_TRUE(e->Commit({{1, Page(1, 'x')}}, kPageSize, 1).ok());
+  ASSERT_TRUE(e->Commit({{1, Page(1, 'y')}}, kPageSize, 3).ok());  // grows again
+  auto fresh = OpenEngine();
+  EXPECT_EQ(fresh->db_pages(), 3u);
+  EXPECT_EQ(ReadPage(*fresh, 3), std::string(kPageSize, '\0'));
+}
+
+TEST_F(EngineTest, LargeCommitsGoToASegment) {
+  EngineOptions options;
+  options.inline_limit = 100;
+  auto e = OpenEngine(options);
+  DirtyPages dirty;
+  for (uint32_t p = 1; p <= 40; p++) dirty[p] = Page(p, static_cast<char>('a' + p % 20));
+  ASSERT_TRUE(e->Commit(dirty, kPageSize, 40).ok());
+  auto segments = ListAll(*store_, "db/seg/");
+  ASSERT_TRUE(segments.ok());
+  EXPECT_EQ(segments->size(), 1u);
+  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  ASSERT_TRUE(fresh.ok());
+  for (uint32_t p = 1; p <= 40; p++) EXPECT_EQ(ReadPage(**fresh, p), dirty[p]) << p;
+}
+
+TEST_F(EngineTest, CheckpointEveryIntervalAndOpenStartsFromIt) {
+  EngineOptions options;
+  options.checkpoint_interval = 4;
+  auto e = OpenEngine(options);
+  for (uint32_t i = 1; i <= 10; i++) {
+    ASSERT_TRUE(e->Commit({{i, Page(i, 'k')}, {1, Page(1, static_cast<char>('0' + i))}}, kPageSize,
+                          std::max<uint32_t>(i, 1))
+                    .ok());
+  }
+  EXPECT_EQ(e->checkpoint_version(), 8u);
+  auto checkpoints = ListAll(*store_, "db/ckpt/");
+  ASSERT_TRUE(checkpoints.ok());
+  EXPECT_EQ(checkpoints->size(), 2u);  // at 4 and 8
+  // Even with the records up to 8 gone, a fresh open reads everything.
+  std::vector<std::string> old;
+  for (uint64_t v = 1; v <= 8; v++) old.push_back(format::LogKey("db", v));
+  ASSERT_TRUE(store_->Delete(old).ok());
+  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ((*fresh)->version(), 10u);
+  EXPECT_EQ(ReadPage(**fresh, 1), Page(1, ':'));  // '0' + 10
+  for (uint32_t i = 2; i <= 10; i++) EXPECT_EQ(ReadPage(**fresh, i), Page(i, 'k'));
+}
+
+TEST_F(EngineTest, CommitImageSplitsSegmentsAndCheckpoints) {
+  EngineOptions options;
+  options.segment_bytes = 2 << 10;  // the pages compress well: force several segments
+  auto e = OpenEngine(options);
+  ASSERT_TRUE(e->Commit({{1, Page(1, 'z')}}, kPageSize, 1).ok());
+  uint64_t last_progress = 0;
+  auto v = e->CommitImage(
+      kPageSize, 300,
+      [](uint32_t pgno, char* out) {
+        std::string p = Page(pgno, static_cast<char>(pgno * 7));
+        std::memcpy(out, p.data(), p.size());
+        return Status::Ok();
+      },
+      [&](uint64_t done, uint64_t total) {
+        EXPECT_EQ(total, 300u * kPageSize);
+        EXPECT_GE(done, last_progress);
+        last_progress = done;
+      });
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*v, 2u);
+  EXPECT_EQ(last_progress, 300u * kPageSize);
+  EXPECT_EQ(e->checkpoint_version(), 2u);
+  EXPECT_GT(ListAll(*store_, "db/seg/")->size(), 1u);
+  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  ASSERT_TRUE(fresh.ok());
+  for (uint32_t p = 1; p <= 300; p++) {
+    ASSERT_EQ(ReadPage(**fresh, p), Page(p, static_cast<char>(p * 7))) << p;
+  }
+}
+
+TEST_F(EngineTest, CorruptRecordIsReportedWithItsKey) {
+  auto e = OpenEngine();
+  ASSERT_TRUE(e->Commit({{1, Page(1, 'a')}}, kPageSize, 1).ok());
+  std::string key = format::LogKey("db", 1);
+  std::string bytes = *store_->Get(key);
+  bytes[bytes.size() / 2] ^= 0x40;
+  ASSERT_TRUE(store_->Put(key, bytes).ok());
+  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_TRUE(fresh.status().IsCorruption());
+  EXPECT_NE(fresh.status().message().find(key), std::string::npos);
+}
+
+TEST_F(EngineTest, CorruptSegmentFrameIsReportedOnRead) {
+  EngineOptions options;
+  options.inline_limit = 0;
+  auto e = OpenEngine(options);
+  ASSERT_TRUE(e->Commit({{1, Page(1, 'a')}, {2, Page(2, 'b')}}, kPageSize, 2).ok());
+  auto segments = *ListAll(*store_, "db/seg/");
+  std::string bytes = *store_->Get(segments[0]);
+  bytes[30] ^= 1;  // inside the first frame
+  ASSERT_TRUE(store_->Put(segments[0], bytes).ok());
+  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  ASSERT_TRUE(fresh.ok());
+  std::string out(kPageSize, '\0');
+  Status s = (*fresh)->ReadPage(1, out.data());
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.message().find(segments[0]), std::string::npos);
+}
+
+// Lands every PutIfAbsent but reports Ambiguous the first time: a lost response.
+class LostResponseStore : public ObjectStore {
+ public:
+  Result<std::string> Get(std::string_view key) override { return inner_.Get(key); }
+  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
+    return inner_.GetRange(key, offset, length);
+  }
+  Result<ObjectInfo> Head(std::string_view key) override { return inner_.Head(key); }
+  Status Put(std::string_view key, std::string_view data) override { return inner_.Put(key, data); }
+  Result<ListPage> List(std::string_view prefix, std::string_view start_after,
+                        size_t limit) override {
+    return inner_.List(prefix, start_after, limit);
+  }
+  Status Delete(std::span<const std::string> keys) override { return inner_.Delete(keys); }
+  std::string Describe() const override { return "lost-response"; }
+  Status PutIfAbsent(std::string_view key, std::string_view data) override {
+    Status s = inner_.PutIfAbsent(key, data);
+    if (s.ok() && !lost_once_) {
+      lost_once_ = true;
+      return Status::Ambiguous("response lost");
+    }
+    return s;
+  }
+  MemStore inner_;
+  bool lost_once_ = false;
+};
+
+TEST_F(EngineTest, AmbiguousCommitThatLandedIsReportedCommitted) {
+  auto store = std::make_shared<LostResponseStore>();
+  auto e = Engine::Open(store, "db", {}, cache_, true);
+  ASSERT_TRUE(e.ok());
+  Status s = (*e)->Commit({{1, Page(1, 'a')}}, kPageSize, 1);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ((*e)->version(), 1u);
+}
+
+TEST_F(EngineTest, DiskCacheServesAWarmRestartWithoutFetchingFrames) {
+  std::string dir = ::testing::TempDir() + "/cl-disk-cache-" + std::to_string(getpid());
+  EngineOptions options;
+  options.cache_dir = dir;
+  options.inline_limit = 0;
+  {
+    auto e = OpenEngine(options);
+    ASSERT_TRUE(e->Commit({{1, Page(1, 'a')}}, kPageSize, 1).ok());
+    auto reader = Engine::Open(store_, "db", options, std::make_shared<FrameCache>(1 << 20), false);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ(ReadPage(**reader, 1), Page(1, 'a'));  // fetched, now on disk
+  }
+  // Remove the segment: only the disk cache can serve the page now.
+  auto segments = *ListAll(*store_, "db/seg/");
+  ASSERT_TRUE(store_->Delete(segments).ok());
+  auto warm = Engine::Open(store_, "db", options, std::make_shared<FrameCache>(1 << 20), false);
+  ASSERT_TRUE(warm.ok());
+  EXPECT_EQ(ReadPage(**warm, 1), Page(1, 'a'));
+}
+
+}  // namespace
+}  // namespace cloudlite::engine

@@ -1,0 +1,53 @@
+#include "engine/frame_cache.h"
+
+namespace cloudlite::engine {
+
+std::string FrameCache::Key(std::string_view store, std::string_view object, uint64_t offset) {
+  std::string key;
+  key.reserve(store.size() + object.size() + 22);
+  key.append(store).push_back('\0');
+  key.append(object).push_back('@');
+  key.append(std::to_string(offset));
+  return key;
+}
+
+std::shared_ptr<const std::string> FrameCache::Get(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return nullptr;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return it->second->second;
+}
+
+void FrameCache::Put(const std::string& key, std::shared_ptr<const std::string> frame) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it != index_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return;  // same immutable content
+  }
+  bytes_ += frame->size();
+  lru_.emplace_front(key, std::move(frame));
+  index_[key] = lru_.begin();
+  EvictLocked();
+}
+
+void FrameCache::Reserve(size_t capacity_bytes) {
+  std::lock_guard lock(mu_);
+  if (capacity_bytes > capacity_) capacity_ = capacity_bytes;
+}
+
+size_t FrameCache::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
+void FrameCache::EvictLocked() {
+  while (bytes_ > capacity_ && lru_.size() > 1) {
+    bytes_ -= lru_.back().second->size();
+    index_.erase(lru_.back().first);
+    lru_.pop_back();
+  }
+}
+
+}  // namespace cloudlite::engine

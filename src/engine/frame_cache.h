@@ -1,0 +1,41 @@
+// A bounded, thread-safe LRU cache of decompressed frames.
+//
+// Frames are immutable (their objects are never rewritten), so entries never need
+// invalidation; keys name the store, the object and the offset. Shared by every Engine of a
+// process on any store.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace cloudlite::engine {
+
+class FrameCache {
+ public:
+  explicit FrameCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
+
+  static std::string Key(std::string_view store, std::string_view object, uint64_t offset);
+
+  std::shared_ptr<const std::string> Get(const std::string& key);
+  void Put(const std::string& key, std::shared_ptr<const std::string> frame);
+  // Raises the capacity (never lowers it: other databases may rely on it).
+  void Reserve(size_t capacity_bytes);
+  size_t bytes() const;
+
+ private:
+  using Entry = std::pair<std::string, std::shared_ptr<const std::string>>;
+  void EvictLocked();
+
+  mutable std::mutex mu_;
+  size_t capacity_;
+  size_t bytes_ = 0;
+  std::list<Entry> lru_;  // front = most recent
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+};
+
+}  // namespace cloudlite::engine

@@ -1,0 +1,124 @@
+#include "engine/page_map.h"
+
+#include <memory>
+
+namespace cloudlite::engine {
+
+uint32_t PageMap::InternObject(std::string key) {
+  auto [it, inserted] = object_index_.try_emplace(key, static_cast<uint32_t>(objects_.size()));
+  if (inserted) objects_.push_back(std::move(key));
+  return it->second;
+}
+
+void PageMap::Apply(const format::PageMapData& map, std::string_view db, std::string_view self_key,
+                    uint32_t page_size, uint32_t db_pages, bool replace) {
+  if (replace) {
+    pages_.assign(db_pages, Page{});
+  } else {
+    pages_.resize(db_pages);
+  }
+  page_size_ = page_size;
+  std::vector<uint32_t> object_ids;
+  object_ids.reserve(map.objects.size());
+  for (const auto& o : map.objects) {
+    object_ids.push_back(
+        InternObject(o.empty() ? std::string(self_key) : std::string(db) + "/" + o));
+  }
+  uint32_t frame_base = static_cast<uint32_t>(frames_.size());
+  for (const auto& f : map.frames) {
+    frames_.push_back({object_ids[f.object], f.offset, f.stored_length, f.page_count});
+  }
+  for (const auto& e : map.extents) {
+    for (uint32_t i = 0; i < e.page_count; i++) {
+      uint64_t pgno = uint64_t{e.first_pgno} + i;
+      if (pgno > pages_.size()) break;  // beyond db_pages: truncated away
+      pages_[pgno - 1] = Page{frame_base + e.frame, e.first_slot + i};
+    }
+  }
+  CompactIfSparse();
+}
+
+std::optional<FrameLocation> PageMap::Find(uint32_t pgno) const {
+  if (pgno == 0 || pgno > pages_.size()) return std::nullopt;
+  const Page& p = pages_[pgno - 1];
+  if (p.frame == kNoFrame) return std::nullopt;
+  const Frame& f = frames_[p.frame];
+  return FrameLocation{&objects_[f.object], f.offset, f.stored_length, f.page_count, p.slot};
+}
+
+std::vector<uint32_t> PageMap::PagesOutsideSegments(std::string_view db) const {
+  std::string seg_prefix = std::string(db) + "/seg/";
+  std::vector<bool> outside(objects_.size());
+  for (size_t i = 0; i < objects_.size(); i++) {
+    outside[i] = objects_[i].compare(0, seg_prefix.size(), seg_prefix) != 0;
+  }
+  std::vector<uint32_t> result;
+  for (size_t i = 0; i < pages_.size(); i++) {
+    if (pages_[i].frame != kNoFrame && outside[frames_[pages_[i].frame].object]) {
+      result.push_back(static_cast<uint32_t>(i + 1));
+    }
+  }
+  return result;
+}
+
+format::PageMapData PageMap::Export(std::string_view db) const {
+  format::PageMapData out;
+  std::unordered_map<uint32_t, uint32_t> object_out, frame_out;
+  size_t prefix = db.size() + 1;
+  for (size_t i = 0; i < pages_.size(); i++) {
+    const Page& p = pages_[i];
+    if (p.frame == kNoFrame) continue;
+    auto [fit, new_frame] =
+        frame_out.try_emplace(p.frame, static_cast<uint32_t>(out.frames.size()));
+    if (new_frame) {
+      const Frame& f = frames_[p.frame];
+      auto [oit, new_object] =
+          object_out.try_emplace(f.object, static_cast<uint32_t>(out.objects.size()));
+      if (new_object) out.objects.push_back(objects_[f.object].substr(prefix));
+      out.frames.push_back({oit->second, f.offset, f.stored_length, f.page_count});
+    }
+    uint32_t pgno = static_cast<uint32_t>(i + 1);
+    if (!out.extents.empty()) {
+      format::Extent& last = out.extents.back();
+      if (last.frame == fit->second && last.first_pgno + last.page_count == pgno &&
+          last.first_slot + last.page_count == p.slot) {
+        last.page_count++;
+        continue;
+      }
+    }
+    out.extents.push_back({pgno, 1, fit->second, p.slot});
+  }
+  return out;
+}
+
+// Overwritten frames stay in frames_ until nothing uses them; rebuild when most are dead so a
+// long-lived process does not grow without bound.
+void PageMap::CompactIfSparse() {
+  if (frames_.size() < 1024 || frames_.size() < 4 * pages_.size()) return;
+  std::vector<uint32_t> remap(frames_.size(), kNoFrame);
+  std::vector<Frame> frames;
+  for (Page& p : pages_) {
+    if (p.frame == kNoFrame) continue;
+    if (remap[p.frame] == kNoFrame) {
+      remap[p.frame] = static_cast<uint32_t>(frames.size());
+      frames.push_back(frames_[p.frame]);
+    }
+    p.frame = remap[p.frame];
+  }
+  std::vector<uint32_t> object_remap(objects_.size(), kNoFrame);
+  std::vector<std::string> objects;
+  for (Frame& f : frames) {
+    if (object_remap[f.object] == kNoFrame) {
+      object_remap[f.object] = static_cast<uint32_t>(objects.size());
+      objects.push_back(objects_[f.object]);
+    }
+    f.object = object_remap[f.object];
+  }
+  frames_ = std::move(frames);
+  objects_ = std::move(objects);
+  object_index_.clear();
+  for (size_t i = 0; i < objects_.size(); i++)
+    object_index_[objects_[i]] = static_cast<uint32_t>(i);
+}
+
+}  // namespace cloudlite::engine

@@ -1,0 +1,69 @@
+// The page map of one version in memory: for each page, which slot of which frame holds it.
+//
+// Built from a checkpoint and advanced by commit records (docs/format.md, "Reading a version").
+// Not thread-safe: it belongs to one Engine.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cloudlite/status.h"
+#include "format/format.h"
+
+namespace cloudlite::engine {
+
+struct FrameLocation {
+  const std::string* key;  // full object key; valid while the PageMap lives
+  uint64_t offset;
+  uint64_t stored_length;
+  uint32_t page_count;
+  uint32_t slot;  // the page's index inside the frame
+};
+
+class PageMap {
+ public:
+  uint32_t page_size() const { return page_size_; }
+  uint32_t db_pages() const { return static_cast<uint32_t>(pages_.size()); }
+
+  // Overlays a record's or checkpoint's map. Objects named "" resolve to `self_key`; others are
+  // relative to "<db>/". With `replace`, pages not in `map` become zeros (checkpoints, and
+  // records that change the page size).
+  void Apply(const format::PageMapData& map, std::string_view db, std::string_view self_key,
+             uint32_t page_size, uint32_t db_pages, bool replace);
+
+  // Where page `pgno` (1-based) lives, or nullopt for a zero page or one past the end.
+  std::optional<FrameLocation> Find(uint32_t pgno) const;
+
+  // Pages whose frame is in an object that is not a segment (log records, to be checkpointed).
+  std::vector<uint32_t> PagesOutsideSegments(std::string_view db) const;
+
+  // The whole map, with keys relative to "<db>/", and only the frames it uses.
+  format::PageMapData Export(std::string_view db) const;
+
+ private:
+  struct Frame {
+    uint32_t object;
+    uint64_t offset;
+    uint64_t stored_length;
+    uint32_t page_count;
+  };
+  static constexpr uint32_t kNoFrame = UINT32_MAX;
+  struct Page {
+    uint32_t frame = kNoFrame;
+    uint32_t slot = 0;
+  };
+  uint32_t InternObject(std::string key);
+  void CompactIfSparse();
+
+  uint32_t page_size_ = 0;
+  std::vector<std::string> objects_;
+  std::unordered_map<std::string, uint32_t> object_index_;
+  std::vector<Frame> frames_;
+  std::vector<Page> pages_;  // index pgno-1
+};
+
+}  // namespace cloudlite::engine

@@ -1,0 +1,410 @@
+#include "format/format.h"
+
+#include <zstd.h>
+
+#include <cstdio>
+
+#include "base/checksum.h"
+#include "base/coding.h"
+
+namespace cloudlite::format {
+namespace {
+
+constexpr char kMagic[4] = {'c', 'l', 'd', 'b'};
+constexpr char kTypeRecord = 'R';
+constexpr char kTypeSegment = 'S';
+constexpr char kTypeCheckpoint = 'C';
+constexpr size_t kHeaderSize = 8;
+constexpr size_t kTrailerSize = 8;
+constexpr size_t kSegmentHeaderSize = kHeaderSize + 4 + 8;
+constexpr size_t kSegmentFooterSize = 8 + 4 + 8;
+
+enum SectionType : uint8_t { kSectionFrames = 1, kSectionPageMap = 2, kSectionChangeset = 3 };
+constexpr uint8_t kSectionRequired = 1;
+
+void PutHeader(std::string* out, char type) {
+  out->append(kMagic, 4);
+  out->push_back(type);
+  out->push_back(static_cast<char>(kFormatVersion));
+  PutFixed16(out, 0);
+}
+
+Status Corrupt(std::string_view key, std::string_view what) {
+  return Status::Corruption(std::string(key) + ": " + std::string(what));
+}
+
+// Checks magic, type, version and flags of the 8-byte header at the front of `bytes`.
+Status CheckHeader(std::string_view bytes, char type, std::string_view key) {
+  if (bytes.size() < kHeaderSize || bytes.compare(0, 4, std::string_view(kMagic, 4)) != 0) {
+    return Corrupt(key, "not a cloudlite object (bad magic)");
+  }
+  if (bytes[4] != type) return Corrupt(key, "unexpected object type");
+  uint8_t version = static_cast<uint8_t>(bytes[5]);
+  if (version > kFormatVersion) {
+    return Status::NotSupported(std::string(key) + ": written by a newer cloudlite (format " +
+                                std::to_string(version) + ", this build reads up to " +
+                                std::to_string(kFormatVersion) + "); upgrade cloudlite");
+  }
+  if (version == 0) return Corrupt(key, "format version 0");
+  if (DecodeFixed16(bytes.data() + 6) != 0) return Corrupt(key, "unknown header flags");
+  return Status::Ok();
+}
+
+// Verifies the trailing checksum over everything before it; returns the bytes it covers.
+Result<std::string_view> CheckTrailer(std::string_view bytes, std::string_view key) {
+  if (bytes.size() < kHeaderSize + kTrailerSize) return Corrupt(key, "truncated object");
+  std::string_view body = bytes.substr(0, bytes.size() - kTrailerSize);
+  if (Checksum(body) != DecodeFixed64(bytes.data() + body.size())) {
+    return Corrupt(key, "checksum mismatch (the object is damaged or truncated)");
+  }
+  return body;
+}
+
+void PutSection(std::string* out, uint8_t type, uint8_t flags, std::string_view payload) {
+  out->push_back(static_cast<char>(type));
+  out->push_back(static_cast<char>(flags));
+  PutLengthPrefixed(out, payload);
+}
+
+std::string Pad20(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+std::string LogPrefix(std::string_view db) { return std::string(db) + "/log/"; }
+std::string CheckpointPrefix(std::string_view db) { return std::string(db) + "/ckpt/"; }
+std::string LogKey(std::string_view db, uint64_t v) { return LogPrefix(db) + Pad20(v); }
+std::string CheckpointKey(std::string_view db, uint64_t v) {
+  return CheckpointPrefix(db) + Pad20(v);
+}
+std::string SegmentKey(std::string_view db, uint64_t v, std::string_view id) {
+  return std::string(db) + "/seg/" + Pad20(v) + "-" + std::string(id);
+}
+
+bool ParseVersionKey(std::string_view key, std::string_view prefix, uint64_t* version) {
+  if (key.size() != prefix.size() + 20 || key.substr(0, prefix.size()) != prefix) return false;
+  uint64_t v = 0;
+  for (char c : key.substr(prefix.size())) {
+    if (c < '0' || c > '9') return false;
+    uint64_t next = v * 10 + static_cast<uint64_t>(c - '0');
+    if (next / 10 != v) return false;  // overflow
+    v = next;
+  }
+  *version = v;
+  return true;
+}
+
+bool IsValidDatabaseName(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name == "." || name == "..") return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsValidPageSize(uint32_t page_size) {
+  return page_size >= 512 && page_size <= 65536 && (page_size & (page_size - 1)) == 0;
+}
+
+// ---- Frames ---------------------------------------------------------------------------------
+
+std::string EncodeFrame(std::string_view pages, int zstd_level) {
+  std::string out(8 + ZSTD_compressBound(pages.size()), '\0');
+  size_t n = ZSTD_compress(out.data() + 8, out.size() - 8, pages.data(), pages.size(), zstd_level);
+  // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
+  out.resize(8 + n);
+  EncodeFixed64(out.data(), Checksum(std::string_view(out).substr(8)));
+  return out;
+}
+
+Result<std::string> DecodeFrame(std::string_view stored, uint32_t page_count, uint32_t page_size,
+                                std::string_view key, uint64_t offset) {
+  auto where = [&](std::string_view what) {
+    return Corrupt(key, "frame at offset " + std::to_string(offset) + ": " + std::string(what));
+  };
+  if (stored.size() < 8) return where("truncated");
+  std::string_view compressed = stored.substr(8);
+  if (Checksum(compressed) != DecodeFixed64(stored.data())) return where("checksum mismatch");
+  uint64_t expected = uint64_t{page_count} * page_size;
+  unsigned long long content = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  if (content != expected) return where("unexpected decompressed size");
+  std::string pages(expected, '\0');
+  size_t n = ZSTD_decompress(pages.data(), pages.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != expected) return where("zstd could not decompress it");
+  return pages;
+}
+
+// ---- Page maps ------------------------------------------------------------------------------
+
+void EncodePageMap(const PageMapData& map, std::string* out) {
+  PutVarint64(out, map.objects.size());
+  for (const auto& o : map.objects) PutLengthPrefixed(out, o);
+  PutVarint64(out, map.frames.size());
+  for (const auto& f : map.frames) {
+    PutVarint64(out, f.object);
+    PutVarint64(out, f.offset);
+    PutVarint64(out, f.stored_length);
+    PutVarint64(out, f.page_count);
+  }
+  PutVarint64(out, map.extents.size());
+  uint64_t previous_end = 1;
+  for (const auto& e : map.extents) {
+    PutVarint64(out, e.first_pgno - previous_end);
+    PutVarint64(out, e.page_count);
+    PutVarint64(out, e.frame);
+    PutVarint64(out, e.first_slot);
+    previous_end = uint64_t{e.first_pgno} + e.page_count;
+  }
+}
+
+Status DecodePageMap(std::string_view in, PageMapData* out) {
+  Reader r(in);
+  auto bad = [](std::string_view what) {
+    return Status::Corruption("page map: " + std::string(what));
+  };
+  uint64_t n;
+  if (!r.Varint64(&n) || n > in.size()) return bad("bad object count");
+  out->objects.resize(n);
+  for (auto& o : out->objects) {
+    std::string_view s;
+    if (!r.LengthPrefixed(&s)) return bad("truncated object name");
+    o.assign(s);
+  }
+  if (!r.Varint64(&n) || n > in.size()) return bad("bad frame count");
+  out->frames.resize(n);
+  for (auto& f : out->frames) {
+    uint64_t pages;
+    if (!r.Varint32(&f.object) || !r.Varint64(&f.offset) || !r.Varint64(&f.stored_length) ||
+        !r.Varint64(&pages)) {
+      return bad("truncated frame");
+    }
+    if (f.object >= out->objects.size()) return bad("frame names a missing object");
+    if (pages == 0 || pages > kMaxReaderFramePages) return bad("bad frame page count");
+    if (f.stored_length < 8 || f.offset + f.stored_length < f.offset) return bad("bad frame size");
+    f.page_count = static_cast<uint32_t>(pages);
+  }
+  if (!r.Varint64(&n) || n > in.size()) return bad("bad extent count");
+  out->extents.resize(n);
+  uint64_t previous_end = 1;
+  for (auto& e : out->extents) {
+    uint64_t gap, pages, frame, slot;
+    if (!r.Varint64(&gap) || !r.Varint64(&pages) || !r.Varint64(&frame) || !r.Varint64(&slot)) {
+      return bad("truncated extent");
+    }
+    uint64_t first = previous_end + gap;
+    if (pages == 0 || first + pages - 1 > UINT32_MAX) return bad("bad extent");
+    if (frame >= out->frames.size()) return bad("extent names a missing frame");
+    if (slot + pages > out->frames[frame].page_count) return bad("extent overruns its frame");
+    e = {static_cast<uint32_t>(first), static_cast<uint32_t>(pages), static_cast<uint32_t>(frame),
+         static_cast<uint32_t>(slot)};
+    previous_end = first + pages;
+  }
+  if (!r.empty()) return bad("trailing bytes");
+  return Status::Ok();
+}
+
+// ---- Commit records -------------------------------------------------------------------------
+
+std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
+  std::string out;
+  PutHeader(&out, kTypeRecord);
+  PutFixed64(&out, record.version);
+  PutFixed64(&out, static_cast<uint64_t>(record.time_micros));
+  out.append(record.writer_id.data(), 16);
+  out.append(record.nonce.data(), 16);
+  PutFixed32(&out, record.page_size);
+  PutFixed32(&out, record.db_pages);
+
+  PageMapData map = record.map;
+  if (!inline_frames.empty()) {
+    out.push_back(static_cast<char>(kSectionFrames));
+    out.push_back(static_cast<char>(kSectionRequired));
+    PutVarint64(&out, inline_frames.size());
+    uint64_t base = out.size();
+    out.append(inline_frames);
+    for (auto& f : map.frames) {
+      if (map.objects[f.object].empty()) f.offset += base;
+    }
+  }
+  std::string encoded_map;
+  EncodePageMap(map, &encoded_map);
+  PutSection(&out, kSectionPageMap, kSectionRequired, encoded_map);
+  if (!record.changeset.empty()) PutSection(&out, kSectionChangeset, 0, record.changeset);
+  PutFixed64(&out, Checksum(out));
+  return out;
+}
+
+Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {
+  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeRecord, key));
+  CL_ASSIGN_OR_RETURN(std::string_view body, CheckTrailer(bytes, key));
+  Reader r(body.substr(kHeaderSize));
+  Record rec;
+  uint64_t time;
+  std::string_view writer, nonce;
+  if (!r.Fixed64(&rec.version) || !r.Fixed64(&time) || !r.Bytes(16, &writer) ||
+      !r.Bytes(16, &nonce) || !r.Fixed32(&rec.page_size) || !r.Fixed32(&rec.db_pages)) {
+    return Corrupt(key, "truncated record header");
+  }
+  rec.time_micros = static_cast<int64_t>(time);
+  rec.writer_id.assign(writer);
+  rec.nonce.assign(nonce);
+  if (!IsValidPageSize(rec.page_size)) return Corrupt(key, "invalid page size");
+  bool have_map = false;
+  while (!r.empty()) {
+    uint8_t type, flags;
+    std::string_view payload;
+    if (!r.Fixed8(&type) || !r.Fixed8(&flags) || !r.LengthPrefixed(&payload)) {
+      return Corrupt(key, "truncated section");
+    }
+    switch (type) {
+      case kSectionFrames:
+        break;  // addressed by offset through the page map
+      case kSectionPageMap: {
+        if (have_map) return Corrupt(key, "two page maps");
+        Status s = DecodePageMap(payload, &rec.map);
+        if (!s.ok()) return Corrupt(key, s.message());
+        have_map = true;
+        break;
+      }
+      case kSectionChangeset:
+        rec.changeset.assign(payload);
+        break;
+      default:
+        if (flags & kSectionRequired) {
+          return Status::NotSupported(std::string(key) + ": has a section (type " +
+                                      std::to_string(type) +
+                                      ") that this build does not know; upgrade cloudlite");
+        }
+    }
+  }
+  if (!have_map) return Corrupt(key, "no page map");
+  for (const auto& f : rec.map.frames) {
+    if (rec.map.objects[f.object].empty() && f.offset + f.stored_length > body.size()) {
+      return Corrupt(key, "inline frame outside the record");
+    }
+  }
+  return rec;
+}
+
+// ---- Checkpoints ----------------------------------------------------------------------------
+
+std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
+  std::string body;
+  EncodePageMap(checkpoint.map, &body);
+  std::string out;
+  PutHeader(&out, kTypeCheckpoint);
+  PutFixed64(&out, checkpoint.version);
+  PutFixed64(&out, static_cast<uint64_t>(checkpoint.time_micros));
+  PutFixed32(&out, checkpoint.page_size);
+  PutFixed32(&out, checkpoint.db_pages);
+  PutFixed64(&out, body.size());
+  size_t start = out.size();
+  out.resize(start + ZSTD_compressBound(body.size()));
+  size_t n = ZSTD_compress(out.data() + start, out.size() - start, body.data(), body.size(), 3);
+  out.resize(start + n);
+  PutFixed64(&out, Checksum(out));
+  return out;
+}
+
+Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, std::string_view key) {
+  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeCheckpoint, key));
+  CL_ASSIGN_OR_RETURN(std::string_view all, CheckTrailer(bytes, key));
+  Reader r(all.substr(kHeaderSize));
+  Checkpoint c;
+  uint64_t time, body_length;
+  if (!r.Fixed64(&c.version) || !r.Fixed64(&time) || !r.Fixed32(&c.page_size) ||
+      !r.Fixed32(&c.db_pages) || !r.Fixed64(&body_length)) {
+    return Corrupt(key, "truncated checkpoint header");
+  }
+  c.time_micros = static_cast<int64_t>(time);
+  if (!IsValidPageSize(c.page_size)) return Corrupt(key, "invalid page size");
+  std::string_view compressed = r.rest();
+  unsigned long long content = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  if (content != body_length || body_length > (uint64_t{1} << 34)) {
+    return Corrupt(key, "bad body length");
+  }
+  std::string body(body_length, '\0');
+  size_t n = ZSTD_decompress(body.data(), body.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != body_length) return Corrupt(key, "zstd could not decompress it");
+  Status s = DecodePageMap(body, &c.map);
+  if (!s.ok()) return Corrupt(key, s.message());
+  for (const auto& o : c.map.objects) {
+    if (o.rfind("seg/", 0) != 0) return Corrupt(key, "references a non-segment object");
+  }
+  return c;
+}
+
+// ---- Segments -------------------------------------------------------------------------------
+
+SegmentBuilder::SegmentBuilder(uint32_t page_size, uint64_t version) {
+  PutHeader(&data_, kTypeSegment);
+  PutFixed32(&data_, page_size);
+  PutFixed64(&data_, version);
+}
+
+uint64_t SegmentBuilder::Add(uint32_t first_pgno, uint32_t page_count,
+                             std::string_view stored_frame) {
+  uint64_t offset = data_.size();
+  data_.append(stored_frame);
+  PutVarint64(&index_, first_pgno);
+  PutVarint64(&index_, page_count);
+  PutVarint64(&index_, offset);
+  PutVarint64(&index_, stored_frame.size());
+  frames_++;
+  return offset;
+}
+
+std::string SegmentBuilder::Finish() {
+  std::string covered = data_.substr(0, kSegmentHeaderSize) + index_;
+  uint64_t index_offset = data_.size();
+  data_.append(index_);
+  std::string footer;
+  PutFixed64(&footer, index_offset);
+  PutFixed32(&footer, frames_);
+  covered += footer;
+  data_ += footer;
+  PutFixed64(&data_, Checksum(covered));
+  return std::move(data_);
+}
+
+Result<SegmentIndex> DecodeSegmentIndex(std::string_view bytes, std::string_view key) {
+  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeSegment, key));
+  if (bytes.size() < kSegmentHeaderSize + kSegmentFooterSize) {
+    return Corrupt(key, "truncated segment");
+  }
+  const char* footer = bytes.data() + bytes.size() - kSegmentFooterSize;
+  uint64_t index_offset = DecodeFixed64(footer);
+  uint32_t frame_count = DecodeFixed32(footer + 8);
+  uint64_t index_end = bytes.size() - kSegmentFooterSize;
+  if (index_offset < kSegmentHeaderSize || index_offset > index_end) {
+    return Corrupt(key, "bad index offset");
+  }
+  std::string_view index = bytes.substr(index_offset, index_end - index_offset);
+  std::string covered = std::string(bytes.substr(0, kSegmentHeaderSize)) + std::string(index) +
+                        std::string(footer, 12);
+  if (Checksum(covered) != DecodeFixed64(footer + 12)) return Corrupt(key, "checksum mismatch");
+  SegmentIndex out;
+  out.page_size = DecodeFixed32(bytes.data() + kHeaderSize);
+  out.version = DecodeFixed64(bytes.data() + kHeaderSize + 4);
+  Reader r(index);
+  for (uint32_t i = 0; i < frame_count; i++) {
+    SegmentFrame f;
+    if (!r.Varint32(&f.first_pgno) || !r.Varint32(&f.page_count) || !r.Varint64(&f.offset) ||
+        !r.Varint64(&f.stored_length)) {
+      return Corrupt(key, "truncated index");
+    }
+    if (f.offset < kSegmentHeaderSize || f.offset + f.stored_length > index_offset) {
+      return Corrupt(key, "index entry outside the frames");
+    }
+    out.frames.push_back(f);
+  }
+  if (!r.empty()) return Corrupt(key, "trailing index bytes");
+  return out;
+}
+
+}  // namespace cloudlite::format

@@ -1,0 +1,137 @@
+// Encoding, decoding and verification of the objects described in docs/format.md.
+//
+// Every Decode* verifies checksums and structure before returning anything, and reports
+// Corruption naming the object key (or NotSupported for a newer format version). Nothing here
+// does I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cloudlite/status.h"
+
+namespace cloudlite::format {
+
+inline constexpr uint8_t kFormatVersion = 1;
+inline constexpr uint32_t kMaxFramePages = 16;
+inline constexpr uint64_t kMaxFrameBytes = 1 << 20;  // page bytes per frame, uncompressed
+// Readers accept larger frames than writers make, but bounded: a frame is allocated whole.
+inline constexpr uint32_t kMaxReaderFramePages = 256;
+
+// "D/log/00000000000000000042" and friends.
+std::string LogKey(std::string_view db, uint64_t version);
+std::string CheckpointKey(std::string_view db, uint64_t version);
+std::string SegmentKey(std::string_view db, uint64_t version, std::string_view id);
+std::string LogPrefix(std::string_view db);         // "D/log/"
+std::string CheckpointPrefix(std::string_view db);  // "D/ckpt/"
+// The version in a log or checkpoint key's last segment, or false when malformed.
+bool ParseVersionKey(std::string_view key, std::string_view prefix, uint64_t* version);
+// Valid database names: 1..128 of [A-Za-z0-9._-], not "." or "..".
+bool IsValidDatabaseName(std::string_view name);
+bool IsValidPageSize(uint32_t page_size);
+
+// ---- Frames ---------------------------------------------------------------------------------
+
+// Compresses `pages` (a whole number of pages) into a stored frame: checksum + zstd frame.
+std::string EncodeFrame(std::string_view pages, int zstd_level);
+// Verifies and decompresses a stored frame that must hold `page_count` pages of `page_size`.
+// `key` and `offset` name it in errors.
+Result<std::string> DecodeFrame(std::string_view stored, uint32_t page_count, uint32_t page_size,
+                                std::string_view key, uint64_t offset);
+
+// ---- Page maps ------------------------------------------------------------------------------
+
+struct FrameRef {
+  uint32_t object = 0;  // index into PageMapData::objects
+  uint64_t offset = 0;
+  uint64_t stored_length = 0;
+  uint32_t page_count = 0;
+};
+
+struct Extent {
+  uint32_t first_pgno = 0;  // >= 1
+  uint32_t page_count = 0;
+  uint32_t frame = 0;  // index into PageMapData::frames
+  uint32_t first_slot = 0;
+};
+
+struct PageMapData {
+  std::vector<std::string> objects;  // relative to "D/"; "" = the object holding this map
+  std::vector<FrameRef> frames;
+  std::vector<Extent> extents;  // ascending, disjoint
+};
+
+void EncodePageMap(const PageMapData& map, std::string* out);
+// Checks that indices are in range, slots inside frames and extents ascending and disjoint.
+// Errors carry no key; callers add it.
+Status DecodePageMap(std::string_view in, PageMapData* out);
+
+// ---- Commit records -------------------------------------------------------------------------
+
+struct Record {
+  uint64_t version = 0;
+  int64_t time_micros = 0;
+  std::string writer_id;  // 16 bytes
+  std::string nonce;      // 16 bytes
+  uint32_t page_size = 0;
+  uint32_t db_pages = 0;
+  PageMapData map;  // frames with object "" address the record itself
+  std::string changeset;
+};
+
+// `inline_frames` is the FRAMES payload; in record.map, frames of object "" give offsets
+// relative to its start. The encoder rewrites them to offsets in the record.
+std::string EncodeRecord(const Record& record, std::string_view inline_frames);
+Result<Record> DecodeRecord(std::string_view bytes, std::string_view key);
+
+// ---- Checkpoints ----------------------------------------------------------------------------
+
+struct Checkpoint {
+  uint64_t version = 0;
+  int64_t time_micros = 0;
+  uint32_t page_size = 0;
+  uint32_t db_pages = 0;
+  PageMapData map;  // every object is a segment
+};
+
+std::string EncodeCheckpoint(const Checkpoint& checkpoint);
+Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, std::string_view key);
+
+// ---- Segments -------------------------------------------------------------------------------
+
+// Builds a segment in memory, frame by frame.
+class SegmentBuilder {
+ public:
+  SegmentBuilder(uint32_t page_size, uint64_t version);
+  // Appends a stored frame (from EncodeFrame) holding pages first_pgno..; returns its offset.
+  uint64_t Add(uint32_t first_pgno, uint32_t page_count, std::string_view stored_frame);
+  uint64_t size() const { return data_.size(); }
+  bool empty() const { return frames_ == 0; }
+  // The finished segment (header, frames, index, footer). The builder is spent afterwards.
+  std::string Finish();
+
+ private:
+  std::string data_;
+  std::string index_;
+  uint32_t frames_ = 0;
+};
+
+struct SegmentFrame {
+  uint32_t first_pgno = 0;
+  uint32_t page_count = 0;
+  uint64_t offset = 0;
+  uint64_t stored_length = 0;
+};
+
+struct SegmentIndex {
+  uint32_t page_size = 0;
+  uint64_t version = 0;
+  std::vector<SegmentFrame> frames;
+};
+
+// Verifies a whole segment's header, index and footer (not the frames; see DecodeFrame).
+Result<SegmentIndex> DecodeSegmentIndex(std::string_view bytes, std::string_view key);
+
+}  // namespace cloudlite::format
