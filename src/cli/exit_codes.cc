@@ -37,7 +37,7 @@ std::string_view ExitCodeHelp() {
   return "Exit codes:\n"
          "  0  ok\n"
          "  1  usage: bad flags, bad URI, invalid input (e.g. not a SQLite file), SQL error\n"
-         "  2  not found: the database (or its store) does not exist\n"
+         "  2  not found: the database, its store or the local file does not exist\n"
          "  3  busy: concurrent commits kept winning until retries ran out\n"
          "  4  corruption: stored bytes fail verification (the message names the key)\n"
          "  5  store unavailable, permission denied, or I/O error";
