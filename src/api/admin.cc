@@ -1,0 +1,220 @@
+#include "cloudlite/admin.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "base/random.h"
+#include "engine/engine.h"
+#include "format/format.h"
+#include "store/registry.h"
+#include "store/uri.h"
+#include "vfs/sqlite_header.h"
+
+namespace cloudlite {
+namespace {
+
+struct OpenedStore {
+  std::shared_ptr<ObjectStore> store;
+  std::string name;
+};
+
+Result<OpenedStore> OpenDatabaseStore(std::string_view uri, bool create) {
+  CL_ASSIGN_OR_RETURN(DatabaseUri location, DatabaseUri::Parse(uri));
+  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenStore(location.store, create));
+  return OpenedStore{std::move(store), location.name};
+}
+
+Result<std::unique_ptr<engine::Engine>> OpenEngine(std::string_view uri, bool create) {
+  CL_ASSIGN_OR_RETURN(OpenedStore opened, OpenDatabaseStore(uri, create));
+  return engine::Engine::Open(opened.store, opened.name, {},
+                              std::make_shared<engine::FrameCache>(32 << 20), create);
+}
+
+Status ErrnoStatus(const std::string& what, const std::string& path) {
+  int e = errno;
+  std::string msg = what + " " + path + ": " + std::strerror(e);
+  if (e == ENOENT) return Status::NotFound(msg);
+  if (e == EACCES || e == EPERM || e == EROFS) return Status::PermissionDenied(msg);
+  return Status::IOError(msg);
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Status ReadExactly(int fd, char* out, size_t n, uint64_t offset, const std::string& path) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd, out + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return ErrnoStatus("reading", path);
+    if (r == 0) return Status::IOError(path + " changed size while being read");
+    done += static_cast<size_t>(r);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<uint64_t> Push(const std::string& local_path, std::string_view uri,
+                      const Progress& progress) {
+  Fd fd(::open(local_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("opening", local_path);
+  std::string header(vfs::kSqliteHeaderSize, '\0');
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("reading", local_path);
+  if (static_cast<uint64_t>(st.st_size) < header.size()) {
+    return Status::InvalidArgument(local_path +
+                                   " is not a SQLite database (shorter than a SQLite header)");
+  }
+  CL_RETURN_IF_ERROR(ReadExactly(fd.get(), header.data(), header.size(), 0, local_path));
+  CL_RETURN_IF_ERROR(vfs::ParseSqliteHeader(header, local_path).status());
+
+  // Hold a read transaction so the file cannot change while we copy it; it also makes SQLite
+  // roll back a hot journal first.
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(local_path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> local(raw, sqlite3_close_v2);
+  auto sql_error = [&](const char* what) {
+    return Status::InvalidArgument(local_path + ": " + what + ": " + sqlite3_errmsg(raw));
+  };
+  if (rc != SQLITE_OK) return sql_error("cannot open");
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &stmt, nullptr) != SQLITE_OK) {
+    return sql_error("cannot read");
+  }
+  rc = sqlite3_step(stmt);
+  std::string mode =
+      rc == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "";
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW) return sql_error("cannot read");
+  if (mode == "wal") {
+    return Status::InvalidArgument(
+        local_path + " is in WAL mode; switch it to a rollback journal first: sqlite3 " +
+        local_path + " 'PRAGMA journal_mode=DELETE'");
+  }
+  if (sqlite3_exec(raw, "BEGIN; SELECT count(*) FROM sqlite_schema;", nullptr, nullptr, nullptr) !=
+      SQLITE_OK) {
+    return sql_error("cannot read");
+  }
+  // Re-read the header under the lock: the page size and size are now stable.
+  CL_RETURN_IF_ERROR(ReadExactly(fd.get(), header.data(), header.size(), 0, local_path));
+  CL_ASSIGN_OR_RETURN(uint32_t page_size, vfs::ParseSqliteHeader(header, local_path));
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("reading", local_path);
+  uint64_t pages = static_cast<uint64_t>(st.st_size) / page_size;
+  if (pages > UINT32_MAX) return Status::InvalidArgument(local_path + " is too large");
+
+  CL_ASSIGN_OR_RETURN(auto engine, OpenEngine(uri, /*create=*/true));
+  auto source = [&](uint32_t pgno, char* out) {
+    return ReadExactly(fd.get(), out, page_size, uint64_t{pgno - 1} * page_size, local_path);
+  };
+  return engine->CommitImage(page_size, static_cast<uint32_t>(pages), source, progress);
+}
+
+Status Pull(std::string_view uri, const std::string& local_path, const Progress& progress) {
+  CL_ASSIGN_OR_RETURN(auto engine, OpenEngine(uri, /*create=*/false));
+  uint32_t page_size = engine->page_size();
+  uint32_t pages = engine->db_pages();
+  std::string tmp = local_path + ".cloudlite-tmp-" + RandomHex(6);
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return ErrnoStatus("creating", tmp);
+  auto fail = [&](Status s) {
+    ::unlink(tmp.c_str());
+    return s;
+  };
+  uint64_t total = uint64_t{pages} * page_size;
+  std::string page(page_size, '\0');
+  for (uint32_t pgno = 1; pgno <= pages; pgno++) {
+    Status s = engine->ReadPage(pgno, page.data());
+    if (!s.ok()) return fail(s);
+    if (pgno == 1) vfs::StampHeader(page.data(), 0, page_size, engine->version(), pages);
+    size_t done = 0;
+    while (done < page.size()) {
+      ssize_t w = ::pwrite(fd.get(), page.data() + done, page.size() - done,
+                           static_cast<off_t>(uint64_t{pgno - 1} * page_size + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return fail(ErrnoStatus("writing", tmp));
+      done += static_cast<size_t>(w);
+    }
+    if (progress && (pgno % 256 == 0 || pgno == pages)) progress(uint64_t{pgno} * page_size, total);
+  }
+  if (::fsync(fd.get()) != 0) return fail(ErrnoStatus("syncing", tmp));
+  if (::rename(tmp.c_str(), local_path.c_str()) != 0)
+    return fail(ErrnoStatus("replacing", local_path));
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> ListDatabases(std::string_view store_uri) {
+  CL_ASSIGN_OR_RETURN(Uri uri, Uri::Parse(store_uri));
+  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenStore(uri, /*create=*/false));
+  std::vector<std::string> names;
+  std::string after;
+  for (;;) {
+    // One key per database: after seeing "name/...", skip past every key under "name/"
+    // ('0' is the byte after '/').
+    CL_ASSIGN_OR_RETURN(ListPage page, store->List("", after, 1));
+    if (page.keys.empty()) break;
+    const std::string& key = page.keys.front();
+    size_t slash = key.find('/');
+    if (slash == std::string::npos) {
+      after = key;
+      continue;
+    }
+    std::string name = key.substr(0, slash);
+    std::string_view rest = std::string_view(key).substr(slash + 1);
+    if (format::IsValidDatabaseName(name) &&
+        (rest.rfind("ckpt/", 0) == 0 || rest.rfind("log/", 0) == 0 ||
+         rest.rfind("lease/", 0) == 0)) {
+      names.push_back(name);
+    }
+    after = name + "0";
+  }
+  return names;
+}
+
+Status RemoveDatabase(std::string_view uri) {
+  CL_ASSIGN_OR_RETURN(OpenedStore opened, OpenDatabaseStore(uri, /*create=*/false));
+  CL_ASSIGN_OR_RETURN(auto keys, ListAll(*opened.store, opened.name + "/"));
+  if (keys.empty()) {
+    return Status::NotFound("database '" + opened.name + "' does not exist in " +
+                            opened.store->Describe());
+  }
+  // Commit records and checkpoints first, so the database stops existing before its pages go.
+  std::stable_partition(keys.begin(), keys.end(), [&](const std::string& k) {
+    return k.rfind(opened.name + "/seg/", 0) != 0;
+  });
+  constexpr size_t kBatch = 1000;
+  for (size_t i = 0; i < keys.size(); i += kBatch) {
+    size_t n = std::min(kBatch, keys.size() - i);
+    CL_RETURN_IF_ERROR(opened.store->Delete(std::span<const std::string>(keys.data() + i, n)));
+  }
+  return Status::Ok();
+}
+
+Result<DatabaseInfo> Describe(std::string_view uri) {
+  CL_ASSIGN_OR_RETURN(auto engine, OpenEngine(uri, /*create=*/false));
+  DatabaseInfo info;
+  info.version = engine->version();
+  info.page_size = engine->page_size();
+  info.pages = engine->db_pages();
+  info.bytes = uint64_t{info.pages} * info.page_size;
+  info.last_commit_micros = engine->last_commit_micros();
+  info.checkpoint_version = engine->checkpoint_version();
+  return info;
+}
+
+}  // namespace cloudlite

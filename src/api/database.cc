@@ -1,0 +1,250 @@
+#include "cloudlite/database.h"
+
+#include <sqlite3.h>
+
+#include <random>
+#include <thread>
+
+#include "store/uri.h"
+#include "vfs/vfs.h"
+
+namespace cloudlite {
+namespace {
+
+// A SQLite error as a Status: the store's own status when the VFS has one (it says which
+// object and why), else SQLite's message.
+Status SqliteError(sqlite3* db, int rc, std::string_view context) {
+  Status store = vfs::LastError(db);
+  if (!store.ok() &&
+      ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_BUSY ||
+       (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_PERM)) {
+    return store;
+  }
+  std::string msg = std::string(context) + ": " + sqlite3_errmsg(db);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+      return Status::Busy(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(msg);
+    case SQLITE_IOERR:
+      return Status::IOError(msg);
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+      return Status::PermissionDenied(msg);
+    default:
+      return Status::InvalidArgument(msg);
+  }
+}
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' || c == ':') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+Status Exec(sqlite3* db, const char* sql) {
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, sql);
+}
+
+void RollbackIfOpen(sqlite3* db) {
+  if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+}  // namespace
+
+// ---- Connection -----------------------------------------------------------------------------
+
+Status Connection::Exec(std::string_view sql) {
+  std::string text(sql);
+  const char* tail = text.c_str();
+  while (*tail) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, tail, -1, &stmt, &tail);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing SQL");
+    if (!stmt) continue;  // whitespace or a comment
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "running SQL");
+  }
+  return Status::Ok();
+}
+
+Result<Rows> Connection::Query(std::string_view sql, const std::vector<Value>& params) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing SQL");
+  if (!stmt) return Rows{};
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
+  for (size_t i = 0; i < params.size(); i++) {
+    int index = static_cast<int>(i + 1);
+    const Value& v = params[i];
+    if (std::holds_alternative<std::nullptr_t>(v)) {
+      rc = sqlite3_bind_null(stmt, index);
+    } else if (auto* n = std::get_if<int64_t>(&v)) {
+      rc = sqlite3_bind_int64(stmt, index, *n);
+    } else if (auto* d = std::get_if<double>(&v)) {
+      rc = sqlite3_bind_double(stmt, index, *d);
+    } else if (auto* s = std::get_if<std::string>(&v)) {
+      rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    } else {
+      const Blob& b = std::get<Blob>(v);
+      rc = sqlite3_bind_blob64(stmt, index, b.bytes.data(), b.bytes.size(), SQLITE_TRANSIENT);
+    }
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, "binding parameter " + std::to_string(index));
+  }
+  Rows rows;
+  int columns = sqlite3_column_count(stmt);
+  for (int c = 0; c < columns; c++) rows.columns.emplace_back(sqlite3_column_name(stmt, c));
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::vector<Value>& row = rows.rows.emplace_back();
+    for (int c = 0; c < columns; c++) {
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_INTEGER:
+          row.emplace_back(int64_t{sqlite3_column_int64(stmt, c)});
+          break;
+        case SQLITE_FLOAT:
+          row.emplace_back(sqlite3_column_double(stmt, c));
+          break;
+        case SQLITE_TEXT:
+          row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
+                                       static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+          break;
+        case SQLITE_BLOB: {
+          const char* p = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+          row.emplace_back(
+              Blob{std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(stmt, c)))});
+          break;
+        }
+        default:
+          row.emplace_back(nullptr);
+      }
+    }
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, "running SQL");
+  return rows;
+}
+
+// ---- Database -------------------------------------------------------------------------------
+
+struct Database::Impl {
+  sqlite3* db = nullptr;
+  Options options;
+  ~Impl() {
+    if (db) sqlite3_close_v2(db);
+  }
+};
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() = default;
+sqlite3* Database::handle() const { return impl_->db; }
+Status Database::last_store_error() const { return vfs::LastError(impl_->db); }
+
+Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options options) {
+  CL_ASSIGN_OR_RETURN(DatabaseUri location, DatabaseUri::Parse(uri));
+  if (vfs::Register() != SQLITE_OK) return Status::Internal("could not register the VFS");
+  std::string filename = "file:" + location.name +
+                         "?vfs=cloudlite&store=" + PercentEncode(location.store.ToString()) +
+                         "&cache_size=" + std::to_string(options.cache_bytes) +
+                         "&max_staleness_ms=" + std::to_string(options.max_staleness.count());
+  if (!options.cache_dir.empty()) filename += "&cache_dir=" + PercentEncode(options.cache_dir);
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+  if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  int rc = sqlite3_open_v2(filename.c_str(), &impl->db, flags, vfs::kVfsName);
+  if (rc != SQLITE_OK) {
+    Status s = vfs::LastOpenError();
+    if (!s.ok()) return s;
+    return Status::IOError(std::string("opening ") + std::string(uri) + ": " +
+                           (impl->db ? sqlite3_errmsg(impl->db) : sqlite3_errstr(rc)));
+  }
+  sqlite3_extended_result_codes(impl->db, 1);
+  std::unique_ptr<Database> db(new Database(std::move(impl)));
+  if (!db->impl_->options.migrations.empty()) {
+    auto migrations = db->impl_->options.migrations;
+    std::sort(migrations.begin(), migrations.end(),
+              [](const Migration& a, const Migration& b) { return a.version < b.version; });
+    CL_RETURN_IF_ERROR(db->Update([&](Connection& c) -> Status {
+      CL_ASSIGN_OR_RETURN(Rows rows, c.Query("PRAGMA user_version"));
+      int64_t applied = std::get<int64_t>(rows.rows.at(0).at(0));
+      for (const Migration& m : migrations) {
+        if (m.version <= applied) continue;
+        Status s = m.up(c);
+        if (!s.ok())
+          return s.WithContext("migration " + std::to_string(m.version) + " (" + m.name + ")");
+        CL_RETURN_IF_ERROR(c.Exec("PRAGMA user_version = " + std::to_string(m.version)));
+      }
+      return Status::Ok();
+    }));
+  }
+  return db;
+}
+
+Status Database::Update(const std::function<Status(Connection&)>& fn) {
+  sqlite3* db = impl_->db;
+  Connection conn(db);
+  std::minstd_rand jitter(std::random_device{}());
+  int attempts = std::max(1, impl_->options.max_attempts);
+  Status last;
+  for (int attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0) {
+      // Back off with full jitter (1 ms doubling to 256 ms): contenders spread out.
+      int cap_ms = 1 << std::min(attempt, 8);
+      std::this_thread::sleep_for(std::chrono::microseconds(jitter() % (cap_ms * 1000)));
+    }
+    last = Exec(db, "BEGIN IMMEDIATE");
+    if (!last.ok()) {
+      if (last.IsBusy()) continue;
+      return last;
+    }
+    Status s = fn(conn);
+    if (!s.ok()) {
+      RollbackIfOpen(db);
+      return s;
+    }
+    last = Exec(db, "COMMIT");
+    if (last.ok()) return last;
+    RollbackIfOpen(db);
+    if (!last.IsBusy()) return last;
+  }
+  return Status::Busy("gave up after " + std::to_string(attempts) +
+                      " attempts: other writers kept committing first (" + last.message() + ")");
+}
+
+Status Database::View(const std::function<Status(Connection&)>& fn) {
+  sqlite3* db = impl_->db;
+  Connection conn(db);
+  CL_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+  Status s = fn(conn);
+  RollbackIfOpen(db);  // a read transaction: nothing to commit
+  return s;
+}
+
+Result<DatabaseInfo> Database::Info() {
+  // A read transaction brings the engine up to date first.
+  CL_RETURN_IF_ERROR(
+      View([](Connection& c) { return c.Exec("SELECT 1 FROM sqlite_schema LIMIT 1"); }));
+  CL_ASSIGN_OR_RETURN(vfs::FileInfo f, vfs::Info(impl_->db));
+  DatabaseInfo info;
+  info.version = f.version;
+  info.page_size = f.page_size;
+  info.pages = f.pages;
+  info.bytes = uint64_t{f.pages} * f.page_size;
+  info.last_commit_micros = f.last_commit_micros;
+  info.checkpoint_version = f.checkpoint_version;
+  return info;
+}
+
+}  // namespace cloudlite

@@ -1,0 +1,528 @@
+#include "vfs/vfs.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+
+#include "engine/engine.h"
+#include "format/format.h"
+#include "store/registry.h"
+#include "vfs/sqlite_header.h"
+
+namespace cloudlite::vfs {
+namespace {
+
+// Private opcode: hands the library the main file's state (never seen by other VFSes).
+constexpr int kFcntlCloudFile = 0x436c0001;
+constexpr size_t kDefaultCacheBytes = 32 << 20;
+
+sqlite3_vfs* g_default = nullptr;  // the platform VFS, for temp files and utilities
+thread_local Status g_last_open_error;
+
+engine::FrameCache& SharedCache() {
+  static auto* cache = new std::shared_ptr<engine::FrameCache>(
+      std::make_shared<engine::FrameCache>(kDefaultCacheBytes));
+  return **cache;
+}
+std::shared_ptr<engine::FrameCache> SharedCachePtr() {
+  static auto* cache = new std::shared_ptr<engine::FrameCache>(
+      std::shared_ptr<engine::FrameCache>(&SharedCache(), [](engine::FrameCache*) {}));
+  return *cache;
+}
+
+int ToSqliteError(const Status& s, int fallback) {
+  switch (s.code()) {
+    case Status::Code::kOk:
+      return SQLITE_OK;
+    case Status::Code::kBusy:
+      return SQLITE_BUSY;
+    case Status::Code::kCorruption:
+      return SQLITE_CORRUPT;
+    case Status::Code::kPermissionDenied:
+      return SQLITE_PERM;
+    default:
+      return fallback;
+  }
+}
+
+// The main database file: an Engine plus the open transaction's dirty pages.
+struct MainFile {
+  std::unique_ptr<engine::Engine> engine;
+  bool read_only = false;
+  int lock = SQLITE_LOCK_NONE;
+  engine::DirtyPages dirty;
+  uint32_t txn_page_size = 0;
+  uint32_t txn_pages = 0;
+  bool txn_dirty = false;  // written or truncated since RESERVED
+  Status last_error;
+
+  uint32_t page_size() const {
+    return lock >= SQLITE_LOCK_RESERVED ? txn_page_size : engine->page_size();
+  }
+  uint32_t pages() const { return lock >= SQLITE_LOCK_RESERVED ? txn_pages : engine->db_pages(); }
+  int Fail(const Status& s, int fallback) {
+    last_error = s;
+    sqlite3_log(fallback, "cloudlite: %s", s.ToString().c_str());
+    return ToSqliteError(s, fallback);
+  }
+};
+
+// A rollback journal (or super-journal) held in memory: nothing in it outlives the process,
+// and nothing needs to, since no commit is durable before its record exists.
+struct MemoryFile {
+  std::string bytes;
+};
+
+struct File {
+  sqlite3_file base;
+  MainFile* main;
+  MemoryFile* memory;
+};
+
+File* AsFile(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
+
+// Every trampoline runs its body through here: no exception crosses into SQLite.
+template <typename Fn>
+int Guard(Fn fn) noexcept {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return SQLITE_NOMEM;
+  } catch (...) {
+    return SQLITE_IOERR;
+  }
+}
+
+// ---- main database file ---------------------------------------------------------------------
+
+int MainClose(sqlite3_file* f) {
+  return Guard([&] {
+    delete AsFile(f)->main;
+    AsFile(f)->main = nullptr;
+    return SQLITE_OK;
+  });
+}
+
+int MainRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
+  return Guard([&] {
+    MainFile& m = *AsFile(f)->main;
+    char* out = static_cast<char*>(buf);
+    uint32_t page_size = m.page_size();
+    uint64_t size = uint64_t{m.pages()} * page_size;
+    uint64_t offset = static_cast<uint64_t>(off);
+    if (page_size == 0 || offset >= size) {
+      std::memset(out, 0, static_cast<size_t>(amt));
+      return SQLITE_IOERR_SHORT_READ;
+    }
+    uint32_t pgno = static_cast<uint32_t>(offset / page_size + 1);
+    uint64_t within = offset % page_size;
+    size_t n = std::min<uint64_t>(static_cast<uint64_t>(amt), page_size - within);
+    n = std::min<uint64_t>(n, size - offset);
+    auto dirty = m.dirty.find(pgno);
+    if (dirty != m.dirty.end()) {
+      std::memcpy(out, dirty->second.data() + within, n);
+    } else {
+      std::string page(page_size, '\0');
+      Status s = m.engine->ReadPage(pgno, page.data());
+      if (!s.ok()) return m.Fail(s, SQLITE_IOERR_READ);
+      std::memcpy(out, page.data() + within, n);
+      if (pgno == 1) StampHeader(out, offset, n, m.engine->version(), m.engine->db_pages());
+    }
+    if (n < static_cast<size_t>(amt)) {
+      std::memset(out + n, 0, static_cast<size_t>(amt) - n);
+      return SQLITE_IOERR_SHORT_READ;
+    }
+    return SQLITE_OK;
+  });
+}
+
+int MainWrite(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
+  return Guard([&] {
+    MainFile& m = *AsFile(f)->main;
+    if (m.read_only) return SQLITE_READONLY;
+    uint32_t size = static_cast<uint32_t>(amt);
+    if (m.lock < SQLITE_LOCK_RESERVED || !format::IsValidPageSize(size) || off % amt != 0) {
+      return m.Fail(Status::Internal("unexpected write of " + std::to_string(amt) +
+                                     " bytes at offset " + std::to_string(off)),
+                    SQLITE_IOERR_WRITE);
+    }
+    if (m.txn_page_size != size) {
+      // A new page size (a new database, or VACUUM after PRAGMA page_size): a different page
+      // size means every page gets rewritten, so older dirty pages are stale.
+      m.dirty.clear();
+      m.txn_page_size = size;
+    }
+    uint32_t pgno = static_cast<uint32_t>(off / amt + 1);
+    m.dirty[pgno].assign(static_cast<const char*>(buf), size);
+    m.txn_pages = std::max(m.txn_pages, pgno);
+    m.txn_dirty = true;
+    return SQLITE_OK;
+  });
+}
+
+int MainTruncate(sqlite3_file* f, sqlite3_int64 size) {
+  return Guard([&] {
+    MainFile& m = *AsFile(f)->main;
+    if (m.read_only) return SQLITE_READONLY;
+    if (m.lock < SQLITE_LOCK_RESERVED || m.txn_page_size == 0) return SQLITE_OK;
+    uint32_t pages = static_cast<uint32_t>(static_cast<uint64_t>(size) / m.txn_page_size);
+    m.dirty.erase(m.dirty.upper_bound(pages), m.dirty.end());
+    m.txn_pages = pages;
+    m.txn_dirty = true;
+    return SQLITE_OK;
+  });
+}
+
+int MainSync(sqlite3_file*, int) { return SQLITE_OK; }  // the commit is at SQLITE_FCNTL_SYNC
+
+int MainFileSize(sqlite3_file* f, sqlite3_int64* size) {
+  return Guard([&] {
+    const MainFile& m = *AsFile(f)->main;
+    *size = static_cast<sqlite3_int64>(uint64_t{m.pages()} * m.page_size());
+    return SQLITE_OK;
+  });
+}
+
+int MainLock(sqlite3_file* f, int level) {
+  return Guard([&] {
+    MainFile& m = *AsFile(f)->main;
+    if (m.lock == SQLITE_LOCK_NONE && level >= SQLITE_LOCK_SHARED) {
+      m.last_error = Status::Ok();
+      auto refreshed = m.engine->Refresh();
+      if (!refreshed.ok()) return m.Fail(refreshed.status(), SQLITE_IOERR_LOCK);
+    }
+    if (m.lock < SQLITE_LOCK_RESERVED && level >= SQLITE_LOCK_RESERVED) {
+      if (m.read_only) return SQLITE_READONLY;
+      m.dirty.clear();
+      m.txn_page_size = m.engine->page_size();
+      m.txn_pages = m.engine->db_pages();
+      m.txn_dirty = false;
+    }
+    m.lock = std::max(m.lock, level);
+    return SQLITE_OK;
+  });
+}
+
+int MainUnlock(sqlite3_file* f, int level) {
+  return Guard([&] {
+    MainFile& m = *AsFile(f)->main;
+    if (level < SQLITE_LOCK_RESERVED) {
+      m.dirty.clear();  // committed at SQLITE_FCNTL_SYNC, or rolled back
+      m.txn_dirty = false;
+    }
+    m.lock = std::min(m.lock, level);
+    return SQLITE_OK;
+  });
+}
+
+int MainCheckReservedLock(sqlite3_file*, int* out) {
+  *out = 0;  // no other connection's journal can ever be hot
+  return SQLITE_OK;
+}
+
+int Commit(MainFile& m) {
+  if (!m.txn_dirty) return SQLITE_OK;
+  Status s = m.engine->Commit(m.dirty, m.txn_page_size, m.txn_pages);
+  if (!s.ok()) return m.Fail(s, SQLITE_IOERR_FSYNC);
+  m.dirty.clear();
+  m.txn_dirty = false;
+  m.last_error = Status::Ok();
+  return SQLITE_OK;
+}
+
+// PRAGMAs that would break the assumptions in vfs.h get a clear error instead.
+int Pragma(MainFile& m, char** args) {
+  std::string name = args[1] ? args[1] : "";
+  std::string value = args[2] ? args[2] : "";
+  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+  std::transform(value.begin(), value.end(), value.begin(), ::tolower);
+  if (name == "journal_mode" && value == "wal") {
+    args[0] = sqlite3_mprintf(
+        "cloudlite does not support WAL mode: commits are atomic objects in the store; "
+        "keep journal_mode=DELETE or MEMORY");
+    return SQLITE_ERROR;
+  }
+  if (name == "locking_mode" && value == "exclusive") {
+    args[0] = sqlite3_mprintf(
+        "cloudlite does not support locking_mode=EXCLUSIVE: a connection must release its "
+        "snapshot between transactions to see other writers' commits");
+    return SQLITE_ERROR;
+  }
+  if (name == "cloudlite_version") {
+    args[0] = sqlite3_mprintf("%llu", static_cast<unsigned long long>(m.engine->version()));
+    return SQLITE_OK;
+  }
+  return SQLITE_NOTFOUND;
+}
+
+int MainFileControl(sqlite3_file* f, int op, void* arg) {
+  return Guard([&] {
+    MainFile& m = *AsFile(f)->main;
+    switch (op) {
+      case SQLITE_FCNTL_SYNC:
+        return Commit(m);
+      case SQLITE_FCNTL_PRAGMA:
+        return Pragma(m, static_cast<char**>(arg));
+      case SQLITE_FCNTL_VFSNAME:
+        *static_cast<char**>(arg) = sqlite3_mprintf("%s", kVfsName);
+        return SQLITE_OK;
+      case kFcntlCloudFile:
+        *static_cast<MainFile**>(arg) = &m;
+        return SQLITE_OK;
+      default:
+        return SQLITE_NOTFOUND;
+    }
+  });
+}
+
+int SectorSize(sqlite3_file*) { return 4096; }
+int MainDeviceCharacteristics(sqlite3_file*) {
+  return SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_SEQUENTIAL | SQLITE_IOCAP_POWERSAFE_OVERWRITE |
+         SQLITE_IOCAP_UNDELETABLE_WHEN_OPEN;
+}
+
+const sqlite3_io_methods kMainMethods = {
+    1,
+    MainClose,
+    MainRead,
+    MainWrite,
+    MainTruncate,
+    MainSync,
+    MainFileSize,
+    MainLock,
+    MainUnlock,
+    MainCheckReservedLock,
+    MainFileControl,
+    SectorSize,
+    MainDeviceCharacteristics,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+};
+
+// ---- in-memory journals ---------------------------------------------------------------------
+
+int MemClose(sqlite3_file* f) {
+  delete AsFile(f)->memory;
+  AsFile(f)->memory = nullptr;
+  return SQLITE_OK;
+}
+int MemRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
+  const std::string& b = AsFile(f)->memory->bytes;
+  size_t offset = static_cast<size_t>(off);
+  size_t n = offset < b.size() ? std::min(b.size() - offset, static_cast<size_t>(amt)) : 0;
+  if (n > 0) std::memcpy(buf, b.data() + offset, n);
+  if (n < static_cast<size_t>(amt)) {
+    std::memset(static_cast<char*>(buf) + n, 0, static_cast<size_t>(amt) - n);
+    return SQLITE_IOERR_SHORT_READ;
+  }
+  return SQLITE_OK;
+}
+int MemWrite(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
+  return Guard([&] {
+    std::string& b = AsFile(f)->memory->bytes;
+    size_t end = static_cast<size_t>(off) + static_cast<size_t>(amt);
+    if (b.size() < end) b.resize(end);
+    std::memcpy(b.data() + off, buf, static_cast<size_t>(amt));
+    return SQLITE_OK;
+  });
+}
+int MemTruncate(sqlite3_file* f, sqlite3_int64 size) {
+  std::string& b = AsFile(f)->memory->bytes;
+  if (static_cast<size_t>(size) < b.size()) b.resize(static_cast<size_t>(size));
+  return SQLITE_OK;
+}
+int MemSync(sqlite3_file*, int) { return SQLITE_OK; }
+int MemFileSize(sqlite3_file* f, sqlite3_int64* size) {
+  *size = static_cast<sqlite3_int64>(AsFile(f)->memory->bytes.size());
+  return SQLITE_OK;
+}
+int MemLock(sqlite3_file*, int) { return SQLITE_OK; }
+int MemCheckReservedLock(sqlite3_file*, int* out) {
+  *out = 0;
+  return SQLITE_OK;
+}
+int MemFileControl(sqlite3_file*, int, void*) { return SQLITE_NOTFOUND; }
+int MemDeviceCharacteristics(sqlite3_file*) {
+  return SQLITE_IOCAP_ATOMIC | SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_SEQUENTIAL |
+         SQLITE_IOCAP_POWERSAFE_OVERWRITE;
+}
+
+const sqlite3_io_methods kMemoryMethods = {
+    1,
+    MemClose,
+    MemRead,
+    MemWrite,
+    MemTruncate,
+    MemSync,
+    MemFileSize,
+    MemLock,
+    MemLock,
+    MemCheckReservedLock,
+    MemFileControl,
+    SectorSize,
+    MemDeviceCharacteristics,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+};
+
+// ---- the VFS --------------------------------------------------------------------------------
+
+std::string Param(const char* name, const char* key, const char* env) {
+  const char* v = name ? sqlite3_uri_parameter(name, key) : nullptr;
+  if (v && *v) return v;
+  const char* e = env ? std::getenv(env) : nullptr;
+  return e ? e : "";
+}
+
+Status OpenMain(const char* name, int flags, MainFile* m) {
+  std::string db = name ? name : "";
+  db.erase(0, db.find_first_not_of('/'));  // file:///name and file:name both name "name"
+  std::string store_text = Param(name, "store", "CLOUDLITE_STORE");
+  if (store_text.empty()) {
+    return Status::InvalidArgument(
+        "no store for '" + db +
+        "': add store=URI to the file name (file:NAME?vfs=cloudlite&store=file:///dir) or set "
+        "CLOUDLITE_STORE");
+  }
+  CL_ASSIGN_OR_RETURN(Uri store_uri, Uri::Parse(store_text));
+  bool create = (flags & SQLITE_OPEN_CREATE) != 0;
+  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenStore(store_uri, create));
+  engine::EngineOptions options;
+  options.cache_dir = Param(name, "cache_dir", "CLOUDLITE_CACHE_DIR");
+  std::string cache_size = Param(name, "cache_size", "CLOUDLITE_CACHE_SIZE");
+  if (!cache_size.empty()) SharedCache().Reserve(std::strtoull(cache_size.c_str(), nullptr, 10));
+  std::string staleness = Param(name, "max_staleness_ms", nullptr);
+  if (!staleness.empty()) {
+    options.max_staleness = std::chrono::milliseconds(std::strtoll(staleness.c_str(), nullptr, 10));
+  }
+  CL_ASSIGN_OR_RETURN(m->engine, engine::Engine::Open(std::move(store), db, std::move(options),
+                                                      SharedCachePtr(), create));
+  m->read_only = (flags & SQLITE_OPEN_READONLY) != 0;
+  return Status::Ok();
+}
+
+int VfsOpen(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
+  return Guard([&] {
+    File* file = AsFile(f);
+    file->base.pMethods = nullptr;
+    file->main = nullptr;
+    file->memory = nullptr;
+    if (flags & SQLITE_OPEN_MAIN_DB) {
+      auto m = std::make_unique<MainFile>();
+      Status s = OpenMain(name, flags, m.get());
+      if (!s.ok()) {
+        g_last_open_error = s;
+        sqlite3_log(SQLITE_CANTOPEN, "cloudlite: %s", s.ToString().c_str());
+        return SQLITE_CANTOPEN;
+      }
+      g_last_open_error = Status::Ok();
+      file->main = m.release();
+      file->base.pMethods = &kMainMethods;
+    } else if (flags & (SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_SUPER_JOURNAL)) {
+      file->memory = new MemoryFile();
+      file->base.pMethods = &kMemoryMethods;
+    } else if (flags & SQLITE_OPEN_WAL) {
+      return SQLITE_CANTOPEN;  // WAL is refused (vfs.h)
+    } else {
+      // Temporary databases, statement journals, sorter files: local scratch space.
+      return g_default->xOpen(g_default, name, f, flags, out_flags);
+    }
+    if (out_flags) *out_flags = flags;
+    return SQLITE_OK;
+  });
+}
+
+int VfsDelete(sqlite3_vfs*, const char*, int) { return SQLITE_OK; }  // journals are in memory
+
+int VfsAccess(sqlite3_vfs*, const char*, int, int* out) {
+  *out = 0;  // no journal, WAL or super-journal ever exists outside memory
+  return SQLITE_OK;
+}
+
+int VfsFullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
+  sqlite3_snprintf(n, out, "%s", name);
+  return SQLITE_OK;
+}
+
+void* VfsDlOpen(sqlite3_vfs*, const char* path) { return g_default->xDlOpen(g_default, path); }
+void VfsDlError(sqlite3_vfs*, int n, char* msg) { g_default->xDlError(g_default, n, msg); }
+void (*VfsDlSym(sqlite3_vfs*, void* h, const char* sym))(void) {
+  return g_default->xDlSym(g_default, h, sym);
+}
+void VfsDlClose(sqlite3_vfs*, void* h) { g_default->xDlClose(g_default, h); }
+int VfsRandomness(sqlite3_vfs*, int n, char* out) {
+  return g_default->xRandomness(g_default, n, out);
+}
+int VfsSleep(sqlite3_vfs*, int micros) { return g_default->xSleep(g_default, micros); }
+int VfsCurrentTime(sqlite3_vfs*, double* out) { return g_default->xCurrentTime(g_default, out); }
+int VfsGetLastError(sqlite3_vfs*, int n, char* out) {
+  if (n > 0) sqlite3_snprintf(n, out, "%s", g_last_open_error.ToString().c_str());
+  return 0;
+}
+int VfsCurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
+  return g_default->xCurrentTimeInt64(g_default, out);
+}
+
+MainFile* MainOf(sqlite3* db) {
+  MainFile* m = nullptr;
+  if (sqlite3_file_control(db, "main", kFcntlCloudFile, &m) != SQLITE_OK) return nullptr;
+  return m;
+}
+
+}  // namespace
+
+int Register() {
+  static int rc = [] {
+    g_default = sqlite3_vfs_find(nullptr);
+    if (!g_default) return SQLITE_ERROR;
+    static sqlite3_vfs vfs = {};
+    vfs.iVersion = 2;
+    vfs.szOsFile = std::max<int>(sizeof(File), g_default->szOsFile);
+    vfs.mxPathname = 1024;
+    vfs.zName = kVfsName;
+    vfs.xOpen = VfsOpen;
+    vfs.xDelete = VfsDelete;
+    vfs.xAccess = VfsAccess;
+    vfs.xFullPathname = VfsFullPathname;
+    vfs.xDlOpen = VfsDlOpen;
+    vfs.xDlError = VfsDlError;
+    vfs.xDlSym = VfsDlSym;
+    vfs.xDlClose = VfsDlClose;
+    vfs.xRandomness = VfsRandomness;
+    vfs.xSleep = VfsSleep;
+    vfs.xCurrentTime = VfsCurrentTime;
+    vfs.xGetLastError = VfsGetLastError;
+    vfs.xCurrentTimeInt64 = VfsCurrentTimeInt64;
+    return sqlite3_vfs_register(&vfs, /*makeDflt=*/0);
+  }();
+  return rc;
+}
+
+Status LastError(sqlite3* db) {
+  MainFile* m = MainOf(db);
+  return m ? m->last_error : Status::Ok();
+}
+
+Result<FileInfo> Info(sqlite3* db) {
+  MainFile* m = MainOf(db);
+  if (!m) return Status::InvalidArgument("not a cloudlite database connection");
+  const engine::Engine& e = *m->engine;
+  return FileInfo{e.version(), e.page_size(), e.db_pages(), e.last_commit_micros(),
+                  e.checkpoint_version()};
+}
+
+Status LastOpenError() { return g_last_open_error; }
+
+}  // namespace cloudlite::vfs

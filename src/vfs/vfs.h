@@ -1,0 +1,52 @@
+// The "cloudlite" SQLite VFS: SQLite runs unchanged on a database held by an Engine.
+//
+//   file:NAME?vfs=cloudlite&store=STORE-URI[&cache_dir=DIR&cache_size=BYTES&max_staleness_ms=N]
+//
+// STORE-URI falls back to $CLOUDLITE_STORE, cache_dir to $CLOUDLITE_CACHE_DIR. The main database
+// file maps onto the engine; rollback journals live in memory; temporary files go to the
+// default VFS. The commit point is SQLITE_FCNTL_SYNC (sent at every commit, whatever
+// PRAGMA synchronous says): the engine's PutIfAbsent of the next log slot. A lost race there is
+// SQLITE_BUSY, and SQLite rolls the transaction back. WAL mode is refused.
+//
+// KEY ASSUMPTIONS about how SQLite calls a VFS (checked where cheap; see docs/vfs.md):
+//  1. Writes to the main database file are whole, page-aligned pages of one size per
+//     transaction, made only while holding at least a RESERVED lock.
+//  2. A transaction that changes the database sends SQLITE_FCNTL_SYNC exactly once to the main
+//     file before it drops to SHARED, and after its last write.
+//  3. Reads of the main file happen only while holding at least SHARED; a read may be smaller
+//     than a page (the 100-byte header) but never spans two pages.
+//  4. A connection drops to NONE between transactions (locking_mode=NORMAL): that is where it
+//     looks for newer versions. locking_mode=EXCLUSIVE is refused.
+//  5. With xAccess answering "no" for journals, SQLite never looks for a hot journal; none can
+//     exist, because nothing is durable until the commit record is.
+//  6. One sqlite3_file is used by one thread at a time (SQLite's connection mutex).
+#pragma once
+
+#include <sqlite3.h>
+
+#include "cloudlite/status.h"
+
+namespace cloudlite::vfs {
+
+inline constexpr char kVfsName[] = "cloudlite";
+
+// Registers the VFS (not as the default). Safe to call many times, from any thread.
+int Register();
+
+// Facts about the database open on a connection's main file.
+struct FileInfo {
+  uint64_t version = 0;
+  uint32_t page_size = 0;
+  uint32_t pages = 0;
+  int64_t last_commit_micros = 0;
+  uint64_t checkpoint_version = 0;
+};
+
+// The status behind the last error of the main file of `db` (Ok if none, or not ours).
+Status LastError(sqlite3* db);
+// Info of the main file of `db`, as of its last transaction.
+Result<FileInfo> Info(sqlite3* db);
+// The error of the last failed open on this thread (SQLite cannot carry it from xOpen).
+Status LastOpenError();
+
+}  // namespace cloudlite::vfs
