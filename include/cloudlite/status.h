@@ -71,8 +71,8 @@ std::string_view CodeName(Status::Code code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {      // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an Ok status");
   }
 
@@ -105,7 +105,8 @@ class [[nodiscard]] Result {
 #define CL_CONCAT_INNER(a, b) a##b
 #define CL_CONCAT(a, b) CL_CONCAT_INNER(a, b)
 // `CL_ASSIGN_OR_RETURN(auto x, ResultExpr());` binds x or returns the error.
-#define CL_ASSIGN_OR_RETURN(decl, expr) CL_ASSIGN_OR_RETURN_IMPL(CL_CONCAT(cl_r_, __LINE__), decl, expr)
+#define CL_ASSIGN_OR_RETURN(decl, expr) \
+  CL_ASSIGN_OR_RETURN_IMPL(CL_CONCAT(cl_r_, __LINE__), decl, expr)
 #define CL_ASSIGN_OR_RETURN_IMPL(tmp, decl, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \
