@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build and test cloudlite. Idempotent: it
+# installs only missing packages, and runs `apt-get update` only when an install needs it.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libsqlite3-dev sqlite3 libzstd-dev libxxhash-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libcurl4-openssl-dev libssl-dev libedit-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 clang-format
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! $sudo apt-get install -y -q "${missing[@]}" >/dev/null; then
+  $sudo apt-get update -q >/dev/null
+  $sudo apt-get install -y -q "${missing[@]}" >/dev/null
+fi
