@@ -1,0 +1,122 @@
+#include "store/registry.h"
+
+#include <array>
+#include <utility>
+
+#include "store/file/file_store.h"
+#include "store/mem/mem_store.h"
+
+namespace cloudlite {
+namespace {
+
+using OpenFn = Result<std::unique_ptr<ObjectStore>> (*)(Uri& uri, bool create);
+
+struct Backend {
+  std::string_view scheme;
+  OpenFn open;  // nullptr: a scheme cloudlite knows but this build does not have yet
+};
+
+// Every backend, by URI scheme. A new backend declares its Open function in its own header
+// (store/<name>/<name>_store.h), is included above, and replaces its row here.
+constexpr std::array kBackends = {
+    Backend{"file", &OpenFileStore},
+    Backend{"mem", &OpenMemStore},
+    Backend{"s3", nullptr},
+    Backend{"dynamodb", nullptr},
+};
+
+std::string SupportedSchemes() {
+  std::string out;
+  for (const Backend& backend : kBackends) {
+    if (!out.empty()) out += ", ";
+    out += backend.scheme;
+  }
+  return out;
+}
+
+class CountingStore final : public ObjectStore {
+ public:
+  CountingStore(std::unique_ptr<ObjectStore> inner, StoreStats* stats)
+      : inner_(std::move(inner)), stats_(stats) {}
+
+  Result<std::string> Get(std::string_view key) override {
+    stats_->get.fetch_add(1, std::memory_order_relaxed);
+    return CountIn(inner_->Get(key));
+  }
+  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
+    stats_->get.fetch_add(1, std::memory_order_relaxed);
+    return CountIn(inner_->GetRange(key, offset, length));
+  }
+  Result<ObjectInfo> Head(std::string_view key) override {
+    stats_->get.fetch_add(1, std::memory_order_relaxed);
+    return inner_->Head(key);
+  }
+  Status PutIfAbsent(std::string_view key, std::string_view data) override {
+    CountOut(data);
+    return inner_->PutIfAbsent(key, data);
+  }
+  Status Put(std::string_view key, std::string_view data) override {
+    CountOut(data);
+    return inner_->Put(key, data);
+  }
+  Result<ListPage> List(std::string_view prefix, std::string_view start_after,
+                        size_t limit) override {
+    stats_->list.fetch_add(1, std::memory_order_relaxed);
+    return inner_->List(prefix, start_after, limit);
+  }
+  Status Delete(std::span<const std::string> keys) override {
+    stats_->del.fetch_add(1, std::memory_order_relaxed);
+    return inner_->Delete(keys);
+  }
+  std::string Describe() const override { return inner_->Describe(); }
+
+ private:
+  Result<std::string> CountIn(Result<std::string> result) {
+    if (result.ok()) stats_->bytes_in.fetch_add(result->size(), std::memory_order_relaxed);
+    return result;
+  }
+  // Counted whatever the outcome: the bytes were sent either way.
+  void CountOut(std::string_view data) {
+    stats_->put.fetch_add(1, std::memory_order_relaxed);
+    stats_->bytes_out.fetch_add(data.size(), std::memory_order_relaxed);
+  }
+
+  std::unique_ptr<ObjectStore> inner_;
+  StoreStats* stats_;
+};
+
+}  // namespace
+
+std::string StoreStats::ToJson() const {
+  auto field = [](std::string_view name, const std::atomic<uint64_t>& v) {
+    return "\"" + std::string(name) + "\":" + std::to_string(v.load(std::memory_order_relaxed));
+  };
+  return "{" + field("get", get) + "," + field("put", put) + "," + field("list", list) + "," +
+         field("delete", del) + "," + field("bytes_in", bytes_in) + "," +
+         field("bytes_out", bytes_out) + "}";
+}
+
+std::unique_ptr<ObjectStore> CountRequests(std::unique_ptr<ObjectStore> inner, StoreStats* stats) {
+  return std::make_unique<CountingStore>(std::move(inner), stats);
+}
+
+StoreStats& ProcessStoreStats() {
+  static StoreStats stats;  // trivially destructible atomics: safe to use during exit
+  return stats;
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenStore(Uri& uri, bool create) {
+  for (const Backend& backend : kBackends) {
+    if (backend.scheme != uri.scheme) continue;
+    if (backend.open == nullptr) {
+      return Status::NotSupported("the " + uri.scheme +
+                                  " backend is not built yet: use file:// or mem:// for now");
+    }
+    CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, backend.open(uri, create));
+    return CountRequests(std::move(store), &ProcessStoreStats());
+  }
+  return Status::InvalidArgument("unsupported store scheme \"" + uri.scheme +
+                                 "\": supported schemes are " + SupportedSchemes());
+}
+
+}  // namespace cloudlite

@@ -1,0 +1,102 @@
+#include "store/registry.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/random.h"
+#include "conformance/conformance.h"
+#include "store/mem/mem_store.h"
+
+namespace cloudlite {
+namespace {
+
+Uri ParseOk(std::string_view text) {
+  Result<Uri> uri = Uri::Parse(text);
+  EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+  return uri.ok() ? *uri : Uri{};
+}
+
+TEST(StoreStatsTest, JsonFormat) {
+  StoreStats stats;
+  EXPECT_EQ(stats.ToJson(), R"({"get":0,"put":0,"list":0,"delete":0,"bytes_in":0,"bytes_out":0})");
+  stats.get = 1;
+  stats.put = 22;
+  stats.list = 333;
+  stats.del = 4444;
+  stats.bytes_in = 18446744073709551615u;
+  stats.bytes_out = 6;
+  EXPECT_EQ(stats.ToJson(),
+            R"({"get":1,"put":22,"list":333,"delete":4444,"bytes_in":18446744073709551615,)"
+            R"("bytes_out":6})");
+}
+
+TEST(StoreStatsTest, CountRequestsCountsEveryCall) {
+  StoreStats stats;
+  std::unique_ptr<ObjectStore> store = CountRequests(std::make_unique<MemStore>(), &stats);
+  ASSERT_TRUE(store->Put("a", "hello").ok());
+  ASSERT_TRUE(store->PutIfAbsent("b", "ab").ok());
+  EXPECT_FALSE(store->PutIfAbsent("b", "xyz").ok());  // a lost race is still a request
+  ASSERT_TRUE(store->Get("a").ok());
+  ASSERT_TRUE(store->GetRange("a", 1, 2).ok());
+  EXPECT_FALSE(store->Get("missing").ok());
+  ASSERT_TRUE(store->Head("a").ok());
+  ASSERT_TRUE(store->List("", "", 10).ok());
+  const std::vector<std::string> keys = {"a", "b"};
+  ASSERT_TRUE(store->Delete(keys).ok());
+  EXPECT_EQ(stats.ToJson(), R"({"get":4,"put":3,"list":1,"delete":1,"bytes_in":7,"bytes_out":10})");
+  EXPECT_EQ(store->Describe(), "mem://(private)");
+}
+
+TEST(OpenStoreTest, MemIsSharedByNameAndCounted) {
+  std::string name = "registry-test-" + RandomHex(6);
+  Uri uri = ParseOk("mem://" + name);
+  EXPECT_EQ(OpenStore(uri, /*create=*/false).status().code(), Status::Code::kNotFound);
+  Result<std::unique_ptr<ObjectStore>> a = OpenStore(uri, /*create=*/true);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  Result<std::unique_ptr<ObjectStore>> b = OpenStore(uri, /*create=*/false);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ((*a)->Describe(), "mem://" + name);
+
+  uint64_t gets = ProcessStoreStats().get.load();
+  ASSERT_TRUE((*a)->Put("k", "v").ok());
+  Result<std::string> got = (*b)->Get("k");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, "v");
+  EXPECT_GE(ProcessStoreStats().get.load(), gets + 1);
+}
+
+TEST(OpenStoreTest, File) {
+  std::string dir = conformance::MakeTempDir("cl-registry");
+  Uri uri = ParseOk("file://" + dir + "/store");
+  Result<std::unique_ptr<ObjectStore>> missing = OpenStore(uri, /*create=*/false);
+  EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(missing.status().message(), "store directory " + dir + "/store does not exist");
+  Result<std::unique_ptr<ObjectStore>> store = OpenStore(uri, /*create=*/true);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->Describe(), "file://" + dir + "/store");
+  EXPECT_TRUE(std::filesystem::is_directory(dir + "/store"));
+  conformance::RemoveTree(dir);
+}
+
+TEST(OpenStoreTest, ServerBackendsAreNotBuiltYet) {
+  for (std::string_view text : {"s3://bucket/prefix", "dynamodb://table"}) {
+    Uri uri = ParseOk(text);
+    Result<std::unique_ptr<ObjectStore>> store = OpenStore(uri, true);
+    EXPECT_EQ(store.status().code(), Status::Code::kNotSupported) << text;
+    EXPECT_NE(store.status().message().find("not built yet"), std::string::npos) << text;
+  }
+}
+
+TEST(OpenStoreTest, UnknownSchemeListsSupportedOnes) {
+  Uri uri;
+  uri.scheme = "gs";
+  uri.authority = "bucket";
+  Result<std::unique_ptr<ObjectStore>> store = OpenStore(uri, true);
+  EXPECT_EQ(store.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(store.status().message().find("file, mem, s3, dynamodb"), std::string::npos)
+      << store.status().message();
+}
+
+}  // namespace
+}  // namespace cloudlite
