@@ -1,0 +1,213 @@
+// The public library against real stores: file:// across processes, mem:// within one.
+#include "cloudlite/database.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "base/random.h"
+#include "cloudlite/admin.h"
+
+namespace cloudlite {
+namespace {
+
+std::string TempStore() {
+  const char* base = std::getenv("CLOUDLITE_TEST_TMP");
+  std::string dir = std::string(base ? base : ::testing::TempDir()) + "/db-" + RandomHex(6);
+  std::filesystem::create_directories(dir);
+  return "file://" + dir;
+}
+
+int64_t Int(const Rows& rows) { return std::get<int64_t>(rows.rows.at(0).at(0)); }
+
+Result<int64_t> QueryInt(Database& db, const std::string& sql) {
+  int64_t out = 0;
+  Status s = db.View([&](Connection& c) {
+    CL_ASSIGN_OR_RETURN(Rows rows, c.Query(sql));
+    out = Int(rows);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+TEST(DatabaseTest, UpdateThenViewOnAFreshHandle) {
+  std::string uri = "mem://db-test-" + RandomHex(4) + "/app";
+  auto db = Database::Open(uri);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)
+                  ->Update([](Connection& c) {
+                    return c.Exec(
+                        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+                        "INSERT INTO t (v) VALUES ('a'), ('b');");
+                  })
+                  .ok());
+  auto other = Database::Open(uri);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(*QueryInt(**other, "SELECT count(*) FROM t"), 2);
+  auto info = (*other)->Info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->version, 1u);
+  EXPECT_EQ(info->page_size, 4096u);
+}
+
+TEST(DatabaseTest, AFailingFunctionRollsBackAndReturnsItsStatus) {
+  auto db = Database::Open("mem://db-test-" + RandomHex(4) + "/app");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }).ok());
+  Status s = (*db)->Update([](Connection& c) {
+    CL_RETURN_IF_ERROR(c.Exec("INSERT INTO t VALUES (1)"));
+    return Status::InvalidArgument("changed my mind");
+  });
+  EXPECT_EQ(s.message(), "changed my mind");
+  EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 0);
+  EXPECT_FALSE(
+      (*db)->Update([](Connection& c) { return c.Exec("INSERT INTO nope VALUES (1)"); }).ok());
+}
+
+TEST(DatabaseTest, MissingDatabaseWithoutCreateIsNotFound) {
+  Options options;
+  options.create_if_missing = false;
+  auto db = Database::Open(TempStore() + "/absent", options);
+  ASSERT_FALSE(db.ok());
+  EXPECT_TRUE(db.status().IsNotFound()) << db.status().ToString();
+}
+
+TEST(DatabaseTest, WalModeIsRefusedClearly) {
+  auto db = Database::Open("mem://db-test-" + RandomHex(4) + "/app");
+  ASSERT_TRUE(db.ok());
+  Status s = Connection((*db)->handle()).Exec("PRAGMA journal_mode=WAL");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("WAL"), std::string::npos);
+}
+
+Options CounterMigrations() {
+  Options options;
+  options.max_attempts = 1000;
+  options.migrations = {{1, "counter", [](Connection& c) {
+                           return c.Exec(
+                               "CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER);"
+                               "INSERT INTO counter VALUES (1, 0);");
+                         }}};
+  return options;
+}
+
+// Runs `body` in `n` forked processes and expects each to exit 0.
+void InChildren(int n, const std::function<int(int)>& body) {
+  std::vector<pid_t> children;
+  for (int i = 0; i < n; i++) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(body(i));
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+}
+
+TEST(DatabaseTest, TwoProcessesIncrementingOneCounterEndAtExactlyTheirSum) {
+  std::string uri = TempStore() + "/counter";
+  constexpr int kPerProcess = 500;
+  InChildren(2, [&](int) {
+    auto db = Database::Open(uri, CounterMigrations());
+    if (!db.ok()) return 10;
+    for (int i = 0; i < kPerProcess; i++) {
+      Status s = (*db)->Update(
+          [](Connection& c) { return c.Exec("UPDATE counter SET n = n + 1 WHERE id = 1"); });
+      if (!s.ok()) {
+        fprintf(stderr, "increment failed: %s\n", s.ToString().c_str());
+        return 11;
+      }
+    }
+    return 0;
+  });
+  auto db = Database::Open(uri, CounterMigrations());
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*QueryInt(**db, "SELECT n FROM counter"), 2 * kPerProcess);
+  // Migrations ran exactly once although two processes raced to apply them.
+  EXPECT_EQ(*QueryInt(**db, "PRAGMA user_version"), 1);
+  EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM counter"), 1);
+}
+
+TEST(DatabaseTest, ManyConcurrentOpenersApplyEachMigrationOnce) {
+  std::string uri = TempStore() + "/migrate";
+  InChildren(4, [&](int) {
+    Options options;
+    options.max_attempts = 100;
+    options.migrations = {
+        {1, "t", [](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }},
+        {2, "row", [](Connection& c) { return c.Exec("INSERT INTO t VALUES ('once')"); }}};
+    return Database::Open(uri, options).ok() ? 0 : 1;
+  });
+  auto db = Database::Open(uri);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 1);
+}
+
+TEST(DatabaseTest, CorruptedObjectIsAnErrorNamingTheKeyNeverWrongRows) {
+  std::string store = TempStore();
+  std::string uri = store + "/corrupt";
+  {
+    auto db = Database::Open(uri);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->Update([](Connection& c) {
+                      return c.Exec("CREATE TABLE t (x); INSERT INTO t VALUES (42);");
+                    })
+                    .ok());
+  }
+  // Damage every stored file of the database.
+  std::string dir = store.substr(strlen("file://"));
+  int damaged = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::string path = entry.path();
+    FILE* f = fopen(path.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    fseek(f, 40, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 40, SEEK_SET);
+    fputc(c ^ 0x5a, f);
+    fclose(f);
+    damaged++;
+  }
+  ASSERT_GT(damaged, 0);
+  auto db = Database::Open(uri);
+  ASSERT_FALSE(db.ok());
+  EXPECT_TRUE(db.status().IsCorruption()) << db.status().ToString();
+  EXPECT_NE(db.status().message().find("corrupt/log/"), std::string::npos);
+}
+
+TEST(DatabaseTest, PushedFileWithAnOldChangeCounterIsNotMistakenForCachedPages) {
+  std::string store = TempStore();
+  std::string uri = store + "/pushed";
+  auto db = Database::Open(uri);
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)
+                  ->Update([](Connection& c) {
+                    return c.Exec("CREATE TABLE t (x); INSERT INTO t VALUES ('before');");
+                  })
+                  .ok());
+  EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 1);
+  // A local file made by plain SQLite, with its own change counter, replaces the database.
+  std::string local = store.substr(strlen("file://")) + "/local.db";
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(local.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3);", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  ASSERT_TRUE(Push(local, uri).ok());
+  EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 3);
+}
+
+}  // namespace
+}  // namespace cloudlite
