@@ -231,6 +231,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, Delivery* deli
                    static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(total_timeout.count()));
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // the path is signed: send it byte for byte
   curl_easy_setopt(h, CURLOPT_USERAGENT, "cloudlite/0.1");
   if (!options_.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
   if (!options_.verify_tls) {
