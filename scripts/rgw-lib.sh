@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # settings are used by the scripts that source this file
 # Shared settings for rgw-start.sh / rgw-stop.sh: a throwaway single-node Ceph RADOS Gateway,
 # the S3 server cloudlite's tests run against. Sourced, not executed.
 #
@@ -11,7 +13,7 @@
 
 RGW_DIR="${CLOUDLITE_RGW_DIR:-/tmp/cloudlite-rgw}"
 RGW_PORT="${CLOUDLITE_RGW_PORT:-7480}"
-RGW_MON_PORT="${CLOUDLITE_RGW_MON_PORT:-13300}"
+RGW_MON_PORT="${CLOUDLITE_RGW_MON_PORT:-13300}"  # used by rgw-start.sh
 RGW_BUCKET="${CLOUDLITE_RGW_BUCKET:-cloudlite-test}"
 RGW_CONF="$RGW_DIR/ceph.conf"
 RGW_PIDS="$RGW_DIR/pids"           # "<name> <pid>" per line, one per daemon we started
@@ -33,7 +35,7 @@ export AWS_ACCESS_KEY_ID=$RGW_ACCESS_KEY
 export AWS_SECRET_ACCESS_KEY=$RGW_SECRET_KEY
 export AWS_ENDPOINT_URL_S3=$RGW_ENDPOINT
 export AWS_REGION=us-east-1
-export CLOUDLITE_TEST_S3_URI=s3://$RGW_BUCKET/test
+export CLOUDLITE_TEST_S3_URI=s3://$RGW_BUCKET
 EOF
 }
 

@@ -15,6 +15,7 @@ namespace {
 
 constexpr size_t kMaxDeleteBatch = 1000;  // DeleteObjects' limit
 constexpr size_t kMaxListPage = 1000;     // ListObjectsV2's limit
+constexpr size_t kMaxS3Key = 1024;        // bytes, UTF-8
 constexpr std::string_view kEmptySha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -42,7 +43,7 @@ class S3Store final : public ObjectStore {
         describe_("s3://" + o_.bucket + (o_.prefix.empty() ? "" : "/" + o_.prefix)) {}
 
   Result<std::string> Get(std::string_view key) override {
-    CL_RETURN_IF_ERROR(ValidateKey(key));
+    CL_RETURN_IF_ERROR(CheckKey(key));
     HttpRequest req = Request("GET", ObjectUrl(key));
     const std::string what = "GET " + Name(key);
     std::string out;
@@ -55,7 +56,7 @@ class S3Store final : public ObjectStore {
   }
 
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
-    CL_RETURN_IF_ERROR(ValidateKey(key));
+    CL_RETURN_IF_ERROR(CheckKey(key));
     if (length == 0) {
       // Nothing to read, but a missing object must still be NotFound.
       CL_RETURN_IF_ERROR(Head(key).status());
@@ -91,7 +92,7 @@ class S3Store final : public ObjectStore {
   }
 
   Result<ObjectInfo> Head(std::string_view key) override {
-    CL_RETURN_IF_ERROR(ValidateKey(key));
+    CL_RETURN_IF_ERROR(CheckKey(key));
     HttpRequest req = Request("HEAD", ObjectUrl(key));
     const std::string what = "HEAD " + Name(key);
     ObjectInfo info;
@@ -110,7 +111,7 @@ class S3Store final : public ObjectStore {
   }
 
   Status PutIfAbsent(std::string_view key, std::string_view data) override {
-    CL_RETURN_IF_ERROR(ValidateKey(key));
+    CL_RETURN_IF_ERROR(CheckKey(key));
     HttpRequest req = Request("PUT", ObjectUrl(key));
     req.body = data;
     req.SetHeader("If-None-Match", "*");
@@ -155,7 +156,7 @@ class S3Store final : public ObjectStore {
   }
 
   Status Put(std::string_view key, std::string_view data) override {
-    CL_RETURN_IF_ERROR(ValidateKey(key));
+    CL_RETURN_IF_ERROR(CheckKey(key));
     HttpRequest req = Request("PUT", ObjectUrl(key));
     req.body = data;
     const std::string hash = Sha256Hex(data);
@@ -190,7 +191,8 @@ class S3Store final : public ObjectStore {
         if (!key.starts_with(full_prefix) || (!full_start.empty() && key <= full_start)) {
           return Status::Unavailable(what + ": the server listed a key outside the request");
         }
-        if (!page.keys.empty() && key <= page.keys.back()) {
+        if (!page.keys.empty() &&
+            key.compare(key_prefix_.size(), std::string::npos, page.keys.back()) <= 0) {
           return Status::Unavailable(what + ": the server listed keys out of order");
         }
         page.keys.push_back(key.substr(key_prefix_.size()));
@@ -210,7 +212,7 @@ class S3Store final : public ObjectStore {
   }
 
   Status Delete(std::span<const std::string> keys) override {
-    for (const std::string& key : keys) CL_RETURN_IF_ERROR(ValidateKey(key));
+    for (const std::string& key : keys) CL_RETURN_IF_ERROR(CheckKey(key));
     for (size_t begin = 0; begin < keys.size(); begin += kMaxDeleteBatch) {
       const size_t end = std::min(keys.size(), begin + kMaxDeleteBatch);
       std::vector<std::string> batch;
@@ -241,6 +243,19 @@ class S3Store final : public ObjectStore {
   }
 
  private:
+  // The contract's key rules, plus S3's own limit: 1024 bytes for the whole key, our prefix
+  // included. Checked here so the message can say why.
+  Status CheckKey(std::string_view key) const {
+    CL_RETURN_IF_ERROR(ValidateKey(key));
+    if (key_prefix_.size() + key.size() > kMaxS3Key) {
+      return Status::InvalidArgument("key of " + std::to_string(key.size()) +
+                                     " bytes is too long for " + describe_ +
+                                     ": S3 limits keys to " + std::to_string(kMaxS3Key) +
+                                     " bytes including the prefix \"" + key_prefix_ + "\"");
+    }
+    return Status::Ok();
+  }
+
   Status DeleteBatch(const std::vector<std::string>& full_keys) {
     const std::string body = s3::BuildDeleteObjectsBody(full_keys);
     HttpRequest req = Request("POST", BucketUrl("delete="));
