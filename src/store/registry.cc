@@ -5,6 +5,7 @@
 
 #include "store/file/file_store.h"
 #include "store/mem/mem_store.h"
+#include "store/s3/s3_store.h"
 
 namespace cloudlite {
 namespace {
@@ -21,7 +22,7 @@ struct Backend {
 constexpr std::array kBackends = {
     Backend{"file", &OpenFileStore},
     Backend{"mem", &OpenMemStore},
-    Backend{"s3", nullptr},
+    Backend{"s3", &OpenS3Store},
     Backend{"dynamodb", nullptr},
 };
 
