@@ -141,7 +141,7 @@ Status Pull(std::string_view uri, const std::string& local_path, const Progress&
   for (uint32_t pgno = 1; pgno <= pages; pgno++) {
     Status s = engine->ReadPage(pgno, page.data());
     if (!s.ok()) return fail(s);
-    if (pgno == 1) vfs::StampHeader(page.data(), 0, page_size, engine->version(), pages);
+    if (pgno == 1) vfs::StampHeader(page.data(), page_size, engine->version(), total);
     size_t done = 0;
     while (done < page.size()) {
       ssize_t w = ::pwrite(fd.get(), page.data() + done, page.size() - done,

@@ -5,17 +5,27 @@
 namespace cloudlite::vfs {
 namespace {
 
-void PutBig32(char* header_field, uint64_t offset, size_t length, uint64_t field_offset,
-              uint32_t value) {
-  for (uint64_t i = 0; i < 4; i++) {
-    uint64_t at = field_offset + i;
-    if (at >= offset && at < offset + length) {
-      header_field[at - offset] = static_cast<char>(value >> (8 * (3 - i)));
-    }
-  }
+void PutBig32(char* at, uint32_t value) {
+  for (int i = 0; i < 4; i++) at[i] = static_cast<char>(value >> (8 * (3 - i)));
+}
+
+uint32_t GetBig32(std::string_view bytes, size_t at) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; i++) v = (v << 8) | static_cast<uint8_t>(bytes[at + i]);
+  return v;
 }
 
 }  // namespace
+
+std::optional<uint64_t> HeaderDatabaseBytes(std::string_view page1) {
+  if (page1.size() < kSqliteHeaderSize || GetBig32(page1, 24) != GetBig32(page1, 92)) {
+    return std::nullopt;
+  }
+  Result<uint32_t> page_size = ParseSqliteHeader(page1, "page 1");
+  uint32_t pages = GetBig32(page1, 28);
+  if (!page_size.ok() || pages == 0) return std::nullopt;
+  return uint64_t{pages} * *page_size;
+}
 
 Result<uint32_t> ParseSqliteHeader(std::string_view header, std::string_view what) {
   static constexpr char kMagic[] = "SQLite format 3";  // 16 bytes with the NUL
@@ -31,12 +41,13 @@ Result<uint32_t> ParseSqliteHeader(std::string_view header, std::string_view wha
   return page_size;
 }
 
-void StampHeader(char* bytes, uint64_t offset, size_t length, uint64_t version, uint32_t pages) {
-  if (offset >= kSqliteHeaderSize) return;
-  uint32_t counter = static_cast<uint32_t>(version);
-  PutBig32(bytes, offset, length, 24, counter);
-  PutBig32(bytes, offset, length, 28, pages);
-  PutBig32(bytes, offset, length, 92, counter);
+void StampHeader(char* bytes, size_t length, uint64_t version, uint64_t db_bytes) {
+  Result<uint32_t> page_size = ParseSqliteHeader(std::string_view(bytes, length), "page 1");
+  if (!page_size.ok()) return;  // not a database SQLite wrote; nothing to stamp
+  auto counter = static_cast<uint32_t>(version);
+  PutBig32(bytes + 24, counter);
+  PutBig32(bytes + 28, static_cast<uint32_t>(db_bytes / *page_size));
+  PutBig32(bytes + 92, counter);
 }
 
 }  // namespace cloudlite::vfs

@@ -50,24 +50,45 @@ int ToSqliteError(const Status& s, int fallback) {
 }
 
 // The main database file: an Engine plus the open transaction's dirty pages.
+//
+// The engine stores pages of one size, fixed when the database is created (the size of
+// SQLite's first writes). SQLite's own page size may change later (PRAGMA page_size + VACUUM
+// copies a database of another page size in): reads and writes are byte ranges re-chunked into
+// engine pages, so any page size SQLite uses maps onto the stored one.
 struct MainFile {
   std::unique_ptr<engine::Engine> engine;
   bool read_only = false;
   int lock = SQLITE_LOCK_NONE;
-  engine::DirtyPages dirty;
-  uint32_t txn_page_size = 0;
-  uint32_t txn_pages = 0;
-  bool txn_dirty = false;  // written or truncated since RESERVED
+  engine::DirtyPages dirty;  // engine pages changed by the open write transaction
+  uint64_t txn_size = 0;     // the file size, in bytes, inside a write transaction
+  uint32_t new_page_size = 0;  // the page size of a database that has none yet
+  bool txn_dirty = false;      // written or truncated since RESERVED
   Status last_error;
 
   uint32_t page_size() const {
-    return lock >= SQLITE_LOCK_RESERVED ? txn_page_size : engine->page_size();
+    return engine->page_size() != 0 ? engine->page_size() : new_page_size;
   }
-  uint32_t pages() const { return lock >= SQLITE_LOCK_RESERVED ? txn_pages : engine->db_pages(); }
+  uint64_t size_at_version() const { return uint64_t{engine->db_pages()} * engine->page_size(); }
+  uint64_t size() const { return lock >= SQLITE_LOCK_RESERVED ? txn_size : size_at_version(); }
   int Fail(const Status& s, int fallback) {
     last_error = s;
     sqlite3_log(fallback, "cloudlite: %s", s.ToString().c_str());
     return ToSqliteError(s, fallback);
+  }
+  // The engine page `pgno` as the transaction sees it: dirty, committed, or zeros.
+  Status ReadPage(uint32_t pgno, char* out) {
+    auto it = dirty.find(pgno);
+    if (it != dirty.end()) {
+      std::memcpy(out, it->second.data(), it->second.size());
+      return Status::Ok();
+    }
+    if (pgno > engine->db_pages()) {
+      std::memset(out, 0, page_size());
+      return Status::Ok();
+    }
+    CL_RETURN_IF_ERROR(engine->ReadPage(pgno, out));
+    if (pgno == 1) StampHeader(out, page_size(), engine->version(), size_at_version());
+    return Status::Ok();
   }
 };
 
@@ -111,29 +132,22 @@ int MainRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
   return Guard([&] {
     MainFile& m = *AsFile(f)->main;
     char* out = static_cast<char*>(buf);
-    uint32_t page_size = m.page_size();
-    uint64_t size = uint64_t{m.pages()} * page_size;
     uint64_t offset = static_cast<uint64_t>(off);
-    if (page_size == 0 || offset >= size) {
-      std::memset(out, 0, static_cast<size_t>(amt));
-      return SQLITE_IOERR_SHORT_READ;
-    }
-    uint32_t pgno = static_cast<uint32_t>(offset / page_size + 1);
-    uint64_t within = offset % page_size;
-    size_t n = std::min<uint64_t>(static_cast<uint64_t>(amt), page_size - within);
-    n = std::min<uint64_t>(n, size - offset);
-    auto dirty = m.dirty.find(pgno);
-    if (dirty != m.dirty.end()) {
-      std::memcpy(out, dirty->second.data() + within, n);
-    } else {
-      std::string page(page_size, '\0');
-      Status s = m.engine->ReadPage(pgno, page.data());
+    uint64_t end = std::min(offset + static_cast<uint64_t>(amt), m.size());
+    uint32_t page_size = m.page_size();
+    std::string page(page_size, '\0');
+    for (uint64_t pos = offset; pos < end;) {
+      uint32_t pgno = static_cast<uint32_t>(pos / page_size + 1);
+      uint64_t within = pos % page_size;
+      uint64_t n = std::min<uint64_t>(page_size - within, end - pos);
+      Status s = m.ReadPage(pgno, page.data());
       if (!s.ok()) return m.Fail(s, SQLITE_IOERR_READ);
-      std::memcpy(out, page.data() + within, n);
-      if (pgno == 1) StampHeader(out, offset, n, m.engine->version(), m.engine->db_pages());
+      std::memcpy(out + (pos - offset), page.data() + within, n);
+      pos += n;
     }
-    if (n < static_cast<size_t>(amt)) {
-      std::memset(out + n, 0, static_cast<size_t>(amt) - n);
+    if (end < offset + static_cast<uint64_t>(amt)) {
+      uint64_t got = end > offset ? end - offset : 0;
+      std::memset(out + got, 0, static_cast<size_t>(amt) - got);
       return SQLITE_IOERR_SHORT_READ;
     }
     return SQLITE_OK;
@@ -144,21 +158,37 @@ int MainWrite(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
   return Guard([&] {
     MainFile& m = *AsFile(f)->main;
     if (m.read_only) return SQLITE_READONLY;
-    uint32_t size = static_cast<uint32_t>(amt);
-    if (m.lock < SQLITE_LOCK_RESERVED || !format::IsValidPageSize(size) || off % amt != 0) {
-      return m.Fail(Status::Internal("unexpected write of " + std::to_string(amt) +
-                                     " bytes at offset " + std::to_string(off)),
-                    SQLITE_IOERR_WRITE);
+    if (m.lock < SQLITE_LOCK_RESERVED || off < 0) {
+      return m.Fail(Status::Internal("write outside a write transaction"), SQLITE_IOERR_WRITE);
     }
-    if (m.txn_page_size != size) {
-      // A new page size (a new database, or VACUUM after PRAGMA page_size): a different page
-      // size means every page gets rewritten, so older dirty pages are stale.
-      m.dirty.clear();
-      m.txn_page_size = size;
+    if (m.page_size() == 0) {
+      if (!format::IsValidPageSize(static_cast<uint32_t>(amt))) {
+        return m.Fail(Status::Internal("first write of " + std::to_string(amt) + " bytes"),
+                      SQLITE_IOERR_WRITE);
+      }
+      m.new_page_size = static_cast<uint32_t>(amt);
     }
-    uint32_t pgno = static_cast<uint32_t>(off / amt + 1);
-    m.dirty[pgno].assign(static_cast<const char*>(buf), size);
-    m.txn_pages = std::max(m.txn_pages, pgno);
+    uint32_t page_size = m.page_size();
+    const char* in = static_cast<const char*>(buf);
+    uint64_t offset = static_cast<uint64_t>(off);
+    uint64_t end = offset + static_cast<uint64_t>(amt);
+    for (uint64_t pos = offset; pos < end;) {
+      uint32_t pgno = static_cast<uint32_t>(pos / page_size + 1);
+      uint64_t within = pos % page_size;
+      uint64_t n = std::min<uint64_t>(page_size - within, end - pos);
+      auto it = m.dirty.find(pgno);
+      if (it == m.dirty.end()) {
+        std::string page(page_size, '\0');
+        if (n < page_size) {  // a partial page: start from what is there
+          Status s = m.ReadPage(pgno, page.data());
+          if (!s.ok()) return m.Fail(s, SQLITE_IOERR_WRITE);
+        }
+        it = m.dirty.emplace(pgno, std::move(page)).first;
+      }
+      std::memcpy(it->second.data() + within, in + (pos - offset), n);
+      pos += n;
+    }
+    m.txn_size = std::max(m.txn_size, end);
     m.txn_dirty = true;
     return SQLITE_OK;
   });
@@ -168,10 +198,11 @@ int MainTruncate(sqlite3_file* f, sqlite3_int64 size) {
   return Guard([&] {
     MainFile& m = *AsFile(f)->main;
     if (m.read_only) return SQLITE_READONLY;
-    if (m.lock < SQLITE_LOCK_RESERVED || m.txn_page_size == 0) return SQLITE_OK;
-    uint32_t pages = static_cast<uint32_t>(static_cast<uint64_t>(size) / m.txn_page_size);
-    m.dirty.erase(m.dirty.upper_bound(pages), m.dirty.end());
-    m.txn_pages = pages;
+    if (m.lock < SQLITE_LOCK_RESERVED || m.page_size() == 0) return SQLITE_OK;
+    uint64_t bytes = static_cast<uint64_t>(size);
+    uint64_t pages = (bytes + m.page_size() - 1) / m.page_size();
+    m.dirty.erase(m.dirty.upper_bound(static_cast<uint32_t>(pages)), m.dirty.end());
+    m.txn_size = bytes;
     m.txn_dirty = true;
     return SQLITE_OK;
   });
@@ -181,8 +212,7 @@ int MainSync(sqlite3_file*, int) { return SQLITE_OK; }  // the commit is at SQLI
 
 int MainFileSize(sqlite3_file* f, sqlite3_int64* size) {
   return Guard([&] {
-    const MainFile& m = *AsFile(f)->main;
-    *size = static_cast<sqlite3_int64>(uint64_t{m.pages()} * m.page_size());
+    *size = static_cast<sqlite3_int64>(AsFile(f)->main->size());
     return SQLITE_OK;
   });
 }
@@ -198,8 +228,7 @@ int MainLock(sqlite3_file* f, int level) {
     if (m.lock < SQLITE_LOCK_RESERVED && level >= SQLITE_LOCK_RESERVED) {
       if (m.read_only) return SQLITE_READONLY;
       m.dirty.clear();
-      m.txn_page_size = m.engine->page_size();
-      m.txn_pages = m.engine->db_pages();
+      m.txn_size = m.size();
       m.txn_dirty = false;
     }
     m.lock = std::max(m.lock, level);
@@ -226,11 +255,18 @@ int MainCheckReservedLock(sqlite3_file*, int* out) {
 
 int Commit(MainFile& m) {
   if (!m.txn_dirty) return SQLITE_OK;
-  Status s = m.engine->Commit(m.dirty, m.txn_page_size, m.txn_pages);
+  // SQLite truncates a shrinking database only after this sync (pager_end_transaction), but
+  // it has already written the final size into page 1.
+  uint64_t bytes = m.txn_size;
+  auto page1 = m.dirty.find(1);
+  if (page1 != m.dirty.end()) bytes = HeaderDatabaseBytes(page1->second).value_or(bytes);
+  uint32_t page_size = m.page_size();
+  auto pages = static_cast<uint32_t>((bytes + page_size - 1) / page_size);
+  Status s = m.engine->Commit(m.dirty, page_size, pages);
   if (!s.ok()) return m.Fail(s, SQLITE_IOERR_FSYNC);
   m.dirty.clear();
   m.txn_dirty = false;
-  m.last_error = Status::Ok();
+  m.new_page_size = 0;
   return SQLITE_OK;
 }
 

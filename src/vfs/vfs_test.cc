@@ -1,0 +1,159 @@
+// SQLite through the VFS, in the modes and operations that stress its assumptions (vfs.h).
+#include "vfs/vfs.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "base/random.h"
+
+namespace cloudlite::vfs {
+namespace {
+
+class VfsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(Register(), SQLITE_OK); }
+  void TearDown() override {
+    for (sqlite3* db : open_) sqlite3_close_v2(db);
+  }
+  sqlite3* Open(const std::string& name = "db") {
+    sqlite3* db = nullptr;
+    std::string uri = "file:" + name + "?vfs=cloudlite&store=" + store_;
+    int rc = sqlite3_open_v2(uri.c_str(), &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                             nullptr);
+    EXPECT_EQ(rc, SQLITE_OK) << LastOpenError().ToString();
+    open_.push_back(db);
+    return db;
+  }
+  static int Exec(sqlite3* db, const std::string& sql) {
+    return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  }
+  static std::string One(sqlite3* db, const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    std::string out;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      out = text ? reinterpret_cast<const char*>(text) : "NULL";
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+
+  std::string store_ = "mem://vfs-test-" + RandomHex(6);
+  std::vector<sqlite3*> open_;
+};
+
+TEST_F(VfsTest, EveryJournalAndSynchronousModeCommitsDurably) {
+  int n = 0;
+  for (std::string journal : {"DELETE", "TRUNCATE", "PERSIST", "MEMORY", "OFF"}) {
+    for (std::string sync : {"OFF", "NORMAL", "FULL", "EXTRA"}) {
+      std::string name = "modes" + std::to_string(n++);
+      sqlite3* db = Open(name);
+      ASSERT_EQ(Exec(db, "PRAGMA journal_mode=" + journal + "; PRAGMA synchronous=" + sync +
+                             "; CREATE TABLE t (x); INSERT INTO t VALUES (1), (2);"),
+                SQLITE_OK)
+          << journal << "/" << sync << ": " << sqlite3_errmsg(db);
+      EXPECT_EQ(One(Open(name), "SELECT sum(x) FROM t"), "3") << journal << "/" << sync;
+    }
+  }
+}
+
+TEST_F(VfsTest, RollbackLeavesNothingBehind) {
+  sqlite3* db = Open();
+  ASSERT_EQ(Exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"), SQLITE_OK);
+  ASSERT_EQ(Exec(db, "BEGIN; INSERT INTO t VALUES (2); ROLLBACK;"), SQLITE_OK);
+  EXPECT_EQ(One(db, "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(One(Open(), "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(One(db, "PRAGMA cloudlite_version"), "2");
+}
+
+TEST_F(VfsTest, TransactionsLargerThanThePageCacheSpillAndCommitWhole) {
+  sqlite3* db = Open();
+  ASSERT_EQ(Exec(db, "PRAGMA cache_size=10; CREATE TABLE t (x, y);"
+                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<20000)"
+                     "INSERT INTO t SELECT i, randomblob(100) FROM n;"),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3* other = Open();
+  EXPECT_EQ(One(other, "SELECT count(*) FROM t"), "20000");
+  EXPECT_EQ(One(other, "PRAGMA integrity_check"), "ok");
+}
+
+TEST_F(VfsTest, VacuumAndAPageSizeChangeKeepTheData) {
+  sqlite3* db = Open();
+  ASSERT_EQ(Exec(db, "CREATE TABLE t (x);"
+                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<5000)"
+                     "INSERT INTO t SELECT randomblob(50) FROM n; DELETE FROM t WHERE rowid % 2;"),
+            SQLITE_OK);
+  std::string pages_before = One(db, "PRAGMA page_count");
+  ASSERT_EQ(Exec(db, "VACUUM"), SQLITE_OK) << sqlite3_errmsg(db);
+  EXPECT_LT(std::stoi(One(db, "PRAGMA page_count")), std::stoi(pages_before));
+  ASSERT_EQ(Exec(db, "PRAGMA page_size=8192; VACUUM;"), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3* other = Open();
+  EXPECT_EQ(One(other, "PRAGMA page_size"), "8192");
+  EXPECT_EQ(One(other, "SELECT count(*) FROM t"), "2500");
+  EXPECT_EQ(One(other, "PRAGMA integrity_check"), "ok");
+}
+
+TEST_F(VfsTest, TempTablesAndSortsUseLocalScratch) {
+  sqlite3* db = Open();
+  ASSERT_EQ(Exec(db, "PRAGMA temp_store=FILE; CREATE TEMP TABLE scratch (x);"
+                     "INSERT INTO scratch VALUES (3), (1), (2);"
+                     "CREATE TABLE t AS SELECT x FROM scratch ORDER BY x;"),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  EXPECT_EQ(One(Open(), "SELECT group_concat(x) FROM t"), "1,2,3");
+}
+
+TEST_F(VfsTest, AttachedDatabasesCommitTogetherThroughASuperJournal) {
+  sqlite3* db = Open("left");
+  std::string attach = "ATTACH 'file:right?vfs=cloudlite&store=" + store_ + "' AS r";
+  ASSERT_EQ(Exec(db, attach), SQLITE_OK) << sqlite3_errmsg(db);
+  ASSERT_EQ(Exec(db, "BEGIN; CREATE TABLE main.a (x); CREATE TABLE r.b (y);"
+                     "INSERT INTO a VALUES (1); INSERT INTO b VALUES (2); COMMIT;"),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  EXPECT_EQ(One(Open("left"), "SELECT x FROM a"), "1");
+  EXPECT_EQ(One(Open("right"), "SELECT y FROM b"), "2");
+}
+
+TEST_F(VfsTest, ALostRaceIsBusyAndTheNextTransactionSeesTheWinner) {
+  sqlite3* a = Open();
+  sqlite3* b = Open();
+  ASSERT_EQ(Exec(a, "CREATE TABLE t (x); INSERT INTO t VALUES (0);"), SQLITE_OK);
+  ASSERT_EQ(Exec(b, "BEGIN IMMEDIATE; UPDATE t SET x = x + 1;"), SQLITE_OK);
+  ASSERT_EQ(Exec(a, "UPDATE t SET x = x + 10"), SQLITE_OK);  // wins version 3
+  EXPECT_EQ(Exec(b, "COMMIT"), SQLITE_BUSY);
+  EXPECT_TRUE(LastError(b).IsBusy()) << LastError(b).ToString();
+  if (!sqlite3_get_autocommit(b)) Exec(b, "ROLLBACK");
+  EXPECT_EQ(One(b, "SELECT x FROM t"), "10");
+  ASSERT_EQ(Exec(b, "UPDATE t SET x = x + 1"), SQLITE_OK);
+  EXPECT_EQ(One(a, "SELECT x FROM t"), "11");
+}
+
+TEST_F(VfsTest, WalAndExclusiveLockingAreRefusedWithAReason) {
+  sqlite3* db = Open();
+  char* error = nullptr;
+  EXPECT_NE(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, &error), SQLITE_OK);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(error).find("WAL"), std::string::npos);
+  sqlite3_free(error);
+  EXPECT_NE(Exec(db, "PRAGMA locking_mode=EXCLUSIVE"), SQLITE_OK);
+}
+
+TEST_F(VfsTest, MissingStoreIsAClearOpenError) {
+  sqlite3* db = nullptr;
+  const char* saved = std::getenv("CLOUDLITE_STORE");
+  ASSERT_EQ(saved, nullptr) << "the test expects CLOUDLITE_STORE unset";
+  EXPECT_EQ(sqlite3_open_v2("file:x?vfs=cloudlite", &db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr),
+            SQLITE_CANTOPEN);
+  sqlite3_close(db);
+  EXPECT_NE(LastOpenError().message().find("CLOUDLITE_STORE"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cloudlite::vfs
