@@ -274,6 +274,8 @@ class Lister {
     if (dir == nullptr) return ctx_.Error(errno, "listing", rel);
     fd.release();
     std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, closedir);
+    // A dup of the root's fd shares its read position with every earlier listing: start over.
+    rewinddir(dir);
     int dir_fd = dirfd(dir);
 
     struct Entry {
