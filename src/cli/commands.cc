@@ -23,8 +23,7 @@ Result<std::unique_ptr<Database>> OpenDatabase(const std::string& uri, const Com
   options.create_if_missing = flags.create;
   auto db = Database::Open(uri, options);
   if (!db.ok() && db.status().IsNotFound() && !flags.create) {
-    return db.status().WithContext(
-        fmt::format("{} (pass --create to create a new database there)", uri));
+    return Status::NotFound(db.status().message() + "; pass --create to create it");
   }
   return db;
 }

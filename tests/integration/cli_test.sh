@@ -233,9 +233,11 @@ echo "== corruption: a flipped byte in the newest commit record"
 expect_code 0 push "$TMP/orig.db" "$STORE/corrupt"
 # A commit after the push's checkpoint, so that opening must read this record.
 expect_code 0 sql "$STORE/corrupt" "INSERT INTO t VALUES (5, 'eve', 1, NULL)"
-newest=$(find "$TMP/store/corrupt" -path '*log*' -type f 2>/dev/null | sort | tail -n 1 || true)
+# The file store may encode names on disk (db/log/ is a directory "log" or "log%2F" of the
+# directory for "corrupt"), so match loosely; the record names are the zero-padded versions.
+newest=$(find "$TMP/store" -path "$TMP/store/corrupt*/log*/*" -type f | sort | tail -n 1)
 if [[ -z $newest ]]; then
-  fail "no commit record under $TMP/store/corrupt: $(find "$TMP/store/corrupt" -type f)"
+  fail "no commit record for 'corrupt' under $TMP/store: $(find "$TMP/store" -type f)"
 else
   python3 - "$newest" <<'EOF'
 import sys
