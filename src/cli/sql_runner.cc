@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace cloudlite::cli {
 namespace {
@@ -31,6 +33,45 @@ Value ColumnValue(sqlite3_stmt* stmt, int i) {
     default:
       return nullptr;
   }
+}
+
+// The first `n` words of a statement, uppercased, after leading whitespace and comments.
+std::vector<std::string> LeadingWords(std::string_view sql, size_t n) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < sql.size() && words.size() < n) {
+    unsigned char c = sql[i];
+    if (std::isspace(c)) {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      i = sql.find('\n', i);
+    } else if (sql.substr(i, 2) == "/*") {
+      i = sql.find("*/", i + 2);
+      if (i != std::string_view::npos) i += 2;
+    } else if (std::isalpha(c) || c == '_') {
+      std::string word;
+      while (i < sql.size() &&
+             (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_')) {
+        word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+      }
+      words.push_back(std::move(word));
+    } else {
+      break;  // punctuation: no more leading keywords
+    }
+  }
+  return words;
+}
+
+// BEGIN, COMMIT, END and ROLLBACK (but not ROLLBACK TO a savepoint) would end or nest the
+// transaction that Update/View manage, splitting "one transaction" into pieces the retry
+// logic cannot see. SAVEPOINT/RELEASE/ROLLBACK TO nest inside it and are fine.
+bool IsTransactionControl(std::string_view sql) {
+  std::vector<std::string> w = LeadingWords(sql, 3);
+  if (w.empty()) return false;
+  if (w[0] == "BEGIN" || w[0] == "COMMIT" || w[0] == "END") return true;
+  if (w[0] != "ROLLBACK") return false;
+  size_t next = w.size() > 1 && w[1] == "TRANSACTION" ? 2 : 1;
+  return !(w.size() > next && w[next] == "TO");
 }
 
 bool IsBlank(std::string_view s) {
@@ -105,6 +146,11 @@ Status RunStatements(Connection& conn, const Database& db, std::string_view sql,
     StmtPtr stmt(raw);
     pos = tail;
     if (stmt == nullptr) continue;  // only whitespace or a comment
+    if (IsTransactionControl(sqlite3_sql(stmt.get()))) {
+      return Status::InvalidArgument(
+          "BEGIN, COMMIT and ROLLBACK are not allowed: cloudlite already runs all statements of "
+          "one `sql` command (or each shell statement) in one transaction; leave them out");
+    }
     const int ncol = sqlite3_column_count(stmt.get());
     Rows rows;
     for (int i = 0; i < ncol; ++i) {

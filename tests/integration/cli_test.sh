@@ -126,6 +126,9 @@ expect_code 0 sql "$STORE/db1" "SELECT count(*) AS n FROM t" && expect_out 'n
 -
 3'
 expect_code 1 sql "$STORE/db1" "SELEC 1" && expect_err_contains 'syntax error'
+# BEGIN/COMMIT would split the one transaction; they are refused before anything runs.
+expect_code 1 sql "$STORE/db1" "INSERT INTO t VALUES (11, 'y', 1, NULL); COMMIT" &&
+  expect_err_contains 'BEGIN, COMMIT and ROLLBACK are not allowed'
 expect_code 1 sql "$STORE/db1" "SELECT * FROM no_such_table" && expect_err_contains 'no such table'
 # A write and a read in one run; the read sees the write.
 expect_code 0 sql "$STORE/db1" \
