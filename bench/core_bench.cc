@@ -1,0 +1,960 @@
+// cloudlite_bench: cloudlite on the file:// store against baselines measured in the same run.
+//
+//   cloudlite_bench [--only=reads,writes,cold] [--size-mb=1024] [--rows=100000]
+//                   [--queries=50000] [--writes=300] [--rounds=5] [--cold-runs=3]
+//                   [--dir=DIR] [--keep]
+//
+//  reads   point SELECTs by primary key on a warm cache, cloudlite vs plain SQLite on a local
+//          file (same pages: the local file is pushed), in three query styles; plus the store
+//          requests of one read transaction.
+//  writes  single-row write transactions: Database::Update vs plain SQLite with
+//          synchronous=FULL and journal_mode=DELETE; plus store requests per transaction.
+//  cold    builds a --size-mb database locally, pushes it, then opens it in a fresh process
+//          (this binary, re-executed with --cold-child) and runs one point query: requests,
+//          bytes fetched, latency and that process's peak RSS, against downloading the whole
+//          object (its size, and the time to copy the file on the same disk).
+//
+// Output is Markdown tables: metric, cloudlite, baseline, ratio (cloudlite / baseline), goal.
+// Nothing here asserts a time; the numbers are for people (docs/benchmarks.md).
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "cloudlite/admin.h"
+#include "cloudlite/database.h"
+#include "store/registry.h"
+
+namespace {
+
+namespace cl = cloudlite;
+
+// ---- small utilities ------------------------------------------------------------------------
+
+[[noreturn]] void Die(std::string_view message) {
+  std::fprintf(stderr, "cloudlite_bench: %.*s\n", static_cast<int>(message.size()), message.data());
+  std::exit(1);
+}
+
+void Check(const cl::Status& s, std::string_view what) {
+  if (!s.ok()) Die(std::string(what) + ": " + s.ToString());
+}
+
+template <typename T>
+T Take(cl::Result<T> r, std::string_view what) {
+  Check(r.status(), what);
+  return std::move(r).value();
+}
+
+__attribute__((format(printf, 1, 2))) std::string Str(const char* format, ...) {
+  char buf[512];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buf, sizeof buf, format, args);
+  va_end(args);
+  return buf;
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double Ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
+double MiB(uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
+
+void SqlCheck(sqlite3* db, int rc, std::string_view what) {
+  if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    Die(std::string(what) + ": " + sqlite3_errmsg(db));
+  }
+}
+
+void Exec(sqlite3* db, const char* sql) {
+  SqlCheck(db, sqlite3_exec(db, sql, nullptr, nullptr, nullptr), sql);
+}
+
+int64_t QueryInt(sqlite3* db, const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  SqlCheck(db, sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), sql);
+  SqlCheck(db, sqlite3_step(stmt), sql);
+  int64_t v = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  return v;
+}
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    SqlCheck(db, sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr), sql);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+  sqlite3* db() const { return db_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+sqlite3* OpenPlain(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) Die("opening " + path + ": " + sqlite3_errstr(rc));
+  return db;
+}
+
+std::string RandomText(std::mt19937_64& rng, size_t n) {
+  static constexpr char kAlphabet[] =
+      "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string s(n, ' ');
+  for (char& c : s) c = kAlphabet[rng() % (sizeof kAlphabet - 1)];
+  return s;
+}
+
+// Store requests made by this process (every store opened through cloudlite counts).
+struct Requests {
+  uint64_t get = 0, put = 0, list = 0, del = 0, bytes_in = 0, bytes_out = 0;
+  static Requests Now() {
+    const cl::StoreStats& s = cl::ProcessStoreStats();
+    return {s.get.load(), s.put.load(),      s.list.load(),
+            s.del.load(), s.bytes_in.load(), s.bytes_out.load()};
+  }
+  Requests operator-(const Requests& o) const {
+    return {get - o.get, put - o.put,           list - o.list,
+            del - o.del, bytes_in - o.bytes_in, bytes_out - o.bytes_out};
+  }
+  Requests& operator+=(const Requests& o) {
+    get += o.get;
+    put += o.put;
+    list += o.list;
+    del += o.del;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+    return *this;
+  }
+  uint64_t total() const { return get + put + list + del; }
+};
+
+// Per-operation latencies.
+struct Samples {
+  std::vector<int64_t> ns;
+  double MeanUs() const {
+    if (ns.empty()) return 0;
+    long double sum = 0;
+    for (int64_t v : ns) sum += static_cast<long double>(v);
+    return static_cast<double>(sum / static_cast<long double>(ns.size()) / 1000);
+  }
+  double PercentileUs(double p) const {
+    if (ns.empty()) return 0;
+    std::vector<int64_t> sorted = ns;
+    size_t i =
+        std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())));
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(i), sorted.end());
+    return static_cast<double>(sorted[i]) / 1000;
+  }
+};
+
+template <typename Fn>
+void Timed(Samples* samples, Fn&& fn) {
+  int64_t start = NowNs();
+  fn();
+  samples->ns.push_back(NowNs() - start);
+}
+
+// A Markdown table: metric | cloudlite | baseline | ratio | goal | verdict.
+class Table {
+ public:
+  explicit Table(std::string title) : title_(std::move(title)) {}
+  void Add(std::string metric, std::string cloud, std::string base, std::string ratio = "",
+           std::string goal = "", std::string verdict = "") {
+    rows_.push_back({std::move(metric), std::move(cloud), std::move(base), std::move(ratio),
+                     std::move(goal), std::move(verdict)});
+  }
+  void Print() const {
+    std::vector<std::vector<std::string>> all = {
+        {"metric", "cloudlite", "baseline", "ratio", "goal", "verdict"}};
+    all.insert(all.end(), rows_.begin(), rows_.end());
+    std::vector<size_t> width(6, 3);
+    for (const auto& row : all) {
+      for (size_t c = 0; c < row.size(); c++) width[c] = std::max(width[c], Display(row[c]));
+    }
+    std::printf("\n### %s\n\n", title_.c_str());
+    for (size_t r = 0; r < all.size(); r++) {
+      std::string line = "|";
+      for (size_t c = 0; c < all[r].size(); c++) {
+        line += " " + all[r][c] + std::string(width[c] - Display(all[r][c]), ' ') + " |";
+      }
+      std::printf("%s\n", line.c_str());
+      if (r == 0) {
+        line = "|";
+        for (size_t c = 0; c < width.size(); c++) line += std::string(width[c] + 2, '-') + "|";
+        std::printf("%s\n", line.c_str());
+      }
+    }
+    std::fflush(stdout);
+  }
+
+ private:
+  // Display width: UTF-8 continuation bytes take no column.
+  static size_t Display(const std::string& s) {
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+  }
+  std::string title_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string Ratio(double cloud, double base) {
+  if (base <= 0) return "—";
+  return Str("%.2f×", cloud / base);
+}
+std::string Verdict(bool met) { return met ? "met" : "**MISSED**"; }
+
+// ---- arguments ------------------------------------------------------------------------------
+
+struct Args {
+  std::set<std::string> only;  // empty: everything
+  uint64_t size_mb = 1024;
+  int rows = 100000;
+  int queries = 50000;
+  int writes = 300;
+  int rounds = 5;
+  int cold_runs = 3;
+  std::string dir;  // base for the temporary directory
+  bool keep = false;
+  // The fresh process of the cold benchmark.
+  bool cold_child = false;
+  std::string uri;
+  int64_t id = 0;
+  int64_t id2 = 0;
+
+  bool Wants(const std::string& part) const { return only.empty() || only.count(part) > 0; }
+};
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; i++) {
+    std::string arg = argv[i];
+    std::string name = arg, value;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    auto number = [&]() -> int64_t {
+      char* end = nullptr;
+      long long v = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || v < 0) Die("bad value for " + name + ": " + value);
+      return v;
+    };
+    if (name == "--only") {
+      size_t start = 0;
+      while (start <= value.size()) {
+        size_t comma = value.find(',', start);
+        if (comma == std::string::npos) comma = value.size();
+        std::string part = value.substr(start, comma - start);
+        if (part != "reads" && part != "writes" && part != "cold")
+          Die("--only takes reads,writes,cold");
+        a.only.insert(part);
+        start = comma + 1;
+      }
+    } else if (name == "--size-mb") {
+      a.size_mb = static_cast<uint64_t>(std::max<int64_t>(1, number()));
+    } else if (name == "--rows") {
+      a.rows = static_cast<int>(std::max<int64_t>(100, number()));
+    } else if (name == "--queries") {
+      a.queries = static_cast<int>(std::max<int64_t>(1, number()));
+    } else if (name == "--writes") {
+      a.writes = static_cast<int>(std::max<int64_t>(1, number()));
+    } else if (name == "--rounds") {
+      a.rounds = static_cast<int>(std::max<int64_t>(1, number()));
+    } else if (name == "--cold-runs") {
+      a.cold_runs = static_cast<int>(std::max<int64_t>(1, number()));
+    } else if (name == "--dir") {
+      a.dir = value;
+    } else if (name == "--keep") {
+      a.keep = true;
+    } else if (name == "--cold-child") {
+      a.cold_child = true;
+    } else if (name == "--uri") {
+      a.uri = value;
+    } else if (name == "--id") {
+      a.id = number();
+    } else if (name == "--id2") {
+      a.id2 = number();
+    } else {
+      Die("unknown argument " + arg +
+          " (see the comment at the top of bench/core_bench.cc for the flags)");
+    }
+  }
+  return a;
+}
+
+// ---- 1 and 4: point reads -------------------------------------------------------------------
+
+constexpr char kPointQuery[] = "SELECT v FROM t WHERE id = ?1";
+
+// One point query on a prepared statement; the same code runs on both connections. Ends the
+// statement with reset, which (in autocommit mode) also ends its read transaction.
+void PointQuery(sqlite3_stmt* stmt, int64_t id, int64_t* checksum) {
+  sqlite3_bind_int64(stmt, 1, id);
+  int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW)
+    Die(Str("point query for id %" PRId64 " returned %d: %s", id, rc,
+            sqlite3_errmsg(sqlite3_db_handle(stmt))));
+  *checksum += sqlite3_column_bytes(stmt, 0);
+  sqlite3_reset(stmt);
+}
+
+// The plain-SQLite twin of Database::View: BEGIN, fn, ROLLBACK.
+void PlainView(sqlite3* db, const std::function<cl::Status(cl::Connection&)>& fn) {
+  Exec(db, "BEGIN");
+  cl::Connection conn(db);
+  Check(fn(conn), "plain view");
+  Exec(db, "ROLLBACK");
+}
+
+std::vector<int64_t> RandomIds(uint64_t seed, int n, int64_t max_id) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> dist(1, max_id);
+  std::vector<int64_t> ids(static_cast<size_t>(n));
+  for (int64_t& id : ids) id = dist(rng);
+  return ids;
+}
+
+struct Compared {
+  Samples cloud, base;
+  Requests cloud_requests;
+  int64_t ops = 0;
+};
+
+// Runs `rounds` rounds of `per_round` operations on each side, alternating which side goes
+// first, on the same random ids; counts the store requests of the cloudlite side.
+Compared Alternate(int rounds, int per_round, int64_t max_id,
+                   const std::function<void(const std::vector<int64_t>&, Samples*)>& cloud,
+                   const std::function<void(const std::vector<int64_t>&, Samples*)>& base) {
+  Compared out;
+  for (int r = 0; r < rounds; r++) {
+    std::vector<int64_t> ids = RandomIds(1000 + static_cast<uint64_t>(r), per_round, max_id);
+    auto run_cloud = [&] {
+      Requests before = Requests::Now();
+      cloud(ids, &out.cloud);
+      out.cloud_requests += Requests::Now() - before;
+    };
+    if (r % 2 == 0) {
+      base(ids, &out.base);
+      run_cloud();
+    } else {
+      run_cloud();
+      base(ids, &out.base);
+    }
+    out.ops += per_round;
+  }
+  return out;
+}
+
+void AddLatencyRows(Table* t, const std::string& name, const Compared& c, double goal) {
+  struct Stat {
+    const char* label;
+    double cloud, base;
+    bool judged;
+  };
+  const Stat stats[] = {
+      {"p50", c.cloud.PercentileUs(0.5), c.base.PercentileUs(0.5), true},
+      {"mean", c.cloud.MeanUs(), c.base.MeanUs(), true},
+      {"p99", c.cloud.PercentileUs(0.99), c.base.PercentileUs(0.99), false},
+  };
+  for (const Stat& s : stats) {
+    bool judged = s.judged && goal > 0;
+    t->Add(name + ", " + s.label, Str("%.2f µs", s.cloud), Str("%.2f µs", s.base),
+           Ratio(s.cloud, s.base), judged ? Str("≤ %.1f×", goal) : "",
+           judged ? Verdict(s.cloud <= goal * s.base) : "");
+  }
+}
+
+void BuildPointTable(const std::string& path, int rows) {
+  sqlite3* db = OpenPlain(path);
+  Exec(db, "PRAGMA journal_mode=DELETE; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  Exec(db, "BEGIN");
+  {
+    Stmt insert(db, "INSERT INTO t(id, v) VALUES (?1, ?2)");
+    std::mt19937_64 rng(42);
+    for (int id = 1; id <= rows; id++) {
+      std::string text = RandomText(rng, 100);
+      sqlite3_bind_int64(insert.get(), 1, id);
+      sqlite3_bind_text(insert.get(), 2, text.data(), static_cast<int>(text.size()),
+                        SQLITE_TRANSIENT);
+      SqlCheck(db, sqlite3_step(insert.get()), "insert");
+      sqlite3_reset(insert.get());
+    }
+  }
+  Exec(db, "COMMIT");
+  sqlite3_close_v2(db);
+}
+
+struct ReadSetup {
+  std::string plain_path;
+  std::string uri;
+  sqlite3* plain = nullptr;
+  std::unique_ptr<cl::Database> cloud;
+};
+
+void RunReads(const Args& args, ReadSetup& s) {
+  const int64_t rows = args.rows;
+  const int per_round = std::max(1, args.queries / args.rounds);
+  int64_t checksum = 0;
+
+  // Warm both sides: every page through each connection (SQLite's own page cache keeps its
+  // default 2000 KiB on both; the frame cache and the OS page cache hold everything).
+  for (sqlite3* db : {s.plain, s.cloud->handle()}) {
+    checksum += QueryInt(db, "SELECT sum(length(v)) FROM t");
+  }
+
+  Table table(Str("Point reads, warm cache: %" PRId64 " rows of ~100 B text, random ids "
+                  "(%d queries per style)",
+                  rows, per_round * args.rounds));
+
+  // (a) The library's convenience path: a View per query, Connection::Query (prepares each time).
+  Compared view = Alternate(
+      args.rounds, per_round, rows,
+      [&](const std::vector<int64_t>& ids, Samples* out) {
+        for (int64_t id : ids) {
+          Timed(out, [&] {
+            Check(s.cloud->View([&](cl::Connection& c) {
+              cl::Rows r = Take(c.Query(kPointQuery, {id}), "query");
+              checksum += static_cast<int64_t>(r.rows.size());
+              return cl::Status::Ok();
+            }),
+                  "view");
+          });
+        }
+      },
+      [&](const std::vector<int64_t>& ids, Samples* out) {
+        for (int64_t id : ids) {
+          Timed(out, [&] {
+            PlainView(s.plain, [&](cl::Connection& c) {
+              cl::Rows r = Take(c.Query(kPointQuery, {id}), "query");
+              checksum += static_cast<int64_t>(r.rows.size());
+              return cl::Status::Ok();
+            });
+          });
+        }
+      });
+  AddLatencyRows(&table, "View + Connection::Query (txn per query, incl. freshness GET)", view,
+                 1.5);
+
+  // (b) A prepared statement in autocommit mode: one read transaction per query.
+  Stmt cloud_stmt(s.cloud->handle(), kPointQuery);
+  Stmt plain_stmt(s.plain, kPointQuery);
+  auto prepared = [&](const Stmt& stmt) {
+    return [&](const std::vector<int64_t>& ids, Samples* out) {
+      for (int64_t id : ids) Timed(out, [&] { PointQuery(stmt.get(), id, &checksum); });
+    };
+  };
+  Compared autocommit =
+      Alternate(args.rounds, per_round, rows, prepared(cloud_stmt), prepared(plain_stmt));
+  AddLatencyRows(&table, "prepared stmt, txn per query (incl. freshness GET)", autocommit, 1.5);
+
+  // (b') The same with max_staleness = 1 s: the freshness GET is skipped (at most 1 per second).
+  cl::Options stale_options;
+  stale_options.max_staleness = std::chrono::milliseconds(1000);
+  auto stale_db = Take(cl::Database::Open(s.uri, stale_options), "opening " + s.uri);
+  checksum += QueryInt(stale_db->handle(), "SELECT sum(length(v)) FROM t");
+  Stmt stale_stmt(stale_db->handle(), kPointQuery);
+  Compared stale =
+      Alternate(args.rounds, per_round, rows, prepared(stale_stmt), prepared(plain_stmt));
+  AddLatencyRows(&table, "prepared stmt, txn per query, max_staleness=1s (no GET)", stale, 0);
+
+  // (c) A prepared statement, every query of a round inside one read transaction.
+  auto in_txn = [&](const Stmt& stmt) {
+    return [&](const std::vector<int64_t>& ids, Samples* out) {
+      Exec(stmt.db(), "BEGIN");
+      for (int64_t id : ids) Timed(out, [&] { PointQuery(stmt.get(), id, &checksum); });
+      Exec(stmt.db(), "COMMIT");
+    };
+  };
+  Compared txn = Alternate(args.rounds, per_round, rows, in_txn(cloud_stmt), in_txn(plain_stmt));
+  AddLatencyRows(&table, "prepared stmt, within one read txn", txn, 1.5);
+
+  auto per_query = [](const Compared& c) {
+    return Str("%.3f GET, %.3f PUT, %.3f LIST", static_cast<double>(c.cloud_requests.get) / c.ops,
+               static_cast<double>(c.cloud_requests.put) / c.ops,
+               static_cast<double>(c.cloud_requests.list) / c.ops);
+  };
+  table.Add("store requests per query: View + Query", per_query(view), "0 (local file)");
+  table.Add("store requests per query: prepared, txn per query", per_query(autocommit),
+            "0 (local file)");
+  table.Add("store requests per query: max_staleness=1s", per_query(stale), "0 (local file)");
+  table.Add("store requests per query: within one read txn", per_query(txn), "0 (local file)");
+  table.Print();
+
+  // 4. Requests of one read transaction on a warm View with no new commits.
+  constexpr int kViews = 1000;
+  Requests before = Requests::Now();
+  for (int i = 0; i < kViews; i++) {
+    Check(s.cloud->View([&](cl::Connection& c) {
+      PointQuery(cloud_stmt.get(), 1 + i % rows, &checksum);
+      return cl::Status::Ok();
+    }),
+          "view");
+  }
+  Requests d = Requests::Now() - before;
+  Table probe(
+      Str("Store requests per read transaction (warm View, no new commits, %d Views)", kViews));
+  auto per_view = [&](uint64_t n) { return static_cast<double>(n) / kViews; };
+  probe.Add("GET per View", Str("%.3f", per_view(d.get)), "—", "", "= 1 (404 probe)",
+            Verdict(d.get == kViews));
+  probe.Add("PUT / LIST / DELETE per View",
+            Str("%.3f / %.3f / %.3f", per_view(d.put), per_view(d.list), per_view(d.del)), "—", "",
+            "= 0", Verdict(d.put + d.list + d.del == 0));
+  probe.Add("bytes fetched per View", Str("%.1f B", per_view(d.bytes_in)), "—", "", "= 0 (404)",
+            Verdict(d.bytes_in == 0));
+  probe.Print();
+  std::fprintf(stderr, "(checksum %" PRId64 ")\n", checksum);
+}
+
+// ---- 2: single-row write transactions -------------------------------------------------------
+
+constexpr char kInsert[] = "INSERT INTO t(id, v) VALUES (?1, ?2)";
+
+void InsertRow(sqlite3_stmt* stmt, int64_t id, const std::string& text) {
+  sqlite3_bind_int64(stmt, 1, id);
+  sqlite3_bind_text(stmt, 2, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  if (rc != SQLITE_DONE)
+    Die(Str("insert returned %d: %s", rc, sqlite3_errmsg(sqlite3_db_handle(stmt))));
+}
+
+void RunWrites(const Args& args, ReadSetup& s) {
+  Exec(s.plain, "PRAGMA synchronous=FULL; PRAGMA journal_mode=DELETE");
+  const int per_round = std::max(1, args.writes / args.rounds);
+  Stmt cloud_insert(s.cloud->handle(), kInsert);
+  Stmt plain_insert(s.plain, kInsert);
+  int64_t next_cloud = QueryInt(s.cloud->handle(), "SELECT max(id) FROM t") + 1;
+  int64_t next_plain = QueryInt(s.plain, "SELECT max(id) FROM t") + 1;
+  std::mt19937_64 rng(7);
+  const std::string text = RandomText(rng, 100);
+  uint64_t version_before = Take(s.cloud->Info(), "info").version;
+
+  Compared c = Alternate(
+      args.rounds, per_round, 1,
+      [&](const std::vector<int64_t>& ids, Samples* out) {
+        for (size_t i = 0; i < ids.size(); i++) {
+          Timed(out, [&] {
+            Check(s.cloud->Update([&](cl::Connection&) {
+              InsertRow(cloud_insert.get(), next_cloud, text);
+              return cl::Status::Ok();
+            }),
+                  "update");
+          });
+          next_cloud++;
+        }
+      },
+      [&](const std::vector<int64_t>& ids, Samples* out) {
+        for (size_t i = 0; i < ids.size(); i++) {
+          Timed(out, [&] {
+            Exec(s.plain, "BEGIN IMMEDIATE");
+            InsertRow(plain_insert.get(), next_plain, text);
+            Exec(s.plain, "COMMIT");
+          });
+          next_plain++;
+        }
+      });
+  uint64_t commits = Take(s.cloud->Info(), "info").version - version_before;
+
+  Table table(Str("Single-row write transactions (%" PRId64 " each; plain SQLite: "
+                  "synchronous=FULL, journal_mode=DELETE)",
+                  c.ops));
+  AddLatencyRows(&table, "Update(INSERT one row) vs BEGIN IMMEDIATE; INSERT; COMMIT", c, 2.0);
+  double n = static_cast<double>(c.ops);
+  const Requests& r = c.cloud_requests;
+  table.Add("store requests per write txn",
+            Str("%.3f GET, %.3f PUT, %.3f LIST", static_cast<double>(r.get) / n,
+                static_cast<double>(r.put) / n, static_cast<double>(r.list) / n),
+            "0 (local file)", "", "1 GET + 1 PUT (+ checkpoints)",
+            Verdict(r.get == static_cast<uint64_t>(c.ops) && r.list == 0 &&
+                    r.put >= static_cast<uint64_t>(c.ops)));
+  table.Add("bytes written per write txn", Str("%.0f B", static_cast<double>(r.bytes_out) / n),
+            "—");
+  table.Add("commits (versions) made", Str("%" PRIu64, commits), Str("%" PRId64, c.ops));
+  table.Add("extra PUTs (checkpoint segment + checkpoint, every 64 commits)",
+            Str("%" PRIu64, r.put - std::min<uint64_t>(r.put, static_cast<uint64_t>(c.ops))), "—");
+  table.Print();
+}
+
+// ---- 3: cold open + one point query on a big database ---------------------------------------
+
+constexpr char kColdQuery[] = "SELECT id, length(a), substr(b, 1, 16) FROM big WHERE id = ?1";
+
+// Builds a database of about `size_mb` MiB: rows of 500 random bytes and 500 bytes of repeated
+// text (so zstd gets about 2:1). Returns the row count.
+int64_t BuildBig(const std::string& path, uint64_t size_mb) {
+  sqlite3* db = OpenPlain(path);
+  Exec(db,
+       "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;"
+       "CREATE TABLE big(id INTEGER PRIMARY KEY, a BLOB NOT NULL, b TEXT NOT NULL)");
+  const uint64_t target = size_mb << 20;
+  const std::string text = [] {
+    std::string unit = "the quick brown fox jumps over the lazy dog; ";
+    std::string s;
+    while (s.size() < 500) s += unit;
+    s.resize(500);
+    return s;
+  }();
+  Exec(db, "BEGIN");
+  int64_t id = 0;
+  {
+    Stmt insert(db, "INSERT INTO big(id, a, b) VALUES (?1, randomblob(500), ?2)");
+    Stmt pages(db, "PRAGMA page_count");
+    for (;;) {
+      for (int i = 0; i < 4096; i++) {
+        sqlite3_bind_int64(insert.get(), 1, ++id);
+        sqlite3_bind_text(insert.get(), 2, text.data(), static_cast<int>(text.size()),
+                          SQLITE_STATIC);
+        SqlCheck(db, sqlite3_step(insert.get()), "insert");
+        sqlite3_reset(insert.get());
+      }
+      SqlCheck(db, sqlite3_step(pages.get()), "page_count");
+      uint64_t bytes = static_cast<uint64_t>(sqlite3_column_int64(pages.get(), 0)) * 4096;
+      sqlite3_reset(pages.get());
+      if (bytes >= target) break;
+    }
+  }
+  Exec(db, "COMMIT");
+  sqlite3_close_v2(db);
+  return id;
+}
+
+// The baseline's work: read the whole file and write a copy on the same disk (no fsync, like
+// cp). Returns nanoseconds.
+int64_t CopyFile(const std::string& from, const std::string& to) {
+  int64_t start = NowNs();
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (in < 0 || out < 0) Die("copying " + from + ": " + std::strerror(errno));
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0) Die("reading " + from + ": " + std::strerror(errno));
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(n - done));
+      if (w < 0) Die("writing " + to + ": " + std::strerror(errno));
+      done += w;
+    }
+  }
+  ::close(in);
+  ::close(out);
+  return NowNs() - start;
+}
+
+uint64_t ProcStatusKiB(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0)
+      return std::strtoull(line.c_str() + std::strlen(field), nullptr, 10);
+  }
+  return 0;
+}
+
+// The fresh process: open, one point query, a second point query; prints key=value lines.
+int ColdChild(const Args& args) {
+  uint64_t rss_start_kib = ProcStatusKiB("VmHWM:");
+  Requests r0 = Requests::Now();
+  int64_t t0 = NowNs();
+  cl::Options options;
+  options.create_if_missing = false;
+  auto db = Take(cl::Database::Open(args.uri, options), "opening " + args.uri);
+  int64_t t1 = NowNs();
+  Requests r1 = Requests::Now();
+  auto query = [&](int64_t id) {
+    Check(db->View([&](cl::Connection& c) {
+      cl::Rows rows = Take(c.Query(kColdQuery, {id}), "cold query");
+      if (rows.rows.size() != 1 || std::get<int64_t>(rows.rows[0][0]) != id ||
+          std::get<int64_t>(rows.rows[0][1]) != 500) {
+        return cl::Status::Internal(Str("row %" PRId64 " is not what was written", id));
+      }
+      return cl::Status::Ok();
+    }),
+          "cold query");
+  };
+  query(args.id);
+  int64_t t2 = NowNs();
+  Requests r2 = Requests::Now();
+  query(args.id2);
+  int64_t t3 = NowNs();
+  Requests r3 = Requests::Now();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto print = [](const char* prefix, const Requests& d) {
+    std::printf("%s_get=%" PRIu64 "\n%s_put=%" PRIu64 "\n%s_list=%" PRIu64 "\n%s_bytes_in=%" PRIu64
+                "\n",
+                prefix, d.get, prefix, d.put, prefix, d.list, prefix, d.bytes_in);
+  };
+  print("open", r1 - r0);
+  print("query", r2 - r1);
+  print("second", r3 - r2);
+  std::printf("open_ns=%" PRId64 "\nquery_ns=%" PRId64 "\nsecond_ns=%" PRId64 "\n", t1 - t0,
+              t2 - t1, t3 - t2);
+  std::printf("rss_start_kib=%" PRIu64 "\nrss_peak_kib=%" PRIu64 "\nrss_self_kib=%ld\n",
+              rss_start_kib, ProcStatusKiB("VmHWM:"), ru.ru_maxrss);
+  return 0;
+}
+
+struct ChildResult {
+  std::map<std::string, int64_t> values;
+  // From wait4. Linux folds the pre-exec image (the forked copy of this process's pages) into
+  // it, so it overstates the child; rss_peak_kib (VmHWM of the exec'ed image) is the real peak.
+  long maxrss_kib = 0;
+  int64_t V(const std::string& k) const {
+    auto it = values.find(k);
+    if (it == values.end()) Die("the cold child did not report " + k);
+    return it->second;
+  }
+};
+
+ChildResult RunColdChild(const std::string& uri, int64_t id, int64_t id2) {
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) Die("readlink /proc/self/exe failed");
+  self[n] = '\0';
+  std::vector<std::string> argv_strings = {self, "--cold-child", "--uri=" + uri,
+                                           "--id=" + std::to_string(id),
+                                           "--id2=" + std::to_string(id2)};
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) Die("pipe failed");
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = ::fork();
+  if (pid < 0) Die("fork failed");
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    std::vector<char*> argv;
+    for (auto& s : argv_strings) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    ::execv(self, argv.data());
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  std::string output;
+  char buf[4096];
+  for (ssize_t got; (got = ::read(pipe_fds[0], buf, sizeof buf)) > 0;)
+    output.append(buf, static_cast<size_t>(got));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  rusage ru{};
+  if (::wait4(pid, &status, 0, &ru) != pid) Die("wait4 failed");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Die("the cold child failed:\n" + output);
+  ChildResult result;
+  result.maxrss_kib = ru.ru_maxrss;
+  size_t start = 0;
+  while (start < output.size()) {
+    size_t end = output.find('\n', start);
+    if (end == std::string::npos) end = output.size();
+    std::string line = output.substr(start, end - start);
+    if (size_t eq = line.find('='); eq != std::string::npos) {
+      result.values[line.substr(0, eq)] = std::strtoll(line.c_str() + eq + 1, nullptr, 10);
+    }
+    start = end + 1;
+  }
+  return result;
+}
+
+void RunCold(const Args& args, const std::string& dir, const std::string& store_uri) {
+  const std::string big = dir + "/big.db";
+  std::printf("\n(cold: building a %" PRIu64 " MiB database at %s ...)\n", args.size_mb,
+              big.c_str());
+  std::fflush(stdout);
+  int64_t t0 = NowNs();
+  int64_t rows = BuildBig(big, args.size_mb);
+  int64_t build_ns = NowNs() - t0;
+  uint64_t file_bytes = std::filesystem::file_size(big);
+
+  const std::string uri = store_uri + "/big";
+  Requests before = Requests::Now();
+  t0 = NowNs();
+  uint64_t version = Take(cl::Push(big, uri), "push");
+  int64_t push_ns = NowNs() - t0;
+  Requests push = Requests::Now() - before;
+  (void)version;
+
+  // Baseline: the whole-object approach downloads file_bytes; locally, that is a copy.
+  const std::string copy = dir + "/big-copy.db";
+  int64_t copy_ns = CopyFile(big, copy);
+  std::filesystem::remove(copy);
+
+  std::vector<ChildResult> runs;
+  std::mt19937_64 rng(99);
+  std::uniform_int_distribution<int64_t> dist(1, rows);
+  for (int i = 0; i < args.cold_runs; i++) runs.push_back(RunColdChild(uri, dist(rng), dist(rng)));
+
+  auto median = [&](const std::function<double(const ChildResult&)>& f) {
+    std::vector<double> v;
+    for (const auto& r : runs) v.push_back(f(r));
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  auto worst = [&](const std::function<double(const ChildResult&)>& f) {
+    double m = 0;
+    for (const auto& r : runs) m = std::max(m, f(r));
+    return m;
+  };
+  auto requests = [](const ChildResult& r) {
+    return static_cast<double>(r.V("open_get") + r.V("open_list") + r.V("open_put") +
+                               r.V("query_get") + r.V("query_list") + r.V("query_put"));
+  };
+  auto bytes = [](const ChildResult& r) {
+    return static_cast<double>(r.V("open_bytes_in") + r.V("query_bytes_in"));
+  };
+  auto total_ms = [](const ChildResult& r) { return Ms(r.V("open_ns") + r.V("query_ns")); };
+
+  Table table(Str("Cold open + one point query, fresh process (%.0f MiB file, %" PRId64
+                  " rows; %d runs: worst requests/bytes/RSS, median time)",
+                  MiB(file_bytes), rows, args.cold_runs));
+  double req = worst(requests);
+  table.Add("store requests (open + first query)", Str("%.0f", req), "1 GET (whole object)",
+            Ratio(req, 1), "≤ 8", Verdict(req <= 8));
+  const ChildResult& r0 = runs.front();
+  table.Add("  of which at open (GET / LIST / PUT)",
+            Str("%" PRId64 " / %" PRId64 " / %" PRId64, r0.V("open_get"), r0.V("open_list"),
+                r0.V("open_put")),
+            "");
+  table.Add("  of which at the query (GET / LIST / PUT)",
+            Str("%" PRId64 " / %" PRId64 " / %" PRId64, r0.V("query_get"), r0.V("query_list"),
+                r0.V("query_put")),
+            "");
+  double b = worst(bytes);
+  table.Add("bytes fetched", Str("%.0f B (%.1f KiB)", b, b / 1024),
+            Str("%" PRIu64 " B (%.0f MiB)", file_bytes, MiB(file_bytes)),
+            Str("%.5f×", b / static_cast<double>(file_bytes)), "≤ 1 MiB", Verdict(b <= (1 << 20)));
+  table.Add("  of which at open (checkpoint)",
+            Str("%.1f KiB", static_cast<double>(r0.V("open_bytes_in")) / 1024), "");
+  double ms = median(total_ms);
+  table.Add("latency: open + first query", Str("%.2f ms", ms),
+            Str("%.0f ms (read + copy the file)", Ms(copy_ns)), Ratio(ms, Ms(copy_ns)));
+  table.Add("  open",
+            Str("%.2f ms", median([](const ChildResult& r) { return Ms(r.V("open_ns")); })), "");
+  table.Add("  first query",
+            Str("%.2f ms", median([](const ChildResult& r) { return Ms(r.V("query_ns")); })), "");
+  table.Add("second point query (another id): requests, bytes, time",
+            Str("%.0f GET, %.1f KiB, %.2f ms",
+                median([](const ChildResult& r) { return static_cast<double>(r.V("second_get")); }),
+                median([](const ChildResult& r) {
+                  return static_cast<double>(r.V("second_bytes_in")) / 1024;
+                }),
+                median([](const ChildResult& r) { return Ms(r.V("second_ns")); })),
+            "0 (already local)");
+  double rss = worst([](const ChildResult& r) { return static_cast<double>(r.V("rss_peak_kib")); });
+  table.Add("peak RSS of the fresh process (VmHWM after exec)", Str("%.1f MiB", rss / 1024),
+            Str("≥ %.0f MiB to hold the image in memory", MiB(file_bytes)), "", "≤ 64 MiB",
+            Verdict(rss <= 64 * 1024));
+  table.Add("  RSS of that process before Open (binary + libraries)",
+            Str("%.1f MiB", static_cast<double>(r0.V("rss_start_kib")) / 1024), "");
+  double wait4_rss = worst([](const ChildResult& r) { return static_cast<double>(r.maxrss_kib); });
+  table.Add("  wait4 ru_maxrss (also counts the parent's pages copied by fork)",
+            Str("%.1f MiB", wait4_rss / 1024), "");
+  table.Add("push time",
+            Str("%.0f ms (%.0f MiB/s)", Ms(push_ns), MiB(file_bytes) / (Ms(push_ns) / 1000)),
+            Str("%.0f ms (copy)", Ms(copy_ns)), Ratio(Ms(push_ns), Ms(copy_ns)));
+  table.Add("push requests / bytes stored",
+            Str("%" PRIu64 " PUT, %" PRIu64 " GET, %" PRIu64 " LIST / %.0f MiB (%.2f:1)", push.put,
+                push.get, push.list, MiB(push.bytes_out),
+                static_cast<double>(file_bytes) /
+                    static_cast<double>(std::max<uint64_t>(1, push.bytes_out))),
+            Str("1 PUT / %.0f MiB", MiB(file_bytes)));
+  table.Add("local build time (journal_mode=OFF, synchronous=OFF)",
+            Str("%.1f s", Ms(build_ns) / 1000), "");
+  table.Print();
+  for (size_t i = 0; i < runs.size(); i++) {
+    const ChildResult& r = runs[i];
+    std::printf(
+        "  run %zu: %.0f requests, %.1f KiB, open %.2f ms + query %.2f ms, peak RSS %.1f MiB\n",
+        i + 1, requests(r), bytes(r) / 1024, Ms(r.V("open_ns")), Ms(r.V("query_ns")),
+        static_cast<double>(r.V("rss_peak_kib")) / 1024);
+  }
+}
+
+// ---- main -----------------------------------------------------------------------------------
+
+void PrintMachine(const std::string& dir) {
+  std::string cpu;
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  utsname u{};
+  uname(&u);
+  std::printf("machine: %u cores (%s), Linux %s, SQLite %s, work dir %s\n",
+              std::thread::hardware_concurrency(), cpu.c_str(), u.release, sqlite3_libversion(),
+              dir.c_str());
+}
+
+int Main(int argc, char** argv) {
+  Args args = Parse(argc, argv);
+  if (args.cold_child) return ColdChild(args);
+
+  std::string base = args.dir;
+  if (base.empty()) base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+  std::filesystem::create_directories(base);
+  std::string templ = base + "/cloudlite-bench-XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) Die("mkdtemp in " + base + ": " + std::strerror(errno));
+  const std::string dir = std::filesystem::canonical(templ).string();
+  const std::string store_uri = "file://" + dir + "/store";
+  PrintMachine(dir);
+
+  if (args.Wants("reads") || args.Wants("writes")) {
+    ReadSetup s;
+    s.plain_path = dir + "/plain.db";
+    BuildPointTable(s.plain_path, args.rows);
+    s.uri = store_uri + "/points";
+    Take(cl::Push(s.plain_path, s.uri), "push");
+    s.plain = OpenPlain(s.plain_path);
+    s.cloud = Take(cl::Database::Open(s.uri), "opening " + s.uri);
+    if (args.Wants("reads")) RunReads(args, s);
+    if (args.Wants("writes")) RunWrites(args, s);
+    s.cloud.reset();
+    sqlite3_close_v2(s.plain);
+  }
+  if (args.Wants("cold")) RunCold(args, dir, store_uri);
+
+  if (args.keep) {
+    std::printf("\nkept %s\n", dir.c_str());
+  } else {
+    std::filesystem::remove_all(dir);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Main(argc, argv); }
