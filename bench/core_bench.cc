@@ -1,7 +1,7 @@
 // cloudlite_bench: cloudlite on the file:// store against baselines measured in the same run.
 //
 //   cloudlite_bench [--only=reads,writes,cold] [--size-mb=1024] [--rows=100000]
-//                   [--queries=50000] [--writes=300] [--rounds=5] [--cold-runs=3]
+//                   [--queries=50000] [--writes=640] [--rounds=5] [--cold-runs=3]
 //                   [--dir=DIR] [--keep]
 //
 //  reads   point SELECTs by primary key on a warm cache, cloudlite vs plain SQLite on a local
@@ -243,7 +243,7 @@ struct Args {
   uint64_t size_mb = 1024;
   int rows = 100000;
   int queries = 50000;
-  int writes = 300;
+  int writes = 640;
   int rounds = 5;
   int cold_runs = 3;
   std::string dir;  // base for the temporary directory
@@ -418,6 +418,7 @@ void BuildPointTable(const std::string& path, int rows) {
 }
 
 struct ReadSetup {
+  std::string dir;
   std::string plain_path;
   std::string uri;
   sqlite3* plain = nullptr;
@@ -551,6 +552,19 @@ void InsertRow(sqlite3_stmt* stmt, int64_t id, const std::string& text) {
     Die(Str("insert returned %d: %s", rc, sqlite3_errmsg(sqlite3_db_handle(stmt))));
 }
 
+// The least a durable PutIfAbsent can cost on this disk, as FileStore does it: write a new
+// temporary file, fsync it, rename it into place without replacing, fsync the directory.
+void DurablePut(int dir_fd, int64_t n, std::string_view data) {
+  std::string temp = ".tmp-" + std::to_string(n), name = "obj-" + std::to_string(n);
+  int fd = ::openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 || ::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size()) ||
+      ::fsync(fd) != 0 || ::close(fd) != 0 ||
+      ::renameat2(dir_fd, temp.c_str(), dir_fd, name.c_str(), RENAME_NOREPLACE) != 0 ||
+      ::fsync(dir_fd) != 0) {
+    Die(std::string("durable put floor: ") + std::strerror(errno));
+  }
+}
+
 void RunWrites(const Args& args, ReadSetup& s) {
   Exec(s.plain, "PRAGMA synchronous=FULL; PRAGMA journal_mode=DELETE");
   const int per_round = std::max(1, args.writes / args.rounds);
@@ -561,6 +575,13 @@ void RunWrites(const Args& args, ReadSetup& s) {
   std::mt19937_64 rng(7);
   const std::string text = RandomText(rng, 100);
   uint64_t version_before = Take(s.cloud->Info(), "info").version;
+  const std::string floor_dir = s.dir + "/floor";
+  std::filesystem::create_directories(floor_dir);
+  int floor_fd = ::open(floor_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (floor_fd < 0) Die("opening " + floor_dir);
+  const std::string floor_data(1024, 'x');
+  Samples floor;
+  int64_t next_floor = 0;
 
   Compared c = Alternate(
       args.rounds, per_round, 1,
@@ -585,13 +606,23 @@ void RunWrites(const Args& args, ReadSetup& s) {
           });
           next_plain++;
         }
+        // Next to the baseline (not timed with it): the disk's floor for one durable put.
+        for (size_t i = 0; i < ids.size(); i++) {
+          Timed(&floor, [&] { DurablePut(floor_fd, next_floor++, floor_data); });
+        }
       });
+  ::close(floor_fd);
   uint64_t commits = Take(s.cloud->Info(), "info").version - version_before;
 
   Table table(Str("Single-row write transactions (%" PRId64 " each; plain SQLite: "
                   "synchronous=FULL, journal_mode=DELETE)",
                   c.ops));
   AddLatencyRows(&table, "Update(INSERT one row) vs BEGIN IMMEDIATE; INSERT; COMMIT", c, 2.0);
+  table.Add(
+      "Update p50 vs the disk's floor: one durable 1 KiB put (write, fsync, renameat2, "
+      "fsync dir)",
+      Str("%.2f µs", c.cloud.PercentileUs(0.5)), Str("%.2f µs", floor.PercentileUs(0.5)),
+      Ratio(c.cloud.PercentileUs(0.5), floor.PercentileUs(0.5)));
   double n = static_cast<double>(c.ops);
   const Requests& r = c.cloud_requests;
   table.Add("store requests per write txn",
@@ -903,6 +934,23 @@ void RunCold(const Args& args, const std::string& dir, const std::string& store_
 
 // ---- main -----------------------------------------------------------------------------------
 
+// The file system holding `path`: "device (type)", from the longest matching mount point.
+std::string FileSystemOf(const std::string& path) {
+  std::ifstream in("/proc/self/mounts");
+  std::string device, mount_point, type, best = "?";
+  size_t best_len = 0;
+  for (std::string rest; in >> device >> mount_point >> type && std::getline(in, rest);) {
+    bool covers = path.rfind(mount_point, 0) == 0 &&
+                  (mount_point == "/" || path.size() == mount_point.size() ||
+                   path[mount_point.size()] == '/');
+    if (covers && mount_point.size() >= best_len) {
+      best_len = mount_point.size();
+      best = device + " (" + type + ")";
+    }
+  }
+  return best;
+}
+
 void PrintMachine(const std::string& dir) {
   std::string cpu;
   std::ifstream in("/proc/cpuinfo");
@@ -912,11 +960,15 @@ void PrintMachine(const std::string& dir) {
       break;
     }
   }
+  std::string load;
+  std::getline(std::ifstream("/proc/loadavg") >> std::ws, load);
   utsname u{};
   uname(&u);
-  std::printf("machine: %u cores (%s), Linux %s, SQLite %s, work dir %s\n",
-              std::thread::hardware_concurrency(), cpu.c_str(), u.release, sqlite3_libversion(),
-              dir.c_str());
+  std::printf(
+      "machine: %u cores (%s), Linux %s, SQLite %s\nwork dir: %s on %s\nload average "
+      "at start: %s\n",
+      std::thread::hardware_concurrency(), cpu.c_str(), u.release, sqlite3_libversion(),
+      dir.c_str(), FileSystemOf(dir).c_str(), load.c_str());
 }
 
 int Main(int argc, char** argv) {
@@ -934,6 +986,7 @@ int Main(int argc, char** argv) {
 
   if (args.Wants("reads") || args.Wants("writes")) {
     ReadSetup s;
+    s.dir = dir;
     s.plain_path = dir + "/plain.db";
     BuildPointTable(s.plain_path, args.rows);
     s.uri = store_uri + "/points";
