@@ -17,7 +17,7 @@ namespace cloudlite::cli {
 namespace {
 
 // Kept in step with project(cloudlite VERSION ...) in CMakeLists.txt.
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = CLOUDLITE_VERSION;  // from CMake's project version
 
 std::string VersionText() {
   return fmt::format("cloudlite {} (SQLite {}, storage format 1)", kVersion, sqlite3_libversion());
