@@ -5,7 +5,8 @@
 //                   [--dir=DIR] [--keep]
 //
 //  reads   point SELECTs by primary key on a warm cache, cloudlite vs plain SQLite on a local
-//          file (same pages: the local file is pushed), in three query styles; plus the store
+//          file (same pages: the local file is pushed), in three query styles (and one with
+//          max_staleness, which skips the freshness GET); plus the store
 //          requests of one read transaction.
 //  writes  single-row write transactions: Database::Update vs plain SQLite with
 //          synchronous=FULL and journal_mode=DELETE; plus store requests per transaction.
