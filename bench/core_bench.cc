@@ -6,8 +6,8 @@
 //
 //  reads   point SELECTs by primary key on a warm cache, cloudlite vs plain SQLite on a local
 //          file (same pages: the local file is pushed), in three query styles (and one with
-//          max_staleness, which skips the freshness GET); plus the store
-//          requests of one read transaction.
+//          max_staleness, which skips the freshness GET); plus the store requests of one
+//          read transaction.
 //  writes  single-row write transactions: Database::Update vs plain SQLite with
 //          synchronous=FULL and journal_mode=DELETE; plus store requests per transaction.
 //  cold    builds a --size-mb database locally, pushes it, then opens it in a fresh process
