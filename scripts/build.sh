@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Configures and builds cloudlite into build/ (or $BUILD_DIR). Extra arguments go to cmake.
+# Configures and builds cloudlite into build/ (or $BUILD_DIR).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} "$@" >/dev/null
-cmake --build "$build" -j"$(nproc)"
+# Arguments before "--target" go to cmake's configure step, the rest to its build step.
+configure=()
+while (($#)) && [[ $1 != --target ]]; do configure+=("$1"); shift; done
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} "${configure[@]}" >/dev/null
+cmake --build "$build" -j"$(nproc)" "$@"

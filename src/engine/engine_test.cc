@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 #include "format/format.h"
 #include "store/mem/mem_store.h"
@@ -241,6 +243,59 @@ TEST_F(EngineTest, DiskCacheServesAWarmRestartWithoutFetchingFrames) {
   auto warm = Engine::Open(store_, "db", options, std::make_shared<FrameCache>(1 << 20), false);
   ASSERT_TRUE(warm.ok());
   EXPECT_EQ(ReadPage(**warm, 1), Page(1, 'a'));
+}
+
+}  // namespace
+}  // namespace cloudlite::engine
+
+namespace cloudlite::engine {
+namespace {
+
+// Engines on several threads share one store and one frame cache (as the VFS does): each
+// thread's commits are exact and every thread reads the others' pages (TSan checks the sharing).
+TEST(EngineThreadsTest, EnginesOnThreadsShareAStoreAndACache) {
+  auto store = std::make_shared<MemStore>();
+  auto cache = std::make_shared<FrameCache>(64 << 10);  // small: eviction under contention
+  constexpr int kThreads = 4;
+  constexpr int kCommits = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      auto e = Engine::Open(store, "db", {}, cache, true);
+      if (!e.ok()) {
+        failures++;
+        return;
+      }
+      uint32_t pgno = static_cast<uint32_t>(t + 1);
+      for (int i = 0; i < kCommits;) {
+        if (!(*e)->Refresh(true).ok()) failures++;
+        uint32_t pages = std::max<uint32_t>((*e)->db_pages(), kThreads);
+        Status s = (*e)->Commit({{pgno, Page(pgno, static_cast<char>('a' + i % 26))}}, kPageSize,
+                                pages);
+        if (s.ok()) {
+          i++;
+        } else if (!s.IsBusy()) {
+          failures++;
+          return;
+        }
+        std::string out(kPageSize, '\0');
+        for (uint32_t p = 1; p <= (*e)->db_pages(); p++) {
+          if (!(*e)->ReadPage(p, out.data()).ok()) failures++;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto e = Engine::Open(store, "db", {}, cache, false);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ((*e)->version(), uint64_t{kThreads} * kCommits);
+  std::string out(kPageSize, '\0');
+  for (uint32_t p = 1; p <= kThreads; p++) {
+    ASSERT_TRUE((*e)->ReadPage(p, out.data()).ok());
+    EXPECT_EQ(out, Page(p, static_cast<char>('a' + (kCommits - 1) % 26)));
+  }
 }
 
 }  // namespace
