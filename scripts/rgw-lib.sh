@@ -64,32 +64,25 @@ rgw_pid_is() {
   esac
 }
 
-# Stops exactly the recorded pids: TERM, up to 10 s grace, then KILL.
+# Stops exactly the recorded pids, newest first (radosgw, then the OSD, then the monitor: a
+# daemon whose monitor is gone can spend minutes trying to reach it): SIGTERM, up to 5 s grace,
+# then SIGKILL. The cluster is throwaway, so a KILL loses nothing.
 rgw_kill_recorded() {
   [ -f "$RGW_PIDS" ] || return 0
-  local name pid alive
-  local -a pids=()
+  local name pid
   while read -r name pid; do
     [ -n "$pid" ] || continue
-    if rgw_pid_is "$name" "$pid"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      pids+=("$pid")
-    fi
-  done <"$RGW_PIDS"
-  for _ in $(seq 1 100); do
-    alive=0
-    for pid in "${pids[@]}"; do
-      if kill -0 "$pid" 2>/dev/null; then alive=1; fi
+    rgw_pid_is "$name" "$pid" || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
     done
-    [ "$alive" = 0 ] && return 0
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
-      rgw_log "pid $pid ignored SIGTERM for 10 s; sending SIGKILL"
+      rgw_log "$name (pid $pid) ignored SIGTERM for 5 s; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
-  done
+  done < <(tac "$RGW_PIDS")
 }
 
 rgw_remove_state_dir() {

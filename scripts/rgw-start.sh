@@ -133,7 +133,7 @@ mon data avail crit = 0
 run dir = $RGW_DIR/run
 crash dir = $RGW_DIR/crash
 log file = $RGW_DIR/log/\$name.log
-admin socket = $RGW_DIR/run/\$name.asok
+admin socket = $RGW_DIR/run/\$name.\$pid.asok
 keyring = $RGW_DIR/keyring
 debug ms = 0
 
@@ -172,6 +172,17 @@ wait_for 30 ceph -c "$RGW_CONF" --connect-timeout 2 mon stat ||
   die "monitor did not answer within 30 s" "$MON_LOG"
 rgw_log "monitor up after $(elapsed) s"
 
+# Create the gateway's pools now, while the OSD starts: radosgw would otherwise create them one
+# at a time, each waiting for a new OSD map and its placement groups (about 2 s apiece here).
+POOLS_LOG="$RGW_DIR/log/pools.log"
+POOL_JOBS=()
+for pool in .rgw.root default.rgw.log default.rgw.control default.rgw.meta \
+  default.rgw.buckets.index default.rgw.buckets.data; do
+  ceph -c "$RGW_CONF" osd pool create "$pool" 8 8 >>"$POOLS_LOG" 2>&1 &&
+    ceph -c "$RGW_CONF" osd pool application enable "$pool" rgw >>"$POOLS_LOG" 2>&1 &
+  POOL_JOBS+=($!)
+done
+
 # OSD (memstore: objects live in the OSD's memory; nothing touches a disk).
 OSD_LOG="$RGW_DIR/log/osd.0.log"
 OSD_ID=$(ceph -c "$RGW_CONF" osd new "$OSD_UUID" 2>>"$OSD_LOG") || die "ceph osd new failed" "$OSD_LOG"
@@ -180,6 +191,9 @@ ceph-osd -c "$RGW_CONF" -i 0 --mkfs --osd-uuid "$OSD_UUID" >>"$OSD_LOG" 2>&1 ||
   die "ceph-osd --mkfs failed" "$OSD_LOG"
 ceph-osd -f -c "$RGW_CONF" -i 0 >>"$RGW_DIR/log/osd.0.stdout" 2>&1 &
 echo "osd $!" >>"$RGW_PIDS"
+# Only the pool commands: a bare `wait` would wait for the daemons too. A failure here only
+# costs time (radosgw creates missing pools itself).
+wait "${POOL_JOBS[@]}" || true
 osd_up() { ceph -c "$RGW_CONF" --connect-timeout 2 osd dump 2>/dev/null | grep -q '^osd.0 up'; }
 wait_for 60 osd_up || die "OSD did not come up within 60 s" "$OSD_LOG"
 rgw_log "OSD up after $(elapsed) s"
