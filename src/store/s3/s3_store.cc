@@ -231,7 +231,7 @@ class S3Store final : public ObjectStore {
     std::string query = "list-type=2&max-keys=1&prefix=" + AwsUriEncode(key_prefix_, true);
     HttpRequest req = Request("GET", BucketUrl(query));
     const std::string what = "opening " + describe_;
-    return Run(req, kEmptySha256, [&](HttpResponse& r) -> Status {
+    Status status = Run(req, kEmptySha256, [&](HttpResponse& r) -> Status {
       if (r.status == 200) return Status::Ok();
       Status s = Error(r, what);
       if (s.IsNotFound()) {
@@ -240,6 +240,8 @@ class S3Store final : public ObjectStore {
       }
       return s;
     });
+    // Transport errors name only the URL; say what we were doing.
+    return status.IsRetryable() ? status.WithContext(what) : status;
   }
 
  private:
