@@ -15,5 +15,8 @@ std::string HmacSha256(std::string_view key, std::string_view data);
 std::string Md5Base64(std::string_view data);   // what S3's Content-MD5 header wants
 std::string HexEncode(std::string_view bytes);  // lowercase
 std::string Base64Encode(std::string_view bytes);
+// Standard base64 with padding (what Base64Encode writes and DynamoDB's B type carries). False on
+// any other input: a character outside the alphabet, a bad length or misplaced padding.
+bool Base64Decode(std::string_view text, std::string* out);
 
 }  // namespace cloudlite
