@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "store/dynamodb/dynamodb_store.h"
 #include "store/file/file_store.h"
 #include "store/mem/mem_store.h"
 #include "store/s3/s3_store.h"
@@ -23,7 +24,7 @@ constexpr std::array kBackends = {
     Backend{"file", &OpenFileStore},
     Backend{"mem", &OpenMemStore},
     Backend{"s3", &OpenS3Store},
-    Backend{"dynamodb", nullptr},
+    Backend{"dynamodb", &OpenDynamoDbStore},
 };
 
 std::string SupportedSchemes() {

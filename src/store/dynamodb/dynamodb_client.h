@@ -1,0 +1,97 @@
+// A minimal DynamoDB client: the JSON protocol (POST /, X-Amz-Target: DynamoDB_20120810.<Op>,
+// application/x-amz-json-1.0, SigV4 service "dynamodb") over the shared HttpClient, and the
+// mapping of DynamoDB errors to Status. It knows nothing of objects or layouts.
+//
+// Contract:
+//  - Call() sends one operation and returns the parsed response body for HTTP 200, else the
+//    mapped error. It retries Unavailable (throttling, 5xx, transport failures) with the retry
+//    policy, so use it only for operations that are safe to repeat (reads, unconditional writes,
+//    deletes). CallOnce() makes exactly one attempt and reports whether a failed request may have
+//    reached the server, for conditional writes whose retries the caller reasons about.
+//  - Responses carrying x-amz-crc32 are checked against it; a mismatch is Unavailable (retried).
+//  - Error mapping (ErrorStatus): ConditionalCheckFailedException -> AlreadyExists;
+//    ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
+//    InternalServerError, 5xx -> Unavailable; ResourceNotFoundException -> NotFound naming the
+//    table and the command that creates it; ValidationException and other 4xx -> InvalidArgument;
+//    AccessDeniedException, UnrecognizedClientException, signature and token errors ->
+//    PermissionDenied with a hint (and "fix the clock" for expired signatures).
+//  - Messages never carry secrets: the server's message is cut before any echoed canonical
+//    request and capped in length; request bodies are never quoted.
+// Thread-safety: a DynamoDbClient may be used from many threads at once. Request counters are
+// atomic and process-wide (DynamoDbRequestCounts) so tools and tests can report them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "cloudlite/status.h"
+#include "net/aws_config.h"
+#include "net/http_client.h"
+
+namespace cloudlite::ddb {
+
+using Json = nlohmann::json;
+
+struct DynamoDbClientOptions {
+  AwsConfig aws;         // credentials, region, endpoint_url (empty = AWS's), max_attempts
+  std::string endpoint;  // resolved by ResolveEndpoint(); no trailing '/'
+  HttpClientOptions http;
+  RetryPolicy retry;
+  std::string table;  // for the create-table hint in NotFound messages
+};
+
+// https://dynamodb.<region>.amazonaws.com, or aws.endpoint_url checked and without trailing '/'.
+Result<std::string> ResolveEndpoint(const AwsConfig& aws);
+
+// Requests sent by every client in this process, by kind (HTTP requests, retries included).
+struct DynamoDbRequestCounts {
+  std::atomic<uint64_t> get_item{0}, put_item{0}, delete_item{0}, query{0}, batch_get{0},
+      batch_write{0}, other{0};
+  std::atomic<uint64_t> bytes_in{0};  // response bodies, bytes
+  uint64_t Total() const;
+  std::string ToJson() const;
+  void Reset();
+};
+DynamoDbRequestCounts& ProcessDynamoDbRequestCounts();
+
+struct DynamoDbError {
+  std::string type;     // "ConditionalCheckFailedException" (the part after '#'); may be empty
+  std::string message;  // sanitized
+};
+DynamoDbError ParseError(std::string_view body);
+
+// What an error response means. `what` names the request for messages ("GetItem db/log/1 in
+// dynamodb://t"); `table` feeds the create-table hint; `credentials_source` the permission hint.
+Status ErrorStatus(int http_status, std::string_view body, std::string_view what,
+                   std::string_view table, std::string_view credentials_source);
+
+// IEEE CRC-32 (what x-amz-crc32 carries).
+uint32_t Crc32(std::string_view data);
+
+class DynamoDbClient {
+ public:
+  explicit DynamoDbClient(DynamoDbClientOptions options);
+
+  // `op` is the operation name ("GetItem"); `what` describes it for messages.
+  Result<Json> Call(std::string_view op, const Json& request, std::string_view what);
+  // `error`, when given, receives the error's type and message for an error response.
+  Result<Json> CallOnce(std::string_view op, const Json& request, std::string_view what,
+                        Delivery* delivery, DynamoDbError* error = nullptr);
+
+  const DynamoDbClientOptions& options() const { return o_; }
+
+ private:
+  Result<Json> Attempt(std::string_view op, const std::string& body, std::string_view what,
+                       Delivery* delivery, DynamoDbError* error);
+
+  const DynamoDbClientOptions o_;
+  HttpClient http_;
+};
+
+inline constexpr std::string_view kCredentialsHint =
+    "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE";
+
+}  // namespace cloudlite::ddb
