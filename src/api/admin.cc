@@ -32,8 +32,11 @@ Result<OpenedStore> OpenDatabaseStore(std::string_view uri, bool create) {
 
 Result<std::unique_ptr<engine::Engine>> OpenEngine(std::string_view uri, bool create) {
   CL_ASSIGN_OR_RETURN(OpenedStore opened, OpenDatabaseStore(uri, create));
-  return engine::Engine::Open(opened.store, opened.name, {},
-                              std::make_shared<engine::FrameCache>(32 << 20), create);
+  CL_ASSIGN_OR_RETURN(auto engine,
+                      engine::Engine::Open(opened.store, opened.name, {},
+                                           std::make_shared<engine::FrameCache>(32 << 20), create));
+  CL_RETURN_IF_ERROR(engine->Refresh(/*force=*/true).status());
+  return engine;
 }
 
 Status ErrnoStatus(const std::string& what, const std::string& path) {

@@ -80,23 +80,14 @@ Status Engine::Load(bool create) {
     map_.Apply(cp.map, db_, key, cp.page_size, cp.db_pages, /*replace=*/true);
     version_ = checkpoint_version_ = latest;
     last_commit_micros_ = cp.time_micros;
+    return Status::Ok();
   }
-  std::string log_prefix = format::LogPrefix(db_);
-  CL_ASSIGN_OR_RETURN(auto records, ListAll(*store_, log_prefix, format::LogKey(db_, version_)));
-  for (const auto& key : records) {
-    uint64_t v;
-    if (!format::ParseVersionKey(key, log_prefix, &v)) continue;  // not ours: ignore
-    if (v != version_ + 1) {
-      return Status::Corruption(format::LogKey(db_, version_ + 1) +
-                                ": missing, but later commits exist");
-    }
-    CL_ASSIGN_OR_RETURN(std::string bytes, FetchImmutable(key));
-    CL_RETURN_IF_ERROR(ApplyRecord(key, bytes));
-  }
-  if (version_ == 0 && !create) {
-    return Status::NotFound("database '" + db_ + "' does not exist in " + store_name_);
-  }
-  last_sync_ = std::chrono::steady_clock::now();
+  // No checkpoint: the database exists if its first commit does.
+  std::string first = format::LogKey(db_, 1);
+  Result<std::string> bytes = FetchImmutable(first);
+  if (bytes.ok()) return ApplyRecord(first, *bytes);
+  if (!bytes.status().IsNotFound()) return bytes.status();
+  if (!create) return Status::NotFound("database '" + db_ + "' does not exist in " + store_name_);
   return Status::Ok();
 }
 
@@ -137,7 +128,8 @@ Status Engine::ApplyRecord(const std::string& key, std::string_view bytes) {
 
 Result<bool> Engine::Refresh(bool force) {
   auto now = std::chrono::steady_clock::now();
-  if (!force && options_.max_staleness.count() > 0 && now - last_sync_ < options_.max_staleness) {
+  if (!force && synced_ && options_.max_staleness.count() > 0 &&
+      now - last_sync_ < options_.max_staleness) {
     return false;
   }
   bool changed = false;
@@ -150,6 +142,7 @@ Result<bool> Engine::Refresh(bool force) {
     changed = true;
   }
   last_sync_ = now;
+  synced_ = true;
   return changed;
 }
 

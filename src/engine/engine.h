@@ -1,9 +1,11 @@
 // Engine: one process's view of one database in an ObjectStore — its current version, page
 // map and the commit protocol (docs/format.md; docs/design.md).
 //
-// Reading: Open finds the latest checkpoint and the records after it; Refresh checks for newer
-// commits (one GET of log/<v+1> when up to date); ReadPage serves pages from the shared frame
-// cache, the disk cache, or a ranged GET of one frame.
+// Reading: Open loads the latest checkpoint; Refresh reads the records after it, one GET of
+// log/<v+1> at a time (one GET when up to date: the freshness probe). Catching up is left to
+// Refresh so that a connection's first transaction, which must probe anyway, does it: a cold
+// open costs one LIST and one GET. ReadPage serves pages from the shared frame cache, the disk
+// cache, or a ranged GET of one frame.
 // Writing: Commit turns dirty pages into frames and creates log/<v+1> with PutIfAbsent; a lost
 // race is Busy and changes nothing. Every `checkpoint_interval` commits the committer writes a
 // checkpoint.
@@ -45,8 +47,9 @@ using PageSource = std::function<Status(uint32_t pgno, char* out)>;
 
 class Engine {
  public:
-  // Opens database `db` in `store` and syncs to its latest version. A database that does not
-  // exist opens empty (version 0) when `create` is set, else NotFound.
+  // Opens database `db` in `store` at its latest checkpoint (or first commit); call Refresh to
+  // reach the latest version. A database that does not exist opens empty (version 0) when
+  // `create` is set, else NotFound.
   static Result<std::unique_ptr<Engine>> Open(std::shared_ptr<ObjectStore> store, std::string db,
                                               EngineOptions options,
                                               std::shared_ptr<FrameCache> cache, bool create);
@@ -104,6 +107,7 @@ class Engine {
   uint64_t checkpoint_version_ = 0;
   int64_t last_commit_micros_ = 0;
   std::chrono::steady_clock::time_point last_sync_{};
+  bool synced_ = false;  // Refresh has run at least once
 };
 
 }  // namespace cloudlite::engine

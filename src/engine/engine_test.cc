@@ -20,10 +20,22 @@ std::string Page(uint32_t pgno, char fill) {
   return p;
 }
 
+// Open, then catch up with every commit (what a transaction start does).
+Result<std::unique_ptr<Engine>> OpenSynced(std::shared_ptr<ObjectStore> store,
+                                           EngineOptions options = {},
+                                           std::shared_ptr<FrameCache> cache = nullptr,
+                                           bool create = false) {
+  if (!cache) cache = std::make_shared<FrameCache>(1 << 20);
+  CL_ASSIGN_OR_RETURN(auto engine, Engine::Open(std::move(store), "db", std::move(options),
+                                                std::move(cache), create));
+  CL_RETURN_IF_ERROR(engine->Refresh(/*force=*/true).status());
+  return engine;
+}
+
 class EngineTest : public ::testing::Test {
  protected:
   std::unique_ptr<Engine> OpenEngine(EngineOptions options = {}, bool create = true) {
-    auto e = Engine::Open(store_, "db", std::move(options), cache_, create);
+    auto e = OpenSynced(store_, std::move(options), cache_, create);
     EXPECT_TRUE(e.ok()) << e.status().ToString();
     return e.ok() ? std::move(*e) : nullptr;
   }
@@ -54,7 +66,7 @@ TEST_F(EngineTest, CommitIsVisibleToAFreshOpen) {
   ASSERT_TRUE(
       e->Commit({{1, Page(1, 'a')}, {2, Page(2, 'b')}, {5, Page(5, 'e')}}, kPageSize, 5).ok());
   EXPECT_EQ(e->version(), 1u);
-  auto other = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  auto other = OpenSynced(store_);
   ASSERT_TRUE(other.ok());
   EXPECT_EQ((*other)->version(), 1u);
   EXPECT_EQ((*other)->db_pages(), 5u);
@@ -100,7 +112,7 @@ TEST_F(EngineTest, LargeCommitsGoToASegment) {
   auto segments = ListAll(*store_, "db/seg/");
   ASSERT_TRUE(segments.ok());
   EXPECT_EQ(segments->size(), 1u);
-  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  auto fresh = OpenSynced(store_);
   ASSERT_TRUE(fresh.ok());
   for (uint32_t p = 1; p <= 40; p++) EXPECT_EQ(ReadPage(**fresh, p), dirty[p]) << p;
 }
@@ -122,7 +134,7 @@ TEST_F(EngineTest, CheckpointEveryIntervalAndOpenStartsFromIt) {
   std::vector<std::string> old;
   for (uint64_t v = 1; v <= 8; v++) old.push_back(format::LogKey("db", v));
   ASSERT_TRUE(store_->Delete(old).ok());
-  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  auto fresh = OpenSynced(store_);
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
   EXPECT_EQ((*fresh)->version(), 10u);
   EXPECT_EQ(ReadPage(**fresh, 1), Page(1, ':'));  // '0' + 10
@@ -152,7 +164,7 @@ TEST_F(EngineTest, CommitImageSplitsSegmentsAndCheckpoints) {
   EXPECT_EQ(last_progress, 300u * kPageSize);
   EXPECT_EQ(e->checkpoint_version(), 2u);
   EXPECT_GT(ListAll(*store_, "db/seg/")->size(), 1u);
-  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  auto fresh = OpenSynced(store_);
   ASSERT_TRUE(fresh.ok());
   for (uint32_t p = 1; p <= 300; p++) {
     ASSERT_EQ(ReadPage(**fresh, p), Page(p, static_cast<char>(p * 7))) << p;
@@ -166,7 +178,7 @@ TEST_F(EngineTest, CorruptRecordIsReportedWithItsKey) {
   std::string bytes = *store_->Get(key);
   bytes[bytes.size() / 2] ^= 0x40;
   ASSERT_TRUE(store_->Put(key, bytes).ok());
-  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  auto fresh = OpenSynced(store_);
   ASSERT_FALSE(fresh.ok());
   EXPECT_TRUE(fresh.status().IsCorruption());
   EXPECT_NE(fresh.status().message().find(key), std::string::npos);
@@ -181,7 +193,7 @@ TEST_F(EngineTest, CorruptSegmentFrameIsReportedOnRead) {
   std::string bytes = *store_->Get(segments[0]);
   bytes[30] ^= 1;  // inside the first frame
   ASSERT_TRUE(store_->Put(segments[0], bytes).ok());
-  auto fresh = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+  auto fresh = OpenSynced(store_);
   ASSERT_TRUE(fresh.ok());
   std::string out(kPageSize, '\0');
   Status s = (*fresh)->ReadPage(1, out.data());
@@ -218,7 +230,7 @@ class LostResponseStore : public ObjectStore {
 
 TEST_F(EngineTest, AmbiguousCommitThatLandedIsReportedCommitted) {
   auto store = std::make_shared<LostResponseStore>();
-  auto e = Engine::Open(store, "db", {}, cache_, true);
+  auto e = OpenSynced(store, {}, cache_, true);
   ASSERT_TRUE(e.ok());
   Status s = (*e)->Commit({{1, Page(1, 'a')}}, kPageSize, 1);
   EXPECT_TRUE(s.ok()) << s.ToString();
@@ -233,14 +245,14 @@ TEST_F(EngineTest, DiskCacheServesAWarmRestartWithoutFetchingFrames) {
   {
     auto e = OpenEngine(options);
     ASSERT_TRUE(e->Commit({{1, Page(1, 'a')}}, kPageSize, 1).ok());
-    auto reader = Engine::Open(store_, "db", options, std::make_shared<FrameCache>(1 << 20), false);
+    auto reader = OpenSynced(store_, options);
     ASSERT_TRUE(reader.ok());
     EXPECT_EQ(ReadPage(**reader, 1), Page(1, 'a'));  // fetched, now on disk
   }
   // Remove the segment: only the disk cache can serve the page now.
   auto segments = *ListAll(*store_, "db/seg/");
   ASSERT_TRUE(store_->Delete(segments).ok());
-  auto warm = Engine::Open(store_, "db", options, std::make_shared<FrameCache>(1 << 20), false);
+  auto warm = OpenSynced(store_, options);
   ASSERT_TRUE(warm.ok());
   EXPECT_EQ(ReadPage(**warm, 1), Page(1, 'a'));
 }
@@ -262,7 +274,7 @@ TEST(EngineThreadsTest, EnginesOnThreadsShareAStoreAndACache) {
   std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; t++) {
     threads.emplace_back([&, t] {
-      auto e = Engine::Open(store, "db", {}, cache, true);
+      auto e = OpenSynced(store, {}, cache, true);
       if (!e.ok()) {
         failures++;
         return;
@@ -271,8 +283,8 @@ TEST(EngineThreadsTest, EnginesOnThreadsShareAStoreAndACache) {
       for (int i = 0; i < kCommits;) {
         if (!(*e)->Refresh(true).ok()) failures++;
         uint32_t pages = std::max<uint32_t>((*e)->db_pages(), kThreads);
-        Status s = (*e)->Commit({{pgno, Page(pgno, static_cast<char>('a' + i % 26))}}, kPageSize,
-                                pages);
+        Status s =
+            (*e)->Commit({{pgno, Page(pgno, static_cast<char>('a' + i % 26))}}, kPageSize, pages);
         if (s.ok()) {
           i++;
         } else if (!s.IsBusy()) {
@@ -288,7 +300,7 @@ TEST(EngineThreadsTest, EnginesOnThreadsShareAStoreAndACache) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
-  auto e = Engine::Open(store, "db", {}, cache, false);
+  auto e = OpenSynced(store, {}, cache, false);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ((*e)->version(), uint64_t{kThreads} * kCommits);
   std::string out(kPageSize, '\0');
