@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "store/dynamodb/dynamodb_store.h"
+#include "store/fault/fault_store.h"
 #include "store/file/file_store.h"
 #include "store/mem/mem_store.h"
 #include "store/s3/s3_store.h"
@@ -114,7 +115,10 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(Uri& uri, bool create) {
       return Status::NotSupported("the " + uri.scheme +
                                   " backend is not built yet: use file:// or mem:// for now");
     }
+    // Parsed before the backend opens, so that a typo fails before anything is created.
+    CL_ASSIGN_OR_RETURN(std::optional<FaultOptions> faults, TakeFaultParams(uri));
     CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, backend.open(uri, create));
+    if (faults) store = InjectFaults(std::move(store), std::move(*faults));
     return CountRequests(std::move(store), &ProcessStoreStats());
   }
   return Status::InvalidArgument("unsupported store scheme \"" + uri.scheme +
