@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/dynamodb_command.h"
 #include "cli/exit_codes.h"
 #include "fmt/format.h"
 #include "store/registry.h"
@@ -113,6 +114,8 @@ int Main(int argc, char** argv) {
   add_stats(info);
   info->footer("Example: cloudlite info --json file:///var/dbs/app");
 
+  DynamoDbCommand& dynamodb = AddDynamoDbCommand(app, flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -134,6 +137,8 @@ int Main(int argc, char** argv) {
     code = CmdShell(uri, flags);
   } else if (info->parsed()) {
     code = CmdInfo(uri, flags);
+  } else if (dynamodb.parsed()) {
+    code = RunDynamoDbCommand(dynamodb, flags);
   }
   if (flags.stats) {
     std::fflush(stdout);  // the stats line comes after everything the command printed
