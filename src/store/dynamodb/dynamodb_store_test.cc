@@ -14,12 +14,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <iostream>
 #include <latch>
 #include <mutex>
 #include <random>
 #include <thread>
 
 #include "base/random.h"
+#include "cloudlite/database.h"
 #include "store/dynamodb/dynamodb_client.h"
 #include "store/registry.h"
 
@@ -388,6 +390,45 @@ TEST_F(DynamoDbLive, FiveMiBRoundTripAndRangesFetchOnlyTheirChunks) {
   ASSERT_TRUE(store_->Put(key, other).ok());
   EXPECT_TRUE(*store_->GetRange(key, 1 << 20, 50) == other.substr(1 << 20, 50));
   EXPECT_EQ(store_->Head(key)->size, other.size());
+}
+
+// What a transaction costs in DynamoDB requests, through the whole engine (printed, and bounded:
+// a small commit is at most two write requests, an up-to-date read one GetItem).
+TEST_F(DynamoDbLive, RequestsPerTransaction) {
+  const std::string name = "costs-" + RandomHex(4);
+  const std::string uri = uri_.ToString() + "/" + name;
+  auto db = Database::Open(uri);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)
+                  ->Update([](Connection& c) {
+                    return c.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+                  })
+                  .ok());
+  auto& counts = ddb::ProcessDynamoDbRequestCounts();
+  for (int i = 0; i < 5; i++) {
+    counts.Reset();
+    ASSERT_TRUE((*db)
+                    ->Update([](Connection& c) {
+                      return c.Exec("INSERT INTO t (v) VALUES ('small write')");
+                    })
+                    .ok());
+    const std::string write = counts.ToJson();
+    EXPECT_LE(counts.put_item + counts.batch_write, 2u) << write;
+    counts.Reset();
+    ASSERT_TRUE(
+        (*db)
+            ->View([](Connection& c) { return c.Query("SELECT v FROM t WHERE id = 1").status(); })
+            .ok());
+    const std::string read = counts.ToJson();
+    EXPECT_EQ(counts.Total(), 1u) << read;
+    if (i == 4)
+      std::cout << "small write transaction: " << write << "\nup-to-date read transaction: " << read
+                << "\n";
+  }
+  db->reset();
+  auto keys = ListAll(*store_, name + "/");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_TRUE(store_->Delete(*keys).ok());
 }
 
 TEST_F(DynamoDbLive, MissingTableIsNotFoundWithTheHint) {
