@@ -79,16 +79,6 @@ TEST(OpenStoreTest, File) {
   conformance::RemoveTree(dir);
 }
 
-// Only backends still missing belong here; remove a scheme when its backend is wired in.
-TEST(OpenStoreTest, ServerBackendsAreNotBuiltYet) {
-  for (std::string_view text : {"dynamodb://table"}) {
-    Uri uri = ParseOk(text);
-    Result<std::unique_ptr<ObjectStore>> store = OpenStore(uri, true);
-    EXPECT_EQ(store.status().code(), Status::Code::kNotSupported) << text;
-    EXPECT_NE(store.status().message().find("not built yet"), std::string::npos) << text;
-  }
-}
-
 TEST(OpenStoreTest, UnknownSchemeListsSupportedOnes) {
   Uri uri;
   uri.scheme = "gs";

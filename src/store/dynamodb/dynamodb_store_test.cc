@@ -271,6 +271,20 @@ TEST(DynamoDbFake, WrongKeySchemaIsInvalidArgument) {
   EXPECT_NE(store.status().message().find("hash_key"), std::string::npos);
 }
 
+TEST(DynamoDbFake, BadOptionsFailBeforeAnyRequest) {
+  FakeDynamoDb server({});
+  DynamoDbStoreOptions o = FakeOptions(server);
+  o.aws.credentials = {};
+  EXPECT_EQ(OpenDynamoDbStoreWithOptions(o).status().code(), Status::Code::kPermissionDenied);
+  o = FakeOptions(server);
+  o.table = "ab";  // DynamoDB wants at least 3 characters
+  EXPECT_EQ(OpenDynamoDbStoreWithOptions(o).status().code(), Status::Code::kInvalidArgument);
+  o = FakeOptions(server);
+  o.prefix = "a//b";
+  EXPECT_EQ(OpenDynamoDbStoreWithOptions(o).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(server.targets().empty());
+}
+
 TEST(DynamoDbFake, DescribeHasNoSecrets) {
   FakeDynamoDb server({});
   DynamoDbStoreOptions o = FakeOptions(server);
