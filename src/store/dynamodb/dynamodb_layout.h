@@ -22,8 +22,8 @@
 //
 // Node partitions are named "cloudlite/n/" + the directory path ("db/log/"); a continuation
 // node appends "~" + the segment's whole characters consumed so far + "~" + the leftover bits of
-// a character cut by the 126-bit boundary, as '0'/'1'. Chunks of big objects live in partitions
-// "cloudlite/b/" + a random generation id, range key = chunk index.
+// a character cut by the 126-bit boundary, as '0'/'1'. Chunks of big objects each have their own
+// partition, "cloudlite/b/" + a random generation id + "/" + the chunk index, range key 0.
 #pragma once
 
 #include <cstdint>

@@ -50,11 +50,16 @@ Json NodeKey(const std::string& node, Uint128 range) {
               {std::string(ddb::kRangeKey), Json{{"N", ddb::RangeText(range)}}}};
 }
 
-std::string BlobNode(std::string_view gen) { return std::string(ddb::kBlobTag) + std::string(gen); }
+// Every chunk is its own partition ("cloudlite/b/<gen>/<index>", range key 0): DynamoDB limits
+// the throughput of one partition (about 1 MB/s of writes), so the chunks of a big object must
+// not share one. Batch requests take keys from any partition, so this costs nothing.
+std::string BlobPrefix(std::string_view gen) {
+  return std::string(ddb::kBlobTag) + std::string(gen) + "/";
+}
 
 Json ChunkKey(std::string_view gen, uint64_t index) {
-  return Json{{std::string(ddb::kHashKey), S(BlobNode(gen))},
-              {std::string(ddb::kRangeKey), N(index)}};
+  return Json{{std::string(ddb::kHashKey), S(BlobPrefix(gen) + std::to_string(index))},
+              {std::string(ddb::kRangeKey), N(0)}};
 }
 
 // Attribute accessors that tolerate absence and wrong types (a foreign item is Corruption, not a
@@ -260,8 +265,7 @@ class DynamoDbStore final : public ObjectStore {
     // finds them gone and reads the head again. Failing to delete them leaves garbage, not a
     // wrong answer, so it does not fail the Put.
     if (auto old = r.find("Attributes"); old != r.end() && old->is_object()) {
-      bool bad = false;
-      Result<HeadInfo> old_head = DecodeHead(*old, full, key, &bad);
+      Result<HeadInfo> old_head = DecodeHead(*old, full, key, /*complete=*/true);
       if (old_head.ok() && old_head->chunked() && old_head->gen != gen) {
         (void)DeleteChunks(old_head->gen, old_head->chunks());
       }
@@ -318,8 +322,7 @@ class DynamoDbStore final : public ObjectStore {
     for (const Json& item : heads) {
       std::optional<std::string> full = GetS(item, kAttrKey);
       if (!full || !fulls.contains(*full)) continue;
-      bool bad = false;
-      Result<HeadInfo> h = DecodeHead(item, *full, *full, &bad);
+      Result<HeadInfo> h = DecodeHead(item, *full, *full, /*complete=*/false);
       if (h.ok() && h->chunked()) chunk_sets.emplace_back(h->gen, h->chunks());
     }
     std::vector<Json> deletes;
@@ -441,8 +444,7 @@ class DynamoDbStore final : public ObjectStore {
     if (it == r.end() || !it->is_object()) {
       return Status::NotFound("object \"" + std::string(key) + "\" not found in " + describe_);
     }
-    bool bad = false;
-    return DecodeHead(*it, full, key, &bad);
+    return DecodeHead(*it, full, key, /*complete=*/projection.empty());
   }
 
   static Json AttributeNames(std::string_view projection) {
@@ -463,8 +465,9 @@ class DynamoDbStore final : public ObjectStore {
     return names;
   }
 
+  // `complete`: the item was read whole (no projection), so inline data must be all there.
   Result<HeadInfo> DecodeHead(const Json& item, const std::string& full, std::string_view key,
-                              bool* bad) const {
+                              bool complete) const {
     auto corrupt = [&](std::string_view why) {
       return Status::Corruption("DynamoDB item for " + Name(key) + " " + std::string(why));
     };
@@ -482,13 +485,15 @@ class DynamoDbStore final : public ObjectStore {
       return head;
     }
     if (item.contains(kAttrData)) {
-      std::optional<std::string> data = GetB(item, kAttrData, bad);
-      if (*bad) return corrupt("has undecodable data");
+      bool bad = false;
+      std::optional<std::string> data = GetB(item, kAttrData, &bad);
+      if (bad) return corrupt("has undecodable data");
       head.data = std::move(*data);
     }
-    // A projection without the data attribute leaves it out: only compare when it is there.
-    if (item.contains(kAttrData) || item.contains(kAttrWriter)) {
-      if (head.data.size() != head.size) return corrupt("holds fewer bytes than its size");
+    // An empty object has no data attribute at all; a projection may leave it out.
+    if ((complete || item.contains(kAttrData)) && head.data.size() != head.size) {
+      return corrupt("holds " + std::to_string(head.data.size()) + " bytes, not its size " +
+                     std::to_string(head.size));
     }
     return head;
   }
@@ -518,10 +523,17 @@ class DynamoDbStore final : public ObjectStore {
 
   Status CollectChunks(const std::vector<Json>& items, const HeadInfo& head, std::string_view key,
                        std::map<uint64_t, std::string>* chunks) const {
-    const std::string node = BlobNode(head.gen);
+    const std::string prefix = BlobPrefix(head.gen);
     for (const Json& item : items) {
-      if (GetS(item, ddb::kHashKey.data()) != node) continue;
-      std::optional<uint64_t> index = GetN(item, ddb::kRangeKey.data());
+      std::optional<std::string> hash = GetS(item, ddb::kHashKey.data());
+      if (!hash || !hash->starts_with(prefix)) continue;
+      std::optional<uint64_t> index;
+      uint64_t parsed = 0;
+      const char* begin = hash->data() + prefix.size();
+      const char* end = hash->data() + hash->size();
+      if (auto [at, ec] = std::from_chars(begin, end, parsed); ec == std::errc() && at == end) {
+        index = parsed;
+      }
       bool bad = false;
       std::optional<std::string> data = GetB(item, kAttrData, &bad);
       const uint64_t want =
@@ -581,8 +593,7 @@ class DynamoDbStore final : public ObjectStore {
       Forget(full);
       return Status::NotFound("object \"" + std::string(key) + "\" not found in " + describe_);
     }
-    bool bad = false;
-    CL_ASSIGN_OR_RETURN(HeadInfo head, DecodeHead(*head_item, full, key, &bad));
+    CL_ASSIGN_OR_RETURN(HeadInfo head, DecodeHead(*head_item, full, key, /*complete=*/true));
     if (head.gen != cached.gen || head.size != cached.size ||
         head.chunk_size != cached.chunk_size) {
       Forget(full);
@@ -679,8 +690,7 @@ class DynamoDbStore final : public ObjectStore {
                     {"ReturnValues", "ALL_OLD"}};
     CL_ASSIGN_OR_RETURN(Json r, client_.Call("DeleteItem", request, "DeleteItem " + Name(key)));
     if (auto old = r.find("Attributes"); old != r.end() && old->is_object()) {
-      bool bad = false;
-      Result<HeadInfo> h = DecodeHead(*old, full, key, &bad);
+      Result<HeadInfo> h = DecodeHead(*old, full, key, /*complete=*/true);
       if (h.ok() && h->chunked()) return DeleteChunks(h->gen, h->chunks());
     }
     return Status::Ok();

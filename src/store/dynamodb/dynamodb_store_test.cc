@@ -213,13 +213,13 @@ TEST(DynamoDbFake, LostAnswerThenRetryIsOkOrAmbiguous) {
 TEST(DynamoDbFake, UnprocessedItemsAndKeysAreSentAgain) {
   const Json unprocessed_put = {
       {"PutRequest",
-       {{"Item", {{"hash_key", {{"S", "cloudlite/b/x"}}}, {"range_key", {{"N", "2"}}}}}}}};
+       {{"Item", {{"hash_key", {{"S", "cloudlite/b/x/2"}}}, {"range_key", {{"N", "0"}}}}}}}};
   const Json head = {{"hash_key", {{"S", "n"}}}, {"range_key", {{"N", "1"}}}, {"t", {{"S", "o"}}},
                      {"k", {{"S", "k"}}},        {"z", {{"N", "3"}}},         {"g", {{"S", "g1"}}},
                      {"c", {{"N", "1"}}}};
   auto chunk = [](int i, const char* b64) {
-    return Json{{"hash_key", {{"S", "cloudlite/b/g1"}}},
-                {"range_key", {{"N", std::to_string(i)}}},
+    return Json{{"hash_key", {{"S", "cloudlite/b/g1/" + std::to_string(i)}}},
+                {"range_key", {{"N", "0"}}},
                 {"d", {{"B", b64}}}};
   };
   FakeDynamoDb server({
@@ -230,7 +230,7 @@ TEST(DynamoDbFake, UnprocessedItemsAndKeysAreSentAgain) {
       Json{{"Responses", {{"tbl", {chunk(0, "YQ=="), chunk(1, "Yg==")}}}},
            {"UnprocessedKeys",
             {{"tbl",
-              {{"Keys", {{{"hash_key", {{"S", "cloudlite/b/g1"}}}, {"range_key", {{"N", "2"}}}}}},
+              {{"Keys", {{{"hash_key", {{"S", "cloudlite/b/g1/2"}}}, {"range_key", {{"N", "0"}}}}}},
                {"ConsistentRead", true}}}}}}
           .dump(),
       Json{{"Responses", {{"tbl", {chunk(2, "Yw==")}}}}}.dump(),
