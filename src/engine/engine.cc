@@ -290,7 +290,13 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   }
   std::string key = format::LogKey(db_, version);
   std::string bytes = format::EncodeRecord(rec, inline_frames);
-  CL_RETURN_IF_ERROR(PublishRecord(version, bytes, rec.nonce));
+  Status published = PublishRecord(version, bytes, rec.nonce);
+  if (!published.ok()) {
+    // A lost race proves this snapshot stale, and after an error it may be: whatever
+    // max_staleness allows, the next transaction must look for newer versions.
+    synced_ = false;
+    return published;
+  }
 
   // Committed. Adopt it, warming the cache with what we wrote.
   CL_RETURN_IF_ERROR(ApplyRecord(key, bytes));

@@ -59,8 +59,8 @@ struct MainFile {
   std::unique_ptr<engine::Engine> engine;
   bool read_only = false;
   int lock = SQLITE_LOCK_NONE;
-  engine::DirtyPages dirty;  // engine pages changed by the open write transaction
-  uint64_t txn_size = 0;     // the file size, in bytes, inside a write transaction
+  engine::DirtyPages dirty;    // engine pages changed by the open write transaction
+  uint64_t txn_size = 0;       // the file size, in bytes, inside a write transaction
   uint32_t new_page_size = 0;  // the page size of a database that has none yet
   bool txn_dirty = false;      // written or truncated since RESERVED
   Status last_error;
@@ -253,8 +253,33 @@ int MainCheckReservedLock(sqlite3_file*, int* out) {
   return SQLITE_OK;
 }
 
+// Drops dirty pages that hold what the version already holds. After a failed commit SQLite
+// rolls back by writing the journal's pages back and syncing again: that sync must publish
+// nothing (and a transaction that changed nothing costs no request).
+Status DropUnchangedPages(MainFile& m) {
+  std::string committed(m.page_size(), '\0');
+  for (auto it = m.dirty.begin(); it != m.dirty.end();) {
+    if (it->first > m.engine->db_pages()) {
+      ++it;
+      continue;
+    }
+    CL_RETURN_IF_ERROR(m.engine->ReadPage(it->first, committed.data()));
+    if (it->first == 1) {
+      StampHeader(committed.data(), committed.size(), m.engine->version(), m.size_at_version());
+    }
+    it = committed == it->second ? m.dirty.erase(it) : std::next(it);
+  }
+  return Status::Ok();
+}
+
 int Commit(MainFile& m) {
   if (!m.txn_dirty) return SQLITE_OK;
+  Status unchanged = DropUnchangedPages(m);
+  if (!unchanged.ok()) return m.Fail(unchanged, SQLITE_IOERR_FSYNC);
+  if (m.dirty.empty() && m.txn_size == m.size_at_version()) {
+    m.txn_dirty = false;
+    return SQLITE_OK;
+  }
   // SQLite truncates a shrinking database only after this sync (pager_end_transaction), but
   // it has already written the final size into page 1.
   uint64_t bytes = m.txn_size;

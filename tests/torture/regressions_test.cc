@@ -1,7 +1,7 @@
-// Library bugs the torture tests found, each as a small reproduction of what the library should
-// do. They are skipped, naming the bug, until src/engine / src/vfs / src/api fix it: delete the
-// GTEST_SKIP line with the fix. Found against commit 93ad1cd (plus the engine changes then in
-// progress in the working tree); they do not depend on those changes.
+// Library bugs the torture tests found, each kept as a small regression test of what the
+// library must do. "BUG" comments describe the failure as it was; the fixes are in
+// src/engine/engine.cc (a failed commit un-syncs the engine) and src/vfs/vfs.cc (the sync
+// after a failed commit publishes nothing).
 #include <sqlite3.h>
 
 #include "base/random.h"
@@ -25,7 +25,7 @@ std::unique_ptr<Database> CreateWithTable(const std::string& uri) {
   return std::move(db).value();
 }
 
-// BUG ambiguous-commit-masked. When the engine cannot learn whether its commit landed, it
+// BUG ambiguous-commit-masked (fixed). When the engine cannot learn whether its commit landed, it
 // returns Ambiguous, and the VFS fails SQLITE_FCNTL_SYNC. SQLite then rolls back: it writes the
 // journal's pages back and syncs again, and the VFS commits those pages as the same version
 // (see ARolledBackTransactionWritesNothing). If the ambiguous commit had landed, that attempt
@@ -35,8 +35,6 @@ std::unique_ptr<Database> CreateWithTable(const std::string& uri) {
 // told that nothing happened. Seen in the faults torture test about once per 400 commits with
 // faults=error:0.15,phantom:0.3.
 TEST(LibraryBugs, AnAmbiguousCommitReachesTheApplicationAsAmbiguous) {
-  GTEST_SKIP() << "BUG ambiguous-commit-masked: Update reports Busy (and re-runs fn) or "
-                  "Unavailable for a commit the engine reported as Ambiguous";
   // Every commit lands but answers Ambiguous; 75% of GETs fail, so the engine's re-sends
   // (AlreadyExists, then a GET to compare nonces) often never learn the outcome.
   int uncertain = 0;  // the row landed but Update did not say Ok
@@ -64,7 +62,7 @@ TEST(LibraryBugs, AnAmbiguousCommitReachesTheApplicationAsAmbiguous) {
   EXPECT_GT(uncertain, 0) << "the scenario never happened: adjust the fault rates";
 }
 
-// BUG rollback-commits. After SQLITE_FCNTL_SYNC failed (a lost race, or a store error), the
+// BUG rollback-commits (fixed). After SQLITE_FCNTL_SYNC failed (a lost race, or a store error), the
 // VFS keeps the transaction's dirty pages and stays "dirty"; SQLite's rollback writes the
 // journal back into them and syncs (twice), and each sync commits the restored pages as
 // version v+1. A lost race therefore costs three PutIfAbsent requests instead of one (the
@@ -72,8 +70,6 @@ TEST(LibraryBugs, AnAmbiguousCommitReachesTheApplicationAsAmbiguous) {
 // commit did not take v+1, the rollback publishes a version of its own (no change of content,
 // but a new version that other writers then lose races against).
 TEST(LibraryBugs, ALostRaceCostsOnePut) {
-  GTEST_SKIP() << "BUG rollback-commits: ROLLBACK after a failed commit sends two more "
-                  "PutIfAbsent requests for the rolled-back pages";
   std::string uri = "mem://bug-rollback-" + RandomHex(6) + "/app";
   std::unique_ptr<Database> a = CreateWithTable(uri);
   ASSERT_NE(a, nullptr);
@@ -95,8 +91,6 @@ TEST(LibraryBugs, ALostRaceCostsOnePut) {
 }
 
 TEST(LibraryBugs, ARolledBackTransactionWritesNothing) {
-  GTEST_SKIP() << "BUG rollback-commits: after a commit that failed with Unavailable, the "
-                  "rollback publishes the restored pages as a new version";
   int failed = 0;
   for (int attempt = 0; attempt < 100; attempt++) {
     std::string uri = "mem://bug-rollback-" + RandomHex(6) + "/app";
@@ -116,14 +110,12 @@ TEST(LibraryBugs, ARolledBackTransactionWritesNothing) {
   EXPECT_GT(failed, 0);
 }
 
-// BUG stale-retry. With Options::max_staleness, a writer that loses a race re-runs fn without
+// BUG stale-retry (fixed). With Options::max_staleness, a writer that loses a race re-runs fn without
 // refreshing (the engine skips the freshness check inside the staleness window), so every
 // attempt builds on the same old version and loses again: Update gives up with Busy after
 // max_attempts although nobody else is writing any more. A lost race proves the snapshot is
 // stale; the next attempt should refresh whatever max_staleness says.
 TEST(LibraryBugs, UpdateWithMaxStalenessRefreshesAfterALostRace) {
-  GTEST_SKIP() << "BUG stale-retry: with max_staleness, Update re-runs on the same stale "
-                  "version until it gives up with Busy";
   std::string uri = "mem://bug-stale-" + RandomHex(6) + "/app";
   std::unique_ptr<Database> other = CreateWithTable(uri);
   ASSERT_NE(other, nullptr);
