@@ -63,7 +63,15 @@ struct MainFile {
   uint64_t txn_size = 0;       // the file size, in bytes, inside a write transaction
   uint32_t new_page_size = 0;  // the page size of a database that has none yet
   bool txn_dirty = false;      // written or truncated since RESERVED
+  bool commit_failed = false;  // this write transaction's commit failed
+  // Added to the version to make the change counter SQLite sees (sqlite_header.h). A failed
+  // commit leaves SQLite believing the counter it wrote (version + 1 + offset); the winner's
+  // version v + 1 would show the same counter, and SQLite would keep pages it rolled back. A new
+  // offset after every failed commit makes the next counter differ from anything it cached.
+  uint32_t counter_offset = 0;
   Status last_error;
+
+  uint64_t counter() const { return engine->version() + counter_offset; }
 
   uint32_t page_size() const {
     return engine->page_size() != 0 ? engine->page_size() : new_page_size;
@@ -87,7 +95,7 @@ struct MainFile {
       return Status::Ok();
     }
     CL_RETURN_IF_ERROR(engine->ReadPage(pgno, out));
-    if (pgno == 1) StampHeader(out, page_size(), engine->version(), size_at_version());
+    if (pgno == 1) StampHeader(out, page_size(), counter(), size_at_version());
     return Status::Ok();
   }
 };
@@ -242,6 +250,8 @@ int MainUnlock(sqlite3_file* f, int level) {
     if (level < SQLITE_LOCK_RESERVED) {
       m.dirty.clear();  // committed at SQLITE_FCNTL_SYNC, or rolled back
       m.txn_dirty = false;
+      if (m.commit_failed) m.counter_offset += 0x80000000u;
+      m.commit_failed = false;
     }
     m.lock = std::min(m.lock, level);
     return SQLITE_OK;
@@ -265,7 +275,7 @@ Status DropUnchangedPages(MainFile& m) {
     }
     CL_RETURN_IF_ERROR(m.engine->ReadPage(it->first, committed.data()));
     if (it->first == 1) {
-      StampHeader(committed.data(), committed.size(), m.engine->version(), m.size_at_version());
+      StampHeader(committed.data(), committed.size(), m.counter(), m.size_at_version());
     }
     it = committed == it->second ? m.dirty.erase(it) : std::next(it);
   }
@@ -288,7 +298,10 @@ int Commit(MainFile& m) {
   uint32_t page_size = m.page_size();
   auto pages = static_cast<uint32_t>((bytes + page_size - 1) / page_size);
   Status s = m.engine->Commit(m.dirty, page_size, pages);
-  if (!s.ok()) return m.Fail(s, SQLITE_IOERR_FSYNC);
+  if (!s.ok()) {
+    m.commit_failed = true;
+    return m.Fail(s, SQLITE_IOERR_FSYNC);
+  }
   m.dirty.clear();
   m.txn_dirty = false;
   m.new_page_size = 0;

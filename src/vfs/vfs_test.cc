@@ -139,6 +139,21 @@ TEST_F(VfsTest, ALostRaceIsBusyAndTheNextTransactionSeesTheWinner) {
   EXPECT_EQ(One(a, "SELECT x FROM t"), "11");
 }
 
+// Regression: the loser's rolled-back commit wrote change counter 1, the same counter the
+// winner's version 1 shows, and SQLite kept the loser's stale idea of the file ("file is not a
+// database").
+TEST_F(VfsTest, ALostRaceOnANewDatabaseThenReadsTheWinnersData) {
+  sqlite3* a = Open();
+  sqlite3* b = Open();
+  ASSERT_EQ(Exec(b, "BEGIN IMMEDIATE; CREATE TABLE t (x); INSERT INTO t VALUES (2);"), SQLITE_OK);
+  ASSERT_EQ(Exec(a, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"), SQLITE_OK);
+  EXPECT_EQ(Exec(b, "COMMIT"), SQLITE_BUSY);
+  if (!sqlite3_get_autocommit(b)) Exec(b, "ROLLBACK");
+  EXPECT_EQ(One(b, "SELECT group_concat(x) FROM t"), "1") << sqlite3_errmsg(b);
+  ASSERT_EQ(Exec(b, "INSERT INTO t VALUES (3)"), SQLITE_OK) << sqlite3_errmsg(b);
+  EXPECT_EQ(One(a, "SELECT group_concat(x) FROM t"), "1,3");
+}
+
 TEST_F(VfsTest, WalAndExclusiveLockingAreRefusedWithAReason) {
   sqlite3* db = Open();
   char* error = nullptr;

@@ -116,7 +116,10 @@ TEST(DatabaseTest, TwoProcessesIncrementingOneCounterEndAtExactlyTheirSum) {
   constexpr int kPerProcess = 500;
   InChildren(2, [&](int) {
     auto db = Database::Open(uri, CounterMigrations());
-    if (!db.ok()) return 10;
+    if (!db.ok()) {
+      fprintf(stderr, "open failed: %s\n", db.status().ToString().c_str());
+      return 10;
+    }
     for (int i = 0; i < kPerProcess; i++) {
       Status s = (*db)->Update(
           [](Connection& c) { return c.Exec("UPDATE counter SET n = n + 1 WHERE id = 1"); });
@@ -143,7 +146,9 @@ TEST(DatabaseTest, ManyConcurrentOpenersApplyEachMigrationOnce) {
     options.migrations = {
         {1, "t", [](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }},
         {2, "row", [](Connection& c) { return c.Exec("INSERT INTO t VALUES ('once')"); }}};
-    return Database::Open(uri, options).ok() ? 0 : 1;
+    auto db = Database::Open(uri, options);
+    if (!db.ok()) fprintf(stderr, "open failed: %s\n", db.status().ToString().c_str());
+    return db.ok() ? 0 : 1;
   });
   auto db = Database::Open(uri);
   ASSERT_TRUE(db.ok());
