@@ -1,7 +1,9 @@
 #include "store/dynamodb/dynamodb_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -31,6 +33,7 @@ constexpr size_t kMaxPrefix = 512;           // so that every partition key stay
 constexpr size_t kMaxChunkSize = 350 << 10;  // a chunk item must stay under 400 KB
 constexpr int kMaxBatchRounds = 12;          // rounds of unprocessed items before giving up
 constexpr size_t kMetaCacheMax = 4096;
+constexpr size_t kParallelBatches = 4;  // batch requests of one operation in flight at once
 
 // Attribute names are short: DynamoDB bills item size including them.
 constexpr const char* kAttrType = "t";    // "o" object head, "d" directory, "c" continuation
@@ -609,14 +612,16 @@ class DynamoDbStore final : public ObjectStore {
     return CachedRead{begin < end ? Assemble(head, begin, end, chunks) : std::string(), {}};
   }
 
-  // BatchGetItem, strongly consistent, in requests of at most 100 keys; unprocessed keys are
-  // asked again with backoff. Returns the items found (missing keys are simply absent).
+  // BatchGetItem, strongly consistent, in requests of at most 100 keys (a few at a time);
+  // unprocessed keys are asked again with backoff. Returns the items found (missing keys are
+  // simply absent), in no particular order.
   Result<std::vector<Json>> BatchGet(const std::vector<Json>& keys, std::string_view projection,
                                      const std::string& what) {
-    std::vector<Json> found;
-    for (size_t begin = 0; begin < keys.size(); begin += kBatchGetMax) {
+    const size_t batches = (keys.size() + kBatchGetMax - 1) / kBatchGetMax;
+    std::vector<std::vector<Json>> found(batches);
+    CL_RETURN_IF_ERROR(ParallelFor(batches, [&](size_t b) -> Status {
       Json pending = Json::array();
-      for (size_t i = begin; i < std::min(keys.size(), begin + kBatchGetMax); i++) {
+      for (size_t i = b * kBatchGetMax; i < std::min(keys.size(), (b + 1) * kBatchGetMax); i++) {
         pending.push_back(keys[i]);
       }
       for (int round = 0; !pending.empty(); round++) {
@@ -634,7 +639,7 @@ class DynamoDbStore final : public ObjectStore {
         Json request = {{"RequestItems", {{o_.table, std::move(spec)}}}};
         CL_ASSIGN_OR_RETURN(Json r, client_.Call("BatchGetItem", request, what));
         if (auto resp = r.find("Responses"); resp != r.end() && resp->contains(o_.table)) {
-          for (Json& item : (*resp)[o_.table]) found.push_back(std::move(item));
+          for (Json& item : (*resp)[o_.table]) found[b].push_back(std::move(item));
         }
         pending = Json::array();
         if (auto un = r.find("UnprocessedKeys"); un != r.end() && un->contains(o_.table)) {
@@ -642,16 +647,24 @@ class DynamoDbStore final : public ObjectStore {
           if (spec_left.contains("Keys")) pending = spec_left["Keys"];
         }
       }
+      return Status::Ok();
+    }));
+    std::vector<Json> all;
+    for (auto& batch : found) {
+      for (Json& item : batch) all.push_back(std::move(item));
     }
-    return found;
+    return all;
   }
 
-  // BatchWriteItem in requests of at most 25 writes; unprocessed items are sent again with
-  // backoff. Every write must be idempotent (puts of fixed content, deletes).
+  // BatchWriteItem in requests of at most 25 writes (a few at a time); unprocessed items are
+  // sent again with backoff. Every write must be idempotent (puts of fixed content, deletes) and
+  // their order must not matter: callers write what a head will name before the head.
   Status BatchWrite(std::vector<Json> writes, const std::string& what) {
-    for (size_t begin = 0; begin < writes.size(); begin += kBatchWriteMax) {
+    const size_t batches = (writes.size() + kBatchWriteMax - 1) / kBatchWriteMax;
+    return ParallelFor(batches, [&](size_t b) -> Status {
       Json pending = Json::array();
-      for (size_t i = begin; i < std::min(writes.size(), begin + kBatchWriteMax); i++) {
+      for (size_t i = b * kBatchWriteMax; i < std::min(writes.size(), (b + 1) * kBatchWriteMax);
+           i++) {
         pending.push_back(std::move(writes[i]));
       }
       for (int round = 0; !pending.empty(); round++) {
@@ -668,8 +681,34 @@ class DynamoDbStore final : public ObjectStore {
           pending = (*un)[o_.table];
         }
       }
-    }
-    return Status::Ok();
+      return Status::Ok();
+    });
+  }
+
+  // Runs fn(0..n-1) on up to kParallelBatches threads (this one included); the first error
+  // stops the others from starting new work and is returned. Batches of one big object go out
+  // together: a 10 MB segment is seven BatchWriteItem requests.
+  static Status ParallelFor(size_t n, const std::function<Status(size_t)>& fn) {
+    if (n <= 1) return n == 1 ? fn(0) : Status::Ok();
+    std::atomic<size_t> next{0};
+    std::mutex mu;
+    Status first;
+    auto worker = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        Status s = fn(i);
+        if (!s.ok()) {
+          std::lock_guard lock(mu);
+          if (first.ok()) first = std::move(s);
+          next.store(n);
+          return;
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t t = 1; t < std::min(n, kParallelBatches); t++) threads.emplace_back(worker);
+    worker();
+    for (std::thread& t : threads) t.join();
+    return first;
   }
 
   Status DeleteChunks(const std::string& gen, uint64_t count) {
