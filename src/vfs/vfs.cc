@@ -63,7 +63,7 @@ struct MainFile {
   uint64_t txn_size = 0;       // the file size, in bytes, inside a write transaction
   uint32_t new_page_size = 0;  // the page size of a database that has none yet
   bool txn_dirty = false;      // written or truncated since RESERVED
-  bool commit_failed = false;  // this write transaction's commit failed
+  bool commit_failed = false;  // this write transaction's commit failed: it publishes nothing
   // Added to the version to make the change counter SQLite sees (sqlite_header.h). A failed
   // commit leaves SQLite believing the counter it wrote (version + 1 + offset); the winner's
   // version v + 1 would show the same counter, and SQLite would keep pages it rolled back. A new
@@ -263,33 +263,13 @@ int MainCheckReservedLock(sqlite3_file*, int* out) {
   return SQLITE_OK;
 }
 
-// Drops dirty pages that hold what the version already holds. After a failed commit SQLite
-// rolls back by writing the journal's pages back and syncing again: that sync must publish
-// nothing (and a transaction that changed nothing costs no request).
-Status DropUnchangedPages(MainFile& m) {
-  std::string committed(m.page_size(), '\0');
-  for (auto it = m.dirty.begin(); it != m.dirty.end();) {
-    if (it->first > m.engine->db_pages()) {
-      ++it;
-      continue;
-    }
-    CL_RETURN_IF_ERROR(m.engine->ReadPage(it->first, committed.data()));
-    if (it->first == 1) {
-      StampHeader(committed.data(), committed.size(), m.counter(), m.size_at_version());
-    }
-    it = committed == it->second ? m.dirty.erase(it) : std::next(it);
-  }
-  return Status::Ok();
-}
-
 int Commit(MainFile& m) {
+  // Once a commit failed, nothing more from this transaction may be published: SQLite's
+  // rollback writes the journal back and syncs again, and not every page comes back (free pages
+  // reused by the transaction are never journaled). That sync fails too, which also makes SQLite
+  // drop its page cache; last_error keeps the first failure (Busy, Ambiguous, ...).
+  if (m.commit_failed) return ToSqliteError(m.last_error, SQLITE_IOERR_FSYNC);
   if (!m.txn_dirty) return SQLITE_OK;
-  Status unchanged = DropUnchangedPages(m);
-  if (!unchanged.ok()) return m.Fail(unchanged, SQLITE_IOERR_FSYNC);
-  if (m.dirty.empty() && m.txn_size == m.size_at_version()) {
-    m.txn_dirty = false;
-    return SQLITE_OK;
-  }
   // SQLite truncates a shrinking database only after this sync (pager_end_transaction), but
   // it has already written the final size into page 1.
   uint64_t bytes = m.txn_size;
