@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# End to end on a file:// store: a real database (100k rows, several tables and indexes) is
-# pushed, queried and written through the CLI (the C++ library), the sqlite3 shell and Python
-# (the loadable extension); the same writes go to a plain local copy; pulling it back must give
-# the same `.dump` as that copy.
+# End to end on every store there is: a real database (100k rows, several tables and indexes)
+# is pushed, queried and written through the CLI (the C++ library), the sqlite3 shell and
+# Python (the loadable extension); the same writes go to a plain local copy; pulling it back
+# must give the same `.dump` as that copy. Runs on a temporary file:// store, and also on
+# s3:// and dynamodb:// when CLOUDLITE_TEST_S3_URI / CLOUDLITE_TEST_DYNAMODB_URI name a test
+# server (scripts/test.sh starts them).
 set -euo pipefail
 bin=${CLOUDLITE_BIN:?set by ctest}
 ext=${CLOUDLITE_EXT:?set by ctest}
 ext_noext=${ext%.so}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-store="file://$work/store"
-db="$store/shop"
-ref=$work/reference.db
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() { echo "FAIL ($store): $*" >&2; exit 1; }
+original=$work/original.db
 
 echo "-- building a 100k-row database"
-sqlite3 "$ref" <<'SQL'
+sqlite3 "$original" <<'SQL'
 PRAGMA journal_mode=DELETE;
 CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, city TEXT);
 CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT NOT NULL, price REAL NOT NULL);
@@ -34,6 +34,13 @@ INSERT INTO orders SELECT i, 1 + (i * 7919) % 5000, 1 + (i * 104729) % 500, 1 + 
                           CASE WHEN i % 10 = 0 THEN randomblob(16) END FROM n;
 SQL
 
+# Runs the whole scenario on one store URI (the body is not indented: it holds heredocs).
+run_on() {
+store=$1
+db="$store/shop"
+ref=$work/reference-$RANDOM.db
+cp "$original" "$ref"
+echo "== $store"
 echo "-- push"
 "$bin" push "$ref" "$db" >/dev/null
 
@@ -96,9 +103,22 @@ PY
 sqlite3 "$ref" "$w3"
 
 echo "-- pull and compare"
-"$bin" pull "$db" "$work/pulled.db" >/dev/null
-[[ $(sqlite3 "$work/pulled.db" "PRAGMA integrity_check") == ok ]] || fail "pulled copy fails integrity_check"
-diff <(sqlite3 "$ref" .dump) <(sqlite3 "$work/pulled.db" .dump) >/dev/null || fail "pulled .dump differs from the reference"
+pulled=$work/pulled-$RANDOM.db
+"$bin" pull "$db" "$pulled" >/dev/null
+[[ $(sqlite3 "$pulled" "PRAGMA integrity_check") == ok ]] || fail "pulled copy fails integrity_check"
+diff <(sqlite3 "$ref" .dump) <(sqlite3 "$pulled" .dump) >/dev/null || fail "pulled .dump differs from the reference"
 sqlite3 -cmd ".load $ext_noext" -cmd ".open 'file:shop?vfs=cloudlite&store=$store'" ":memory:" \
   "PRAGMA integrity_check" | grep -qx ok || fail "integrity_check through the extension"
+}
+
+stores=("file://$work/store")
+suffix="e2e-$(date +%s)-$RANDOM"
+if [[ -n "${CLOUDLITE_TEST_S3_URI:-}" ]]; then stores+=("${CLOUDLITE_TEST_S3_URI%/}/$suffix"); fi
+if [[ -n "${CLOUDLITE_TEST_DYNAMODB_URI:-}" ]]; then
+  stores+=("${CLOUDLITE_TEST_DYNAMODB_URI%/}/$suffix")
+fi
+for s in "${stores[@]}"; do
+  run_on "$s"
+  if [[ $s != file://* ]]; then "$bin" rm "$s/shop" >/dev/null; fi
+done
 echo "PASS"
