@@ -135,14 +135,14 @@ TEST(LibraryBugs, UpdateWithMaxStalenessRefreshesAfterALostRace) {
   EXPECT_EQ(Count(*other), 2);
 }
 
-// BUG rollback-commits-freelist (open). The fix above drops the dirty pages that equal the
-// committed version before the rollback's sync, but not every page comes back: a page the
-// transaction took from the freelist is fetched with PAGER_GET_NOCONTENT, which SQLite marks
-// as journaled without journaling it (a free page's old bytes do not matter), so the rollback
-// leaves the failed transaction's bytes in it. The sync after the rollback then still finds a
-// changed page and publishes it: a new version whose only change is rolled-back data in free
-// pages, and, when the failed commit had landed, a Busy that replaces its Ambiguous status as
-// before. Every database that ever deleted rows has free pages.
+// BUG rollback-commits-freelist (fixed). Dropping the dirty pages that equal the committed
+// version before the rollback's sync (the first fix) was not enough: a page the transaction
+// took from the freelist is fetched with PAGER_GET_NOCONTENT, which SQLite marks as journaled
+// without journaling it (a free page's old bytes do not matter), so the rollback left the
+// failed transaction's bytes in it. The sync after the rollback then still found a changed page
+// and published it: a new version whose only change was rolled-back data in free pages, and,
+// when the failed commit had landed, a Busy that replaced its Ambiguous status as before. Every
+// database that ever deleted rows has free pages.
 //
 // A database with free pages: "big" was filled and dropped.
 std::unique_ptr<Database> CreateWithFreePages(const std::string& uri) {
@@ -166,8 +166,6 @@ constexpr char kFillFreePages[] =
     "INSERT INTO t SELECT randomblob(1000) FROM n";
 
 TEST(LibraryBugs, ARolledBackTransactionThatReusedFreePagesWritesNothing) {
-  GTEST_SKIP() << "BUG rollback-commits-freelist: after a failed commit that reused free "
-                  "pages, the rollback publishes them as a new version";
   int failed = 0;
   for (int attempt = 0; attempt < 100; attempt++) {
     std::string uri = "mem://bug-freelist-" + RandomHex(6) + "/app";
@@ -190,9 +188,6 @@ TEST(LibraryBugs, ARolledBackTransactionThatReusedFreePagesWritesNothing) {
 }
 
 TEST(LibraryBugs, AnAmbiguousCommitThatReusedFreePagesReachesTheApplicationAsAmbiguous) {
-  GTEST_SKIP() << "BUG rollback-commits-freelist: Update reports Unavailable or Busy (and "
-                  "re-runs fn) for a commit the engine reported as Ambiguous, when the "
-                  "transaction reused free pages";
   // As AnAmbiguousCommitReachesTheApplicationAsAmbiguous; the scenario happens in ~0.5% of
   // attempts (the open and the first freshness probe need their GETs to succeed).
   int uncertain = 0;
