@@ -255,7 +255,7 @@ Outcome RunTransaction(Database& db, const std::function<Status(Connection&)>& f
     *last = s;
     if (!s.ok() && s.code() != Status::Code::kAmbiguous &&
         VfsLogged("cloudlite: " + std::string(CodeName(Status::Code::kAmbiguous)))) {
-      report.masked++;  // BUG ambiguous-commit-masked: see torture.h
+      report.masked++;  // a regression: see torture.h
       report.ambiguous++;
       return Outcome::kAmbiguous;
     }

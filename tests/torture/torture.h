@@ -98,7 +98,7 @@ struct WorkerReport {
   uint64_t busy = 0;          // ... of which Busy (Update ran out of max_attempts)
   uint64_t ambiguous = 0;     // Update returned Ambiguous: may or may not have committed
   uint64_t masked = 0;        // ... of which the engine said Ambiguous but Update said otherwise
-                              // (BUG ambiguous-commit-masked; see RunTransaction)
+                              // (a regression of a fixed bug; see RunTransaction)
   uint64_t gave_up = 0;       // transactions abandoned after too many client retries
   uint64_t open_retries = 0;  // Database::Open failed transiently and was tried again
   uint64_t faults = 0;        // faults the process's stores injected
@@ -133,15 +133,14 @@ enum class Outcome { kCommitted, kAmbiguous, kGaveUp, kFailed };
 // returned as such: the caller must treat the transaction as "may have committed". fn runs are
 // counted into report.runs. `last` gets the final status.
 //
-// Known library bug, recognized here so that the tests can check everything else
-// (BUG ambiguous-commit-masked): when a commit's outcome stays unknown, the engine says
-// Ambiguous, but SQLite then rolls the transaction back, writes the journal's pages back and
-// syncs again, and the VFS tries to commit those pages as the same version. That attempt's
-// status (Busy if the ambiguous commit had landed, or an injected Unavailable) replaces the
-// Ambiguous one, and Update re-runs fn or returns a "nothing happened" status for a commit that
-// may have landed. The VFS reports the engine's Ambiguous through sqlite3_log; when it did and
-// Update's status is anything but Ambiguous, the transaction is counted in `masked` and
-// treated as the Ambiguous it really is.
+// A library bug the torture tests found is recognized here, so that a regression fails with a
+// clear message while every other check still runs (BUG ambiguous-commit-masked and
+// rollback-commits-freelist, fixed; tests/torture/regressions_test.cc): when a commit's outcome
+// stayed unknown, the engine said Ambiguous, but SQLite's rollback synced again and the VFS
+// published (or tried to publish) pages as the same version, and that attempt's status (Busy
+// or Unavailable) replaced the Ambiguous one. The VFS reports the engine's Ambiguous through
+// sqlite3_log; when it did and Update's status is anything but Ambiguous, the transaction is
+// counted in `masked` and treated as the Ambiguous it really is.
 Outcome RunTransaction(Database& db, const std::function<Status(Connection&)>& fn,
                        WorkerReport& report, Status* last);
 
