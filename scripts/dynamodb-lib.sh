@@ -7,10 +7,9 @@
 #   CLOUDLITE_DYNAMODB_PORT   port                                     (default 8765)
 #   CLOUDLITE_DYNAMODB_TABLE  table created for tests                  (default cloudlite-test)
 #
-# DynamoDB Local has no option to choose the address it listens on: it accepts connections on
-# every interface of this machine, not only 127.0.0.1. It runs -inMemory (nothing on disk) with
-# fixed dummy credentials, and clients here use 127.0.0.1 only; on a machine reachable from
-# other hosts, firewall the port or do not run it.
+# DynamoDB Local has no option to choose the address it listens on; dynamodb-start.sh preloads
+# scripts/loopback-bind.c so that it listens on 127.0.0.1 only. It runs -inMemory (nothing on
+# disk) with fixed dummy credentials.
 
 DDB_DIR="${CLOUDLITE_DYNAMODB_DIR:-/tmp/cloudlite-dynamodb}"
 DDB_PORT="${CLOUDLITE_DYNAMODB_PORT:-8765}"

@@ -11,6 +11,7 @@
 # scripts/dynamodb-lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
+SCRIPTS_DIR=$PWD
 source ./dynamodb-lib.sh
 
 START=$(date +%s.%N)
@@ -99,9 +100,15 @@ install_if_missing
 
 # From the emulator's directory: it finds DynamoDBLocal_lib (sqlite4java's native code) there.
 # -sharedDb: one database whatever the credentials and region; -disableTelemetry: no phoning home.
+# DynamoDB Local cannot be told where to listen: scripts/loopback-bind.c, preloaded, turns its
+# wildcard bind into 127.0.0.1.
+SHIM="$DDB_DIR/loopback-bind.so"
+cc -shared -fPIC -O2 -o "$SHIM" "$SCRIPTS_DIR/loopback-bind.c" -ldl ||
+  die "could not build $SHIM (is gcc installed?)"
 (
   cd "$DDB_EMULATOR"
-  exec java -Xmx1g -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+  LD_PRELOAD="$SHIM" exec java -Xmx1g -Djava.net.preferIPv4Stack=true \
+    -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
     -inMemory -sharedDb -disableTelemetry -port "$DDB_PORT"
 ) >"$DDB_LOG" 2>&1 </dev/null &
 echo $! >"$DDB_PID"
