@@ -8,6 +8,26 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 echo "== build" >&2
 BUILD_DIR=$root/build "$root/scripts/build.sh"
+# The real servers the s3:// and dynamodb:// backends are tested against (Ceph RGW, DynamoDB
+# Local), on 127.0.0.1, with their own state directories and ports, stopped on exit. Their
+# environment (CLOUDLITE_TEST_S3_URI, CLOUDLITE_TEST_DYNAMODB_URI, AWS_*) turns on the
+# conformance, end-to-end and torture tests for those backends. SKIP_SERVERS=1 skips them.
+if [[ "${SKIP_SERVERS:-0}" != 1 ]]; then
+  export CLOUDLITE_RGW_DIR=${CLOUDLITE_RGW_DIR:-/tmp/cloudlite-test-rgw}
+  export CLOUDLITE_RGW_PORT=${CLOUDLITE_RGW_PORT:-17480}
+  export CLOUDLITE_RGW_MON_PORT=${CLOUDLITE_RGW_MON_PORT:-13310}
+  export CLOUDLITE_DYNAMODB_DIR=${CLOUDLITE_DYNAMODB_DIR:-/tmp/cloudlite-test-dynamodb}
+  export CLOUDLITE_DYNAMODB_PORT=${CLOUDLITE_DYNAMODB_PORT:-18765}
+  stop_servers() {
+    "$root/scripts/rgw-stop.sh" >/dev/null 2>&1 || true
+    "$root/scripts/dynamodb-stop.sh" >/dev/null 2>&1 || true
+  }
+  trap stop_servers EXIT
+  echo "== starting Ceph RGW and DynamoDB Local" >&2
+  eval "$("$root/scripts/rgw-start.sh")"
+  eval "$("$root/scripts/dynamodb-start.sh")"
+fi
+
 echo "== tests" >&2
 ctest --test-dir "$root/build" --output-on-failure -j"$(nproc)" --timeout 900
 
