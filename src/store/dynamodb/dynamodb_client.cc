@@ -38,6 +38,17 @@ bool IsCredentialError(std::string_view type) {
                       "InvalidAccessKeyId", "AuthFailure", "NotAuthorized"});
 }
 
+bool IsRead(std::string_view op) { return OneOf(op, {"GetItem", "BatchGetItem", "Query"}); }
+bool IsWrite(std::string_view op) { return OneOf(op, {"PutItem", "DeleteItem", "BatchWriteItem"}); }
+
+// The request as sent: item operations also ask for their consumed capacity.
+std::string RequestBody(std::string_view op, const Json& request) {
+  if (!(IsRead(op) || IsWrite(op)) || !request.is_object()) return request.dump();
+  Json with = request;
+  with["ReturnConsumedCapacity"] = "TOTAL";
+  return with.dump();
+}
+
 std::atomic<uint64_t>& CounterFor(DynamoDbRequestCounts& c, std::string_view op) {
   if (op == "GetItem") return c.get_item;
   if (op == "PutItem") return c.put_item;
@@ -73,15 +84,31 @@ std::string DynamoDbRequestCounts::ToJson() const {
             {"BatchGetItem", batch_get.load()},
             {"BatchWriteItem", batch_write.load()},
             {"other", other.load()},
-            {"total", Total()}};
+            {"total", Total()},
+            {"read_capacity_units", ReadCapacityUnits()},
+            {"write_capacity_units", WriteCapacityUnits()}};
   return j.dump();
 }
 
 void DynamoDbRequestCounts::Reset() {
-  for (auto* c :
-       {&get_item, &put_item, &delete_item, &query, &batch_get, &batch_write, &other, &bytes_in}) {
+  for (auto* c : {&get_item, &put_item, &delete_item, &query, &batch_get, &batch_write, &other,
+                  &bytes_in, &read_capacity_milli, &write_capacity_milli}) {
     c->store(0);
   }
+}
+
+double ConsumedCapacityUnits(const Json& response) {
+  auto it = response.find("ConsumedCapacity");
+  if (it == response.end()) return 0;
+  auto units = [](const Json& c) {
+    if (!c.is_object()) return 0.0;
+    auto u = c.find("CapacityUnits");
+    return u != c.end() && u->is_number() ? u->get<double>() : 0.0;
+  };
+  if (!it->is_array()) return units(*it);
+  double sum = 0;
+  for (const Json& c : *it) sum += units(c);
+  return sum;
 }
 
 DynamoDbRequestCounts& ProcessDynamoDbRequestCounts() {
@@ -181,7 +208,7 @@ DynamoDbClient::DynamoDbClient(DynamoDbClientOptions options)
     : o_(std::move(options)), http_(o_.http) {}
 
 Result<Json> DynamoDbClient::Call(std::string_view op, const Json& request, std::string_view what) {
-  const std::string body = request.dump();
+  const std::string body = RequestBody(op, request);
   Json out;
   CL_RETURN_IF_ERROR(o_.retry.Run([&](int) -> Status {
     CL_ASSIGN_OR_RETURN(out, Attempt(op, body, what, nullptr, nullptr));
@@ -193,7 +220,7 @@ Result<Json> DynamoDbClient::Call(std::string_view op, const Json& request, std:
 Result<Json> DynamoDbClient::CallOnce(std::string_view op, const Json& request,
                                       std::string_view what, Delivery* delivery,
                                       DynamoDbError* error) {
-  return Attempt(op, request.dump(), what, delivery, error);
+  return Attempt(op, RequestBody(op, request), what, delivery, error);
 }
 
 Result<Json> DynamoDbClient::Attempt(std::string_view op, const std::string& body,
@@ -234,6 +261,12 @@ Result<Json> DynamoDbClient::Attempt(std::string_view op, const std::string& bod
   Json j = Json::parse(r->body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return Status::Unavailable(std::string(what) + ": malformed JSON in the response");
+  }
+  if (double units = ConsumedCapacityUnits(j); units > 0) {
+    auto milli = static_cast<uint64_t>(units * 1000 + 0.5);
+    DynamoDbRequestCounts& counts = ProcessDynamoDbRequestCounts();
+    (IsWrite(op) ? counts.write_capacity_milli : counts.read_capacity_milli)
+        .fetch_add(milli, std::memory_order_relaxed);
   }
   return j;
 }

@@ -17,8 +17,11 @@
 //    PermissionDenied with a hint (and "fix the clock" for expired signatures).
 //  - Messages never carry secrets: the server's message is cut before any echoed canonical
 //    request and capped in length; request bodies are never quoted.
-// Thread-safety: a DynamoDbClient may be used from many threads at once. Request counters are
-// atomic and process-wide (DynamoDbRequestCounts) so tools and tests can report them.
+//  - Item operations (GetItem, PutItem, DeleteItem, Query and the batch operations) are sent
+//    with ReturnConsumedCapacity TOTAL, and the capacity units of each answer are counted.
+// Thread-safety: a DynamoDbClient may be used from many threads at once. Request and capacity
+// counters are atomic and process-wide (DynamoDbRequestCounts) so tools and tests can report
+// them.
 #pragma once
 
 #include <atomic>
@@ -51,11 +54,22 @@ struct DynamoDbRequestCounts {
   std::atomic<uint64_t> get_item{0}, put_item{0}, delete_item{0}, query{0}, batch_get{0},
       batch_write{0}, other{0};
   std::atomic<uint64_t> bytes_in{0};  // response bodies, bytes
+  // Capacity units DynamoDB reported consumed, in thousandths: every item operation asks for
+  // ReturnConsumedCapacity TOTAL (it costs nothing). Reads are GetItem, BatchGetItem and Query;
+  // writes PutItem, DeleteItem and BatchWriteItem. An error response reports none (AWS still
+  // bills a failed conditional write).
+  std::atomic<uint64_t> read_capacity_milli{0}, write_capacity_milli{0};
   uint64_t Total() const;
+  double ReadCapacityUnits() const { return static_cast<double>(read_capacity_milli) / 1000; }
+  double WriteCapacityUnits() const { return static_cast<double>(write_capacity_milli) / 1000; }
   std::string ToJson() const;
   void Reset();
 };
 DynamoDbRequestCounts& ProcessDynamoDbRequestCounts();
+
+// The CapacityUnits of a response's ConsumedCapacity: an object for single-item operations and
+// Query, an array (one entry per table) for batch operations; 0 when absent.
+double ConsumedCapacityUnits(const Json& response);
 
 struct DynamoDbError {
   std::string type;     // "ConditionalCheckFailedException" (the part after '#'); may be empty

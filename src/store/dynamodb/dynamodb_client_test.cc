@@ -96,6 +96,19 @@ TEST(DynamoDbClient, Endpoints) {
   EXPECT_EQ(ResolveEndpoint(aws).status().code(), Status::Code::kInvalidArgument);
 }
 
+TEST(DynamoDbClient, ConsumedCapacityOfSingleAndBatchAnswers) {
+  EXPECT_EQ(ConsumedCapacityUnits(Json::parse(R"({"Item": {}})")), 0);
+  EXPECT_EQ(ConsumedCapacityUnits(
+                Json::parse(R"({"ConsumedCapacity": {"TableName": "t", "CapacityUnits": 1.0}})")),
+            1.0);
+  EXPECT_EQ(ConsumedCapacityUnits(Json::parse(R"({"ConsumedCapacity": [
+                {"TableName": "t", "CapacityUnits": 17.0},
+                {"TableName": "u", "CapacityUnits": 0.5}]})")),
+            17.5);
+  EXPECT_EQ(ConsumedCapacityUnits(Json::parse(R"({"ConsumedCapacity": {"TableName": "t"}})")), 0);
+  EXPECT_EQ(ConsumedCapacityUnits(Json::parse(R"({"ConsumedCapacity": "junk"})")), 0);
+}
+
 TEST(DynamoDbClient, Base64RoundTrips) {
   std::string all;
   for (int i = 0; i < 256; i++) all.push_back(static_cast<char>(i));

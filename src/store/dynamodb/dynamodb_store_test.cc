@@ -407,7 +407,8 @@ TEST_F(DynamoDbLive, FiveMiBRoundTripAndRangesFetchOnlyTheirChunks) {
 }
 
 // What a transaction costs in DynamoDB requests, through the whole engine (printed, and bounded:
-// a small commit is at most two write requests, an up-to-date read one GetItem).
+// a small commit is at most two write requests, an up-to-date read one GetItem that consumes
+// one read capacity unit: a strongly consistent read of a missing item).
 TEST_F(DynamoDbLive, RequestsPerTransaction) {
   const std::string name = "costs-" + RandomHex(4);
   const std::string uri = uri_.ToString() + "/" + name;
@@ -435,6 +436,8 @@ TEST_F(DynamoDbLive, RequestsPerTransaction) {
             .ok());
     const std::string read = counts.ToJson();
     EXPECT_EQ(counts.Total(), 1u) << read;
+    EXPECT_EQ(counts.read_capacity_milli.load(), 1000u) << read;
+    EXPECT_EQ(counts.write_capacity_milli.load(), 0u) << read;
     if (i == 4)
       std::cout << "small write transaction: " << write << "\nup-to-date read transaction: " << read
                 << "\n";
