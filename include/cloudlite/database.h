@@ -66,7 +66,7 @@ struct Options {
   // e.g. Lambda's /tmp. Empty: none.
   std::string cache_dir;
   // Update attempts a function at most this many times when concurrent commits win the race.
-  int max_attempts = 10;
+  int max_attempts = 32;
   // Read transactions skip the freshness check if the last one is younger than this.
   std::chrono::milliseconds max_staleness{0};
   std::vector<Migration> migrations;

@@ -193,6 +193,16 @@ Status Engine::ReadPage(uint32_t pgno, char* out) {
   return Status::Ok();
 }
 
+Status Engine::PutSegment(const std::string& key, const std::string& bytes) {
+  Status s = store_->Put(key, bytes);
+  if (s.code() == Status::Code::kAmbiguous) {
+    // A segment commits nothing by itself (only a record that references it does), so an
+    // unknown outcome here is a plain failure: at worst the segment is garbage.
+    return Status::Unavailable(s.message() + " (writing " + key + "; nothing was committed)");
+  }
+  return s;
+}
+
 Status Engine::PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce) {
   std::string key = format::LogKey(db_, version);
   bool uncertain = false;  // an earlier attempt may have landed
@@ -282,7 +292,7 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
       uint64_t offset = builder.Add(f.first_pgno, f.page_count, f.stored);
       rec.map.frames.push_back({0, offset, f.stored.size(), f.page_count});
     }
-    CL_RETURN_IF_ERROR(store_->Put(segment_key, builder.Finish()));
+    CL_RETURN_IF_ERROR(PutSegment(segment_key, builder.Finish()));
     rec.map.objects = {segment_key.substr(db_.size() + 1)};
   }
   for (uint32_t i = 0; i < frames.size(); i++) {
@@ -339,7 +349,7 @@ Status Engine::Checkpoint() {
       decoded.push_back(std::make_shared<const std::string>(std::move(pages)));
     });
     CL_RETURN_IF_ERROR(status);
-    CL_RETURN_IF_ERROR(store_->Put(segment_key, builder.Finish()));
+    CL_RETURN_IF_ERROR(PutSegment(segment_key, builder.Finish()));
     for (size_t i = 0; i < decoded.size(); i++) {
       cache_->Put(FrameCache::Key(store_name_, segment_key, delta.frames[i].offset), decoded[i]);
     }
@@ -376,7 +386,7 @@ Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
   std::string segment_key;
   auto flush = [&]() -> Status {
     if (!builder) return Status::Ok();
-    Status s = store_->Put(segment_key, builder->Finish());
+    Status s = PutSegment(segment_key, builder->Finish());
     builder.reset();
     return s;
   };

@@ -92,6 +92,7 @@ class Engine {
   Status ApplyRecord(const std::string& key, std::string_view bytes);
   Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
   Status PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce);
+  Status PutSegment(const std::string& key, const std::string& bytes);
   int64_t Now() const;
 
   std::shared_ptr<ObjectStore> store_;
