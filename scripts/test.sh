@@ -24,8 +24,10 @@ if [[ "${SKIP_SERVERS:-0}" != 1 ]]; then
   }
   trap stop_servers EXIT
   echo "== starting Ceph RGW and DynamoDB Local" >&2
-  eval "$("$root/scripts/rgw-start.sh")"
-  eval "$("$root/scripts/dynamodb-start.sh")"
+  rgw_env=$("$root/scripts/rgw-start.sh") || { echo "could not start Ceph RGW" >&2; exit 1; }
+  ddb_env=$("$root/scripts/dynamodb-start.sh") || { echo "could not start DynamoDB Local" >&2; exit 1; }
+  eval "$rgw_env"
+  eval "$ddb_env"
 fi
 
 echo "== tests" >&2
