@@ -20,222 +20,30 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
+#include <cerrno>
 #include <cinttypes>
-#include <cstdarg>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <map>
 #include <memory>
 #include <random>
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "cloudlite/admin.h"
 #include "cloudlite/database.h"
-#include "store/registry.h"
 
 namespace {
 
 namespace cl = cloudlite;
-
-// ---- small utilities ------------------------------------------------------------------------
-
-[[noreturn]] void Die(std::string_view message) {
-  std::fprintf(stderr, "cloudlite_bench: %.*s\n", static_cast<int>(message.size()), message.data());
-  std::exit(1);
-}
-
-void Check(const cl::Status& s, std::string_view what) {
-  if (!s.ok()) Die(std::string(what) + ": " + s.ToString());
-}
-
-template <typename T>
-T Take(cl::Result<T> r, std::string_view what) {
-  Check(r.status(), what);
-  return std::move(r).value();
-}
-
-__attribute__((format(printf, 1, 2))) std::string Str(const char* format, ...) {
-  char buf[512];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof buf, format, args);
-  va_end(args);
-  return buf;
-}
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-double Ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
-double MiB(uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
-
-void SqlCheck(sqlite3* db, int rc, std::string_view what) {
-  if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    Die(std::string(what) + ": " + sqlite3_errmsg(db));
-  }
-}
-
-void Exec(sqlite3* db, const char* sql) {
-  SqlCheck(db, sqlite3_exec(db, sql, nullptr, nullptr, nullptr), sql);
-}
-
-int64_t QueryInt(sqlite3* db, const char* sql) {
-  sqlite3_stmt* stmt = nullptr;
-  SqlCheck(db, sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), sql);
-  SqlCheck(db, sqlite3_step(stmt), sql);
-  int64_t v = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  return v;
-}
-
-// A prepared statement that finalizes itself.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    SqlCheck(db, sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr), sql);
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  sqlite3_stmt* get() const { return stmt_; }
-  sqlite3* db() const { return db_; }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-sqlite3* OpenPlain(const std::string& path) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  if (rc != SQLITE_OK) Die("opening " + path + ": " + sqlite3_errstr(rc));
-  return db;
-}
-
-std::string RandomText(std::mt19937_64& rng, size_t n) {
-  static constexpr char kAlphabet[] =
-      "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  std::string s(n, ' ');
-  for (char& c : s) c = kAlphabet[rng() % (sizeof kAlphabet - 1)];
-  return s;
-}
-
-// Store requests made by this process (every store opened through cloudlite counts).
-struct Requests {
-  uint64_t get = 0, put = 0, list = 0, del = 0, bytes_in = 0, bytes_out = 0;
-  static Requests Now() {
-    const cl::StoreStats& s = cl::ProcessStoreStats();
-    return {s.get.load(), s.put.load(),      s.list.load(),
-            s.del.load(), s.bytes_in.load(), s.bytes_out.load()};
-  }
-  Requests operator-(const Requests& o) const {
-    return {get - o.get, put - o.put,           list - o.list,
-            del - o.del, bytes_in - o.bytes_in, bytes_out - o.bytes_out};
-  }
-  Requests& operator+=(const Requests& o) {
-    get += o.get;
-    put += o.put;
-    list += o.list;
-    del += o.del;
-    bytes_in += o.bytes_in;
-    bytes_out += o.bytes_out;
-    return *this;
-  }
-  uint64_t total() const { return get + put + list + del; }
-};
-
-// Per-operation latencies.
-struct Samples {
-  std::vector<int64_t> ns;
-  double MeanUs() const {
-    if (ns.empty()) return 0;
-    long double sum = 0;
-    for (int64_t v : ns) sum += static_cast<long double>(v);
-    return static_cast<double>(sum / static_cast<long double>(ns.size()) / 1000);
-  }
-  double PercentileUs(double p) const {
-    if (ns.empty()) return 0;
-    std::vector<int64_t> sorted = ns;
-    size_t i =
-        std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())));
-    std::nth_element(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(i), sorted.end());
-    return static_cast<double>(sorted[i]) / 1000;
-  }
-};
-
-template <typename Fn>
-void Timed(Samples* samples, Fn&& fn) {
-  int64_t start = NowNs();
-  fn();
-  samples->ns.push_back(NowNs() - start);
-}
-
-// A Markdown table: metric | cloudlite | baseline | ratio | goal | verdict.
-class Table {
- public:
-  explicit Table(std::string title) : title_(std::move(title)) {}
-  void Add(std::string metric, std::string cloud, std::string base, std::string ratio = "",
-           std::string goal = "", std::string verdict = "") {
-    rows_.push_back({std::move(metric), std::move(cloud), std::move(base), std::move(ratio),
-                     std::move(goal), std::move(verdict)});
-  }
-  void Print() const {
-    std::vector<std::vector<std::string>> all = {
-        {"metric", "cloudlite", "baseline", "ratio", "goal", "verdict"}};
-    all.insert(all.end(), rows_.begin(), rows_.end());
-    std::vector<size_t> width(6, 3);
-    for (const auto& row : all) {
-      for (size_t c = 0; c < row.size(); c++) width[c] = std::max(width[c], Display(row[c]));
-    }
-    std::printf("\n### %s\n\n", title_.c_str());
-    for (size_t r = 0; r < all.size(); r++) {
-      std::string line = "|";
-      for (size_t c = 0; c < all[r].size(); c++) {
-        line += " " + all[r][c] + std::string(width[c] - Display(all[r][c]), ' ') + " |";
-      }
-      std::printf("%s\n", line.c_str());
-      if (r == 0) {
-        line = "|";
-        for (size_t c = 0; c < width.size(); c++) line += std::string(width[c] + 2, '-') + "|";
-        std::printf("%s\n", line.c_str());
-      }
-    }
-    std::fflush(stdout);
-  }
-
- private:
-  // Display width: UTF-8 continuation bytes take no column.
-  static size_t Display(const std::string& s) {
-    size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-    return n;
-  }
-  std::string title_;
-  std::vector<std::vector<std::string>> rows_;
-};
-
-std::string Ratio(double cloud, double base) {
-  if (base <= 0) return "—";
-  return Str("%.2f×", cloud / base);
-}
-std::string Verdict(bool met) { return met ? "met" : "**MISSED**"; }
+using namespace cl::bench;  // NOLINT(build/namespaces): the shared benchmark helpers
 
 // ---- arguments ------------------------------------------------------------------------------
 
@@ -338,64 +146,6 @@ void PlainView(sqlite3* db, const std::function<cl::Status(cl::Connection&)>& fn
   cl::Connection conn(db);
   Check(fn(conn), "plain view");
   Exec(db, "ROLLBACK");
-}
-
-std::vector<int64_t> RandomIds(uint64_t seed, int n, int64_t max_id) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int64_t> dist(1, max_id);
-  std::vector<int64_t> ids(static_cast<size_t>(n));
-  for (int64_t& id : ids) id = dist(rng);
-  return ids;
-}
-
-struct Compared {
-  Samples cloud, base;
-  Requests cloud_requests;
-  int64_t ops = 0;
-};
-
-// Runs `rounds` rounds of `per_round` operations on each side, alternating which side goes
-// first, on the same random ids; counts the store requests of the cloudlite side.
-Compared Alternate(int rounds, int per_round, int64_t max_id,
-                   const std::function<void(const std::vector<int64_t>&, Samples*)>& cloud,
-                   const std::function<void(const std::vector<int64_t>&, Samples*)>& base) {
-  Compared out;
-  for (int r = 0; r < rounds; r++) {
-    std::vector<int64_t> ids = RandomIds(1000 + static_cast<uint64_t>(r), per_round, max_id);
-    auto run_cloud = [&] {
-      Requests before = Requests::Now();
-      cloud(ids, &out.cloud);
-      out.cloud_requests += Requests::Now() - before;
-    };
-    if (r % 2 == 0) {
-      base(ids, &out.base);
-      run_cloud();
-    } else {
-      run_cloud();
-      base(ids, &out.base);
-    }
-    out.ops += per_round;
-  }
-  return out;
-}
-
-void AddLatencyRows(Table* t, const std::string& name, const Compared& c, double goal) {
-  struct Stat {
-    const char* label;
-    double cloud, base;
-    bool judged;
-  };
-  const Stat stats[] = {
-      {"p50", c.cloud.PercentileUs(0.5), c.base.PercentileUs(0.5), true},
-      {"mean", c.cloud.MeanUs(), c.base.MeanUs(), true},
-      {"p99", c.cloud.PercentileUs(0.99), c.base.PercentileUs(0.99), false},
-  };
-  for (const Stat& s : stats) {
-    bool judged = s.judged && goal > 0;
-    t->Add(name + ", " + s.label, Str("%.2f µs", s.cloud), Str("%.2f µs", s.base),
-           Ratio(s.cloud, s.base), judged ? Str("≤ %.1f×", goal) : "",
-           judged ? Verdict(s.cloud <= goal * s.base) : "");
-  }
 }
 
 void BuildPointTable(const std::string& path, int rows) {
@@ -642,47 +392,6 @@ void RunWrites(const Args& args, ReadSetup& s) {
 
 // ---- 3: cold open + one point query on a big database ---------------------------------------
 
-constexpr char kColdQuery[] = "SELECT id, length(a), substr(b, 1, 16) FROM big WHERE id = ?1";
-
-// Builds a database of about `size_mb` MiB: rows of 500 random bytes and 500 bytes of repeated
-// text (so zstd gets about 2:1). Returns the row count.
-int64_t BuildBig(const std::string& path, uint64_t size_mb) {
-  sqlite3* db = OpenPlain(path);
-  Exec(db,
-       "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;"
-       "CREATE TABLE big(id INTEGER PRIMARY KEY, a BLOB NOT NULL, b TEXT NOT NULL)");
-  const uint64_t target = size_mb << 20;
-  const std::string text = [] {
-    std::string unit = "the quick brown fox jumps over the lazy dog; ";
-    std::string s;
-    while (s.size() < 500) s += unit;
-    s.resize(500);
-    return s;
-  }();
-  Exec(db, "BEGIN");
-  int64_t id = 0;
-  {
-    Stmt insert(db, "INSERT INTO big(id, a, b) VALUES (?1, randomblob(500), ?2)");
-    Stmt pages(db, "PRAGMA page_count");
-    for (;;) {
-      for (int i = 0; i < 4096; i++) {
-        sqlite3_bind_int64(insert.get(), 1, ++id);
-        sqlite3_bind_text(insert.get(), 2, text.data(), static_cast<int>(text.size()),
-                          SQLITE_STATIC);
-        SqlCheck(db, sqlite3_step(insert.get()), "insert");
-        sqlite3_reset(insert.get());
-      }
-      SqlCheck(db, sqlite3_step(pages.get()), "page_count");
-      uint64_t bytes = static_cast<uint64_t>(sqlite3_column_int64(pages.get(), 0)) * 4096;
-      sqlite3_reset(pages.get());
-      if (bytes >= target) break;
-    }
-  }
-  Exec(db, "COMMIT");
-  sqlite3_close_v2(db);
-  return id;
-}
-
 // The baseline's work: read the whole file and write a copy on the same disk (no fsync, like
 // cp). Returns nanoseconds.
 int64_t CopyFile(const std::string& from, const std::string& to) {
@@ -704,16 +413,6 @@ int64_t CopyFile(const std::string& from, const std::string& to) {
   ::close(in);
   ::close(out);
   return NowNs() - start;
-}
-
-uint64_t ProcStatusKiB(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0)
-      return std::strtoull(line.c_str() + std::strlen(field), nullptr, 10);
-  }
-  return 0;
 }
 
 // The fresh process: open, one point query, a second point query; prints key=value lines.
@@ -760,65 +459,6 @@ int ColdChild(const Args& args) {
   return 0;
 }
 
-struct ChildResult {
-  std::map<std::string, int64_t> values;
-  // From wait4. Linux folds the pre-exec image (the forked copy of this process's pages) into
-  // it, so it overstates the child; rss_peak_kib (VmHWM of the exec'ed image) is the real peak.
-  long maxrss_kib = 0;
-  int64_t V(const std::string& k) const {
-    auto it = values.find(k);
-    if (it == values.end()) Die("the cold child did not report " + k);
-    return it->second;
-  }
-};
-
-ChildResult RunColdChild(const std::string& uri, int64_t id, int64_t id2) {
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) Die("readlink /proc/self/exe failed");
-  self[n] = '\0';
-  std::vector<std::string> argv_strings = {self, "--cold-child", "--uri=" + uri,
-                                           "--id=" + std::to_string(id),
-                                           "--id2=" + std::to_string(id2)};
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) Die("pipe failed");
-  std::fflush(stdout);
-  std::fflush(stderr);
-  pid_t pid = ::fork();
-  if (pid < 0) Die("fork failed");
-  if (pid == 0) {
-    ::dup2(pipe_fds[1], STDOUT_FILENO);
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    ::execv(self, argv.data());
-    ::_exit(127);
-  }
-  ::close(pipe_fds[1]);
-  std::string output;
-  char buf[4096];
-  for (ssize_t got; (got = ::read(pipe_fds[0], buf, sizeof buf)) > 0;)
-    output.append(buf, static_cast<size_t>(got));
-  ::close(pipe_fds[0]);
-  int status = 0;
-  rusage ru{};
-  if (::wait4(pid, &status, 0, &ru) != pid) Die("wait4 failed");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Die("the cold child failed:\n" + output);
-  ChildResult result;
-  result.maxrss_kib = ru.ru_maxrss;
-  size_t start = 0;
-  while (start < output.size()) {
-    size_t end = output.find('\n', start);
-    if (end == std::string::npos) end = output.size();
-    std::string line = output.substr(start, end - start);
-    if (size_t eq = line.find('='); eq != std::string::npos) {
-      result.values[line.substr(0, eq)] = std::strtoll(line.c_str() + eq + 1, nullptr, 10);
-    }
-    start = end + 1;
-  }
-  return result;
-}
-
 void RunCold(const Args& args, const std::string& dir, const std::string& store_uri) {
   const std::string big = dir + "/big.db";
   std::printf("\n(cold: building a %" PRIu64 " MiB database at %s ...)\n", args.size_mb,
@@ -845,7 +485,10 @@ void RunCold(const Args& args, const std::string& dir, const std::string& store_
   std::vector<ChildResult> runs;
   std::mt19937_64 rng(99);
   std::uniform_int_distribution<int64_t> dist(1, rows);
-  for (int i = 0; i < args.cold_runs; i++) runs.push_back(RunColdChild(uri, dist(rng), dist(rng)));
+  for (int i = 0; i < args.cold_runs; i++) {
+    runs.push_back(RunSelf({"--cold-child", "--uri=" + uri, "--id=" + std::to_string(dist(rng)),
+                            "--id2=" + std::to_string(dist(rng))}));
+  }
 
   auto median = [&](const std::function<double(const ChildResult&)>& f) {
     std::vector<double> v;
@@ -935,53 +578,11 @@ void RunCold(const Args& args, const std::string& dir, const std::string& store_
 
 // ---- main -----------------------------------------------------------------------------------
 
-// The file system holding `path`: "device (type)", from the longest matching mount point.
-std::string FileSystemOf(const std::string& path) {
-  std::ifstream in("/proc/self/mounts");
-  std::string device, mount_point, type, best = "?";
-  size_t best_len = 0;
-  for (std::string rest; in >> device >> mount_point >> type && std::getline(in, rest);) {
-    bool covers = path.rfind(mount_point, 0) == 0 &&
-                  (mount_point == "/" || path.size() == mount_point.size() ||
-                   path[mount_point.size()] == '/');
-    if (covers && mount_point.size() >= best_len) {
-      best_len = mount_point.size();
-      best = device + " (" + type + ")";
-    }
-  }
-  return best;
-}
-
-void PrintMachine(const std::string& dir) {
-  std::string cpu;
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) {
-      cpu = line.substr(line.find(':') + 2);
-      break;
-    }
-  }
-  std::string load;
-  std::getline(std::ifstream("/proc/loadavg") >> std::ws, load);
-  utsname u{};
-  uname(&u);
-  std::printf(
-      "machine: %u cores (%s), Linux %s, SQLite %s\nwork dir: %s on %s\nload average "
-      "at start: %s\n",
-      std::thread::hardware_concurrency(), cpu.c_str(), u.release, sqlite3_libversion(),
-      dir.c_str(), FileSystemOf(dir).c_str(), load.c_str());
-}
-
 int Main(int argc, char** argv) {
   Args args = Parse(argc, argv);
   if (args.cold_child) return ColdChild(args);
 
-  std::string base = args.dir;
-  if (base.empty()) base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
-  std::filesystem::create_directories(base);
-  std::string templ = base + "/cloudlite-bench-XXXXXX";
-  if (::mkdtemp(templ.data()) == nullptr) Die("mkdtemp in " + base + ": " + std::strerror(errno));
-  const std::string dir = std::filesystem::canonical(templ).string();
+  const std::string dir = MakeWorkDir(args.dir, "cloudlite-bench");
   const std::string store_uri = "file://" + dir + "/store";
   PrintMachine(dir);
 
