@@ -37,21 +37,6 @@ Status SqliteError(sqlite3* db, int rc, std::string_view context) {
   }
 }
 
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' || c == ':') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 Status Exec(sqlite3* db, const char* sql) {
   int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
   return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, sql);
@@ -155,10 +140,10 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
   CL_ASSIGN_OR_RETURN(DatabaseUri location, DatabaseUri::Parse(uri));
   if (vfs::Register() != SQLITE_OK) return Status::Internal("could not register the VFS");
   std::string filename = "file:" + location.name +
-                         "?vfs=cloudlite&store=" + PercentEncode(location.store.ToString()) +
+                         "?vfs=cloudlite&store=" + PercentEncode(location.store.ToString(), "/:") +
                          "&cache_size=" + std::to_string(options.cache_bytes) +
                          "&max_staleness_ms=" + std::to_string(options.max_staleness.count());
-  if (!options.cache_dir.empty()) filename += "&cache_dir=" + PercentEncode(options.cache_dir);
+  if (!options.cache_dir.empty()) filename += "&cache_dir=" + PercentEncode(options.cache_dir, "/");
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
   if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
   auto impl = std::make_unique<Impl>();

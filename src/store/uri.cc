@@ -20,24 +20,6 @@ bool IsUnreserved(char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-// Percent-encodes every byte of `s` except unreserved ones and those in `keep`.
-std::string Encode(std::string_view s, std::string_view keep) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (IsUnreserved(c) || keep.find(c) != std::string_view::npos) {
-      out.push_back(c);
-    } else {
-      auto b = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[b >> 4]);
-      out.push_back(kHex[b & 15]);
-    }
-  }
-  return out;
-}
-
 // What each component may keep unencoded beyond the unreserved set: nothing that would end the
 // component or be read as a delimiter of the next one when parsed back.
 constexpr std::string_view kKeepInAuthority = "!$'()*,;=+";
@@ -119,6 +101,23 @@ bool IsDatabaseNameChar(char c) {
 }
 
 }  // namespace
+
+std::string PercentEncode(std::string_view s, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (IsUnreserved(c) || keep.find(c) != std::string_view::npos) {
+      out.push_back(c);
+    } else {
+      auto b = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHex[b >> 4]);
+      out.push_back(kHex[b & 15]);
+    }
+  }
+  return out;
+}
 
 Result<Uri> Uri::Parse(std::string_view text) {
   if (text.empty()) {
@@ -218,16 +217,16 @@ Result<Uri> Uri::Parse(std::string_view text) {
 }
 
 std::string Uri::ToString() const {
-  std::string out = scheme + "://" + Encode(authority, kKeepInAuthority);
+  std::string out = scheme + "://" + PercentEncode(authority, kKeepInAuthority);
   // A file URI always has the root slash, even for the root directory itself: "file:///".
-  if (!path.empty() || scheme == "file") out += "/" + Encode(path, kKeepInPath);
+  if (!path.empty() || scheme == "file") out += "/" + PercentEncode(path, kKeepInPath);
   char sep = '?';
   for (const auto& [key, value] : params) {
     out.push_back(sep);
     sep = '&';
-    out += Encode(key, kKeepInQuery);
+    out += PercentEncode(key, kKeepInQuery);
     out.push_back('=');
-    out += Encode(value, kKeepInQuery);
+    out += PercentEncode(value, kKeepInQuery);
   }
   return out;
 }

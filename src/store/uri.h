@@ -28,6 +28,9 @@ struct Uri {
   std::string TakeParam(std::string_view name, std::string_view fallback = {});
 };
 
+// Percent-encodes every byte of `s` except RFC 3986 unreserved ones and those in `keep`.
+std::string PercentEncode(std::string_view s, std::string_view keep = {});
+
 // A database URI split into the store it lives in and its name.
 struct DatabaseUri {
   Uri store;         // carries all query parameters

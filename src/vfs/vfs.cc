@@ -23,14 +23,11 @@ constexpr size_t kDefaultCacheBytes = 32 << 20;
 sqlite3_vfs* g_default = nullptr;  // the platform VFS, for temp files and utilities
 thread_local Status g_last_open_error;
 
-engine::FrameCache& SharedCache() {
+// One frame cache for the process's connections. Never destroyed: connections may still be
+// closing during exit.
+const std::shared_ptr<engine::FrameCache>& SharedCache() {
   static auto* cache = new std::shared_ptr<engine::FrameCache>(
       std::make_shared<engine::FrameCache>(kDefaultCacheBytes));
-  return **cache;
-}
-std::shared_ptr<engine::FrameCache> SharedCachePtr() {
-  static auto* cache = new std::shared_ptr<engine::FrameCache>(
-      std::shared_ptr<engine::FrameCache>(&SharedCache(), [](engine::FrameCache*) {}));
   return *cache;
 }
 
@@ -456,13 +453,13 @@ Status OpenMain(const char* name, int flags, MainFile* m) {
   engine::EngineOptions options;
   options.cache_dir = Param(name, "cache_dir", "CLOUDLITE_CACHE_DIR");
   std::string cache_size = Param(name, "cache_size", "CLOUDLITE_CACHE_SIZE");
-  if (!cache_size.empty()) SharedCache().Reserve(std::strtoull(cache_size.c_str(), nullptr, 10));
+  if (!cache_size.empty()) SharedCache()->Reserve(std::strtoull(cache_size.c_str(), nullptr, 10));
   std::string staleness = Param(name, "max_staleness_ms", nullptr);
   if (!staleness.empty()) {
     options.max_staleness = std::chrono::milliseconds(std::strtoll(staleness.c_str(), nullptr, 10));
   }
   CL_ASSIGN_OR_RETURN(m->engine, engine::Engine::Open(std::move(store), db, std::move(options),
-                                                      SharedCachePtr(), create));
+                                                      SharedCache(), create));
   m->read_only = (flags & SQLITE_OPEN_READONLY) != 0;
   return Status::Ok();
 }
