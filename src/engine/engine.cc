@@ -241,8 +241,10 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
     return Status::InvalidArgument("invalid page size " + std::to_string(page_size));
   }
   if (map_.page_size() != 0 && map_.page_size() != page_size) {
-    bool complete = dirty.size() >= db_pages && dirty.begin()->first == 1 &&
-                    std::prev(dirty.end())->first >= db_pages;
+    // Every page 1..db_pages rewritten: dirty's keys are distinct, so count and range tell.
+    bool complete = !dirty.empty() && dirty.begin()->first == 1 &&
+                    dirty.upper_bound(db_pages) == dirty.end() &&
+                    std::prev(dirty.end())->first == db_pages && dirty.size() == db_pages;
     if (!complete) {
       return Status::NotSupported("changing the page size needs every page rewritten (VACUUM)");
     }

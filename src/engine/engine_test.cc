@@ -312,3 +312,25 @@ TEST(EngineThreadsTest, EnginesOnThreadsShareAStoreAndACache) {
 
 }  // namespace
 }  // namespace cloudlite::engine
+
+namespace cloudlite::engine {
+namespace {
+
+TEST(EnginePageSizeTest, ChangingThePageSizeNeedsEveryPage) {
+  auto store = std::make_shared<MemStore>();
+  auto cache = std::make_shared<FrameCache>(1 << 20);
+  auto e = Engine::Open(store, "db", {}, cache, true);
+  ASSERT_TRUE(e.ok());
+  ASSERT_TRUE(
+      (*e)->Commit({{1, std::string(4096, 'a')}, {2, std::string(4096, 'b')}}, 4096, 2).ok());
+  EXPECT_EQ((*e)->Commit({}, 8192, 1).code(), Status::Code::kNotSupported);
+  EXPECT_EQ((*e)->Commit({{1, std::string(8192, 'c')}}, 8192, 2).code(),
+            Status::Code::kNotSupported);
+  ASSERT_TRUE((*e)->Commit({{1, std::string(8192, 'c')}}, 8192, 1).ok());
+  std::string page(8192, '\0');
+  ASSERT_TRUE((*e)->ReadPage(1, page.data()).ok());
+  EXPECT_EQ(page, std::string(8192, 'c'));
+}
+
+}  // namespace
+}  // namespace cloudlite::engine
