@@ -26,8 +26,9 @@ if [[ "${SKIP_SERVERS:-0}" != 1 ]]; then
   echo "== starting Ceph RGW and DynamoDB Local" >&2
   rgw_env=$("$root/scripts/rgw-start.sh") || { echo "could not start Ceph RGW" >&2; exit 1; }
   ddb_env=$("$root/scripts/dynamodb-start.sh") || { echo "could not start DynamoDB Local" >&2; exit 1; }
-  eval "$rgw_env"
+  # Both print AWS_ACCESS_KEY_ID/SECRET: RGW's must win, DynamoDB Local accepts any key.
   eval "$ddb_env"
+  eval "$rgw_env"
 fi
 
 echo "== tests" >&2
