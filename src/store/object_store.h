@@ -46,8 +46,7 @@ class ObjectStore {
   virtual Result<std::string> Get(std::string_view key) = 0;
   // Bytes [offset, offset+length) of the object, fewer if it ends sooner. An offset at or past
   // the end yields an empty string.
-  virtual Result<std::string> GetRange(std::string_view key, uint64_t offset,
-                                       uint64_t length) = 0;
+  virtual Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) = 0;
   virtual Result<ObjectInfo> Head(std::string_view key) = 0;
   // Creates the object only if no object has that key: Ok or AlreadyExists (or an error).
   virtual Status PutIfAbsent(std::string_view key, std::string_view data) = 0;

@@ -215,13 +215,14 @@ TEST(LibraryBugs, AnAmbiguousCommitThatReusedFreePagesReachesTheApplicationAsAmb
   EXPECT_GT(uncertain, 0) << "the scenario never happened: adjust the fault rates";
 }
 
-// BUG segment-put-ambiguous (fixed: Engine::PutSegment). A commit bigger than EngineOptions::inline_limit (1 MiB)
-// writes its frames to a segment with Put before it sends the record. When that Put answers
-// Ambiguous (the fault store's phantom@put; a store whose lost Put answers are Ambiguous),
-// Engine::Commit returns the Ambiguous as is, so the application is told the commit may have
-// happened, although the record was never sent: nothing was committed, and the status should
-// be a retryable one (the orphaned segment is harmless). S3Store answers Unavailable for a lost
-// Put and FileStore never answers Ambiguous for Put, so today only injected faults reach this.
+// BUG segment-put-ambiguous (fixed: Engine::PutSegment). A commit bigger than
+// EngineOptions::inline_limit (1 MiB) writes its frames to a segment with Put before it sends the
+// record. When that Put answers Ambiguous (the fault store's phantom@put; a store whose lost Put
+// answers are Ambiguous), Engine::Commit returns the Ambiguous as is, so the application is told
+// the commit may have happened, although the record was never sent: nothing was committed, and the
+// status should be a retryable one (the orphaned segment is harmless). S3Store answers Unavailable
+// for a lost Put and FileStore never answers Ambiguous for Put, so today only injected faults reach
+// this.
 TEST(LibraryBugs, ABigCommitWhoseSegmentWriteIsAmbiguousIsNotAmbiguous) {
   std::string uri = "mem://bug-segment-" + RandomHex(6) + "/app";
   std::unique_ptr<Database> clean = CreateWithTable(uri);
