@@ -5,6 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
+"$root/scripts/check-format.sh"
 
 echo "== build" >&2
 BUILD_DIR=$root/build "$root/scripts/build.sh"
