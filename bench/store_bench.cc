@@ -31,6 +31,7 @@
 // Nothing here asserts a time; the numbers are for people (docs/benchmarks.md).
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -212,6 +213,14 @@ struct Ddb {
     return out.empty() ? "0" : out;
   }
 };
+
+// CPU time (user + system) this process has used, in nanoseconds.
+int64_t CpuNs() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto ns = [](const timeval& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_usec * 1000; };
+  return ns(ru.ru_utime) + ns(ru.ru_stime);
+}
 
 // ---- the run's environment -------------------------------------------------------------------
 
@@ -451,23 +460,28 @@ void RunWrites(const Args& args, Env& env, cl::Database& db) {
   };
   std::vector<PerCommit> commits;
   Samples miss;
+  int64_t cloud_cpu_ns = 0, base_cpu_ns = 0;
   const int per_round = std::max(1, args.writes / args.rounds);
   Compared c = Alternate(
       args.rounds, per_round, 1,
       [&](const std::vector<int64_t>& ids, Samples* out) {
+        int64_t cpu0 = CpuNs();
         for (size_t i = 0; i < ids.size(); i++) {
           Requests r0 = Requests::Now();
           Ddb d0 = Ddb::Now();
           Timed(out, insert_one);
           commits.push_back({Requests::Now() - r0, Ddb::Now() - d0});
         }
+        cloud_cpu_ns += CpuNs() - cpu0;
       },
       [&](const std::vector<int64_t>& ids, Samples* out) {
+        int64_t cpu0 = CpuNs();
         for (size_t i = 0; i < ids.size(); i++) {
           raw_n++;
           Timed(out, [&] { Check(raw.Put(raw_key("put-"), payload), "raw PUT"); });
           env.raw_keys.push_back(raw_key("put-"));
         }
+        base_cpu_ns += CpuNs() - cpu0;
         // Next to the baseline (not timed with it): the probe alone.
         for (size_t i = 0; i < ids.size(); i++) {
           Timed(&miss, [&] { RawMiss(raw, raw_key("absent-")); });
@@ -505,6 +519,10 @@ void RunWrites(const Args& args, Env& env, cl::Database& db) {
         Str("%.2f + %.2f = %.2f ms", probe_p50 / 1000, c.base.PercentileUs(0.5) / 1000,
             (probe_p50 + c.base.PercentileUs(0.5)) / 1000),
         Ratio(c.cloud.PercentileUs(0.5), probe_p50 + c.base.PercentileUs(0.5)));
+  t.Add("client CPU per op (this process, user + system)",
+        Str("%.0f µs", static_cast<double>(cloud_cpu_ns) / n / 1000),
+        Str("%.0f µs", static_cast<double>(base_cpu_ns) / n / 1000),
+        Ratio(static_cast<double>(cloud_cpu_ns), static_cast<double>(base_cpu_ns)));
   t.Add("store requests per write txn (all commits)",
         Str("%.3f GET, %.3f PUT, %.3f LIST", static_cast<double>(all.get) / n,
             static_cast<double>(all.put) / n, static_cast<double>(all.list) / n),
@@ -559,16 +577,21 @@ void RunReads(const Args& args, Env& env, cl::Database& db) {
   const std::string absent = env.run + "-raw/absent";
   RawMiss(*env.raw, absent);
   Ddb ddb;
+  int64_t cloud_cpu_ns = 0, base_cpu_ns = 0;
   const int per_round = std::max(1, args.reads / args.rounds);
   Compared c = Alternate(
       args.rounds, per_round, args.rows,
       [&](const std::vector<int64_t>& ids, Samples* out) {
         Ddb d0 = Ddb::Now();
+        int64_t cpu0 = CpuNs();
         for (int64_t id : ids) Timed(out, [&] { view(id); });
+        cloud_cpu_ns += CpuNs() - cpu0;
         ddb += Ddb::Now() - d0;
       },
       [&](const std::vector<int64_t>& ids, Samples* out) {
+        int64_t cpu0 = CpuNs();
         for (size_t i = 0; i < ids.size(); i++) Timed(out, [&] { RawMiss(*env.raw, absent); });
+        base_cpu_ns += CpuNs() - cpu0;
       });
   const double n = static_cast<double>(c.ops);
   const Requests& r = c.cloud_requests;
@@ -576,6 +599,10 @@ void RunReads(const Args& args, Env& env, cl::Database& db) {
               " Views of one point query; baseline: one raw GET of a missing key, same client)",
               env.store.scheme.c_str(), c.ops));
   AddLatencyRows(&t, "View + point query vs one raw GET (404)", c, 0, /*millis=*/true);
+  t.Add("client CPU per op (this process, user + system)",
+        Str("%.0f µs", static_cast<double>(cloud_cpu_ns) / n / 1000),
+        Str("%.0f µs", static_cast<double>(base_cpu_ns) / n / 1000),
+        Ratio(static_cast<double>(cloud_cpu_ns), static_cast<double>(base_cpu_ns)));
   t.Add("GET per read txn", Str("%.3f", static_cast<double>(r.get) / n), "", "", "= 1",
         Verdict(r.get == static_cast<uint64_t>(c.ops)));
   t.Add("PUT / LIST / DELETE per read txn",
@@ -893,6 +920,7 @@ void RunTransfer(const Args& args, Env& env, const BigDb& big) {
   const uint64_t seg_bytes = push_req.bytes_out / seg_puts;
   const std::string seg_key = env.run + "-raw/segment";
   double net_push_ms = 0, net_push4_ms = 0, net_seg_get_ms = 0, net_seg_get4_ms = 0;
+  Ddb seg_get_ddb;
   {
     const std::string segment = cl::RandomBytes(seg_bytes);
     t0 = NowNs();
@@ -901,9 +929,11 @@ void RunTransfer(const Args& args, Env& env, const BigDb& big) {
     net_push4_ms = FourAtATime(seg_puts, [&](uint64_t i) {
       Check(env.raw->Put(seg_key + std::to_string(i), segment), "segment PUT");
     });
+    Ddb d0 = Ddb::Now();
     t0 = NowNs();
     for (uint64_t i = 0; i < seg_puts; i++) Take(env.raw->Get(seg_key), "segment GET");
     net_seg_get_ms = Ms(NowNs() - t0);
+    seg_get_ddb = Ddb::Now() - d0;
     net_seg_get4_ms = FourAtATime(seg_puts, [&](uint64_t i) {
       Take(env.raw->Get(seg_key + std::to_string(i)), "segment GET");
     });
@@ -989,7 +1019,9 @@ void RunTransfer(const Args& args, Env& env, const BigDb& big) {
         Str("%.0f ms", net_pull_ms), "");
   t.Add(Str("  instead: %" PRIu64 " GETs of whole %.1f MiB segments, one at a time / 4 at a time",
             seg_puts, MiB(seg_bytes)),
-        Str("%.0f ms / %.0f ms", net_seg_get_ms, net_seg_get4_ms), "");
+        Str("%.0f ms / %.0f ms", net_seg_get_ms, net_seg_get4_ms) +
+            (env.dynamodb() ? Str(" (%.0f RCU)", seg_get_ddb.rcu()) : ""),
+        "");
   t.Print();
   for (int i = 0; i < args.transfer_runs; i++) {
     std::printf("  run %d: push %.0f ms, pull %.0f ms; raw PUT %.0f ms, raw GET %.0f ms", i + 1,
