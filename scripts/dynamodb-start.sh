@@ -13,29 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SCRIPTS_DIR=$PWD
 source ./dynamodb-lib.sh
-
-START=$(date +%s.%N)
-elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-
-die() {
-  ddb_log "FAILED: $1"
-  if [ -n "${2:-}" ] && [ -f "$2" ]; then
-    ddb_log "last lines of $2:"
-    tail -n 25 "$2" >&2
-  fi
-  exit 1
-}
-
-# Waits up to $1 seconds for "${@:2}" to succeed.
-wait_for() {
-  local limit="$1"
-  shift
-  local deadline=$(($(date +%s) + limit))
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
+log() { ddb_log "$@"; }
+source ./server-lib.sh
 
 ensure_table() {
   if ! ddb_aws describe-table --table-name "$DDB_TABLE" >/dev/null 2>&1; then

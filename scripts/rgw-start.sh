@@ -9,30 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./rgw-lib.sh
-
-START=$(date +%s.%N)
-elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-
-die() {
-  rgw_log "FAILED: $1"
-  if [ -n "${2:-}" ] && [ -f "$2" ]; then
-    rgw_log "last lines of $2:"
-    tail -n 25 "$2" >&2
-  fi
-  rgw_log "state left in $RGW_DIR for inspection; scripts/rgw-stop.sh cleans it up"
-  exit 1
-}
-
-# Waits up to $1 seconds for command "${@:2}" to succeed.
-wait_for() {
-  local limit="$1"
-  shift
-  local deadline=$(($(date +%s) + limit))
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
+log() { rgw_log "$@"; }
+FAILURE_HINT="state left in $RGW_DIR for inspection; scripts/rgw-stop.sh cleans it up"
+source ./server-lib.sh
 
 # A PUT, GET and DELETE through boto3, path-style, exactly as clients will talk to the gateway.
 s3_round_trip() {
