@@ -385,4 +385,17 @@ ChildResult RunSelf(const std::vector<std::string>& args) {
   return result;
 }
 
+void ColdPointQuery(Database& db, int64_t id) {
+  Check(db.View([&](Connection& c) {
+    const std::vector<Value> params = {Value(std::in_place_type<int64_t>, id)};
+    Rows rows = Take(c.Query(kColdQuery, params), "cold query");
+    if (rows.rows.size() != 1 || std::get<int64_t>(rows.rows[0][0]) != id ||
+        std::get<int64_t>(rows.rows[0][1]) != 500) {
+      return Status::Internal(Str("row %" PRId64 " is not what was written", id));
+    }
+    return Status::Ok();
+  }),
+        "cold query");
+}
+
 }  // namespace cloudlite::bench

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cloudlite/database.h"
 #include "cloudlite/status.h"
 
 namespace cloudlite::bench {
@@ -83,6 +84,8 @@ int64_t BuildBig(const std::string& path, uint64_t size_mb);
 // The point query the cold runs make on it: id, length(a) (500), 16 bytes of b.
 inline constexpr char kColdQuery[] =
     "SELECT id, length(a), substr(b, 1, 16) FROM big WHERE id = ?1";
+// Runs kColdQuery for `id` in a read transaction and exits if the row is not the one written.
+void ColdPointQuery(Database& db, int64_t id);
 
 // ---- store requests --------------------------------------------------------------------------
 
