@@ -58,8 +58,21 @@ struct Migration {
   std::function<Status(Connection&)> up;
 };
 
+// What Update promises when other writers commit between a transaction's start and its commit
+// (docs/concurrency.md).
+enum class Isolation {
+  // As if transactions ran one at a time. A transaction that lost the race is moved onto the
+  // new version without re-running its function only when nothing it read has changed.
+  kSerializable,
+  // Snapshot isolation (s3db's semantics): a transaction's row changes are replayed on the new
+  // version unless another commit changed the same rows. Cheaper under contention; allows
+  // write skew.
+  kSnapshot,
+};
+
 struct Options {
   bool create_if_missing = true;
+  Isolation isolation = Isolation::kSerializable;
   // In-memory cache of decompressed pages, shared by the process's databases on one store.
   size_t cache_bytes = 32 << 20;
   // Optional directory for a disk cache of fetched (immutable) objects; survives restarts,
@@ -70,6 +83,16 @@ struct Options {
   // Read transactions skip the freshness check if the last one is younger than this.
   std::chrono::milliseconds max_staleness{0};
   std::vector<Migration> migrations;
+};
+
+// What this Database's Update calls have done so far (counters since Open).
+struct UpdateStats {
+  uint64_t commits = 0;     // Update calls that committed
+  uint64_t runs = 0;        // executions of transaction functions, re-runs included
+  uint64_t lost_races = 0;  // commit attempts another writer's commit beat
+  uint64_t rebases = 0;     // lost races settled without re-running the function: the
+                            // transaction's pages moved onto the new version, or its row
+                            // changes were replayed there
 };
 
 struct DatabaseInfo {
@@ -99,6 +122,7 @@ class Database {
   Status View(const std::function<Status(Connection&)>& fn);
 
   Result<DatabaseInfo> Info();
+  UpdateStats stats() const;
   // The SQLite connection (not inside a transaction unless you begin one).
   sqlite3* handle() const;
   // The status behind the last SQLite I/O error, with the store's own message.

@@ -126,6 +126,7 @@ Result<Rows> Connection::Query(std::string_view sql, const std::vector<Value>& p
 struct Database::Impl {
   sqlite3* db = nullptr;
   Options options;
+  UpdateStats stats;
   ~Impl() {
     if (db) sqlite3_close_v2(db);
   }
@@ -135,6 +136,7 @@ Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Database::~Database() = default;
 sqlite3* Database::handle() const { return impl_->db; }
 Status Database::last_store_error() const { return vfs::LastError(impl_->db); }
+UpdateStats Database::stats() const { return impl_->stats; }
 
 Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options options) {
   CL_ASSIGN_OR_RETURN(DatabaseUri location, DatabaseUri::Parse(uri));
@@ -194,15 +196,20 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
       if (last.IsBusy()) continue;
       return last;
     }
+    impl_->stats.runs++;
     Status s = fn(conn);
     if (!s.ok()) {
       RollbackIfOpen(db);
       return s;
     }
     last = Exec(db, "COMMIT");
-    if (last.ok()) return last;
+    if (last.ok()) {
+      impl_->stats.commits++;
+      return last;
+    }
     RollbackIfOpen(db);
     if (!last.IsBusy()) return last;
+    impl_->stats.lost_races++;
   }
   return Status::Busy("gave up after " + std::to_string(attempts) +
                       " attempts: other writers kept committing first (" + last.message() + ")");
