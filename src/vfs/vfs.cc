@@ -144,9 +144,10 @@ struct MainFile {
     CL_RETURN_IF_ERROR(engine->ReadPage(1, page.data()));
     return page;
   }
-  // Whether the transaction depends on page `pgno` (see the struct comment).
-  bool DependsOn(uint32_t pgno) const {
-    if (isolation == Isolation::kSnapshot) return dirty.count(pgno) > 0;
+  // Whether the transaction depends on page `pgno`: under kSnapshot a write depends on what
+  // it wrote (see the struct comment), and anything else on what it read.
+  bool DependsOn(uint32_t pgno, bool writing) const {
+    if (writing && isolation == Isolation::kSnapshot) return dirty.count(pgno) > 0;
     return cached.Contains(pgno) || carried.Contains(pgno);
   }
 };
@@ -354,13 +355,13 @@ int MainCheckReservedLock(sqlite3_file*, int* out) {
 }
 
 // Whether what the transaction depends on is the same at the engine's version as at
-// `validated` (MainFile's comment says what that is under each isolation).
-Result<bool> StillValid(MainFile& m) {
+// `validated` (MainFile::DependsOn).
+Result<bool> StillValid(MainFile& m, bool writing = true) {
   if (m.validated == m.engine->version()) return true;
   std::optional<std::set<uint32_t>> changed = m.engine->ChangedPagesSince(m.validated);
   if (!changed) return false;
   for (uint32_t pgno : *changed) {
-    if (pgno != 1 && m.DependsOn(pgno)) return false;
+    if (pgno != 1 && m.DependsOn(pgno, writing)) return false;
   }
   if (changed->count(1)) {
     CL_ASSIGN_OR_RETURN(std::string page1, m.StoredPage1());
@@ -759,7 +760,7 @@ Result<bool> ConfirmReads(sqlite3* db) {
   if (!m || !m->probe_skipped || m->published) return true;
   m->probe_skipped = false;
   CL_RETURN_IF_ERROR(m->engine->Refresh(/*force=*/true).status());
-  return StillValid(*m);
+  return StillValid(*m, /*writing=*/false);
 }
 
 LostRace LastLostRace(sqlite3* db) {
