@@ -355,19 +355,27 @@ int MainCheckReservedLock(sqlite3_file*, int* out) {
 }
 
 // Whether what the transaction depends on is the same at the engine's version as at
-// `validated` (MainFile::DependsOn).
-Result<bool> StillValid(MainFile& m, bool writing = true) {
+// `validated` (MainFile::DependsOn). If not, `why` says what changed.
+Result<bool> StillValid(MainFile& m, bool writing = true, LostRace* why = nullptr) {
+  LostRace ignored;
+  if (!why) why = &ignored;
   if (m.validated == m.engine->version()) return true;
   std::optional<std::set<uint32_t>> changed = m.engine->ChangedPagesSince(m.validated);
-  if (!changed) return false;
+  if (!changed) {
+    why->pages_changed = why->schema_changed = true;  // unknown: assume everything
+    return false;
+  }
   for (uint32_t pgno : *changed) {
-    if (pgno != 1 && m.DependsOn(pgno, writing)) return false;
+    if (pgno != 1 && m.DependsOn(pgno, writing)) why->pages_changed = true;
   }
   if (changed->count(1)) {
     CL_ASSIGN_OR_RETURN(std::string page1, m.StoredPage1());
-    if (!SamePage1(m.validated_page1, page1, /*ignore_allocation=*/true)) return false;
-    m.validated_page1 = std::move(page1);
+    if (!SamePage1(m.validated_page1, page1, /*ignore_allocation=*/true)) {
+      why->schema_changed = true;
+    }
+    if (!why->pages_changed && !why->schema_changed) m.validated_page1 = std::move(page1);
   }
+  if (why->pages_changed || why->schema_changed) return false;
   m.validated = m.engine->version();
   return true;
 }
@@ -380,8 +388,7 @@ Result<bool> MoveToLatest(MainFile& m, uint32_t* db_pages) {
   auto page1 = m.dirty.find(1);
   m.lost.header_changed = page1 != m.dirty.end() &&
                           !SamePage1(m.snapshot_page1, page1->second, /*ignore_allocation=*/true);
-  CL_ASSIGN_OR_RETURN(bool valid, StillValid(m));
-  m.lost.depends_changed = !valid;
+  CL_ASSIGN_OR_RETURN(bool valid, StillValid(m, /*writing=*/true, &m.lost));
   if (!valid || m.lost.header_changed) return false;
   m.carry.reads = m.cached;
   m.carry.reads.Merge(m.carried);
@@ -425,11 +432,11 @@ int Commit(MainFile& m) {
   m.lost = {};
   m.carry = {};
   // A replay inherits a read set validated up to an older version: check it reaches this one.
-  Result<bool> valid = StillValid(m);
+  Result<bool> valid = StillValid(m, /*writing=*/true, &m.lost);
   Status s = !valid.ok() ? valid.status()
              : !*valid   ? Status::Busy("what this transaction read was changed by a newer commit")
                          : m.engine->Commit(m.dirty, page_size, pages);
-  if (valid.ok() && !*valid) m.lost = {.happened = true, .depends_changed = true};
+  if (valid.ok() && !*valid) m.lost.happened = true;
   for (int moves = 0; s.IsBusy() && valid.ok() && *valid && moves < kMaxRebases; moves++) {
     m.lost.happened = true;
     Result<bool> moved = MoveToLatest(m, &pages);
