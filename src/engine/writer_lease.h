@@ -11,11 +11,12 @@
 // lease until its expiry (0: released). Every change creates the next epoch:
 //  - take a free, released or expired lease: create epoch+1 naming ourselves;
 //  - renew: the holder creates epoch+1 naming itself when less than half the duration remains;
-//  - release: the holder creates epoch+1 with expiry 0, so a waiter proceeds at once.
+//  - release: the holder creates epoch+1 with expiry 0, so a waiter proceeds at its next poll.
 // Costs in requests: Acquire while held with at least half the duration left: 0. Taking a free
 // lease: 2 (GET of the epoch after the newest this object knows, which is absent, then the
-// PutIfAbsent); the first Acquire of a WriterLease on a database that has lease objects adds a
-// LIST and a GET to learn the newest epoch (one LIST if there are none). Release: 1.
+// PutIfAbsent). A WriterLease that knows no epoch yet, or learned it more than gc_age / 2 ago,
+// finds the newest with a LIST and a GET of it instead of the probe: 3 in all (2 when there are
+// no lease objects: LIST, PutIfAbsent). Renewing or releasing: 1 PutIfAbsent.
 // Waiting: one GET per poll, with backoff and jitter. Now and then (at most once per gc_age)
 // one LIST and one Delete remove epochs older than the newest minus 8.
 //
