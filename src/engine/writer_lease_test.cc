@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/random.h"
+#include "conformance/conformance.h"
 #include "format/format.h"
 #include "store/mem/mem_store.h"
 #include "store/registry.h"
@@ -344,8 +345,8 @@ TEST_F(WriterLeaseTest, OldEpochsAreDeletedOnlyAfterTheGraceAge) {
   EXPECT_FALSE(raw_->Head(format::LeaseKey("db", 3)).ok());
 }
 
-TEST(WriterLeaseRaceTest, EightThreadsTakeTurnsOneHolderPerEpoch) {
-  auto store = std::make_shared<MemStore>();
+// kThreads writers, each with its own store from `open`, take the lease kRounds times each.
+void TakeTurns(const std::function<std::shared_ptr<ObjectStore>()>& open, ObjectStore& check) {
   constexpr int kThreads = 8;
   constexpr int kRounds = 20;
   std::mutex mu;
@@ -362,7 +363,7 @@ TEST(WriterLeaseRaceTest, EightThreadsTakeTurnsOneHolderPerEpoch) {
       options.duration = milliseconds(30'000);  // nobody waits for an expiry here
       options.poll_min = milliseconds(1);
       options.poll_max = milliseconds(4);
-      WriterLease lease(store, "db", options);
+      WriterLease lease(open(), "db", options);
       for (int r = 0; r < kRounds; r++) {
         Result<bool> got = lease.Acquire(milliseconds(60'000));
         if (!got.ok() || !*got) {
@@ -387,7 +388,25 @@ TEST(WriterLeaseRaceTest, EightThreadsTakeTurnsOneHolderPerEpoch) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(overlaps.load(), 0);
   EXPECT_EQ(holder_of.size(), size_t{kThreads * kRounds});
-  for (const auto& [epoch, owner] : holder_of) EXPECT_EQ(OwnerAt(*store, epoch), owner) << epoch;
+  for (const auto& [epoch, owner] : holder_of) EXPECT_EQ(OwnerAt(check, epoch), owner) << epoch;
+}
+
+TEST(WriterLeaseRaceTest, EightThreadsTakeTurnsOneHolderPerEpoch) {
+  auto store = std::make_shared<MemStore>();
+  TakeTurns([&] { return store; }, *store);
+}
+
+TEST(WriterLeaseRaceTest, EightThreadsTakeTurnsOnAFileStore) {
+  std::string dir = conformance::MakeTempDir("cl-lease");
+  auto open = [&]() -> std::shared_ptr<ObjectStore> {
+    Result<Uri> uri = Uri::Parse("file://" + dir);
+    EXPECT_TRUE(uri.ok());
+    auto store = OpenStore(*uri, /*create=*/true);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return std::move(*store);
+  };
+  TakeTurns(open, *open());
+  conformance::RemoveTree(dir);
 }
 
 TEST(WriterLeaseRaceTest, FaultyStoreNeverGivesOneEpochToTwoOwners) {
