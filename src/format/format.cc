@@ -15,6 +15,7 @@ constexpr char kMagic[4] = {'c', 'l', 'd', 'b'};
 constexpr char kTypeRecord = 'R';
 constexpr char kTypeSegment = 'S';
 constexpr char kTypeCheckpoint = 'C';
+constexpr char kTypeLease = 'L';
 constexpr size_t kHeaderSize = 8;
 constexpr size_t kTrailerSize = 8;
 constexpr size_t kSegmentHeaderSize = kHeaderSize + 4 + 8;
@@ -91,6 +92,8 @@ std::string Pad20(uint64_t v) {
 
 std::string LogPrefix(std::string_view db) { return std::string(db) + "/log/"; }
 std::string CheckpointPrefix(std::string_view db) { return std::string(db) + "/ckpt/"; }
+std::string LeasePrefix(std::string_view db) { return std::string(db) + "/lease/"; }
+std::string LeaseKey(std::string_view db, uint64_t epoch) { return LeasePrefix(db) + Pad20(epoch); }
 std::string LogKey(std::string_view db, uint64_t v) { return LogPrefix(db) + Pad20(v); }
 std::string CheckpointKey(std::string_view db, uint64_t v) {
   return CheckpointPrefix(db) + Pad20(v);
@@ -304,6 +307,38 @@ Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {
     }
   }
   return rec;
+}
+
+// ---- Writer lease ---------------------------------------------------------------------------
+
+std::string EncodeLease(const Lease& lease) {
+  std::string out;
+  PutHeader(&out, kTypeLease);
+  PutFixed64(&out, lease.epoch);
+  std::string owner = lease.owner;
+  owner.resize(kLeaseOwnerSize, '\0');
+  out += owner;
+  PutFixed64(&out, static_cast<uint64_t>(lease.granted_micros));
+  PutFixed64(&out, static_cast<uint64_t>(lease.expiry_micros));
+  PutFixed64(&out, Checksum(out));
+  return out;
+}
+
+Result<Lease> DecodeLease(std::string_view bytes, std::string_view key) {
+  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeLease, key));
+  CL_ASSIGN_OR_RETURN(std::string_view body, CheckTrailer(bytes, key));
+  Reader r(body.substr(kHeaderSize));
+  Lease lease;
+  std::string_view owner;
+  uint64_t granted, expiry;
+  if (!r.Fixed64(&lease.epoch) || !r.Bytes(kLeaseOwnerSize, &owner) || !r.Fixed64(&granted) ||
+      !r.Fixed64(&expiry) || !r.empty()) {
+    return Corrupt(key, "a lease object must be 56 bytes");
+  }
+  lease.owner.assign(owner);
+  lease.granted_micros = static_cast<int64_t>(granted);
+  lease.expiry_micros = static_cast<int64_t>(expiry);
+  return lease;
 }
 
 // ---- Checkpoints ----------------------------------------------------------------------------
