@@ -148,6 +148,8 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
                          "&max_staleness_ms=" + std::to_string(options.max_staleness.count());
   if (!options.cache_dir.empty()) filename += "&cache_dir=" + PercentEncode(options.cache_dir, "/");
   if (options.isolation == Isolation::kSnapshot) filename += "&isolation=snapshot";
+  // Update settles races itself (docs/concurrency.md): the writer lease would only add requests.
+  filename += "&lease=off";
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
   if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
   auto impl = std::make_unique<Impl>();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "engine/writer_lease.h"
 #include "format/format.h"
 #include "store/registry.h"
 #include "vfs/page_set.h"
@@ -64,6 +65,10 @@ int ToSqliteError(const Status& s, int fallback) {
 // library can replay the transaction's row changes there (ContinueAsReplay).
 struct MainFile {
   std::unique_ptr<engine::Engine> engine;
+  // The advisory writer lease (docs/concurrency.md), taken for each write transaction so that
+  // writers of the plain VFS take turns instead of failing with SQLITE_BUSY; null when off.
+  std::unique_ptr<engine::WriterLease> lease;
+  std::chrono::milliseconds lease_wait{5000};
   bool read_only = false;
   Isolation isolation = Isolation::kSerializable;
   int lock = SQLITE_LOCK_NONE;
@@ -152,6 +157,26 @@ struct MainFile {
   }
 };
 
+// Takes the writer lease for a transaction about to write. Busy when, having waited for
+// another writer, this transaction's snapshot turns out stale: SQLite then starts over (its busy
+// handler, or the caller) on the newer version, with the lease still held. Store errors are
+// ignored: the lease is advice.
+Status TakeLease(MainFile& m) {
+  if (!m.lease) return Status::Ok();
+  uint64_t waits = m.lease->stats().waited;
+  Result<bool> held = m.lease->Acquire(m.lease_wait);
+  if (!held.ok() || !*held || m.lease->stats().waited == waits) return Status::Ok();
+  Result<bool> latest = m.engine->IsLatest();
+  if (latest.ok() && !*latest) {
+    return Status::Busy("another writer committed while this one waited for the writer lease");
+  }
+  return Status::Ok();
+}
+
+void ReleaseLease(MainFile& m) {
+  if (m.lease && m.lease->held()) (void)m.lease->Release();
+}
+
 // A rollback journal (or super-journal) held in memory: nothing in it outlives the process,
 // and nothing needs to, since no commit is durable before its record exists.
 struct MemoryFile {
@@ -182,6 +207,7 @@ int Guard(Fn fn) noexcept {
 
 int MainClose(sqlite3_file* f) {
   return Guard([&] {
+    ReleaseLease(*AsFile(f)->main);
     delete AsFile(f)->main;
     AsFile(f)->main = nullptr;
     return SQLITE_OK;
@@ -279,6 +305,7 @@ int MainFileSize(sqlite3_file* f, sqlite3_int64* size) {
 
 // Starts a write transaction (the lock reaches RESERVED) on the engine's version.
 Status BeginWrite(MainFile& m) {
+  CL_RETURN_IF_ERROR(TakeLease(m));
   m.dirty.clear();
   m.txn_size = m.size();
   m.txn_dirty = false;
@@ -339,6 +366,7 @@ int MainUnlock(sqlite3_file* f, int level) {
   return Guard([&] {
     MainFile& m = *AsFile(f)->main;
     if (level < SQLITE_LOCK_RESERVED) {
+      if (m.lock >= SQLITE_LOCK_RESERVED) ReleaseLease(m);
       m.dirty.clear();  // committed at SQLITE_FCNTL_SYNC, or rolled back
       m.txn_dirty = false;
       if (m.commit_failed) m.counter_offset += 0x80000000u;
@@ -624,7 +652,7 @@ Status OpenMain(const char* name, int flags, MainFile* m) {
   }
   CL_ASSIGN_OR_RETURN(Uri store_uri, Uri::Parse(store_text));
   bool create = (flags & SQLITE_OPEN_CREATE) != 0;
-  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenStore(store_uri, create));
+  CL_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> store, OpenStore(store_uri, create));
   engine::EngineOptions options;
   options.cache_dir = Param(name, "cache_dir", "CLOUDLITE_CACHE_DIR");
   std::string cache_size = Param(name, "cache_size", "CLOUDLITE_CACHE_SIZE");
@@ -633,9 +661,19 @@ Status OpenMain(const char* name, int flags, MainFile* m) {
   if (!staleness.empty()) {
     options.max_staleness = std::chrono::milliseconds(std::strtoll(staleness.c_str(), nullptr, 10));
   }
-  CL_ASSIGN_OR_RETURN(m->engine, engine::Engine::Open(std::move(store), db, std::move(options),
-                                                      SharedCache(), create));
+  CL_ASSIGN_OR_RETURN(m->engine,
+                      engine::Engine::Open(store, db, std::move(options), SharedCache(), create));
   m->read_only = (flags & SQLITE_OPEN_READONLY) != 0;
+  std::string lease = Param(name, "lease", "CLOUDLITE_LEASE");
+  if (lease != "on" && lease != "off" && !lease.empty()) {
+    return Status::InvalidArgument("lease=" + lease + ": use lease=on (the default) or off");
+  }
+  if (lease != "off" && !m->read_only) {
+    m->lease = std::make_unique<engine::WriterLease>(store, db);
+    std::string wait = Param(name, "lease_wait_ms", nullptr);
+    if (!wait.empty())
+      m->lease_wait = std::chrono::milliseconds(std::strtoll(wait.c_str(), nullptr, 10));
+  }
   std::string isolation = Param(name, "isolation", "CLOUDLITE_ISOLATION");
   if (isolation == "snapshot") {
     m->isolation = Isolation::kSnapshot;
