@@ -1,7 +1,14 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <utility>
 
 #include "base/random.h"
 #include "format/format.h"
@@ -28,6 +35,73 @@ void ForEachRun(const PageNumbers& pgnos, uint32_t max_pages, Fn fn) {
     fn(first, count);
   }
 }
+
+// Runs job(0) .. job(count-1), each once, on up to `threads` threads (the caller's among them),
+// handing out indices in ascending order. After the first error no new job starts; `failed` is
+// set so running jobs can stop early, and that error is returned once all have finished.
+Status ForEachInParallel(size_t count, int threads, std::atomic<bool>* failed,
+                         const std::function<Status(size_t)>& job) {
+  std::mutex mu;
+  size_t next = 0;
+  Status first_error;
+  auto work = [&] {
+    for (;;) {
+      size_t i;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!first_error.ok() || next >= count) return;
+        i = next++;
+      }
+      Status s = job(i);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_error.ok()) first_error = std::move(s);
+        failed->store(true);
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  size_t wanted = std::min<size_t>(count, static_cast<size_t>(std::max(1, threads)));
+  for (size_t i = 1; i < wanted; i++) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: fewer workers, same result
+    }
+  }
+  work();
+  for (std::thread& t : helpers) t.join();
+  return first_error;
+}
+
+// The pages of one frame that a version maps, for ReadImage: runs of consecutive pages held by
+// consecutive slots.
+struct ImageFrame {
+  struct Run {
+    uint32_t first_pgno;
+    uint32_t first_slot;
+    uint32_t page_count;
+  };
+  const std::string* key;
+  uint64_t offset;
+  uint64_t stored_length;
+  uint32_t page_count;
+  std::vector<Run> runs;
+};
+
+// One ranged GET of ReadImage: frames [first, first + count) of the sorted frame list, which lie
+// in one object in ascending order with at most kMaxRangeGap unused bytes between neighbours.
+struct ImageRange {
+  const std::string* key;
+  uint64_t offset;
+  uint64_t length;
+  size_t first;
+  size_t count;
+};
+
+// Fetching a few unused bytes between two frames (pages a later version replaced) is cheaper
+// than a request more.
+constexpr uint64_t kMaxRangeGap = 256 << 10;
 
 }  // namespace
 
@@ -191,6 +265,92 @@ Status Engine::ReadPage(uint32_t pgno, char* out) {
   CL_ASSIGN_OR_RETURN(auto frame, LoadFrame(*loc));
   std::memcpy(out, frame->data() + uint64_t{loc->slot} * page_size, page_size);
   return Status::Ok();
+}
+
+Status Engine::ReadImage(const PageSink& sink) {
+  const uint32_t page_size = map_.page_size();
+  // Every frame the version uses, with the pages it serves (the map already resolved which
+  // version of each page is the latest: each page is served by exactly one frame slot).
+  std::vector<ImageFrame> frames;
+  {
+    std::map<std::pair<const std::string*, uint64_t>, size_t> index;
+    for (uint32_t pgno = 1; pgno <= map_.db_pages(); pgno++) {
+      std::optional<FrameLocation> loc = map_.Find(pgno);
+      if (!loc) continue;
+      auto [it, added] = index.try_emplace({loc->key, loc->offset}, frames.size());
+      if (added) frames.push_back({loc->key, loc->offset, loc->stored_length, loc->page_count, {}});
+      std::vector<ImageFrame::Run>& runs = frames[it->second].runs;
+      if (!runs.empty() && runs.back().first_pgno + runs.back().page_count == pgno &&
+          runs.back().first_slot + runs.back().page_count == loc->slot) {
+        runs.back().page_count++;
+      } else {
+        runs.push_back({pgno, loc->slot, 1});
+      }
+    }
+  }
+  std::sort(frames.begin(), frames.end(), [](const ImageFrame& a, const ImageFrame& b) {
+    if (a.key != b.key) return *a.key < *b.key;
+    return a.offset < b.offset;
+  });
+
+  std::mutex sink_mu;
+  std::atomic<bool> failed{false};
+  auto deliver = [&](const ImageFrame& f, const std::string& pages) -> Status {
+    std::lock_guard<std::mutex> lock(sink_mu);
+    if (failed.load()) return Status::Ok();  // stopping: the first error is what counts
+    for (const ImageFrame::Run& run : f.runs) {
+      CL_RETURN_IF_ERROR(sink(run.first_pgno, run.page_count,
+                              pages.data() + uint64_t{run.first_slot} * page_size));
+    }
+    return Status::Ok();
+  };
+
+  // Frames already in memory (a record's inline frames, decoded when it was applied) are passed
+  // on now; the others are grouped into ranged GETs.
+  std::vector<ImageRange> ranges;
+  for (size_t i = 0; i < frames.size(); i++) {
+    const ImageFrame& f = frames[i];
+    if (auto hit = cache_->Get(FrameCache::Key(store_name_, *f.key, f.offset))) {
+      CL_RETURN_IF_ERROR(deliver(f, *hit));
+      continue;
+    }
+    if (!ranges.empty()) {
+      ImageRange& r = ranges.back();
+      uint64_t end = r.offset + r.length;
+      if (r.key == f.key && r.first + r.count == i && f.offset >= end &&
+          f.offset - end <= kMaxRangeGap &&
+          f.offset + f.stored_length - r.offset <= options_.transfer_request_bytes) {
+        r.length = f.offset + f.stored_length - r.offset;
+        r.count++;
+        continue;
+      }
+    }
+    ranges.push_back({f.key, f.offset, f.stored_length, i, 1});
+  }
+
+  auto fetch = [&](size_t index) -> Status {
+    const ImageRange& r = ranges[index];
+    Result<std::string> bytes = store_->GetRange(*r.key, r.offset, r.length);
+    if (bytes.status().IsNotFound()) {
+      return Status::Corruption(*r.key + ": missing, but version " + std::to_string(version_) +
+                                " references it");
+    }
+    CL_RETURN_IF_ERROR(bytes.status());
+    for (size_t i = r.first; i < r.first + r.count && !failed.load(); i++) {
+      const ImageFrame& f = frames[i];
+      uint64_t at = f.offset - r.offset;
+      if (bytes->size() < at + f.stored_length) {
+        return Status::Corruption(*f.key + ": truncated (frame at offset " +
+                                  std::to_string(f.offset) + " is cut short)");
+      }
+      CL_ASSIGN_OR_RETURN(std::string pages,
+                          format::DecodeFrame(std::string_view(*bytes).substr(at, f.stored_length),
+                                              f.page_count, page_size, *f.key, f.offset));
+      CL_RETURN_IF_ERROR(deliver(f, pages));
+    }
+    return Status::Ok();
+  };
+  return ForEachInParallel(ranges.size(), options_.transfer_parallel, &failed, fetch);
 }
 
 Status Engine::PutSegment(const std::string& key, const std::string& bytes) {

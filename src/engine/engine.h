@@ -5,11 +5,13 @@
 // log/<v+1> at a time (one GET when up to date: the freshness probe). Catching up is left to
 // Refresh so that a connection's first transaction, which must probe anyway, does it: a cold
 // open costs one LIST and one GET. ReadPage serves pages from the shared frame cache, the disk
-// cache, or a ranged GET of one frame.
+// cache, or a ranged GET of one frame. ReadImage streams every page of a version (pull): big
+// ranged GETs covering many frames, several in flight on worker threads.
 // Writing: Commit turns dirty pages into frames and creates log/<v+1> with PutIfAbsent; a lost
 // race is Busy and changes nothing. Every `checkpoint_interval` commits the committer writes a
 // checkpoint.
-// Thread-safety: an Engine is used by one thread at a time; FrameCache and ObjectStore are shared.
+// Thread-safety: an Engine is used by one thread at a time (ReadImage starts and joins its own
+// workers inside the call); FrameCache and ObjectStore are shared.
 #pragma once
 
 #include <chrono>
@@ -35,6 +37,10 @@ struct EngineOptions {
   uint64_t inline_limit = 1 << 20;       // bigger commits put their frames in a segment
   uint64_t segment_bytes = 64ull << 20;  // push splits images into segments of this size
   int zstd_level = 3;
+  // Whole-database reads (ReadImage): at most this many requests in flight, ranged GETs of at
+  // most `transfer_request_bytes`.
+  int transfer_parallel = 4;
+  uint64_t transfer_request_bytes = 16ull << 20;
   int ambiguous_retries = 5;
   std::function<int64_t()> now_micros;  // default: system clock
 };
@@ -44,6 +50,9 @@ using DirtyPages = std::map<uint32_t, std::string>;
 
 // Reads a page of a local image: fills page_size bytes for pgno (1-based).
 using PageSource = std::function<Status(uint32_t pgno, char* out)>;
+
+// Receives page_count × page_size bytes: the pages first_pgno.. of an image.
+using PageSink = std::function<Status(uint32_t first_pgno, uint32_t page_count, const char* pages)>;
 
 class Engine {
  public:
@@ -69,6 +78,16 @@ class Engine {
 
   // Copies page `pgno` (1-based, <= db_pages) of the current version into out[0..page_size).
   Status ReadPage(uint32_t pgno, char* out);
+
+  // Hands every page of the current version that some frame maps to `sink`, each exactly once,
+  // in runs of consecutive pages, in no particular order; pages no frame maps read as zeros
+  // and are not passed. Frames are fetched with ranged GETs of up to
+  // `transfer_request_bytes` covering many frames, `transfer_parallel` at a time, and each
+  // frame is verified before any of its pages is passed on. `sink` is called from worker
+  // threads, never two calls at once. The first error (the store's, Corruption, or the
+  // sink's) stops the transfer and is returned; memory stays at about
+  // transfer_parallel × transfer_request_bytes × 2.
+  Status ReadImage(const PageSink& sink);
 
   // Commits `dirty` on top of the current version as version()+1. Busy if another commit took
   // that version first (nothing changed; Refresh and try again). Ambiguous only if the outcome
