@@ -122,8 +122,9 @@ Result<uint64_t> Push(const std::string& local_path, std::string_view uri,
   if (pages > UINT32_MAX) return Status::InvalidArgument(local_path + " is too large");
 
   CL_ASSIGN_OR_RETURN(auto engine, OpenEngine(uri, /*create=*/true));
-  auto source = [&](uint32_t pgno, char* out) {
-    return ReadExactly(fd.get(), out, page_size, uint64_t{pgno - 1} * page_size, local_path);
+  auto source = [&](uint32_t first_pgno, uint32_t count, char* out) {
+    return ReadExactly(fd.get(), out, uint64_t{count} * page_size,
+                       uint64_t{first_pgno - 1} * page_size, local_path);
   };
   return engine->CommitImage(page_size, static_cast<uint32_t>(pages), source, progress);
 }

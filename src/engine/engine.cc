@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -102,6 +104,14 @@ struct ImageRange {
 // Fetching a few unused bytes between two frames (pages a later version replaced) is cheaper
 // than a request more.
 constexpr uint64_t kMaxRangeGap = 256 << 10;
+
+// Consecutive frames of an image, compressed together on a worker thread by CommitImage.
+struct ImageBatch {
+  uint32_t first_pgno = 0;
+  uint32_t page_count = 0;
+  std::string pages;                // raw, freed once compressed
+  std::vector<std::string> stored;  // one stored frame per frame_pages pages
+};
 
 }  // namespace
 
@@ -541,45 +551,114 @@ Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
   if (!format::IsValidPageSize(page_size)) {
     return Status::InvalidArgument("invalid page size " + std::to_string(page_size));
   }
-  uint64_t total = uint64_t{db_pages} * page_size;
+  const uint64_t total = uint64_t{db_pages} * page_size;
+  const uint32_t frame_pages = std::max<uint32_t>(
+      1, std::min<uint32_t>(options_.pages_per_frame,
+                            static_cast<uint32_t>(format::kMaxFrameBytes / page_size)));
+  const uint64_t frame_bytes = uint64_t{frame_pages} * page_size;
+  // A batch is what one worker compresses at a time: ~4 MiB of pages.
+  const uint64_t batch_pages = std::max<uint64_t>(1, (4 << 20) / frame_bytes) * frame_pages;
+  const size_t compressing_max =
+      static_cast<size_t>(options_.compress_threads > 0
+                              ? options_.compress_threads
+                              : std::max(2, static_cast<int>(std::thread::hardware_concurrency())));
+  const size_t uploading_max = static_cast<size_t>(std::max(1, options_.transfer_parallel));
+  const int level = options_.image_zstd_level;
+
   format::PageMapData map;
-  uint64_t tag = version_ + 1;  // names the segments; the record may land later
+  const uint64_t tag = version_ + 1;  // names the segments; the record may land later
+
+  // Segments being uploaded, oldest first. Destroying a future of std::async waits for its
+  // thread, so an early return below never leaves a thread using this frame's memory.
+  std::deque<std::future<Status>> uploads;
+  auto wait_oldest_upload = [&]() -> Status {
+    Status s = uploads.front().get();
+    uploads.pop_front();
+    return s;
+  };
   std::unique_ptr<format::SegmentBuilder> builder;
   std::string segment_key;
   auto flush = [&]() -> Status {
     if (!builder) return Status::Ok();
-    Status s = PutSegment(segment_key, builder->Finish());
+    while (uploads.size() >= uploading_max) CL_RETURN_IF_ERROR(wait_oldest_upload());
+    auto bytes = std::make_shared<const std::string>(builder->Finish());
     builder.reset();
-    return s;
+    try {
+      uploads.push_back(std::async(std::launch::async, [this, key = segment_key, bytes] {
+        return PutSegment(key, *bytes);
+      }));
+    } catch (const std::system_error&) {
+      return PutSegment(segment_key, *bytes);  // no thread to be had: upload it here
+    }
+    return Status::Ok();
   };
-  uint32_t frame_pages = std::max<uint32_t>(
-      1, std::min<uint32_t>(options_.pages_per_frame,
-                            static_cast<uint32_t>(format::kMaxFrameBytes / page_size)));
-  std::string pages;
-  for (uint32_t first = 1; first <= db_pages;) {
-    uint32_t count = std::min(frame_pages, db_pages - first + 1);
-    pages.assign(uint64_t{count} * page_size, '\0');
-    for (uint32_t i = 0; i < count; i++) {
-      CL_RETURN_IF_ERROR(source(first + i, pages.data() + uint64_t{i} * page_size));
+  // Appends a compressed batch to the segment being built, in page order, so offsets and the
+  // map are what a sequential writer would make.
+  auto append = [&](const ImageBatch& batch) -> Status {
+    uint32_t first = batch.first_pgno;
+    for (const std::string& stored : batch.stored) {
+      uint32_t count = std::min(frame_pages, batch.first_pgno + batch.page_count - first);
+      if (builder && builder->size() + stored.size() > options_.segment_bytes) {
+        CL_RETURN_IF_ERROR(flush());
+      }
+      if (!builder) {
+        builder = std::make_unique<format::SegmentBuilder>(page_size, tag);
+        segment_key = format::SegmentKey(db_, tag, RandomHex(8));
+        map.objects.push_back(segment_key.substr(db_.size() + 1));
+      }
+      uint64_t offset = builder->Add(first, count, stored);
+      uint32_t index = static_cast<uint32_t>(map.frames.size());
+      map.frames.push_back(
+          {static_cast<uint32_t>(map.objects.size() - 1), offset, stored.size(), count});
+      map.extents.push_back({first, count, index, 0});
+      first += count;
     }
-    std::string stored = format::EncodeFrame(pages, options_.zstd_level);
-    if (builder && builder->size() + stored.size() > options_.segment_bytes) {
-      CL_RETURN_IF_ERROR(flush());
-    }
-    if (!builder) {
-      builder = std::make_unique<format::SegmentBuilder>(page_size, tag);
-      segment_key = format::SegmentKey(db_, tag, RandomHex(8));
-      map.objects.push_back(segment_key.substr(db_.size() + 1));
-    }
-    uint64_t offset = builder->Add(first, count, stored);
-    uint32_t index = static_cast<uint32_t>(map.frames.size());
-    map.frames.push_back(
-        {static_cast<uint32_t>(map.objects.size() - 1), offset, stored.size(), count});
-    map.extents.push_back({first, count, index, 0});
-    first += count;
     if (progress) progress(uint64_t{first - 1} * page_size, total);
+    return Status::Ok();
+  };
+
+  // Read a batch, hand it to a worker, and append the oldest batch once more than
+  // `compressing_max` are out: a bounded window over the file that keeps the workers busy
+  // while this thread reads the next batch.
+  std::deque<std::pair<std::shared_ptr<ImageBatch>, std::future<void>>> compressing;
+  auto append_oldest = [&]() -> Status {
+    auto [batch, done] = std::move(compressing.front());
+    compressing.pop_front();
+    if (done.valid()) done.get();
+    return append(*batch);
+  };
+  for (uint32_t first = 1; first <= db_pages;) {
+    auto batch = std::make_shared<ImageBatch>();
+    batch->first_pgno = first;
+    batch->page_count =
+        static_cast<uint32_t>(std::min<uint64_t>(batch_pages, uint64_t{db_pages} - first + 1));
+    batch->pages.resize(uint64_t{batch->page_count} * page_size);
+    CL_RETURN_IF_ERROR(source(first, batch->page_count, batch->pages.data()));
+    first += batch->page_count;
+    auto compress = [batch, frame_bytes, level] {
+      std::string_view pages = batch->pages;
+      for (uint64_t at = 0; at < pages.size(); at += frame_bytes) {
+        batch->stored.push_back(format::EncodeFrame(pages.substr(at, frame_bytes), level));
+      }
+      std::string().swap(batch->pages);
+    };
+    std::future<void> done;
+    try {
+      done = std::async(std::launch::async, compress);
+    } catch (const std::system_error&) {
+      compress();  // no thread to be had: compress it here
+    }
+    compressing.emplace_back(std::move(batch), std::move(done));
+    while (compressing.size() > compressing_max) CL_RETURN_IF_ERROR(append_oldest());
   }
+  while (!compressing.empty()) CL_RETURN_IF_ERROR(append_oldest());
   CL_RETURN_IF_ERROR(flush());
+  Status uploaded;
+  while (!uploads.empty()) {
+    Status s = wait_oldest_upload();
+    if (uploaded.ok()) uploaded = std::move(s);
+  }
+  CL_RETURN_IF_ERROR(uploaded);
 
   constexpr int kAttempts = 20;
   for (int attempt = 0;; attempt++) {

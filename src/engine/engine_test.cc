@@ -152,9 +152,11 @@ TEST_F(EngineTest, CommitImageSplitsSegmentsAndCheckpoints) {
   uint64_t last_progress = 0;
   auto v = e->CommitImage(
       kPageSize, 300,
-      [](uint32_t pgno, char* out) {
-        std::string p = Page(pgno, static_cast<char>(pgno * 7));
-        std::memcpy(out, p.data(), p.size());
+      [](uint32_t first, uint32_t count, char* out) {
+        for (uint32_t pgno = first; pgno < first + count; pgno++) {
+          std::string p = Page(pgno, static_cast<char>(pgno * 7));
+          std::memcpy(out + uint64_t{pgno - first} * kPageSize, p.data(), p.size());
+        }
         return Status::Ok();
       },
       [&](uint64_t done, uint64_t total) {
@@ -379,9 +381,11 @@ std::shared_ptr<ObjectStore> WithFaults(std::shared_ptr<ObjectStore> inner, cons
 
 std::string ImagePage(uint32_t pgno) { return Page(pgno, static_cast<char>(pgno * 7)); }
 
-Status ImageSource(uint32_t pgno, char* out) {
-  std::string p = ImagePage(pgno);
-  std::memcpy(out, p.data(), p.size());
+Status ImageSource(uint32_t first, uint32_t count, char* out) {
+  for (uint32_t pgno = first; pgno < first + count; pgno++) {
+    std::string p = ImagePage(pgno);
+    std::memcpy(out + uint64_t{pgno - first} * kPageSize, p.data(), p.size());
+  }
   return Status::Ok();
 }
 
@@ -391,6 +395,7 @@ EngineOptions SmallTransfers() {
   options.segment_bytes = 1024;
   options.transfer_request_bytes = 700;
   options.transfer_parallel = 4;
+  options.compress_threads = 3;
   return options;
 }
 
@@ -468,6 +473,48 @@ TEST_F(EngineImageThreadsTest, ReadImageGivesTheLatestVersionOfEveryMappedPageOn
   }
 }
 
+TEST_F(EngineImageThreadsTest, CommitImageWritesSegmentsThatDescribeThemselves) {
+  auto writer = Open(store_, SmallTransfers());
+  ASSERT_TRUE(writer->Commit({{1, Page(1, 'a')}}, kPageSize, 1).ok());
+  uint64_t last_progress = 0;
+  auto v = writer->CommitImage(kPageSize, 1000, ImageSource, [&](uint64_t done, uint64_t total) {
+    EXPECT_EQ(total, 1000u * kPageSize);
+    EXPECT_GE(done, last_progress);
+    last_progress = done;
+  });
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(last_progress, 1000u * kPageSize);
+  // Every segment verifies on its own, and together they hold each page once, in frames of
+  // consecutive pages in ascending order within a segment.
+  auto segments = *ListAll(*store_, "db/seg/");
+  EXPECT_GT(segments.size(), 4u);
+  std::set<uint32_t> seen;
+  for (const std::string& key : segments) {
+    std::string bytes = *store_->Get(key);
+    auto index = format::DecodeSegmentIndex(bytes, key);
+    ASSERT_TRUE(index.ok()) << index.status().ToString();
+    uint32_t previous_end = 0;
+    for (const format::SegmentFrame& f : index->frames) {
+      EXPECT_GT(f.first_pgno, previous_end);
+      previous_end = f.first_pgno + f.page_count - 1;
+      auto pages = format::DecodeFrame(std::string_view(bytes).substr(f.offset, f.stored_length),
+                                       f.page_count, kPageSize, key, f.offset);
+      ASSERT_TRUE(pages.ok()) << pages.status().ToString();
+      for (uint32_t i = 0; i < f.page_count; i++) {
+        EXPECT_TRUE(seen.insert(f.first_pgno + i).second);
+        EXPECT_EQ(pages->substr(uint64_t{i} * kPageSize, kPageSize), ImagePage(f.first_pgno + i));
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  // And a fresh reader gets the image back through ReadImage.
+  auto reader = Open(store_, SmallTransfers(), 0);
+  Image image;
+  ASSERT_TRUE(ReadAll(*reader, &image).ok());
+  ASSERT_EQ(image.pages.size(), 1000u);
+  for (uint32_t p = 1; p <= 1000; p++) ASSERT_EQ(image.pages[p], ImagePage(p)) << p;
+}
+
 TEST_F(EngineImageThreadsTest, ReadImageFromAFailingStoreReturnsTheStoresError) {
   auto writer = Open(store_, SmallTransfers());
   ASSERT_TRUE(writer->CommitImage(kPageSize, 2000, ImageSource, {}).ok());
@@ -522,6 +569,31 @@ TEST_F(EngineImageThreadsTest, ReadImageStopsAtTheSinksError) {
   });
   EXPECT_EQ(s.code(), Status::Code::kIOError);
   EXPECT_EQ(calls, 1);  // no call after the error
+}
+
+TEST_F(EngineImageThreadsTest, CommitImageOnAFailingStoreCommitsNothing) {
+  auto writer = Open(store_, SmallTransfers());
+  ASSERT_TRUE(writer->Commit({{1, Page(1, 'a')}}, kPageSize, 1).ok());
+  auto failing = Open(WithFaults(store_, "error@put:0.2", 3), SmallTransfers());
+  auto v = failing->CommitImage(kPageSize, 2000, ImageSource, {});
+  EXPECT_EQ(v.status().code(), Status::Code::kUnavailable) << v.status().ToString();
+  EXPECT_EQ(failing->version(), 1u);
+  auto reader = Open(store_, SmallTransfers());
+  EXPECT_EQ(reader->version(), 1u);
+  EXPECT_EQ(reader->db_pages(), 1u);
+  EXPECT_TRUE(ListAll(*store_, "db/ckpt/")->empty());
+}
+
+TEST_F(EngineImageThreadsTest, CommitImageReportsTheSourcesError) {
+  auto writer = Open(store_, SmallTransfers());
+  auto v = writer->CommitImage(kPageSize, 2000,
+                               [](uint32_t first, uint32_t count, char* out) {
+                                 if (first > 1000) return Status::IOError("read error");
+                                 return ImageSource(first, count, out);
+                               },
+                               {});
+  EXPECT_EQ(v.status().code(), Status::Code::kIOError);
+  EXPECT_EQ(writer->version(), 0u);
 }
 
 }  // namespace

@@ -163,5 +163,21 @@ TEST(AdminTest, PullFromAFailingStoreIsAClearErrorAndLeavesNoFile) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(AdminTest, PushToAFailingStoreIsAClearErrorAndChangesNothing) {
+  std::string dir = TempDir();
+  std::string local = MakeLocalDatabase(dir);
+  std::string uri = "file://" + dir + "/store/db";
+  ASSERT_TRUE(Push(local, uri).ok());
+  Sql(local, "DELETE FROM t WHERE id > 10");
+  auto pushed = Push(local, uri + "?faults=error@put:1");
+  EXPECT_EQ(pushed.status().code(), Status::Code::kUnavailable) << pushed.status().ToString();
+  auto info = Describe(uri);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->version, 1u);
+  ASSERT_TRUE(Pull(uri, dir + "/copy.db").ok());
+  EXPECT_EQ(SqlText(dir + "/copy.db", "SELECT count(*) FROM t"), "6000");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace cloudlite
