@@ -603,6 +603,7 @@ Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
       }
       if (!builder) {
         builder = std::make_unique<format::SegmentBuilder>(page_size, tag);
+        builder->Reserve(options_.segment_bytes + (64 << 10));  // + the index and footer
         segment_key = format::SegmentKey(db_, tag, RandomHex(8));
         map.objects.push_back(segment_key.substr(db_.size() + 1));
       }
