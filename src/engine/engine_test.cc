@@ -105,6 +105,25 @@ TEST_F(EngineTest, TruncationDropsPages) {
   EXPECT_EQ(ReadPage(*fresh, 3), std::string(kPageSize, '\0'));
 }
 
+// What a lost race validates against: the pages each newer version wrote or cut off.
+TEST_F(EngineTest, ChangedPagesSinceNamesWrittenAndTruncatedPages) {
+  auto e = OpenEngine();
+  ASSERT_TRUE(
+      e->Commit({{1, Page(1, 'a')}, {2, Page(2, 'b')}, {3, Page(3, 'c')}}, kPageSize, 3).ok());
+  auto reader = OpenEngine();  // at version 1
+  ASSERT_TRUE(e->Commit({{2, Page(2, 'x')}}, kPageSize, 3).ok());
+  ASSERT_TRUE(e->Commit({{1, Page(1, 'y')}}, kPageSize, 2).ok());  // cuts page 3 off
+  ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
+  EXPECT_EQ(reader->ChangedPagesSince(1), (std::set<uint32_t>{1, 2, 3}));
+  EXPECT_EQ(reader->ChangedPagesSince(2), (std::set<uint32_t>{1, 3}));
+  EXPECT_EQ(reader->ChangedPagesSince(3), std::set<uint32_t>{});
+  // An engine that opened at a checkpoint knows nothing older: a race across it is a conflict.
+  ASSERT_TRUE(e->Checkpoint().ok());
+  auto fresh = OpenEngine();
+  EXPECT_FALSE(fresh->ChangedPagesSince(2).has_value());
+  EXPECT_EQ(fresh->ChangedPagesSince(3), std::set<uint32_t>{});
+}
+
 TEST_F(EngineTest, LargeCommitsGoToASegment) {
   EngineOptions options;
   options.inline_limit = 100;
