@@ -6,7 +6,9 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <random>
 #include <string>
+#include <thread>
 
 #include "engine/engine.h"
 #include "engine/writer_lease.h"
@@ -467,6 +469,11 @@ int Commit(MainFile& m) {
   if (valid.ok() && !*valid) m.lost.happened = true;
   for (int moves = 0; s.IsBusy() && valid.ok() && *valid && moves < kMaxRebases; moves++) {
     m.lost.happened = true;
+    // Full jitter, 1 ms doubling: writers that lost together would otherwise race again in
+    // lockstep (measured: 8 disjoint writers on RGW, 4.6 -> 2.8 PUTs per commit,
+    // docs/concurrency.md).
+    thread_local std::minstd_rand jitter(static_cast<uint32_t>(std::random_device{}()));
+    std::this_thread::sleep_for(std::chrono::microseconds(jitter() % (1000u << moves)));
     Result<bool> moved = MoveToLatest(m, &pages);
     if (!moved.ok()) s = moved.status();
     if (!moved.ok() || !*moved) break;
