@@ -34,10 +34,14 @@
 //
 // Per cell: commits/s (all writers), that against the 1-writer cell of the same workload and
 // isolation, fn runs per commit (1.00 = nothing re-ran), Database::stats() rebases and lost
-// races per commit, store requests per commit (ProcessStoreStats in each writer), Update calls
-// that gave up with Busy. One Markdown table, a goals table, and one "cell {json}" line per cell.
+// races per commit, store requests per commit (ProcessStoreStats in each writer), the writers'
+// CPU time per commit (getrusage), how busy the whole machine's CPUs were while they ran
+// (/proc/stat: on a small machine that also runs the store's server, a full machine means the
+// cell measured CPU, not contention), Update calls that gave up with Busy. One Markdown table, a
+// goals table, and one "cell {json}" line per cell.
 // Nothing here asserts a time; the numbers are for people (docs/concurrency.md).
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +52,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -229,6 +234,7 @@ struct WriterReport {
   cl::UpdateStats stats;   // Database::stats() over the timed loop
   uint64_t get = 0, put = 0, list = 0, del = 0;
   int64_t elapsed_ns = 0;  // release to the end of the last transaction
+  int64_t cpu_ns = 0;      // this process's user + system CPU time over the same span
   char error[256] = {};
 };
 static_assert(sizeof(WriterReport) < PIPE_BUF);
@@ -243,13 +249,37 @@ struct Cell {
   std::string workload, isolation, uri;
   int writers = 0;
   WriterReport total;
-  std::vector<uint64_t> commits, ambiguous;  // per writer: what the check expects
-  double seconds = 0;                        // per round the longest writer's time, summed
-  std::vector<double> round_rates;           // commits/s of each round
+  std::vector<uint64_t> commits, ambiguous;      // per writer: what the check expects
+  double seconds = 0;                            // per round the longest writer's time, summed
+  std::vector<double> round_rates;               // commits/s of each round
+  uint64_t machine_busy = 0, machine_total = 0;  // /proc/stat jiffies while the writers ran
   double commits_per_s = 0;
   double vs_one = -1;  // against the 1-writer cell; < 0: none
   bool correct = true;
   std::string check;  // what the checks found, when not correct
+};
+
+// User + system CPU time of this process.
+int64_t CpuNs() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto ns = [](const timeval& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_usec * 1000; };
+  return ns(ru.ru_utime) + ns(ru.ru_stime);
+}
+
+// The machine's busy and total CPU time so far (jiffies, all cores), from /proc/stat.
+struct MachineCpu {
+  uint64_t busy = 0, total = 0;
+  static MachineCpu Now() {
+    MachineCpu m;
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    m.busy = user + nice + system + irq + softirq + steal;
+    m.total = m.busy + idle + iowait;
+    return m;
+  }
 };
 
 bool ReadFull(int fd, void* buf, size_t n, int timeout_ms) {
@@ -297,6 +327,7 @@ bool ReadFull(int fd, void* buf, size_t n, int timeout_ms) {
     if (!ReadFull(go_fd, &byte, 1, 600000)) fail("no start signal");
     if (db && r.error[0] == '\0') {
       Requests before = Requests::Now();
+      int64_t cpu_before = CpuNs();
       cl::UpdateStats stats_before = db->stats();
       int64_t start = NowNs();
       int64_t deadline = start + static_cast<int64_t>(seconds * 1e9);
@@ -321,6 +352,7 @@ bool ReadFull(int fd, void* buf, size_t n, int timeout_ms) {
         }
       }
       r.elapsed_ns = NowNs() - start;
+      r.cpu_ns = CpuNs() - cpu_before;
       r.stats = db->stats() - stats_before;
       Requests used = Requests::Now() - before;
       r.get = used.get;
@@ -365,6 +397,7 @@ void RunRound(const Args& args, Cell& cell) {
     if (!ReadFull(ready[0], &byte, 1, 120000)) Die("a writer did not open the database in 120 s");
   }
   std::string go_bytes(static_cast<size_t>(writers), 'g');
+  const MachineCpu machine_before = MachineCpu::Now();
   if (write(go[1], go_bytes.data(), go_bytes.size()) != static_cast<ssize_t>(go_bytes.size()))
     Die("start pipe");
   std::vector<WriterReport> reports(static_cast<size_t>(writers));
@@ -380,7 +413,10 @@ void RunRound(const Args& args, Cell& cell) {
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
       Die(Str("writer process %d failed (status %d)", static_cast<int>(pid), status));
   }
+  const MachineCpu machine_after = MachineCpu::Now();
   for (int fd : {ready[0], go[1], report[0]}) close(fd);
+  cell.machine_busy += machine_after.busy - machine_before.busy;
+  cell.machine_total += machine_after.total - machine_before.total;
 
   WriterReport& t = cell.total;
   int64_t longest_ns = 0;
@@ -405,6 +441,7 @@ void RunRound(const Args& args, Cell& cell) {
     t.list += r.list;
     t.del += r.del;
     longest_ns = std::max(longest_ns, r.elapsed_ns);
+    t.cpu_ns += r.cpu_ns;
   }
   double round_seconds = static_cast<double>(longest_ns) / 1e9;
   cell.round_rates.push_back(round_seconds > 0 ? static_cast<double>(round_commits) / round_seconds
@@ -462,6 +499,15 @@ double Per(uint64_t n, uint64_t commits) {
   return commits > 0 ? static_cast<double>(n) / static_cast<double>(commits) : 0;
 }
 
+double CpuMsPerCommit(const Cell& c) {
+  return Per(static_cast<uint64_t>(c.total.cpu_ns), c.total.commits) / 1e6;
+}
+double MachineBusy(const Cell& c) {
+  return c.machine_total > 0
+             ? static_cast<double>(c.machine_busy) / static_cast<double>(c.machine_total)
+             : 0;
+}
+
 std::string RoundRates(const Cell& c, const char* separator) {
   std::string out;
   for (double r : c.round_rates) out += (out.empty() ? "" : separator) + Str("%.1f", r);
@@ -475,22 +521,24 @@ void PrintCellJson(const std::string& store, const Cell& c) {
       "\"seconds\":%.2f,\"rounds_commits_per_s\":[%s],\"commits\":%" PRIu64
       ",\"commits_per_s\":%.1f,\"vs_1_writer\":%s,"
       "\"fn_runs_per_commit\":%.3f,\"rebases_per_commit\":%.3f,\"lost_races_per_commit\":%.3f,"
+      "\"writer_cpu_ms_per_commit\":%.3f,\"machine_cpu_busy\":%.3f,"
       "\"get_per_commit\":%.3f,\"put_per_commit\":%.3f,\"list_per_commit\":%.3f,"
       "\"busy\":%" PRIu64 ",\"ambiguous\":%" PRIu64 ",\"stats_runs\":%" PRIu64
       ",\"stats_commits\":%" PRIu64 ",\"correct\":%s}\n",
       store.c_str(), c.workload.c_str(), c.isolation.c_str(), c.writers, c.seconds,
       RoundRates(c, ",").c_str(), t.commits, c.commits_per_s,
       c.vs_one < 0 ? "null" : Str("%.3f", c.vs_one).c_str(), Per(t.fn_runs, t.commits),
-      Per(t.stats.rebases, t.commits), Per(t.stats.lost_races, t.commits), Per(t.get, t.commits),
-      Per(t.put, t.commits), Per(t.list, t.commits), t.busy, t.ambiguous, t.stats.runs,
-      t.stats.commits, c.correct ? "true" : "false");
+      Per(t.stats.rebases, t.commits), Per(t.stats.lost_races, t.commits), CpuMsPerCommit(c),
+      MachineBusy(c), Per(t.get, t.commits), Per(t.put, t.commits), Per(t.list, t.commits), t.busy,
+      t.ambiguous, t.stats.runs, t.stats.commits, c.correct ? "true" : "false");
   std::fflush(stdout);
 }
 
 void PrintCells(const std::vector<Cell>& cells) {
   std::vector<std::vector<std::string>> rows = {
       {"workload", "isolation", "writers", "commits/s", "rounds", "vs 1 writer", "fn runs/commit",
-       "rebases/commit", "lost races/commit", "GET/PUT/LIST per commit", "Busy", "check"}};
+       "rebases/commit", "lost races/commit", "GET/PUT/LIST per commit", "writer CPU/commit",
+       "machine CPU busy", "Busy", "check"}};
   for (const Cell& c : cells) {
     const WriterReport& t = c.total;
     rows.push_back(
@@ -500,6 +548,7 @@ void PrintCells(const std::vector<Cell>& cells) {
          Str("%.2f", Per(t.stats.lost_races, t.commits)),
          Str("%.2f / %.2f / %.2f", Per(t.get, t.commits), Per(t.put, t.commits),
              Per(t.list, t.commits)),
+         Str("%.2f ms", CpuMsPerCommit(c)), Str("%.0f%%", 100 * MachineBusy(c)),
          std::to_string(t.busy),
          c.correct ? Str("ok (%" PRIu64 " commits)", t.commits) : "FAILED: " + c.check});
   }
