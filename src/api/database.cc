@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "api/replay.h"
 #include "store/uri.h"
 #include "vfs/vfs.h"
 
@@ -146,6 +147,7 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
                          "&cache_size=" + std::to_string(options.cache_bytes) +
                          "&max_staleness_ms=" + std::to_string(options.max_staleness.count());
   if (!options.cache_dir.empty()) filename += "&cache_dir=" + PercentEncode(options.cache_dir, "/");
+  if (options.isolation == Isolation::kSnapshot) filename += "&isolation=snapshot";
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
   if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
   auto impl = std::make_unique<Impl>();
@@ -179,37 +181,82 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
   return db;
 }
 
+// Update, in the words of docs/concurrency.md: run fn in a write transaction; if another commit
+// won the race, move the transaction onto the new version (the VFS moves its pages when it can,
+// else its recorded row changes are replayed there), and only when what it depends on changed,
+// run fn again.
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
   sqlite3* db = impl_->db;
   Connection conn(db);
   std::minstd_rand jitter(std::random_device{}());
-  int attempts = std::max(1, impl_->options.max_attempts);
-  Status last;
-  for (int attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0) {
+  const int attempts = std::max(1, impl_->options.max_attempts);
+  const bool snapshot = impl_->options.isolation == Isolation::kSnapshot;
+  UpdateStats& stats = impl_->stats;
+  int attempt = 0;
+  // One commit attempt: BEGIN, body, COMMIT. Returns Busy when the race was lost.
+  auto try_commit = [&](const std::function<Status()>& body) -> Status {
+    if (attempt++ > 0) {
       // Back off with full jitter (1 ms doubling to 256 ms): contenders spread out.
-      int cap_ms = 1 << std::min(attempt, 8);
+      int cap_ms = 1 << std::min(attempt - 1, 8);
       std::this_thread::sleep_for(std::chrono::microseconds(jitter() % (cap_ms * 1000)));
     }
-    last = Exec(db, "BEGIN IMMEDIATE");
-    if (!last.ok()) {
-      if (last.IsBusy()) continue;
-      return last;
-    }
-    impl_->stats.runs++;
-    Status s = fn(conn);
-    if (!s.ok()) {
-      RollbackIfOpen(db);
-      return s;
-    }
-    last = Exec(db, "COMMIT");
-    if (last.ok()) {
-      impl_->stats.commits++;
-      return last;
-    }
+    vfs::ExpectWrite(db);
+    uint64_t page_rebases = vfs::PageRebases(db);
+    CL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+    Status s = body();
+    if (s.ok()) s = Exec(db, "COMMIT");
     RollbackIfOpen(db);
+    uint64_t moved = vfs::PageRebases(db) - page_rebases;  // each settled one lost race
+    stats.rebases += moved;
+    stats.lost_races += moved + (s.IsBusy() && vfs::LastLostRace(db).happened ? 1 : 0);
+    return s;
+  };
+
+  Status last;
+  while (attempt < attempts) {
+    std::optional<std::string> changes;
+    bool fn_failed = false;
+    last = try_commit([&]() -> Status {
+      CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db));
+      stats.runs++;
+      Status s = fn(conn);
+      if (!s.ok()) {
+        fn_failed = true;
+        return s;
+      }
+      CL_ASSIGN_OR_RETURN(changes, recorder->Changeset());
+      return Status::Ok();
+    });
+    if (fn_failed) return last;
+    if (last.ok()) {
+      // A transaction that only read skipped the freshness probe: it must still have read the
+      // latest version, or run again.
+      CL_ASSIGN_OR_RETURN(bool current, vfs::ConfirmReads(db));
+      if (!current) continue;
+      stats.commits++;
+      return last;
+    }
     if (!last.IsBusy()) return last;
-    impl_->stats.lost_races++;
+    // Replay the row changes on the new version while that stays valid.
+    while (changes && !changes->empty() && attempt < attempts) {
+      vfs::LostRace race = vfs::LastLostRace(db);
+      if (race.header_changed || (!snapshot && race.depends_changed)) break;
+      if (!snapshot) vfs::ContinueAsReplay(db);
+      bool conflict = false;
+      last = try_commit([&]() -> Status {
+        CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db, *changes));
+        if (applied) return Status::Ok();
+        conflict = true;
+        return Status::Busy("another commit changed the same rows");
+      });
+      if (last.ok()) {
+        stats.rebases++;
+        stats.commits++;
+        return last;
+      }
+      if (conflict || !last.IsBusy()) break;
+    }
+    if (!last.ok() && !last.IsBusy()) return last;
   }
   return Status::Busy("gave up after " + std::to_string(attempts) +
                       " attempts: other writers kept committing first (" + last.message() + ")");

@@ -78,7 +78,7 @@ Status Engine::Load(bool create) {
     CL_ASSIGN_OR_RETURN(format::Checkpoint cp, format::DecodeCheckpoint(bytes, key));
     if (cp.version != latest) return Status::Corruption(key + ": holds another version");
     map_.Apply(cp.map, db_, key, cp.page_size, cp.db_pages, /*replace=*/true);
-    version_ = checkpoint_version_ = latest;
+    version_ = checkpoint_version_ = history_floor_ = latest;
     last_commit_micros_ = cp.time_micros;
     return Status::Ok();
   }
@@ -120,10 +120,42 @@ Status Engine::ApplyRecord(const std::string& key, std::string_view bytes) {
                 std::make_shared<const std::string>(std::move(pages)));
   }
   bool page_size_changed = map_.page_size() != 0 && map_.page_size() != rec.page_size;
+  std::optional<std::vector<uint32_t>> changed;
+  if (!page_size_changed) {
+    changed.emplace();
+    for (const auto& e : rec.map.extents) {
+      for (uint32_t i = 0; i < e.page_count; i++) changed->push_back(e.first_pgno + i);
+    }
+    for (uint32_t p = rec.db_pages + 1; p <= map_.db_pages(); p++) changed->push_back(p);
+  }
+  RecordChanges(rec.version, std::move(changed));
   map_.Apply(rec.map, db_, key, rec.page_size, rec.db_pages, page_size_changed);
   version_ = rec.version;
   last_commit_micros_ = rec.time_micros;
   return Status::Ok();
+}
+
+void Engine::RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages) {
+  constexpr size_t kMaxVersions = 1024;
+  if (!pages) {
+    history_.clear();
+    history_floor_ = version;
+    return;
+  }
+  history_[version] = std::move(*pages);
+  while (history_.size() > kMaxVersions) {
+    history_floor_ = history_.begin()->first;
+    history_.erase(history_.begin());
+  }
+}
+
+std::optional<std::set<uint32_t>> Engine::ChangedPagesSince(uint64_t since) const {
+  if (since < history_floor_) return std::nullopt;
+  std::set<uint32_t> pages;
+  for (auto it = history_.upper_bound(since); it != history_.end(); ++it) {
+    pages.insert(it->second.begin(), it->second.end());
+  }
+  return pages;
 }
 
 Result<bool> Engine::Refresh(bool force) {
@@ -436,6 +468,7 @@ Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
     if (s.ok()) {
       std::string key = format::LogKey(db_, rec.version);
       map_.Apply(map, db_, key, page_size, db_pages, /*replace=*/true);
+      RecordChanges(rec.version, std::nullopt);
       version_ = rec.version;
       last_commit_micros_ = rec.time_micros;
       break;

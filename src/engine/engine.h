@@ -17,6 +17,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "cloudlite/status.h"
@@ -64,8 +66,16 @@ class Engine {
   uint64_t checkpoint_version() const { return checkpoint_version_; }
   int64_t last_commit_micros() const { return last_commit_micros_; }
   bool exists() const { return version_ > 0; }
+  // Whether a Refresh has run and no commit failed since: the version is as good as a probe
+  // would make it, but for commits made elsewhere since then.
+  bool synced() const { return synced_; }
   const std::string& db() const { return db_; }
   ObjectStore& store() { return *store_; }
+
+  // The pages that versions (since, version()] wrote or cut off by shrinking the database, or
+  // nullopt when this engine does not know (it loaded a later checkpoint, a push replaced the
+  // image, the page size changed, or `since` is older than the history it keeps).
+  std::optional<std::set<uint32_t>> ChangedPagesSince(uint64_t since) const;
 
   // Copies page `pgno` (1-based, <= db_pages) of the current version into out[0..page_size).
   Status ReadPage(uint32_t pgno, char* out);
@@ -90,6 +100,8 @@ class Engine {
   Status Load(bool create);
   Result<std::string> FetchImmutable(const std::string& key);
   Status ApplyRecord(const std::string& key, std::string_view bytes);
+  // Remembers what `version` changed (nullopt: everything), for ChangedPagesSince.
+  void RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages);
   Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
   Status PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce);
   Status PutSegment(const std::string& key, const std::string& bytes);
@@ -108,7 +120,11 @@ class Engine {
   uint64_t checkpoint_version_ = 0;
   int64_t last_commit_micros_ = 0;
   std::chrono::steady_clock::time_point last_sync_{};
-  bool synced_ = false;  // Refresh has run at least once
+  bool synced_ = false;  // see synced()
+  // Pages written by each of the latest versions applied here; versions <= history_floor_
+  // are unknown. Bounded: only lost races look back, and only as far as they fell behind.
+  std::map<uint64_t, std::vector<uint32_t>> history_;
+  uint64_t history_floor_ = 0;
 };
 
 }  // namespace cloudlite::engine

@@ -50,4 +50,13 @@ void StampHeader(char* bytes, size_t length, uint64_t version, uint64_t db_bytes
   PutBig32(bytes + 92, counter);
 }
 
+bool SamePage1(std::string_view a, std::string_view b, bool ignore_allocation) {
+  if (a.size() != b.size()) return false;
+  if (a.size() < kSqliteHeaderSize) return a == b;
+  size_t skip_end = ignore_allocation ? 40 : 28;
+  return a.substr(0, 24) == b.substr(0, 24) &&
+         a.substr(skip_end, 92 - skip_end) == b.substr(skip_end, 92 - skip_end) &&
+         a.substr(100) == b.substr(100);
+}
+
 }  // namespace cloudlite::vfs

@@ -29,4 +29,11 @@ std::optional<uint64_t> HeaderDatabaseBytes(std::string_view page1);
 // cached across a change, even when a pushed file carries an old counter.
 void StampHeader(char* bytes, size_t length, uint64_t version, uint64_t db_bytes);
 
+// Whether two images of page 1 hold the same database state apart from the header fields that
+// every commit rewrites: the change counter (24), version-valid-for and the SQLite version
+// (92-99), and, with `ignore_allocation`, the page count (28) and the freelist head and count
+// (32-39), which change whenever any transaction allocates or frees a page. Everything else on
+// page 1 (the schema cookie, user_version, the sqlite_schema b-tree root) counts.
+bool SamePage1(std::string_view a, std::string_view b, bool ignore_allocation);
+
 }  // namespace cloudlite::vfs

@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "format/format.h"
 #include "store/registry.h"
+#include "vfs/page_set.h"
 #include "vfs/sqlite_header.h"
 
 namespace cloudlite::vfs {
@@ -19,6 +20,8 @@ namespace {
 // Private opcode: hands the library the main file's state (never seen by other VFSes).
 constexpr int kFcntlCloudFile = 0x436c0001;
 constexpr size_t kDefaultCacheBytes = 32 << 20;
+// How many times one commit moves onto a newer version before SQLite is told SQLITE_BUSY.
+constexpr int kMaxRebases = 8;
 
 sqlite3_vfs* g_default = nullptr;  // the platform VFS, for temp files and utilities
 thread_local Status g_last_open_error;
@@ -46,15 +49,23 @@ int ToSqliteError(const Status& s, int fallback) {
   }
 }
 
-// The main database file: an Engine plus the open transaction's dirty pages.
+// The main database file: an Engine plus the open transaction's dirty pages and what it read.
 //
 // The engine stores pages of one size, fixed when the database is created (the size of
 // SQLite's first writes). SQLite's own page size may change later (PRAGMA page_size + VACUUM
 // copies a database of another page size in): reads and writes are byte ranges re-chunked into
 // engine pages, so any page size SQLite uses maps onto the stored one.
+//
+// Lost races (docs/concurrency.md): when another commit took the next version, the transaction
+// may still commit on top of it without running again, if nothing it depends on changed there:
+// under kSerializable the pages it read, under kSnapshot the pages it wrote (page 1 counts only
+// outside the header fields every commit rewrites). If its pages can also move (it allocated
+// nothing and left page 1 alone), the VFS commits them on the new version itself; otherwise the
+// library can replay the transaction's row changes there (ContinueAsReplay).
 struct MainFile {
   std::unique_ptr<engine::Engine> engine;
   bool read_only = false;
+  Isolation isolation = Isolation::kSerializable;
   int lock = SQLITE_LOCK_NONE;
   engine::DirtyPages dirty;    // engine pages changed by the open write transaction
   uint64_t txn_size = 0;       // the file size, in bytes, inside a write transaction
@@ -67,6 +78,36 @@ struct MainFile {
   // offset after every failed commit makes the next counter differ from anything it cached.
   uint32_t counter_offset = 0;
   Status last_error;
+
+  // Pages SQLite may hold in its page cache: everything served since it last had reason to drop
+  // its cache (a transaction that starts with a different change counter). A transaction may
+  // read any of them without asking, so together they are its read set.
+  PageSet cached;
+  uint32_t cached_counter = 0;  // the change counter SQLite holds `cached` under
+
+  bool expect_write = false;   // the next transaction is a write: skip the freshness probe
+  bool probe_skipped = false;  // the current (or last) transaction skipped it
+  bool published = false;      // the current (or last) write transaction committed
+
+  // The open write transaction's bases. Its dirty pages were made on `snapshot`; what it
+  // depends on is known unchanged up to `validated` (the two differ for a replay, which carries
+  // the read set of the transaction it replays).
+  uint64_t snapshot = 0;
+  uint32_t snapshot_pages = 0;
+  std::string snapshot_page1;  // page 1 as stored at `snapshot` ("" for an empty database)
+  uint64_t validated = 0;
+  std::string validated_page1;
+  PageSet carried;  // read set inherited from the replayed transaction
+
+  LostRace lost;  // how the last lost race ended
+  struct {        // what a replay of the last transaction would inherit
+    PageSet reads;
+    uint64_t version = 0;
+    std::string page1;
+    bool valid = false;  // the last lost race left nothing read changed
+    bool armed = false;  // ContinueAsReplay: the next write transaction inherits it
+  } carry;
+  uint64_t page_rebases = 0;
 
   uint64_t counter() const { return engine->version() + counter_offset; }
 
@@ -87,6 +128,7 @@ struct MainFile {
       std::memcpy(out, it->second.data(), it->second.size());
       return Status::Ok();
     }
+    cached.Insert(pgno);
     if (pgno > engine->db_pages()) {
       std::memset(out, 0, page_size());
       return Status::Ok();
@@ -94,6 +136,19 @@ struct MainFile {
     CL_RETURN_IF_ERROR(engine->ReadPage(pgno, out));
     if (pgno == 1) StampHeader(out, page_size(), counter(), size_at_version());
     return Status::Ok();
+  }
+  // Page 1 as stored at the engine's version ("" for an empty database).
+  Result<std::string> StoredPage1() {
+    if (!engine->exists()) return std::string();
+    std::string page(engine->page_size(), '\0');
+    CL_RETURN_IF_ERROR(engine->ReadPage(1, page.data()));
+    return page;
+  }
+  // Whether the transaction depends on page `pgno`: under kSnapshot a write depends on what
+  // it wrote (see the struct comment), and anything else on what it read.
+  bool DependsOn(uint32_t pgno, bool writing) const {
+    if (writing && isolation == Isolation::kSnapshot) return dirty.count(pgno) > 0;
+    return cached.Contains(pgno) || carried.Contains(pgno);
   }
 };
 
@@ -222,19 +277,58 @@ int MainFileSize(sqlite3_file* f, sqlite3_int64* size) {
   });
 }
 
+// Starts a write transaction (the lock reaches RESERVED) on the engine's version.
+Status BeginWrite(MainFile& m) {
+  m.dirty.clear();
+  m.txn_size = m.size();
+  m.txn_dirty = false;
+  m.published = false;
+  m.lost = {};
+  m.snapshot = m.engine->version();
+  m.snapshot_pages = m.engine->db_pages();
+  CL_ASSIGN_OR_RETURN(m.snapshot_page1, m.StoredPage1());
+  m.carried.Clear();
+  if (m.carry.armed && m.carry.valid && m.carry.version <= m.snapshot) {
+    m.validated = m.carry.version;
+    m.validated_page1 = std::move(m.carry.page1);
+    m.carried = std::move(m.carry.reads);
+  } else {
+    m.validated = m.snapshot;
+    m.validated_page1 = m.snapshot_page1;
+  }
+  m.carry = {};
+  return Status::Ok();
+}
+
 int MainLock(sqlite3_file* f, int level) {
   return Guard([&] {
     MainFile& m = *AsFile(f)->main;
     if (m.lock == SQLITE_LOCK_NONE && level >= SQLITE_LOCK_SHARED) {
       m.last_error = Status::Ok();
-      auto refreshed = m.engine->Refresh();
-      if (!refreshed.ok()) return m.Fail(refreshed.status(), SQLITE_IOERR_LOCK);
+      // A write needs no probe: committing on a stale version fails, and the commit then
+      // catches up (Commit). A connection that never synced, or whose last commit failed,
+      // probes anyway.
+      m.probe_skipped = m.expect_write && m.engine->synced();
+      m.expect_write = false;
+      if (!m.probe_skipped) {
+        auto refreshed = m.engine->Refresh();
+        if (!refreshed.ok()) return m.Fail(refreshed.status(), SQLITE_IOERR_LOCK);
+      }
+      // A write that may rebase wants its exact read set: a new counter makes SQLite drop its
+      // page cache and read every page it needs through us (from the frame cache: cheap).
+      if (m.probe_skipped && static_cast<uint32_t>(m.counter()) == m.cached_counter) {
+        m.counter_offset++;
+      }
+      auto counter = static_cast<uint32_t>(m.counter());
+      if (counter != m.cached_counter) {  // SQLite will drop its page cache on seeing it
+        m.cached.Clear();
+        m.cached_counter = counter;
+      }
     }
     if (m.lock < SQLITE_LOCK_RESERVED && level >= SQLITE_LOCK_RESERVED) {
       if (m.read_only) return SQLITE_READONLY;
-      m.dirty.clear();
-      m.txn_size = m.size();
-      m.txn_dirty = false;
+      Status s = BeginWrite(m);
+      if (!s.ok()) return m.Fail(s, SQLITE_IOERR_LOCK);
     }
     m.lock = std::max(m.lock, level);
     return SQLITE_OK;
@@ -260,6 +354,60 @@ int MainCheckReservedLock(sqlite3_file*, int* out) {
   return SQLITE_OK;
 }
 
+// Whether what the transaction depends on is the same at the engine's version as at
+// `validated` (MainFile::DependsOn).
+Result<bool> StillValid(MainFile& m, bool writing = true) {
+  if (m.validated == m.engine->version()) return true;
+  std::optional<std::set<uint32_t>> changed = m.engine->ChangedPagesSince(m.validated);
+  if (!changed) return false;
+  for (uint32_t pgno : *changed) {
+    if (pgno != 1 && m.DependsOn(pgno, writing)) return false;
+  }
+  if (changed->count(1)) {
+    CL_ASSIGN_OR_RETURN(std::string page1, m.StoredPage1());
+    if (!SamePage1(m.validated_page1, page1, /*ignore_allocation=*/true)) return false;
+    m.validated_page1 = std::move(page1);
+  }
+  m.validated = m.engine->version();
+  return true;
+}
+
+// After a lost race: catches up, and moves the transaction's pages onto the new version if it
+// may commit there unchanged. Returns whether it moved (then `*db_pages` is the new size).
+// Otherwise `lost` says why, and `carry` what a replay would inherit.
+Result<bool> MoveToLatest(MainFile& m, uint32_t* db_pages) {
+  CL_RETURN_IF_ERROR(m.engine->Refresh(/*force=*/true).status());
+  auto page1 = m.dirty.find(1);
+  m.lost.header_changed = page1 != m.dirty.end() &&
+                          !SamePage1(m.snapshot_page1, page1->second, /*ignore_allocation=*/true);
+  CL_ASSIGN_OR_RETURN(bool valid, StillValid(m));
+  m.lost.depends_changed = !valid;
+  if (!valid || m.lost.header_changed) return false;
+  m.carry.reads = m.cached;
+  m.carry.reads.Merge(m.carried);
+  m.carry.version = m.validated;
+  m.carry.page1 = m.validated_page1;
+  m.carry.valid = true;
+
+  // Pages move only if the transaction neither allocated nor freed any (page 1 differs only in
+  // its counters, the size is unchanged) and none of them changed meanwhile.
+  bool allocated = page1 != m.dirty.end() &&
+                   !SamePage1(m.snapshot_page1, page1->second, /*ignore_allocation=*/false);
+  uint32_t latest_pages = m.engine->db_pages();
+  if (allocated || *db_pages != m.snapshot_pages || latest_pages < m.snapshot_pages) return false;
+  std::optional<std::set<uint32_t>> changed = m.engine->ChangedPagesSince(m.snapshot);
+  if (!changed) return false;
+  for (const auto& [pgno, bytes] : m.dirty) {
+    if (pgno != 1 && (pgno > m.snapshot_pages || changed->count(pgno))) return false;
+  }
+  if (page1 != m.dirty.end()) m.dirty.erase(page1);  // the latest page 1 stands
+  m.snapshot = m.engine->version();
+  m.snapshot_pages = latest_pages;
+  CL_ASSIGN_OR_RETURN(m.snapshot_page1, m.StoredPage1());
+  *db_pages = latest_pages;
+  return true;
+}
+
 int Commit(MainFile& m) {
   // Once a commit failed, nothing more from this transaction may be published: SQLite's
   // rollback writes the journal back and syncs again, and not every page comes back (free pages
@@ -274,11 +422,31 @@ int Commit(MainFile& m) {
   if (page1 != m.dirty.end()) bytes = HeaderDatabaseBytes(page1->second).value_or(bytes);
   uint32_t page_size = m.page_size();
   auto pages = static_cast<uint32_t>((bytes + page_size - 1) / page_size);
-  Status s = m.engine->Commit(m.dirty, page_size, pages);
+  m.lost = {};
+  m.carry = {};
+  // A replay inherits a read set validated up to an older version: check it reaches this one.
+  Result<bool> valid = StillValid(m);
+  Status s = !valid.ok() ? valid.status()
+             : !*valid   ? Status::Busy("what this transaction read was changed by a newer commit")
+                         : m.engine->Commit(m.dirty, page_size, pages);
+  if (valid.ok() && !*valid) m.lost = {.happened = true, .depends_changed = true};
+  for (int moves = 0; s.IsBusy() && valid.ok() && *valid && moves < kMaxRebases; moves++) {
+    m.lost.happened = true;
+    Result<bool> moved = MoveToLatest(m, &pages);
+    if (!moved.ok()) s = moved.status();
+    if (!moved.ok() || !*moved) break;
+    s = m.engine->Commit(m.dirty, page_size, pages);
+    if (s.ok()) m.page_rebases++;
+  }
   if (!s.ok()) {
     m.commit_failed = true;
     return m.Fail(s, SQLITE_IOERR_FSYNC);
   }
+  // SQLite now holds its pages under the counter it wrote: the one it read, plus one.
+  m.cached_counter++;
+  for (const auto& [pgno, page] : m.dirty) m.cached.Insert(pgno);
+  m.published = true;
+  m.lost = {};
   m.dirty.clear();
   m.txn_dirty = false;
   m.new_page_size = 0;
@@ -461,6 +629,13 @@ Status OpenMain(const char* name, int flags, MainFile* m) {
   CL_ASSIGN_OR_RETURN(m->engine, engine::Engine::Open(std::move(store), db, std::move(options),
                                                       SharedCache(), create));
   m->read_only = (flags & SQLITE_OPEN_READONLY) != 0;
+  std::string isolation = Param(name, "isolation", "CLOUDLITE_ISOLATION");
+  if (isolation == "snapshot") {
+    m->isolation = Isolation::kSnapshot;
+  } else if (!isolation.empty() && isolation != "serializable") {
+    return Status::InvalidArgument("isolation=" + isolation +
+                                   ": use isolation=serializable (the default) or snapshot");
+  }
   return Status::Ok();
 }
 
@@ -575,5 +750,31 @@ Result<FileInfo> Info(sqlite3* db) {
 }
 
 Status LastOpenError() { return g_last_open_error; }
+
+void ExpectWrite(sqlite3* db) {
+  if (MainFile* m = MainOf(db)) m->expect_write = true;
+}
+
+Result<bool> ConfirmReads(sqlite3* db) {
+  MainFile* m = MainOf(db);
+  if (!m || !m->probe_skipped || m->published) return true;
+  m->probe_skipped = false;
+  CL_RETURN_IF_ERROR(m->engine->Refresh(/*force=*/true).status());
+  return StillValid(*m, /*writing=*/false);
+}
+
+LostRace LastLostRace(sqlite3* db) {
+  MainFile* m = MainOf(db);
+  return m ? m->lost : LostRace{};
+}
+
+void ContinueAsReplay(sqlite3* db) {
+  if (MainFile* m = MainOf(db)) m->carry.armed = true;
+}
+
+uint64_t PageRebases(sqlite3* db) {
+  MainFile* m = MainOf(db);
+  return m ? m->page_rebases : 0;
+}
 
 }  // namespace cloudlite::vfs

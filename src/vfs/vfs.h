@@ -1,12 +1,15 @@
 // The "cloudlite" SQLite VFS: SQLite runs unchanged on a database held by an Engine.
 //
-//   file:NAME?vfs=cloudlite&store=STORE-URI[&cache_dir=DIR&cache_size=BYTES&max_staleness_ms=N]
+//   file:NAME?vfs=cloudlite&store=STORE-URI[&cache_dir=DIR&cache_size=BYTES&max_staleness_ms=N
+//                                        &isolation=serializable|snapshot]
 //
 // STORE-URI falls back to $CLOUDLITE_STORE, cache_dir to $CLOUDLITE_CACHE_DIR. The main database
 // file maps onto the engine; rollback journals live in memory; temporary files go to the
 // default VFS. The commit point is SQLITE_FCNTL_SYNC (sent at every commit, whatever
 // PRAGMA synchronous says): the engine's PutIfAbsent of the next log slot. A lost race there is
-// SQLITE_BUSY, and SQLite rolls the transaction back. WAL mode is refused.
+// SQLITE_BUSY, and SQLite rolls the transaction back -- unless the transaction can commit on
+// the new version unchanged (nothing it read was changed there, and its pages can move; see
+// MainFile in vfs.cc and docs/concurrency.md). WAL mode is refused.
 //
 // KEY ASSUMPTIONS about how SQLite calls a VFS (checked where cheap; see docs/vfs.md):
 //  1. Writes to the main database file are whole, page-aligned pages of one size per
@@ -24,6 +27,7 @@
 
 #include <sqlite3.h>
 
+#include "cloudlite/database.h"
 #include "cloudlite/status.h"
 
 namespace cloudlite::vfs {
@@ -48,5 +52,27 @@ Status LastError(sqlite3* db);
 Result<FileInfo> Info(sqlite3* db);
 // The error of the last failed open on this thread (SQLite cannot carry it from xOpen).
 Status LastOpenError();
+
+// ---- for Database::Update (all no-ops on a connection that is not ours) ----
+
+// The next transaction of `db` will write: it skips the freshness probe (a stale version makes
+// the commit fail, and the commit then catches up), so an uncontended write costs one request.
+void ExpectWrite(sqlite3* db);
+// After a write transaction that skipped the probe and committed nothing (it only read): probes
+// now, and says whether what it read is still the same at the latest version.
+Result<bool> ConfirmReads(sqlite3* db);
+
+// How the last write transaction's lost race ended, when its commit failed with SQLITE_BUSY.
+struct LostRace {
+  bool happened = false;
+  bool depends_changed = false;  // a newer commit changed what it depends on
+  bool header_changed = false;   // it changed page 1 itself (schema, user_version, ...)
+};
+LostRace LastLostRace(sqlite3* db);
+// The next write transaction replays the last one (serializable isolation): it inherits the
+// last one's read set, so that it commits only if nothing that one read has changed.
+void ContinueAsReplay(sqlite3* db);
+// How many lost races the VFS settled by moving a transaction's pages onto the new version.
+uint64_t PageRebases(sqlite3* db);
 
 }  // namespace cloudlite::vfs

@@ -154,6 +154,31 @@ TEST_F(VfsTest, ALostRaceOnANewDatabaseThenReadsTheWinnersData) {
   EXPECT_EQ(One(a, "SELECT group_concat(x) FROM t"), "1,3");
 }
 
+// The plain VFS moves a transaction that lost the race onto the winner's version when they
+// touched different pages, and SQLite sees an ordinary commit; sharing a page is SQLITE_BUSY.
+TEST_F(VfsTest, ALostRaceOnOtherPagesCommitsOnTheWinnersVersion) {
+  sqlite3* setup = Open();
+  ASSERT_EQ(Exec(setup,
+                 "CREATE TABLE t (id INTEGER PRIMARY KEY, n, pad);"
+                 "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 240) "
+                 "INSERT INTO t SELECT i, 0, zeroblob(600) FROM k;"),
+            SQLITE_OK);
+  sqlite3* a = Open();  // fresh connections: nothing cached from the setup
+  sqlite3* b = Open();
+  ASSERT_EQ(Exec(a, "BEGIN IMMEDIATE; UPDATE t SET n = 1 WHERE id = 1;"), SQLITE_OK);
+  ASSERT_EQ(Exec(b, "UPDATE t SET n = 2 WHERE id = 200"), SQLITE_OK);
+  ASSERT_EQ(Exec(a, "COMMIT"), SQLITE_OK) << LastError(a).ToString();
+  EXPECT_EQ(One(b, "SELECT group_concat(n) FROM t WHERE id IN (1, 200)"), "1,2");
+  EXPECT_EQ(One(a, "SELECT group_concat(n) FROM t WHERE id IN (1, 200)"), "1,2");
+  EXPECT_EQ(One(a, "PRAGMA integrity_check"), "ok");
+
+  ASSERT_EQ(Exec(a, "BEGIN IMMEDIATE; UPDATE t SET n = 3 WHERE id = 1;"), SQLITE_OK);
+  ASSERT_EQ(Exec(b, "UPDATE t SET n = 4 WHERE id = 2"), SQLITE_OK);  // a's leaf
+  EXPECT_EQ(Exec(a, "COMMIT"), SQLITE_BUSY);
+  if (!sqlite3_get_autocommit(a)) Exec(a, "ROLLBACK");
+  EXPECT_EQ(One(a, "SELECT group_concat(n) FROM t WHERE id IN (1, 2)"), "1,4");
+}
+
 TEST_F(VfsTest, WalAndExclusiveLockingAreRefusedWithAReason) {
   sqlite3* db = Open();
   char* error = nullptr;

@@ -1,0 +1,84 @@
+#include "api/replay.h"
+
+namespace cloudlite {
+namespace {
+
+Status SessionError(sqlite3* db, int rc, const char* what) {
+  return Status::Internal(std::string(what) + ": " + sqlite3_errstr(rc) + " (" +
+                          sqlite3_errmsg(db) + ")");
+}
+
+// Whether the session extension records every change to `table` of `main`: it has a PRIMARY
+// KEY whose columns cannot be NULL (rows with a NULL key go unrecorded). Keys of WITHOUT ROWID
+// tables and rowid aliases (INTEGER PRIMARY KEY, which has no index of its own) never are;
+// other keys of rowid tables only if declared NOT NULL.
+Result<bool> FullyRecorded(sqlite3* db, const std::string& table) {
+  sqlite3_stmt* stmt = nullptr;
+  const char* sql =
+      "SELECT (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0), "
+      "       (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0 AND \"notnull\"), "
+      "       (SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'), "
+      "       (SELECT count(*) FROM pragma_index_list(?1, 'main') WHERE origin = 'pk')";
+  int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SessionError(db, rc, "inspecting a table");
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
+  sqlite3_bind_text(stmt, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) return SessionError(db, rc, "inspecting a table");
+  int64_t key_columns = sqlite3_column_int64(stmt, 0);
+  int64_t not_null = sqlite3_column_int64(stmt, 1);
+  bool without_rowid = sqlite3_column_int64(stmt, 2) != 0;
+  bool rowid_alias = !without_rowid && sqlite3_column_int64(stmt, 3) == 0;
+  return key_columns > 0 && (without_rowid || rowid_alias || not_null == key_columns);
+}
+
+int AbortOnConflict(void*, int, sqlite3_changeset_iter*) { return SQLITE_CHANGESET_ABORT; }
+
+}  // namespace
+
+Result<std::unique_ptr<ChangeRecorder>> ChangeRecorder::Start(sqlite3* db) {
+  sqlite3_session* session = nullptr;
+  int rc = sqlite3session_create(db, "main", &session);
+  if (rc != SQLITE_OK) return SessionError(db, rc, "starting a session");
+  std::unique_ptr<ChangeRecorder> recorder(new ChangeRecorder(db, session));
+  sqlite3session_table_filter(session, &ChangeRecorder::Filter, recorder.get());
+  rc = sqlite3session_attach(session, nullptr);  // every table, as it is first changed
+  if (rc != SQLITE_OK) return SessionError(db, rc, "starting a session");
+  return recorder;
+}
+
+ChangeRecorder::~ChangeRecorder() { sqlite3session_delete(session_); }
+
+int ChangeRecorder::Filter(void* self, const char* table) {
+  static_cast<ChangeRecorder*>(self)->tables_.insert(table);
+  return 1;
+}
+
+Result<std::optional<std::string>> ChangeRecorder::Changeset() {
+  for (const std::string& table : tables_) {
+    CL_ASSIGN_OR_RETURN(bool recorded, FullyRecorded(db_, table));
+    if (!recorded) return std::optional<std::string>();
+  }
+  int size = 0;
+  void* bytes = nullptr;
+  int rc = sqlite3session_changeset(session_, &size, &bytes);
+  if (rc != SQLITE_OK) return SessionError(db_, rc, "reading the session's changes");
+  std::string changeset(static_cast<const char*>(bytes), static_cast<size_t>(size));
+  sqlite3_free(bytes);
+  return std::optional<std::string>(std::move(changeset));
+}
+
+Result<bool> ApplyChangeset(sqlite3* db, const std::string& changeset) {
+  int triggers = 0;
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &triggers);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+  int rc = sqlite3changeset_apply(db, static_cast<int>(changeset.size()),
+                                  const_cast<char*>(changeset.data()), nullptr, AbortOnConflict,
+                                  nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, triggers, nullptr);
+  if (rc == SQLITE_ABORT || (rc & 0xff) == SQLITE_CONSTRAINT) return false;
+  if (rc != SQLITE_OK) return SessionError(db, rc, "replaying a transaction's changes");
+  return true;
+}
+
+}  // namespace cloudlite

@@ -1,0 +1,49 @@
+// Replaying a write transaction's row changes on a newer version (docs/concurrency.md), so that
+// a transaction that lost the commit race need not run its function again.
+//
+// A ChangeRecorder watches one transaction through SQLite's session extension. Its changeset is
+// complete only if every row the transaction changed lives in a table the session extension can
+// key: one with a PRIMARY KEY that cannot hold NULL. Anything else (a table without one, a
+// nullable key column, changes no session records) makes the changeset unusable, and the caller
+// re-runs the function instead. Changes outside tables (schema, user_version) are caught by the
+// VFS, which sees page 1 change (vfs::LostRace::header_changed).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "cloudlite/status.h"
+
+namespace cloudlite {
+
+class ChangeRecorder {
+ public:
+  // Starts recording the changes of the transaction open on `db` (call right after BEGIN).
+  static Result<std::unique_ptr<ChangeRecorder>> Start(sqlite3* db);
+  ~ChangeRecorder();
+  ChangeRecorder(const ChangeRecorder&) = delete;
+  ChangeRecorder& operator=(const ChangeRecorder&) = delete;
+
+  // The transaction's changes so far, or nullopt when they cannot be replayed faithfully.
+  // Call before COMMIT: the session reads current rows to build it.
+  Result<std::optional<std::string>> Changeset();
+
+ private:
+  ChangeRecorder(sqlite3* db, sqlite3_session* session) : db_(db), session_(session) {}
+  static int Filter(void* self, const char* table);
+
+  sqlite3* db_;
+  sqlite3_session* session_;
+  std::set<std::string> tables_;  // tables the transaction changed
+};
+
+// Applies `changeset` inside the open transaction of `db`, as the rows it records: triggers are
+// off (their effects are already in it). Returns false, with nothing applied, if any row
+// conflicts: it was changed, deleted or inserted by someone else, or a constraint fails.
+Result<bool> ApplyChangeset(sqlite3* db, const std::string& changeset);
+
+}  // namespace cloudlite
