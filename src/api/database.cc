@@ -148,6 +148,8 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
                          "&max_staleness_ms=" + std::to_string(options.max_staleness.count());
   if (!options.cache_dir.empty()) filename += "&cache_dir=" + PercentEncode(options.cache_dir, "/");
   if (options.isolation == Isolation::kSnapshot) filename += "&isolation=snapshot";
+  // Update settles races itself (docs/concurrency.md): the writer lease would only add requests.
+  filename += "&lease=off";
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
   if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
   auto impl = std::make_unique<Impl>();
@@ -188,7 +190,7 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
   sqlite3* db = impl_->db;
   Connection conn(db);
-  std::minstd_rand jitter(std::random_device{}());
+  thread_local std::minstd_rand jitter(static_cast<uint32_t>(std::random_device{}()));
   const int attempts = std::max(1, impl_->options.max_attempts);
   const bool snapshot = impl_->options.isolation == Isolation::kSnapshot;
   UpdateStats& stats = impl_->stats;
@@ -214,7 +216,7 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
 
   Status last;
   while (attempt < attempts) {
-    std::optional<std::string> changes;
+    RecordedChanges changes;
     bool fn_failed = false;
     last = try_commit([&]() -> Status {
       CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db));
@@ -224,7 +226,7 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
         fn_failed = true;
         return s;
       }
-      CL_ASSIGN_OR_RETURN(changes, recorder->Changeset());
+      CL_ASSIGN_OR_RETURN(changes, recorder->Finish());
       return Status::Ok();
     });
     if (fn_failed) return last;
@@ -238,16 +240,16 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
     }
     if (!last.IsBusy()) return last;
     // Replay the row changes on the new version while that stays valid.
-    while (changes && !changes->empty() && attempt < attempts) {
+    while (!changes.changeset.empty() && attempt < attempts) {
       vfs::LostRace race = vfs::LastLostRace(db);
-      if (race.header_changed || (!snapshot && race.depends_changed)) break;
+      if (race.header_changed || race.schema_changed || (!snapshot && race.pages_changed)) break;
       if (!snapshot) vfs::ContinueAsReplay(db);
       bool conflict = false;
       last = try_commit([&]() -> Status {
-        CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db, *changes));
+        CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db, changes));
         if (applied) return Status::Ok();
         conflict = true;
-        return Status::Busy("another commit changed the same rows");
+        return Status::Busy("the transaction's row changes cannot be replayed on the new version");
       });
       if (last.ok()) {
         stats.rebases++;

@@ -54,21 +54,24 @@ int ChangeRecorder::Filter(void* self, const char* table) {
   return 1;
 }
 
-Result<std::optional<std::string>> ChangeRecorder::Changeset() {
-  for (const std::string& table : tables_) {
-    CL_ASSIGN_OR_RETURN(bool recorded, FullyRecorded(db_, table));
-    if (!recorded) return std::optional<std::string>();
-  }
+Result<RecordedChanges> ChangeRecorder::Finish() {
   int size = 0;
   void* bytes = nullptr;
   int rc = sqlite3session_changeset(session_, &size, &bytes);
   if (rc != SQLITE_OK) return SessionError(db_, rc, "reading the session's changes");
-  std::string changeset(static_cast<const char*>(bytes), static_cast<size_t>(size));
+  RecordedChanges changes{std::string(static_cast<const char*>(bytes), static_cast<size_t>(size)),
+                          tables_};
   sqlite3_free(bytes);
-  return std::optional<std::string>(std::move(changeset));
+  return changes;
 }
 
-Result<bool> ApplyChangeset(sqlite3* db, const std::string& changeset) {
+Result<bool> ApplyChangeset(sqlite3* db, const RecordedChanges& changes) {
+  if (changes.changeset.empty()) return false;
+  for (const std::string& table : changes.tables) {
+    CL_ASSIGN_OR_RETURN(bool recorded, FullyRecorded(db, table));
+    if (!recorded) return false;
+  }
+  const std::string& changeset = changes.changeset;
   int triggers = 0;
   sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &triggers);
   sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);

@@ -12,13 +12,19 @@
 #include <sqlite3.h>
 
 #include <memory>
-#include <optional>
 #include <set>
 #include <string>
 
 #include "cloudlite/status.h"
 
 namespace cloudlite {
+
+// A transaction's row changes, and every table it changed (including tables the changeset
+// cannot carry: ApplyChangeset refuses those).
+struct RecordedChanges {
+  std::string changeset;
+  std::set<std::string> tables;
+};
 
 class ChangeRecorder {
  public:
@@ -28,9 +34,9 @@ class ChangeRecorder {
   ChangeRecorder(const ChangeRecorder&) = delete;
   ChangeRecorder& operator=(const ChangeRecorder&) = delete;
 
-  // The transaction's changes so far, or nullopt when they cannot be replayed faithfully.
-  // Call before COMMIT: the session reads current rows to build it.
-  Result<std::optional<std::string>> Changeset();
+  // The transaction's changes so far. Call before COMMIT: the session reads current rows to
+  // build it.
+  Result<RecordedChanges> Finish();
 
  private:
   ChangeRecorder(sqlite3* db, sqlite3_session* session) : db_(db), session_(session) {}
@@ -41,9 +47,10 @@ class ChangeRecorder {
   std::set<std::string> tables_;  // tables the transaction changed
 };
 
-// Applies `changeset` inside the open transaction of `db`, as the rows it records: triggers are
-// off (their effects are already in it). Returns false, with nothing applied, if any row
+// Applies `changes` inside the open transaction of `db`, as the rows they record: triggers are
+// off (their effects are already in them). Returns false, with nothing applied, if they cannot
+// be replayed faithfully (a table the changeset cannot carry, or none at all) or any row
 // conflicts: it was changed, deleted or inserted by someone else, or a constraint fails.
-Result<bool> ApplyChangeset(sqlite3* db, const std::string& changeset);
+Result<bool> ApplyChangeset(sqlite3* db, const RecordedChanges& changes);
 
 }  // namespace cloudlite

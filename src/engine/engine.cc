@@ -135,6 +135,13 @@ Status Engine::ApplyRecord(const std::string& key, std::string_view bytes) {
   return Status::Ok();
 }
 
+Result<bool> Engine::IsLatest() {
+  Result<std::string> next = FetchImmutable(format::LogKey(db_, version_ + 1));
+  if (next.status().IsNotFound()) return true;
+  CL_RETURN_IF_ERROR(next.status());
+  return false;
+}
+
 void Engine::RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages) {
   constexpr size_t kMaxVersions = 1024;
   if (!pages) {

@@ -56,6 +56,9 @@ class Engine {
                                               EngineOptions options,
                                               std::shared_ptr<FrameCache> cache, bool create);
 
+  // Whether no version newer than version() exists: one GET of log/<v+1>, applying nothing.
+  Result<bool> IsLatest();
+
   // Advances to the latest version, unless the last sync is younger than max_staleness
   // (or `force`). Returns whether the version changed.
   Result<bool> Refresh(bool force = false);

@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <cstdio>
+#include <memory>
 
 #include "base/checksum.h"
 #include "base/coding.h"
@@ -14,10 +15,25 @@ constexpr char kMagic[4] = {'c', 'l', 'd', 'b'};
 constexpr char kTypeRecord = 'R';
 constexpr char kTypeSegment = 'S';
 constexpr char kTypeCheckpoint = 'C';
+constexpr char kTypeLease = 'L';
 constexpr size_t kHeaderSize = 8;
 constexpr size_t kTrailerSize = 8;
 constexpr size_t kSegmentHeaderSize = kHeaderSize + 4 + 8;
 constexpr size_t kSegmentFooterSize = 8 + 4 + 8;
+
+// zstd's one-shot calls allocate and initialize a context every time, which costs more than
+// compressing one page; each thread keeps one of each instead.
+size_t Compress(char* out, size_t capacity, std::string_view in, int level) {
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
+                                                                       ZSTD_freeCCtx);
+  return ZSTD_compressCCtx(cctx.get(), out, capacity, in.data(), in.size(), level);
+}
+
+size_t Decompress(char* out, size_t capacity, std::string_view in) {
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(),
+                                                                       ZSTD_freeDCtx);
+  return ZSTD_decompressDCtx(dctx.get(), out, capacity, in.data(), in.size());
+}
 
 enum SectionType : uint8_t { kSectionFrames = 1, kSectionPageMap = 2, kSectionChangeset = 3 };
 constexpr uint8_t kSectionRequired = 1;
@@ -76,6 +92,8 @@ std::string Pad20(uint64_t v) {
 
 std::string LogPrefix(std::string_view db) { return std::string(db) + "/log/"; }
 std::string CheckpointPrefix(std::string_view db) { return std::string(db) + "/ckpt/"; }
+std::string LeasePrefix(std::string_view db) { return std::string(db) + "/lease/"; }
+std::string LeaseKey(std::string_view db, uint64_t epoch) { return LeasePrefix(db) + Pad20(epoch); }
 std::string LogKey(std::string_view db, uint64_t v) { return LogPrefix(db) + Pad20(v); }
 std::string CheckpointKey(std::string_view db, uint64_t v) {
   return CheckpointPrefix(db) + Pad20(v);
@@ -115,7 +133,7 @@ bool IsValidPageSize(uint32_t page_size) {
 
 std::string EncodeFrame(std::string_view pages, int zstd_level) {
   std::string out(8 + ZSTD_compressBound(pages.size()), '\0');
-  size_t n = ZSTD_compress(out.data() + 8, out.size() - 8, pages.data(), pages.size(), zstd_level);
+  size_t n = Compress(out.data() + 8, out.size() - 8, pages, zstd_level);
   // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
   out.resize(8 + n);
   EncodeFixed64(out.data(), Checksum(std::string_view(out).substr(8)));
@@ -134,7 +152,7 @@ Result<std::string> DecodeFrame(std::string_view stored, uint32_t page_count, ui
   unsigned long long content = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
   if (content != expected) return where("unexpected decompressed size");
   std::string pages(expected, '\0');
-  size_t n = ZSTD_decompress(pages.data(), pages.size(), compressed.data(), compressed.size());
+  size_t n = Decompress(pages.data(), pages.size(), compressed);
   if (ZSTD_isError(n) || n != expected) return where("zstd could not decompress it");
   return pages;
 }
@@ -291,6 +309,38 @@ Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {
   return rec;
 }
 
+// ---- Writer lease ---------------------------------------------------------------------------
+
+std::string EncodeLease(const Lease& lease) {
+  std::string out;
+  PutHeader(&out, kTypeLease);
+  PutFixed64(&out, lease.epoch);
+  std::string owner = lease.owner;
+  owner.resize(kLeaseOwnerSize, '\0');
+  out += owner;
+  PutFixed64(&out, static_cast<uint64_t>(lease.granted_micros));
+  PutFixed64(&out, static_cast<uint64_t>(lease.expiry_micros));
+  PutFixed64(&out, Checksum(out));
+  return out;
+}
+
+Result<Lease> DecodeLease(std::string_view bytes, std::string_view key) {
+  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeLease, key));
+  CL_ASSIGN_OR_RETURN(std::string_view body, CheckTrailer(bytes, key));
+  Reader r(body.substr(kHeaderSize));
+  Lease lease;
+  std::string_view owner;
+  uint64_t granted, expiry;
+  if (!r.Fixed64(&lease.epoch) || !r.Bytes(kLeaseOwnerSize, &owner) || !r.Fixed64(&granted) ||
+      !r.Fixed64(&expiry) || !r.empty()) {
+    return Corrupt(key, "a lease object must be 56 bytes");
+  }
+  lease.owner.assign(owner);
+  lease.granted_micros = static_cast<int64_t>(granted);
+  lease.expiry_micros = static_cast<int64_t>(expiry);
+  return lease;
+}
+
 // ---- Checkpoints ----------------------------------------------------------------------------
 
 std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
@@ -305,7 +355,7 @@ std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
   PutFixed64(&out, body.size());
   size_t start = out.size();
   out.resize(start + ZSTD_compressBound(body.size()));
-  size_t n = ZSTD_compress(out.data() + start, out.size() - start, body.data(), body.size(), 3);
+  size_t n = Compress(out.data() + start, out.size() - start, body, 3);
   out.resize(start + n);
   PutFixed64(&out, Checksum(out));
   return out;
@@ -329,7 +379,7 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, std::string_view key
     return Corrupt(key, "bad body length");
   }
   std::string body(body_length, '\0');
-  size_t n = ZSTD_decompress(body.data(), body.size(), compressed.data(), compressed.size());
+  size_t n = Decompress(body.data(), body.size(), compressed);
   if (ZSTD_isError(n) || n != body_length) return Corrupt(key, "zstd could not decompress it");
   Status s = DecodePageMap(body, &c.map);
   if (!s.ok()) return Corrupt(key, s.message());

@@ -24,8 +24,10 @@ inline constexpr uint32_t kMaxReaderFramePages = 256;
 std::string LogKey(std::string_view db, uint64_t version);
 std::string CheckpointKey(std::string_view db, uint64_t version);
 std::string SegmentKey(std::string_view db, uint64_t version, std::string_view id);
+std::string LeaseKey(std::string_view db, uint64_t epoch);
 std::string LogPrefix(std::string_view db);         // "D/log/"
 std::string CheckpointPrefix(std::string_view db);  // "D/ckpt/"
+std::string LeasePrefix(std::string_view db);       // "D/lease/"
 // The version in a log or checkpoint key's last segment, or false when malformed.
 bool ParseVersionKey(std::string_view key, std::string_view prefix, uint64_t* version);
 // Valid database names: 1..128 of [A-Za-z0-9._-], not "." or "..".
@@ -98,6 +100,20 @@ struct Checkpoint {
 
 std::string EncodeCheckpoint(const Checkpoint& checkpoint);
 Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, std::string_view key);
+
+// ---- Writer lease ---------------------------------------------------------------------------
+
+inline constexpr size_t kLeaseOwnerSize = 16;
+
+struct Lease {
+  uint64_t epoch = 0;
+  std::string owner;           // kLeaseOwnerSize bytes
+  int64_t granted_micros = 0;  // the writer's clock when written
+  int64_t expiry_micros = 0;   // the writer's clock; 0 = released
+};
+
+std::string EncodeLease(const Lease& lease);
+Result<Lease> DecodeLease(std::string_view bytes, std::string_view key);
 
 // ---- Segments -------------------------------------------------------------------------------
 

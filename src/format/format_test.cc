@@ -136,6 +136,31 @@ TEST(FormatCheckpoint, RejectsReferencesToLogRecords) {
   EXPECT_TRUE(DecodeCheckpoint(EncodeCheckpoint(c), "k").status().IsCorruption());
 }
 
+TEST(FormatLease, RoundTripIs56BytesAndEveryFlippedByteIsCorruption) {
+  EXPECT_EQ(LeaseKey("db", 3), "db/lease/00000000000000000003");
+  uint64_t e;
+  EXPECT_TRUE(ParseVersionKey(LeaseKey("db", 3), LeasePrefix("db"), &e));
+  EXPECT_EQ(e, 3u);
+  Lease lease{3, std::string(kLeaseOwnerSize, 'o'), 1'700'000'000'000'000, 1'700'000'002'000'000};
+  std::string bytes = EncodeLease(lease);
+  ASSERT_EQ(bytes.size(), 56u);
+  auto d = DecodeLease(bytes, "db/lease/3");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->epoch, 3u);
+  EXPECT_EQ(d->owner, lease.owner);
+  EXPECT_EQ(d->granted_micros, lease.granted_micros);
+  EXPECT_EQ(d->expiry_micros, lease.expiry_micros);
+  for (size_t i = 0; i < bytes.size(); i++) {
+    std::string bad = bytes;
+    bad[i] ^= 1;
+    Status s = DecodeLease(bad, "db/lease/3").status();
+    EXPECT_FALSE(s.ok()) << "byte " << i;
+    EXPECT_NE(s.message().find("db/lease/3"), std::string::npos);
+  }
+  EXPECT_TRUE(DecodeLease(bytes.substr(0, 40), "k").status().IsCorruption());
+  EXPECT_TRUE(DecodeLease(bytes + "x", "k").status().IsCorruption());
+}
+
 TEST(FormatPageMap, RejectsOverlapsAndOutOfRangeIndices) {
   PageMapData m;
   m.objects = {""};

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "engine/writer_lease.h"
 #include "format/format.h"
 #include "store/registry.h"
 #include "vfs/page_set.h"
@@ -64,6 +65,10 @@ int ToSqliteError(const Status& s, int fallback) {
 // library can replay the transaction's row changes there (ContinueAsReplay).
 struct MainFile {
   std::unique_ptr<engine::Engine> engine;
+  // The advisory writer lease (docs/concurrency.md), taken for each write transaction so that
+  // writers of the plain VFS take turns instead of failing with SQLITE_BUSY; null when off.
+  std::unique_ptr<engine::WriterLease> lease;
+  std::chrono::milliseconds lease_wait{5000};
   bool read_only = false;
   Isolation isolation = Isolation::kSerializable;
   int lock = SQLITE_LOCK_NONE;
@@ -152,6 +157,26 @@ struct MainFile {
   }
 };
 
+// Takes the writer lease for a transaction about to write. Busy when, having waited for
+// another writer, this transaction's snapshot turns out stale: SQLite then starts over (its busy
+// handler, or the caller) on the newer version, with the lease still held. Store errors are
+// ignored: the lease is advice.
+Status TakeLease(MainFile& m) {
+  if (!m.lease) return Status::Ok();
+  uint64_t waits = m.lease->stats().waited;
+  Result<bool> held = m.lease->Acquire(m.lease_wait);
+  if (!held.ok() || !*held || m.lease->stats().waited == waits) return Status::Ok();
+  Result<bool> latest = m.engine->IsLatest();
+  if (latest.ok() && !*latest) {
+    return Status::Busy("another writer committed while this one waited for the writer lease");
+  }
+  return Status::Ok();
+}
+
+void ReleaseLease(MainFile& m) {
+  if (m.lease && m.lease->held()) (void)m.lease->Release();
+}
+
 // A rollback journal (or super-journal) held in memory: nothing in it outlives the process,
 // and nothing needs to, since no commit is durable before its record exists.
 struct MemoryFile {
@@ -182,6 +207,7 @@ int Guard(Fn fn) noexcept {
 
 int MainClose(sqlite3_file* f) {
   return Guard([&] {
+    ReleaseLease(*AsFile(f)->main);
     delete AsFile(f)->main;
     AsFile(f)->main = nullptr;
     return SQLITE_OK;
@@ -279,6 +305,7 @@ int MainFileSize(sqlite3_file* f, sqlite3_int64* size) {
 
 // Starts a write transaction (the lock reaches RESERVED) on the engine's version.
 Status BeginWrite(MainFile& m) {
+  CL_RETURN_IF_ERROR(TakeLease(m));
   m.dirty.clear();
   m.txn_size = m.size();
   m.txn_dirty = false;
@@ -339,6 +366,7 @@ int MainUnlock(sqlite3_file* f, int level) {
   return Guard([&] {
     MainFile& m = *AsFile(f)->main;
     if (level < SQLITE_LOCK_RESERVED) {
+      if (m.lock >= SQLITE_LOCK_RESERVED) ReleaseLease(m);
       m.dirty.clear();  // committed at SQLITE_FCNTL_SYNC, or rolled back
       m.txn_dirty = false;
       if (m.commit_failed) m.counter_offset += 0x80000000u;
@@ -355,19 +383,27 @@ int MainCheckReservedLock(sqlite3_file*, int* out) {
 }
 
 // Whether what the transaction depends on is the same at the engine's version as at
-// `validated` (MainFile::DependsOn).
-Result<bool> StillValid(MainFile& m, bool writing = true) {
+// `validated` (MainFile::DependsOn). If not, `why` says what changed.
+Result<bool> StillValid(MainFile& m, bool writing = true, LostRace* why = nullptr) {
+  LostRace ignored;
+  if (!why) why = &ignored;
   if (m.validated == m.engine->version()) return true;
   std::optional<std::set<uint32_t>> changed = m.engine->ChangedPagesSince(m.validated);
-  if (!changed) return false;
+  if (!changed) {
+    why->pages_changed = why->schema_changed = true;  // unknown: assume everything
+    return false;
+  }
   for (uint32_t pgno : *changed) {
-    if (pgno != 1 && m.DependsOn(pgno, writing)) return false;
+    if (pgno != 1 && m.DependsOn(pgno, writing)) why->pages_changed = true;
   }
   if (changed->count(1)) {
     CL_ASSIGN_OR_RETURN(std::string page1, m.StoredPage1());
-    if (!SamePage1(m.validated_page1, page1, /*ignore_allocation=*/true)) return false;
-    m.validated_page1 = std::move(page1);
+    if (!SamePage1(m.validated_page1, page1, /*ignore_allocation=*/true)) {
+      why->schema_changed = true;
+    }
+    if (!why->pages_changed && !why->schema_changed) m.validated_page1 = std::move(page1);
   }
+  if (why->pages_changed || why->schema_changed) return false;
   m.validated = m.engine->version();
   return true;
 }
@@ -380,8 +416,7 @@ Result<bool> MoveToLatest(MainFile& m, uint32_t* db_pages) {
   auto page1 = m.dirty.find(1);
   m.lost.header_changed = page1 != m.dirty.end() &&
                           !SamePage1(m.snapshot_page1, page1->second, /*ignore_allocation=*/true);
-  CL_ASSIGN_OR_RETURN(bool valid, StillValid(m));
-  m.lost.depends_changed = !valid;
+  CL_ASSIGN_OR_RETURN(bool valid, StillValid(m, /*writing=*/true, &m.lost));
   if (!valid || m.lost.header_changed) return false;
   m.carry.reads = m.cached;
   m.carry.reads.Merge(m.carried);
@@ -425,11 +460,11 @@ int Commit(MainFile& m) {
   m.lost = {};
   m.carry = {};
   // A replay inherits a read set validated up to an older version: check it reaches this one.
-  Result<bool> valid = StillValid(m);
+  Result<bool> valid = StillValid(m, /*writing=*/true, &m.lost);
   Status s = !valid.ok() ? valid.status()
              : !*valid   ? Status::Busy("what this transaction read was changed by a newer commit")
                          : m.engine->Commit(m.dirty, page_size, pages);
-  if (valid.ok() && !*valid) m.lost = {.happened = true, .depends_changed = true};
+  if (valid.ok() && !*valid) m.lost.happened = true;
   for (int moves = 0; s.IsBusy() && valid.ok() && *valid && moves < kMaxRebases; moves++) {
     m.lost.happened = true;
     Result<bool> moved = MoveToLatest(m, &pages);
@@ -617,7 +652,7 @@ Status OpenMain(const char* name, int flags, MainFile* m) {
   }
   CL_ASSIGN_OR_RETURN(Uri store_uri, Uri::Parse(store_text));
   bool create = (flags & SQLITE_OPEN_CREATE) != 0;
-  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenStore(store_uri, create));
+  CL_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> store, OpenStore(store_uri, create));
   engine::EngineOptions options;
   options.cache_dir = Param(name, "cache_dir", "CLOUDLITE_CACHE_DIR");
   std::string cache_size = Param(name, "cache_size", "CLOUDLITE_CACHE_SIZE");
@@ -626,9 +661,19 @@ Status OpenMain(const char* name, int flags, MainFile* m) {
   if (!staleness.empty()) {
     options.max_staleness = std::chrono::milliseconds(std::strtoll(staleness.c_str(), nullptr, 10));
   }
-  CL_ASSIGN_OR_RETURN(m->engine, engine::Engine::Open(std::move(store), db, std::move(options),
-                                                      SharedCache(), create));
+  CL_ASSIGN_OR_RETURN(m->engine,
+                      engine::Engine::Open(store, db, std::move(options), SharedCache(), create));
   m->read_only = (flags & SQLITE_OPEN_READONLY) != 0;
+  std::string lease = Param(name, "lease", "CLOUDLITE_LEASE");
+  if (lease != "on" && lease != "off" && !lease.empty()) {
+    return Status::InvalidArgument("lease=" + lease + ": use lease=on (the default) or off");
+  }
+  if (lease != "off" && !m->read_only) {
+    m->lease = std::make_unique<engine::WriterLease>(store, db);
+    std::string wait = Param(name, "lease_wait_ms", nullptr);
+    if (!wait.empty())
+      m->lease_wait = std::chrono::milliseconds(std::strtoll(wait.c_str(), nullptr, 10));
+  }
   std::string isolation = Param(name, "isolation", "CLOUDLITE_ISOLATION");
   if (isolation == "snapshot") {
     m->isolation = Isolation::kSnapshot;

@@ -65,8 +65,9 @@ Result<bool> ConfirmReads(sqlite3* db);
 // How the last write transaction's lost race ended, when its commit failed with SQLITE_BUSY.
 struct LostRace {
   bool happened = false;
-  bool depends_changed = false;  // a newer commit changed what it depends on
-  bool header_changed = false;   // it changed page 1 itself (schema, user_version, ...)
+  bool pages_changed = false;   // a newer commit changed pages it depends on (MainFile)
+  bool schema_changed = false;  // ... or page 1 outside the counters (schema, user_version)
+  bool header_changed = false;  // it changed page 1 itself that way
 };
 LostRace LastLostRace(sqlite3* db);
 // The next write transaction replays the last one (serializable isolation): it inherits the
