@@ -198,11 +198,13 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
   // One commit attempt: BEGIN, body, COMMIT. Returns Busy when the race was lost.
   auto try_commit = [&](const std::function<Status()>& body) -> Status {
     if (attempt++ > 0) {
-      // Back off with full jitter (1 ms doubling to 256 ms): contenders spread out.
+      // Back off with full jitter (1 ms doubling to 256 ms): contenders spread out. Then look
+      // for newer versions: after a sleep, going straight to the commit would lose again.
       int cap_ms = 1 << std::min(attempt - 1, 8);
       std::this_thread::sleep_for(std::chrono::microseconds(jitter() % (cap_ms * 1000)));
+    } else {
+      vfs::ExpectWrite(db);  // the first attempt skips the freshness probe
     }
-    vfs::ExpectWrite(db);
     uint64_t page_rebases = vfs::PageRebases(db);
     CL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
     Status s = body();
