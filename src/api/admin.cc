@@ -122,16 +122,19 @@ Result<uint64_t> Push(const std::string& local_path, std::string_view uri,
   if (pages > UINT32_MAX) return Status::InvalidArgument(local_path + " is too large");
 
   CL_ASSIGN_OR_RETURN(auto engine, OpenEngine(uri, /*create=*/true));
-  auto source = [&](uint32_t pgno, char* out) {
-    return ReadExactly(fd.get(), out, page_size, uint64_t{pgno - 1} * page_size, local_path);
+  auto source = [&](uint32_t first_pgno, uint32_t count, char* out) {
+    return ReadExactly(fd.get(), out, uint64_t{count} * page_size,
+                       uint64_t{first_pgno - 1} * page_size, local_path);
   };
   return engine->CommitImage(page_size, static_cast<uint32_t>(pages), source, progress);
 }
 
 Status Pull(std::string_view uri, const std::string& local_path, const Progress& progress) {
   CL_ASSIGN_OR_RETURN(auto engine, OpenEngine(uri, /*create=*/false));
-  uint32_t page_size = engine->page_size();
-  uint32_t pages = engine->db_pages();
+  const uint32_t page_size = engine->page_size();
+  const uint32_t pages = engine->db_pages();
+  const uint64_t version = engine->version();
+  const uint64_t total = uint64_t{pages} * page_size;
   std::string tmp = local_path + ".cloudlite-tmp-" + RandomHex(6);
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) return ErrnoStatus("creating", tmp);
@@ -139,22 +142,52 @@ Status Pull(std::string_view uri, const std::string& local_path, const Progress&
     ::unlink(tmp.c_str());
     return s;
   };
-  uint64_t total = uint64_t{pages} * page_size;
-  std::string page(page_size, '\0');
-  for (uint32_t pgno = 1; pgno <= pages; pgno++) {
-    Status s = engine->ReadPage(pgno, page.data());
-    if (!s.ok()) return fail(s);
-    if (pgno == 1) vfs::StampHeader(page.data(), page_size, engine->version(), total);
-    size_t done = 0;
-    while (done < page.size()) {
-      ssize_t w = ::pwrite(fd.get(), page.data() + done, page.size() - done,
-                           static_cast<off_t>(uint64_t{pgno - 1} * page_size + done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return fail(ErrnoStatus("writing", tmp));
-      done += static_cast<size_t>(w);
-    }
-    if (progress && (pgno % 256 == 0 || pgno == pages)) progress(uint64_t{pgno} * page_size, total);
+  // Pages no frame maps are zeros: holes of the sparse file.
+  if (::ftruncate(fd.get(), static_cast<off_t>(total)) != 0) {
+    return fail(ErrnoStatus("sizing", tmp));
   }
+  auto write = [&](const char* data, uint64_t n, uint64_t offset) -> Status {
+    uint64_t done = 0;
+    while (done < n) {
+      ssize_t w = ::pwrite(fd.get(), data + done, n - done, static_cast<off_t>(offset + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return ErrnoStatus("writing", tmp);
+      done += static_cast<uint64_t>(w);
+    }
+    return Status::Ok();
+  };
+  std::string first_page;  // page 1, with the header stamped for this version
+  auto write_first_page = [&](const char* page) {
+    first_page.assign(page, page_size);
+    vfs::StampHeader(first_page.data(), page_size, version, total);
+    return write(first_page.data(), page_size, 0);
+  };
+  uint64_t done = 0, reported = 0;
+  // Called for whole frames' runs, one call at a time (from the engine's fetching threads).
+  auto sink = [&](uint32_t first_pgno, uint32_t count, const char* data) -> Status {
+    uint64_t offset = uint64_t{first_pgno - 1} * page_size;
+    uint64_t bytes = uint64_t{count} * page_size;
+    if (first_pgno == 1) {
+      CL_RETURN_IF_ERROR(write_first_page(data));
+      data += page_size;
+      offset += page_size;
+      bytes -= page_size;
+    }
+    CL_RETURN_IF_ERROR(write(data, bytes, offset));
+    done += uint64_t{count} * page_size;
+    if (progress && done - reported >= (1 << 20)) {
+      reported = done;
+      progress(done, total);
+    }
+    return Status::Ok();
+  };
+  Status s = engine->ReadImage(sink);
+  if (!s.ok()) return fail(s);
+  if (first_page.empty() && pages > 0) {
+    s = write_first_page(std::string(page_size, '\0').data());
+    if (!s.ok()) return fail(s);
+  }
+  if (progress) progress(total, total);
   if (::fsync(fd.get()) != 0) return fail(ErrnoStatus("syncing", tmp));
   if (::rename(tmp.c_str(), local_path.c_str()) != 0)
     return fail(ErrnoStatus("replacing", local_path));

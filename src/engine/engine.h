@@ -5,11 +5,14 @@
 // log/<v+1> at a time (one GET when up to date: the freshness probe). Catching up is left to
 // Refresh so that a connection's first transaction, which must probe anyway, does it: a cold
 // open costs one LIST and one GET. ReadPage serves pages from the shared frame cache, the disk
-// cache, or a ranged GET of one frame.
+// cache, or a ranged GET of one frame. ReadImage streams every page of a version (pull): big
+// ranged GETs covering many frames, several in flight on worker threads.
 // Writing: Commit turns dirty pages into frames and creates log/<v+1> with PutIfAbsent; a lost
 // race is Busy and changes nothing. Every `checkpoint_interval` commits the committer writes a
-// checkpoint.
-// Thread-safety: an Engine is used by one thread at a time; FrameCache and ObjectStore are shared.
+// checkpoint. CommitImage replaces the whole database (push): frames are compressed on worker
+// threads and segments uploaded while the next ones are compressed.
+// Thread-safety: an Engine is used by one thread at a time (ReadImage and CommitImage start and
+// join their own workers inside the call); FrameCache and ObjectStore are shared.
 #pragma once
 
 #include <chrono>
@@ -35,8 +38,15 @@ struct EngineOptions {
   uint32_t pages_per_frame = 16;
   uint64_t checkpoint_interval = 64;     // commits between checkpoints
   uint64_t inline_limit = 1 << 20;       // bigger commits put their frames in a segment
-  uint64_t segment_bytes = 64ull << 20;  // push splits images into segments of this size
+  uint64_t segment_bytes = 16ull << 20;  // push splits images into segments of this size
   int zstd_level = 3;
+  int image_zstd_level = 1;  // CommitImage's level (docs/benchmarks.md: 1 vs 3 on push)
+  // Whole-database transfers (ReadImage, CommitImage): at most this many requests in flight,
+  // ranged GETs of at most `transfer_request_bytes`, and frames compressed on
+  // `compress_threads` threads (0: one per core, at least 2).
+  int transfer_parallel = 4;
+  uint64_t transfer_request_bytes = 16ull << 20;
+  int compress_threads = 0;
   int ambiguous_retries = 5;
   std::function<int64_t()> now_micros;  // default: system clock
 };
@@ -44,8 +54,12 @@ struct EngineOptions {
 // Dirty pages of a transaction, by page number.
 using DirtyPages = std::map<uint32_t, std::string>;
 
-// Reads a page of a local image: fills page_size bytes for pgno (1-based).
-using PageSource = std::function<Status(uint32_t pgno, char* out)>;
+// Reads pages of a local image: fills page_count × page_size bytes for the pages first_pgno..
+// (1-based). Called from one thread at a time.
+using PageSource = std::function<Status(uint32_t first_pgno, uint32_t page_count, char* out)>;
+
+// Receives page_count × page_size bytes: the pages first_pgno.. of an image.
+using PageSink = std::function<Status(uint32_t first_pgno, uint32_t page_count, const char* pages)>;
 
 class Engine {
  public:
@@ -83,6 +97,16 @@ class Engine {
   // Copies page `pgno` (1-based, <= db_pages) of the current version into out[0..page_size).
   Status ReadPage(uint32_t pgno, char* out);
 
+  // Hands every page of the current version that some frame maps to `sink`, each exactly once,
+  // in runs of consecutive pages, in no particular order; pages no frame maps read as zeros
+  // and are not passed. Frames are fetched with ranged GETs of up to
+  // `transfer_request_bytes` covering many frames, `transfer_parallel` at a time, and each
+  // frame is verified before any of its pages is passed on. `sink` is called from worker
+  // threads, never two calls at once. The first error (the store's, Corruption, or the
+  // sink's) stops the transfer and is returned; memory stays at about
+  // transfer_parallel × transfer_request_bytes × 2.
+  Status ReadImage(const PageSink& sink);
+
   // Commits `dirty` on top of the current version as version()+1. Busy if another commit took
   // that version first (nothing changed; Refresh and try again). Ambiguous only if the outcome
   // stayed unknown after retries.
@@ -90,7 +114,10 @@ class Engine {
                 std::string_view changeset = {});
 
   // Replaces the whole database with a local image as one new version, with a checkpoint.
-  // Retries on lost races (the image wins: push semantics). Reports progress in bytes.
+  // Retries on lost races (the image wins: push semantics). Reports progress in bytes, from the
+  // calling thread. Compresses on `compress_threads` workers and uploads up to
+  // `transfer_parallel` segments at a time while compressing; memory stays at about
+  // (transfer_parallel + 1) × segment_bytes.
   Result<uint64_t> CommitImage(uint32_t page_size, uint32_t db_pages, const PageSource& source,
                                const std::function<void(uint64_t, uint64_t)>& progress);
 

@@ -123,6 +123,9 @@ class SegmentBuilder {
   SegmentBuilder(uint32_t page_size, uint64_t version);
   // Appends a stored frame (from EncodeFrame) holding pages first_pgno..; returns its offset.
   uint64_t Add(uint32_t first_pgno, uint32_t page_count, std::string_view stored_frame);
+  // Allocates room for `bytes` of frames up front (a segment grown by doubling may hold twice
+  // its size in memory).
+  void Reserve(uint64_t bytes) { data_.reserve(bytes); }
   uint64_t size() const { return data_.size(); }
   bool empty() const { return frames_ == 0; }
   // The finished segment (header, frames, index, footer). The builder is spent afterwards.
