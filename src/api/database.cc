@@ -4,6 +4,7 @@
 
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "api/replay.h"
 #include "store/uri.h"
@@ -195,15 +196,16 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
   const bool snapshot = impl_->options.isolation == Isolation::kSnapshot;
   UpdateStats& stats = impl_->stats;
   int attempt = 0;
+  bool back_off = true;  // false after a replay conflicted: no race was lost
   // One commit attempt: BEGIN, body, COMMIT. Returns Busy when the race was lost.
   auto try_commit = [&](const std::function<Status()>& body) -> Status {
-    if (attempt++ > 0) {
+    if (attempt++ > 0 && std::exchange(back_off, true)) {
       // Back off with full jitter (1 ms doubling to 256 ms): contenders spread out. Then look
       // for newer versions: after a sleep, going straight to the commit would lose again.
       int cap_ms = 1 << std::min(attempt - 1, 8);
       std::this_thread::sleep_for(std::chrono::microseconds(jitter() % (cap_ms * 1000)));
     } else {
-      vfs::ExpectWrite(db);  // the first attempt skips the freshness probe
+      vfs::ExpectWrite(db);  // no sleep since the last look at the store: skip the probe
     }
     uint64_t page_rebases = vfs::PageRebases(db);
     CL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
@@ -258,6 +260,7 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
         stats.commits++;
         return last;
       }
+      if (conflict) back_off = false;
       if (conflict || !last.IsBusy()) break;
     }
     if (!last.ok() && !last.IsBusy()) return last;
