@@ -188,19 +188,16 @@ void Table::Add(std::string metric, std::string cloud, std::string base, std::st
                    std::move(goal), std::move(verdict)});
 }
 
-void Table::Print() const {
-  std::vector<std::vector<std::string>> all = {
-      {"metric", "cloudlite", "baseline", "ratio", "goal", "verdict"}};
-  all.insert(all.end(), rows_.begin(), rows_.end());
-  std::vector<size_t> width(6, 3);
-  for (const auto& row : all) {
+void PrintMarkdown(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 3);
     for (size_t c = 0; c < row.size(); c++) width[c] = std::max(width[c], Display(row[c]));
   }
-  std::printf("\n### %s\n\n", title_.c_str());
-  for (size_t r = 0; r < all.size(); r++) {
+  for (size_t r = 0; r < rows.size(); r++) {
     std::string line = "|";
-    for (size_t c = 0; c < all[r].size(); c++) {
-      line += " " + all[r][c] + std::string(width[c] - Display(all[r][c]), ' ') + " |";
+    for (size_t c = 0; c < rows[r].size(); c++) {
+      line += " " + rows[r][c] + std::string(width[c] - Display(rows[r][c]), ' ') + " |";
     }
     std::printf("%s\n", line.c_str());
     if (r == 0) {
@@ -210,6 +207,14 @@ void Table::Print() const {
     }
   }
   std::fflush(stdout);
+}
+
+void Table::Print() const {
+  std::vector<std::vector<std::string>> all = {
+      {"metric", "cloudlite", "baseline", "ratio", "goal", "verdict"}};
+  all.insert(all.end(), rows_.begin(), rows_.end());
+  std::printf("\n### %s\n\n", title_.c_str());
+  PrintMarkdown(all);
 }
 
 std::string Ratio(double cloud, double base) {

@@ -100,6 +100,9 @@ struct Requests {
 
 // ---- tables ----------------------------------------------------------------------------------
 
+// Prints rows as a Markdown table, columns padded to their widest cell; rows[0] is the header.
+void PrintMarkdown(const std::vector<std::vector<std::string>>& rows);
+
 // A Markdown table: metric | cloudlite | baseline | ratio | goal | verdict.
 class Table {
  public:

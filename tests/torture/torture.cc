@@ -73,8 +73,9 @@ uint64_t Seed() {
   return seed;
 }
 
-Options ClientOptions() {
+Options ClientOptions(Isolation isolation) {
   Options options;
+  options.isolation = isolation;
   options.max_attempts = EnvInt("CLOUDLITE_TORTURE_MAX_ATTEMPTS", options.max_attempts);
   return options;
 }
@@ -144,6 +145,7 @@ WorkerReport Total(const std::vector<WorkerReport>& reports) {
     t.updates += r.updates;
     t.commits += r.commits;
     t.runs += r.runs;
+    t.rebases += r.rebases;
     t.retries += r.retries;
     t.unavailable += r.unavailable;
     t.busy += r.busy;
@@ -226,11 +228,12 @@ void SetError(WorkerReport& report, const std::string& text) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Database>> OpenRetrying(const std::string& uri, WorkerReport& report) {
+Result<std::unique_ptr<Database>> OpenRetrying(const std::string& uri, WorkerReport& report,
+                                               const Options& options) {
   if (!g_log_installed) return Status::Internal("could not install the sqlite3_log callback");
   Status last;
   for (int i = 0; i < 200; i++) {
-    Result<std::unique_ptr<Database>> db = Database::Open(uri, ClientOptions());
+    Result<std::unique_ptr<Database>> db = Database::Open(uri, options);
     if (db.ok() || !db.status().IsRetryable()) return db;
     last = db.status();
     report.open_retries++;

@@ -40,7 +40,7 @@ std::string EnvString(const char* name, const std::string& fallback);
 // CLOUDLITE_TORTURE_SEED, or a random seed (printed, so a failing run can be repeated).
 uint64_t Seed();
 // The Options every torture client opens with (max_attempts from the environment).
-Options ClientOptions();
+Options ClientOptions(Isolation isolation = Isolation::kSerializable);
 
 // Where one test's databases live. Removed at the end unless the test failed (then the path
 // is printed, for a post-mortem).
@@ -93,6 +93,7 @@ struct WorkerReport {
   uint64_t updates = 0;       // logical transactions attempted
   uint64_t commits = 0;       // acknowledged: Update returned Ok
   uint64_t runs = 0;          // executions of the transaction function (re-runs included)
+  uint64_t rebases = 0;       // Database::stats().rebases: lost races settled without a re-run
   uint64_t retries = 0;       // the client re-sent a transaction after Unavailable or Busy
   uint64_t unavailable = 0;   // ... of which Unavailable
   uint64_t busy = 0;          // ... of which Busy (Update ran out of max_attempts)
@@ -124,7 +125,8 @@ using Deadline = std::chrono::steady_clock::time_point;
 Deadline MakeDeadline();
 
 // Opens `uri`, retrying transient failures (injected faults) up to 200 times.
-Result<std::unique_ptr<Database>> OpenRetrying(const std::string& uri, WorkerReport& report);
+Result<std::unique_ptr<Database>> OpenRetrying(const std::string& uri, WorkerReport& report,
+                                               const Options& options = ClientOptions());
 
 enum class Outcome { kCommitted, kAmbiguous, kGaveUp, kFailed };
 
