@@ -196,7 +196,7 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
   const bool snapshot = impl_->options.isolation == Isolation::kSnapshot;
   UpdateStats& stats = impl_->stats;
   int attempt = 0;
-  bool back_off = true;  // false after a replay conflicted: no race was lost
+  bool back_off = true;  // false after a replay conflicted
   // One commit attempt: BEGIN, body, COMMIT. Returns Busy when the race was lost.
   auto try_commit = [&](const std::function<Status()>& body) -> Status {
     if (attempt++ > 0 && std::exchange(back_off, true)) {
@@ -207,14 +207,14 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
     } else {
       vfs::ExpectWrite(db);  // no sleep since the last look at the store: skip the probe
     }
-    uint64_t page_rebases = vfs::PageRebases(db);
+    vfs::RaceCounts before = vfs::Races(db);
     CL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
     Status s = body();
     if (s.ok()) s = Exec(db, "COMMIT");
     RollbackIfOpen(db);
-    uint64_t moved = vfs::PageRebases(db) - page_rebases;  // each settled one lost race
-    stats.rebases += moved;
-    stats.lost_races += moved + (s.IsBusy() && vfs::LastLostRace(db).happened ? 1 : 0);
+    vfs::RaceCounts after = vfs::Races(db);
+    stats.lost_races += after.lost - before.lost;
+    stats.rebases += after.moved - before.moved;
     return s;
   };
 
@@ -260,7 +260,10 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
         stats.commits++;
         return last;
       }
-      if (conflict) back_off = false;
+      if (conflict) {  // no race was lost: this try costs neither an attempt nor a backoff
+        attempt--;
+        back_off = false;
+      }
       if (conflict || !last.IsBusy()) break;
     }
     if (!last.ok() && !last.IsBusy()) return last;

@@ -114,7 +114,7 @@ struct MainFile {
     bool valid = false;  // the last lost race left nothing read changed
     bool armed = false;  // ContinueAsReplay: the next write transaction inherits it
   } carry;
-  uint64_t page_rebases = 0;
+  RaceCounts races;
 
   uint64_t counter() const { return engine->version() + counter_offset; }
 
@@ -467,6 +467,7 @@ int Commit(MainFile& m) {
              : !*valid   ? Status::Busy("what this transaction read was changed by a newer commit")
                          : m.engine->Commit(m.dirty, page_size, pages);
   if (valid.ok() && !*valid) m.lost.happened = true;
+  if (m.lost.happened || s.IsBusy()) m.races.lost++;
   for (int moves = 0; s.IsBusy() && valid.ok() && *valid && moves < kMaxRebases; moves++) {
     m.lost.happened = true;
     // Full jitter, 1 ms doubling: writers that lost together would otherwise race again in
@@ -478,7 +479,8 @@ int Commit(MainFile& m) {
     if (!moved.ok()) s = moved.status();
     if (!moved.ok() || !*moved) break;
     s = m.engine->Commit(m.dirty, page_size, pages);
-    if (s.ok()) m.page_rebases++;
+    if (s.ok()) m.races.moved++;
+    if (s.IsBusy()) m.races.lost++;
   }
   if (!s.ok()) {
     m.commit_failed = true;
@@ -824,9 +826,9 @@ void ContinueAsReplay(sqlite3* db) {
   if (MainFile* m = MainOf(db)) m->carry.armed = true;
 }
 
-uint64_t PageRebases(sqlite3* db) {
+RaceCounts Races(sqlite3* db) {
   MainFile* m = MainOf(db);
-  return m ? m->page_rebases : 0;
+  return m ? m->races : RaceCounts{};
 }
 
 }  // namespace cloudlite::vfs

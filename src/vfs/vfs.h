@@ -73,7 +73,12 @@ LostRace LastLostRace(sqlite3* db);
 // The next write transaction replays the last one (serializable isolation): it inherits the
 // last one's read set, so that it commits only if nothing that one read has changed.
 void ContinueAsReplay(sqlite3* db);
-// How many lost races the VFS settled by moving a transaction's pages onto the new version.
-uint64_t PageRebases(sqlite3* db);
+// Lost races of this connection's commits so far (every commit attempt another writer's commit
+// beat, or made stale), and how many of them the VFS settled by moving the pages.
+struct RaceCounts {
+  uint64_t lost = 0;
+  uint64_t moved = 0;
+};
+RaceCounts Races(sqlite3* db);
 
 }  // namespace cloudlite::vfs
