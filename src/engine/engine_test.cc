@@ -10,6 +10,7 @@
 
 #include "format/format.h"
 #include "store/fault/fault_store.h"
+#include "store/forwarding_store.h"
 #include "store/mem/mem_store.h"
 
 namespace cloudlite::engine {
@@ -226,29 +227,18 @@ TEST_F(EngineTest, CorruptSegmentFrameIsReportedOnRead) {
 }
 
 // Lands every PutIfAbsent but reports Ambiguous the first time: a lost response.
-class LostResponseStore : public ObjectStore {
+class LostResponseStore : public ForwardingStore {
  public:
-  Result<std::string> Get(std::string_view key) override { return inner_.Get(key); }
-  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
-    return inner_.GetRange(key, offset, length);
-  }
-  Result<ObjectInfo> Head(std::string_view key) override { return inner_.Head(key); }
-  Status Put(std::string_view key, std::string_view data) override { return inner_.Put(key, data); }
-  Result<ListPage> List(std::string_view prefix, std::string_view start_after,
-                        size_t limit) override {
-    return inner_.List(prefix, start_after, limit);
-  }
-  Status Delete(std::span<const std::string> keys) override { return inner_.Delete(keys); }
+  LostResponseStore() : ForwardingStore(std::make_shared<MemStore>()) {}
   std::string Describe() const override { return "lost-response"; }
   Status PutIfAbsent(std::string_view key, std::string_view data) override {
-    Status s = inner_.PutIfAbsent(key, data);
+    Status s = ForwardingStore::PutIfAbsent(key, data);
     if (s.ok() && !lost_once_) {
       lost_once_ = true;
       return Status::Ambiguous("response lost");
     }
     return s;
   }
-  MemStore inner_;
   bool lost_once_ = false;
 };
 
@@ -365,37 +355,12 @@ namespace {
 // Whole-image transfers (push and pull) run their own worker threads: these tests run under TSan
 // too (scripts/test.sh picks *Thread*).
 
-// Forwards to a store the test keeps, so a FaultStore (which owns what it wraps) can sit on it.
-class SharedStore : public ObjectStore {
- public:
-  explicit SharedStore(std::shared_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
-  Result<std::string> Get(std::string_view key) override { return inner_->Get(key); }
-  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
-    return inner_->GetRange(key, offset, length);
-  }
-  Result<ObjectInfo> Head(std::string_view key) override { return inner_->Head(key); }
-  Status PutIfAbsent(std::string_view key, std::string_view data) override {
-    return inner_->PutIfAbsent(key, data);
-  }
-  Status Put(std::string_view key, std::string_view data) override {
-    return inner_->Put(key, data);
-  }
-  Result<ListPage> List(std::string_view prefix, std::string_view start_after,
-                        size_t limit) override {
-    return inner_->List(prefix, start_after, limit);
-  }
-  Status Delete(std::span<const std::string> keys) override { return inner_->Delete(keys); }
-  std::string Describe() const override { return inner_->Describe(); }
-
- private:
-  std::shared_ptr<ObjectStore> inner_;
-};
-
 std::shared_ptr<ObjectStore> WithFaults(std::shared_ptr<ObjectStore> inner, const char* spec,
                                         uint64_t seed) {
   auto options = ParseFaultSpec(spec, seed);
   EXPECT_TRUE(options.ok()) << options.status().ToString();
-  return std::make_shared<FaultStore>(std::make_unique<SharedStore>(std::move(inner)), *options);
+  return std::make_shared<FaultStore>(std::make_unique<ForwardingStore>(std::move(inner)),
+                                      *options);
 }
 
 std::string ImagePage(uint32_t pgno) { return Page(pgno, static_cast<char>(pgno * 7)); }

@@ -16,6 +16,7 @@
 #include "base/random.h"
 #include "conformance/conformance.h"
 #include "format/format.h"
+#include "store/forwarding_store.h"
 #include "store/mem/mem_store.h"
 #include "store/registry.h"
 
@@ -234,34 +235,17 @@ TEST_F(WriterLeaseTest, StoreThatKeepsFailingIsAnErrorTheCallerCanIgnore) {
 }
 
 // A store whose PutIfAbsent can be intercepted.
-class HookStore final : public ObjectStore {
+class HookStore final : public ForwardingStore {
  public:
-  explicit HookStore(ObjectStore* inner) : inner_(inner) {}
+  explicit HookStore(ObjectStore* inner) : ForwardingStore(*inner) {}
   std::function<std::optional<Status>(std::string_view key, std::string_view data)> hook;
 
-  Result<std::string> Get(std::string_view key) override { return inner_->Get(key); }
-  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
-    return inner_->GetRange(key, offset, length);
-  }
-  Result<ObjectInfo> Head(std::string_view key) override { return inner_->Head(key); }
   Status PutIfAbsent(std::string_view key, std::string_view data) override {
     if (hook) {
       if (std::optional<Status> s = hook(key, data)) return *s;
     }
-    return inner_->PutIfAbsent(key, data);
+    return ForwardingStore::PutIfAbsent(key, data);
   }
-  Status Put(std::string_view key, std::string_view data) override {
-    return inner_->Put(key, data);
-  }
-  Result<ListPage> List(std::string_view prefix, std::string_view start_after,
-                        size_t limit) override {
-    return inner_->List(prefix, start_after, limit);
-  }
-  Status Delete(std::span<const std::string> keys) override { return inner_->Delete(keys); }
-  std::string Describe() const override { return inner_->Describe(); }
-
- private:
-  ObjectStore* inner_;
 };
 
 TEST_F(WriterLeaseTest, AmbiguousCreateIsResolvedByReadingTheOwnerBack) {
