@@ -54,16 +54,22 @@ class RebaseTest : public ::testing::Test {
   }
 
   // Runs `mine` in an Update of `a`; the first time it runs, `theirs` commits through `b` first.
-  static Status Race(Database& a, Database& b, const std::function<Status(Connection&)>& mine,
-                     const std::function<Status(Connection&)>& theirs) {
+  // Returns what that Update added to a.stats().
+  static Result<UpdateStats> Race(Database& a, Database& b,
+                                  const std::function<Status(Connection&)>& mine,
+                                  const std::function<Status(Connection&)>& theirs) {
+    UpdateStats before = a.stats();
     bool raced = false;
-    return a.Update([&](Connection& c) -> Status {
+    CL_RETURN_IF_ERROR(a.Update([&](Connection& c) -> Status {
       if (!raced) {
         raced = true;
         CL_RETURN_IF_ERROR(b.Update(theirs));
       }
       return mine(c);
-    });
+    }));
+    UpdateStats after = a.stats();
+    return UpdateStats{after.commits - before.commits, after.runs - before.runs,
+                       after.lost_races - before.lost_races, after.rebases - before.rebases};
   }
 
   static std::string IntegrityCheck(Database& db) {
@@ -82,15 +88,13 @@ class RebaseTest : public ::testing::Test {
 TEST_F(RebaseTest, DisjointPagesMoveWithoutRunningAgain) {
   auto a = Open(), b = Open();
   CreateAccounts(*a);
-  UpdateStats before = a->stats();
-  ASSERT_TRUE(Race(
-                  *a, *b, [](Connection& c) { return Add(c, 1, 5); },
-                  [](Connection& c) { return Add(c, 200, 7); })
-                  .ok());
-  UpdateStats after = a->stats();
-  EXPECT_EQ(after.runs - before.runs, 1u);
-  EXPECT_EQ(after.lost_races - before.lost_races, 1u);
-  EXPECT_EQ(after.rebases - before.rebases, 1u);
+  Result<UpdateStats> race = Race(
+      *a, *b, [](Connection& c) { return Add(c, 1, 5); },
+      [](Connection& c) { return Add(c, 200, 7); });
+  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  EXPECT_EQ(race->runs, 1u);
+  EXPECT_EQ(race->lost_races, 1u);
+  EXPECT_EQ(race->rebases, 1u);
   EXPECT_EQ(Balance(*a, 1), 5);
   EXPECT_EQ(Balance(*a, 200), 7);
   EXPECT_EQ(IntegrityCheck(*a), "ok");
@@ -99,15 +103,13 @@ TEST_F(RebaseTest, DisjointPagesMoveWithoutRunningAgain) {
 TEST_F(RebaseTest, SerializableRunsAgainWhenAPageItReadChanged) {
   auto a = Open(), b = Open();
   CreateAccounts(*a);
-  UpdateStats before = a->stats();
   // Rows 1 and 2 share a leaf: what `a` read changed, so only running again is safe.
-  ASSERT_TRUE(Race(
-                  *a, *b, [](Connection& c) { return Add(c, 1, 5); },
-                  [](Connection& c) { return Add(c, 2, 7); })
-                  .ok());
-  UpdateStats after = a->stats();
-  EXPECT_EQ(after.runs - before.runs, 2u);
-  EXPECT_EQ(after.rebases - before.rebases, 0u);
+  Result<UpdateStats> race = Race(
+      *a, *b, [](Connection& c) { return Add(c, 1, 5); },
+      [](Connection& c) { return Add(c, 2, 7); });
+  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  EXPECT_EQ(race->runs, 2u);
+  EXPECT_EQ(race->rebases, 0u);
   EXPECT_EQ(Balance(*a, 1), 5);
   EXPECT_EQ(Balance(*a, 2), 7);
 }
@@ -115,14 +117,12 @@ TEST_F(RebaseTest, SerializableRunsAgainWhenAPageItReadChanged) {
 TEST_F(RebaseTest, SnapshotReplaysRowChangesOnASharedPage) {
   auto a = Open(Isolation::kSnapshot), b = Open(Isolation::kSnapshot);
   CreateAccounts(*a);
-  UpdateStats before = a->stats();
-  ASSERT_TRUE(Race(
-                  *a, *b, [](Connection& c) { return Add(c, 1, 5); },
-                  [](Connection& c) { return Add(c, 2, 7); })
-                  .ok());
-  UpdateStats after = a->stats();
-  EXPECT_EQ(after.runs - before.runs, 1u);
-  EXPECT_EQ(after.rebases - before.rebases, 1u);
+  Result<UpdateStats> race = Race(
+      *a, *b, [](Connection& c) { return Add(c, 1, 5); },
+      [](Connection& c) { return Add(c, 2, 7); });
+  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  EXPECT_EQ(race->runs, 1u);
+  EXPECT_EQ(race->rebases, 1u);
   EXPECT_EQ(Balance(*a, 1), 5);
   EXPECT_EQ(Balance(*a, 2), 7);
   EXPECT_EQ(IntegrityCheck(*a), "ok");
@@ -131,33 +131,30 @@ TEST_F(RebaseTest, SnapshotReplaysRowChangesOnASharedPage) {
 TEST_F(RebaseTest, SnapshotRunsAgainWhenTheSameRowChanged) {
   auto a = Open(Isolation::kSnapshot), b = Open(Isolation::kSnapshot);
   CreateAccounts(*a);
-  UpdateStats before = a->stats();
-  ASSERT_TRUE(Race(
-                  *a, *b, [](Connection& c) { return Add(c, 1, 5); },
-                  [](Connection& c) { return Add(c, 1, 7); })
-                  .ok());
-  EXPECT_EQ(a->stats().runs - before.runs, 2u);
+  Result<UpdateStats> race = Race(
+      *a, *b, [](Connection& c) { return Add(c, 1, 5); },
+      [](Connection& c) { return Add(c, 1, 7); });
+  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  EXPECT_EQ(race->runs, 2u);
   EXPECT_EQ(Balance(*a, 1), 12);  // no lost update
 }
 
 TEST_F(RebaseTest, AllocatingTransactionIsReplayedWhenNothingItReadChanged) {
   auto a = Open(), b = Open();
   CreateAccounts(*a);
-  UpdateStats before = a->stats();
   // `a` appends rows (new pages: its pages cannot move); `b` changes a row `a` never read.
-  ASSERT_TRUE(Race(
-                  *a, *b,
-                  [](Connection& c) {
-                    return c.Exec(
-                        "INSERT INTO account SELECT id + 1000, 1, zeroblob(600) FROM account "
-                        "WHERE id <= 20");
-                  },
-                  [](Connection& c) { return Add(c, 100, 7); })
-                  .ok());
-  UpdateStats after = a->stats();
+  Result<UpdateStats> race = Race(
+      *a, *b,
+      [](Connection& c) {
+        return c.Exec(
+            "INSERT INTO account SELECT id + 1000, 1, zeroblob(600) FROM account "
+            "WHERE id <= 20");
+      },
+      [](Connection& c) { return Add(c, 100, 7); });
+  ASSERT_TRUE(race.ok()) << race.status().ToString();
   // `a` read rows 1..20 and the rightmost leaf; `b` changed neither.
-  EXPECT_EQ(after.runs - before.runs, 1u);
-  EXPECT_EQ(after.rebases - before.rebases, 1u);
+  EXPECT_EQ(race->runs, 1u);
+  EXPECT_EQ(race->rebases, 1u);
   EXPECT_EQ(Balance(*a, 1001), 1);
   EXPECT_EQ(Balance(*a, 100), 7);
   EXPECT_EQ(IntegrityCheck(*a), "ok");
@@ -166,12 +163,11 @@ TEST_F(RebaseTest, AllocatingTransactionIsReplayedWhenNothingItReadChanged) {
 TEST_F(RebaseTest, SchemaChangeRunsAgain) {
   auto a = Open(), b = Open();
   CreateAccounts(*a);
-  UpdateStats before = a->stats();
-  ASSERT_TRUE(Race(
-                  *a, *b, [](Connection& c) { return c.Exec("CREATE TABLE audit (x)"); },
-                  [](Connection& c) { return Add(c, 200, 7); })
-                  .ok());
-  EXPECT_EQ(a->stats().runs - before.runs, 2u);
+  Result<UpdateStats> race = Race(
+      *a, *b, [](Connection& c) { return c.Exec("CREATE TABLE audit (x)"); },
+      [](Connection& c) { return Add(c, 200, 7); });
+  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  EXPECT_EQ(race->runs, 2u);
   EXPECT_EQ(Balance(*a, 200), 7);
   EXPECT_EQ(IntegrityCheck(*a), "ok");
 }
@@ -181,14 +177,13 @@ TEST_F(RebaseTest, TableWithoutPrimaryKeyRunsAgainInsteadOfLosingRows) {
   ASSERT_TRUE(a->Update([](Connection& c) {
                  return c.Exec("CREATE TABLE note (body TEXT); INSERT INTO note VALUES ('x')");
                }).ok());
-  UpdateStats before = a->stats();
   // Both append to the same leaf: only a replay could save the work, and the session extension
   // cannot record rows of a table without a primary key.
-  ASSERT_TRUE(Race(
-                  *a, *b, [](Connection& c) { return c.Exec("INSERT INTO note VALUES ('a')"); },
-                  [](Connection& c) { return c.Exec("INSERT INTO note VALUES ('b')"); })
-                  .ok());
-  EXPECT_EQ(a->stats().runs - before.runs, 2u);
+  Result<UpdateStats> race = Race(
+      *a, *b, [](Connection& c) { return c.Exec("INSERT INTO note VALUES ('a')"); },
+      [](Connection& c) { return c.Exec("INSERT INTO note VALUES ('b')"); });
+  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  EXPECT_EQ(race->runs, 2u);
   int64_t notes = 0;
   ASSERT_TRUE(a->View([&](Connection& c) {
                  CL_ASSIGN_OR_RETURN(Rows rows, c.Query("SELECT count(*) FROM note"));
