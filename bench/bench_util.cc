@@ -47,6 +47,13 @@ int64_t NowNs() {
       .count();
 }
 
+int64_t CpuNs() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto ns = [](const timeval& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_usec * 1000; };
+  return ns(ru.ru_utime) + ns(ru.ru_stime);
+}
+
 double Samples::MeanUs() const {
   if (ns.empty()) return 0;
   long double sum = 0;

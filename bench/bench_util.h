@@ -32,6 +32,8 @@ __attribute__((format(printf, 1, 2))) std::string Str(const char* format, ...);
 // ---- time and sizes --------------------------------------------------------------------------
 
 int64_t NowNs();
+// CPU time (user + system) this process has used, in nanoseconds.
+int64_t CpuNs();
 inline double Ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
 inline double MiB(uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 // MiB/s of `bytes` moved in `ns`.

@@ -41,7 +41,6 @@
 // goals table, and one "cell {json}" line per cell.
 // Nothing here asserts a time; the numbers are for people (docs/concurrency.md).
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -258,14 +257,6 @@ struct Cell {
   bool correct = true;
   std::string check;  // what the checks found, when not correct
 };
-
-// User + system CPU time of this process.
-int64_t CpuNs() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto ns = [](const timeval& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_usec * 1000; };
-  return ns(ru.ru_utime) + ns(ru.ru_stime);
-}
 
 // The machine's busy and total CPU time so far (jiffies, all cores), from /proc/stat.
 struct MachineCpu {

@@ -31,7 +31,6 @@
 // Nothing here asserts a time; the numbers are for people (docs/benchmarks.md).
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -213,14 +212,6 @@ struct Ddb {
     return out.empty() ? "0" : out;
   }
 };
-
-// CPU time (user + system) this process has used, in nanoseconds.
-int64_t CpuNs() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto ns = [](const timeval& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_usec * 1000; };
-  return ns(ru.ru_utime) + ns(ru.ru_stime);
-}
 
 // ---- the run's environment -------------------------------------------------------------------
 
