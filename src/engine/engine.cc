@@ -190,7 +190,11 @@ Status Engine::ApplyRecord(const std::string& key, std::string_view bytes) {
   Result<format::Record> decoded = format::DecodeRecord(bytes, key);
   if (!decoded.ok() && disk_cache_) disk_cache_->Drop(DiskCache::Name(store_name_, key, 0));
   CL_RETURN_IF_ERROR(decoded.status());
-  const format::Record& rec = *decoded;
+  return ApplyDecoded(key, bytes, *decoded);
+}
+
+Status Engine::ApplyDecoded(const std::string& key, std::string_view bytes,
+                            const format::Record& rec) {
   if (rec.version != version_ + 1) {
     return Status::Corruption(key + ": holds version " + std::to_string(rec.version));
   }
@@ -255,18 +259,136 @@ Result<bool> Engine::Refresh(bool force) {
       now - last_sync_ < options_.max_staleness) {
     return false;
   }
-  bool changed = false;
-  for (;;) {
+  uint64_t before = version_;
+  if (!behind_) {
     std::string key = format::LogKey(db_, version_ + 1);
     Result<std::string> bytes = FetchImmutable(key);
-    if (bytes.status().IsNotFound()) break;
-    CL_RETURN_IF_ERROR(bytes.status());
-    CL_RETURN_IF_ERROR(ApplyRecord(key, *bytes));
-    changed = true;
+    if (bytes.ok()) {
+      CL_RETURN_IF_ERROR(ApplyRecord(key, *bytes));
+      behind_ = true;  // there may be more
+    } else if (!bytes.status().IsNotFound()) {
+      return bytes.status();
+    }
   }
+  if (behind_) CL_RETURN_IF_ERROR(CatchUp());
   last_sync_ = now;
   synced_ = true;
-  return changed;
+  return version_ != before;
+}
+
+bool Engine::SamePageSize(const format::Record& rec) const {
+  // Writers describe no version older than a page size change (docs/format.md); a record that
+  // changes it describes its predecessors in theirs, which this engine may not be at.
+  return map_.page_size() == 0 || map_.page_size() == rec.page_size;
+}
+
+Status Engine::CatchUp() {
+  // The newest record, then back from it through RECENT sections, one record standing in for
+  // up to recent_versions before it ("stones"); records no section describes are read in order.
+  struct Stone {
+    std::string key;
+    std::string bytes;
+    format::Record rec;
+  };
+  std::string prefix = format::LogPrefix(db_);
+  constexpr size_t kListLimit = 1000;
+  for (;;) {
+    CL_ASSIGN_OR_RETURN(ListPage page,
+                        store_->List(prefix, format::LogKey(db_, version_), kListLimit));
+    uint64_t newest = version_;
+    for (const auto& key : page.keys) {
+      uint64_t v;
+      if (format::ParseVersionKey(key, prefix, &v)) newest = std::max(newest, v);
+    }
+    std::vector<Stone> stones;  // newest first
+    uint64_t read_from = newest + 1;  // the oldest version a stone covers
+    while (read_from > version_ + 1) {
+      Stone stone{format::LogKey(db_, read_from - 1), {}, {}};
+      CL_ASSIGN_OR_RETURN(stone.bytes, FetchImmutable(stone.key));
+      Result<format::Record> rec = format::DecodeRecord(stone.bytes, stone.key);
+      if (!rec.ok() && disk_cache_) disk_cache_->Drop(DiskCache::Name(store_name_, stone.key, 0));
+      CL_RETURN_IF_ERROR(rec.status());
+      stone.rec = std::move(*rec);
+      uint64_t described = SamePageSize(stone.rec) ? stone.rec.recent.versions.size() : 0;
+      read_from = stone.rec.version - described;
+      stones.push_back(std::move(stone));
+      if (described == 0) break;
+    }
+    if (!stones.empty()) {
+      // Versions below the oldest stone's reach, one record at a time.
+      uint64_t oldest = stones.back().rec.version;
+      uint64_t reach = oldest - (SamePageSize(stones.back().rec)
+                                     ? stones.back().rec.recent.versions.size()
+                                     : 0);
+      while (version_ + 1 < reach) {
+        std::string key = format::LogKey(db_, version_ + 1);
+        Result<std::string> bytes = FetchImmutable(key);
+        if (bytes.status().IsNotFound()) {
+          return Status::Corruption(key + " is missing, but " + stones.back().key + " exists");
+        }
+        CL_RETURN_IF_ERROR(bytes.status());
+        CL_RETURN_IF_ERROR(ApplyRecord(key, *bytes));
+      }
+    }
+    for (auto it = stones.rbegin(); it != stones.rend(); ++it) {
+      if (version_ + 1 < it->rec.version) {
+        ApplyRecent(it->rec.recent, it->rec.version, it->rec.page_size);
+      }
+      CL_RETURN_IF_ERROR(ApplyDecoded(it->key, it->bytes, it->rec));
+    }
+    if (!page.more) break;
+  }
+  behind_ = false;
+  return Status::Ok();
+}
+
+void Engine::ApplyRecent(const format::Recent& recent, uint64_t to, uint32_t page_size) {
+  uint64_t first = to - recent.versions.size();
+  std::vector<uint32_t> changed;
+  for (uint64_t u = version_ + 1; u < to; u++) {
+    const std::vector<uint32_t>& pages = recent.versions[u - first].changed;
+    changed.insert(changed.end(), pages.begin(), pages.end());
+    RecordChanges(u, pages);
+  }
+  map_.Forget(changed);
+  for (uint64_t u = first; u < to; u++) {
+    map_.Apply(recent.versions[u - first].map, db_, format::LogKey(db_, u), page_size,
+               recent.db_pages, /*replace=*/false);
+  }
+  version_ = to - 1;
+}
+
+format::Recent Engine::DescribeRecent() const {
+  constexpr size_t kMaxPages = 1024;
+  format::Recent recent;
+  // The newest versions whose changes this engine knows, up to version_ without a gap.
+  std::vector<std::vector<uint32_t>> changed;  // newest first
+  size_t total = 0;
+  uint64_t expect = version_;
+  for (auto it = history_.rbegin(); it != history_.rend() && it->first == expect &&
+                                    changed.size() < options_.recent_versions;
+       ++it, --expect) {
+    if (total + it->second.size() > kMaxPages) break;
+    total += it->second.size();
+    std::vector<uint32_t> pages = it->second;
+    std::sort(pages.begin(), pages.end());
+    pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
+    changed.push_back(std::move(pages));
+  }
+  recent.db_pages = map_.db_pages();
+  std::set<uint32_t> seen;  // pages a newer described version changed
+  recent.versions.resize(changed.size());
+  for (size_t i = 0; i < changed.size(); i++) {
+    uint64_t u = version_ - i;
+    std::vector<uint32_t> last;  // pages u changed last
+    for (uint32_t p : changed[i]) {
+      if (seen.insert(p).second) last.push_back(p);
+    }
+    format::RecentVersion& entry = recent.versions[changed.size() - 1 - i];
+    entry.map = map_.Export(db_, last, format::LogKey(db_, u));
+    entry.changed = std::move(changed[i]);
+  }
+  return recent;
 }
 
 Result<std::shared_ptr<const std::string>> Engine::LoadFrame(const FrameLocation& loc) {
@@ -420,6 +542,7 @@ Status Engine::PublishRecord(uint64_t version, const std::string& bytes, const s
     if (s.ok()) return s;
     if (s.IsAlreadyExists()) {
       if (!uncertain) {
+        behind_ = true;
         return Status::Busy("version " + std::to_string(version) + " of '" + db_ +
                             "' was committed by another writer first");
       }
@@ -431,6 +554,7 @@ Status Engine::PublishRecord(uint64_t version, const std::string& bytes, const s
       }
       CL_ASSIGN_OR_RETURN(format::Record rec, format::DecodeRecord(*existing, key));
       if (rec.nonce == nonce) return Status::Ok();
+      behind_ = true;
       return Status::Busy("version " + std::to_string(version) + " of '" + db_ +
                           "' was committed by another writer first");
     }
@@ -488,6 +612,7 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   rec.page_size = page_size;
   rec.db_pages = db_pages;
   rec.changeset.assign(changeset);
+  rec.recent = DescribeRecent();
   std::string inline_frames;
   std::string segment_key;
   if (stored_total <= options_.inline_limit) {

@@ -1,8 +1,10 @@
 // Engine: one process's view of one database in an ObjectStore — its current version, page
 // map and the commit protocol (docs/format.md; docs/design.md).
 //
-// Reading: Open loads the latest checkpoint; Refresh reads the records after it, one GET of
-// log/<v+1> at a time (one GET when up to date: the freshness probe). Catching up is left to
+// Reading: Open loads the latest checkpoint; Refresh reaches the latest version: one GET of
+// log/<v+1> when up to date (the freshness probe); when behind, one LIST of the log finds the
+// newest record, whose RECENT section describes the versions before it, so that catching up
+// costs two requests however far behind (docs/format.md, "Catching up"). Catching up is left to
 // Refresh so that a connection's first transaction, which must probe anyway, does it: a cold
 // open costs one LIST and one GET. ReadPage serves pages from the shared frame cache, the disk
 // cache, or a ranged GET of one frame. ReadImage streams every page of a version (pull): big
@@ -28,6 +30,7 @@
 #include "engine/disk_cache.h"
 #include "engine/frame_cache.h"
 #include "engine/page_map.h"
+#include "format/format.h"
 #include "store/object_store.h"
 
 namespace cloudlite::engine {
@@ -48,6 +51,8 @@ struct EngineOptions {
   uint64_t transfer_request_bytes = 16ull << 20;
   int compress_threads = 0;
   int ambiguous_retries = 5;
+  // Versions each record describes in its RECENT section (at most; 0: none).
+  uint32_t recent_versions = 64;
   std::function<int64_t()> now_micros;  // default: system clock
 };
 
@@ -130,6 +135,17 @@ class Engine {
   Status Load(bool create);
   Result<std::string> FetchImmutable(const std::string& key);
   Status ApplyRecord(const std::string& key, std::string_view bytes);
+  Status ApplyDecoded(const std::string& key, std::string_view bytes, const format::Record& rec);
+  // Reaches the newest version when log/<version_+1> is known to exist (docs/format.md,
+  // "Catching up").
+  Status CatchUp();
+  // Whether `rec`'s RECENT section is in this engine's page size.
+  bool SamePageSize(const format::Record& rec) const;
+  // Applies the RECENT section of the record of version `to` (its versions up to to−1), whose
+  // pages are `page_size` bytes.
+  void ApplyRecent(const format::Recent& recent, uint64_t to, uint32_t page_size);
+  // The RECENT section for the record of version_+1.
+  format::Recent DescribeRecent() const;
   // Remembers what `version` changed (nullopt: everything), for ChangedPagesSince.
   void RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages);
   Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
@@ -151,6 +167,7 @@ class Engine {
   int64_t last_commit_micros_ = 0;
   std::chrono::steady_clock::time_point last_sync_{};
   bool synced_ = false;  // see synced()
+  bool behind_ = false;  // log/<version_+1> exists: a commit of it lost the race
   // Pages written by each of the latest versions applied here; versions <= history_floor_
   // are unknown. Bounded: only lost races look back, and only as far as they fell behind.
   std::map<uint64_t, std::vector<uint32_t>> history_;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstring>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "store/fault/fault_store.h"
 #include "store/forwarding_store.h"
 #include "store/mem/mem_store.h"
+#include "store/registry.h"
 
 namespace cloudlite::engine {
 namespace {
@@ -578,6 +580,197 @@ TEST_F(EngineImageThreadsTest, CommitImageReportsTheSourcesError) {
                                {});
   EXPECT_EQ(v.status().code(), Status::Code::kIOError);
   EXPECT_EQ(writer->version(), 0u);
+}
+
+// ---- Catching up (docs/format.md, "Catching up") --------------------------------------------
+
+class EngineCatchUpTest : public ::testing::Test {
+ protected:
+  EngineCatchUpTest() { store_ = CountRequests(std::make_unique<MemStore>(), &stats_); }
+
+  std::unique_ptr<Engine> Open(EngineOptions options = {}) {
+    // Engines of one process share a frame cache; these do not, so that each one's requests
+    // are its own.
+    auto e = OpenSynced(store_, std::move(options), std::make_shared<FrameCache>(1 << 20),
+                        /*create=*/true);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? std::move(*e) : nullptr;
+  }
+
+  // Requests made by `fn`, as {GETs, LISTs}.
+  template <typename Fn>
+  std::pair<uint64_t, uint64_t> Cost(Fn fn) {
+    uint64_t get = stats_.get.load(), list = stats_.list.load();
+    fn();
+    return {stats_.get.load() - get, stats_.list.load() - list};
+  }
+
+  // Commits `dirty` through `e` and into the model of every version's pages.
+  void Commit(Engine& e, const DirtyPages& dirty, uint32_t db_pages) {
+    ASSERT_TRUE(e.Commit(dirty, kPageSize, db_pages).ok());
+    std::map<uint32_t, std::string> next = versions_.empty() ? std::map<uint32_t, std::string>{}
+                                                             : versions_.back();
+    std::set<uint32_t> changed;
+    uint32_t old_pages = versions_.empty() ? 0 : sizes_.back();
+    for (uint32_t p = db_pages + 1; p <= old_pages; p++) {
+      next.erase(p);
+      changed.insert(p);
+    }
+    for (const auto& [p, bytes] : dirty) {
+      if (p > db_pages) continue;
+      next[p] = bytes;
+      changed.insert(p);
+    }
+    versions_.push_back(std::move(next));
+    sizes_.push_back(db_pages);
+    changes_.push_back(std::move(changed));
+  }
+
+  // Checks that `e` holds exactly the model's latest version, and knows what each version after
+  // `since` changed.
+  void ExpectLatest(Engine& e, uint64_t since) {
+    ASSERT_EQ(e.version(), versions_.size());
+    ASSERT_EQ(e.db_pages(), sizes_.back());
+    for (uint32_t p = 1; p <= e.db_pages(); p++) {
+      std::string out(kPageSize, '\0');
+      ASSERT_TRUE(e.ReadPage(p, out.data()).ok());
+      auto it = versions_.back().find(p);
+      EXPECT_EQ(out, it == versions_.back().end() ? std::string(kPageSize, '\0') : it->second)
+          << "page " << p;
+    }
+    std::set<uint32_t> changed;
+    for (uint64_t v = since + 1; v <= versions_.size(); v++) {
+      changed.insert(changes_[v - 1].begin(), changes_[v - 1].end());
+    }
+    EXPECT_EQ(e.ChangedPagesSince(since), changed);
+  }
+
+  StoreStats stats_;
+  std::shared_ptr<ObjectStore> store_;
+  std::vector<std::map<uint32_t, std::string>> versions_;  // [v-1]: the pages of version v
+  std::vector<uint32_t> sizes_;
+  std::vector<std::set<uint32_t>> changes_;
+};
+
+TEST_F(EngineCatchUpTest, FarBehindReadsOneListAndTheNewestRecord) {
+  auto writer = Open();
+  auto reader = Open();
+  Commit(*writer, {{1, Page(1, 'a')}, {2, Page(2, 'a')}}, 2);
+  ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
+  for (uint32_t i = 0; i < 40; i++) {
+    Commit(*writer, {{1, Page(1, static_cast<char>(i))}, {3 + i % 7, Page(3 + i % 7, 'x')}},
+           9);
+  }
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 2u);  // the probe that found version 2, then version 41
+  EXPECT_EQ(lists, 1u);
+  ExpectLatest(*reader, 1);
+}
+
+TEST_F(EngineCatchUpTest, ALostRaceCostsOneListAndOneGet) {
+  auto a = Open();
+  auto b = Open();
+  for (char c = 'a'; c < 'f'; c++) Commit(*a, {{1, Page(1, c)}, {2, Page(2, c)}}, 2);
+  EXPECT_TRUE(b->Commit({{1, Page(1, 'b')}}, kPageSize, 2).IsBusy());
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(b->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 1u);
+  EXPECT_EQ(lists, 1u);
+  ExpectLatest(*b, 0);
+}
+
+TEST_F(EngineCatchUpTest, UpToDateIsOneGet) {
+  auto a = Open();
+  Commit(*a, {{1, Page(1, 'a')}}, 1);
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(a->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 1u);
+  EXPECT_EQ(lists, 0u);
+}
+
+// A reader further behind than a record describes steps back through records that do.
+TEST_F(EngineCatchUpTest, BehindMoreThanOneSectionReadsOneRecordPerSection) {
+  EngineOptions options;
+  options.recent_versions = 4;
+  auto writer = Open(options);
+  auto reader = Open(options);
+  Commit(*writer, {{1, Page(1, 'a')}}, 1);
+  ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
+  for (uint32_t i = 0; i < 21; i++) Commit(*writer, {{1 + i % 3, Page(1 + i % 3, 'a' + i)}}, 3);
+  // Versions 2..22: the probe reads 2; 22 describes 18..21, 17 describes 13..16, 12 describes
+  // 8..11, 7 describes 3..6.
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 5u);
+  EXPECT_EQ(lists, 1u);
+  ExpectLatest(*reader, 1);
+}
+
+// Records without a RECENT section (written by an engine that knew no history, or an older
+// cloudlite) are read one by one.
+TEST_F(EngineCatchUpTest, RecordsWithoutRecentAreReadInOrder) {
+  EngineOptions none;
+  none.recent_versions = 0;
+  auto writer = Open(none);
+  auto reader = Open();
+  Commit(*writer, {{1, Page(1, 'a')}}, 1);
+  ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
+  for (char c = 'b'; c < 'l'; c++) Commit(*writer, {{1, Page(1, c)}, {2, Page(2, c)}}, 2);
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 10u);
+  EXPECT_EQ(lists, 1u);
+  ExpectLatest(*reader, 1);
+}
+
+// Truncation and regrowth inside the described versions: pages cut off and not rewritten read
+// as zeros afterwards, as if each record had been read.
+TEST_F(EngineCatchUpTest, TruncatedAndRegrownPagesReadAsZeros) {
+  auto writer = Open();
+  auto reader = Open();
+  DirtyPages all;
+  for (uint32_t p = 1; p <= 8; p++) all[p] = Page(p, 'a');
+  Commit(*writer, all, 8);
+  ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
+  Commit(*writer, {{1, Page(1, 'b')}, {5, Page(5, 'b')}}, 8);
+  Commit(*writer, {{1, Page(1, 'c')}}, 3);                     // cuts 4..8 off
+  Commit(*writer, {{1, Page(1, 'd')}, {6, Page(6, 'd')}}, 7);  // grows: 4, 5, 7 are zeros
+  Commit(*writer, {{2, Page(2, 'e')}}, 7);
+  ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
+  ExpectLatest(*reader, 1);
+}
+
+// Many engines committing and catching up at random, each check against a model of every
+// version: what catching up builds is what reading every record would.
+TEST_F(EngineCatchUpTest, RandomCommitsAndCatchUpsMatchTheModel) {
+  std::mt19937 rng(7);
+  EngineOptions small;
+  small.recent_versions = 6;
+  small.checkpoint_interval = 16;
+  std::vector<std::unique_ptr<Engine>> engines;
+  for (int i = 0; i < 4; i++) engines.push_back(Open(i % 2 ? small : EngineOptions{}));
+  std::vector<uint64_t> synced_at(engines.size(), 0);
+  for (int step = 0; step < 300; step++) {
+    size_t i = rng() % engines.size();
+    Engine& e = *engines[i];
+    if (rng() % 3 == 0) {
+      ASSERT_TRUE(e.Refresh(/*force=*/true).ok());
+      ExpectLatest(e, synced_at[i]);
+      synced_at[i] = e.version();
+      continue;
+    }
+    if (e.version() != versions_.size()) {
+      EXPECT_TRUE(e.Commit({{1, Page(1, 'z')}}, kPageSize, 1).IsBusy());
+      continue;
+    }
+    uint32_t pages = 1 + rng() % 30;
+    DirtyPages dirty{{1, Page(1, static_cast<char>(step))}};
+    for (int k = rng() % 4; k > 0; k--) {
+      uint32_t p = 1 + rng() % pages;
+      dirty[p] = Page(p, static_cast<char>(step));
+    }
+    Commit(e, dirty, pages);
+  }
+  for (size_t i = 0; i < engines.size(); i++) {
+    ASSERT_TRUE(engines[i]->Refresh(/*force=*/true).ok());
+    ExpectLatest(*engines[i], synced_at[i]);
+  }
 }
 
 }  // namespace

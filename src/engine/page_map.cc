@@ -1,6 +1,7 @@
 #include "engine/page_map.h"
 
 #include <memory>
+#include <ranges>
 
 namespace cloudlite::engine {
 
@@ -61,12 +62,21 @@ std::vector<uint32_t> PageMap::PagesOutsideSegments(std::string_view db) const {
   return result;
 }
 
-format::PageMapData PageMap::Export(std::string_view db) const {
+void PageMap::Forget(const std::vector<uint32_t>& pgnos) {
+  for (uint32_t pgno : pgnos) {
+    if (pgno >= 1 && pgno <= pages_.size()) pages_[pgno - 1] = Page{};
+  }
+}
+
+template <typename Pages>
+format::PageMapData PageMap::ExportPages(std::string_view db, const Pages& pgnos,
+                                         std::string_view self_key) const {
   format::PageMapData out;
   std::unordered_map<uint32_t, uint32_t> object_out, frame_out;
   size_t prefix = db.size() + 1;
-  for (size_t i = 0; i < pages_.size(); i++) {
-    const Page& p = pages_[i];
+  for (uint32_t pgno : pgnos) {
+    if (pgno == 0 || pgno > pages_.size()) continue;
+    const Page& p = pages_[pgno - 1];
     if (p.frame == kNoFrame) continue;
     auto [fit, new_frame] =
         frame_out.try_emplace(p.frame, static_cast<uint32_t>(out.frames.size()));
@@ -74,10 +84,12 @@ format::PageMapData PageMap::Export(std::string_view db) const {
       const Frame& f = frames_[p.frame];
       auto [oit, new_object] =
           object_out.try_emplace(f.object, static_cast<uint32_t>(out.objects.size()));
-      if (new_object) out.objects.push_back(objects_[f.object].substr(prefix));
+      if (new_object) {
+        const std::string& key = objects_[f.object];
+        out.objects.push_back(key == self_key ? std::string() : key.substr(prefix));
+      }
       out.frames.push_back({oit->second, f.offset, f.stored_length, f.page_count});
     }
-    uint32_t pgno = static_cast<uint32_t>(i + 1);
     if (!out.extents.empty()) {
       format::Extent& last = out.extents.back();
       if (last.frame == fit->second && last.first_pgno + last.page_count == pgno &&
@@ -89,6 +101,15 @@ format::PageMapData PageMap::Export(std::string_view db) const {
     out.extents.push_back({pgno, 1, fit->second, p.slot});
   }
   return out;
+}
+
+format::PageMapData PageMap::Export(std::string_view db) const {
+  return ExportPages(db, std::views::iota(uint32_t{1}, db_pages() + 1), /*self_key=*/{});
+}
+
+format::PageMapData PageMap::Export(std::string_view db, const std::vector<uint32_t>& pgnos,
+                                    std::string_view self_key) const {
+  return ExportPages(db, pgnos, self_key);
 }
 
 // Overwritten frames stay in frames_ until nothing uses them; rebuild when most are dead so a

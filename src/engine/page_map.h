@@ -41,8 +41,15 @@ class PageMap {
   // Pages whose frame is in an object that is not a segment (log records, to be checkpointed).
   std::vector<uint32_t> PagesOutsideSegments(std::string_view db) const;
 
+  // Makes pages zeros (those past db_pages stay absent).
+  void Forget(const std::vector<uint32_t>& pgnos);
+
   // The whole map, with keys relative to "<db>/", and only the frames it uses.
   format::PageMapData Export(std::string_view db) const;
+  // The same for pages `pgnos` (ascending; zero pages are left out), naming object `self_key`
+  // "" (a record's RECENT section, docs/format.md).
+  format::PageMapData Export(std::string_view db, const std::vector<uint32_t>& pgnos,
+                             std::string_view self_key) const;
 
  private:
   struct Frame {
@@ -57,6 +64,9 @@ class PageMap {
     uint32_t slot = 0;
   };
   uint32_t InternObject(std::string key);
+  template <typename Pages>
+  format::PageMapData ExportPages(std::string_view db, const Pages& pgnos,
+                                  std::string_view self_key) const;
   void CompactIfSparse();
 
   uint32_t page_size_ = 0;

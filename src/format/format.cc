@@ -35,7 +35,12 @@ size_t Decompress(char* out, size_t capacity, std::string_view in) {
   return ZSTD_decompressDCtx(dctx.get(), out, capacity, in.data(), in.size());
 }
 
-enum SectionType : uint8_t { kSectionFrames = 1, kSectionPageMap = 2, kSectionChangeset = 3 };
+enum SectionType : uint8_t {
+  kSectionFrames = 1,
+  kSectionPageMap = 2,
+  kSectionChangeset = 3,
+  kSectionRecent = 4,
+};
 constexpr uint8_t kSectionRequired = 1;
 
 void PutHeader(std::string* out, char type) {
@@ -228,6 +233,57 @@ Status DecodePageMap(std::string_view in, PageMapData* out) {
 
 // ---- Commit records -------------------------------------------------------------------------
 
+namespace {
+
+void EncodeRecent(const Recent& recent, std::string* out) {
+  PutVarint64(out, recent.versions.size());
+  PutVarint64(out, recent.db_pages);
+  for (const auto& v : recent.versions) {
+    PutVarint64(out, v.changed.size());
+    uint32_t previous = 0;
+    for (uint32_t pgno : v.changed) {
+      PutVarint64(out, pgno - previous);
+      previous = pgno;
+    }
+    std::string map;
+    EncodePageMap(v.map, &map);
+    PutLengthPrefixed(out, map);
+  }
+}
+
+Status DecodeRecent(std::string_view in, uint64_t version, Recent* out) {
+  Reader r(in);
+  auto bad = [](std::string_view what) {
+    return Status::Corruption("RECENT section: " + std::string(what));
+  };
+  uint64_t n;
+  if (!r.Varint64(&n) || n == 0 || n >= version || n > in.size()) return bad("bad version count");
+  if (!r.Varint32(&out->db_pages)) return bad("truncated");
+  out->versions.resize(n);
+  for (auto& v : out->versions) {
+    uint64_t count;
+    if (!r.Varint64(&count) || count > in.size()) return bad("bad page count");
+    v.changed.resize(count);
+    uint64_t pgno = 0;
+    for (auto& p : v.changed) {
+      uint64_t delta;
+      if (!r.Varint64(&delta) || delta == 0 || pgno + delta > UINT32_MAX) {
+        return bad("pages not ascending");
+      }
+      pgno += delta;
+      p = static_cast<uint32_t>(pgno);
+    }
+    std::string_view map;
+    if (!r.LengthPrefixed(&map)) return bad("truncated page map");
+    Status s = DecodePageMap(map, &v.map);
+    if (!s.ok()) return bad(s.message());
+  }
+  if (!r.empty()) return bad("trailing bytes");
+  return Status::Ok();
+}
+
+}  // namespace
+
 std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
   std::string out;
   PutHeader(&out, kTypeRecord);
@@ -253,6 +309,11 @@ std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
   EncodePageMap(map, &encoded_map);
   PutSection(&out, kSectionPageMap, kSectionRequired, encoded_map);
   if (!record.changeset.empty()) PutSection(&out, kSectionChangeset, 0, record.changeset);
+  if (!record.recent.versions.empty()) {
+    std::string recent;
+    EncodeRecent(record.recent, &recent);
+    PutSection(&out, kSectionRecent, 0, recent);
+  }
   PutFixed64(&out, Checksum(out));
   return out;
 }
@@ -292,6 +353,12 @@ Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {
       case kSectionChangeset:
         rec.changeset.assign(payload);
         break;
+      case kSectionRecent: {
+        if (!rec.recent.versions.empty()) return Corrupt(key, "two RECENT sections");
+        Status s = DecodeRecent(payload, rec.version, &rec.recent);
+        if (!s.ok()) return Corrupt(key, s.message());
+        break;
+      }
       default:
         if (flags & kSectionRequired) {
           return Status::NotSupported(std::string(key) + ": has a section (type " +

@@ -72,6 +72,16 @@ Status DecodePageMap(std::string_view in, PageMapData* out);
 
 // ---- Commit records -------------------------------------------------------------------------
 
+// The RECENT section: what versions v−n .. v−1 changed and where those pages are at v−1.
+struct RecentVersion {
+  std::vector<uint32_t> changed;  // pages written or cut off, ascending
+  PageMapData map;                // the pages this version changed last; object "" is its record
+};
+struct Recent {
+  uint32_t db_pages = 0;                // of version v−1
+  std::vector<RecentVersion> versions;  // oldest first; empty: the record has no RECENT section
+};
+
 struct Record {
   uint64_t version = 0;
   int64_t time_micros = 0;
@@ -81,6 +91,7 @@ struct Record {
   uint32_t db_pages = 0;
   PageMapData map;  // frames with object "" address the record itself
   std::string changeset;
+  Recent recent;
 };
 
 // `inline_frames` is the FRAMES payload; in record.map, frames of object "" give offsets

@@ -63,6 +63,16 @@ Record SampleRecord(std::string* inline_frames) {
   r.map.frames = {{0, 0, f0.size(), 2}, {0, f0.size(), f1.size(), 1}, {1, 20, 100, 16}};
   r.map.extents = {{1, 2, 0, 0}, {7, 1, 1, 0}, {20, 3, 2, 5}};
   r.changeset = "changes";
+  r.recent.db_pages = 38;
+  r.recent.versions.resize(2);
+  r.recent.versions[0].changed = {3, 4, 39};
+  r.recent.versions[0].map.objects = {""};
+  r.recent.versions[0].map.frames = {{0, 120, 60, 2}};
+  r.recent.versions[0].map.extents = {{3, 2, 0, 0}};
+  r.recent.versions[1].changed = {1, 3};
+  r.recent.versions[1].map.objects = {"", "seg/00000000000000000003-abcd"};
+  r.recent.versions[1].map.frames = {{0, 100, 50, 1}, {1, 20, 100, 16}};
+  r.recent.versions[1].map.extents = {{1, 1, 0, 0}, {3, 1, 1, 4}};
   return r;
 }
 
@@ -76,6 +86,13 @@ TEST(FormatRecord, RoundTripWithInlineFrames) {
   EXPECT_EQ(d->nonce, r.nonce);
   EXPECT_EQ(d->db_pages, 40u);
   EXPECT_EQ(d->changeset, "changes");
+  EXPECT_EQ(d->recent.db_pages, 38u);
+  ASSERT_EQ(d->recent.versions.size(), 2u);
+  EXPECT_EQ(d->recent.versions[0].changed, (std::vector<uint32_t>{3, 4, 39}));
+  EXPECT_EQ(d->recent.versions[1].changed, (std::vector<uint32_t>{1, 3}));
+  ASSERT_EQ(d->recent.versions[1].map.extents.size(), 2u);
+  EXPECT_EQ(d->recent.versions[1].map.extents[1].first_slot, 4u);
+  EXPECT_EQ(d->recent.versions[1].map.objects[1], "seg/00000000000000000003-abcd");
   ASSERT_EQ(d->map.extents.size(), 3u);
   EXPECT_EQ(d->map.extents[2].first_pgno, 20u);
   // Inline frames are addressed within the record and decode from there.
@@ -98,6 +115,23 @@ TEST(FormatRecord, EveryFlippedByteIsCorruptionNamingTheKey) {
   }
   for (size_t n : {size_t{0}, size_t{7}, bytes.size() - 1}) {
     EXPECT_TRUE(DecodeRecord(bytes.substr(0, n), "k").status().IsCorruption());
+  }
+}
+
+// A RECENT section that passes the checksum but breaks the rules is Corruption, not a wrong map.
+TEST(FormatRecord, MalformedRecentIsCorruption) {
+  std::string frames;
+  Record unsorted = SampleRecord(&frames);
+  unsorted.recent.versions[1].changed = {3, 3};
+  Record too_many = SampleRecord(&frames);
+  too_many.recent.versions.resize(5);  // versions 0..4 before version 5: there is no version 0
+  Record bad_map = SampleRecord(&frames);
+  bad_map.recent.versions[0].map.extents[0].first_slot = 1;  // overruns its 2-page frame
+  for (const Record& r : {unsorted, too_many, bad_map}) {
+    auto d = DecodeRecord(EncodeRecord(r, frames), "db/log/5");
+    ASSERT_FALSE(d.ok());
+    EXPECT_TRUE(d.status().IsCorruption()) << d.status().ToString();
+    EXPECT_NE(d.status().message().find("RECENT"), std::string::npos) << d.status().ToString();
   }
 }
 
