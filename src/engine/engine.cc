@@ -300,7 +300,7 @@ Status Engine::CatchUp() {
       uint64_t v;
       if (format::ParseVersionKey(key, prefix, &v)) newest = std::max(newest, v);
     }
-    std::vector<Stone> stones;  // newest first
+    std::vector<Stone> stones;        // newest first
     uint64_t read_from = newest + 1;  // the oldest version a stone covers
     while (read_from > version_ + 1) {
       Stone stone{format::LogKey(db_, read_from - 1), {}, {}};
@@ -317,9 +317,8 @@ Status Engine::CatchUp() {
     if (!stones.empty()) {
       // Versions below the oldest stone's reach, one record at a time.
       uint64_t oldest = stones.back().rec.version;
-      uint64_t reach = oldest - (SamePageSize(stones.back().rec)
-                                     ? stones.back().rec.recent.versions.size()
-                                     : 0);
+      uint64_t reach =
+          oldest - (SamePageSize(stones.back().rec) ? stones.back().rec.recent.versions.size() : 0);
       while (version_ + 1 < reach) {
         std::string key = format::LogKey(db_, version_ + 1);
         Result<std::string> bytes = FetchImmutable(key);
@@ -365,8 +364,8 @@ format::Recent Engine::DescribeRecent() const {
   std::vector<std::vector<uint32_t>> changed;  // newest first
   size_t total = 0;
   uint64_t expect = version_;
-  for (auto it = history_.rbegin(); it != history_.rend() && it->first == expect &&
-                                    changed.size() < options_.recent_versions;
+  for (auto it = history_.rbegin();
+       it != history_.rend() && it->first == expect && changed.size() < options_.recent_versions;
        ++it, --expect) {
     if (total + it->second.size() > kMaxPages) break;
     total += it->second.size();

@@ -608,8 +608,8 @@ class EngineCatchUpTest : public ::testing::Test {
   // Commits `dirty` through `e` and into the model of every version's pages.
   void Commit(Engine& e, const DirtyPages& dirty, uint32_t db_pages) {
     ASSERT_TRUE(e.Commit(dirty, kPageSize, db_pages).ok());
-    std::map<uint32_t, std::string> next = versions_.empty() ? std::map<uint32_t, std::string>{}
-                                                             : versions_.back();
+    std::map<uint32_t, std::string> next =
+        versions_.empty() ? std::map<uint32_t, std::string>{} : versions_.back();
     std::set<uint32_t> changed;
     uint32_t old_pages = versions_.empty() ? 0 : sizes_.back();
     for (uint32_t p = db_pages + 1; p <= old_pages; p++) {
@@ -658,8 +658,7 @@ TEST_F(EngineCatchUpTest, FarBehindReadsOneListAndTheNewestRecord) {
   Commit(*writer, {{1, Page(1, 'a')}, {2, Page(2, 'a')}}, 2);
   ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
   for (uint32_t i = 0; i < 40; i++) {
-    Commit(*writer, {{1, Page(1, static_cast<char>(i))}, {3 + i % 7, Page(3 + i % 7, 'x')}},
-           9);
+    Commit(*writer, {{1, Page(1, static_cast<char>(i))}, {3 + i % 7, Page(3 + i % 7, 'x')}}, 9);
   }
   auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
   EXPECT_EQ(gets, 2u);  // the probe that found version 2, then version 41
