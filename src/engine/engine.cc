@@ -668,13 +668,31 @@ Status Engine::Checkpoint() {
     format::SegmentBuilder builder(page_size, version_);
     format::PageMapData delta;
     delta.objects = {segment_key.substr(db_.size() + 1)};
+    // The frames holding those pages, fetched transfer_parallel at a time: a writer that
+    // caught up through RECENT sections has not read the records they are in.
+    std::map<std::pair<const std::string*, uint64_t>, std::shared_ptr<const std::string>> held;
+    std::vector<FrameLocation> wanted;
+    for (uint32_t pgno : pgnos) {
+      FrameLocation loc = *map_.Find(pgno);
+      if (held.try_emplace({loc.key, loc.offset}).second) wanted.push_back(loc);
+    }
+    std::mutex mu;
+    std::atomic<bool> failed{false};
+    CL_RETURN_IF_ERROR(ForEachInParallel(
+        wanted.size(), options_.transfer_parallel, &failed, [&](size_t i) -> Status {
+          CL_ASSIGN_OR_RETURN(auto frame, LoadFrame(wanted[i]));
+          std::lock_guard<std::mutex> lock(mu);
+          held[{wanted[i].key, wanted[i].offset}] = std::move(frame);
+          return Status::Ok();
+        }));
     std::vector<std::shared_ptr<const std::string>> decoded;
-    Status status;
     ForEachRun(pgnos, options_.pages_per_frame, [&](uint32_t first, uint32_t count) {
-      if (!status.ok()) return;
       std::string pages(uint64_t{count} * page_size, '\0');
-      for (uint32_t i = 0; i < count && status.ok(); i++) {
-        status = ReadPage(first + i, pages.data() + uint64_t{i} * page_size);
+      for (uint32_t i = 0; i < count; i++) {
+        FrameLocation loc = *map_.Find(first + i);
+        const std::string& frame = *held[{loc.key, loc.offset}];
+        std::memcpy(pages.data() + uint64_t{i} * page_size,
+                    frame.data() + uint64_t{loc.slot} * page_size, page_size);
       }
       std::string stored = format::EncodeFrame(pages, options_.zstd_level);
       uint64_t offset = builder.Add(first, count, stored);
@@ -683,7 +701,6 @@ Status Engine::Checkpoint() {
       delta.extents.push_back({first, count, index, 0});
       decoded.push_back(std::make_shared<const std::string>(std::move(pages)));
     });
-    CL_RETURN_IF_ERROR(status);
     CL_RETURN_IF_ERROR(PutSegment(segment_key, builder.Finish()));
     for (size_t i = 0; i < decoded.size(); i++) {
       cache_->Put(FrameCache::Key(store_name_, segment_key, delta.frames[i].offset), decoded[i]);
