@@ -32,10 +32,13 @@
 // row went up by exactly the number of acknowledged commits so far, each writer's rows by exactly
 // that writer's commits, nothing else changed, and PRAGMA integrity_check says ok.
 //
-// Per cell: commits/s (all writers), that against the 1-writer cell of the same workload and
-// isolation, fn runs per commit (1.00 = nothing re-ran), Database::stats() rebases and lost
-// races per commit, store requests per commit (ProcessStoreStats in each writer), the writers'
-// CPU time per commit (getrusage), how busy the whole machine's CPUs were while they ran
+// Per cell: commits/s (all writers' commits whose Update returned before the deadline, over
+// --seconds × rounds: an Update still running at the deadline, e.g. in its backoff, counts
+// neither for nor against), that against the 1-writer cell of the same workload and
+// isolation, Update latency (p50 and p99 as power-of-two bounds, and the maximum), fn runs per
+// commit (1.00 = nothing re-ran), Database::stats() rebases and lost races per commit, store
+// requests per commit (ProcessStoreStats in each writer), the writers' CPU time per commit
+// (getrusage), how busy the whole machine's CPUs were while they ran
 // (/proc/stat: on a small machine that also runs the store's server, a full machine means the
 // cell measured CPU, not contention), Update calls that gave up with Busy. One Markdown table, a
 // goals table, and one "cell {json}" line per cell.
@@ -45,6 +48,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -232,8 +236,12 @@ struct WriterReport {
   uint64_t ambiguous = 0;  // Update returned Ambiguous (may have committed)
   cl::UpdateStats stats;   // Database::stats() over the timed loop
   uint64_t get = 0, put = 0, list = 0, del = 0;
+  uint64_t in_window = 0;  // commits whose Update returned before the deadline
   int64_t elapsed_ns = 0;  // release to the end of the last transaction
   int64_t cpu_ns = 0;      // this process's user + system CPU time over the same span
+  // Update calls by latency: [i] counts those that took [2^(i-1), 2^i) µs.
+  uint32_t latency_log2_us[32] = {};
+  int64_t max_latency_ns = 0;
   char error[256] = {};
 };
 static_assert(sizeof(WriterReport) < PIPE_BUF);
@@ -248,8 +256,9 @@ struct Cell {
   std::string workload, isolation, uri;
   int writers = 0;
   WriterReport total;
-  std::vector<uint64_t> commits, ambiguous;      // per writer: what the check expects
-  double seconds = 0;                            // per round the longest writer's time, summed
+  std::vector<uint64_t> commits, ambiguous;  // per writer: what the check expects
+  double seconds = 0;                        // --seconds × rounds
+  int64_t tail_ns = 0;  // the longest any round ran past its deadline (an Update still going)
   std::vector<double> round_rates;               // commits/s of each round
   uint64_t machine_busy = 0, machine_total = 0;  // /proc/stat jiffies while the writers ran
   double commits_per_s = 0;
@@ -324,13 +333,19 @@ bool ReadFull(int fd, void* buf, size_t n, int timeout_ms) {
       int64_t deadline = start + static_cast<int64_t>(seconds * 1e9);
       uint64_t k = 0;
       while (NowNs() < deadline) {
+        const int64_t began = NowNs();
         const int64_t id = first + static_cast<int64_t>(k % static_cast<uint64_t>(rows));
         cl::Status s = db->Update([&](cl::Connection& c) {
           r.fn_runs++;
           return c.Query("UPDATE t SET n = n + 1 WHERE id = ?1", {id}).status();
         });
+        const int64_t ended = NowNs();
+        r.max_latency_ns = std::max(r.max_latency_ns, ended - began);
+        r.latency_log2_us[std::min<uint64_t>(
+            31, std::bit_width(static_cast<uint64_t>(ended - began) / 1000))]++;
         if (s.ok()) {
           r.commits++;
+          if (ended <= deadline) r.in_window++;
           k++;
         } else if (s.IsBusy()) {
           r.busy++;
@@ -411,14 +426,13 @@ void RunRound(const Args& args, Cell& cell) {
 
   WriterReport& t = cell.total;
   int64_t longest_ns = 0;
-  uint64_t round_commits = 0;
+  uint64_t round_in_window = 0;
   cell.commits.resize(static_cast<size_t>(writers));
   cell.ambiguous.resize(static_cast<size_t>(writers));
   for (const WriterReport& r : reports) {
     if (r.error[0] != '\0') Die(Str("writer %d: %s", r.writer, r.error));
     cell.commits[static_cast<size_t>(r.writer)] += r.commits;
     cell.ambiguous[static_cast<size_t>(r.writer)] += r.ambiguous;
-    round_commits += r.commits;
     t.commits += r.commits;
     t.fn_runs += r.fn_runs;
     t.busy += r.busy;
@@ -431,14 +445,17 @@ void RunRound(const Args& args, Cell& cell) {
     t.put += r.put;
     t.list += r.list;
     t.del += r.del;
+    t.in_window += r.in_window;
+    round_in_window += r.in_window;
+    for (int i = 0; i < 32; i++) t.latency_log2_us[i] += r.latency_log2_us[i];
+    t.max_latency_ns = std::max(t.max_latency_ns, r.max_latency_ns);
     longest_ns = std::max(longest_ns, r.elapsed_ns);
     t.cpu_ns += r.cpu_ns;
   }
-  double round_seconds = static_cast<double>(longest_ns) / 1e9;
-  cell.round_rates.push_back(round_seconds > 0 ? static_cast<double>(round_commits) / round_seconds
-                                               : 0);
-  cell.seconds += round_seconds;
-  cell.commits_per_s = cell.seconds > 0 ? static_cast<double>(t.commits) / cell.seconds : 0;
+  cell.round_rates.push_back(static_cast<double>(round_in_window) / args.seconds);
+  cell.seconds += args.seconds;
+  cell.tail_ns = std::max(cell.tail_ns, longest_ns - static_cast<int64_t>(args.seconds * 1e9));
+  cell.commits_per_s = static_cast<double>(t.in_window) / cell.seconds;
 
   // The check: every acknowledged commit is there, nothing else is.
   auto db = Take(cl::Database::Open(uri, options), "reopening " + uri);
@@ -499,6 +516,25 @@ double MachineBusy(const Cell& c) {
              : 0;
 }
 
+// The q-quantile of Update latency in ms, rounded up to its power-of-two bucket of µs.
+double LatencyQuantileMs(const WriterReport& t, double q) {
+  uint64_t total = 0;
+  for (uint32_t n : t.latency_log2_us) total += n;
+  uint64_t seen = 0;
+  for (int i = 0; i < 32; i++) {
+    seen += t.latency_log2_us[i];
+    if (total > 0 && static_cast<double>(seen) >= q * static_cast<double>(total)) {
+      return static_cast<double>(uint64_t{1} << i) / 1000;
+    }
+  }
+  return 0;
+}
+
+std::string Latencies(const Cell& c) {
+  return Str("≤ %g / ≤ %g / %.0f ms", LatencyQuantileMs(c.total, 0.5),
+             LatencyQuantileMs(c.total, 0.99), static_cast<double>(c.total.max_latency_ns) / 1e6);
+}
+
 std::string RoundRates(const Cell& c, const char* separator) {
   std::string out;
   for (double r : c.round_rates) out += (out.empty() ? "" : separator) + Str("%.1f", r);
@@ -514,13 +550,16 @@ void PrintCellJson(const std::string& store, const Cell& c) {
       "\"fn_runs_per_commit\":%.3f,\"rebases_per_commit\":%.3f,\"lost_races_per_commit\":%.3f,"
       "\"writer_cpu_ms_per_commit\":%.3f,\"machine_cpu_busy\":%.3f,"
       "\"get_per_commit\":%.3f,\"put_per_commit\":%.3f,\"list_per_commit\":%.3f,"
-      "\"busy\":%" PRIu64 ",\"ambiguous\":%" PRIu64 ",\"stats_runs\":%" PRIu64
+      "\"update_ms_p50_le\":%g,\"update_ms_p99_le\":%g,\"update_ms_max\":%.1f,"
+      "\"tail_ms\":%.1f,\"busy\":%" PRIu64 ",\"ambiguous\":%" PRIu64 ",\"stats_runs\":%" PRIu64
       ",\"stats_commits\":%" PRIu64 ",\"correct\":%s}\n",
       store.c_str(), c.workload.c_str(), c.isolation.c_str(), c.writers, c.seconds,
       RoundRates(c, ",").c_str(), t.commits, c.commits_per_s,
       c.vs_one < 0 ? "null" : Str("%.3f", c.vs_one).c_str(), Per(t.fn_runs, t.commits),
       Per(t.stats.rebases, t.commits), Per(t.stats.lost_races, t.commits), CpuMsPerCommit(c),
-      MachineBusy(c), Per(t.get, t.commits), Per(t.put, t.commits), Per(t.list, t.commits), t.busy,
+      MachineBusy(c), Per(t.get, t.commits), Per(t.put, t.commits), Per(t.list, t.commits),
+      LatencyQuantileMs(t, 0.5), LatencyQuantileMs(t, 0.99),
+      static_cast<double>(t.max_latency_ns) / 1e6, static_cast<double>(c.tail_ns) / 1e6, t.busy,
       t.ambiguous, t.stats.runs, t.stats.commits, c.correct ? "true" : "false");
   std::fflush(stdout);
 }
@@ -529,7 +568,7 @@ void PrintCells(const std::vector<Cell>& cells) {
   std::vector<std::vector<std::string>> rows = {
       {"workload", "isolation", "writers", "commits/s", "rounds", "vs 1 writer", "fn runs/commit",
        "rebases/commit", "lost races/commit", "GET/PUT/LIST per commit", "writer CPU/commit",
-       "machine CPU busy", "Busy", "check"}};
+       "machine CPU busy", "Update p50 / p99 / max", "Busy", "check"}};
   for (const Cell& c : cells) {
     const WriterReport& t = c.total;
     rows.push_back(
@@ -539,7 +578,7 @@ void PrintCells(const std::vector<Cell>& cells) {
          Str("%.2f", Per(t.stats.lost_races, t.commits)),
          Str("%.2f / %.2f / %.2f", Per(t.get, t.commits), Per(t.put, t.commits),
              Per(t.list, t.commits)),
-         Str("%.2f ms", CpuMsPerCommit(c)), Str("%.0f%%", 100 * MachineBusy(c)),
+         Str("%.2f ms", CpuMsPerCommit(c)), Str("%.0f%%", 100 * MachineBusy(c)), Latencies(c),
          std::to_string(t.busy),
          c.correct ? Str("ok (%" PRIu64 " commits)", t.commits) : "FAILED: " + c.check});
   }

@@ -2,7 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <random>
 #include <thread>
 #include <utility>
 
@@ -191,7 +190,6 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
   sqlite3* db = impl_->db;
   Connection conn(db);
-  thread_local std::minstd_rand jitter(static_cast<uint32_t>(std::random_device{}()));
   const int attempts = std::max(1, impl_->options.max_attempts);
   const bool snapshot = impl_->options.isolation == Isolation::kSnapshot;
   UpdateStats& stats = impl_->stats;
@@ -200,10 +198,9 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
   // One commit attempt: BEGIN, body, COMMIT. Returns Busy when the race was lost.
   auto try_commit = [&](const std::function<Status()>& body) -> Status {
     if (attempt++ > 0 && std::exchange(back_off, true)) {
-      // Back off with full jitter (1 ms doubling to 256 ms): contenders spread out. Then look
-      // for newer versions: after a sleep, going straight to the commit would lose again.
-      int cap_ms = 1 << std::min(attempt - 1, 8);
-      std::this_thread::sleep_for(std::chrono::microseconds(jitter() % (cap_ms * 1000)));
+      // Back off, then look for newer versions: after a sleep, going straight to the commit
+      // would lose again.
+      std::this_thread::sleep_for(vfs::Backoff(db, attempt - 1));
     } else {
       vfs::ExpectWrite(db);  // no sleep since the last look at the store: skip the probe
     }

@@ -115,6 +115,7 @@ struct MainFile {
     bool armed = false;  // ContinueAsReplay: the next write transaction inherits it
   } carry;
   RaceCounts races;
+  std::chrono::microseconds round_trip{0};  // of the latest commit attempt that lost a race
 
   uint64_t counter() const { return engine->version() + counter_offset; }
 
@@ -445,6 +446,15 @@ Result<bool> MoveToLatest(MainFile& m, uint32_t* db_pages) {
   return true;
 }
 
+// See vfs::Backoff.
+std::chrono::microseconds BackoffAfter(std::chrono::microseconds round_trip, int lost) {
+  constexpr std::chrono::microseconds kMin{1000}, kMax{250000};
+  thread_local std::minstd_rand random(static_cast<uint32_t>(std::random_device{}()));
+  auto scale = std::max(round_trip, kMin);
+  auto ceiling = scale * (int64_t{1} << std::clamp(lost - 1, 0, 20));
+  return std::chrono::microseconds(random() % std::min(ceiling, kMax).count());
+}
+
 int Commit(MainFile& m) {
   // Once a commit failed, nothing more from this transaction may be published: SQLite's
   // rollback writes the journal back and syncs again, and not every page comes back (free pages
@@ -463,22 +473,29 @@ int Commit(MainFile& m) {
   m.carry = {};
   // A replay inherits a read set validated up to an older version: check it reaches this one.
   Result<bool> valid = StillValid(m, /*writing=*/true, &m.lost);
+  auto publish = [&] {
+    auto started = std::chrono::steady_clock::now();
+    Status published = m.engine->Commit(m.dirty, page_size, pages);
+    if (published.IsBusy()) {  // a lost race: one PutIfAbsent, the scale of Backoff
+      m.round_trip = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - started);
+    }
+    return published;
+  };
   Status s = !valid.ok() ? valid.status()
              : !*valid   ? Status::Busy("what this transaction read was changed by a newer commit")
-                         : m.engine->Commit(m.dirty, page_size, pages);
+                         : publish();
   if (valid.ok() && !*valid) m.lost.happened = true;
   if (m.lost.happened || s.IsBusy()) m.races.lost++;
   for (int moves = 0; s.IsBusy() && valid.ok() && *valid && moves < kMaxRebases; moves++) {
     m.lost.happened = true;
-    // Full jitter, 1 ms doubling: writers that lost together would otherwise race again in
-    // lockstep (measured: 8 disjoint writers on RGW, 4.6 -> 2.8 PUTs per commit,
-    // docs/concurrency.md).
-    thread_local std::minstd_rand jitter(static_cast<uint32_t>(std::random_device{}()));
-    std::this_thread::sleep_for(std::chrono::microseconds(jitter() % (1000u << moves)));
+    // Moving right away would race the writers that lost together in lockstep, and lose to
+    // the winner's next commit (docs/concurrency.md, "Backing off").
+    std::this_thread::sleep_for(BackoffAfter(m.round_trip, moves + 1));
     Result<bool> moved = MoveToLatest(m, &pages);
     if (!moved.ok()) s = moved.status();
     if (!moved.ok() || !*moved) break;
-    s = m.engine->Commit(m.dirty, page_size, pages);
+    s = publish();
     if (s.ok()) m.races.moved++;
     if (s.IsBusy()) m.races.lost++;
   }
@@ -829,6 +846,11 @@ void ContinueAsReplay(sqlite3* db) {
 RaceCounts Races(sqlite3* db) {
   MainFile* m = MainOf(db);
   return m ? m->races : RaceCounts{};
+}
+
+std::chrono::microseconds Backoff(sqlite3* db, int lost) {
+  MainFile* m = MainOf(db);
+  return BackoffAfter(m ? m->round_trip : std::chrono::microseconds(0), lost);
 }
 
 }  // namespace cloudlite::vfs

@@ -80,5 +80,10 @@ struct RaceCounts {
   uint64_t moved = 0;
 };
 RaceCounts Races(sqlite3* db);
+// How long to wait before trying to commit again after `lost` races lost in a row (≥ 1): a
+// uniformly random time below the connection's last commit round trip (at least 1 ms) × 2^(lost−1),
+// and below 250 ms. Winners commit about once per round trip, so coming back sooner mostly loses
+// again and loads the store (docs/concurrency.md, "Backing off"). The VFS's moves use it too.
+std::chrono::microseconds Backoff(sqlite3* db, int lost);
 
 }  // namespace cloudlite::vfs
