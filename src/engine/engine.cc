@@ -358,35 +358,36 @@ void Engine::ApplyRecent(const format::Recent& recent, uint64_t to, uint32_t pag
 }
 
 format::Recent Engine::DescribeRecent() const {
-  constexpr size_t kMaxPages = 1024;
+  // Bounded so that a commit stays about as small as its pages (DynamoDB bills writes by the
+  // KiB): 128 bytes describe 6-25 small commits (docs/format.md).
+  constexpr size_t kMaxBytes = 128;
   format::Recent recent;
-  // The newest versions whose changes this engine knows, up to version_ without a gap.
-  std::vector<std::vector<uint32_t>> changed;  // newest first
-  size_t total = 0;
-  uint64_t expect = version_;
-  for (auto it = history_.rbegin();
-       it != history_.rend() && it->first == expect && changed.size() < options_.recent_versions;
-       ++it, --expect) {
-    if (total + it->second.size() > kMaxPages) break;
-    total += it->second.size();
-    std::vector<uint32_t> pages = it->second;
-    std::sort(pages.begin(), pages.end());
-    pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
-    changed.push_back(std::move(pages));
-  }
   recent.db_pages = map_.db_pages();
+  std::vector<format::RecentVersion> newest_first;
   std::set<uint32_t> seen;  // pages a newer described version changed
-  recent.versions.resize(changed.size());
-  for (size_t i = 0; i < changed.size(); i++) {
-    uint64_t u = version_ - i;
-    std::vector<uint32_t> last;  // pages u changed last
-    for (uint32_t p : changed[i]) {
-      if (seen.insert(p).second) last.push_back(p);
+  size_t bytes = 0;
+  // The newest versions whose changes this engine knows, down from version_ without a gap.
+  uint64_t expect = version_;
+  for (auto it = history_.rbegin(); it != history_.rend() && it->first == expect &&
+                                    newest_first.size() < options_.recent_versions;
+       ++it, --expect) {
+    format::RecentVersion entry;
+    entry.changed = it->second;
+    std::sort(entry.changed.begin(), entry.changed.end());
+    entry.changed.erase(std::unique(entry.changed.begin(), entry.changed.end()),
+                        entry.changed.end());
+    std::vector<uint32_t> last;  // the pages this version changed last
+    for (uint32_t p : entry.changed) {
+      if (!seen.count(p)) last.push_back(p);
     }
-    format::RecentVersion& entry = recent.versions[changed.size() - 1 - i];
-    entry.map = map_.Export(db_, last, format::LogKey(db_, u));
-    entry.changed = std::move(changed[i]);
+    entry.map = map_.Export(db_, last, format::LogKey(db_, it->first));
+    bytes += format::EncodedSize(entry);
+    if (bytes > kMaxBytes) break;
+    seen.insert(last.begin(), last.end());
+    newest_first.push_back(std::move(entry));
   }
+  recent.versions.assign(std::make_move_iterator(newest_first.rbegin()),
+                         std::make_move_iterator(newest_first.rend()));
   return recent;
 }
 

@@ -235,20 +235,22 @@ Status DecodePageMap(std::string_view in, PageMapData* out) {
 
 namespace {
 
+void EncodeRecentVersion(const RecentVersion& v, std::string* out) {
+  PutVarint64(out, v.changed.size());
+  uint32_t previous = 0;
+  for (uint32_t pgno : v.changed) {
+    PutVarint64(out, pgno - previous);
+    previous = pgno;
+  }
+  std::string map;
+  EncodePageMap(v.map, &map);
+  PutLengthPrefixed(out, map);
+}
+
 void EncodeRecent(const Recent& recent, std::string* out) {
   PutVarint64(out, recent.versions.size());
   PutVarint64(out, recent.db_pages);
-  for (const auto& v : recent.versions) {
-    PutVarint64(out, v.changed.size());
-    uint32_t previous = 0;
-    for (uint32_t pgno : v.changed) {
-      PutVarint64(out, pgno - previous);
-      previous = pgno;
-    }
-    std::string map;
-    EncodePageMap(v.map, &map);
-    PutLengthPrefixed(out, map);
-  }
+  for (const auto& v : recent.versions) EncodeRecentVersion(v, out);
 }
 
 Status DecodeRecent(std::string_view in, uint64_t version, Recent* out) {
@@ -283,6 +285,12 @@ Status DecodeRecent(std::string_view in, uint64_t version, Recent* out) {
 }
 
 }  // namespace
+
+size_t EncodedSize(const RecentVersion& version) {
+  std::string out;
+  EncodeRecentVersion(version, &out);
+  return out.size();
+}
 
 std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
   std::string out;

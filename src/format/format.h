@@ -77,6 +77,8 @@ struct RecentVersion {
   std::vector<uint32_t> changed;  // pages written or cut off, ascending
   PageMapData map;                // the pages this version changed last; object "" is its record
 };
+// Bytes `version` takes in a RECENT section.
+size_t EncodedSize(const RecentVersion& version);
 struct Recent {
   uint32_t db_pages = 0;                // of version v−1
   std::vector<RecentVersion> versions;  // oldest first; empty: the record has no RECENT section
