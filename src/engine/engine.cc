@@ -289,6 +289,7 @@ Status Engine::CatchUp() {
     std::string key;
     std::string bytes;
     format::Record rec;
+    uint64_t described = 0;  // versions its RECENT section stands in for
   };
   std::string prefix = format::LogPrefix(db_);
   constexpr size_t kListLimit = 1000;
@@ -308,17 +309,18 @@ Status Engine::CatchUp() {
       Result<format::Record> rec = format::DecodeRecord(stone.bytes, stone.key);
       if (!rec.ok() && disk_cache_) disk_cache_->Drop(DiskCache::Name(store_name_, stone.key, 0));
       CL_RETURN_IF_ERROR(rec.status());
+      if (rec->version != read_from - 1) {
+        return Status::Corruption(stone.key + ": holds version " + std::to_string(rec->version));
+      }
       stone.rec = std::move(*rec);
-      uint64_t described = SamePageSize(stone.rec) ? stone.rec.recent.versions.size() : 0;
-      read_from = stone.rec.version - described;
+      stone.described = SamePageSize(stone.rec) ? stone.rec.recent.versions.size() : 0;
+      read_from = stone.rec.version - stone.described;
       stones.push_back(std::move(stone));
-      if (described == 0) break;
+      if (stones.back().described == 0) break;
     }
     if (!stones.empty()) {
       // Versions below the oldest stone's reach, one record at a time.
-      uint64_t oldest = stones.back().rec.version;
-      uint64_t reach =
-          oldest - (SamePageSize(stones.back().rec) ? stones.back().rec.recent.versions.size() : 0);
+      uint64_t reach = stones.back().rec.version - stones.back().described;
       while (version_ + 1 < reach) {
         std::string key = format::LogKey(db_, version_ + 1);
         Result<std::string> bytes = FetchImmutable(key);
@@ -330,7 +332,7 @@ Status Engine::CatchUp() {
       }
     }
     for (auto it = stones.rbegin(); it != stones.rend(); ++it) {
-      if (version_ + 1 < it->rec.version) {
+      if (it->described > 0 && version_ + 1 < it->rec.version) {
         ApplyRecent(it->rec.recent, it->rec.version, it->rec.page_size);
       }
       CL_RETURN_IF_ERROR(ApplyDecoded(it->key, it->bytes, it->rec));

@@ -231,5 +231,21 @@ TEST_F(VfsTest, MissingStoreIsAClearOpenError) {
   EXPECT_NE(LastOpenError().message().find("CLOUDLITE_STORE"), std::string::npos);
 }
 
+// Before it ever lost a race a connection backs off by the 1 ms minimum, doubling per loss, and
+// never waits 250 ms or more at once.
+TEST_F(VfsTest, BackoffDoublesFromOneMillisecondAndStaysBelowAQuarterSecond) {
+  sqlite3* db = Open();
+  std::chrono::microseconds first{0}, ninth{0}, late{0};
+  for (int i = 0; i < 200; i++) {
+    first = std::max(first, Backoff(db, 1));
+    ninth = std::max(ninth, Backoff(db, 9));
+    late = std::max(late, Backoff(db, 60));
+  }
+  EXPECT_LT(first, std::chrono::milliseconds(1));
+  EXPECT_GT(ninth, std::chrono::milliseconds(100));  // below 256 ms; 200 draws miss (0, 100] rarely
+  EXPECT_LT(ninth, std::chrono::milliseconds(250));
+  EXPECT_LT(late, std::chrono::milliseconds(250));
+}
+
 }  // namespace
 }  // namespace cloudlite::vfs
