@@ -2,9 +2,10 @@
 // map and the commit protocol (docs/format.md; docs/design.md).
 //
 // Reading: Open loads the latest checkpoint; Refresh reaches the latest version: one GET of
-// log/<v+1> when up to date (the freshness probe); when behind, one LIST of the log finds the
-// newest record, whose RECENT section describes the versions before it, so that catching up
-// costs two requests however far behind (docs/format.md, "Catching up"). Catching up is left to
+// log/<v+1> when up to date (the freshness probe), two when one version behind; further behind
+// (or after a lost race), one LIST of the log finds the newest record, whose RECENT section
+// describes the versions before it, so that catching up costs two requests more however far
+// behind (docs/format.md, "Catching up"). Catching up is left to
 // Refresh so that a connection's first transaction, which must probe anyway, does it: a cold
 // open costs one LIST and one GET. ReadPage serves pages from the shared frame cache, the disk
 // cache, or a ranged GET of one frame. ReadImage streams every page of a version (pull): big

@@ -662,7 +662,7 @@ TEST_F(EngineCatchUpTest, FarBehindReadsOneListAndTheNewestRecord) {
     Commit(*writer, {{1, Page(1, static_cast<char>(i))}, {3 + i % 7, Page(3 + i % 7, 'x')}}, 9);
   }
   auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
-  EXPECT_EQ(gets, 2u);  // the probe that found version 2, then version 9
+  EXPECT_EQ(gets, 3u);  // the probe that found version 2, version 3, then version 9
   EXPECT_EQ(lists, 1u);
   ExpectLatest(*reader, 1);
 }
@@ -676,6 +676,19 @@ TEST_F(EngineCatchUpTest, ALostRaceCostsOneListAndOneGet) {
   EXPECT_EQ(gets, 1u);
   EXPECT_EQ(lists, 1u);
   ExpectLatest(*b, 0);
+}
+
+// A reader one version behind, the usual case between two transactions, lists nothing.
+TEST_F(EngineCatchUpTest, OneVersionBehindIsTwoGetsAndNoList) {
+  auto writer = Open();
+  auto reader = Open();
+  Commit(*writer, {{1, Page(1, 'a')}}, 1);
+  ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
+  Commit(*writer, {{1, Page(1, 'b')}}, 1);
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 2u);  // version 2, and the slot of version 3
+  EXPECT_EQ(lists, 0u);
+  ExpectLatest(*reader, 1);
 }
 
 TEST_F(EngineCatchUpTest, UpToDateIsOneGet) {
@@ -695,10 +708,10 @@ TEST_F(EngineCatchUpTest, BehindMoreThanOneSectionReadsOneRecordPerSection) {
   Commit(*writer, {{1, Page(1, 'a')}}, 1);
   ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
   for (uint32_t i = 0; i < 21; i++) Commit(*writer, {{1 + i % 3, Page(1 + i % 3, 'a' + i)}}, 3);
-  // Versions 2..22: the probe reads 2; 22 describes 18..21, 17 describes 13..16, 12 describes
-  // 8..11, 7 describes 3..6.
+  // Versions 2..22: the probe reads 2 and 3; 22 describes 18..21, 17 describes 13..16, 12
+  // describes 8..11, 7 describes 3..6.
   auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
-  EXPECT_EQ(gets, 5u);
+  EXPECT_EQ(gets, 6u);
   EXPECT_EQ(lists, 1u);
   ExpectLatest(*reader, 1);
 }
