@@ -262,14 +262,17 @@ Result<bool> Engine::Refresh(bool force) {
   uint64_t before = version_;
   // The probe, and the next record while there is one, up to two: a reader one version behind
   // (the common case) needs no LIST, which costs as much as 12 GETs on AWS S3. Two new records
-  // suggest more, and a lost race proved this engine behind: then CatchUp lists.
+  // suggest more, and a lost race proved this engine behind: then CatchUp lists. A store that
+  // lists slowly (a directory is read whole) is read one record at a time instead.
+  const bool list = store_->ListsCheaply();
+  if (!list) behind_ = false;
   for (int found = 0; !behind_;) {
     std::string key = format::LogKey(db_, version_ + 1);
     Result<std::string> bytes = FetchImmutable(key);
     if (bytes.status().IsNotFound()) break;
     CL_RETURN_IF_ERROR(bytes.status());
     CL_RETURN_IF_ERROR(ApplyRecord(key, *bytes));
-    if (++found == 2) behind_ = true;
+    if (++found == 2 && list) behind_ = true;
   }
   if (behind_) CL_RETURN_IF_ERROR(CatchUp());
   last_sync_ = now;

@@ -4,13 +4,16 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
 #include <thread>
 
+#include "base/random.h"
 #include "format/format.h"
 #include "store/fault/fault_store.h"
+#include "store/file/file_store.h"
 #include "store/forwarding_store.h"
 #include "store/mem/mem_store.h"
 #include "store/registry.h"
@@ -730,6 +733,33 @@ TEST_F(EngineCatchUpTest, RecordsWithoutRecentAreReadInOrder) {
   EXPECT_EQ(gets, 10u);
   EXPECT_EQ(lists, 1u);
   ExpectLatest(*reader, 1);
+}
+
+// A directory is listed by reading it whole, and reading a record is a local file read: on
+// file:// a reader catches up one record at a time and never lists.
+TEST(EngineFileCatchUpTest, FileStoresAreReadRecordByRecord) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("cl-catchup-" + RandomHex(6));
+  auto file = FileStore::Open(dir.string(), /*create=*/true);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  StoreStats stats;
+  std::shared_ptr<ObjectStore> store = CountRequests(std::move(*file), &stats);
+  auto open = [&] {
+    return OpenSynced(store, {}, std::make_shared<FrameCache>(1 << 20), /*create=*/true);
+  };
+  auto writer = open();
+  auto reader = open();
+  ASSERT_TRUE(writer.ok() && reader.ok());
+  for (char c = 'a'; c < 'f'; c++) {
+    ASSERT_TRUE((*writer)->Commit({{1, Page(1, c)}}, kPageSize, 1).ok());
+  }
+  EXPECT_TRUE((*reader)->Commit({{1, Page(1, 'z')}}, kPageSize, 1).IsBusy());
+  uint64_t gets = stats.get.load(), lists = stats.list.load();
+  ASSERT_TRUE((*reader)->Refresh(/*force=*/true).ok());
+  EXPECT_EQ(stats.get.load() - gets, 6u);  // versions 1..5 and the missing 6
+  EXPECT_EQ(stats.list.load() - lists, 0u);
+  EXPECT_EQ((*reader)->version(), 5u);
+  std::filesystem::remove_all(dir);
 }
 
 // Truncation and regrowth inside the described versions: pages cut off and not rewritten read

@@ -34,6 +34,7 @@ class ForwardingStore : public ObjectStore {
   }
   Status Delete(std::span<const std::string> keys) override { return inner_->Delete(keys); }
   std::string Describe() const override { return inner_->Describe(); }
+  bool ListsCheaply() const override { return inner_->ListsCheaply(); }
 
  private:
   std::shared_ptr<ObjectStore> owned_;

@@ -58,6 +58,10 @@ class ObjectStore {
 
   // A short description for messages, without secrets: "file:///var/db", "s3://bucket/p".
   virtual std::string Describe() const = 0;
+
+  // Whether a List of the few keys after `start_after` costs about what a Get does (true for
+  // S3, DynamoDB and memory; a directory is read whole). The engine lists to catch up only then.
+  virtual bool ListsCheaply() const { return true; }
 };
 
 // Validates a key against the contract above. Backends call it first.

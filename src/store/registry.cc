@@ -72,6 +72,7 @@ class CountingStore final : public ObjectStore {
     return inner_->Delete(keys);
   }
   std::string Describe() const override { return inner_->Describe(); }
+  bool ListsCheaply() const override { return inner_->ListsCheaply(); }
 
  private:
   Result<std::string> CountIn(Result<std::string> result) {

@@ -99,6 +99,7 @@ class FaultStore final : public ObjectStore {
                         size_t limit) override;
   Status Delete(std::span<const std::string> keys) override;
   std::string Describe() const override { return inner_->Describe(); }
+  bool ListsCheaply() const override { return inner_->ListsCheaply(); }
 
   const FaultCounts& counts() const { return counts_; }
 
