@@ -41,6 +41,12 @@ std::string Str(const char* format, ...) {
   return buf;
 }
 
+std::pair<std::string, std::string> SplitFlag(std::string_view arg) {
+  size_t eq = arg.find('=');
+  if (eq == std::string_view::npos) return {std::string(arg), {}};
+  return {std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1))};
+}
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cloudlite/database.h"
@@ -28,6 +29,11 @@ T Take(Result<T> r, std::string_view what) {
 }
 
 __attribute__((format(printf, 1, 2))) std::string Str(const char* format, ...);
+
+// ---- flags ------------------------------------------------------------------------------------
+
+// "--name=value" as {"--name", "value"}; an argument without '=' is all name.
+std::pair<std::string, std::string> SplitFlag(std::string_view arg);
 
 // ---- time and sizes --------------------------------------------------------------------------
 

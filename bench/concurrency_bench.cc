@@ -108,12 +108,8 @@ std::vector<std::string> SplitList(const std::string& value) {
 Args Parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; i++) {
-    std::string arg = argv[i];
-    std::string name = arg, value;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
+    const std::string arg = argv[i];
+    const auto [name, value] = SplitFlag(arg);
     if (name == "--store") {
       a.store = value;
     } else if (name == "--writers") {

@@ -91,12 +91,8 @@ struct Args {
 Args Parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; i++) {
-    std::string arg = argv[i];
-    std::string name = arg, value;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
+    const std::string arg = argv[i];
+    const auto [name, value] = SplitFlag(arg);
     auto number = [&]() -> int64_t {
       char* end = nullptr;
       long long v = std::strtoll(value.c_str(), &end, 10);
