@@ -43,6 +43,14 @@ struct Played {
   WorkerReport coordinator;  // rounds, contended, anomalies (not serializable), deadline_hit
   uint64_t versions = 0;
   double wall = 0;
+
+  // The summary line's details; `anomalies` names what coordinator.anomalies counted.
+  std::string Details(const std::string& anomalies) const {
+    return std::to_string(coordinator.rounds) + " rounds, " +
+           std::to_string(coordinator.contended) + " in which a doctor ran again, " + anomalies +
+           " " + std::to_string(coordinator.anomalies) + ", rebases " +
+           std::to_string(total.rebases) + "; " + std::to_string(versions) + " versions";
+  }
 };
 
 // Plays up to `rounds` rounds on a fresh database, the doctors opening with `isolation`. Under
@@ -184,11 +192,7 @@ TEST_P(WriteSkewTorture, TwoDoctorsNeverBothGoOffCall) {
     EXPECT_EQ(coordinator.rounds, static_cast<uint64_t>(rounds));
   }
   PrintSummary("write-skew", place().backend(), played.total, played.wall,
-               std::to_string(coordinator.rounds) + " rounds, " +
-                   std::to_string(coordinator.contended) + " in which a doctor ran again, " +
-                   "anomalies " + std::to_string(coordinator.anomalies) + ", rebases " +
-                   std::to_string(played.total.rebases) + "; " + std::to_string(played.versions) +
-                   " versions");
+               played.Details("anomalies"));
 }
 
 // Snapshot isolation is weaker than serializable, as docs/concurrency.md says: when both doctors
@@ -200,11 +204,7 @@ TEST_P(WriteSkewTorture, SnapshotIsolationLetsBothDoctorsGoOffCall) {
   ASSERT_NO_FATAL_FAILURE(PlayRounds(place(), Isolation::kSnapshot, rounds, &played));
   const WorkerReport& coordinator = played.coordinator;
   PrintSummary("write-skew-snapshot", place().backend(), played.total, played.wall,
-               std::to_string(coordinator.rounds) + " rounds, " +
-                   std::to_string(coordinator.contended) + " in which a doctor ran again, " +
-                   "write skews " + std::to_string(coordinator.anomalies) + ", rebases " +
-                   std::to_string(played.total.rebases) + "; " + std::to_string(played.versions) +
-                   " versions");
+               played.Details("write skews"));
   if (coordinator.anomalies == 0 && played.total.rebases == 0) {
     // Not a pass: the feature under test is missing. Any rebase at all means it is there, and
     // then a missing write skew fails below.
