@@ -186,11 +186,15 @@ Result<std::string> Engine::FetchImmutable(const std::string& key) {
   return bytes;
 }
 
-Status Engine::ApplyRecord(const std::string& key, std::string_view bytes) {
+Result<format::Record> Engine::DecodeRecord(const std::string& key, std::string_view bytes) {
   Result<format::Record> decoded = format::DecodeRecord(bytes, key);
   if (!decoded.ok() && disk_cache_) disk_cache_->Drop(DiskCache::Name(store_name_, key, 0));
-  CL_RETURN_IF_ERROR(decoded.status());
-  return ApplyDecoded(key, bytes, *decoded);
+  return decoded;
+}
+
+Status Engine::ApplyRecord(const std::string& key, std::string_view bytes) {
+  CL_ASSIGN_OR_RETURN(format::Record rec, DecodeRecord(key, bytes));
+  return ApplyDecoded(key, bytes, rec);
 }
 
 Status Engine::ApplyDecoded(const std::string& key, std::string_view bytes,
@@ -215,6 +219,9 @@ Status Engine::ApplyDecoded(const std::string& key, std::string_view bytes,
       for (uint32_t i = 0; i < e.page_count; i++) changed->push_back(e.first_pgno + i);
     }
     for (uint32_t p = rec.db_pages + 1; p <= map_.db_pages(); p++) changed->push_back(p);
+    // Ascending and distinct, as a RECENT section lists them (extents may reach past db_pages).
+    std::sort(changed->begin(), changed->end());
+    changed->erase(std::unique(changed->begin(), changed->end()), changed->end());
   }
   RecordChanges(rec.version, std::move(changed));
   map_.Apply(rec.map, db_, key, rec.page_size, rec.db_pages, page_size_changed);
@@ -310,13 +317,11 @@ Status Engine::CatchUp() {
     while (read_from > version_ + 1) {
       Stone stone{format::LogKey(db_, read_from - 1), {}, {}};
       CL_ASSIGN_OR_RETURN(stone.bytes, FetchImmutable(stone.key));
-      Result<format::Record> rec = format::DecodeRecord(stone.bytes, stone.key);
-      if (!rec.ok() && disk_cache_) disk_cache_->Drop(DiskCache::Name(store_name_, stone.key, 0));
-      CL_RETURN_IF_ERROR(rec.status());
-      if (rec->version != read_from - 1) {
-        return Status::Corruption(stone.key + ": holds version " + std::to_string(rec->version));
+      CL_ASSIGN_OR_RETURN(stone.rec, DecodeRecord(stone.key, stone.bytes));
+      if (stone.rec.version != read_from - 1) {
+        return Status::Corruption(stone.key + ": holds version " +
+                                  std::to_string(stone.rec.version));
       }
-      stone.rec = std::move(*rec);
       stone.described = SamePageSize(stone.rec) ? stone.rec.recent.versions.size() : 0;
       read_from = stone.rec.version - stone.described;
       stones.push_back(std::move(stone));
@@ -378,10 +383,7 @@ format::Recent Engine::DescribeRecent() const {
                                     newest_first.size() < options_.recent_versions;
        ++it, --expect) {
     format::RecentVersion entry;
-    entry.changed = it->second;
-    std::sort(entry.changed.begin(), entry.changed.end());
-    entry.changed.erase(std::unique(entry.changed.begin(), entry.changed.end()),
-                        entry.changed.end());
+    entry.changed = it->second;  // ascending and distinct (ApplyDecoded, ApplyRecent)
     std::vector<uint32_t> last;  // the pages this version changed last
     for (uint32_t p : entry.changed) {
       if (!seen.count(p)) last.push_back(p);

@@ -135,6 +135,8 @@ class Engine {
          std::shared_ptr<FrameCache> cache);
   Status Load(bool create);
   Result<std::string> FetchImmutable(const std::string& key);
+  // Decodes a record, dropping a disk-cached copy that fails to.
+  Result<format::Record> DecodeRecord(const std::string& key, std::string_view bytes);
   Status ApplyRecord(const std::string& key, std::string_view bytes);
   Status ApplyDecoded(const std::string& key, std::string_view bytes, const format::Record& rec);
   // Reaches the newest version when log/<version_+1> is known to exist (docs/format.md,
