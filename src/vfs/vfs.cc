@@ -116,6 +116,14 @@ struct MainFile {
   } carry;
   RaceCounts races;
   std::chrono::microseconds round_trip{0};  // of the latest commit attempt that lost a race
+  // Races lost in a row, counted across transactions and halved by each commit that lands: the
+  // contention the next backoff starts from (docs/concurrency.md, "Backing off").
+  int lost_in_a_row = 0;
+
+  void CountLostRace() {
+    races.lost++;
+    lost_in_a_row++;
+  }
 
   uint64_t counter() const { return engine->version() + counter_offset; }
 
@@ -486,23 +494,24 @@ int Commit(MainFile& m) {
              : !*valid   ? Status::Busy("what this transaction read was changed by a newer commit")
                          : publish();
   if (valid.ok() && !*valid) m.lost.happened = true;
-  if (m.lost.happened || s.IsBusy()) m.races.lost++;
+  if (m.lost.happened || s.IsBusy()) m.CountLostRace();
   for (int moves = 0; s.IsBusy() && valid.ok() && *valid && moves < kMaxRebases; moves++) {
     m.lost.happened = true;
     // Moving right away would race the writers that lost together in lockstep, and lose to
     // the winner's next commit (docs/concurrency.md, "Backing off").
-    std::this_thread::sleep_for(BackoffAfter(m.round_trip, moves + 1));
+    std::this_thread::sleep_for(BackoffAfter(m.round_trip, m.lost_in_a_row));
     Result<bool> moved = MoveToLatest(m, &pages);
     if (!moved.ok()) s = moved.status();
     if (!moved.ok() || !*moved) break;
     s = publish();
     if (s.ok()) m.races.moved++;
-    if (s.IsBusy()) m.races.lost++;
+    if (s.IsBusy()) m.CountLostRace();
   }
   if (!s.ok()) {
     m.commit_failed = true;
     return m.Fail(s, SQLITE_IOERR_FSYNC);
   }
+  m.lost_in_a_row /= 2;
   // SQLite now holds its pages under the counter it wrote: the one it read, plus one.
   m.cached_counter++;
   for (const auto& [pgno, page] : m.dirty) m.cached.Insert(pgno);
@@ -850,7 +859,8 @@ RaceCounts Races(sqlite3* db) {
 
 std::chrono::microseconds Backoff(sqlite3* db, int lost) {
   MainFile* m = MainOf(db);
-  return BackoffAfter(m ? m->round_trip : std::chrono::microseconds(0), lost);
+  if (!m) return BackoffAfter(std::chrono::microseconds(0), lost);
+  return BackoffAfter(m->round_trip, std::max(lost, m->lost_in_a_row));
 }
 
 }  // namespace cloudlite::vfs

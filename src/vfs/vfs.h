@@ -83,7 +83,10 @@ RaceCounts Races(sqlite3* db);
 // How long to wait before trying to commit again after `lost` races lost in a row (≥ 1): a
 // uniformly random time below the connection's last commit round trip (at least 1 ms) × 2^(lost−1),
 // and below 250 ms. Winners commit about once per round trip, so coming back sooner mostly loses
-// again and loads the store (docs/concurrency.md, "Backing off"). The VFS's moves use it too.
+// again and loads the store (docs/concurrency.md, "Backing off"). The connection's own count
+// stands in for `lost` when larger: the races it lost in a row, across transactions, halved by
+// each commit that lands, so that a writer that just won after many losses does not come back
+// at the round-trip rate when it next loses. The VFS's moves use it too.
 std::chrono::microseconds Backoff(sqlite3* db, int lost);
 
 }  // namespace cloudlite::vfs

@@ -247,5 +247,32 @@ TEST_F(VfsTest, BackoffDoublesFromOneMillisecondAndStaysBelowAQuarterSecond) {
   EXPECT_LT(late, std::chrono::milliseconds(250));
 }
 
+// A connection that lost races keeps backing off from where they left it in its next
+// transactions, and each commit that lands halves that: 8 losses, then 1 ms × 2^7; after three
+// commits (8 → 4 → 2 → 1) the minimum again.
+TEST_F(VfsTest, BackoffRemembersRacesLostAcrossTransactionsUntilCommitsLand) {
+  sqlite3* a = Open("contended", "&lease=off");
+  sqlite3* b = Open("contended", "&lease=off");
+  ASSERT_EQ(Exec(a, "CREATE TABLE t (x); INSERT INTO t VALUES (0);"), SQLITE_OK);
+  auto longest = [&] {
+    std::chrono::microseconds longest{0};
+    for (int i = 0; i < 200; i++) longest = std::max(longest, Backoff(b, 1));
+    return longest;
+  };
+  EXPECT_LT(longest(), std::chrono::milliseconds(1));
+  for (int i = 0; i < 8; i++) {
+    ASSERT_EQ(Exec(b, "BEGIN IMMEDIATE; UPDATE t SET x = x + 1;"), SQLITE_OK);
+    ASSERT_EQ(Exec(a, "UPDATE t SET x = x + 10"), SQLITE_OK);
+    ASSERT_EQ(Exec(b, "COMMIT"), SQLITE_BUSY);
+    if (!sqlite3_get_autocommit(b)) Exec(b, "ROLLBACK");
+  }
+  EXPECT_EQ(Races(b).lost, 8u);
+  EXPECT_GT(longest(), std::chrono::milliseconds(64));  // below 128 ms
+  EXPECT_LT(longest(), std::chrono::milliseconds(128));
+  for (int i = 0; i < 3; i++) ASSERT_EQ(Exec(b, "UPDATE t SET x = x + 1"), SQLITE_OK);
+  EXPECT_LT(longest(), std::chrono::milliseconds(1));
+  EXPECT_EQ(One(a, "SELECT x FROM t"), "83");
+}
+
 }  // namespace
 }  // namespace cloudlite::vfs
