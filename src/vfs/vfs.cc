@@ -116,8 +116,9 @@ struct MainFile {
   } carry;
   RaceCounts races;
   std::chrono::microseconds round_trip{0};  // of the latest commit attempt that lost a race
-  // Races lost in a row, counted across transactions and halved by each commit that lands: the
-  // contention the next backoff starts from (docs/concurrency.md, "Backing off").
+  // Races lost in a row, counted across transactions and halved by each write transaction that
+  // commits (one with nothing to commit counts): the contention the next backoff starts from
+  // (docs/concurrency.md, "Backing off").
   int lost_in_a_row = 0;
 
   void CountLostRace() {
@@ -511,7 +512,6 @@ int Commit(MainFile& m) {
     m.commit_failed = true;
     return m.Fail(s, SQLITE_IOERR_FSYNC);
   }
-  m.lost_in_a_row /= 2;
   // SQLite now holds its pages under the counter it wrote: the one it read, plus one.
   m.cached_counter++;
   for (const auto& [pgno, page] : m.dirty) m.cached.Insert(pgno);
@@ -554,6 +554,11 @@ int MainFileControl(sqlite3_file* f, int op, void* arg) {
     switch (op) {
       case SQLITE_FCNTL_SYNC:
         return Commit(m);
+      case SQLITE_FCNTL_COMMIT_PHASETWO:
+        // A write transaction committed, or had nothing to commit (not sent on rollback, so a
+        // replay that conflicted and runs again does not count): contention is easing.
+        if (!m.commit_failed) m.lost_in_a_row /= 2;
+        return SQLITE_NOTFOUND;
       case SQLITE_FCNTL_PRAGMA:
         return Pragma(m, static_cast<char**>(arg));
       case SQLITE_FCNTL_VFSNAME:

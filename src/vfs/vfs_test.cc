@@ -248,8 +248,9 @@ TEST_F(VfsTest, BackoffDoublesFromOneMillisecondAndStaysBelowAQuarterSecond) {
 }
 
 // A connection that lost races keeps backing off from where they left it in its next
-// transactions, and each commit that lands halves that: 8 losses, then 1 ms × 2^7; after three
-// commits (8 → 4 → 2 → 1) the minimum again.
+// transactions, and each write transaction that commits halves that: 8 losses, then 1 ms × 2^7,
+// also after a rollback; after a commit 1 ms × 2^3; after two write transactions that wrote
+// nothing (the loser's re-run that finds nothing left to do) the minimum again.
 TEST_F(VfsTest, BackoffRemembersRacesLostAcrossTransactionsUntilCommitsLand) {
   sqlite3* a = Open("contended", "&lease=off");
   sqlite3* b = Open("contended", "&lease=off");
@@ -269,9 +270,16 @@ TEST_F(VfsTest, BackoffRemembersRacesLostAcrossTransactionsUntilCommitsLand) {
   EXPECT_EQ(Races(b).lost, 8u);
   EXPECT_GT(longest(), std::chrono::milliseconds(64));  // below 128 ms
   EXPECT_LT(longest(), std::chrono::milliseconds(128));
-  for (int i = 0; i < 3; i++) ASSERT_EQ(Exec(b, "UPDATE t SET x = x + 1"), SQLITE_OK);
+  ASSERT_EQ(Exec(b, "BEGIN IMMEDIATE; UPDATE t SET x = x + 1; ROLLBACK;"), SQLITE_OK);
+  EXPECT_GT(longest(), std::chrono::milliseconds(64));  // rolled-back writes: no easing
+  ASSERT_EQ(Exec(b, "UPDATE t SET x = x + 1"), SQLITE_OK);
+  EXPECT_GT(longest(), std::chrono::milliseconds(4));  // below 8 ms
+  EXPECT_LT(longest(), std::chrono::milliseconds(8));
+  for (int i = 0; i < 2; i++) {
+    ASSERT_EQ(Exec(b, "BEGIN IMMEDIATE; SELECT x FROM t; COMMIT;"), SQLITE_OK);
+  }
   EXPECT_LT(longest(), std::chrono::milliseconds(1));
-  EXPECT_EQ(One(a, "SELECT x FROM t"), "83");
+  EXPECT_EQ(One(a, "SELECT x FROM t"), "81");
 }
 
 }  // namespace
