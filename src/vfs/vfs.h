@@ -85,8 +85,9 @@ RaceCounts Races(sqlite3* db);
 // and below 250 ms. Winners commit about once per round trip, so coming back sooner mostly loses
 // again and loads the store (docs/concurrency.md, "Backing off"). The connection's own count
 // stands in for `lost` when larger: the races it lost in a row, across transactions, halved by
-// each write transaction that commits (one with nothing to commit counts), so that a writer that just won after many losses does not come back
-// at the round-trip rate when it next loses. The VFS's moves use it too.
+// each write transaction that commits (one with nothing to commit counts), so that a writer that
+// just won after many losses does not come back at the round-trip rate when it next loses. The
+// VFS's moves use it too.
 std::chrono::microseconds Backoff(sqlite3* db, int lost);
 
 }  // namespace cloudlite::vfs
