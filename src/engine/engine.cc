@@ -150,16 +150,25 @@ Result<std::unique_ptr<Engine>> Engine::Open(std::shared_ptr<ObjectStore> store,
 
 Status Engine::Load(bool create) {
   std::string ckpt_prefix = format::CheckpointPrefix(db_);
-  CL_ASSIGN_OR_RETURN(auto checkpoints, ListAll(*store_, ckpt_prefix));
   uint64_t latest = 0;
-  for (const auto& key : checkpoints) {
-    uint64_t v;
-    if (format::ParseVersionKey(key, ckpt_prefix, &v)) latest = std::max(latest, v);
+  std::string key;
+  Result<std::string> bytes = Status::NotFound("no checkpoint");
+  // Writers delete all checkpoints but the newest two (DropOldCheckpoints), so the newest one
+  // listed is gone only if two more landed since the LIST: then list again.
+  for (int listed = 0; listed < 4 && bytes.status().IsNotFound(); listed++) {
+    CL_ASSIGN_OR_RETURN(auto checkpoints, ListAll(*store_, ckpt_prefix));
+    latest = 0;
+    for (const auto& k : checkpoints) {
+      uint64_t v;
+      if (format::ParseVersionKey(k, ckpt_prefix, &v)) latest = std::max(latest, v);
+    }
+    if (latest == 0) break;
+    key = format::CheckpointKey(db_, latest);
+    bytes = FetchImmutable(key);
   }
   if (latest > 0) {
-    std::string key = format::CheckpointKey(db_, latest);
-    CL_ASSIGN_OR_RETURN(std::string bytes, FetchImmutable(key));
-    CL_ASSIGN_OR_RETURN(format::Checkpoint cp, format::DecodeCheckpoint(bytes, key));
+    CL_RETURN_IF_ERROR(bytes.status());
+    CL_ASSIGN_OR_RETURN(format::Checkpoint cp, format::DecodeCheckpoint(*bytes, key));
     if (cp.version != latest) return Status::Corruption(key + ": holds another version");
     map_.Apply(cp.map, db_, key, cp.page_size, cp.db_pages, /*replace=*/true);
     version_ = checkpoint_version_ = history_floor_ = latest;
@@ -168,7 +177,7 @@ Status Engine::Load(bool create) {
   }
   // No checkpoint: the database exists if its first commit does.
   std::string first = format::LogKey(db_, 1);
-  Result<std::string> bytes = FetchImmutable(first);
+  bytes = FetchImmutable(first);
   if (bytes.ok()) return ApplyRecord(first, *bytes);
   if (!bytes.status().IsNotFound()) return bytes.status();
   if (!create) return Status::NotFound("database '" + db_ + "' does not exist in " + store_name_);
@@ -731,7 +740,26 @@ Status Engine::Checkpoint() {
   CL_RETURN_IF_ERROR(s);
   map_ = std::move(next);
   checkpoint_version_ = version_;
+  // Best effort: what is left stays for the next checkpoint.
+  (void)DropOldCheckpoints();
   return Status::Ok();
+}
+
+Status Engine::DropOldCheckpoints() {
+  // Opening reads only the newest checkpoint, so older ones would only lengthen its LIST as the
+  // database ages (one more page per 64,000 commits). The previous one stays for readers that
+  // listed before this one landed. A database older than this rule may list more than a page:
+  // each checkpoint then deletes the oldest page but two.
+  std::string prefix = format::CheckpointPrefix(db_);
+  CL_ASSIGN_OR_RETURN(ListPage page, store_->List(prefix, "", 1000));
+  std::vector<std::string> old;
+  for (const auto& key : page.keys) {
+    uint64_t v;
+    if (format::ParseVersionKey(key, prefix, &v)) old.push_back(key);
+  }
+  if (old.size() <= 2) return Status::Ok();
+  old.resize(old.size() - 2);  // keys sort by version: zero-padded
+  return store_->Delete(old);
 }
 
 Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,

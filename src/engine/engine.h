@@ -12,8 +12,9 @@
 // ranged GETs covering many frames, several in flight on worker threads.
 // Writing: Commit turns dirty pages into frames and creates log/<v+1> with PutIfAbsent; a lost
 // race is Busy and changes nothing. Every `checkpoint_interval` commits the committer writes a
-// checkpoint. CommitImage replaces the whole database (push): frames are compressed on worker
-// threads and segments uploaded while the next ones are compressed.
+// checkpoint and deletes all but the newest two, so that opening lists a handful of keys.
+// CommitImage replaces the whole database (push): frames are compressed on worker threads and
+// segments uploaded while the next ones are compressed.
 // Thread-safety: an Engine is used by one thread at a time (ReadImage and CommitImage start and
 // join their own workers inside the call); FrameCache and ObjectStore are shared.
 #pragma once
@@ -154,6 +155,8 @@ class Engine {
   Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
   Status PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce);
   Status PutSegment(const std::string& key, const std::string& bytes);
+  // Deletes the checkpoints older than the newest two (docs/format.md).
+  Status DropOldCheckpoints();
   int64_t Now() const;
 
   std::shared_ptr<ObjectStore> store_;

@@ -169,6 +169,56 @@ TEST_F(EngineTest, CheckpointEveryIntervalAndOpenStartsFromIt) {
   for (uint32_t i = 2; i <= 10; i++) EXPECT_EQ(ReadPage(**fresh, i), Page(i, 'k'));
 }
 
+// The committer of a checkpoint deletes all but the newest two, so that opening a database
+// lists a handful of keys however many checkpoints it has had.
+TEST_F(EngineTest, OldCheckpointsAreDeletedAndOpeningStillStartsFromTheNewest) {
+  EngineOptions options;
+  options.checkpoint_interval = 2;
+  auto e = OpenEngine(options);
+  for (uint32_t i = 1; i <= 41; i++) {
+    ASSERT_TRUE(e->Commit({{1, Page(1, static_cast<char>('A' + i))}}, kPageSize, 1).ok());
+  }
+  auto checkpoints = ListAll(*store_, "db/ckpt/");
+  ASSERT_TRUE(checkpoints.ok());
+  EXPECT_EQ(*checkpoints, (std::vector<std::string>{format::CheckpointKey("db", 38),
+                                                    format::CheckpointKey("db", 40)}));
+  auto fresh = OpenSynced(store_);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ((*fresh)->checkpoint_version(), 40u);
+  EXPECT_EQ((*fresh)->version(), 41u);
+  EXPECT_EQ(ReadPage(**fresh, 1), Page(1, 'A' + 41));
+}
+
+// A store whose first listing of checkpoints names a newer one that is gone by the time it is
+// read, as when two more checkpoints landed and a writer deleted it in between.
+class VanishingCheckpointStore : public ForwardingStore {
+ public:
+  explicit VanishingCheckpointStore(std::shared_ptr<ObjectStore> inner)
+      : ForwardingStore(std::move(inner)) {}
+  Result<ListPage> List(std::string_view prefix, std::string_view start_after,
+                        size_t limit) override {
+    CL_ASSIGN_OR_RETURN(ListPage page, ForwardingStore::List(prefix, start_after, limit));
+    if (prefix == "db/ckpt/" && lists_++ == 0) page.keys.push_back(format::CheckpointKey("db", 99));
+    return page;
+  }
+  int lists_ = 0;
+};
+
+TEST_F(EngineTest, OpeningListsAgainWhenTheNewestCheckpointWasDeletedMeanwhile) {
+  EngineOptions options;
+  options.checkpoint_interval = 2;
+  auto e = OpenEngine(options);
+  for (uint32_t i = 1; i <= 3; i++) {
+    ASSERT_TRUE(e->Commit({{1, Page(1, static_cast<char>('a' + i))}}, kPageSize, 1).ok());
+  }
+  auto vanishing = std::make_shared<VanishingCheckpointStore>(store_);
+  auto fresh = OpenSynced(vanishing);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ(vanishing->lists_, 2);  // the listing that named the gone one, and one more
+  EXPECT_EQ((*fresh)->checkpoint_version(), 2u);
+  EXPECT_EQ((*fresh)->version(), 3u);
+}
+
 TEST_F(EngineTest, CommitImageSplitsSegmentsAndCheckpoints) {
   EngineOptions options;
   options.segment_bytes = 256;  // the pages compress to ~100 bytes a frame: several segments
