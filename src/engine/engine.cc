@@ -669,10 +669,12 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
                   frames[i].pages);
     }
   }
-  if (version_ - checkpoint_version_ >= options_.checkpoint_interval) {
-    // Best effort: the commit stands either way, and the next committer tries again.
-    (void)Checkpoint();
-  }
+  // The committer of every checkpoint_interval-th version checkpoints: one checkpoint per
+  // interval however many writers there are (counting from the checkpoint each writer last knew
+  // would make one per writer: they do not see each other's). Best effort: the commit stands
+  // either way, and a failed checkpoint waits for the next interval.
+  const uint64_t interval = options_.checkpoint_interval;
+  if (interval == 0 || version_ % interval == 0) (void)Checkpoint();
   return Status::Ok();
 }
 

@@ -11,8 +11,8 @@
 // cache, or a ranged GET of one frame. ReadImage streams every page of a version (pull): big
 // ranged GETs covering many frames, several in flight on worker threads.
 // Writing: Commit turns dirty pages into frames and creates log/<v+1> with PutIfAbsent; a lost
-// race is Busy and changes nothing. Every `checkpoint_interval` commits the committer writes a
-// checkpoint and deletes all but the newest two, so that opening lists a handful of keys.
+// race is Busy and changes nothing. The committer of every `checkpoint_interval`-th version writes
+// a checkpoint and deletes all but the newest two, so that opening lists a handful of keys.
 // CommitImage replaces the whole database (push): frames are compressed on worker threads and
 // segments uploaded while the next ones are compressed.
 // Thread-safety: an Engine is used by one thread at a time (ReadImage and CommitImage start and
@@ -41,7 +41,7 @@ struct EngineOptions {
   std::string cache_dir;  // empty: no disk cache
   std::chrono::milliseconds max_staleness{0};
   uint32_t pages_per_frame = 16;
-  uint64_t checkpoint_interval = 64;     // commits between checkpoints
+  uint64_t checkpoint_interval = 64;     // versions that are multiples of it get a checkpoint
   uint64_t inline_limit = 1 << 20;       // bigger commits put their frames in a segment
   uint64_t segment_bytes = 16ull << 20;  // push splits images into segments of this size
   int zstd_level = 3;

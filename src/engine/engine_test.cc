@@ -189,6 +189,45 @@ TEST_F(EngineTest, OldCheckpointsAreDeletedAndOpeningStillStartsFromTheNewest) {
   EXPECT_EQ(ReadPage(**fresh, 1), Page(1, 'A' + 41));
 }
 
+// Remembers the keys created with PutIfAbsent.
+class RecordingStore : public ForwardingStore {
+ public:
+  explicit RecordingStore(std::shared_ptr<ObjectStore> inner) : ForwardingStore(std::move(inner)) {}
+  Status PutIfAbsent(std::string_view key, std::string_view data) override {
+    Status s = ForwardingStore::PutIfAbsent(key, data);
+    if (s.ok()) created_.emplace_back(key);
+    return s;
+  }
+  std::vector<std::string> created_;
+};
+
+// Writers do not see each other's checkpoints; still, each interval gets exactly one: its last
+// version's committer writes it (counting from each writer's own last checkpoint, the two
+// writers here made one at 4, 5, 8, 9, 12, 13, 16 and 17).
+TEST_F(EngineTest, WritersTakingTurnsMakeOneCheckpointPerInterval) {
+  auto recording = std::make_shared<RecordingStore>(store_);
+  EngineOptions options;
+  options.checkpoint_interval = 4;
+  std::vector<std::unique_ptr<Engine>> writers;
+  for (int i = 0; i < 2; i++) {
+    auto e = OpenSynced(recording, options, nullptr, /*create=*/true);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    writers.push_back(std::move(*e));
+  }
+  for (uint32_t v = 1; v <= 17; v++) {
+    Engine& e = *writers[v % 2];
+    ASSERT_TRUE(e.Refresh(/*force=*/true).ok());
+    ASSERT_TRUE(e.Commit({{1, Page(1, static_cast<char>('a' + v))}}, kPageSize, 1).ok());
+  }
+  std::vector<std::string> checkpoints;
+  for (const auto& key : recording->created_) {
+    if (key.rfind("db/ckpt/", 0) == 0) checkpoints.push_back(key);
+  }
+  std::vector<std::string> expected;
+  for (uint64_t v : {4, 8, 12, 16}) expected.push_back(format::CheckpointKey("db", v));
+  EXPECT_EQ(checkpoints, expected);
+}
+
 // A store whose first listing of checkpoints names a newer one that is gone by the time it is
 // read, as when two more checkpoints landed and a writer deleted it in between.
 class VanishingCheckpointStore : public ForwardingStore {
