@@ -157,11 +157,7 @@ Status Engine::Load(bool create) {
   // listed is gone only if two more landed since the LIST: then list again.
   for (int listed = 0; listed < 4 && bytes.status().IsNotFound(); listed++) {
     CL_ASSIGN_OR_RETURN(auto checkpoints, ListAll(*store_, ckpt_prefix));
-    latest = 0;
-    for (const auto& k : checkpoints) {
-      uint64_t v;
-      if (format::ParseVersionKey(k, ckpt_prefix, &v)) latest = std::max(latest, v);
-    }
+    latest = format::NewestVersion(checkpoints, ckpt_prefix);
     if (latest == 0) break;
     key = format::CheckpointKey(db_, latest);
     bytes = FetchImmutable(key);
@@ -316,11 +312,7 @@ Status Engine::CatchUp() {
   for (;;) {
     CL_ASSIGN_OR_RETURN(ListPage page,
                         store_->List(prefix, format::LogKey(db_, version_), kListLimit));
-    uint64_t newest = version_;
-    for (const auto& key : page.keys) {
-      uint64_t v;
-      if (format::ParseVersionKey(key, prefix, &v)) newest = std::max(newest, v);
-    }
+    uint64_t newest = std::max(version_, format::NewestVersion(page.keys, prefix));
     std::vector<Stone> stones;        // newest first
     uint64_t read_from = newest + 1;  // the oldest version a stone covers
     while (read_from > version_ + 1) {

@@ -178,10 +178,7 @@ Status WriterLease::ListNewest() {
   uint64_t newest = 0;
   for (;;) {
     CL_ASSIGN_OR_RETURN(ListPage page, store_->List(prefix_, after, kListPage));
-    for (const std::string& key : page.keys) {
-      uint64_t epoch;
-      if (format::ParseVersionKey(key, prefix_, &epoch)) newest = std::max(newest, epoch);
-    }
+    newest = std::max(newest, format::NewestVersion(page.keys, prefix_));
     if (!page.more || page.keys.empty()) break;
     after = page.keys.back();
   }

@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -118,6 +119,15 @@ bool ParseVersionKey(std::string_view key, std::string_view prefix, uint64_t* ve
   }
   *version = v;
   return true;
+}
+
+uint64_t NewestVersion(const std::vector<std::string>& keys, std::string_view prefix) {
+  uint64_t newest = 0;
+  for (const auto& key : keys) {
+    uint64_t v;
+    if (ParseVersionKey(key, prefix, &v)) newest = std::max(newest, v);
+  }
+  return newest;
 }
 
 bool IsValidDatabaseName(std::string_view name) {

@@ -30,6 +30,8 @@ std::string CheckpointPrefix(std::string_view db);  // "D/ckpt/"
 std::string LeasePrefix(std::string_view db);       // "D/lease/"
 // The version in a log or checkpoint key's last segment, or false when malformed.
 bool ParseVersionKey(std::string_view key, std::string_view prefix, uint64_t* version);
+// The largest version among `keys` that ParseVersionKey reads under `prefix`; 0 if none does.
+uint64_t NewestVersion(const std::vector<std::string>& keys, std::string_view prefix);
 // Valid database names: 1..128 of [A-Za-z0-9._-], not "." or "..".
 bool IsValidDatabaseName(std::string_view name);
 bool IsValidPageSize(uint32_t page_size);

@@ -20,6 +20,10 @@ TEST(FormatKeys, VersionKeysSortNumerically) {
   EXPECT_FALSE(ParseVersionKey("db/log/12", LogPrefix("db"), &v));
   EXPECT_FALSE(ParseVersionKey("db/log/0000000000000000004x", LogPrefix("db"), &v));
   EXPECT_FALSE(ParseVersionKey("db/log/99999999999999999999", LogPrefix("db"), &v));
+  EXPECT_EQ(NewestVersion({LogKey("db", 9), "db/log/12", LogKey("db", 10), LogKey("x", 99)},
+                          LogPrefix("db")),
+            10u);
+  EXPECT_EQ(NewestVersion({"db/log/12"}, LogPrefix("db")), 0u);
 }
 
 TEST(FormatKeys, DatabaseNames) {
