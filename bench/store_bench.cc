@@ -825,7 +825,7 @@ Codec CompressFrames(const std::string& data, int level, int threads) {
   for (const auto& s : stored) c.stored += s.size();
   c.decode_ms = run([&](size_t f) {
     const uint32_t n = static_cast<uint32_t>(pages(f).size() / kPage);
-    Take(cl::format::DecodeFrame(stored[f], n, kPage, "frame", f * kFrame), "decoding a frame");
+    Take(cl::format::DecodeFrame(stored[f], n, kPage, 0, "frame", f * kFrame), "decoding a frame");
   });
   return c;
 }

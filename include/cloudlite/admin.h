@@ -28,8 +28,19 @@ Status Pull(std::string_view uri, const std::string& local_path, const Progress&
 // The databases under a store URI (file:///dir, s3://bucket/prefix, ...), by name.
 Result<std::vector<std::string>> ListDatabases(std::string_view store_uri);
 
-// Deletes every object of the database. NotFound if there is none.
+// Removes the database: ends its incarnation with an END record at the next log slot (a
+// connection still open on it fails from then on instead of committing), then deletes its
+// objects but the END record and the records committed in the last 5 minutes, which a later
+// rm deletes (docs/format.md, "Deleting log records"). A name created again later is a new
+// incarnation that never reads the old one. NotFound if it does not exist (leftovers of an
+// earlier rm are deleted all the same).
 Status RemoveDatabase(std::string_view uri);
+
+// Upgrades a database in storage format 1 (which this build reads but does not write) to
+// format 2: its current image becomes the genesis of a new incarnation at the next version,
+// written only if no commit lands meanwhile (else Busy: run it again). Ok and nothing written
+// when it is already in format 2.
+Status Migrate(std::string_view uri, const Progress& progress = {});
 
 // Version, size and latest commit of the database. NotFound if it does not exist.
 Result<DatabaseInfo> Describe(std::string_view uri);

@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <set>
 
 #include "base/random.h"
 #include "engine/engine.h"
@@ -35,8 +38,7 @@ Result<std::unique_ptr<engine::Engine>> OpenEngine(std::string_view uri, bool cr
   CL_ASSIGN_OR_RETURN(auto engine,
                       engine::Engine::Open(opened.store, opened.name, {},
                                            std::make_shared<engine::FrameCache>(32 << 20), create));
-  CL_RETURN_IF_ERROR(engine->Refresh(/*force=*/true).status());
-  return engine;
+  return engine;  // at the latest version: opening lists the log
 }
 
 Status ErrnoStatus(const std::string& what, const std::string& path) {
@@ -196,9 +198,11 @@ Status Pull(std::string_view uri, const std::string& local_path, const Progress&
 
 Result<std::vector<std::string>> ListDatabases(std::string_view store_uri) {
   CL_ASSIGN_OR_RETURN(Uri uri, Uri::Parse(store_uri));
-  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenStore(uri, /*create=*/false));
+  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> opened, OpenStore(uri, /*create=*/false));
+  std::shared_ptr<ObjectStore> store = std::move(opened);
   std::vector<std::string> names;
   std::string after;
+  auto cache = std::make_shared<engine::FrameCache>(1 << 20);
   for (;;) {
     // One key per database: after seeing "name/...", skip past every key under "name/"
     // ('0' is the byte after '/').
@@ -211,34 +215,150 @@ Result<std::vector<std::string>> ListDatabases(std::string_view store_uri) {
       continue;
     }
     std::string name = key.substr(0, slash);
-    std::string_view rest = std::string_view(key).substr(slash + 1);
-    if (format::IsValidDatabaseName(name) &&
-        (rest.rfind("ckpt/", 0) == 0 || rest.rfind("log/", 0) == 0 ||
-         rest.rfind("lease/", 0) == 0)) {
-      names.push_back(name);
-    }
     after = name + "0";
+    if (!format::IsValidDatabaseName(name)) continue;
+    // Objects under a name do not make a database: a removed one keeps its END record (and,
+    // for a while, its newest records). It exists if it opens; a damaged one is listed too.
+    auto engine = engine::Engine::Open(store, name, {}, cache, /*create=*/false);
+    if (engine.status().IsNotFound()) continue;
+    names.push_back(std::move(name));
   }
   return names;
 }
 
+namespace {
+
+// Ends the incarnation whose newest record is `newest` (0: none) with an END record at the next
+// free slot; a commit that lands first is part of what is removed. Returns the END's version,
+// or 0 when the newest record already is an END (the database does not exist).
+Result<uint64_t> EndIncarnation(ObjectStore& store, const std::string& db, uint64_t newest,
+                                bool newest_is_checkpoint) {
+  for (int attempt = 0; attempt < 100; attempt++) {
+    format::Record end;
+    end.end = true;
+    end.version = newest + 1;
+    end.time_micros = engine::WallMicros();
+    end.writer_id = RandomBytes(16);
+    end.nonce = RandomBytes(format::kNonceSize);
+    end.db_id = RandomBytes(format::kDbIdSize);  // unless the newest record names its own
+    end.base = end.version;
+    end.prev = std::string(format::kNonceSize, '\0');
+    if (newest > 0 && !newest_is_checkpoint) {
+      std::string key = format::LogKey(db, newest);
+      CL_ASSIGN_OR_RETURN(std::string bytes, store.Get(key));
+      Result<format::Record> head = format::DecodeRecord(bytes, key);
+      if (head.ok() && head->end) return uint64_t{0};
+      if (head.ok() && head->format >= 2) {  // damaged or format 1: END of an id of its own
+        end.db_id = head->db_id;
+        end.base = head->base;
+        end.prev = head->nonce;
+      }
+    }
+    Status s = store.PutIfAbsent(format::LogKey(db, end.version), format::EncodeRecord(end, {}));
+    if (s.ok()) return end.version;
+    if (!s.IsAlreadyExists()) return s;
+    newest++;  // a commit landed first: it is removed with the rest
+    newest_is_checkpoint = false;
+  }
+  return Status::Busy("could not end '" + db + "': commits kept landing; stop the writers first");
+}
+
+}  // namespace
+
 Status RemoveDatabase(std::string_view uri) {
   CL_ASSIGN_OR_RETURN(OpenedStore opened, OpenDatabaseStore(uri, /*create=*/false));
-  CL_ASSIGN_OR_RETURN(auto keys, ListAll(*opened.store, opened.name + "/"));
-  if (keys.empty()) {
-    return Status::NotFound("database '" + opened.name + "' does not exist in " +
-                            opened.store->Describe());
+  ObjectStore& store = *opened.store;
+  const std::string& db = opened.name;
+  CL_ASSIGN_OR_RETURN(auto keys, ListAll(store, db + "/"));
+  const std::string log_prefix = format::LogPrefix(db);
+  const std::string not_found = "database '" + db + "' does not exist in " + store.Describe();
+  if (keys.empty()) return Status::NotFound(not_found);
+  std::vector<uint64_t> records;  // ascending: keys sort by version (zero-padded)
+  for (const auto& key : keys) {
+    uint64_t v;
+    if (format::ParseVersionKey(key, log_prefix, &v)) records.push_back(v);
   }
-  // Commit records and checkpoints first, so the database stops existing before its pages go.
-  std::stable_partition(keys.begin(), keys.end(), [&](const std::string& k) {
-    return k.rfind(opened.name + "/seg/", 0) != 0;
-  });
+  const uint64_t newest_checkpoint = format::NewestVersion(keys, format::CheckpointPrefix(db));
+  const uint64_t newest_record = records.empty() ? 0 : records.back();
+  uint64_t end = 0;
+  if (newest_record > 0 || newest_checkpoint > 0) {
+    // A checkpoint above every record (their records deleted) still needs the END above it.
+    const bool above = newest_checkpoint > newest_record;
+    CL_ASSIGN_OR_RETURN(
+        end, EndIncarnation(store, db, above ? newest_checkpoint : newest_record, above));
+  }
+  const bool existed = end > 0;
+  if (end == 0 && !records.empty()) end = records.back();
+  // Keep the END record and the records committed within the grace period (a writer that synced
+  // within relist_after may still commit to the slot after one of them: docs/format.md,
+  // "Deleting log records"), newest first down to the first older one.
+  const int64_t horizon =
+      engine::WallMicros() -
+      std::chrono::duration_cast<std::chrono::microseconds>(engine::kLogDeleteGrace).count();
+  std::set<std::string> keep = {format::LogKey(db, end)};
+  for (auto it = records.rbegin(); it != records.rend(); ++it) {
+    if (*it >= end) continue;
+    std::string key = format::LogKey(db, *it);
+    Result<std::string> bytes = store.Get(key);
+    if (!bytes.ok()) break;
+    Result<format::Record> rec = format::DecodeRecord(*bytes, key);
+    if (!rec.ok() || rec->time_micros < horizon) break;
+    keep.insert(key);
+  }
+  // Checkpoints first, segments last: an interrupted rm leaves nothing that names a missing
+  // object without its END record being there already.
+  std::vector<std::string> doomed;
+  for (const char* dir : {"/ckpt/", "/lease/", "/log/", "/seg/"}) {
+    for (const auto& key : keys) {
+      if (key.rfind(db + dir, 0) == 0 && !keep.count(key)) doomed.push_back(key);
+    }
+  }
+  for (const auto& key : keys) {  // anything else under the name
+    if (!keep.count(key) && std::find(doomed.begin(), doomed.end(), key) == doomed.end()) {
+      doomed.push_back(key);
+    }
+  }
   constexpr size_t kBatch = 1000;
-  for (size_t i = 0; i < keys.size(); i += kBatch) {
-    size_t n = std::min(kBatch, keys.size() - i);
-    CL_RETURN_IF_ERROR(opened.store->Delete(std::span<const std::string>(keys.data() + i, n)));
+  for (size_t i = 0; i < doomed.size(); i += kBatch) {
+    size_t n = std::min(kBatch, doomed.size() - i);
+    CL_RETURN_IF_ERROR(store.Delete(std::span<const std::string>(doomed.data() + i, n)));
   }
+  if (!existed) return Status::NotFound(not_found);
   return Status::Ok();
+}
+
+Status Migrate(std::string_view uri, const Progress& progress) {
+  CL_ASSIGN_OR_RETURN(auto engine, OpenEngine(uri, /*create=*/false));
+  if (engine->db_id() != format::Format1DbId()) return Status::Ok();  // already format 2
+  // The current image, through a local file, written back as the genesis of a format-2
+  // incarnation at the next version, only if no commit landed meanwhile.
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string path =
+      std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/cloudlite-migrate-" + RandomHex(6);
+  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return ErrnoStatus("creating", path);
+  ::unlink(path.c_str());  // gone with the descriptor, whatever happens
+  const uint32_t page_size = engine->page_size();
+  const uint32_t pages = engine->db_pages();
+  if (::ftruncate(fd.get(), static_cast<off_t>(uint64_t{pages} * page_size)) != 0) {
+    return ErrnoStatus("sizing", path);
+  }
+  CL_RETURN_IF_ERROR(engine->ReadImage([&](uint32_t first, uint32_t count, const char* data) {
+    uint64_t n = uint64_t{count} * page_size, done = 0;
+    while (done < n) {
+      ssize_t w = ::pwrite(fd.get(), data + done, n - done,
+                           static_cast<off_t>(uint64_t{first - 1} * page_size + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return ErrnoStatus("writing", path);
+      done += static_cast<uint64_t>(w);
+    }
+    return Status::Ok();
+  }));
+  auto source = [&](uint32_t first_pgno, uint32_t count, char* out) {
+    return ReadExactly(fd.get(), out, uint64_t{count} * page_size,
+                       uint64_t{first_pgno - 1} * page_size, path);
+  };
+  return engine->CommitImage(page_size, pages, source, progress, /*only_next=*/true).status();
 }
 
 Result<DatabaseInfo> Describe(std::string_view uri) {

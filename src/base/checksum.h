@@ -6,6 +6,6 @@
 
 namespace cloudlite {
 
-uint64_t Checksum(std::string_view data);
+uint64_t Checksum(std::string_view data, uint64_t seed = 0);
 
 }  // namespace cloudlite

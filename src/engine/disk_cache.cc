@@ -5,7 +5,9 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "base/random.h"
 
@@ -21,6 +23,30 @@ std::string DiskCache::Name(std::string_view store, std::string_view key, uint64
   std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
                 static_cast<unsigned long long>(h.low64));
   return buf;
+}
+
+Status DiskCache::Prepare(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::PermissionDenied("cannot create the cache directory " + dir + ": " +
+                                    std::strerror(errno));
+  }
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) {
+    return Status::PermissionDenied("cannot use the cache directory " + dir + ": " +
+                                    std::strerror(errno));
+  }
+  auto refuse = [&](const std::string& why) {
+    return Status::PermissionDenied("refusing the cache directory " + dir + ": " + why +
+                                    "; use a directory of your own (it is created with mode 0700 "
+                                    "if missing)");
+  };
+  if (S_ISLNK(st.st_mode)) return refuse("it is a symbolic link");
+  if (!S_ISDIR(st.st_mode)) return refuse("it is not a directory");
+  if (st.st_uid != ::geteuid()) return refuse("another user owns it");
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    return refuse("other users can write to it (chmod go-w " + dir + ")");
+  }
+  return Status::Ok();
 }
 
 std::string DiskCache::Path(std::string_view name) const { return dir_ + "/" + std::string(name); }

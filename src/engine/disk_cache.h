@@ -12,11 +12,18 @@
 #include <string>
 #include <string_view>
 
+#include "cloudlite/status.h"
+
 namespace cloudlite::engine {
 
 class DiskCache {
  public:
   explicit DiskCache(std::string dir) : dir_(std::move(dir)) {}
+
+  // Creates `dir` (mode 0700) or checks that the existing one is safe to trust: a directory,
+  // not a symbolic link, owned by this user, and writable by no one else. Another local user
+  // who could write it could plant or swap entries. PermissionDenied says what to fix.
+  static Status Prepare(const std::string& dir);
 
   std::optional<std::string> Get(std::string_view name);
   void Put(std::string_view name, std::string_view bytes);

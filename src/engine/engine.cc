@@ -15,6 +15,8 @@
 #include "base/random.h"
 #include "format/format.h"
 
+// A helper's GET runs beside the commit's PutIfAbsent (Engine::Publish).
+
 namespace cloudlite::engine {
 namespace {
 
@@ -101,6 +103,28 @@ struct ImageRange {
   size_t count;
 };
 
+// Starts a GET on another thread (on this one, when no thread is to be had).
+std::future<Result<std::string>> StartGet(ObjectStore& store, std::string key) {
+  auto get = [&store, key = std::move(key)] { return store.Get(key); };
+  try {
+    return std::async(std::launch::async, get);
+  } catch (const std::system_error&) {
+    return std::async(std::launch::deferred, get);
+  }
+}
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+const std::string kZeroNonce(format::kNonceSize, '\0');
+
 // Fetching a few unused bytes between two frames (pages a later version replaced) is cheaper
 // than a request more.
 constexpr uint64_t kMaxRangeGap = 256 << 10;
@@ -123,17 +147,19 @@ Engine::Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions
       options_(std::move(options)),
       cache_(std::move(cache)),
       writer_id_(RandomBytes(16)) {
+  cache_scope_ = store_name_;
   if (!options_.cache_dir.empty()) disk_cache_ = std::make_unique<DiskCache>(options_.cache_dir);
   uint32_t max_pages = std::max<uint32_t>(1, options_.pages_per_frame);
   options_.pages_per_frame = std::min(max_pages, format::kMaxFramePages);
 }
 
-int64_t Engine::Now() const {
-  if (options_.now_micros) return options_.now_micros();
+int64_t WallMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+int64_t Engine::Now() const { return options_.now_micros ? options_.now_micros() : WallMicros(); }
 
 Result<std::unique_ptr<Engine>> Engine::Open(std::shared_ptr<ObjectStore> store, std::string db,
                                              EngineOptions options,
@@ -142,48 +168,145 @@ Result<std::unique_ptr<Engine>> Engine::Open(std::shared_ptr<ObjectStore> store,
     return Status::InvalidArgument("invalid database name '" + db +
                                    "': use 1-128 characters from A-Z a-z 0-9 . _ -");
   }
+  if (!options.cache_dir.empty()) CL_RETURN_IF_ERROR(DiskCache::Prepare(options.cache_dir));
   std::unique_ptr<Engine> engine(
       new Engine(std::move(store), std::move(db), std::move(options), std::move(cache)));
   CL_RETURN_IF_ERROR(engine->Load(create));
   return engine;
 }
 
+void Engine::SetIncarnation(std::string db_id, uint64_t base) {
+  db_id_ = std::move(db_id);
+  base_ = base;
+  // Cache entries are named by incarnation: an older one's entries are never read.
+  cache_scope_ = store_name_ + "#" + Hex(db_id_);
+}
+
+std::string_view Engine::Relative(const std::string& key) const {
+  return std::string_view(key).substr(db_.size() + 1);
+}
+
+uint64_t Engine::Seed(const std::string& key, uint64_t offset) const {
+  return format::FrameSeed(db_id_, Relative(key), offset);
+}
+
+Status Engine::RemovedError() const {
+  return Status::NotFound("database '" + db_ + "' in " + store_name_ +
+                          " was removed (or removed and created again) after this connection "
+                          "opened it; open it again");
+}
+
 Status Engine::Load(bool create) {
-  std::string ckpt_prefix = format::CheckpointPrefix(db_);
-  uint64_t latest = 0;
-  std::string key;
-  Result<std::string> bytes = Status::NotFound("no checkpoint");
-  // Writers delete all checkpoints but the newest two (DropOldCheckpoints), so the newest one
-  // listed is gone only if two more landed since the LIST: then list again.
-  for (int listed = 0; listed < 4 && bytes.status().IsNotFound(); listed++) {
-    CL_ASSIGN_OR_RETURN(auto checkpoints, ListAll(*store_, ckpt_prefix));
-    latest = format::NewestVersion(checkpoints, ckpt_prefix);
-    if (latest == 0) break;
-    key = format::CheckpointKey(db_, latest);
-    bytes = FetchImmutable(key);
+  // A checkpoint or record that was listed can be deleted before it is read (a newer
+  // checkpoint's cleanup, an rm): then list again.
+  for (int attempt = 0; attempt < 4; attempt++) {
+    CL_ASSIGN_OR_RETURN(bool loaded, LoadOnce(create));
+    if (loaded) return Status::Ok();
   }
-  if (latest > 0) {
+  return Status::Unavailable("the objects of '" + db_ + "' in " + store_name_ +
+                             " kept changing while it was being opened; try again");
+}
+
+Result<bool> Engine::LoadOnce(bool create) {
+  map_ = PageMap();
+  history_.clear();
+  version_ = checkpoint_version_ = history_floor_ = 0;
+  last_commit_micros_ = 0;
+  head_nonce_.clear();
+  exists_ = removed_ = behind_ = synced_ = false;
+  const std::string ckpt_prefix = format::CheckpointPrefix(db_);
+  const std::string log_prefix = format::LogPrefix(db_);
+  CL_ASSIGN_OR_RETURN(auto checkpoints, ListAll(*store_, ckpt_prefix));
+  const uint64_t c = format::NewestVersion(checkpoints, ckpt_prefix);
+  CL_ASSIGN_OR_RETURN(auto logs,
+                      ListAll(*store_, log_prefix, c > 0 ? format::LogKey(db_, c) : std::string()));
+  last_list_ = std::chrono::steady_clock::now();
+  std::set<uint64_t> listed;  // record versions above the newest checkpoint
+  for (const auto& key : logs) {
+    uint64_t v;
+    if (format::ParseVersionKey(key, log_prefix, &v) && v > c) listed.insert(v);
+  }
+  const uint64_t h = listed.empty() ? 0 : *listed.rbegin();
+  std::optional<format::Record> head;
+  std::string head_key, head_bytes;
+  if (h > 0) {
+    head_key = format::LogKey(db_, h);
+    Result<std::string> bytes = store_->Get(head_key);
+    if (bytes.status().IsNotFound()) return false;
+    CL_RETURN_IF_ERROR(bytes.status());
+    CL_ASSIGN_OR_RETURN(format::Record rec, format::DecodeRecord(*bytes, head_key));
+    if (rec.version != h) {
+      return Status::Corruption(head_key + ": holds version " + std::to_string(rec.version));
+    }
+    head_bytes = std::move(*bytes);
+    head = std::move(rec);
+  }
+  auto absent = [&](uint64_t next_base) -> Result<bool> {
+    if (!create) {
+      return Status::NotFound("database '" + db_ + "' does not exist in " + store_name_ +
+                              (h > 0 ? " (it was removed)" : ""));
+    }
+    // A new incarnation, whose genesis takes the next free slot: never a key that exists.
+    SetIncarnation(RandomBytes(format::kDbIdSize), next_base);
+    version_ = history_floor_ = next_base - 1;
+    head_nonce_ = kZeroNonce;
+    return true;
+  };
+  if (head && head->end) return absent(h + 1);
+  if (c > 0 && (!head || c >= head->base)) {
+    std::string key = format::CheckpointKey(db_, c);
+    // Known to be the head's incarnation, the checkpoint may come from the disk cache.
+    if (head) SetIncarnation(head->db_id, head->base);
+    Result<std::string> bytes = head ? FetchImmutable(key) : store_->Get(key);
+    if (bytes.status().IsNotFound()) return false;
     CL_RETURN_IF_ERROR(bytes.status());
     CL_ASSIGN_OR_RETURN(format::Checkpoint cp, format::DecodeCheckpoint(*bytes, key));
-    if (cp.version != latest) return Status::Corruption(key + ": holds another version");
+    if (cp.version != c) return Status::Corruption(key + ": holds another version");
+    if (head && cp.db_id != head->db_id) {
+      return Status::Corruption(key + ": belongs to another incarnation of '" + db_ + "' than " +
+                                head_key);
+    }
+    SetIncarnation(cp.db_id, cp.base);
     map_.Apply(cp.map, db_, key, cp.page_size, cp.db_pages, /*replace=*/true);
-    version_ = checkpoint_version_ = history_floor_ = latest;
+    version_ = checkpoint_version_ = history_floor_ = c;
+    head_nonce_ = cp.head;
     last_commit_micros_ = cp.time_micros;
-    return Status::Ok();
+  } else if (head) {
+    SetIncarnation(head->db_id, head->base);
+    version_ = history_floor_ = head->base - 1;
+    head_nonce_ = kZeroNonce;
+  } else {
+    return absent(1);
   }
-  // No checkpoint: the database exists if its first commit does.
-  std::string first = format::LogKey(db_, 1);
-  bytes = FetchImmutable(first);
-  if (bytes.ok()) return ApplyRecord(first, *bytes);
-  if (!bytes.status().IsNotFound()) return bytes.status();
-  if (!create) return Status::NotFound("database '" + db_ + "' does not exist in " + store_name_);
-  return Status::Ok();
+  exists_ = true;
+  for (uint64_t v = version_ + 1; v <= h; v++) {
+    if (!listed.count(v)) {
+      return Status::Corruption(format::LogKey(db_, v) + " is missing, but " + head_key +
+                                " exists (a hole in the log: no version past it can be read)");
+    }
+  }
+  if (h > version_) {
+    CL_RETURN_IF_ERROR(ReachNewest(std::move(head_key), std::move(head_bytes), std::move(*head)));
+  }
+  // Not synced(): the first transaction probes, as time passes between opening and using.
+  return true;
+}
+
+Status Engine::Reload() {
+  std::string id = db_id_;
+  Status s = Load(/*create=*/false);
+  if (s.ok() && (db_id_ == id || id == format::Format1DbId())) return s;
+  if (s.ok() || s.IsNotFound()) {
+    removed_ = true;
+    return RemovedError();
+  }
+  return s;
 }
 
 Result<std::string> Engine::FetchImmutable(const std::string& key) {
   std::string name;
   if (disk_cache_) {
-    name = DiskCache::Name(store_name_, key, 0);
+    name = DiskCache::Name(cache_scope_, key, 0);
     if (auto bytes = disk_cache_->Get(name)) return std::move(*bytes);
   }
   CL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
@@ -193,7 +316,7 @@ Result<std::string> Engine::FetchImmutable(const std::string& key) {
 
 Result<format::Record> Engine::DecodeRecord(const std::string& key, std::string_view bytes) {
   Result<format::Record> decoded = format::DecodeRecord(bytes, key);
-  if (!decoded.ok() && disk_cache_) disk_cache_->Drop(DiskCache::Name(store_name_, key, 0));
+  if (!decoded.ok() && disk_cache_) disk_cache_->Drop(DiskCache::Name(cache_scope_, key, 0));
   return decoded;
 }
 
@@ -202,21 +325,51 @@ Status Engine::ApplyRecord(const std::string& key, std::string_view bytes) {
   return ApplyDecoded(key, bytes, rec);
 }
 
-Status Engine::ApplyDecoded(const std::string& key, std::string_view bytes,
-                            const format::Record& rec) {
+Status Engine::CheckFollows(const std::string& key, const format::Record& rec) {
   if (rec.version != version_ + 1) {
     return Status::Corruption(key + ": holds version " + std::to_string(rec.version));
   }
+  const bool genesis = rec.format >= 2 && rec.version == rec.base;
+  if (rec.db_id != db_id_) {
+    // A genesis this engine may adopt: of the database it was about to create (another creator
+    // won the slot), or the migration of the format-1 database it reads.
+    if (!genesis || (exists_ && db_id_ != format::Format1DbId())) {
+      removed_ = true;
+      return Status::Corruption(key + ": belongs to another incarnation of '" + db_ +
+                                "' (removed and created again since this connection opened it, "
+                                "or the object was replaced); open the database again");
+    }
+    SetIncarnation(rec.db_id, rec.base);
+  } else if (genesis && rec.base != base_) {
+    return Status::Corruption(key + ": a second genesis record in one incarnation");
+  }
+  if (rec.end) {
+    removed_ = true;
+    return RemovedError();
+  }
+  if (rec.format >= 2 && !genesis && !head_nonce_.empty() && rec.prev != head_nonce_) {
+    return Status::Corruption(key + ": does not follow version " + std::to_string(version_) +
+                              " (the record before it was replaced, or this slot was written "
+                              "again after a deletion)");
+  }
+  return Status::Ok();
+}
+
+Status Engine::ApplyDecoded(const std::string& key, std::string_view bytes,
+                            const format::Record& rec) {
+  CL_RETURN_IF_ERROR(CheckFollows(key, rec));
+  const bool genesis = rec.version == base_ && rec.format >= 2;
   // Decode inline frames now: it verifies them, and the writer's neighbours will read them.
   for (const auto& f : rec.map.frames) {
     if (!rec.map.objects[f.object].empty()) continue;
     CL_ASSIGN_OR_RETURN(std::string pages,
                         format::DecodeFrame(bytes.substr(f.offset, f.stored_length), f.page_count,
-                                            rec.page_size, key, f.offset));
-    cache_->Put(FrameCache::Key(store_name_, key, f.offset),
+                                            rec.page_size, Seed(key, f.offset), key, f.offset));
+    cache_->Put(FrameCache::Key(cache_scope_, key, f.offset),
                 std::make_shared<const std::string>(std::move(pages)));
   }
-  bool page_size_changed = map_.page_size() != 0 && map_.page_size() != rec.page_size;
+  // A genesis replaces what came before: nothing, unless it migrates a format-1 database.
+  bool page_size_changed = map_.page_size() != 0 && (genesis || map_.page_size() != rec.page_size);
   std::optional<std::vector<uint32_t>> changed;
   if (!page_size_changed) {
     changed.emplace();
@@ -231,11 +384,14 @@ Status Engine::ApplyDecoded(const std::string& key, std::string_view bytes,
   RecordChanges(rec.version, std::move(changed));
   map_.Apply(rec.map, db_, key, rec.page_size, rec.db_pages, page_size_changed);
   version_ = rec.version;
+  head_nonce_ = rec.nonce;
+  exists_ = true;
   last_commit_micros_ = rec.time_micros;
   return Status::Ok();
 }
 
 Result<bool> Engine::IsLatest() {
+  if (removed_) return RemovedError();
   Result<std::string> next = FetchImmutable(format::LogKey(db_, version_ + 1));
   if (next.status().IsNotFound()) return true;
   CL_RETURN_IF_ERROR(next.status());
@@ -266,18 +422,22 @@ std::optional<std::set<uint32_t>> Engine::ChangedPagesSince(uint64_t since) cons
 }
 
 Result<bool> Engine::Refresh(bool force) {
+  if (removed_) return RemovedError();
   auto now = std::chrono::steady_clock::now();
   if (!force && synced_ && options_.max_staleness.count() > 0 &&
       now - last_sync_ < options_.max_staleness) {
     return false;
   }
   uint64_t before = version_;
+  // Long without a LIST, the slot after this version may have been deleted (rm, GC) and a
+  // probe would find it empty: list instead (docs/format.md, "Reading a version").
+  if (now - last_list_ >= options_.relist_after) behind_ = true;
   // The probe, and the next record while there is one, up to two: a reader one version behind
   // (the common case) needs no LIST, which costs as much as 12 GETs on AWS S3. Two new records
   // suggest more, and a lost race proved this engine behind: then CatchUp lists. A store that
   // lists slowly (a directory is read whole) is read one record at a time instead.
   const bool list = store_->ListsCheaply();
-  if (!list) behind_ = false;
+  if (!list && now - last_list_ < options_.relist_after) behind_ = false;
   for (int found = 0; !behind_;) {
     std::string key = format::LogKey(db_, version_ + 1);
     Result<std::string> bytes = FetchImmutable(key);
@@ -299,6 +459,40 @@ bool Engine::SamePageSize(const format::Record& rec) const {
 }
 
 Status Engine::CatchUp() {
+  const std::string prefix = format::LogPrefix(db_);
+  constexpr size_t kListLimit = 1000;
+  for (;;) {
+    CL_ASSIGN_OR_RETURN(ListPage page,
+                        store_->List(prefix, format::LogKey(db_, version_), kListLimit));
+    last_list_ = std::chrono::steady_clock::now();
+    std::vector<uint64_t> versions;
+    for (const auto& key : page.keys) {
+      uint64_t v;
+      if (format::ParseVersionKey(key, prefix, &v)) versions.push_back(v);
+    }
+    if (versions.empty()) break;
+    // What this engine has was deleted under it (rm, or history collected): open again.
+    if (versions.front() != version_ + 1) return Reload();
+    for (size_t i = 1; i < versions.size(); i++) {
+      if (versions[i] != versions[0] + i) {
+        return Status::Corruption(format::LogKey(db_, versions[0] + i) + " is missing, but " +
+                                  format::LogKey(db_, versions[i]) +
+                                  " exists (a hole in the log: no version past it can be read)");
+      }
+    }
+    std::string key = format::LogKey(db_, versions.back());
+    Result<std::string> bytes = FetchImmutable(key);
+    if (bytes.status().IsNotFound()) return Reload();
+    CL_RETURN_IF_ERROR(bytes.status());
+    CL_ASSIGN_OR_RETURN(format::Record rec, DecodeRecord(key, *bytes));
+    CL_RETURN_IF_ERROR(ReachNewest(std::move(key), std::move(*bytes), std::move(rec)));
+    if (!page.more) break;
+  }
+  behind_ = false;
+  return Status::Ok();
+}
+
+Status Engine::ReachNewest(std::string key, std::string bytes, format::Record newest) {
   // The newest record, then back from it through RECENT sections, one record standing in for
   // up to recent_versions before it ("stones"); records no section describes are read in order.
   struct Stone {
@@ -307,49 +501,50 @@ Status Engine::CatchUp() {
     format::Record rec;
     uint64_t described = 0;  // versions its RECENT section stands in for
   };
-  std::string prefix = format::LogPrefix(db_);
-  constexpr size_t kListLimit = 1000;
-  for (;;) {
-    CL_ASSIGN_OR_RETURN(ListPage page,
-                        store_->List(prefix, format::LogKey(db_, version_), kListLimit));
-    uint64_t newest = std::max(version_, format::NewestVersion(page.keys, prefix));
-    std::vector<Stone> stones;        // newest first
-    uint64_t read_from = newest + 1;  // the oldest version a stone covers
-    while (read_from > version_ + 1) {
-      Stone stone{format::LogKey(db_, read_from - 1), {}, {}};
-      CL_ASSIGN_OR_RETURN(stone.bytes, FetchImmutable(stone.key));
-      CL_ASSIGN_OR_RETURN(stone.rec, DecodeRecord(stone.key, stone.bytes));
-      if (stone.rec.version != read_from - 1) {
-        return Status::Corruption(stone.key + ": holds version " +
-                                  std::to_string(stone.rec.version));
-      }
-      stone.described = SamePageSize(stone.rec) ? stone.rec.recent.versions.size() : 0;
-      read_from = stone.rec.version - stone.described;
-      stones.push_back(std::move(stone));
-      if (stones.back().described == 0) break;
-    }
-    if (!stones.empty()) {
-      // Versions below the oldest stone's reach, one record at a time.
-      uint64_t reach = stones.back().rec.version - stones.back().described;
-      while (version_ + 1 < reach) {
-        std::string key = format::LogKey(db_, version_ + 1);
-        Result<std::string> bytes = FetchImmutable(key);
-        if (bytes.status().IsNotFound()) {
-          return Status::Corruption(key + " is missing, but " + stones.back().key + " exists");
-        }
-        CL_RETURN_IF_ERROR(bytes.status());
-        CL_RETURN_IF_ERROR(ApplyRecord(key, *bytes));
-      }
-    }
-    for (auto it = stones.rbegin(); it != stones.rend(); ++it) {
-      if (it->described > 0 && version_ + 1 < it->rec.version) {
-        ApplyRecent(it->rec.recent, it->rec.version, it->rec.page_size);
-      }
-      CL_RETURN_IF_ERROR(ApplyDecoded(it->key, it->bytes, it->rec));
-    }
-    if (!page.more) break;
+  std::vector<Stone> stones;  // newest first
+  auto add = [&](Stone stone) {
+    // A database this engine was about to create may have been created by another writer: its
+    // incarnation starts where this one would have.
+    const bool ours = stone.rec.db_id == db_id_ || (!exists_ && stone.rec.base == base_);
+    stone.described =
+        SamePageSize(stone.rec) && ours && !stone.rec.end ? stone.rec.recent.versions.size() : 0;
+    stones.push_back(std::move(stone));
+    return stones.back().rec.version - stones.back().described;  // the oldest version it covers
+  };
+  if (newest.version <= version_) {
+    return Status::Corruption(key + ": holds version " + std::to_string(newest.version));
   }
-  behind_ = false;
+  uint64_t read_from = add({std::move(key), std::move(bytes), std::move(newest)});
+  while (read_from > version_ + 1 && stones.back().described > 0) {
+    Stone stone{format::LogKey(db_, read_from - 1), {}, {}};
+    CL_ASSIGN_OR_RETURN(stone.bytes, FetchImmutable(stone.key));
+    CL_ASSIGN_OR_RETURN(stone.rec, DecodeRecord(stone.key, stone.bytes));
+    if (stone.rec.version != read_from - 1) {
+      return Status::Corruption(stone.key + ": holds version " + std::to_string(stone.rec.version));
+    }
+    read_from = add(std::move(stone));
+  }
+  // Versions below the oldest stone's reach, one record at a time.
+  const uint64_t reach = stones.back().rec.version - stones.back().described;
+  while (version_ + 1 < reach) {
+    std::string next = format::LogKey(db_, version_ + 1);
+    Result<std::string> record = FetchImmutable(next);
+    if (record.status().IsNotFound()) {
+      return Status::Corruption(next + " is missing, but " + stones.back().key + " exists");
+    }
+    CL_RETURN_IF_ERROR(record.status());
+    CL_RETURN_IF_ERROR(ApplyRecord(next, *record));
+  }
+  for (auto it = stones.rbegin(); it != stones.rend(); ++it) {
+    if (it->described > 0 && version_ + 1 < it->rec.version) {
+      // The stone's prev names a record this engine skips: it is checked by incarnation only.
+      if (it->rec.db_id != db_id_) SetIncarnation(it->rec.db_id, it->rec.base);
+      exists_ = true;
+      ApplyRecent(it->rec.recent, it->rec.version, it->rec.page_size);
+      head_nonce_.clear();
+    }
+    CL_RETURN_IF_ERROR(ApplyDecoded(it->key, it->bytes, it->rec));
+  }
   return Status::Ok();
 }
 
@@ -401,14 +596,16 @@ format::Recent Engine::DescribeRecent() const {
 }
 
 Result<std::shared_ptr<const std::string>> Engine::LoadFrame(const FrameLocation& loc) {
-  std::string cache_key = FrameCache::Key(store_name_, *loc.key, loc.offset);
+  std::string cache_key = FrameCache::Key(cache_scope_, *loc.key, loc.offset);
+  const uint64_t seed = Seed(*loc.key, loc.offset);
   if (auto hit = cache_->Get(cache_key)) return hit;
   uint32_t page_size = map_.page_size();
   std::string disk_name;
   if (disk_cache_) {
-    disk_name = DiskCache::Name(store_name_, *loc.key, loc.offset);
+    disk_name = DiskCache::Name(cache_scope_, *loc.key, loc.offset);
     if (auto stored = disk_cache_->Get(disk_name)) {
-      auto pages = format::DecodeFrame(*stored, loc.page_count, page_size, *loc.key, loc.offset);
+      auto pages =
+          format::DecodeFrame(*stored, loc.page_count, page_size, seed, *loc.key, loc.offset);
       if (pages.ok()) {
         auto frame = std::make_shared<const std::string>(std::move(*pages));
         cache_->Put(cache_key, frame);
@@ -428,7 +625,7 @@ Result<std::shared_ptr<const std::string>> Engine::LoadFrame(const FrameLocation
                               std::to_string(loc.offset) + " is cut short)");
   }
   CL_ASSIGN_OR_RETURN(std::string pages, format::DecodeFrame(*stored, loc.page_count, page_size,
-                                                             *loc.key, loc.offset));
+                                                             seed, *loc.key, loc.offset));
   if (disk_cache_) disk_cache_->Put(disk_name, *stored);
   auto frame = std::make_shared<const std::string>(std::move(pages));
   cache_->Put(cache_key, frame);
@@ -490,7 +687,7 @@ Status Engine::ReadImage(const PageSink& sink) {
   std::vector<ImageRange> ranges;
   for (size_t i = 0; i < frames.size(); i++) {
     const ImageFrame& f = frames[i];
-    if (auto hit = cache_->Get(FrameCache::Key(store_name_, *f.key, f.offset))) {
+    if (auto hit = cache_->Get(FrameCache::Key(cache_scope_, *f.key, f.offset))) {
       CL_RETURN_IF_ERROR(deliver(f, *hit));
       continue;
     }
@@ -523,9 +720,10 @@ Status Engine::ReadImage(const PageSink& sink) {
         return Status::Corruption(*f.key + ": truncated (frame at offset " +
                                   std::to_string(f.offset) + " is cut short)");
       }
-      CL_ASSIGN_OR_RETURN(std::string pages,
-                          format::DecodeFrame(std::string_view(*bytes).substr(at, f.stored_length),
-                                              f.page_count, page_size, *f.key, f.offset));
+      CL_ASSIGN_OR_RETURN(
+          std::string pages,
+          format::DecodeFrame(std::string_view(*bytes).substr(at, f.stored_length), f.page_count,
+                              page_size, Seed(*f.key, f.offset), *f.key, f.offset));
       CL_RETURN_IF_ERROR(deliver(f, pages));
     }
     return Status::Ok();
@@ -541,6 +739,34 @@ Status Engine::PutSegment(const std::string& key, const std::string& bytes) {
     return Status::Unavailable(s.message() + " (writing " + key + "; nothing was committed)");
   }
   return s;
+}
+
+Status Engine::Publish(uint64_t version, const std::string& bytes, const std::string& nonce) {
+  // The next slot is read beside the PutIfAbsent: a record there that does not follow this one
+  // means the slot was a hole below an existing record (docs/format.md, "Committing and holes").
+  auto next = StartGet(*store_, format::LogKey(db_, version + 1));
+  Status s = PublishRecord(version, bytes, nonce);
+  Result<std::string> found = next.get();
+  if (!s.ok()) return s;
+  return CheckNotBelowExisting(version, nonce, std::move(found));
+}
+
+Status Engine::CheckNotBelowExisting(uint64_t version, const std::string& nonce,
+                                     Result<std::string> next) {
+  const std::string next_key = format::LogKey(db_, version + 1);
+  if (!next.ok() && !next.status().IsNotFound()) next = store_->Get(next_key);  // once more
+  if (next.status().IsNotFound()) return Status::Ok();
+  // The commit landed; a check that cannot be made does not undo it.
+  if (!next.ok()) return Status::Ok();
+  Result<format::Record> rec = format::DecodeRecord(*next, next_key);
+  if (rec.ok() && rec->db_id == db_id_ && rec->prev == nonce) return Status::Ok();  // later commit
+  const std::string key = format::LogKey(db_, version);
+  (void)store_->Delete(std::vector<std::string>{key});
+  synced_ = false;
+  return Status::Corruption(key + " was missing while " + next_key +
+                            " exists (a hole in the log); this commit filled it and was withdrawn, "
+                            "so nothing was committed. The database needs repair: restore the "
+                            "missing record or copy the data out with cloudlite pull");
 }
 
 Status Engine::PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce) {
@@ -579,6 +805,16 @@ Status Engine::PublishRecord(uint64_t version, const std::string& bytes, const s
 
 Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_pages,
                       std::string_view changeset) {
+  if (removed_) return RemovedError();
+  if (exists_ && db_id_ == format::Format1DbId()) {
+    return Status::NotSupported("'" + db_ + "' in " + store_name_ +
+                                " is in storage format 1, which this cloudlite reads but does not "
+                                "write; upgrade it once with: cloudlite migrate URI");
+  }
+  if (head_nonce_.size() != format::kNonceSize) {
+    return Status::Internal("committing without knowing the record of version " +
+                            std::to_string(version_));
+  }
   if (!format::IsValidPageSize(page_size)) {
     return Status::InvalidArgument("invalid page size " + std::to_string(page_size));
   }
@@ -616,6 +852,9 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   format::Record rec;
   rec.version = version;
   rec.time_micros = Now();
+  rec.db_id = db_id_;
+  rec.base = base_;
+  rec.prev = version == base_ ? kZeroNonce : head_nonce_;
   rec.writer_id = writer_id_;
   rec.nonce = RandomBytes(16);
   rec.page_size = page_size;
@@ -632,7 +871,7 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
     }
   } else {
     segment_key = format::SegmentKey(db_, version, RandomHex(8));
-    format::SegmentBuilder builder(page_size, version);
+    format::SegmentBuilder builder(page_size, version, db_id_, std::string(Relative(segment_key)));
     for (const auto& f : frames) {
       uint64_t offset = builder.Add(f.first_pgno, f.page_count, f.stored);
       rec.map.frames.push_back({0, offset, f.stored.size(), f.page_count});
@@ -645,7 +884,7 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   }
   std::string key = format::LogKey(db_, version);
   std::string bytes = format::EncodeRecord(rec, inline_frames);
-  Status published = PublishRecord(version, bytes, rec.nonce);
+  Status published = Publish(version, bytes, rec.nonce);
   if (!published.ok()) {
     // A lost race proves this snapshot stale, and after an error it may be: whatever
     // max_staleness allows, the next transaction must look for newer versions.
@@ -657,7 +896,7 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   CL_RETURN_IF_ERROR(ApplyRecord(key, bytes));
   if (!segment_key.empty()) {
     for (size_t i = 0; i < frames.size(); i++) {
-      cache_->Put(FrameCache::Key(store_name_, segment_key, rec.map.frames[i].offset),
+      cache_->Put(FrameCache::Key(cache_scope_, segment_key, rec.map.frames[i].offset),
                   frames[i].pages);
     }
   }
@@ -671,13 +910,18 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
 }
 
 Status Engine::Checkpoint() {
-  if (version_ == 0 || checkpoint_version_ == version_) return Status::Ok();
+  if (removed_) return RemovedError();
+  if (!exists_ || checkpoint_version_ == version_) return Status::Ok();
+  // A format-1 database is read only; a checkpoint names the record it follows.
+  if (db_id_ == format::Format1DbId() || head_nonce_.size() != format::kNonceSize) {
+    return Status::Ok();
+  }
   uint32_t page_size = map_.page_size();
   std::vector<uint32_t> pgnos = map_.PagesOutsideSegments(db_);
   PageMap next = map_;
   if (!pgnos.empty()) {
     std::string segment_key = format::SegmentKey(db_, version_, RandomHex(8));
-    format::SegmentBuilder builder(page_size, version_);
+    format::SegmentBuilder builder(page_size, version_, db_id_, std::string(Relative(segment_key)));
     format::PageMapData delta;
     delta.objects = {segment_key.substr(db_.size() + 1)};
     // The frames holding those pages, fetched transfer_parallel at a time: a writer that
@@ -715,13 +959,16 @@ Status Engine::Checkpoint() {
     });
     CL_RETURN_IF_ERROR(PutSegment(segment_key, builder.Finish()));
     for (size_t i = 0; i < decoded.size(); i++) {
-      cache_->Put(FrameCache::Key(store_name_, segment_key, delta.frames[i].offset), decoded[i]);
+      cache_->Put(FrameCache::Key(cache_scope_, segment_key, delta.frames[i].offset), decoded[i]);
     }
     next.Apply(delta, db_, "", page_size, map_.db_pages(), /*replace=*/false);
   }
   format::Checkpoint cp;
   cp.version = version_;
   cp.time_micros = last_commit_micros_;
+  cp.db_id = db_id_;
+  cp.base = base_;
+  cp.head = head_nonce_;
   cp.page_size = page_size;
   cp.db_pages = map_.db_pages();
   cp.map = next.Export(db_);
@@ -758,10 +1005,23 @@ Status Engine::DropOldCheckpoints() {
 
 Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
                                      const PageSource& source,
-                                     const std::function<void(uint64_t, uint64_t)>& progress) {
+                                     const std::function<void(uint64_t, uint64_t)>& progress,
+                                     bool only_next) {
+  if (removed_) return RemovedError();
   if (!format::IsValidPageSize(page_size)) {
     return Status::InvalidArgument("invalid page size " + std::to_string(page_size));
   }
+  if (db_pages > format::kMaxDbPages) {
+    return Status::InvalidArgument("a database of " + std::to_string(db_pages) +
+                                   " pages is larger than cloudlite stores (" +
+                                   std::to_string(format::kMaxDbPages) + " pages)");
+  }
+  // The image is the genesis of a new incarnation when there is none yet, or when it upgrades a
+  // format-1 database; else the next version of this one. Its segments are sealed to the
+  // incarnation, so a change of incarnation while it uploads means starting again.
+  const bool migrating = exists_ && db_id_ == format::Format1DbId();
+  const bool genesis = !exists_ || migrating;
+  const std::string image_id = migrating ? RandomBytes(format::kDbIdSize) : db_id_;
   const uint64_t total = uint64_t{db_pages} * page_size;
   const uint32_t frame_pages = std::max<uint32_t>(
       1, std::min<uint32_t>(options_.pages_per_frame,
@@ -813,9 +1073,10 @@ Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
         CL_RETURN_IF_ERROR(flush());
       }
       if (!builder) {
-        builder = std::make_unique<format::SegmentBuilder>(page_size, tag);
-        builder->Reserve(options_.segment_bytes + (64 << 10));  // + the index and footer
         segment_key = format::SegmentKey(db_, tag, RandomHex(8));
+        builder = std::make_unique<format::SegmentBuilder>(page_size, tag, image_id,
+                                                           std::string(Relative(segment_key)));
+        builder->Reserve(options_.segment_bytes + (64 << 10));  // + the index and footer
         map.objects.push_back(segment_key.substr(db_.size() + 1));
       }
       uint64_t offset = builder->Add(first, count, stored);
@@ -877,23 +1138,35 @@ Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
     format::Record rec;
     rec.version = version_ + 1;
     rec.time_micros = Now();
+    rec.db_id = image_id;
+    rec.base = genesis ? rec.version : base_;
+    rec.prev = genesis ? kZeroNonce : head_nonce_;
     rec.writer_id = writer_id_;
     rec.nonce = RandomBytes(16);
     rec.page_size = page_size;
     rec.db_pages = db_pages;
     rec.map = map;
     std::string bytes = format::EncodeRecord(rec, {});
-    Status s = PublishRecord(rec.version, bytes, rec.nonce);
+    Status s = Publish(rec.version, bytes, rec.nonce);
     if (s.ok()) {
       std::string key = format::LogKey(db_, rec.version);
+      SetIncarnation(image_id, rec.base);
       map_.Apply(map, db_, key, page_size, db_pages, /*replace=*/true);
       RecordChanges(rec.version, std::nullopt);
       version_ = rec.version;
+      head_nonce_ = rec.nonce;
+      exists_ = true;
       last_commit_micros_ = rec.time_micros;
       break;
     }
-    if (!s.IsBusy() || attempt + 1 >= kAttempts) return s;
+    if (!s.IsBusy() || attempt + 1 >= kAttempts || only_next) return s;
     CL_RETURN_IF_ERROR(Refresh(/*force=*/true).status());
+    if (genesis != (!exists_ || db_id_ == format::Format1DbId()) ||
+        (!migrating && db_id_ != image_id)) {
+      return Status::Busy("'" + db_ +
+                          "' was created or replaced by another writer while this "
+                          "image was uploading; nothing was committed: try again");
+    }
   }
   CL_RETURN_IF_ERROR(Checkpoint());
   return version_;

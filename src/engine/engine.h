@@ -55,8 +55,19 @@ struct EngineOptions {
   int ambiguous_retries = 5;
   // Versions each record describes in its RECENT section (at most; 0: none).
   uint32_t recent_versions = 64;
+  // A reader that has not listed the log for this long lists it instead of probing, so that it
+  // notices history deleted under it (docs/format.md, "Reading a version").
+  std::chrono::milliseconds relist_after{60'000};
   std::function<int64_t()> now_micros;  // default: system clock
 };
+
+// Deleters of log records keep those committed within this long of their own clock: a writer
+// that synced within relist_after may still commit to the slot after one of them (docs/format.md,
+// "Deleting log records").
+inline constexpr std::chrono::minutes kLogDeleteGrace{5};
+
+// The system clock in microseconds since the Unix epoch (commit times).
+int64_t WallMicros();
 
 // Dirty pages of a transaction, by page number.
 using DirtyPages = std::map<uint32_t, std::string>;
@@ -70,9 +81,11 @@ using PageSink = std::function<Status(uint32_t first_pgno, uint32_t page_count, 
 
 class Engine {
  public:
-  // Opens database `db` in `store` at its latest checkpoint (or first commit); call Refresh to
-  // reach the latest version. A database that does not exist opens empty (version 0) when
-  // `create` is set, else NotFound.
+  // Opens database `db` in `store` at its latest version: lists the checkpoints and the records
+  // after the newest one (a hole among them is Corruption), reads the newest record and the
+  // checkpoint. A database that does not exist (or was removed) opens empty, as a new
+  // incarnation whose genesis will be the next free log slot, when `create` is set, else
+  // NotFound. The first Refresh probes all the same: time passes between opening and using.
   static Result<std::unique_ptr<Engine>> Open(std::shared_ptr<ObjectStore> store, std::string db,
                                               EngineOptions options,
                                               std::shared_ptr<FrameCache> cache, bool create);
@@ -85,11 +98,15 @@ class Engine {
   Result<bool> Refresh(bool force = false);
 
   uint64_t version() const { return version_; }
+  // The incarnation (docs/format.md, "Incarnations"): its id (16 bytes; zeros for a format-1
+  // database) and the version of its genesis record.
+  const std::string& db_id() const { return db_id_; }
+  uint64_t base() const { return base_; }
   uint32_t page_size() const { return map_.page_size(); }
   uint32_t db_pages() const { return map_.db_pages(); }
   uint64_t checkpoint_version() const { return checkpoint_version_; }
   int64_t last_commit_micros() const { return last_commit_micros_; }
-  bool exists() const { return version_ > 0; }
+  bool exists() const { return exists_; }
   // Whether a Refresh has run and no commit failed since: the version is as good as a probe
   // would make it, but for commits made elsewhere since then.
   bool synced() const { return synced_; }
@@ -125,8 +142,10 @@ class Engine {
   // calling thread. Compresses on `compress_threads` workers and uploads up to
   // `transfer_parallel` segments at a time while compressing; memory stays at about
   // (transfer_parallel + 1) × segment_bytes.
+  // With `only_next`, a lost race is Busy instead (the image was read at version()).
   Result<uint64_t> CommitImage(uint32_t page_size, uint32_t db_pages, const PageSource& source,
-                               const std::function<void(uint64_t, uint64_t)>& progress);
+                               const std::function<void(uint64_t, uint64_t)>& progress,
+                               bool only_next = false);
 
   // Writes a checkpoint of the current version (pages still in records go to a new segment).
   Status Checkpoint();
@@ -135,6 +154,23 @@ class Engine {
   Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions options,
          std::shared_ptr<FrameCache> cache);
   Status Load(bool create);
+  // Load's work once: ListAgain when a checkpoint or record it listed was deleted meanwhile.
+  Result<bool> LoadOnce(bool create);
+  // Opens the database again after the log was found not to continue where this engine is:
+  // fine if it is the same incarnation, NotFound if it was removed or replaced.
+  Status Reload();
+  // The error every call returns once the incarnation is known to have ended.
+  Status RemovedError() const;
+  void SetIncarnation(std::string db_id, uint64_t base);
+  // Relative to "<db>/", for frame seeds.
+  std::string_view Relative(const std::string& key) const;
+  uint64_t Seed(const std::string& key, uint64_t offset) const;
+  // Checks that `rec` may follow this engine's version: same incarnation, chained to the record
+  // it has (or a genesis it may adopt). Sets removed_ at an END record.
+  Status CheckFollows(const std::string& key, const format::Record& rec);
+  // Applies records version_+1 .. newest, where `newest` (already decoded) is the record of a
+  // version the store listed; versions in between must exist.
+  Status ReachNewest(std::string key, std::string bytes, format::Record newest);
   Result<std::string> FetchImmutable(const std::string& key);
   // Decodes a record, dropping a disk-cached copy that fails to.
   Result<format::Record> DecodeRecord(const std::string& key, std::string_view bytes);
@@ -153,7 +189,13 @@ class Engine {
   // Remembers what `version` changed (nullopt: everything), for ChangedPagesSince.
   void RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages);
   Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
+  // PublishRecord, then CheckNotBelowExisting with a GET of the next slot made beside it.
+  Status Publish(uint64_t version, const std::string& bytes, const std::string& nonce);
   Status PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce);
+  // After log/<version> landed: Corruption (and the record deleted again) if log/<version+1>
+  // exists and does not follow it, i.e. the slot was a hole below an existing record.
+  Status CheckNotBelowExisting(uint64_t version, const std::string& nonce,
+                               Result<std::string> next);
   Status PutSegment(const std::string& key, const std::string& bytes);
   // Deletes the checkpoints older than the newest two (docs/format.md).
   Status DropOldCheckpoints();
@@ -161,6 +203,7 @@ class Engine {
 
   std::shared_ptr<ObjectStore> store_;
   std::string store_name_;
+  std::string cache_scope_;  // store_name_ and the incarnation: names cache entries
   std::string db_;
   EngineOptions options_;
   std::shared_ptr<FrameCache> cache_;
@@ -169,6 +212,12 @@ class Engine {
 
   PageMap map_;
   uint64_t version_ = 0;
+  std::string db_id_;       // the incarnation's (a new random one while it does not exist yet)
+  uint64_t base_ = 1;       // its genesis version
+  std::string head_nonce_;  // nonce of the record of version_; empty when not known
+  bool exists_ = false;     // the incarnation has a record (else version_ == base_ - 1)
+  bool removed_ = false;    // it ended (an END record) or was replaced: every call fails
+  std::chrono::steady_clock::time_point last_list_{};
   uint64_t checkpoint_version_ = 0;
   int64_t last_commit_micros_ = 0;
   std::chrono::steady_clock::time_point last_sync_{};

@@ -310,7 +310,7 @@ TEST_F(EngineTest, CorruptSegmentFrameIsReportedOnRead) {
   ASSERT_TRUE(e->Commit({{1, Page(1, 'a')}, {2, Page(2, 'b')}}, kPageSize, 2).ok());
   auto segments = *ListAll(*store_, "db/seg/");
   std::string bytes = *store_->Get(segments[0]);
-  bytes[30] ^= 1;  // inside the first frame
+  bytes[50] ^= 1;  // inside the first frame (frames start at 36)
   ASSERT_TRUE(store_->Put(segments[0], bytes).ok());
   auto fresh = OpenSynced(store_);
   ASSERT_TRUE(fresh.ok());
@@ -575,8 +575,9 @@ TEST_F(EngineImageThreadsTest, CommitImageWritesSegmentsThatDescribeThemselves) 
     for (const format::SegmentFrame& f : index->frames) {
       EXPECT_GT(f.first_pgno, previous_end);
       previous_end = f.first_pgno + f.page_count - 1;
-      auto pages = format::DecodeFrame(std::string_view(bytes).substr(f.offset, f.stored_length),
-                                       f.page_count, kPageSize, key, f.offset);
+      auto pages = format::DecodeFrame(
+          std::string_view(bytes).substr(f.offset, f.stored_length), f.page_count, kPageSize,
+          format::FrameSeed(index->db_id, key.substr(3), f.offset), key, f.offset);
       ASSERT_TRUE(pages.ok()) << pages.status().ToString();
       for (uint32_t i = 0; i < f.page_count; i++) {
         EXPECT_TRUE(seen.insert(f.first_pgno + i).second);
@@ -627,7 +628,7 @@ TEST_F(EngineImageThreadsTest, ReadImageReportsACorruptFrameNamingItsObject) {
   auto segments = *ListAll(*store_, "db/seg/");
   ASSERT_FALSE(segments.empty());
   std::string bytes = *store_->Get(segments.back());
-  bytes[30] ^= 1;  // inside the segment's first frame
+  bytes[50] ^= 1;  // inside the segment's first frame (frames start at 36)
   ASSERT_TRUE(store_->Put(segments.back(), bytes).ok());
   auto reader = Open(store_, SmallTransfers(), 0);
   Image image;

@@ -19,7 +19,9 @@ constexpr char kTypeCheckpoint = 'C';
 constexpr char kTypeLease = 'L';
 constexpr size_t kHeaderSize = 8;
 constexpr size_t kTrailerSize = 8;
-constexpr size_t kSegmentHeaderSize = kHeaderSize + 4 + 8;
+constexpr size_t kSegmentHeaderSize1 = kHeaderSize + 4 + 8;
+constexpr size_t kSegmentHeaderSize = kSegmentHeaderSize1 + kDbIdSize;
+constexpr uint16_t kRecordEnd = 1;  // header flag of an END record
 constexpr size_t kSegmentFooterSize = 8 + 4 + 8;
 
 // zstd's one-shot calls allocate and initialize a context every time, which costs more than
@@ -44,32 +46,41 @@ enum SectionType : uint8_t {
 };
 constexpr uint8_t kSectionRequired = 1;
 
-void PutHeader(std::string* out, char type) {
+void PutHeader(std::string* out, char type, uint16_t flags = 0) {
   out->append(kMagic, 4);
   out->push_back(type);
   out->push_back(static_cast<char>(kFormatVersion));
-  PutFixed16(out, 0);
+  PutFixed16(out, flags);
 }
 
 Status Corrupt(std::string_view key, std::string_view what) {
   return Status::Corruption(std::string(key) + ": " + std::string(what));
 }
 
-// Checks magic, type, version and flags of the 8-byte header at the front of `bytes`.
-Status CheckHeader(std::string_view bytes, char type, std::string_view key) {
+struct Header {
+  uint8_t version;
+  uint16_t flags;
+};
+
+// Checks magic, type, version and flags of the 8-byte header at the front of `bytes`; flags
+// other than `allowed_flags` (in format 2) are Corruption.
+Result<Header> CheckHeader(std::string_view bytes, char type, std::string_view key,
+                           uint16_t allowed_flags = 0) {
   if (bytes.size() < kHeaderSize || bytes.compare(0, 4, std::string_view(kMagic, 4)) != 0) {
     return Corrupt(key, "not a cloudlite object (bad magic)");
   }
   if (bytes[4] != type) return Corrupt(key, "unexpected object type");
-  uint8_t version = static_cast<uint8_t>(bytes[5]);
-  if (version > kFormatVersion) {
+  Header h{static_cast<uint8_t>(bytes[5]), DecodeFixed16(bytes.data() + 6)};
+  if (h.version > kFormatVersion) {
     return Status::NotSupported(std::string(key) + ": written by a newer cloudlite (format " +
-                                std::to_string(version) + ", this build reads up to " +
+                                std::to_string(h.version) + ", this build reads up to " +
                                 std::to_string(kFormatVersion) + "); upgrade cloudlite");
   }
-  if (version == 0) return Corrupt(key, "format version 0");
-  if (DecodeFixed16(bytes.data() + 6) != 0) return Corrupt(key, "unknown header flags");
-  return Status::Ok();
+  if (h.version == 0) return Corrupt(key, "format version 0");
+  if ((h.flags & ~(h.version >= 2 ? allowed_flags : 0)) != 0) {
+    return Corrupt(key, "unknown header flags");
+  }
+  return h;
 }
 
 // Verifies the trailing checksum over everything before it; returns the bytes it covers.
@@ -86,6 +97,13 @@ void PutSection(std::string* out, uint8_t type, uint8_t flags, std::string_view 
   out->push_back(static_cast<char>(type));
   out->push_back(static_cast<char>(flags));
   PutLengthPrefixed(out, payload);
+}
+
+// A 16-byte field (ids and nonces), zero-padded.
+void Put16(std::string* out, std::string_view bytes) {
+  std::string field(bytes.substr(0, 16));
+  field.resize(16, '\0');
+  *out += field;
 }
 
 std::string Pad20(uint64_t v) {
@@ -144,25 +162,48 @@ bool IsValidPageSize(uint32_t page_size) {
   return page_size >= 512 && page_size <= 65536 && (page_size & (page_size - 1)) == 0;
 }
 
+std::string Format1DbId() { return std::string(kDbIdSize, '\0'); }
+
 // ---- Frames ---------------------------------------------------------------------------------
+
+uint64_t FrameSeed(std::string_view db_id, std::string_view object, uint64_t offset) {
+  if (db_id == Format1DbId()) return 0;
+  std::string address(db_id);
+  address += object;
+  PutFixed64(&address, offset);
+  return Checksum(address);
+}
 
 std::string EncodeFrame(std::string_view pages, int zstd_level) {
   std::string out(8 + ZSTD_compressBound(pages.size()), '\0');
   size_t n = Compress(out.data() + 8, out.size() - 8, pages, zstd_level);
   // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
   out.resize(8 + n);
-  EncodeFixed64(out.data(), Checksum(std::string_view(out).substr(8)));
+  SealFrame(&out, 0);
   return out;
 }
 
+void SealFrame(char* stored, size_t length, uint64_t seed) {
+  EncodeFixed64(stored, Checksum(std::string_view(stored + 8, length - 8), seed));
+}
+
+void SealFrame(std::string* stored, uint64_t seed) {
+  SealFrame(stored->data(), stored->size(), seed);
+}
+
 Result<std::string> DecodeFrame(std::string_view stored, uint32_t page_count, uint32_t page_size,
-                                std::string_view key, uint64_t offset) {
+                                uint64_t seed, std::string_view key, uint64_t offset) {
   auto where = [&](std::string_view what) {
     return Corrupt(key, "frame at offset " + std::to_string(offset) + ": " + std::string(what));
   };
   if (stored.size() < 8) return where("truncated");
+  if (page_count == 0 || page_count > kMaxReaderFramePages || !IsValidPageSize(page_size)) {
+    return where("impossible page count or size");
+  }
   std::string_view compressed = stored.substr(8);
-  if (Checksum(compressed) != DecodeFixed64(stored.data())) return where("checksum mismatch");
+  if (Checksum(compressed, seed) != DecodeFixed64(stored.data())) {
+    return where("checksum mismatch (damaged, or not the frame stored at this place)");
+  }
   uint64_t expected = uint64_t{page_count} * page_size;
   unsigned long long content = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
   if (content != expected) return where("unexpected decompressed size");
@@ -218,7 +259,10 @@ Status DecodePageMap(std::string_view in, PageMapData* out) {
     }
     if (f.object >= out->objects.size()) return bad("frame names a missing object");
     if (pages == 0 || pages > kMaxReaderFramePages) return bad("bad frame page count");
-    if (f.stored_length < 8 || f.offset + f.stored_length < f.offset) return bad("bad frame size");
+    if (f.stored_length < 8 || f.stored_length > kMaxStoredFrameBytes ||
+        f.offset + f.stored_length < f.offset) {
+      return bad("bad frame size");
+    }
     f.page_count = static_cast<uint32_t>(pages);
   }
   if (!r.Varint64(&n) || n > in.size()) return bad("bad extent count");
@@ -230,7 +274,9 @@ Status DecodePageMap(std::string_view in, PageMapData* out) {
       return bad("truncated extent");
     }
     uint64_t first = previous_end + gap;
-    if (pages == 0 || first + pages - 1 > UINT32_MAX) return bad("bad extent");
+    if (pages == 0 || first + pages - 1 > kMaxDbPages + kMaxReaderFramePages) {
+      return bad("bad extent");
+    }
     if (frame >= out->frames.size()) return bad("extent names a missing frame");
     if (slot + pages > out->frames[frame].page_count) return bad("extent overruns its frame");
     e = {static_cast<uint32_t>(first), static_cast<uint32_t>(pages), static_cast<uint32_t>(frame),
@@ -271,6 +317,7 @@ Status DecodeRecent(std::string_view in, uint64_t version, Recent* out) {
   uint64_t n;
   if (!r.Varint64(&n) || n == 0 || n >= version || n > in.size()) return bad("bad version count");
   if (!r.Varint32(&out->db_pages)) return bad("truncated");
+  if (out->db_pages > kMaxDbPages) return bad("impossible db_pages");
   out->versions.resize(n);
   for (auto& v : out->versions) {
     uint64_t count;
@@ -279,7 +326,7 @@ Status DecodeRecent(std::string_view in, uint64_t version, Recent* out) {
     uint64_t pgno = 0;
     for (auto& p : v.changed) {
       uint64_t delta;
-      if (!r.Varint64(&delta) || delta == 0 || pgno + delta > UINT32_MAX) {
+      if (!r.Varint64(&delta) || delta == 0 || pgno + delta > kMaxDbPages + kMaxReaderFramePages) {
         return bad("pages not ascending");
       }
       pgno += delta;
@@ -304,11 +351,14 @@ size_t EncodedSize(const RecentVersion& version) {
 
 std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
   std::string out;
-  PutHeader(&out, kTypeRecord);
+  PutHeader(&out, kTypeRecord, record.end ? kRecordEnd : 0);
   PutFixed64(&out, record.version);
   PutFixed64(&out, static_cast<uint64_t>(record.time_micros));
-  out.append(record.writer_id.data(), 16);
-  out.append(record.nonce.data(), 16);
+  Put16(&out, record.db_id);
+  PutFixed64(&out, record.base);
+  Put16(&out, record.prev);
+  Put16(&out, record.writer_id);
+  Put16(&out, record.nonce);
   PutFixed32(&out, record.page_size);
   PutFixed32(&out, record.db_pages);
 
@@ -319,9 +369,16 @@ std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
     PutVarint64(&out, inline_frames.size());
     uint64_t base = out.size();
     out.append(inline_frames);
+    std::string self = "log/" + Pad20(record.version);
     for (auto& f : map.frames) {
-      if (map.objects[f.object].empty()) f.offset += base;
+      if (!map.objects[f.object].empty()) continue;
+      f.offset += base;
+      SealFrame(out.data() + f.offset, f.stored_length, FrameSeed(record.db_id, self, f.offset));
     }
+  }
+  if (record.end) {  // no pages, no sections
+    PutFixed64(&out, Checksum(out));
+    return out;
   }
   std::string encoded_map;
   EncodePageMap(map, &encoded_map);
@@ -337,20 +394,41 @@ std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
 }
 
 Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {
-  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeRecord, key));
+  CL_ASSIGN_OR_RETURN(Header header, CheckHeader(bytes, kTypeRecord, key, kRecordEnd));
   CL_ASSIGN_OR_RETURN(std::string_view body, CheckTrailer(bytes, key));
   Reader r(body.substr(kHeaderSize));
   Record rec;
+  rec.format = header.version;
+  rec.end = (header.flags & kRecordEnd) != 0;
   uint64_t time;
-  std::string_view writer, nonce;
-  if (!r.Fixed64(&rec.version) || !r.Fixed64(&time) || !r.Bytes(16, &writer) ||
-      !r.Bytes(16, &nonce) || !r.Fixed32(&rec.page_size) || !r.Fixed32(&rec.db_pages)) {
-    return Corrupt(key, "truncated record header");
+  std::string_view db_id, prev, writer, nonce;
+  bool ok = r.Fixed64(&rec.version) && r.Fixed64(&time);
+  if (ok && rec.format >= 2) {
+    ok = r.Bytes(kDbIdSize, &db_id) && r.Fixed64(&rec.base) && r.Bytes(kNonceSize, &prev);
   }
+  ok = ok && r.Bytes(16, &writer) && r.Bytes(kNonceSize, &nonce) && r.Fixed32(&rec.page_size) &&
+       r.Fixed32(&rec.db_pages);
+  if (!ok) return Corrupt(key, "truncated record header");
   rec.time_micros = static_cast<int64_t>(time);
   rec.writer_id.assign(writer);
   rec.nonce.assign(nonce);
+  if (rec.format >= 2) {
+    rec.db_id.assign(db_id);
+    rec.prev.assign(prev);
+    if (rec.db_id == Format1DbId()) return Corrupt(key, "zero database id");
+    if (rec.base == 0 || rec.base > rec.version) return Corrupt(key, "impossible base version");
+  } else {
+    rec.db_id = Format1DbId();
+  }
+  if (rec.version == 0) return Corrupt(key, "version 0");
+  if (rec.end) {
+    if (rec.page_size != 0 || rec.db_pages != 0 || !r.empty()) {
+      return Corrupt(key, "an END record holds no pages");
+    }
+    return rec;
+  }
   if (!IsValidPageSize(rec.page_size)) return Corrupt(key, "invalid page size");
+  if (rec.db_pages > kMaxDbPages) return Corrupt(key, "impossible db_pages");
   bool have_map = false;
   while (!r.empty()) {
     uint8_t type, flags;
@@ -373,7 +451,8 @@ Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {
         break;
       case kSectionRecent: {
         if (!rec.recent.versions.empty()) return Corrupt(key, "two RECENT sections");
-        Status s = DecodeRecent(payload, rec.version, &rec.recent);
+        // It cannot describe versions before the incarnation's genesis.
+        Status s = DecodeRecent(payload, rec.version - rec.base + 1, &rec.recent);
         if (!s.ok()) return Corrupt(key, s.message());
         break;
       }
@@ -410,7 +489,7 @@ std::string EncodeLease(const Lease& lease) {
 }
 
 Result<Lease> DecodeLease(std::string_view bytes, std::string_view key) {
-  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeLease, key));
+  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeLease, key).status());
   CL_ASSIGN_OR_RETURN(std::string_view body, CheckTrailer(bytes, key));
   Reader r(body.substr(kHeaderSize));
   Lease lease;
@@ -435,6 +514,9 @@ std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
   PutHeader(&out, kTypeCheckpoint);
   PutFixed64(&out, checkpoint.version);
   PutFixed64(&out, static_cast<uint64_t>(checkpoint.time_micros));
+  Put16(&out, checkpoint.db_id);
+  PutFixed64(&out, checkpoint.base);
+  Put16(&out, checkpoint.head);
   PutFixed32(&out, checkpoint.page_size);
   PutFixed32(&out, checkpoint.db_pages);
   PutFixed64(&out, body.size());
@@ -447,20 +529,34 @@ std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
 }
 
 Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, std::string_view key) {
-  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeCheckpoint, key));
+  CL_ASSIGN_OR_RETURN(Header header, CheckHeader(bytes, kTypeCheckpoint, key));
   CL_ASSIGN_OR_RETURN(std::string_view all, CheckTrailer(bytes, key));
   Reader r(all.substr(kHeaderSize));
   Checkpoint c;
+  c.format = header.version;
   uint64_t time, body_length;
-  if (!r.Fixed64(&c.version) || !r.Fixed64(&time) || !r.Fixed32(&c.page_size) ||
-      !r.Fixed32(&c.db_pages) || !r.Fixed64(&body_length)) {
-    return Corrupt(key, "truncated checkpoint header");
+  std::string_view db_id, head;
+  bool ok = r.Fixed64(&c.version) && r.Fixed64(&time);
+  if (ok && c.format >= 2) {
+    ok = r.Bytes(kDbIdSize, &db_id) && r.Fixed64(&c.base) && r.Bytes(kNonceSize, &head);
   }
+  ok = ok && r.Fixed32(&c.page_size) && r.Fixed32(&c.db_pages) && r.Fixed64(&body_length);
+  if (!ok) return Corrupt(key, "truncated checkpoint header");
   c.time_micros = static_cast<int64_t>(time);
+  if (c.format >= 2) {
+    c.db_id.assign(db_id);
+    c.head.assign(head);
+    if (c.db_id == Format1DbId()) return Corrupt(key, "zero database id");
+    if (c.base == 0 || c.base > c.version) return Corrupt(key, "impossible base version");
+  } else {
+    c.db_id = Format1DbId();
+  }
+  if (c.version == 0) return Corrupt(key, "version 0");
   if (!IsValidPageSize(c.page_size)) return Corrupt(key, "invalid page size");
+  if (c.db_pages > kMaxDbPages) return Corrupt(key, "impossible db_pages");
   std::string_view compressed = r.rest();
   unsigned long long content = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
-  if (content != body_length || body_length > (uint64_t{1} << 34)) {
+  if (content != body_length || body_length > (uint64_t{1} << 29)) {
     return Corrupt(key, "bad body length");
   }
   std::string body(body_length, '\0');
@@ -476,16 +572,21 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, std::string_view key
 
 // ---- Segments -------------------------------------------------------------------------------
 
-SegmentBuilder::SegmentBuilder(uint32_t page_size, uint64_t version) {
+SegmentBuilder::SegmentBuilder(uint32_t page_size, uint64_t version, std::string_view db_id,
+                               std::string object)
+    : db_id_(db_id), object_(std::move(object)) {
+  db_id_.resize(kDbIdSize, '\0');
   PutHeader(&data_, kTypeSegment);
   PutFixed32(&data_, page_size);
   PutFixed64(&data_, version);
+  data_ += db_id_;
 }
 
 uint64_t SegmentBuilder::Add(uint32_t first_pgno, uint32_t page_count,
                              std::string_view stored_frame) {
   uint64_t offset = data_.size();
   data_.append(stored_frame);
+  SealFrame(data_.data() + offset, stored_frame.size(), FrameSeed(db_id_, object_, offset));
   PutVarint64(&index_, first_pgno);
   PutVarint64(&index_, page_count);
   PutVarint64(&index_, offset);
@@ -508,24 +609,27 @@ std::string SegmentBuilder::Finish() {
 }
 
 Result<SegmentIndex> DecodeSegmentIndex(std::string_view bytes, std::string_view key) {
-  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeSegment, key));
-  if (bytes.size() < kSegmentHeaderSize + kSegmentFooterSize) {
-    return Corrupt(key, "truncated segment");
-  }
+  CL_ASSIGN_OR_RETURN(Header header, CheckHeader(bytes, kTypeSegment, key));
+  const size_t header_size = header.version >= 2 ? kSegmentHeaderSize : kSegmentHeaderSize1;
+  if (bytes.size() < header_size + kSegmentFooterSize) return Corrupt(key, "truncated segment");
   const char* footer = bytes.data() + bytes.size() - kSegmentFooterSize;
   uint64_t index_offset = DecodeFixed64(footer);
   uint32_t frame_count = DecodeFixed32(footer + 8);
   uint64_t index_end = bytes.size() - kSegmentFooterSize;
-  if (index_offset < kSegmentHeaderSize || index_offset > index_end) {
+  if (index_offset < header_size || index_offset > index_end) {
     return Corrupt(key, "bad index offset");
   }
   std::string_view index = bytes.substr(index_offset, index_end - index_offset);
-  std::string covered = std::string(bytes.substr(0, kSegmentHeaderSize)) + std::string(index) +
-                        std::string(footer, 12);
+  if (frame_count > index.size()) return Corrupt(key, "bad frame count");
+  std::string covered =
+      std::string(bytes.substr(0, header_size)) + std::string(index) + std::string(footer, 12);
   if (Checksum(covered) != DecodeFixed64(footer + 12)) return Corrupt(key, "checksum mismatch");
   SegmentIndex out;
+  out.format = header.version;
   out.page_size = DecodeFixed32(bytes.data() + kHeaderSize);
   out.version = DecodeFixed64(bytes.data() + kHeaderSize + 4);
+  out.db_id = header.version >= 2 ? std::string(bytes.substr(kSegmentHeaderSize1, kDbIdSize))
+                                  : Format1DbId();
   Reader r(index);
   for (uint32_t i = 0; i < frame_count; i++) {
     SegmentFrame f;
@@ -533,7 +637,8 @@ Result<SegmentIndex> DecodeSegmentIndex(std::string_view bytes, std::string_view
         !r.Varint64(&f.stored_length)) {
       return Corrupt(key, "truncated index");
     }
-    if (f.offset < kSegmentHeaderSize || f.offset + f.stored_length > index_offset) {
+    if (f.offset < header_size || f.offset + f.stored_length < f.offset ||
+        f.offset + f.stored_length > index_offset) {
       return Corrupt(key, "index entry outside the frames");
     }
     out.frames.push_back(f);

@@ -14,11 +14,18 @@
 
 namespace cloudlite::format {
 
-inline constexpr uint8_t kFormatVersion = 1;
+inline constexpr uint8_t kFormatVersion = 2;  // written; 1 and 2 are read
 inline constexpr uint32_t kMaxFramePages = 16;
 inline constexpr uint64_t kMaxFrameBytes = 1 << 20;  // page bytes per frame, uncompressed
 // Readers accept larger frames than writers make, but bounded: a frame is allocated whole.
 inline constexpr uint32_t kMaxReaderFramePages = 256;
+inline constexpr uint64_t kMaxStoredFrameBytes = 32ull << 20;
+// No writer makes a larger database: the page map keeps 8 bytes per page in memory.
+inline constexpr uint32_t kMaxDbPages = 1u << 28;
+// An incarnation's database id (docs/format.md, "Incarnations"); all zeros in format 1.
+inline constexpr size_t kDbIdSize = 16;
+inline constexpr size_t kNonceSize = 16;
+std::string Format1DbId();  // 16 zero bytes
 
 // "D/log/00000000000000000042" and friends.
 std::string LogKey(std::string_view db, uint64_t version);
@@ -38,12 +45,20 @@ bool IsValidPageSize(uint32_t page_size);
 
 // ---- Frames ---------------------------------------------------------------------------------
 
-// Compresses `pages` (a whole number of pages) into a stored frame: checksum + zstd frame.
+// The seed of a frame's checksum: binds it to its incarnation, object (key relative to "D/")
+// and offset, so that it is valid nowhere else. 0 for format-1 incarnations (all-zero id).
+uint64_t FrameSeed(std::string_view db_id, std::string_view object, uint64_t offset);
+
+// Compresses `pages` (a whole number of pages) into a stored frame: checksum + zstd frame. The
+// checksum uses seed 0 until SealFrame binds it to where the frame is stored.
 std::string EncodeFrame(std::string_view pages, int zstd_level);
-// Verifies and decompresses a stored frame that must hold `page_count` pages of `page_size`.
-// `key` and `offset` name it in errors.
+// Rewrites a stored frame's checksum with `seed` (FrameSeed of where it is placed).
+void SealFrame(std::string* stored, uint64_t seed);
+void SealFrame(char* stored, size_t length, uint64_t seed);
+// Verifies and decompresses a stored frame that must hold `page_count` pages of `page_size`
+// and carry a checksum seeded with `seed`. `key` and `offset` name it in errors.
 Result<std::string> DecodeFrame(std::string_view stored, uint32_t page_count, uint32_t page_size,
-                                std::string_view key, uint64_t offset);
+                                uint64_t seed, std::string_view key, uint64_t offset);
 
 // ---- Page maps ------------------------------------------------------------------------------
 
@@ -87,8 +102,13 @@ struct Recent {
 };
 
 struct Record {
+  uint8_t format = kFormatVersion;  // of the object it was decoded from
   uint64_t version = 0;
   int64_t time_micros = 0;
+  std::string db_id;      // kDbIdSize bytes; Format1DbId() in format 1
+  uint64_t base = 1;      // the incarnation's genesis version (1 in format 1)
+  std::string prev;       // nonce of version-1's record; zeros at the genesis; empty in format 1
+  bool end = false;       // END: the incarnation ends here (rm); no pages
   std::string writer_id;  // 16 bytes
   std::string nonce;      // 16 bytes
   uint32_t page_size = 0;
@@ -99,15 +119,20 @@ struct Record {
 };
 
 // `inline_frames` is the FRAMES payload; in record.map, frames of object "" give offsets
-// relative to its start. The encoder rewrites them to offsets in the record.
+// relative to its start. The encoder rewrites them to offsets in the record and seals each
+// inline frame's checksum to its place (FrameSeed of "log/<v>" and that offset).
 std::string EncodeRecord(const Record& record, std::string_view inline_frames);
 Result<Record> DecodeRecord(std::string_view bytes, std::string_view key);
 
 // ---- Checkpoints ----------------------------------------------------------------------------
 
 struct Checkpoint {
+  uint8_t format = kFormatVersion;
   uint64_t version = 0;
   int64_t time_micros = 0;
+  std::string db_id;  // kDbIdSize bytes; Format1DbId() in format 1
+  uint64_t base = 1;
+  std::string head;  // nonce of the record of `version`; empty in format 1
   uint32_t page_size = 0;
   uint32_t db_pages = 0;
   PageMapData map;  // every object is a segment
@@ -132,11 +157,12 @@ Result<Lease> DecodeLease(std::string_view bytes, std::string_view key);
 
 // ---- Segments -------------------------------------------------------------------------------
 
-// Builds a segment in memory, frame by frame.
+// Builds the segment `object` (its key relative to "D/") in memory, frame by frame.
 class SegmentBuilder {
  public:
-  SegmentBuilder(uint32_t page_size, uint64_t version);
-  // Appends a stored frame (from EncodeFrame) holding pages first_pgno..; returns its offset.
+  SegmentBuilder(uint32_t page_size, uint64_t version, std::string_view db_id, std::string object);
+  // Appends a stored frame (from EncodeFrame) holding pages first_pgno.., sealed to its place;
+  // returns its offset.
   uint64_t Add(uint32_t first_pgno, uint32_t page_count, std::string_view stored_frame);
   // Allocates room for `bytes` of frames up front (a segment grown by doubling may hold twice
   // its size in memory).
@@ -147,6 +173,8 @@ class SegmentBuilder {
   std::string Finish();
 
  private:
+  std::string db_id_;
+  std::string object_;
   std::string data_;
   std::string index_;
   uint32_t frames_ = 0;
@@ -160,8 +188,10 @@ struct SegmentFrame {
 };
 
 struct SegmentIndex {
+  uint8_t format = kFormatVersion;
   uint32_t page_size = 0;
   uint64_t version = 0;
+  std::string db_id;  // Format1DbId() in format 1
   std::vector<SegmentFrame> frames;
 };
 

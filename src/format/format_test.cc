@@ -37,25 +37,45 @@ TEST(FormatKeys, DatabaseNames) {
 TEST(FormatFrame, RoundTripsAndDetectsEveryFlippedByte) {
   std::string pages = Pages(3, 512, 'a');
   std::string stored = EncodeFrame(pages, 3);
-  auto decoded = DecodeFrame(stored, 3, 512, "k", 0);
+  auto decoded = DecodeFrame(stored, 3, 512, 0, "k", 0);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(*decoded, pages);
   for (size_t i = 0; i < stored.size(); i++) {
     std::string bad = stored;
     bad[i] ^= 0x20;
-    auto r = DecodeFrame(bad, 3, 512, "db/seg/x", 77);
+    auto r = DecodeFrame(bad, 3, 512, 0, "db/seg/x", 77);
     ASSERT_FALSE(r.ok()) << "flip at " << i;
     EXPECT_TRUE(r.status().IsCorruption());
     EXPECT_NE(r.status().message().find("db/seg/x"), std::string::npos);
   }
-  EXPECT_FALSE(DecodeFrame(stored, 2, 512, "k", 0).ok());
-  EXPECT_FALSE(DecodeFrame(stored.substr(0, 5), 3, 512, "k", 0).ok());
+  EXPECT_FALSE(DecodeFrame(stored, 2, 512, 0, "k", 0).ok());
+  EXPECT_FALSE(DecodeFrame(stored.substr(0, 5), 3, 512, 0, "k", 0).ok());
+}
+
+TEST(FormatFrame, IsValidOnlyWhereItWasSealed) {
+  const std::string id(16, 'i');
+  std::string stored = EncodeFrame(Pages(2, 512, 'a'), 3);
+  SealFrame(&stored, FrameSeed(id, "seg/1-a", 36));
+  EXPECT_TRUE(DecodeFrame(stored, 2, 512, FrameSeed(id, "seg/1-a", 36), "k", 36).ok());
+  // Another offset, object or incarnation: the same bytes are not that frame.
+  for (uint64_t seed : {FrameSeed(id, "seg/1-a", 37), FrameSeed(id, "seg/1-b", 36),
+                        FrameSeed(std::string(16, 'j'), "seg/1-a", 36), uint64_t{0}}) {
+    auto r = DecodeFrame(stored, 2, 512, seed, "db/seg/1-a", 36);
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.status().IsCorruption());
+    EXPECT_NE(r.status().message().find("db/seg/1-a"), std::string::npos);
+  }
+  // Format-1 incarnations (all-zero id) use seed 0.
+  EXPECT_EQ(FrameSeed(Format1DbId(), "seg/1-a", 36), 0u);
 }
 
 Record SampleRecord(std::string* inline_frames) {
   Record r;
   r.version = 5;
   r.time_micros = 1700000000000000;
+  r.db_id = std::string(16, 'd');
+  r.base = 2;
+  r.prev = std::string(16, 'p');
   r.writer_id = std::string(16, 'w');
   r.nonce = std::string(16, 'n');
   r.page_size = 512;
@@ -87,6 +107,11 @@ TEST(FormatRecord, RoundTripWithInlineFrames) {
   auto d = DecodeRecord(bytes, "db/log/5");
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->version, 5u);
+  EXPECT_EQ(d->format, 2);
+  EXPECT_EQ(d->db_id, r.db_id);
+  EXPECT_EQ(d->base, 2u);
+  EXPECT_EQ(d->prev, r.prev);
+  EXPECT_FALSE(d->end);
   EXPECT_EQ(d->nonce, r.nonce);
   EXPECT_EQ(d->db_pages, 40u);
   EXPECT_EQ(d->changeset, "changes");
@@ -101,10 +126,57 @@ TEST(FormatRecord, RoundTripWithInlineFrames) {
   EXPECT_EQ(d->map.extents[2].first_pgno, 20u);
   // Inline frames are addressed within the record and decode from there.
   const FrameRef& f = d->map.frames[1];
-  auto page = DecodeFrame(std::string_view(bytes).substr(f.offset, f.stored_length), 1, 512,
-                          "db/log/5", f.offset);
-  ASSERT_TRUE(page.ok());
+  auto page =
+      DecodeFrame(std::string_view(bytes).substr(f.offset, f.stored_length), 1, 512,
+                  FrameSeed(r.db_id, "log/00000000000000000005", f.offset), "db/log/5", f.offset);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_EQ(*page, Pages(1, 512, 'y'));
+}
+
+TEST(FormatRecord, EndRecordRoundTripsAndHoldsNoPages) {
+  Record end;
+  end.end = true;
+  end.version = 9;
+  end.db_id = std::string(16, 'd');
+  end.base = 2;
+  end.prev = std::string(16, 'p');
+  end.nonce = std::string(16, 'n');
+  auto d = DecodeRecord(EncodeRecord(end, {}), "db/log/9");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_TRUE(d->end);
+  EXPECT_EQ(d->version, 9u);
+  EXPECT_EQ(d->db_id, end.db_id);
+}
+
+TEST(FormatRecord, ImpossibleValuesUnderAValidChecksumAreCorruptionNamingTheKey) {
+  std::string frames;
+  Record r = SampleRecord(&frames);
+  auto corrupt = [&](const Record& bad, std::string_view inline_frames) {
+    auto d = DecodeRecord(EncodeRecord(bad, inline_frames), "db/log/00000000000000000005");
+    EXPECT_TRUE(d.status().IsCorruption()) << d.status().ToString();
+    EXPECT_NE(d.status().message().find("db/log/00000000000000000005"), std::string::npos);
+  };
+  Record huge = r;
+  huge.db_pages = 0xFFFFFFFF;
+  corrupt(huge, frames);
+  Record recent_huge = r;
+  recent_huge.recent.db_pages = 0xFFFFFFFF;
+  corrupt(recent_huge, frames);
+  Record no_id = r;
+  no_id.db_id = Format1DbId();
+  corrupt(no_id, frames);
+  Record future_base = r;
+  future_base.base = 6;
+  corrupt(future_base, frames);
+  Record too_much_history = r;  // RECENT cannot describe versions before the genesis
+  too_much_history.base = 4;
+  corrupt(too_much_history, frames);
+  Record big_frame = r;
+  big_frame.map.frames[2].stored_length = kMaxStoredFrameBytes + 1;
+  corrupt(big_frame, frames);
+  Record end_with_pages = r;
+  end_with_pages.end = true;
+  corrupt(end_with_pages, frames);
 }
 
 TEST(FormatRecord, EveryFlippedByteIsCorruptionNamingTheKey) {
@@ -142,7 +214,7 @@ TEST(FormatRecord, MalformedRecentIsCorruption) {
 TEST(FormatRecord, NewerFormatVersionIsRejectedClearly) {
   std::string frames;
   std::string bytes = EncodeRecord(SampleRecord(&frames), frames);
-  bytes[5] = 2;
+  bytes[5] = 3;
   auto d = DecodeRecord(bytes, "k");
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), Status::Code::kNotSupported);
@@ -152,6 +224,9 @@ TEST(FormatRecord, NewerFormatVersionIsRejectedClearly) {
 TEST(FormatCheckpoint, RoundTrip) {
   Checkpoint c;
   c.version = 9;
+  c.db_id = std::string(16, 'd');
+  c.base = 3;
+  c.head = std::string(16, 'h');
   c.page_size = 4096;
   c.db_pages = 100;
   c.map.objects = {"seg/00000000000000000009-0123"};
@@ -160,6 +235,9 @@ TEST(FormatCheckpoint, RoundTrip) {
   std::string bytes = EncodeCheckpoint(c);
   auto d = DecodeCheckpoint(bytes, "db/ckpt/9");
   ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->db_id, c.db_id);
+  EXPECT_EQ(d->base, 3u);
+  EXPECT_EQ(d->head, c.head);
   EXPECT_EQ(d->map.frames.size(), 2u);
   EXPECT_EQ(d->map.extents[1].first_pgno, 17u);
   bytes[bytes.size() / 2] ^= 4;
@@ -169,6 +247,7 @@ TEST(FormatCheckpoint, RoundTrip) {
 TEST(FormatCheckpoint, RejectsReferencesToLogRecords) {
   Checkpoint c;
   c.version = 2;
+  c.db_id = std::string(16, 'd');
   c.page_size = 4096;
   c.map.objects = {"log/00000000000000000001"};
   EXPECT_TRUE(DecodeCheckpoint(EncodeCheckpoint(c), "k").status().IsCorruption());
@@ -219,14 +298,21 @@ TEST(FormatPageMap, RejectsOverlapsAndOutOfRangeIndices) {
 }
 
 TEST(FormatSegment, IndexRoundTrip) {
-  SegmentBuilder b(512, 3);
+  const std::string id(16, 'i');
+  SegmentBuilder b(512, 3, id, "seg/x");
   std::string f = EncodeFrame(Pages(2, 512, 'q'), 1);
   uint64_t off = b.Add(5, 2, f);
   std::string seg = b.Finish();
   auto idx = DecodeSegmentIndex(seg, "db/seg/x");
   ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+  EXPECT_EQ(idx->db_id, id);
+  EXPECT_EQ(idx->version, 3u);
   ASSERT_EQ(idx->frames.size(), 1u);
   EXPECT_EQ(idx->frames[0].offset, off);
+  // The frame is sealed to its place in the segment.
+  std::string_view stored = std::string_view(seg).substr(off, idx->frames[0].stored_length);
+  EXPECT_TRUE(DecodeFrame(stored, 2, 512, FrameSeed(id, "seg/x", off), "db/seg/x", off).ok());
+  EXPECT_FALSE(DecodeFrame(stored, 2, 512, 0, "db/seg/x", off).ok());
   EXPECT_EQ(idx->frames[0].first_pgno, 5u);
   EXPECT_EQ(idx->page_size, 512u);
   seg[seg.size() - 21] ^= 1;  // the last index byte

@@ -193,7 +193,9 @@ TEST_F(RebaseTest, TableWithoutPrimaryKeyRunsAgainInsteadOfLosingRows) {
   EXPECT_EQ(notes, 3);
 }
 
-TEST_F(RebaseTest, AnUncontendedWriteIsOneRequest) {
+// One PUT, and the GET of the slot after it made at the same time (docs/format.md,
+// "Committing and holes").
+TEST_F(RebaseTest, AnUncontendedWriteIsOnePutAndTheGetOfTheNextSlot) {
   std::string dir = ::testing::TempDir() + "/rebase-" + RandomHex(6);
   auto db = Database::Open("file://" + dir + "/db");
   ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -203,7 +205,7 @@ TEST_F(RebaseTest, AnUncontendedWriteIsOneRequest) {
   for (int i = 0; i < 10; i++)
     ASSERT_TRUE((*db)->Update([](Connection& c) { return Add(c, 1, 1); }).ok());
   EXPECT_EQ(stats.put - puts, 10u);  // checkpoints come every 64 commits
-  EXPECT_EQ(stats.get - gets, 0u);
+  EXPECT_EQ(stats.get - gets, 10u);
   EXPECT_EQ(stats.list - lists, 0u);
 }
 
