@@ -1,11 +1,11 @@
 // The row changes Update records for a replay are bounded: past the limit the recorder stops
 // and the transaction would run again instead (docs/vfs.md, "Memory").
+#include "api/replay.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <memory>
-
-#include "api/replay.h"
 
 namespace cloudlite {
 namespace {
