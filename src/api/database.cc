@@ -183,6 +183,17 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
   return db;
 }
 
+namespace {
+
+// How many bytes of row changes Update records for a replay: a quarter of write_memory, since
+// the changeset holds each changed row about twice (docs/vfs.md, "Memory").
+uint64_t ReplayMemory(sqlite3* db) {
+  Result<vfs::WriteMemoryStats> memory = vfs::WriteMemory(db);
+  return memory.ok() ? memory->limit / 4 : uint64_t{16} << 20;
+}
+
+}  // namespace
+
 // Update, in the words of docs/concurrency.md: run fn in a write transaction; if another commit
 // won the race, move the transaction onto the new version (the VFS moves its pages when it can,
 // else its recorded row changes are replayed there), and only when what it depends on changed,
@@ -220,7 +231,7 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
     RecordedChanges changes;
     bool fn_failed = false;
     last = try_commit([&]() -> Status {
-      CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db));
+      CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db, ReplayMemory(db)));
       stats.runs++;
       Status s = fn(conn);
       if (!s.ok()) {

@@ -36,18 +36,39 @@ int AbortOnConflict(void*, int, sqlite3_changeset_iter*) { return SQLITE_CHANGES
 
 }  // namespace
 
-Result<std::unique_ptr<ChangeRecorder>> ChangeRecorder::Start(sqlite3* db) {
+Result<std::unique_ptr<ChangeRecorder>> ChangeRecorder::Start(sqlite3* db, uint64_t memory_limit) {
   sqlite3_session* session = nullptr;
   int rc = sqlite3session_create(db, "main", &session);
   if (rc != SQLITE_OK) return SessionError(db, rc, "starting a session");
-  std::unique_ptr<ChangeRecorder> recorder(new ChangeRecorder(db, session));
+  std::unique_ptr<ChangeRecorder> recorder(new ChangeRecorder(db, session, memory_limit));
+  int track_size = 1;  // for sqlite3session_changeset_size (Watch)
+  rc = sqlite3session_object_config(session, SQLITE_SESSION_OBJCONFIG_SIZE, &track_size);
+  if (rc != SQLITE_OK) return SessionError(db, rc, "starting a session");
   sqlite3session_table_filter(session, &ChangeRecorder::Filter, recorder.get());
   rc = sqlite3session_attach(session, nullptr);  // every table, as it is first changed
   if (rc != SQLITE_OK) return SessionError(db, rc, "starting a session");
+  // A statement records at most one row per few VM instructions: checking every 1000 keeps the
+  // overshoot to about 1000 rows' worth.
+  sqlite3_progress_handler(db, 1000, &ChangeRecorder::Watch, recorder.get());
   return recorder;
 }
 
-ChangeRecorder::~ChangeRecorder() { sqlite3session_delete(session_); }
+ChangeRecorder::~ChangeRecorder() {
+  sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+  sqlite3session_delete(session_);
+}
+
+int ChangeRecorder::Watch(void* self) {
+  auto* recorder = static_cast<ChangeRecorder*>(self);
+  // What the session holds (old values, keys) and what its changeset would (new values too).
+  auto bytes = static_cast<uint64_t>(sqlite3session_memory_used(recorder->session_) +
+                                     sqlite3session_changeset_size(recorder->session_));
+  if (!recorder->too_big_ && bytes > recorder->memory_limit_) {
+    recorder->too_big_ = true;
+    sqlite3session_enable(recorder->session_, 0);
+  }
+  return 0;  // never interrupts the statement
+}
 
 int ChangeRecorder::Filter(void* self, const char* table) {
   static_cast<ChangeRecorder*>(self)->tables_.insert(table);
@@ -55,6 +76,8 @@ int ChangeRecorder::Filter(void* self, const char* table) {
 }
 
 Result<RecordedChanges> ChangeRecorder::Finish() {
+  (void)Watch(this);  // the last statement's changes count too
+  if (too_big_) return RecordedChanges{{}, tables_};
   int size = 0;
   void* bytes = nullptr;
   int rc = sqlite3session_changeset(session_, &size, &bytes);

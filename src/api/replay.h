@@ -29,21 +29,29 @@ struct RecordedChanges {
 class ChangeRecorder {
  public:
   // Starts recording the changes of the transaction open on `db` (call right after BEGIN).
-  static Result<std::unique_ptr<ChangeRecorder>> Start(sqlite3* db);
+  // Past `memory_limit` bytes of recorded changes it stops recording, and the changes are
+  // unusable: a transaction that big runs again rather than holding its rows twice in memory
+  // (docs/vfs.md, "Memory"). It watches through a progress handler, which it replaces while it
+  // lives.
+  static Result<std::unique_ptr<ChangeRecorder>> Start(sqlite3* db, uint64_t memory_limit);
   ~ChangeRecorder();
   ChangeRecorder(const ChangeRecorder&) = delete;
   ChangeRecorder& operator=(const ChangeRecorder&) = delete;
 
-  // The transaction's changes so far. Call before COMMIT: the session reads current rows to
-  // build it.
+  // The transaction's changes so far (an empty changeset if they outgrew the limit). Call
+  // before COMMIT: the session reads current rows to build it.
   Result<RecordedChanges> Finish();
 
  private:
-  ChangeRecorder(sqlite3* db, sqlite3_session* session) : db_(db), session_(session) {}
+  ChangeRecorder(sqlite3* db, sqlite3_session* session, uint64_t memory_limit)
+      : db_(db), session_(session), memory_limit_(memory_limit) {}
   static int Filter(void* self, const char* table);
+  static int Watch(void* self);
 
   sqlite3* db_;
   sqlite3_session* session_;
+  uint64_t memory_limit_;
+  bool too_big_ = false;          // stopped recording
   std::set<std::string> tables_;  // tables the transaction changed
 };
 

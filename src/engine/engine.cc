@@ -13,20 +13,11 @@
 #include <utility>
 
 #include "base/random.h"
+#include "engine/commit_writer.h"
 #include "format/format.h"
-
-// A helper's GET runs beside the commit's PutIfAbsent (Engine::Publish).
 
 namespace cloudlite::engine {
 namespace {
-
-// A run of consecutive pages compressed into one frame.
-struct BuiltFrame {
-  uint32_t first_pgno;
-  uint32_t page_count;
-  std::string stored;
-  std::shared_ptr<const std::string> pages;
-};
 
 // Groups sorted page numbers into runs of consecutive pages of at most `max_pages`.
 template <typename PageNumbers, typename Fn>
@@ -803,6 +794,27 @@ Status Engine::PublishRecord(uint64_t version, const std::string& bytes, const s
                            db_ + "' was committed (the store did not answer); it may have been");
 }
 
+Result<CommitFrames> Engine::WriteFrames(const DirtyPages& dirty,
+                                         const std::vector<uint32_t>& pgnos, uint32_t page_size,
+                                         uint64_t version) {
+  CommitWriterOptions o;
+  o.db = db_;
+  o.db_id = db_id_;
+  o.version = version;
+  o.page_size = page_size;
+  o.frame_pages = std::max<uint32_t>(
+      1, std::min<uint32_t>(options_.pages_per_frame,
+                            static_cast<uint32_t>(format::kMaxFrameBytes / page_size)));
+  o.zstd_level = options_.zstd_level;
+  o.inline_limit = options_.inline_limit;
+  o.segment_bytes = options_.segment_bytes;
+  o.uploads_in_flight = options_.transfer_parallel;
+  o.warm_bytes = cache_->capacity();
+  return WriteCommitFrames(dirty, pgnos, o, [this](const std::string& key, const std::string& b) {
+    return PutSegment(key, b);
+  });
+}
+
 Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_pages,
                       std::string_view changeset) {
   if (removed_) return RemovedError();
@@ -818,35 +830,20 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   if (!format::IsValidPageSize(page_size)) {
     return Status::InvalidArgument("invalid page size " + std::to_string(page_size));
   }
+  std::vector<uint32_t> pgnos = dirty.PageNumbers();
   if (map_.page_size() != 0 && map_.page_size() != page_size) {
     // Every page 1..db_pages rewritten: dirty's keys are distinct, so count and range tell.
-    bool complete = !dirty.empty() && dirty.begin()->first == 1 &&
-                    dirty.upper_bound(db_pages) == dirty.end() &&
-                    std::prev(dirty.end())->first == db_pages && dirty.size() == db_pages;
+    bool complete = !pgnos.empty() && pgnos.front() == 1 && pgnos.back() == db_pages &&
+                    pgnos.size() == db_pages;
     if (!complete) {
       return Status::NotSupported("changing the page size needs every page rewritten (VACUUM)");
     }
   }
-  std::vector<uint32_t> pgnos;
-  for (const auto& [pgno, bytes] : dirty) {
-    if (pgno == 0 || bytes.size() != page_size) {
-      return Status::Internal("dirty page " + std::to_string(pgno) + " has the wrong size");
-    }
-    if (pgno <= db_pages) pgnos.push_back(pgno);
+  if (!dirty.empty() && dirty.page_size() != page_size) {
+    return Status::Internal("dirty pages have the wrong size");
   }
-  std::vector<BuiltFrame> frames;
-  uint64_t stored_total = 0;
-  uint32_t max_pages = std::min<uint32_t>(
-      options_.pages_per_frame, static_cast<uint32_t>(format::kMaxFrameBytes / page_size));
-  ForEachRun(pgnos, std::max<uint32_t>(1, max_pages), [&](uint32_t first, uint32_t count) {
-    std::string pages;
-    pages.reserve(uint64_t{count} * page_size);
-    for (uint32_t p = first; p < first + count; p++) pages += dirty.at(p);
-    std::string stored = format::EncodeFrame(pages, options_.zstd_level);
-    stored_total += stored.size();
-    frames.push_back(
-        {first, count, std::move(stored), std::make_shared<const std::string>(std::move(pages))});
-  });
+  if (!pgnos.empty() && pgnos.front() == 0) return Status::Internal("dirty page 0");
+  pgnos.erase(std::upper_bound(pgnos.begin(), pgnos.end(), db_pages), pgnos.end());
 
   uint64_t version = version_ + 1;
   format::Record rec;
@@ -861,27 +858,9 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   rec.db_pages = db_pages;
   rec.changeset.assign(changeset);
   rec.recent = DescribeRecent();
-  std::string inline_frames;
-  std::string segment_key;
-  if (stored_total <= options_.inline_limit) {
-    rec.map.objects = {""};
-    for (const auto& f : frames) {
-      rec.map.frames.push_back({0, inline_frames.size(), f.stored.size(), f.page_count});
-      inline_frames += f.stored;
-    }
-  } else {
-    segment_key = format::SegmentKey(db_, version, RandomHex(8));
-    format::SegmentBuilder builder(page_size, version, db_id_, std::string(Relative(segment_key)));
-    for (const auto& f : frames) {
-      uint64_t offset = builder.Add(f.first_pgno, f.page_count, f.stored);
-      rec.map.frames.push_back({0, offset, f.stored.size(), f.page_count});
-    }
-    CL_RETURN_IF_ERROR(PutSegment(segment_key, builder.Finish()));
-    rec.map.objects = {segment_key.substr(db_.size() + 1)};
-  }
-  for (uint32_t i = 0; i < frames.size(); i++) {
-    rec.map.extents.push_back({frames[i].first_pgno, frames[i].page_count, i, 0});
-  }
+  CL_ASSIGN_OR_RETURN(CommitFrames frames, WriteFrames(dirty, pgnos, page_size, version));
+  rec.map = std::move(frames.map);
+  const std::string& inline_frames = frames.inline_frames;
   std::string key = format::LogKey(db_, version);
   std::string bytes = format::EncodeRecord(rec, inline_frames);
   Status published = Publish(version, bytes, rec.nonce);
@@ -894,11 +873,8 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
 
   // Committed. Adopt it, warming the cache with what we wrote.
   CL_RETURN_IF_ERROR(ApplyRecord(key, bytes));
-  if (!segment_key.empty()) {
-    for (size_t i = 0; i < frames.size(); i++) {
-      cache_->Put(FrameCache::Key(cache_scope_, segment_key, rec.map.frames[i].offset),
-                  frames[i].pages);
-    }
+  for (CommitFrames::Warm& w : frames.warm) {
+    cache_->Put(FrameCache::Key(cache_scope_, w.key, w.offset), std::move(w.pages));
   }
   // The committer of every checkpoint_interval-th version checkpoints: one checkpoint per
   // interval however many writers there are (counting from the checkpoint each writer last knew

@@ -10,8 +10,9 @@
 // open costs one LIST and one GET. ReadPage serves pages from the shared frame cache, the disk
 // cache, or a ranged GET of one frame. ReadImage streams every page of a version (pull): big
 // ranged GETs covering many frames, several in flight on worker threads.
-// Writing: Commit turns dirty pages into frames and creates log/<v+1> with PutIfAbsent; a lost
-// race is Busy and changes nothing. The committer of every `checkpoint_interval`-th version writes
+// Writing: Commit turns dirty pages into frames (inline, or streamed into segments uploaded as
+// they fill: commit_writer.h) and creates log/<v+1> with PutIfAbsent; a lost race is Busy and
+// changes nothing. The committer of every `checkpoint_interval`-th version writes
 // a checkpoint and deletes all but the newest two, so that opening lists a handful of keys.
 // CommitImage replaces the whole database (push): frames are compressed on worker threads and
 // segments uploaded while the next ones are compressed.
@@ -29,6 +30,8 @@
 #include <string>
 
 #include "cloudlite/status.h"
+#include "engine/commit_writer.h"
+#include "engine/dirty_pages.h"
 #include "engine/disk_cache.h"
 #include "engine/frame_cache.h"
 #include "engine/page_map.h"
@@ -43,7 +46,7 @@ struct EngineOptions {
   uint32_t pages_per_frame = 16;
   uint64_t checkpoint_interval = 64;     // versions that are multiples of it get a checkpoint
   uint64_t inline_limit = 1 << 20;       // bigger commits put their frames in a segment
-  uint64_t segment_bytes = 16ull << 20;  // push splits images into segments of this size
+  uint64_t segment_bytes = 16ull << 20;  // push and big commits make segments of this size
   int zstd_level = 3;
   int image_zstd_level = 1;  // CommitImage's level (docs/benchmarks.md: 1 vs 3 on push)
   // Whole-database transfers (ReadImage, CommitImage): at most this many requests in flight,
@@ -68,9 +71,6 @@ inline constexpr std::chrono::minutes kLogDeleteGrace{5};
 
 // The system clock in microseconds since the Unix epoch (commit times).
 int64_t WallMicros();
-
-// Dirty pages of a transaction, by page number.
-using DirtyPages = std::map<uint32_t, std::string>;
 
 // Reads pages of a local image: fills page_count × page_size bytes for the pages first_pgno..
 // (1-based). Called from one thread at a time.
@@ -191,6 +191,9 @@ class Engine {
   Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
   // PublishRecord, then CheckNotBelowExisting with a GET of the next slot made beside it.
   Status Publish(uint64_t version, const std::string& bytes, const std::string& nonce);
+  // The frames of a commit's pages `pgnos`, inline or in uploaded segments (commit_writer.h).
+  Result<CommitFrames> WriteFrames(const DirtyPages& dirty, const std::vector<uint32_t>& pgnos,
+                                   uint32_t page_size, uint64_t version);
   Status PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce);
   // After log/<version> landed: Corruption (and the record deleted again) if log/<version+1>
   // exists and does not follow it, i.e. the slot was a hole below an existing record.

@@ -134,7 +134,7 @@ TEST_F(EngineTest, LargeCommitsGoToASegment) {
   EngineOptions options;
   options.inline_limit = 100;
   auto e = OpenEngine(options);
-  DirtyPages dirty;
+  std::map<uint32_t, std::string> dirty;
   for (uint32_t p = 1; p <= 40; p++) dirty[p] = Page(p, static_cast<char>('a' + p % 20));
   ASSERT_TRUE(e->Commit(dirty, kPageSize, 40).ok());
   auto segments = ListAll(*store_, "db/seg/");
@@ -516,7 +516,7 @@ TEST_F(EngineImageThreadsTest, ReadImageGivesTheLatestVersionOfEveryMappedPageOn
   EngineOptions segment_commits = SmallTransfers();
   segment_commits.inline_limit = 0;
   auto other = Open(store_, segment_commits);
-  DirtyPages big;
+  std::map<uint32_t, std::string> big;
   for (uint32_t p = 100; p <= 120; p++) big[p] = Page(p, 'z');
   big[305] = Page(305, 'z');
   ASSERT_TRUE(other->Commit(big, kPageSize, 305).ok());
@@ -699,7 +699,7 @@ class EngineCatchUpTest : public ::testing::Test {
   }
 
   // Commits `dirty` through `e` and into the model of every version's pages.
-  void Commit(Engine& e, const DirtyPages& dirty, uint32_t db_pages) {
+  void Commit(Engine& e, const std::map<uint32_t, std::string>& dirty, uint32_t db_pages) {
     ASSERT_TRUE(e.Commit(dirty, kPageSize, db_pages).ok());
     std::map<uint32_t, std::string> next =
         versions_.empty() ? std::map<uint32_t, std::string>{} : versions_.back();
@@ -857,7 +857,7 @@ TEST(EngineFileCatchUpTest, FileStoresAreReadRecordByRecord) {
 TEST_F(EngineCatchUpTest, TruncatedAndRegrownPagesReadAsZeros) {
   auto writer = Open();
   auto reader = Open();
-  DirtyPages all;
+  std::map<uint32_t, std::string> all;
   for (uint32_t p = 1; p <= 8; p++) all[p] = Page(p, 'a');
   Commit(*writer, all, 8);
   ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
@@ -893,7 +893,7 @@ TEST_F(EngineCatchUpTest, RandomCommitsAndCatchUpsMatchTheModel) {
       continue;
     }
     uint32_t pages = 1 + rng() % 30;
-    DirtyPages dirty{{1, Page(1, static_cast<char>(step))}};
+    std::map<uint32_t, std::string> dirty{{1, Page(1, static_cast<char>(step))}};
     for (int k = rng() % 4; k > 0; k--) {
       uint32_t p = 1 + rng() % pages;
       dirty[p] = Page(p, static_cast<char>(step));

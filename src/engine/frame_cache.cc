@@ -37,6 +37,11 @@ void FrameCache::Reserve(size_t capacity_bytes) {
   if (capacity_bytes > capacity_) capacity_ = capacity_bytes;
 }
 
+size_t FrameCache::capacity() const {
+  std::lock_guard lock(mu_);
+  return capacity_;
+}
+
 size_t FrameCache::bytes() const {
   std::lock_guard lock(mu_);
   return bytes_;

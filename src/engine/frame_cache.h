@@ -26,6 +26,7 @@ class FrameCache {
   // Raises the capacity (never lowers it: other databases may rely on it).
   void Reserve(size_t capacity_bytes);
   size_t bytes() const;
+  size_t capacity() const;
 
  private:
   using Entry = std::pair<std::string, std::shared_ptr<const std::string>>;

@@ -1,6 +1,8 @@
 #include "vfs/vfs.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -14,6 +16,7 @@
 #include "engine/writer_lease.h"
 #include "format/format.h"
 #include "store/registry.h"
+#include "vfs/journal_buffer.h"
 #include "vfs/page_set.h"
 #include "vfs/sqlite_header.h"
 
@@ -23,6 +26,7 @@ namespace {
 // Private opcode: hands the library the main file's state (never seen by other VFSes).
 constexpr int kFcntlCloudFile = 0x436c0001;
 constexpr size_t kDefaultCacheBytes = 32 << 20;
+constexpr uint64_t kDefaultWriteMemory = 64 << 20;
 // How many times one commit moves onto a newer version before SQLite is told SQLITE_BUSY.
 constexpr int kMaxRebases = 8;
 
@@ -74,7 +78,12 @@ struct MainFile {
   bool read_only = false;
   Isolation isolation = Isolation::kSerializable;
   int lock = SQLITE_LOCK_NONE;
-  engine::DirtyPages dirty;    // engine pages changed by the open write transaction
+  // Engine pages changed by the open write transaction, and its journals: in memory up to
+  // write_memory bytes each, then in temporary files (docs/vfs.md, "Memory").
+  engine::DirtyPages dirty;
+  uint64_t write_memory = 0;
+  std::string spill_dir;
+  std::shared_ptr<JournalStats> journal_stats = std::make_shared<JournalStats>();
   uint64_t txn_size = 0;       // the file size, in bytes, inside a write transaction
   uint32_t new_page_size = 0;  // the page size of a database that has none yet
   bool txn_dirty = false;      // written or truncated since RESERVED
@@ -140,11 +149,7 @@ struct MainFile {
   }
   // The engine page `pgno` as the transaction sees it: dirty, committed, or zeros.
   Status ReadPage(uint32_t pgno, char* out) {
-    auto it = dirty.find(pgno);
-    if (it != dirty.end()) {
-      std::memcpy(out, it->second.data(), it->second.size());
-      return Status::Ok();
-    }
+    if (dirty.contains(pgno)) return dirty.Read(pgno, out);
     cached.Insert(pgno);
     if (pgno > engine->db_pages()) {
       std::memset(out, 0, page_size());
@@ -161,10 +166,17 @@ struct MainFile {
     CL_RETURN_IF_ERROR(engine->ReadPage(1, page.data()));
     return page;
   }
+  // The transaction's page 1, if it wrote one ("" otherwise).
+  Result<std::string> DirtyPage1() const {
+    if (!dirty.contains(1)) return std::string();
+    std::string page(page_size(), '\0');
+    CL_RETURN_IF_ERROR(dirty.Read(1, page.data()));
+    return page;
+  }
   // Whether the transaction depends on page `pgno`: under kSnapshot a write depends on what
   // it wrote (see the struct comment), and anything else on what it read.
   bool DependsOn(uint32_t pgno, bool writing) const {
-    if (writing && isolation == Isolation::kSnapshot) return dirty.count(pgno) > 0;
+    if (writing && isolation == Isolation::kSnapshot) return dirty.contains(pgno);
     return cached.Contains(pgno) || carried.Contains(pgno);
   }
 };
@@ -189,16 +201,10 @@ void ReleaseLease(MainFile& m) {
   if (m.lease && m.lease->held()) (void)m.lease->Release();
 }
 
-// A rollback journal (or super-journal) held in memory: nothing in it outlives the process,
-// and nothing needs to, since no commit is durable before its record exists.
-struct MemoryFile {
-  std::string bytes;
-};
-
 struct File {
   sqlite3_file base;
   MainFile* main;
-  MemoryFile* memory;
+  JournalBuffer* memory;  // a rollback journal or super-journal (journal_buffer.h)
 };
 
 File* AsFile(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
@@ -270,20 +276,23 @@ int MainWrite(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
     const char* in = static_cast<const char*>(buf);
     uint64_t offset = static_cast<uint64_t>(off);
     uint64_t end = offset + static_cast<uint64_t>(amt);
+    std::string page;
     for (uint64_t pos = offset; pos < end;) {
       uint32_t pgno = static_cast<uint32_t>(pos / page_size + 1);
       uint64_t within = pos % page_size;
       uint64_t n = std::min<uint64_t>(page_size - within, end - pos);
-      auto it = m.dirty.find(pgno);
-      if (it == m.dirty.end()) {
-        std::string page(page_size, '\0');
-        if (n < page_size) {  // a partial page: start from what is there
-          Status s = m.ReadPage(pgno, page.data());
-          if (!s.ok()) return m.Fail(s, SQLITE_IOERR_WRITE);
-        }
-        it = m.dirty.emplace(pgno, std::move(page)).first;
+      std::string_view whole;
+      if (n == page_size) {
+        whole = std::string_view(in + (pos - offset), page_size);
+      } else {  // a partial page: start from what is there
+        page.resize(page_size);
+        Status s = m.ReadPage(pgno, page.data());
+        if (!s.ok()) return m.Fail(s, SQLITE_IOERR_WRITE);
+        std::memcpy(page.data() + within, in + (pos - offset), n);
+        whole = page;
       }
-      std::memcpy(it->second.data() + within, in + (pos - offset), n);
+      Status s = m.dirty.Write(pgno, whole);
+      if (!s.ok()) return m.Fail(s, SQLITE_IOERR_WRITE);
       pos += n;
     }
     m.txn_size = std::max(m.txn_size, end);
@@ -299,7 +308,7 @@ int MainTruncate(sqlite3_file* f, sqlite3_int64 size) {
     if (m.lock < SQLITE_LOCK_RESERVED || m.page_size() == 0) return SQLITE_OK;
     uint64_t bytes = static_cast<uint64_t>(size);
     uint64_t pages = (bytes + m.page_size() - 1) / m.page_size();
-    m.dirty.erase(m.dirty.upper_bound(static_cast<uint32_t>(pages)), m.dirty.end());
+    m.dirty.EraseAfter(static_cast<uint32_t>(pages));
     m.txn_size = bytes;
     m.txn_dirty = true;
     return SQLITE_OK;
@@ -318,7 +327,7 @@ int MainFileSize(sqlite3_file* f, sqlite3_int64* size) {
 // Starts a write transaction (the lock reaches RESERVED) on the engine's version.
 Status BeginWrite(MainFile& m) {
   CL_RETURN_IF_ERROR(TakeLease(m));
-  m.dirty.clear();
+  m.dirty.Clear();
   m.txn_size = m.size();
   m.txn_dirty = false;
   m.published = false;
@@ -379,7 +388,7 @@ int MainUnlock(sqlite3_file* f, int level) {
     MainFile& m = *AsFile(f)->main;
     if (level < SQLITE_LOCK_RESERVED) {
       if (m.lock >= SQLITE_LOCK_RESERVED) ReleaseLease(m);
-      m.dirty.clear();  // committed at SQLITE_FCNTL_SYNC, or rolled back
+      m.dirty.Clear();  // committed at SQLITE_FCNTL_SYNC, or rolled back
       m.txn_dirty = false;
       if (m.commit_failed) m.counter_offset += 0x80000000u;
       m.commit_failed = false;
@@ -425,9 +434,9 @@ Result<bool> StillValid(MainFile& m, bool writing = true, LostRace* why = nullpt
 // Otherwise `lost` says why, and `carry` what a replay would inherit.
 Result<bool> MoveToLatest(MainFile& m, uint32_t* db_pages) {
   CL_RETURN_IF_ERROR(m.engine->Refresh(/*force=*/true).status());
-  auto page1 = m.dirty.find(1);
-  m.lost.header_changed = page1 != m.dirty.end() &&
-                          !SamePage1(m.snapshot_page1, page1->second, /*ignore_allocation=*/true);
+  CL_ASSIGN_OR_RETURN(std::string page1, m.DirtyPage1());
+  m.lost.header_changed =
+      !page1.empty() && !SamePage1(m.snapshot_page1, page1, /*ignore_allocation=*/true);
   CL_ASSIGN_OR_RETURN(bool valid, StillValid(m, /*writing=*/true, &m.lost));
   if (!valid || m.lost.header_changed) return false;
   m.carry.reads = m.cached;
@@ -438,16 +447,16 @@ Result<bool> MoveToLatest(MainFile& m, uint32_t* db_pages) {
 
   // Pages move only if the transaction neither allocated nor freed any (page 1 differs only in
   // its counters, the size is unchanged) and none of them changed meanwhile.
-  bool allocated = page1 != m.dirty.end() &&
-                   !SamePage1(m.snapshot_page1, page1->second, /*ignore_allocation=*/false);
+  bool allocated =
+      !page1.empty() && !SamePage1(m.snapshot_page1, page1, /*ignore_allocation=*/false);
   uint32_t latest_pages = m.engine->db_pages();
   if (allocated || *db_pages != m.snapshot_pages || latest_pages < m.snapshot_pages) return false;
   std::optional<std::set<uint32_t>> changed = m.engine->ChangedPagesSince(m.snapshot);
   if (!changed) return false;
-  for (const auto& [pgno, bytes] : m.dirty) {
+  for (uint32_t pgno : m.dirty.PageNumbers()) {
     if (pgno != 1 && (pgno > m.snapshot_pages || changed->count(pgno))) return false;
   }
-  if (page1 != m.dirty.end()) m.dirty.erase(page1);  // the latest page 1 stands
+  m.dirty.Erase(1);  // the latest page 1 stands
   m.snapshot = m.engine->version();
   m.snapshot_pages = latest_pages;
   CL_ASSIGN_OR_RETURN(m.snapshot_page1, m.StoredPage1());
@@ -474,8 +483,9 @@ int Commit(MainFile& m) {
   // SQLite truncates a shrinking database only after this sync (pager_end_transaction), but
   // it has already written the final size into page 1.
   uint64_t bytes = m.txn_size;
-  auto page1 = m.dirty.find(1);
-  if (page1 != m.dirty.end()) bytes = HeaderDatabaseBytes(page1->second).value_or(bytes);
+  Result<std::string> page1 = m.DirtyPage1();
+  if (!page1.ok()) return m.Fail(page1.status(), SQLITE_IOERR_FSYNC);
+  if (!page1->empty()) bytes = HeaderDatabaseBytes(*page1).value_or(bytes);
   uint32_t page_size = m.page_size();
   auto pages = static_cast<uint32_t>((bytes + page_size - 1) / page_size);
   m.lost = {};
@@ -514,10 +524,10 @@ int Commit(MainFile& m) {
   }
   // SQLite now holds its pages under the counter it wrote: the one it read, plus one.
   m.cached_counter++;
-  for (const auto& [pgno, page] : m.dirty) m.cached.Insert(pgno);
+  for (uint32_t pgno : m.dirty.PageNumbers()) m.cached.Insert(pgno);
   m.published = true;
   m.lost = {};
-  m.dirty.clear();
+  m.dirty.Clear();
   m.txn_dirty = false;
   m.new_page_size = 0;
   return SQLITE_OK;
@@ -601,7 +611,7 @@ const sqlite3_io_methods kMainMethods = {
     nullptr,
 };
 
-// ---- in-memory journals ---------------------------------------------------------------------
+// ---- journals (in memory, then in a temporary file) ----------------------------------------
 
 int MemClose(sqlite3_file* f) {
   delete AsFile(f)->memory;
@@ -609,33 +619,40 @@ int MemClose(sqlite3_file* f) {
   return SQLITE_OK;
 }
 int MemRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
-  const std::string& b = AsFile(f)->memory->bytes;
-  size_t offset = static_cast<size_t>(off);
-  size_t n = offset < b.size() ? std::min(b.size() - offset, static_cast<size_t>(amt)) : 0;
-  if (n > 0) std::memcpy(buf, b.data() + offset, n);
-  if (n < static_cast<size_t>(amt)) {
-    std::memset(static_cast<char*>(buf) + n, 0, static_cast<size_t>(amt) - n);
-    return SQLITE_IOERR_SHORT_READ;
-  }
-  return SQLITE_OK;
-}
-int MemWrite(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
   return Guard([&] {
-    std::string& b = AsFile(f)->memory->bytes;
-    size_t end = static_cast<size_t>(off) + static_cast<size_t>(amt);
-    if (b.size() < end) b.resize(end);
-    std::memcpy(b.data() + off, buf, static_cast<size_t>(amt));
+    Result<size_t> n =
+        AsFile(f)->memory->Read(static_cast<uint64_t>(off), static_cast<char*>(buf), amt);
+    if (!n.ok()) {
+      sqlite3_log(SQLITE_IOERR_READ, "cloudlite: %s", n.status().ToString().c_str());
+      return SQLITE_IOERR_READ;
+    }
+    if (*n < static_cast<size_t>(amt)) {
+      std::memset(static_cast<char*>(buf) + *n, 0, static_cast<size_t>(amt) - *n);
+      return SQLITE_IOERR_SHORT_READ;
+    }
     return SQLITE_OK;
   });
 }
+int MemWrite(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
+  return Guard([&] {
+    Status s = AsFile(f)->memory->Write(static_cast<uint64_t>(off),
+                                        std::string_view(static_cast<const char*>(buf), amt));
+    if (s.ok()) return SQLITE_OK;
+    sqlite3_log(SQLITE_IOERR_WRITE, "cloudlite: %s", s.ToString().c_str());
+    return SQLITE_IOERR_WRITE;
+  });
+}
 int MemTruncate(sqlite3_file* f, sqlite3_int64 size) {
-  std::string& b = AsFile(f)->memory->bytes;
-  if (static_cast<size_t>(size) < b.size()) b.resize(static_cast<size_t>(size));
-  return SQLITE_OK;
+  return Guard([&] {
+    Status s = AsFile(f)->memory->Truncate(static_cast<uint64_t>(size));
+    if (s.ok()) return SQLITE_OK;
+    sqlite3_log(SQLITE_IOERR_TRUNCATE, "cloudlite: %s", s.ToString().c_str());
+    return SQLITE_IOERR_TRUNCATE;
+  });
 }
 int MemSync(sqlite3_file*, int) { return SQLITE_OK; }
 int MemFileSize(sqlite3_file* f, sqlite3_int64* size) {
-  *size = static_cast<sqlite3_int64>(AsFile(f)->memory->bytes.size());
+  *size = static_cast<sqlite3_int64>(AsFile(f)->memory->size());
   return SQLITE_OK;
 }
 int MemLock(sqlite3_file*, int) { return SQLITE_OK; }
@@ -680,6 +697,37 @@ std::string Param(const char* name, const char* key, const char* env) {
   return e ? e : "";
 }
 
+// Where a transaction's spill files go: where SQLite puts its temporary files (its
+// temp_store_directory, SQLITE_TMPDIR, TMPDIR), else /tmp (writable on AWS Lambda, unlike
+// /var/tmp).
+std::string TempDirectory() {
+  if (sqlite3_temp_directory && *sqlite3_temp_directory) return sqlite3_temp_directory;
+  for (const char* env : {"SQLITE_TMPDIR", "TMPDIR"}) {
+    const char* dir = std::getenv(env);
+    if (dir && *dir) return dir;
+  }
+  return "/tmp";
+}
+
+// write_memory=BYTES: how much of a write transaction's dirty pages, and of its journal, stays
+// in memory (docs/vfs.md, "Memory").
+Status ConfigureWriteMemory(const char* name, MainFile* m) {
+  std::string text = Param(name, "write_memory", "CLOUDLITE_WRITE_MEMORY");
+  m->write_memory = kDefaultWriteMemory;
+  if (!text.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long bytes = std::strtoull(text.c_str(), &end, 10);
+    if (!std::isdigit(static_cast<unsigned char>(text[0])) || *end != '\0' || errno != 0) {
+      return Status::InvalidArgument("write_memory=" + text + ": use a number of bytes");
+    }
+    m->write_memory = bytes;
+  }
+  m->spill_dir = TempDirectory();
+  m->dirty.SetMemoryLimit(m->write_memory, m->spill_dir);
+  return Status::Ok();
+}
+
 Status OpenMain(const char* name, int flags, MainFile* m) {
   std::string db = name ? name : "";
   db.erase(0, db.find_first_not_of('/'));  // file:///name and file:name both name "name"
@@ -721,7 +769,18 @@ Status OpenMain(const char* name, int flags, MainFile* m) {
     return Status::InvalidArgument("isolation=" + isolation +
                                    ": use isolation=serializable (the default) or snapshot");
   }
-  return Status::Ok();
+  return ConfigureWriteMemory(name, m);
+}
+
+// A journal bounded by its database's write_memory (the default for a super-journal).
+JournalBuffer* NewJournal(const char* name, int flags) {
+  sqlite3_file* db =
+      (flags & SQLITE_OPEN_MAIN_JOURNAL) && name ? sqlite3_database_file_object(name) : nullptr;
+  if (db && db->pMethods == &kMainMethods) {
+    const MainFile& m = *AsFile(db)->main;
+    return new JournalBuffer(m.write_memory, m.spill_dir, m.journal_stats);
+  }
+  return new JournalBuffer(kDefaultWriteMemory, TempDirectory(), nullptr);
 }
 
 int VfsOpen(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
@@ -742,7 +801,7 @@ int VfsOpen(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out
       file->main = m.release();
       file->base.pMethods = &kMainMethods;
     } else if (flags & (SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_SUPER_JOURNAL)) {
-      file->memory = new MemoryFile();
+      file->memory = NewJournal(name, flags);
       file->base.pMethods = &kMemoryMethods;
     } else if (flags & SQLITE_OPEN_WAL) {
       return SQLITE_CANTOPEN;  // WAL is refused (vfs.h)
@@ -835,6 +894,14 @@ Result<FileInfo> Info(sqlite3* db) {
 }
 
 Status LastOpenError() { return g_last_open_error; }
+
+Result<WriteMemoryStats> WriteMemory(sqlite3* db) {
+  MainFile* m = MainOf(db);
+  if (!m) return Status::InvalidArgument("not a cloudlite database connection");
+  return WriteMemoryStats{m->write_memory, m->dirty.peak_memory_bytes(),
+                          m->dirty.total_spilled_bytes(), m->journal_stats->peak_memory_bytes,
+                          m->journal_stats->spilled_bytes};
+}
 
 void ExpectWrite(sqlite3* db) {
   if (MainFile* m = MainOf(db)) m->expect_write = true;

@@ -1,10 +1,11 @@
 // The "cloudlite" SQLite VFS: SQLite runs unchanged on a database held by an Engine.
 //
 //   file:NAME?vfs=cloudlite&store=STORE-URI[&cache_dir=DIR&cache_size=BYTES&max_staleness_ms=N
-//                                        &isolation=serializable|snapshot]
+//                                        &isolation=serializable|snapshot&write_memory=BYTES]
 //
 // STORE-URI falls back to $CLOUDLITE_STORE, cache_dir to $CLOUDLITE_CACHE_DIR. The main database
-// file maps onto the engine; rollback journals live in memory; temporary files go to the
+// file maps onto the engine; rollback journals live in memory (spilled to an unlinked temporary
+// file past write_memory, like the transaction's dirty pages); temporary files go to the
 // default VFS. The commit point is SQLITE_FCNTL_SYNC (sent at every commit, whatever
 // PRAGMA synchronous says): the engine's PutIfAbsent of the next log slot. A lost race there is
 // SQLITE_BUSY, and SQLite rolls the transaction back -- unless the transaction can commit on
@@ -45,6 +46,17 @@ struct FileInfo {
   int64_t last_commit_micros = 0;
   uint64_t checkpoint_version = 0;
 };
+
+// What the write transactions of a connection held in memory and spilled to temporary files,
+// since it opened (docs/vfs.md, "Memory").
+struct WriteMemoryStats {
+  uint64_t limit = 0;  // write_memory
+  uint64_t dirty_peak_memory_bytes = 0;
+  uint64_t dirty_spilled_bytes = 0;
+  uint64_t journal_peak_memory_bytes = 0;
+  uint64_t journal_spilled_bytes = 0;
+};
+Result<WriteMemoryStats> WriteMemory(sqlite3* db);
 
 // The status behind the last error of the main file of `db` (Ok if none, or not ours).
 Status LastError(sqlite3* db);

@@ -274,11 +274,8 @@ TEST(FrameBindingTest, SwappedDiskCacheEntriesAreNeverServed) {
   options.cache_dir = dir + "/cache";
   options.inline_limit = 0;  // pages in a segment: one disk-cache entry per frame
   std::map<uint32_t, std::string> pages;
-  engine::DirtyPages dirty;
-  for (uint32_t p = 1; p <= 64; p++) {
-    pages[p] = std::string(4096, static_cast<char>('A' + p % 26));
-    dirty[p] = pages[p];
-  }
+  for (uint32_t p = 1; p <= 64; p++) pages[p] = std::string(4096, static_cast<char>('A' + p % 26));
+  engine::DirtyPages dirty(pages);
   {
     auto e = engine::Engine::Open(store, "d", options,
                                   std::make_shared<engine::FrameCache>(1 << 20), true)
