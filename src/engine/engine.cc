@@ -320,6 +320,10 @@ Status Engine::CheckFollows(const std::string& key, const format::Record& rec) {
   if (rec.version != version_ + 1) {
     return Status::Corruption(key + ": holds version " + std::to_string(rec.version));
   }
+  if (rec.end) {  // whoever wrote it (an rm of a format-1 database names an id of its own)
+    removed_ = true;
+    return RemovedError();
+  }
   const bool genesis = rec.format >= 2 && rec.version == rec.base;
   if (rec.db_id != db_id_) {
     // A genesis this engine may adopt: of the database it was about to create (another creator
@@ -333,10 +337,6 @@ Status Engine::CheckFollows(const std::string& key, const format::Record& rec) {
     SetIncarnation(rec.db_id, rec.base);
   } else if (genesis && rec.base != base_) {
     return Status::Corruption(key + ": a second genesis record in one incarnation");
-  }
-  if (rec.end) {
-    removed_ = true;
-    return RemovedError();
   }
   if (rec.format >= 2 && !genesis && !head_nonce_.empty() && rec.prev != head_nonce_) {
     return Status::Corruption(key + ": does not follow version " + std::to_string(version_) +
