@@ -74,6 +74,10 @@ class Database {
  public:
   // Opens the database at `uri` (file:///dir/name, mem://store/name, s3://bucket/prefix/name,
   // dynamodb://table/name). NotFound if it does not exist and !options.create_if_missing.
+  // Option parameters in the URI (?cache_size=...&isolation=snapshot, docs/vfs.md) override
+  // `options`; an unknown or malformed parameter is InvalidArgument naming it. Reads no
+  // environment variable (see OptionsFromEnvironment). Corruption found while SQLite opens the
+  // database (page 1) is returned here, naming the object's key.
   static Result<std::unique_ptr<Database>> Open(std::string_view uri, Options options = {});
   ~Database();
   Database(const Database&) = delete;

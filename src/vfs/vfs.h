@@ -25,6 +25,7 @@
 //  5. With xAccess answering "no" for journals, SQLite never looks for a hot journal; none can
 //     exist, because nothing is durable until the commit record is.
 //  6. One sqlite3_file is used by one thread at a time (SQLite's connection mutex).
+//  (docs/vfs.md numbers the next two 9 and 10.)
 //  7. The only read without a lock is the header read while SQLite opens the database.
 //  8. SQLite hands each database file its connection (SQLITE_FCNTL_PDB, from sqlite3BtreeOpen),
 //     and takes EXCLUSIVE on every database of a commit before any of them writes or syncs
