@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "cloudlite/options.h"
 #include "cloudlite/status.h"
 
 struct sqlite3;
@@ -50,41 +51,6 @@ class Connection {
   sqlite3* db_;
 };
 
-// A schema change applied exactly once per database, in version order. The applied version is
-// kept in PRAGMA user_version; several processes opening at once apply each migration once.
-struct Migration {
-  int version = 0;  // 1, 2, 3, ...
-  std::string name;
-  std::function<Status(Connection&)> up;
-};
-
-// What Update promises when other writers commit between a transaction's start and its commit
-// (docs/concurrency.md).
-enum class Isolation {
-  // As if transactions ran one at a time. A transaction that lost the race is moved onto the
-  // new version without re-running its function only when nothing it read has changed.
-  kSerializable,
-  // Snapshot isolation (s3db's semantics): a transaction's row changes are replayed on the new
-  // version unless another commit changed the same rows. Cheaper under contention; allows
-  // write skew.
-  kSnapshot,
-};
-
-struct Options {
-  bool create_if_missing = true;
-  Isolation isolation = Isolation::kSerializable;
-  // In-memory cache of decompressed pages, shared by the process's databases on one store.
-  size_t cache_bytes = 32 << 20;
-  // Optional directory for a disk cache of fetched (immutable) objects; survives restarts,
-  // e.g. Lambda's /tmp. Empty: none.
-  std::string cache_dir;
-  // Update attempts a function at most this many times when concurrent commits win the race.
-  int max_attempts = 32;
-  // Read transactions skip the freshness check if the last one is younger than this.
-  std::chrono::milliseconds max_staleness{0};
-  std::vector<Migration> migrations;
-};
-
 // What this Database's Update calls have done so far (counters since Open).
 struct UpdateStats {
   uint64_t commits = 0;     // Update calls that committed
@@ -108,6 +74,10 @@ class Database {
  public:
   // Opens the database at `uri` (file:///dir/name, mem://store/name, s3://bucket/prefix/name,
   // dynamodb://table/name). NotFound if it does not exist and !options.create_if_missing.
+  // Option parameters in the URI (?cache_size=...&isolation=snapshot, docs/vfs.md) override
+  // `options`; an unknown or malformed parameter is InvalidArgument naming it. Reads no
+  // environment variable (see OptionsFromEnvironment). Corruption found while SQLite opens the
+  // database (page 1) is returned here, naming the object's key.
   static Result<std::unique_ptr<Database>> Open(std::string_view uri, Options options = {});
   ~Database();
   Database(const Database&) = delete;

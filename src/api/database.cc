@@ -6,7 +6,9 @@
 #include <utility>
 
 #include "api/replay.h"
+#include "store/registry.h"
 #include "store/uri.h"
+#include "vfs/options.h"
 #include "vfs/vfs.h"
 
 namespace cloudlite {
@@ -16,9 +18,10 @@ namespace {
 // object and why), else SQLite's message.
 Status SqliteError(sqlite3* db, int rc, std::string_view context) {
   Status store = vfs::LastError(db);
+  int primary = rc & 0xff;
   if (!store.ok() &&
-      ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_BUSY ||
-       (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_PERM)) {
+      (primary == SQLITE_IOERR || primary == SQLITE_CORRUPT || primary == SQLITE_BUSY ||
+       primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY)) {
     return store;
   }
   std::string msg = std::string(context) + ": " + sqlite3_errmsg(db);
@@ -139,17 +142,27 @@ sqlite3* Database::handle() const { return impl_->db; }
 Status Database::last_store_error() const { return vfs::LastError(impl_->db); }
 UpdateStats Database::stats() const { return impl_->stats; }
 
+// Options in the URI's query override those in `options`; the rest of the query belongs to the
+// store. The VFS gets the store and the typed options through a PendingOpen (vfs/options.h).
 Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options options) {
   CL_ASSIGN_OR_RETURN(DatabaseUri location, DatabaseUri::Parse(uri));
+  auto invalid = [&](const Status& s) {
+    return Status::InvalidArgument("invalid URI \"" + std::string(uri) + "\": " + s.message());
+  };
+  Status taken = vfs::TakeOptionParams(location.store.params, options, vfs::Reader::kDatabase);
+  if (!taken.ok()) return invalid(taken);
+  Status store_params = CheckStoreParams(location.store);
+  if (!store_params.ok()) {
+    return invalid(Status::InvalidArgument(store_params.message() + "; a database URI also takes " +
+                                           vfs::OptionParamNames(vfs::Reader::kDatabase)));
+  }
+  options.writer_lease = false;  // Update settles races itself: the lease would only add requests
   if (vfs::Register() != SQLITE_OK) return Status::Internal("could not register the VFS");
-  std::string filename = "file:" + location.name +
-                         "?vfs=cloudlite&store=" + PercentEncode(location.store.ToString(), "/:") +
-                         "&cache_size=" + std::to_string(options.cache_bytes) +
-                         "&max_staleness_ms=" + std::to_string(options.max_staleness.count());
-  if (!options.cache_dir.empty()) filename += "&cache_dir=" + PercentEncode(options.cache_dir, "/");
-  if (options.isolation == Isolation::kSnapshot) filename += "&isolation=snapshot";
-  // Update settles races itself (docs/concurrency.md): the writer lease would only add requests.
-  filename += "&lease=off";
+  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store,
+                      OpenStore(location.store, options.create_if_missing));
+  vfs::PendingOpen pending({std::move(store), location.name, options});
+  std::string filename =
+      "file:" + location.name + "?vfs=cloudlite&" + vfs::kOptionsParam + "=" + pending.token();
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
   if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
   auto impl = std::make_unique<Impl>();
@@ -161,6 +174,9 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
     return Status::IOError(std::string("opening ") + std::string(uri) + ": " +
                            (impl->db ? sqlite3_errmsg(impl->db) : sqlite3_errstr(rc)));
   }
+  // A failure while SQLite read the header at open (vfs.cc, FailHeaderAtOpen): the first
+  // transaction would fail the same way; say so now, with the object's key.
+  if (Status s = vfs::LastError(impl->db); !s.ok()) return s;
   sqlite3_extended_result_codes(impl->db, 1);
   std::unique_ptr<Database> db(new Database(std::move(impl)));
   if (!db->impl_->options.migrations.empty()) {

@@ -19,7 +19,7 @@ namespace {
 
 // Opens an existing database, or a new one with --create; says how to fix a missing one.
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& uri, const CommonFlags& flags) {
-  Options options;
+  CL_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());  // CLOUDLITE_CACHE_DIR, ...
   options.create_if_missing = flags.create;
   auto db = Database::Open(uri, options);
   if (!db.ok() && db.status().IsNotFound() && !flags.create) {

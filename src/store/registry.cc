@@ -17,15 +17,18 @@ using OpenFn = Result<std::unique_ptr<ObjectStore>> (*)(Uri& uri, bool create);
 struct Backend {
   std::string_view scheme;
   OpenFn open;  // nullptr: a scheme cloudlite knows but this build does not have yet
+  // The query parameters its open function takes (besides faults and fault_seed, which
+  // every store takes).
+  std::string_view params;
 };
 
 // Every backend, by URI scheme. A new backend declares its Open function in its own header
 // (store/<name>/<name>_store.h), is included above, and replaces its row here.
 constexpr std::array kBackends = {
-    Backend{"file", &OpenFileStore},
-    Backend{"mem", &OpenMemStore},
-    Backend{"s3", &OpenS3Store},
-    Backend{"dynamodb", &OpenDynamoDbStore},
+    Backend{"file", &OpenFileStore, ""},
+    Backend{"mem", &OpenMemStore, ""},
+    Backend{"s3", &OpenS3Store, "endpoint, region, path_style"},
+    Backend{"dynamodb", &OpenDynamoDbStore, "endpoint, region"},
 };
 
 std::string SupportedSchemes() {
@@ -109,9 +112,32 @@ StoreStats& ProcessStoreStats() {
   return stats;
 }
 
+Status CheckStoreParams(const Uri& uri) {
+  for (const Backend& backend : kBackends) {
+    if (backend.scheme != uri.scheme) continue;
+    std::string takes(backend.params);
+    takes += takes.empty() ? "faults, fault_seed" : ", faults, fault_seed";
+    for (const auto& [name, value] : uri.params) {
+      bool known = name == "faults" || name == "fault_seed";
+      for (size_t start = 0; !known && start < backend.params.size();) {
+        size_t comma = backend.params.find(", ", start);
+        if (comma == std::string_view::npos) comma = backend.params.size();
+        known = backend.params.substr(start, comma - start) == name;
+        start = comma + 2;
+      }
+      if (!known) {
+        return Status::InvalidArgument("unknown parameter \"" + name + "\" for a " + uri.scheme +
+                                       ":// store (it takes " + takes + ")");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<ObjectStore>> OpenStore(Uri& uri, bool create) {
   for (const Backend& backend : kBackends) {
     if (backend.scheme != uri.scheme) continue;
+    CL_RETURN_IF_ERROR(CheckStoreParams(uri));
     if (backend.open == nullptr) {
       return Status::NotSupported("the " + uri.scheme +
                                   " backend is not built yet: use file:// or mem:// for now");

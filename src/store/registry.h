@@ -24,9 +24,13 @@ struct StoreStats {
 std::unique_ptr<ObjectStore> CountRequests(std::unique_ptr<ObjectStore> inner, StoreStats* stats);
 
 // Opens the backend named by uri.scheme, consuming the query parameters it understands.
-// Unknown scheme: InvalidArgument naming the supported ones. file:// creates the directory if
-// `create` is set, else a missing directory is NotFound.
+// Unknown scheme: InvalidArgument naming the supported ones; a parameter the store does not
+// take: CheckStoreParams's error, before anything is opened or created. file:// creates the
+// directory if `create` is set, else a missing directory is NotFound.
 Result<std::unique_ptr<ObjectStore>> OpenStore(Uri& uri, bool create);
+
+// InvalidArgument naming the first query parameter of `uri` that its store does not take.
+Status CheckStoreParams(const Uri& uri);
 
 // Every store opened through OpenStore counts into this process-wide total (CLI --stats).
 StoreStats& ProcessStoreStats();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "format/format.h"
 #include "store/registry.h"
 #include "vfs/journal_buffer.h"
+#include "vfs/options.h"
 #include "vfs/page_set.h"
 #include "vfs/sqlite_header.h"
 
@@ -25,8 +27,6 @@ namespace {
 
 // Private opcode: hands the library the main file's state (never seen by other VFSes).
 constexpr int kFcntlCloudFile = 0x436c0001;
-constexpr size_t kDefaultCacheBytes = 32 << 20;
-constexpr uint64_t kDefaultWriteMemory = 64 << 20;
 // How many times one commit moves onto a newer version before SQLite is told SQLITE_BUSY.
 constexpr int kMaxRebases = 8;
 
@@ -70,6 +70,7 @@ int ToSqliteError(const Status& s, int fallback) {
 // nothing and left page 1 alone), the VFS commits them on the new version itself; otherwise the
 // library can replay the transaction's row changes there (ContinueAsReplay).
 struct MainFile {
+  std::string name;  // the database's
   std::unique_ptr<engine::Engine> engine;
   // The advisory writer lease (docs/concurrency.md), taken for each write transaction so that
   // writers of the plain VFS take turns instead of failing with SQLITE_BUSY; null when off.
@@ -88,6 +89,9 @@ struct MainFile {
   uint32_t new_page_size = 0;  // the page size of a database that has none yet
   bool txn_dirty = false;      // written or truncated since RESERVED
   bool commit_failed = false;  // this write transaction's commit failed: it publishes nothing
+  // The connection this file belongs to, as SQLite hands it over (SQLITE_FCNTL_PDB, assumption
+  // 9 in vfs.h): to see the connection's other databases. Null until then.
+  sqlite3* const* connection = nullptr;
   // Added to the version to make the change counter SQLite sees (sqlite_header.h). A failed
   // commit leaves SQLite believing the counter it wrote (version + 1 + offset); the winner's
   // version v + 1 would show the same counter, and SQLite would keep pages it rolled back. A new
@@ -232,6 +236,17 @@ int MainClose(sqlite3_file* f) {
   });
 }
 
+// SQLite reads the header once while it opens the database, before any lock, only to learn the
+// page size; the first transaction reads page 1 again. A failure there would fail the open
+// with a bare SQLite code, so it is remembered instead (Database::Open returns it, and
+// PRAGMA cloudlite_last_error shows it) and SQLite gets a short read: zeros, as for a new file.
+// The first transaction then fails on the same object, under its lock, with the same status.
+int FailHeaderAtOpen(MainFile& m, const Status& s, void* buf, int amt) {
+  m.Fail(s, SQLITE_IOERR_READ);
+  std::memset(buf, 0, static_cast<size_t>(amt));
+  return SQLITE_IOERR_SHORT_READ;
+}
+
 int MainRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
   return Guard([&] {
     MainFile& m = *AsFile(f)->main;
@@ -245,6 +260,7 @@ int MainRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
       uint64_t within = pos % page_size;
       uint64_t n = std::min<uint64_t>(page_size - within, end - pos);
       Status s = m.ReadPage(pgno, page.data());
+      if (!s.ok() && m.lock == SQLITE_LOCK_NONE) return FailHeaderAtOpen(m, s, buf, amt);
       if (!s.ok()) return m.Fail(s, SQLITE_IOERR_READ);
       std::memcpy(out + (pos - offset), page.data() + within, n);
       pos += n;
@@ -348,6 +364,38 @@ Status BeginWrite(MainFile& m) {
   return Status::Ok();
 }
 
+// The durable database (not temp, not in memory) other than `self` that holds a write transaction
+// on the connection, if any. SQLite commits a transaction's databases one after another, each
+// for good, so a write transaction must not span a cloudlite database and another durable one:
+// a lost race (or a failure) on the second would leave the first committed.
+std::optional<std::string> OtherWriter(sqlite3_file* self, const MainFile& m) {
+  if (m.connection == nullptr || *m.connection == nullptr) return std::nullopt;
+  sqlite3* db = *m.connection;
+  for (int i = 0; const char* schema = sqlite3_db_name(db, i); i++) {
+    const char* path = sqlite3_db_filename(db, schema);
+    if (path == nullptr || *path == '\0') continue;
+    sqlite3_file* file = nullptr;
+    sqlite3_file_control(db, schema, SQLITE_FCNTL_FILE_POINTER, &file);
+    if (file == self) continue;
+    if (sqlite3_txn_state(db, schema) == SQLITE_TXN_WRITE) return std::string(schema);
+  }
+  return std::nullopt;
+}
+
+// Checked when this file's transaction starts writing (RESERVED) and again when SQLite is about
+// to write it out (EXCLUSIVE: before any database of the commit writes or syncs, whatever
+// their order), so that such a transaction is refused before anything commits.
+Status RefuseSecondWriter(sqlite3_file* self, const MainFile& m) {
+  std::optional<std::string> other = OtherWriter(self, m);
+  if (!other) return Status::Ok();
+  return Status::NotSupported(
+      "a write transaction cannot span cloudlite database '" + m.name +
+      "' and another durable database ('" + *other +
+      "'): SQLite commits them one after another, so a lost race on one could leave the other "
+      "committed; write to each in its own transaction (BEGIN, not BEGIN IMMEDIATE, when "
+      "reading across them)");
+}
+
 int MainLock(sqlite3_file* f, int level) {
   return Guard([&] {
     MainFile& m = *AsFile(f)->main;
@@ -375,8 +423,14 @@ int MainLock(sqlite3_file* f, int level) {
     }
     if (m.lock < SQLITE_LOCK_RESERVED && level >= SQLITE_LOCK_RESERVED) {
       if (m.read_only) return SQLITE_READONLY;
+      Status refused = RefuseSecondWriter(f, m);
+      if (!refused.ok()) return m.Fail(refused, SQLITE_READONLY);
       Status s = BeginWrite(m);
       if (!s.ok()) return m.Fail(s, SQLITE_IOERR_LOCK);
+    }
+    if (m.lock < SQLITE_LOCK_EXCLUSIVE && level == SQLITE_LOCK_EXCLUSIVE) {
+      Status refused = RefuseSecondWriter(f, m);
+      if (!refused.ok()) return m.Fail(refused, SQLITE_READONLY);
     }
     m.lock = std::max(m.lock, level);
     return SQLITE_OK;
@@ -555,6 +609,10 @@ int Pragma(MainFile& m, char** args) {
     args[0] = sqlite3_mprintf("%llu", static_cast<unsigned long long>(m.engine->version()));
     return SQLITE_OK;
   }
+  if (name == "cloudlite_last_error") {  // what SQLite's bare result code cannot say
+    if (!m.last_error.ok()) args[0] = sqlite3_mprintf("%s", m.last_error.ToString().c_str());
+    return SQLITE_OK;
+  }
   return SQLITE_NOTFOUND;
 }
 
@@ -576,6 +634,9 @@ int MainFileControl(sqlite3_file* f, int op, void* arg) {
         return SQLITE_OK;
       case kFcntlCloudFile:
         *static_cast<MainFile**>(arg) = &m;
+        return SQLITE_OK;
+      case SQLITE_FCNTL_PDB:
+        m.connection = static_cast<sqlite3**>(arg);
         return SQLITE_OK;
       default:
         return SQLITE_NOTFOUND;
@@ -690,11 +751,28 @@ const sqlite3_io_methods kMemoryMethods = {
 
 // ---- the VFS --------------------------------------------------------------------------------
 
-std::string Param(const char* name, const char* key, const char* env) {
-  const char* v = name ? sqlite3_uri_parameter(name, key) : nullptr;
-  if (v && *v) return v;
-  const char* e = env ? std::getenv(env) : nullptr;
-  return e ? e : "";
+// SQLite's own URI parameters that mean here what they mean to SQLite.
+constexpr std::string_view kSqliteParams[] = {"vfs", "mode", "cache", "psow"};
+
+// SQLite's URI parameters that would break the assumptions in vfs.h, and why.
+constexpr std::pair<std::string_view, std::string_view> kRefusedSqliteParams[] = {
+    {"immutable",
+     "SQLite would read the file without locks, so the connection would never look for newer "
+     "versions and would serve the version it opened for ever; use mode=ro for a read-only "
+     "connection that follows new commits"},
+    {"nolock",
+     "SQLite would take no locks, and the VFS learns at its locks when a transaction starts "
+     "(and looks for newer versions) and when it writes"},
+};
+
+// The query parameters of SQLite's file name `name` (first of each name, as SQLite reads them).
+Params FileNameParams(const char* name) {
+  Params params;
+  for (int i = 0; const char* key = sqlite3_uri_key(name, i); i++) {
+    const char* value = sqlite3_uri_parameter(name, key);
+    params.emplace(key, value ? value : "");
+  }
+  return params;
 }
 
 // Where a transaction's spill files go: where SQLite puts its temporary files (its
@@ -709,29 +787,50 @@ std::string TempDirectory() {
   return "/tmp";
 }
 
-// write_memory=BYTES: how much of a write transaction's dirty pages, and of its journal, stays
-// in memory (docs/vfs.md, "Memory").
-Status ConfigureWriteMemory(const char* name, MainFile* m) {
-  std::string text = Param(name, "write_memory", "CLOUDLITE_WRITE_MEMORY");
-  m->write_memory = kDefaultWriteMemory;
-  if (!text.empty()) {
-    char* end = nullptr;
-    errno = 0;
-    unsigned long long bytes = std::strtoull(text.c_str(), &end, 10);
-    if (!std::isdigit(static_cast<unsigned char>(text[0])) || *end != '\0' || errno != 0) {
-      return Status::InvalidArgument("write_memory=" + text + ": use a number of bytes");
-    }
-    m->write_memory = bytes;
-  }
+// Bounds what a write transaction keeps in memory (docs/vfs.md, "Memory").
+void ConfigureWriteMemory(uint64_t write_memory, MainFile* m) {
+  m->write_memory = write_memory;
   m->spill_dir = TempDirectory();
   m->dirty.SetMemoryLimit(m->write_memory, m->spill_dir);
-  return Status::Ok();
 }
 
-Status OpenMain(const char* name, int flags, MainFile* m) {
+// What to open for the file name SQLite passes to xOpen: Database::Open's typed request
+// (options=TOKEN), or the file name's own parameters over the environment's.
+Result<OpenRequest> ResolveOpen(const char* name, bool create) {
   std::string db = name ? name : "";
   db.erase(0, db.find_first_not_of('/'));  // file:///name and file:name both name "name"
-  std::string store_text = Param(name, "store", "CLOUDLITE_STORE");
+  Params params = name ? FileNameParams(name) : Params();
+  for (std::string_view own : kSqliteParams) params.erase(std::string(own));
+  for (const auto& [param, why] : kRefusedSqliteParams) {
+    auto it = params.find(param);
+    if (it != params.end()) {
+      return Status::InvalidArgument(std::string(param) + "=" + it->second +
+                                     " is not supported by cloudlite: " + std::string(why));
+    }
+  }
+  if (auto token = params.extract(kOptionsParam)) {
+    if (!params.empty()) {
+      return Status::InvalidArgument("parameter \"" + params.begin()->first + "\" next to " +
+                                     kOptionsParam + "=: Database::Open passes every option in it");
+    }
+    std::optional<OpenRequest> request = TakePendingOpen(token.mapped());
+    if (!request) {
+      return Status::InvalidArgument(
+          std::string(kOptionsParam) + "=" + token.mapped() +
+          " names no pending open: the parameter is Database::Open's own");
+    }
+    return std::move(*request);
+  }
+  CL_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());
+  CL_RETURN_IF_ERROR(TakeOptionParams(params, options, Reader::kVfs));
+  auto store_param = params.extract("store");
+  if (!params.empty()) {
+    return Status::InvalidArgument("unknown parameter \"" + params.begin()->first + "\" in '" + db +
+                                   "': cloudlite takes store, " + OptionParamNames(Reader::kVfs) +
+                                   ", and SQLite's vfs, mode, cache, psow (docs/vfs.md)");
+  }
+  const char* env_store = std::getenv("CLOUDLITE_STORE");
+  std::string store_text = store_param ? store_param.mapped() : env_store ? env_store : "";
   if (store_text.empty()) {
     return Status::InvalidArgument(
         "no store for '" + db +
@@ -739,37 +838,30 @@ Status OpenMain(const char* name, int flags, MainFile* m) {
         "CLOUDLITE_STORE");
   }
   CL_ASSIGN_OR_RETURN(Uri store_uri, Uri::Parse(store_text));
-  bool create = (flags & SQLITE_OPEN_CREATE) != 0;
   CL_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> store, OpenStore(store_uri, create));
-  engine::EngineOptions options;
-  options.cache_dir = Param(name, "cache_dir", "CLOUDLITE_CACHE_DIR");
-  std::string cache_size = Param(name, "cache_size", "CLOUDLITE_CACHE_SIZE");
-  if (!cache_size.empty()) SharedCache()->Reserve(std::strtoull(cache_size.c_str(), nullptr, 10));
-  std::string staleness = Param(name, "max_staleness_ms", nullptr);
-  if (!staleness.empty()) {
-    options.max_staleness = std::chrono::milliseconds(std::strtoll(staleness.c_str(), nullptr, 10));
-  }
+  return OpenRequest{std::move(store), std::move(db), std::move(options)};
+}
+
+Status OpenMain(const char* name, int flags, MainFile* m) {
+  bool create = (flags & SQLITE_OPEN_CREATE) != 0;
+  CL_ASSIGN_OR_RETURN(OpenRequest request, ResolveOpen(name, create));
+  const Options& options = request.options;
+  engine::EngineOptions engine_options;
+  engine_options.cache_dir = options.cache_dir;
+  engine_options.max_staleness = options.max_staleness;
+  SharedCache()->Reserve(options.cache_bytes);
   CL_ASSIGN_OR_RETURN(m->engine,
-                      engine::Engine::Open(store, db, std::move(options), SharedCache(), create));
+                      engine::Engine::Open(request.store, request.name, std::move(engine_options),
+                                           SharedCache(), create));
+  m->name = request.name;
   m->read_only = (flags & SQLITE_OPEN_READONLY) != 0;
-  std::string lease = Param(name, "lease", "CLOUDLITE_LEASE");
-  if (lease != "on" && lease != "off" && !lease.empty()) {
-    return Status::InvalidArgument("lease=" + lease + ": use lease=on (the default) or off");
+  m->isolation = options.isolation;
+  if (options.writer_lease && !m->read_only) {
+    m->lease = std::make_unique<engine::WriterLease>(request.store, request.name);
+    m->lease_wait = options.lease_wait;
   }
-  if (lease != "off" && !m->read_only) {
-    m->lease = std::make_unique<engine::WriterLease>(store, db);
-    std::string wait = Param(name, "lease_wait_ms", nullptr);
-    if (!wait.empty())
-      m->lease_wait = std::chrono::milliseconds(std::strtoll(wait.c_str(), nullptr, 10));
-  }
-  std::string isolation = Param(name, "isolation", "CLOUDLITE_ISOLATION");
-  if (isolation == "snapshot") {
-    m->isolation = Isolation::kSnapshot;
-  } else if (!isolation.empty() && isolation != "serializable") {
-    return Status::InvalidArgument("isolation=" + isolation +
-                                   ": use isolation=serializable (the default) or snapshot");
-  }
-  return ConfigureWriteMemory(name, m);
+  ConfigureWriteMemory(options.write_memory, m);
+  return Status::Ok();
 }
 
 // A journal bounded by its database's write_memory (the default for a super-journal).
@@ -882,7 +974,14 @@ int Register() {
 
 Status LastError(sqlite3* db) {
   MainFile* m = MainOf(db);
-  return m ? m->last_error : Status::Ok();
+  if (m && !m->last_error.ok()) return m->last_error;
+  // Databases ATTACHed through the VFS have their own (a refused write across them, say).
+  for (int i = 1; const char* schema = sqlite3_db_name(db, i); i++) {
+    MainFile* attached = nullptr;
+    if (sqlite3_file_control(db, schema, kFcntlCloudFile, &attached) != SQLITE_OK) continue;
+    if (!attached->last_error.ok()) return attached->last_error;
+  }
+  return Status::Ok();
 }
 
 Result<FileInfo> Info(sqlite3* db) {

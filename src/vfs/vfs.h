@@ -1,9 +1,11 @@
 // The "cloudlite" SQLite VFS: SQLite runs unchanged on a database held by an Engine.
 //
 //   file:NAME?vfs=cloudlite&store=STORE-URI[&cache_dir=DIR&cache_size=BYTES&max_staleness_ms=N
-//                                        &isolation=serializable|snapshot&write_memory=BYTES]
+//                                        &isolation=serializable|snapshot&write_memory=BYTES&lease=on|off...]
 //
-// STORE-URI falls back to $CLOUDLITE_STORE, cache_dir to $CLOUDLITE_CACHE_DIR. The main database
+// Parameters are checked by vfs/options.h (docs/vfs.md lists them); an unknown one fails the
+// open. STORE-URI falls back to $CLOUDLITE_STORE, options to CLOUDLITE_* variables.
+// Database::Open passes typed Options instead (vfs/options.h, PendingOpen). The main database
 // file maps onto the engine; rollback journals live in memory (spilled to an unlinked temporary
 // file past write_memory, like the transaction's dirty pages); temporary files go to the
 // default VFS. The commit point is SQLITE_FCNTL_SYNC (sent at every commit, whatever
@@ -24,11 +26,16 @@
 //  5. With xAccess answering "no" for journals, SQLite never looks for a hot journal; none can
 //     exist, because nothing is durable until the commit record is.
 //  6. One sqlite3_file is used by one thread at a time (SQLite's connection mutex).
+//  (docs/vfs.md numbers the next two 9 and 10.)
+//  7. The only read without a lock is the header read while SQLite opens the database.
+//  8. SQLite hands each database file its connection (SQLITE_FCNTL_PDB, from sqlite3BtreeOpen),
+//     and takes EXCLUSIVE on every database of a commit before any of them writes or syncs
+//     (vdbeCommit): there a write transaction that spans another durable database is refused.
 #pragma once
 
 #include <sqlite3.h>
 
-#include "cloudlite/database.h"
+#include "cloudlite/options.h"
 #include "cloudlite/status.h"
 
 namespace cloudlite::vfs {
@@ -58,7 +65,8 @@ struct WriteMemoryStats {
 };
 Result<WriteMemoryStats> WriteMemory(sqlite3* db);
 
-// The status behind the last error of the main file of `db` (Ok if none, or not ours).
+// The status behind the last error of the main file of `db`, else of a cloudlite database
+// attached to it (Ok if none, or not ours). Also `PRAGMA [schema.]cloudlite_last_error`.
 Status LastError(sqlite3* db);
 // Info of the main file of `db`, as of its last transaction.
 Result<FileInfo> Info(sqlite3* db);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -114,13 +116,21 @@ TEST_F(VfsTest, TempTablesAndSortsUseLocalScratch) {
   EXPECT_EQ(One(Open(), "SELECT group_concat(x) FROM t"), "1,2,3");
 }
 
-TEST_F(VfsTest, AttachedDatabasesCommitTogetherThroughASuperJournal) {
+// Attached databases commit one transaction each: one that writes both is refused (SQLite
+// would commit them one after another; see the next test), and commits neither.
+TEST_F(VfsTest, AttachedDatabasesCommitOneTransactionEach) {
   sqlite3* db = Open("left");
   std::string attach = "ATTACH 'file:right?vfs=cloudlite&store=" + store_ + "' AS r";
   ASSERT_EQ(Exec(db, attach), SQLITE_OK) << sqlite3_errmsg(db);
-  ASSERT_EQ(Exec(db,
+  EXPECT_EQ(Exec(db,
                  "BEGIN; CREATE TABLE main.a (x); CREATE TABLE r.b (y);"
                  "INSERT INTO a VALUES (1); INSERT INTO b VALUES (2); COMMIT;"),
+            SQLITE_READONLY);
+  ASSERT_EQ(Exec(db, "ROLLBACK"), SQLITE_OK);
+  EXPECT_EQ(One(Open("left"), "SELECT count(*) FROM sqlite_schema"), "0");
+  ASSERT_EQ(Exec(db,
+                 "BEGIN; CREATE TABLE main.a (x); INSERT INTO a VALUES (1); COMMIT;"
+                 "BEGIN; CREATE TABLE r.b (y); INSERT INTO b VALUES (2); COMMIT;"),
             SQLITE_OK)
       << sqlite3_errmsg(db);
   EXPECT_EQ(One(Open("left"), "SELECT x FROM a"), "1");
@@ -229,6 +239,126 @@ TEST_F(VfsTest, MissingStoreIsAClearOpenError) {
             SQLITE_CANTOPEN);
   sqlite3_close(db);
   EXPECT_NE(LastOpenError().message().find("CLOUDLITE_STORE"), std::string::npos);
+}
+
+// Issue 11, item 11: every malformed or unknown parameter fails the open, naming it; valid
+// ones open.
+TEST_F(VfsTest, UnknownOrMalformedParametersFailTheOpenNamingThem) {
+  for (std::string bad :
+       {"cache_size=abc", "cache_size=-5", "max_staleness_ms=-1", "lease_wait_ms=abc",
+        "max_stalenes_ms=5", "isolation=bogus", "lease=maybe", "cache_dir="}) {
+    sqlite3* db = nullptr;
+    std::string uri = "file:db?vfs=cloudlite&store=" + store_ + "&" + bad;
+    EXPECT_EQ(
+        sqlite3_open_v2(uri.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr),
+        SQLITE_CANTOPEN)
+        << bad;
+    sqlite3_close(db);
+    std::string name = bad.substr(0, bad.find('='));
+    EXPECT_NE(LastOpenError().message().find(name), std::string::npos)
+        << bad << ": " << LastOpenError().ToString();
+  }
+  sqlite3* db = Open("db",
+                     "&cache_size=1048576&max_staleness_ms=10&isolation=snapshot&lease=off"
+                     "&lease_wait_ms=100&mode=rwc&psow=1");
+  EXPECT_EQ(Exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"), SQLITE_OK)
+      << sqlite3_errmsg(db);
+}
+
+TEST_F(VfsTest, AMalformedEnvironmentVariableFailsTheOpenNamingIt) {
+  ASSERT_EQ(std::getenv("CLOUDLITE_CACHE_SIZE"), nullptr);
+  setenv("CLOUDLITE_CACHE_SIZE", "-5", 1);
+  sqlite3* db = nullptr;
+  std::string uri = "file:db?vfs=cloudlite&store=" + store_;
+  int rc = sqlite3_open_v2(uri.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
+  unsetenv("CLOUDLITE_CACHE_SIZE");
+  sqlite3_close(db);
+  EXPECT_EQ(rc, SQLITE_CANTOPEN);
+  EXPECT_NE(LastOpenError().message().find("CLOUDLITE_CACHE_SIZE=-5"), std::string::npos)
+      << LastOpenError().ToString();
+}
+
+// Issue 11, item 5: immutable=1 made SQLite read without locks, so the connection never looked
+// for newer versions and served the version it opened for ever; nolock=1 likewise.
+TEST_F(VfsTest, ImmutableAndNolockAreRefusedWithAReason) {
+  ASSERT_EQ(Exec(Open(), "CREATE TABLE t (x)"), SQLITE_OK);
+  for (std::string param : {"immutable", "nolock"}) {
+    sqlite3* db = nullptr;
+    std::string uri = "file:db?vfs=cloudlite&store=" + store_ + "&" + param + "=1";
+    EXPECT_EQ(sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr),
+              SQLITE_CANTOPEN);
+    sqlite3_close(db);
+    EXPECT_NE(LastOpenError().message().find(param + "=1 is not supported"), std::string::npos)
+        << LastOpenError().ToString();
+  }
+}
+
+// Issue 11, item 3: SQLite commits a transaction's databases one after another. Here the commit
+// of `right` would lose a race (another writer committed there), and `left` would have been
+// committed already. The write is refused when it reaches the second database instead, before
+// anything commits; reads across both, and one database per transaction, stay allowed.
+TEST_F(VfsTest, AWriteTransactionSpanningTwoCloudliteDatabasesIsRefused) {
+  sqlite3* db = Open("left", "&lease=off");
+  std::string attach = "ATTACH 'file:right?vfs=cloudlite&lease=off&store=" + store_ + "' AS r";
+  ASSERT_EQ(Exec(db, attach), SQLITE_OK) << sqlite3_errmsg(db);
+  ASSERT_EQ(Exec(db, "CREATE TABLE main.t (x)"), SQLITE_OK) << sqlite3_errmsg(db);
+  ASSERT_EQ(Exec(db, "CREATE TABLE r.t (x)"), SQLITE_OK) << sqlite3_errmsg(db);
+  ASSERT_EQ(Exec(db, "BEGIN; SELECT * FROM main.t, r.t; COMMIT;"), SQLITE_OK);
+  ASSERT_EQ(Exec(db,
+                 "BEGIN; CREATE TEMP TABLE s (x); INSERT INTO s VALUES (1);"
+                 "INSERT INTO r.t SELECT x FROM s; COMMIT;"),
+            SQLITE_OK)
+      << "the temp database is not durable: " << sqlite3_errmsg(db);
+  ASSERT_EQ(Exec(db, "DELETE FROM r.t"), SQLITE_OK);
+
+  sqlite3* other = Open("right", "&lease=off");
+  ASSERT_EQ(Exec(db, "BEGIN; INSERT INTO main.t VALUES (1);"), SQLITE_OK);
+  ASSERT_EQ(Exec(other, "INSERT INTO t VALUES (99)"), SQLITE_OK);
+  EXPECT_EQ(Exec(db, "INSERT INTO r.t VALUES (1)"), SQLITE_READONLY);
+  Status refused = LastError(db);
+  EXPECT_EQ(refused.code(), Status::Code::kNotSupported) << refused.ToString();
+  EXPECT_NE(refused.message().find("cannot span cloudlite database 'right'"), std::string::npos)
+      << refused.ToString();
+  EXPECT_NE(One(db, "PRAGMA r.cloudlite_last_error").find("'main'"), std::string::npos);
+  ASSERT_EQ(Exec(db, "ROLLBACK"), SQLITE_OK);
+  EXPECT_EQ(One(Open("left"), "SELECT count(*) FROM t"), "0");
+  EXPECT_EQ(One(Open("right"), "SELECT group_concat(x) FROM t"), "99");
+}
+
+// The same with a local file as the main database: written first, the cloudlite database's
+// first write is refused; written second, the COMMIT is (at the EXCLUSIVE lock SQLite takes on
+// every database before the first one writes), and rolls back both.
+TEST_F(VfsTest, AWriteTransactionSpanningALocalFileAndCloudliteIsRefused) {
+  const char* tmp = std::getenv("CLOUDLITE_TEST_TMP");
+  std::string dir = std::string(tmp ? tmp : ::testing::TempDir());
+  std::filesystem::create_directories(dir);
+  std::string local = dir + "/local-" + RandomHex(6) + ".db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(local.c_str(), &db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr),
+            SQLITE_OK);
+  open_.push_back(db);
+  std::string attach = "ATTACH 'file:cloud?vfs=cloudlite&lease=off&store=" + store_ + "' AS c";
+  ASSERT_EQ(Exec(db, attach + "; CREATE TABLE main.t (x); CREATE TABLE c.t (x);"), SQLITE_OK)
+      << sqlite3_errmsg(db);
+
+  ASSERT_EQ(Exec(db, "BEGIN; INSERT INTO main.t VALUES (1);"), SQLITE_OK);
+  EXPECT_EQ(Exec(db, "INSERT INTO c.t VALUES (1)"), SQLITE_READONLY);
+  ASSERT_EQ(Exec(db, "ROLLBACK"), SQLITE_OK);
+
+  ASSERT_EQ(Exec(db, "BEGIN; INSERT INTO c.t VALUES (2); INSERT INTO main.t VALUES (2);"),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  EXPECT_EQ(Exec(db, "COMMIT"), SQLITE_READONLY);
+  EXPECT_NE(One(db, "PRAGMA c.cloudlite_last_error").find("cannot span"), std::string::npos);
+  if (!sqlite3_get_autocommit(db)) Exec(db, "ROLLBACK");
+  EXPECT_EQ(One(db, "SELECT count(*) FROM main.t"), "0");
+  EXPECT_EQ(One(Open("cloud"), "SELECT count(*) FROM t"), "0");
+  // One database per transaction still writes both.
+  EXPECT_EQ(Exec(db, "INSERT INTO c.t VALUES (3); INSERT INTO main.t VALUES (3);"), SQLITE_OK);
+  EXPECT_EQ(One(Open("cloud"), "SELECT count(*) FROM t"), "1");
 }
 
 // Before it ever lost a race a connection backs off by the 1 ms minimum, doubling per loss, and

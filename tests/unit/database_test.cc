@@ -189,6 +189,79 @@ TEST(DatabaseTest, CorruptedObjectIsAnErrorNamingTheKeyNeverWrongRows) {
   EXPECT_NE(db.status().message().find("corrupt/log/"), std::string::npos);
 }
 
+// Issue 11, item 8: SQLite reads page 1 while it opens the database. Damage in the frame that
+// holds it, or a missing or empty segment, used to fail the open with a bare "database disk
+// image is malformed" (an I/O error, CLI exit 5). It is Corruption naming the key.
+TEST(DatabaseTest, DamagedFirstSegmentIsCorruptionNamingTheKeyWhileOpening) {
+  std::string store = TempStore();
+  std::string dir = store.substr(strlen("file://"));
+  std::string local = dir + "/local.db";
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(local.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2);", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  enum class Damage { kFlipByte, kEmpty, kMissing };
+  for (Damage damage : {Damage::kFlipByte, Damage::kEmpty, Damage::kMissing}) {
+    std::string uri = store + "/pushed" + std::to_string(static_cast<int>(damage));
+    ASSERT_TRUE(Push(local, uri).ok());
+    std::string segment;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+      std::string path = entry.path();
+      if (path.find(uri.substr(uri.rfind('/') + 1) + "%2F/seg%2F/") != std::string::npos) {
+        segment = path;
+      }
+    }
+    ASSERT_FALSE(segment.empty());
+    if (damage == Damage::kFlipByte) {
+      FILE* f = fopen(segment.c_str(), "r+b");
+      ASSERT_NE(f, nullptr);
+      fseek(f, 50, SEEK_SET);  // inside the first frame (frames start at 36)
+      int c = fgetc(f);
+      fseek(f, 50, SEEK_SET);
+      fputc(c ^ 0x5a, f);
+      fclose(f);
+    } else if (damage == Damage::kEmpty) {
+      std::filesystem::resize_file(segment, 0);
+    } else {
+      std::filesystem::remove(segment);
+    }
+    auto db = Database::Open(uri);
+    ASSERT_FALSE(db.ok());
+    EXPECT_TRUE(db.status().IsCorruption()) << db.status().ToString();
+    EXPECT_NE(db.status().message().find("/seg/"), std::string::npos) << db.status().ToString();
+  }
+}
+
+// Issue 11, item 11: a database URI's options reach the VFS typed; a malformed or unknown
+// parameter is refused naming it, before anything is created.
+TEST(DatabaseTest, OptionParametersInTheUriAreCheckedAndApplied) {
+  std::string store = TempStore();
+  for (std::string bad : {"cache_size=abc", "cache_size=-5", "max_staleness_ms=-1",
+                          "max_stalenes_ms=5", "isolation=bogus", "lease=on", "lease_wait_ms=1"}) {
+    auto db = Database::Open(store + "/absent?" + bad);
+    ASSERT_FALSE(db.ok()) << bad;
+    EXPECT_EQ(db.status().code(), Status::Code::kInvalidArgument) << db.status().ToString();
+    EXPECT_NE(db.status().message().find(bad.substr(0, bad.find('='))), std::string::npos)
+        << db.status().ToString();
+  }
+  EXPECT_FALSE(std::filesystem::exists(store.substr(strlen("file://")) + "/absent%2F"));
+  std::string cache = store.substr(strlen("file://")) + "/cache";
+  auto db = Database::Open(store +
+                           "/app?cache_size=67108864&max_staleness_ms=5&isolation=snapshot"
+                           "&cache_dir=" +
+                           cache);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }).ok());
+  auto fresh = Database::Open(store + "/app?cache_dir=" + cache);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ(*QueryInt(**fresh, "SELECT count(*) FROM t"), 0);
+  EXPECT_TRUE(std::filesystem::exists(cache)) << "cache_dir reached the engine";
+}
+
 TEST(DatabaseTest, PushedFileWithAnOldChangeCounterIsNotMistakenForCachedPages) {
   std::string store = TempStore();
   std::string uri = store + "/pushed";

@@ -1,0 +1,79 @@
+// How a database is opened: one typed value for the library, the CLI and the VFS.
+//
+// Options come from code (Database::Open's argument), from query parameters of a URI
+// (`file:///dir/db?cache_size=67108864`, `file:db?vfs=cloudlite&store=...&isolation=snapshot`)
+// and from CLOUDLITE_* environment variables. Each parameter is validated in one place
+// (src/vfs/options.cc); an unknown name or a malformed value is InvalidArgument naming it.
+// docs/vfs.md lists every parameter with its valid range.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cloudlite/status.h"
+
+namespace cloudlite {
+
+class Connection;
+
+// What Update promises when other writers commit between a transaction's start and its commit
+// (docs/concurrency.md).
+enum class Isolation {
+  // As if transactions ran one at a time. A transaction that lost the race is moved onto the
+  // new version without re-running its function only when nothing it read has changed.
+  kSerializable,
+  // Snapshot isolation (s3db's semantics): a transaction's row changes are replayed on the new
+  // version unless another commit changed the same rows. Cheaper under contention; allows
+  // write skew.
+  kSnapshot,
+};
+
+// A schema change applied exactly once per database, in version order. The applied version is
+// kept in PRAGMA user_version; several processes opening at once apply each migration once.
+struct Migration {
+  int version = 0;  // 1, 2, 3, ...
+  std::string name;
+  std::function<Status(Connection&)> up;
+};
+
+inline constexpr size_t kDefaultCacheBytes = 32 << 20;
+inline constexpr uint64_t kDefaultWriteMemory = 64 << 20;
+
+struct Options {
+  // Database::Open only: create the database if it does not exist.
+  bool create_if_missing = true;
+  // URI `isolation=serializable|snapshot`, $CLOUDLITE_ISOLATION.
+  Isolation isolation = Isolation::kSerializable;
+  // In-memory cache of decompressed pages, shared by the process's databases (it only grows).
+  // URI `cache_size`, $CLOUDLITE_CACHE_SIZE.
+  size_t cache_bytes = kDefaultCacheBytes;
+  // Optional directory for a disk cache of fetched (immutable) objects; survives restarts,
+  // e.g. Lambda's /tmp. Empty: none. URI `cache_dir`, $CLOUDLITE_CACHE_DIR.
+  std::string cache_dir;
+  // How much of a write transaction's dirty pages, and of its rollback journal, stays in memory;
+  // the rest goes to an unlinked temporary file (docs/vfs.md, "Memory"). URI `write_memory`,
+  // $CLOUDLITE_WRITE_MEMORY.
+  uint64_t write_memory = kDefaultWriteMemory;
+  // Database::Update only: attempts of a function at most, when concurrent commits win the race.
+  int max_attempts = 32;
+  // Read transactions skip the freshness check if the last one is younger than this.
+  // URI `max_staleness_ms`.
+  std::chrono::milliseconds max_staleness{0};
+  // The plain VFS's advisory writer lease (docs/concurrency.md, "Writer lease"). Database::Open
+  // never takes it: Update settles lost races itself, more cheaply. URI `lease=on|off`,
+  // $CLOUDLITE_LEASE; `lease_wait_ms`.
+  bool writer_lease = true;
+  std::chrono::milliseconds lease_wait{5000};
+  // Database::Open only.
+  std::vector<Migration> migrations;
+};
+
+// `base` with the CLOUDLITE_* environment variables applied over it (docs/vfs.md): what the
+// CLI and the sqlite3 extension use. InvalidArgument names a malformed variable.
+Result<Options> OptionsFromEnvironment(Options base = {});
+
+}  // namespace cloudlite
