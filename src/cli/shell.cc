@@ -1,7 +1,12 @@
 #include "cli/shell.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 // libedit's readline-compatible API uses FILE without including <cstdio> itself.
 #include <editline/readline.h>
@@ -41,37 +46,120 @@ std::string HistoryPath() {
   return std::string(home) + "/.cloudlite_history";
 }
 
+// Appends one entry to a history file in libedit's format (what read_history reads): a
+// "_HiStOrY_V2_" line, then one line per entry with white space, backslashes and other bytes
+// that are not printable ASCII as \ooo octal (strunvis decodes them). libedit's own
+// append_history(1, ...) writes the two newest entries, so it cannot be used.
+void AppendHistoryFile(const std::string& path, std::string_view entry) {
+  std::string line;
+  for (unsigned char c : entry) {
+    if (c > ' ' && c < 0x7f && c != '\\') {
+      line += static_cast<char>(c);
+    } else {
+      line += fmt::format("\\{:03o}", c);
+    }
+  }
+  line += '\n';
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;  // no history file is no reason to stop the shell
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && st.st_size == 0) line.insert(0, "_HiStOrY_V2_\n");
+  // One write with O_APPEND: concurrent shells' lines do not interleave.
+  (void)!::write(fd, line.data(), line.size());
+  ::close(fd);
+}
+
+// Ctrl-C in an interactive shell, as in sqlite3 and psql: it interrupts the statement running
+// (sqlite3_interrupt, which is safe in a signal handler) or abandons the line being typed; it
+// never ends the shell. `g_statement_db` is the connection while a statement runs.
+volatile sig_atomic_t g_sigint = 0;
+std::atomic<sqlite3*> g_statement_db{nullptr};
+
+void OnSigint(int) {
+  g_sigint = 1;
+  if (sqlite3* db = g_statement_db.load()) sqlite3_interrupt(db);
+}
+
+// libedit reads keys through this. On Ctrl-C, read(2) fails with EINTR (the handler is
+// installed without SA_RESTART) and EOF ends the line: readline returns, and the shell drops
+// what was typed.
+int ReadKey(FILE* in) {
+  for (;;) {
+    unsigned char c;
+    ssize_t n = ::read(fileno(in), &c, 1);
+    if (n == 1) return c;
+    if (n < 0 && errno == EINTR && g_sigint == 0) continue;
+    return EOF;
+  }
+}
+
+// Installs OnSigint for the life of an interactive session.
+class SigintHandler {
+ public:
+  SigintHandler() {
+    struct sigaction action = {};
+    action.sa_handler = OnSigint;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_);
+  }
+  ~SigintHandler() { sigaction(SIGINT, &previous_, nullptr); }
+  SigintHandler(const SigintHandler&) = delete;
+  SigintHandler& operator=(const SigintHandler&) = delete;
+
+ private:
+  struct sigaction previous_ = {};
+};
+
+// Returns whether Ctrl-C was pressed since the last call, and forgets it.
+bool TakeSigint() {
+  bool seen = g_sigint != 0;
+  g_sigint = 0;
+  return seen;
+}
+
 // The source of input lines: libedit on a terminal, plain stdin otherwise.
 class LineReader {
  public:
   explicit LineReader(bool interactive) : interactive_(interactive) {
     if (!interactive_) return;
     history_path_ = HistoryPath();
+    rl_getc_function = ReadKey;  // before libedit initializes, which using_history does
     using_history();
     stifle_history(kHistoryLines);
     if (!history_path_.empty()) read_history(history_path_.c_str());
   }
   ~LineReader() {
-    if (interactive_ && !history_path_.empty()) write_history(history_path_.c_str());
+    if (interactive_ && !history_path_.empty()) {
+      history_truncate_file(history_path_.c_str(), kHistoryLines);
+    }
   }
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  std::optional<std::string> Read(bool continuation) {
+  enum class Outcome { kLine, kEnd, kInterrupted };
+
+  // Reads one line into *line. kInterrupted: Ctrl-C was pressed while typing it.
+  Outcome Read(bool continuation, std::string* line) {
     if (!interactive_) {
-      std::string line;
-      if (!std::getline(std::cin, line)) return std::nullopt;
-      return line;
+      return std::getline(std::cin, *line) ? Outcome::kLine : Outcome::kEnd;
     }
     char* raw = readline(continuation ? kContinuePrompt : kPrompt);
-    if (raw == nullptr) return std::nullopt;
-    std::string line(raw);
+    if (TakeSigint()) {
+      std::free(raw);
+      return Outcome::kInterrupted;
+    }
+    if (raw == nullptr) return Outcome::kEnd;
+    line->assign(raw);
     std::free(raw);
-    return line;
+    return Outcome::kLine;
   }
 
+  // Adds an entry to the history, and to the history file at once, so that nothing is lost
+  // to a crash or a closed terminal.
   void Remember(const std::string& entry) {
-    if (interactive_) add_history(entry.c_str());
+    if (!interactive_) return;
+    add_history(entry.c_str());
+    if (!history_path_.empty()) AppendHistoryFile(history_path_, entry);
   }
 
  private:
@@ -92,6 +180,8 @@ class Shell {
       : db_(db), options_(options), interactive_(interactive) {}
 
   int Run() {
+    std::optional<SigintHandler> sigint;
+    if (interactive_) sigint.emplace();
     LineReader reader(interactive_);
     if (interactive_) {
       fmt::print("cloudlite shell on {}\nEnter \".help\" for usage hints.\n", options_.uri);
@@ -99,8 +189,17 @@ class Shell {
     }
     std::string buffer;
     while (!quit_) {
-      auto line = reader.Read(!buffer.empty());
-      if (!line) break;
+      std::string text;
+      LineReader::Outcome outcome = reader.Read(!buffer.empty(), &text);
+      if (outcome == LineReader::Outcome::kEnd) break;
+      if (outcome == LineReader::Outcome::kInterrupted) {
+        // As in sqlite3: drop the statement being typed and prompt again.
+        buffer.clear();
+        fmt::print("^C\n");
+        std::fflush(stdout);
+        continue;
+      }
+      const std::string* line = &text;
       if (buffer.empty()) {
         std::string command = Trim(*line);
         if (command.empty()) continue;
@@ -125,11 +224,16 @@ class Shell {
 
  private:
   void Execute(std::string_view text) {
+    TakeSigint();
     for (const std::string& statement : SplitStatements(text)) {
       std::vector<Rows> results;
+      g_statement_db.store(db_.handle());
       Status status = RunInTransaction(db_, statement, &results);
+      g_statement_db.store(nullptr);
       Print(results);
       if (!status.ok()) Fail(status);
+      // Ctrl-C stops the rest of the line too, not only the statement that was running.
+      if (TakeSigint()) break;
     }
   }
 
