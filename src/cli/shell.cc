@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 // libedit's readline-compatible API uses FILE without including <cstdio> itself.
@@ -28,6 +27,8 @@ namespace {
 constexpr const char* kPrompt = "cloudlite> ";
 constexpr const char* kContinuePrompt = "      ...> ";
 constexpr int kHistoryLines = 1000;
+// SQLite virtual machine steps between two looks at Ctrl-C: a fraction of a millisecond.
+constexpr int kInterruptCheckOps = 1000;
 
 constexpr const char* kHelp =
     "Statements end with ';' and may span lines. Each statement is its own transaction:\n"
@@ -70,15 +71,15 @@ void AppendHistoryFile(const std::string& path, std::string_view entry) {
 }
 
 // Ctrl-C in an interactive shell, as in sqlite3 and psql: it interrupts the statement running
-// (sqlite3_interrupt, which is safe in a signal handler) or abandons the line being typed; it
-// never ends the shell. `g_statement_db` is the connection while a statement runs.
+// or abandons the line being typed; it never ends the shell. The handler only sets a flag;
+// SQLite's progress handler (ShouldInterrupt) stops a statement while it is set. Unlike
+// sqlite3_interrupt from the handler, that cannot miss a statement about to start. The flag is
+// cleared when a new line is read.
 volatile sig_atomic_t g_sigint = 0;
-std::atomic<sqlite3*> g_statement_db{nullptr};
 
-void OnSigint(int) {
-  g_sigint = 1;
-  if (sqlite3* db = g_statement_db.load()) sqlite3_interrupt(db);
-}
+void OnSigint(int) { g_sigint = 1; }
+
+int ShouldInterrupt(void*) { return g_sigint; }
 
 // libedit reads keys through this. On Ctrl-C, read(2) fails with EINTR (the handler is
 // installed without SA_RESTART) and EOF ends the line: readline returns, and the shell drops
@@ -181,7 +182,10 @@ class Shell {
 
   int Run() {
     std::optional<SigintHandler> sigint;
-    if (interactive_) sigint.emplace();
+    if (interactive_) {
+      sigint.emplace();
+      sqlite3_progress_handler(db_.handle(), kInterruptCheckOps, ShouldInterrupt, nullptr);
+    }
     LineReader reader(interactive_);
     if (interactive_) {
       fmt::print("cloudlite shell on {}\nEnter \".help\" for usage hints.\n", options_.uri);
@@ -224,17 +228,15 @@ class Shell {
 
  private:
   void Execute(std::string_view text) {
-    TakeSigint();
     for (const std::string& statement : SplitStatements(text)) {
       std::vector<Rows> results;
-      g_statement_db.store(db_.handle());
       Status status = RunInTransaction(db_, statement, &results);
-      g_statement_db.store(nullptr);
       Print(results);
       if (!status.ok()) Fail(status);
       // Ctrl-C stops the rest of the line too, not only the statement that was running.
-      if (TakeSigint()) break;
+      if (g_sigint != 0) break;
     }
+    TakeSigint();  // spent on what it interrupted: the next line is read as usual
   }
 
   void Print(const std::vector<Rows>& results) {
