@@ -1,6 +1,8 @@
 #include "cli/shell.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,17 +83,28 @@ void OnSigint(int) { g_sigint = 1; }
 
 int ShouldInterrupt(void*) { return g_sigint; }
 
-// libedit reads keys through this. On Ctrl-C, read(2) fails with EINTR (the handler is
-// installed without SA_RESTART) and EOF ends the line: readline returns, and the shell drops
-// what was typed.
+// libedit reads keys through this. Ctrl-C ends the line with EOF: readline returns, and the
+// shell drops what was typed. SIGINT is blocked except inside ppoll, so a Ctrl-C that comes
+// before the wait starts is seen as well as one during it (it cannot slip in between the
+// check of the flag and a blocking read).
 int ReadKey(FILE* in) {
-  for (;;) {
+  sigset_t sigint, waiting;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigint, &waiting);
+  sigdelset(&waiting, SIGINT);
+  int key = EOF;
+  while (g_sigint == 0) {
+    struct pollfd input = {.fd = fileno(in), .events = POLLIN, .revents = 0};
+    int ready = ::ppoll(&input, 1, nullptr, &waiting);
+    if (ready < 0 && errno == EINTR) continue;
     unsigned char c;
-    ssize_t n = ::read(fileno(in), &c, 1);
-    if (n == 1) return c;
-    if (n < 0 && errno == EINTR && g_sigint == 0) continue;
-    return EOF;
+    if (ready < 0 || ::read(fileno(in), &c, 1) != 1) break;
+    key = c;
+    break;
   }
+  pthread_sigmask(SIG_UNBLOCK, &sigint, nullptr);
+  return key;
 }
 
 // Installs OnSigint for the life of an interactive session.

@@ -323,7 +323,7 @@ committed'
 echo "== issue 11.13: Ctrl-C in an interactive shell (a real pty)"
 mkdir -p "$TMP/home"
 python3 - "$BIN" "$STORE/sh" "$TMP/home" <<'PY' || fail "interactive shell: see above"
-import os, pty, select, sys, time
+import os, pty, select, sys, termios, time
 binary, uri, home = sys.argv[1:4]
 pid, fd = pty.fork()
 if pid == 0:
@@ -343,19 +343,32 @@ def until(marker):
             except OSError:
                 break
     sys.exit("shell never printed %r; got %r" % (marker, out))
+def line_mode(canonical):
+    # Waits until the terminal is in cooked (canonical) or raw mode: libedit reads keys in raw
+    # mode, so raw means it is reading a line, and cooked again means it has returned it.
+    # (Keys typed in cooked mode are echoed by the terminal, and Ctrl-C flushes them.)
+    for _ in range(1200):
+        if bool(termios.tcgetattr(fd)[3] & termios.ICANON) == canonical:
+            return
+        time.sleep(0.05)
+    sys.exit("the terminal never went to %s mode" % ("cooked" if canonical else "raw"))
 until(b"cloudlite> ")
+line_mode(False)
 os.write(fd, b"SELECT 'abandoned")          # a line being typed ...
 until(b"abandoned")
 os.write(fd, b"\x03")                        # ... dropped by Ctrl-C
 until(b"cloudlite> ")
+line_mode(False)
 os.write(fd, b"SELECT 7 AS seven;\r")
 got = until(b"cloudlite> ")
 assert "seven" in got and "abandoned" not in got.split("\n", 1)[1], got
 # A statement that never ends by itself, interrupted once it runs. A Ctrl-C that lands before
 # the shell has taken the line drops the line instead: then try again (bounded).
 for attempt in range(5):
+    line_mode(False)
     os.write(fd, b"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c;\r")
-    until(b"FROM c;\r\n")
+    until(b"FROM c;")
+    line_mode(True)
     os.write(fd, b"\x03")
     got = until(b"cloudlite> ")
     if "interrupted" in got:
@@ -365,9 +378,11 @@ else:
 hist = open(home + "/.cloudlite_history").read().splitlines()
 assert hist[0] == "_HiStOrY_V2_" and len(hist) == 3 + attempt, hist  # appended as we go, once each
 assert hist[1] == r"SELECT\0407\040AS\040seven;", hist
+line_mode(False)
 os.write(fd, b"SELECT 8 AS eight;\r")
 assert "eight" in until(b"cloudlite> ")
-os.write(fd, b".quit\r")  # not Ctrl-D: read in cooked mode before libedit is ready, it is lost
+line_mode(False)
+os.write(fd, b"\x04")
 for _ in range(600):  # bounded: a shell that does not leave is a failure, not a hang
     done, status = os.waitpid(pid, os.WNOHANG)
     if done:
