@@ -1,6 +1,8 @@
 // Whole-database operations: what the CLI's push, pull, ls, rm and info do, as a library.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -15,14 +17,35 @@ namespace cloudlite {
 // Called with bytes done and bytes total as a long transfer advances.
 using Progress = std::function<void(uint64_t done, uint64_t total)>;
 
+// How a push or pull runs.
+struct TransferOptions {
+  Progress progress;
+  // Checked between chunks of the transfer: once it is true, the transfer stops, removes its
+  // temporary files and returns IOError ("interrupted"). A signal handler may set it.
+  const std::atomic<bool>* cancel = nullptr;
+  // push: how long to wait for another process that is writing the local file.
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
 // Uploads the SQLite file at `local_path` as a new version of the database at `uri` (creating
 // it if needed), with a checkpoint so the version opens without replaying history. Reads a
-// consistent snapshot of the file. InvalidArgument if it is not a SQLite database.
+// consistent snapshot of the file; a hot journal left by a crashed writer is rolled back first
+// (which needs write access to the file and its directory: PermissionDenied otherwise). A 0-byte
+// file is an empty database, as for SQLite. InvalidArgument if it is not a SQLite database;
+// Busy if another process kept the file locked for all of `busy_timeout`.
 // Returns the new version.
+Result<uint64_t> Push(const std::string& local_path, std::string_view uri,
+                      const TransferOptions& options);
 Result<uint64_t> Push(const std::string& local_path, std::string_view uri,
                       const Progress& progress = {});
 
-// Writes the latest version of the database at `uri` to `local_path` (replaced atomically).
+// Writes the latest version of the database at `uri` to `local_path`, replaced atomically: the
+// pages go to a temporary file beside it, renamed over it once complete. A `local_path` that
+// exists must be a regular file (InvalidArgument for a directory, device, FIFO, socket or
+// symbolic link; links are not followed); the new file keeps its mode. A new file gets
+// 0666 minus the umask. Temporaries that an earlier, killed pull to the same path left behind
+// are removed first.
+Status Pull(std::string_view uri, const std::string& local_path, const TransferOptions& options);
 Status Pull(std::string_view uri, const std::string& local_path, const Progress& progress = {});
 
 // The databases under a store URI (file:///dir, s3://bucket/prefix, ...), by name.

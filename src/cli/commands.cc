@@ -1,6 +1,9 @@
 #include "cli/commands.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -9,6 +12,7 @@
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "cli/shell.h"
+#include "cli/signals.h"
 #include "cli/sql_runner.h"
 #include "cloudlite/admin.h"
 #include "cloudlite/database.h"
@@ -28,23 +32,47 @@ Result<std::unique_ptr<Database>> OpenDatabase(const std::string& uri, const Com
   return db;
 }
 
+// A push or pull stopped by a signal has cleaned up; it did not fail on its own.
+int ReportInterrupted(const std::string& what, const char* outcome, const StopOnSignal& stop) {
+  std::fputs(fmt::format("cloudlite: {} signal {} ({}): {}\n", what, stop.signal(),
+                         strsignal(stop.signal()), outcome)
+                 .c_str(),
+             stderr);
+  return stop.ExitCode();
+}
+
 }  // namespace
 
 int CmdPush(const std::string& local_path, const std::string& uri, const CommonFlags& flags) {
+  StopOnSignal stop;
   Result<uint64_t> version = [&] {
     ProgressBar bar("push");
-    return Push(local_path, uri, bar.callback());
+    return Push(local_path, uri,
+                TransferOptions{.progress = bar.callback(),
+                                .cancel = stop.requested(),
+                                .busy_timeout = std::chrono::milliseconds(flags.busy_timeout_ms)});
   }();
+  // A signal that came too late to stop it does not undo a push that finished.
+  if (!version.ok() && stop.signal() != 0) {
+    return ReportInterrupted(fmt::format("push of {} stopped by", local_path),
+                             "nothing was committed", stop);
+  }
   if (!version.ok()) return ReportError(version.status());
   fmt::print("pushed {} to {} as version {}\n", local_path, uri, *version);
   return 0;
 }
 
 int CmdPull(const std::string& uri, const std::string& local_path, const CommonFlags& flags) {
+  StopOnSignal stop;
   Status status = [&] {
     ProgressBar bar("pull");
-    return Pull(uri, local_path, bar.callback());
+    return Pull(uri, local_path,
+                TransferOptions{.progress = bar.callback(), .cancel = stop.requested()});
   }();
+  if (!status.ok() && stop.signal() != 0) {
+    return ReportInterrupted(fmt::format("pull to {} stopped by", local_path),
+                             "it was left as it was", stop);
+  }
   if (!status.ok()) return ReportError(status);
   fmt::print("pulled {} to {}\n", uri, local_path);
   return 0;
@@ -53,6 +81,8 @@ int CmdPull(const std::string& uri, const std::string& local_path, const CommonF
 int CmdList(const std::string& store_uri, const CommonFlags& flags) {
   auto names = ListDatabases(store_uri);
   if (!names.ok()) return ReportError(names.status());
+  // By name: the store lists keys, and "a-b/..." sorts before "a/..." though "a" < "a-b".
+  std::sort(names->begin(), names->end());
   if (flags.json) {
     fmt::print("{}\n", nlohmann::json(*names).dump());
   } else {

@@ -7,9 +7,10 @@ namespace cloudlite::cli {
 
 // Flags shared by the subcommands (each subcommand uses the ones it declares).
 struct CommonFlags {
-  bool json = false;    // machine-readable output
-  bool create = false;  // create a missing database (sql, shell)
-  bool stats = false;   // print request counters to stderr at exit
+  bool json = false;           // machine-readable output
+  bool create = false;         // create a missing database (sql, shell)
+  bool stats = false;          // print request counters to stderr at exit
+  int busy_timeout_ms = 5000;  // push: wait this long for a process writing the local file
 };
 
 int CmdPush(const std::string& local_path, const std::string& uri, const CommonFlags& flags);

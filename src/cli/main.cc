@@ -65,6 +65,9 @@ int Main(int argc, char** argv) {
       "push", "Upload a local SQLite file as the new version of the database at URI");
   push->add_option("LOCAL", local, "The SQLite database file to upload")->required();
   add_uri(push, "Database URI (created if missing)");
+  push->add_option("--busy-timeout", flags.busy_timeout_ms,
+                   "Milliseconds to wait while another process writes LOCAL (default 5000)")
+      ->check(CLI::NonNegativeNumber);
   add_stats(push);
   push->footer("Example: cloudlite push app.db file:///var/dbs/app");
 

@@ -1,7 +1,13 @@
 #include "cli/shell.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 // libedit's readline-compatible API uses FILE without including <cstdio> itself.
 #include <editline/readline.h>
@@ -23,6 +29,8 @@ namespace {
 constexpr const char* kPrompt = "cloudlite> ";
 constexpr const char* kContinuePrompt = "      ...> ";
 constexpr int kHistoryLines = 1000;
+// SQLite virtual machine steps between two looks at Ctrl-C: a fraction of a millisecond.
+constexpr int kInterruptCheckOps = 1000;
 
 constexpr const char* kHelp =
     "Statements end with ';' and may span lines. Each statement is its own transaction:\n"
@@ -41,37 +49,131 @@ std::string HistoryPath() {
   return std::string(home) + "/.cloudlite_history";
 }
 
+// Appends one entry to a history file in libedit's format (what read_history reads): a
+// "_HiStOrY_V2_" line, then one line per entry with white space, backslashes and other bytes
+// that are not printable ASCII as \ooo octal (strunvis decodes them). libedit's own
+// append_history(1, ...) writes the two newest entries, so it cannot be used.
+void AppendHistoryFile(const std::string& path, std::string_view entry) {
+  std::string line;
+  for (unsigned char c : entry) {
+    if (c > ' ' && c < 0x7f && c != '\\') {
+      line += static_cast<char>(c);
+    } else {
+      line += fmt::format("\\{:03o}", c);
+    }
+  }
+  line += '\n';
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;  // no history file is no reason to stop the shell
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && st.st_size == 0) line.insert(0, "_HiStOrY_V2_\n");
+  // One write with O_APPEND: concurrent shells' lines do not interleave.
+  (void)!::write(fd, line.data(), line.size());
+  ::close(fd);
+}
+
+// Ctrl-C in an interactive shell, as in sqlite3 and psql: it interrupts the statement running
+// or abandons the line being typed; it never ends the shell. The handler only sets a flag;
+// SQLite's progress handler (ShouldInterrupt) stops a statement while it is set. Unlike
+// sqlite3_interrupt from the handler, that cannot miss a statement about to start. The flag is
+// cleared when a new line is read.
+volatile sig_atomic_t g_sigint = 0;
+
+void OnSigint(int) { g_sigint = 1; }
+
+int ShouldInterrupt(void*) { return g_sigint; }
+
+// libedit reads keys through this. Ctrl-C ends the line with EOF: readline returns, and the
+// shell drops what was typed. SIGINT is blocked except inside ppoll, so a Ctrl-C that comes
+// before the wait starts is seen as well as one during it (it cannot slip in between the
+// check of the flag and a blocking read).
+int ReadKey(FILE* in) {
+  sigset_t sigint, waiting;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigint, &waiting);
+  sigdelset(&waiting, SIGINT);
+  int key = EOF;
+  while (g_sigint == 0) {
+    struct pollfd input = {.fd = fileno(in), .events = POLLIN, .revents = 0};
+    int ready = ::ppoll(&input, 1, nullptr, &waiting);
+    if (ready < 0 && errno == EINTR) continue;
+    unsigned char c;
+    if (ready < 0 || ::read(fileno(in), &c, 1) != 1) break;
+    key = c;
+    break;
+  }
+  pthread_sigmask(SIG_UNBLOCK, &sigint, nullptr);
+  return key;
+}
+
+// Installs OnSigint for the life of an interactive session.
+class SigintHandler {
+ public:
+  SigintHandler() {
+    struct sigaction action = {};
+    action.sa_handler = OnSigint;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_);
+  }
+  ~SigintHandler() { sigaction(SIGINT, &previous_, nullptr); }
+  SigintHandler(const SigintHandler&) = delete;
+  SigintHandler& operator=(const SigintHandler&) = delete;
+
+ private:
+  struct sigaction previous_ = {};
+};
+
+// Returns whether Ctrl-C was pressed since the last call, and forgets it.
+bool TakeSigint() {
+  bool seen = g_sigint != 0;
+  g_sigint = 0;
+  return seen;
+}
+
 // The source of input lines: libedit on a terminal, plain stdin otherwise.
 class LineReader {
  public:
   explicit LineReader(bool interactive) : interactive_(interactive) {
     if (!interactive_) return;
     history_path_ = HistoryPath();
+    rl_getc_function = ReadKey;  // before libedit initializes, which using_history does
     using_history();
     stifle_history(kHistoryLines);
     if (!history_path_.empty()) read_history(history_path_.c_str());
   }
   ~LineReader() {
-    if (interactive_ && !history_path_.empty()) write_history(history_path_.c_str());
+    if (interactive_ && !history_path_.empty()) {
+      history_truncate_file(history_path_.c_str(), kHistoryLines);
+    }
   }
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  std::optional<std::string> Read(bool continuation) {
+  enum class Outcome { kLine, kEnd, kInterrupted };
+
+  // Reads one line into *line. kInterrupted: Ctrl-C was pressed while typing it.
+  Outcome Read(bool continuation, std::string* line) {
     if (!interactive_) {
-      std::string line;
-      if (!std::getline(std::cin, line)) return std::nullopt;
-      return line;
+      return std::getline(std::cin, *line) ? Outcome::kLine : Outcome::kEnd;
     }
     char* raw = readline(continuation ? kContinuePrompt : kPrompt);
-    if (raw == nullptr) return std::nullopt;
-    std::string line(raw);
+    if (TakeSigint()) {
+      std::free(raw);
+      return Outcome::kInterrupted;
+    }
+    if (raw == nullptr) return Outcome::kEnd;
+    line->assign(raw);
     std::free(raw);
-    return line;
+    return Outcome::kLine;
   }
 
+  // Adds an entry to the history, and to the history file at once, so that nothing is lost
+  // to a crash or a closed terminal.
   void Remember(const std::string& entry) {
-    if (interactive_) add_history(entry.c_str());
+    if (!interactive_) return;
+    add_history(entry.c_str());
+    if (!history_path_.empty()) AppendHistoryFile(history_path_, entry);
   }
 
  private:
@@ -92,6 +194,11 @@ class Shell {
       : db_(db), options_(options), interactive_(interactive) {}
 
   int Run() {
+    std::optional<SigintHandler> sigint;
+    if (interactive_) {
+      sigint.emplace();
+      sqlite3_progress_handler(db_.handle(), kInterruptCheckOps, ShouldInterrupt, nullptr);
+    }
     LineReader reader(interactive_);
     if (interactive_) {
       fmt::print("cloudlite shell on {}\nEnter \".help\" for usage hints.\n", options_.uri);
@@ -99,8 +206,17 @@ class Shell {
     }
     std::string buffer;
     while (!quit_) {
-      auto line = reader.Read(!buffer.empty());
-      if (!line) break;
+      std::string text;
+      LineReader::Outcome outcome = reader.Read(!buffer.empty(), &text);
+      if (outcome == LineReader::Outcome::kEnd) break;
+      if (outcome == LineReader::Outcome::kInterrupted) {
+        // As in sqlite3: drop the statement being typed and prompt again.
+        buffer.clear();
+        fmt::print("^C\n");
+        std::fflush(stdout);
+        continue;
+      }
+      const std::string* line = &text;
       if (buffer.empty()) {
         std::string command = Trim(*line);
         if (command.empty()) continue;
@@ -130,7 +246,10 @@ class Shell {
       Status status = RunInTransaction(db_, statement, &results);
       Print(results);
       if (!status.ok()) Fail(status);
+      // Ctrl-C stops the rest of the line too, not only the statement that was running.
+      if (g_sigint != 0) break;
     }
+    TakeSigint();  // spent on what it interrupted: the next line is read as usual
   }
 
   void Print(const std::vector<Rows>& results) {

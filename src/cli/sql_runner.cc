@@ -74,6 +74,12 @@ bool IsTransactionControl(std::string_view sql) {
   return !(w.size() > next && w[next] == "TO");
 }
 
+// VACUUM (and VACUUM INTO) refuses to run inside a transaction.
+bool IsVacuum(std::string_view sql) {
+  std::vector<std::string> w = LeadingWords(sql, 1);
+  return !w.empty() && w[0] == "VACUUM";
+}
+
 bool IsBlank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
@@ -96,6 +102,22 @@ bool IsSingleReadOnlyStatement(sqlite3* handle, std::string_view sql) {
   int rc = sqlite3_prepare_v2(handle, rest.data(), static_cast<int>(rest.size()), &next, nullptr);
   StmtPtr next_stmt(next);
   return rc == SQLITE_OK && next_stmt == nullptr;
+}
+
+// A statement that makes its own transaction (VACUUM) runs in SQLite's autocommit mode: the
+// VFS commits it like any write. Another writer's commit first makes it fail with Busy; it then
+// runs again on the new version, up to kAttempts times.
+Status RunOnItsOwn(Database& db, std::string_view sql, std::vector<Rows>* results) {
+  constexpr int kAttempts = 10;
+  Status status;
+  for (int attempt = 0; attempt < kAttempts; attempt++) {
+    results->clear();
+    Connection conn(db.handle());
+    status = RunStatements(conn, db, sql, results);
+    if (!status.IsBusy()) return status;
+  }
+  return Status::Busy("gave up after " + std::to_string(kAttempts) +
+                      " attempts: other writers kept committing first (" + status.message() + ")");
 }
 
 }  // namespace
@@ -169,6 +191,15 @@ Status RunStatements(Connection& conn, const Database& db, std::string_view sql,
 }
 
 Status RunInTransaction(Database& db, std::string_view sql, std::vector<Rows>* results) {
+  std::vector<std::string> statements = SplitStatements(sql);
+  if (std::any_of(statements.begin(), statements.end(), IsVacuum)) {
+    if (statements.size() > 1) {
+      return Status::InvalidArgument(
+          "VACUUM cannot run inside a transaction, and the statements of one `sql` command share "
+          "one: run VACUUM as a command of its own");
+    }
+    return RunOnItsOwn(db, sql, results);
+  }
   auto body = [&](Connection& conn) {
     results->clear();  // a retried attempt starts over
     return RunStatements(conn, db, sql, results);

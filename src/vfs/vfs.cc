@@ -875,12 +875,23 @@ JournalBuffer* NewJournal(const char* name, int flags) {
   return new JournalBuffer(kDefaultWriteMemory, TempDirectory(), nullptr);
 }
 
+// A name with a '/' after its leading ones ("/tmp/x.db", "./x.db") cannot be a cloudlite
+// database (names have no '/'): it is a plain local file, such as the target of VACUUM INTO or
+// an ATTACHed file, and it and its journals go to the default VFS.
+bool IsLocalPath(const char* name) {
+  if (name == nullptr) return false;
+  std::string_view n(name);
+  size_t start = n.find_first_not_of('/');
+  return start != std::string_view::npos && n.find('/', start) != std::string_view::npos;
+}
+
 int VfsOpen(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
   return Guard([&] {
     File* file = AsFile(f);
     file->base.pMethods = nullptr;
     file->main = nullptr;
     file->memory = nullptr;
+    if (IsLocalPath(name)) return g_default->xOpen(g_default, name, f, flags, out_flags);
     if (flags & SQLITE_OPEN_MAIN_DB) {
       auto m = std::make_unique<MainFile>();
       Status s = OpenMain(name, flags, m.get());
@@ -906,14 +917,19 @@ int VfsOpen(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out
   });
 }
 
-int VfsDelete(sqlite3_vfs*, const char*, int) { return SQLITE_OK; }  // journals are in memory
+int VfsDelete(sqlite3_vfs*, const char* name, int sync_dir) {
+  if (IsLocalPath(name)) return g_default->xDelete(g_default, name, sync_dir);
+  return SQLITE_OK;  // journals are in memory
+}
 
-int VfsAccess(sqlite3_vfs*, const char*, int, int* out) {
+int VfsAccess(sqlite3_vfs*, const char* name, int flags, int* out) {
+  if (IsLocalPath(name)) return g_default->xAccess(g_default, name, flags, out);
   *out = 0;  // no journal, WAL or super-journal ever exists outside memory
   return SQLITE_OK;
 }
 
 int VfsFullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
+  if (IsLocalPath(name)) return g_default->xFullPathname(g_default, name, n, out);
   sqlite3_snprintf(n, out, "%s", name);
   return SQLITE_OK;
 }

@@ -270,6 +270,193 @@ else
   chmod 755 "$TMP/locked"
 fi
 
+echo "== issue 11.6: pull replaces only a regular file, and keeps its mode"
+mkfifo "$TMP/fifo"
+mkdir "$TMP/adir"
+ln -s "$TMP/orig.db" "$TMP/link.db"
+orig_sum=$(sha256sum <"$TMP/orig.db")
+for dest in "$TMP/fifo" "$TMP/adir" "$TMP/link.db"; do
+  expect_code 1 pull "$STORE/db1" "$dest" && expect_one_error_line && expect_err_contains 'will not replace'
+done
+[[ -p $TMP/fifo && -d $TMP/adir && -L $TMP/link.db ]] || fail "a refused pull changed its destination"
+[[ $(sha256sum <"$TMP/orig.db") == "$orig_sum" ]] || fail "pull wrote through a symbolic link"
+expect_err_contains 'does not follow links'
+cp "$TMP/orig.db" "$TMP/private.db" && chmod 600 "$TMP/private.db"
+expect_code 0 pull "$STORE/db1" "$TMP/private.db"
+[[ $(stat -c %a "$TMP/private.db") == 600 ]] || fail "pull changed 0600 to $(stat -c %a "$TMP/private.db")"
+(umask 027 && "$BIN" pull "$STORE/db1" "$TMP/umasked.db" >/dev/null) || fail "pull to a new file"
+[[ $(stat -c %a "$TMP/umasked.db") == 640 ]] || fail "a new file ignores the umask: $(stat -c %a "$TMP/umasked.db")"
+
+echo "== issue 11.10: push waits for a writer (exit 3), and rolls back a hot journal"
+sqlite3 "$TMP/locked.db" "CREATE TABLE t(x); INSERT INTO t VALUES ('before')"
+# A writer holds the lock until its stdin closes: no timing in the test.
+coproc HOLDER { python3 -c '
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN EXCLUSIVE"); con.execute("INSERT INTO t VALUES (1)")
+print("locked", flush=True); sys.stdin.read()' "$TMP/locked.db"; }
+read -r _ <&"${HOLDER[0]}"
+expect_code 3 push --busy-timeout 100 "$TMP/locked.db" "$STORE/locked" && expect_one_error_line &&
+  expect_err_contains 'busy-timeout'
+exec {HOLDER[1]}>&-
+wait "$HOLDER_PID" 2>/dev/null || true
+expect_code 0 push "$TMP/locked.db" "$STORE/locked"
+expect_code 1 push --busy-timeout=-5 "$TMP/locked.db" "$STORE/locked"
+# A copy of a database and its journal taken mid-transaction: the journal is hot.
+python3 - "$TMP" <<'PY'
+import shutil, sqlite3, sys
+d = sys.argv[1]
+con = sqlite3.connect(d + "/writing.db", isolation_level=None)
+con.execute("CREATE TABLE t(x)"); con.execute("INSERT INTO t VALUES ('committed')")
+con.execute("PRAGMA cache_size=1"); con.execute("BEGIN")
+con.execute("INSERT INTO t SELECT randomblob(2000) FROM (WITH RECURSIVE c(i) AS "
+            "(SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<300) SELECT i FROM c)")
+shutil.copy(d + "/writing.db", d + "/hot.db")
+shutil.copy(d + "/writing.db-journal", d + "/hot.db-journal")
+PY
+expect_code 0 push "$TMP/hot.db" "$STORE/hot"
+[[ -e $TMP/hot.db-journal ]] && fail "push left the hot journal in place"
+expect_code 0 sql "$STORE/hot" "SELECT x FROM t" && expect_out 'x
+---------
+committed'
+
+echo "== issue 11.13: Ctrl-C in an interactive shell (a real pty)"
+mkdir -p "$TMP/home"
+python3 - "$BIN" "$STORE/sh" "$TMP/home" <<'PY' || fail "interactive shell: see above"
+import os, pty, select, sys, termios, time
+binary, uri, home = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(binary, [binary, "shell", uri], dict(os.environ, HOME=home, TERM="dumb"))
+out = b""
+def until(marker):
+    # Bounded: 60 s is far beyond any step here; reaching it is a hang, not slowness.
+    global out
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if marker in out:
+            got, out = out[: out.index(marker) + len(marker)], out[out.index(marker) + len(marker):]
+            return got.decode(errors="replace")
+        if select.select([fd], [], [], 0.5)[0]:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    sys.exit("shell never printed %r; got %r" % (marker, out))
+def line_mode(canonical):
+    # Waits until the terminal is in cooked (canonical) or raw mode: libedit reads keys in raw
+    # mode, so raw means it is reading a line, and cooked again means it has returned it.
+    # (Keys typed in cooked mode are echoed by the terminal, and Ctrl-C flushes them.)
+    for _ in range(1200):
+        if bool(termios.tcgetattr(fd)[3] & termios.ICANON) == canonical:
+            return
+        time.sleep(0.05)
+    sys.exit("the terminal never went to %s mode" % ("cooked" if canonical else "raw"))
+until(b"cloudlite> ")
+line_mode(False)
+os.write(fd, b"SELECT 'abandoned")          # a line being typed ...
+until(b"abandoned")
+os.write(fd, b"\x03")                        # ... dropped by Ctrl-C
+until(b"cloudlite> ")
+line_mode(False)
+os.write(fd, b"SELECT 7 AS seven;\r")
+got = until(b"cloudlite> ")
+assert "seven" in got and "abandoned" not in got.split("\n", 1)[1], got
+# A statement that never ends by itself, interrupted once it runs. A Ctrl-C that lands before
+# the shell has taken the line drops the line instead: then try again (bounded).
+for attempt in range(5):
+    line_mode(False)
+    os.write(fd, b"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c;\r")
+    until(b"FROM c;")
+    line_mode(True)
+    os.write(fd, b"\x03")
+    got = until(b"cloudlite> ")
+    if "interrupted" in got:
+        break
+else:
+    sys.exit("Ctrl-C never interrupted the running statement: %r" % got)
+hist = open(home + "/.cloudlite_history").read().splitlines()
+assert hist[0] == "_HiStOrY_V2_" and len(hist) == 3 + attempt, hist  # appended as we go, once each
+assert hist[1] == r"SELECT\0407\040AS\040seven;", hist
+line_mode(False)
+os.write(fd, b"SELECT 8 AS eight;\r")
+assert "eight" in until(b"cloudlite> ")
+line_mode(False)
+os.write(fd, b"\x04")
+for _ in range(600):  # bounded: a shell that does not leave is a failure, not a hang
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.1)
+else:
+    os.kill(pid, 9)
+    sys.exit(".quit did not end the shell")
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+PY
+
+echo "== issue 11.14: signals and stale temporaries"
+# Every ranged GET waits 3 s, so the pull is still fetching its pages (a pushed image's frames
+# are read with ranged GETs) when the signal comes, right after its temporary file appears.
+expect_code 0 push "$TMP/orig.db" "$STORE/sigsrc"
+for sig in INT TERM HUP; do
+  rm -f "$TMP"/sig.db*
+  # Through python, which restores SIGINT: bash starts background commands with it ignored, and
+  # cloudlite, like any program, leaves an ignored signal ignored (nohup).
+  python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$BIN" pull "$STORE/sigsrc?faults=latency@get_range:3s" \
+    "$TMP/sig.db" >/dev/null 2>"$TMP/err" &
+  pid=$!
+  for _ in $(seq 600); do compgen -G "$TMP/sig.db.cloudlite-tmp-*" >/dev/null && break; sleep 0.05; done
+  kill -"$sig" "$pid" || true
+  set +e; wait "$pid"; CODE=$?; set -e
+  want=$((128 + $(kill -l "$sig")))
+  [[ $CODE == "$want" ]] || fail "pull killed by SIG$sig: exit $CODE, want $want; $(cat "$TMP/err")"
+  compgen -G "$TMP/sig.db*" >/dev/null && fail "SIG$sig left $(ls "$TMP"/sig.db*)"
+  expect_err_contains 'stopped by signal'
+done
+# A temporary of a pull killed outright (nobody holds its lock) goes at the next pull to that file.
+touch "$TMP/copy.db.cloudlite-tmp-0123456789ab"
+expect_code 0 pull "$STORE/db1" "$TMP/copy.db"
+[[ -e $TMP/copy.db.cloudlite-tmp-0123456789ab ]] && fail "an abandoned pull temporary survived"
+
+echo "== issue 11.15: VACUUM and VACUUM INTO"
+expect_code 0 sql --create "$STORE/vac" "CREATE TABLE v(b); INSERT INTO v SELECT randomblob(3000) FROM
+  (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<200) SELECT i FROM c);
+  DELETE FROM v WHERE rowid > 10"
+expect_code 0 sql "$STORE/vac" "PRAGMA page_count" && before=$(tail -n 1 "$TMP/out")
+expect_code 0 sql "$STORE/vac" "VACUUM"
+expect_code 0 sql "$STORE/vac" "PRAGMA page_count" && after=$(tail -n 1 "$TMP/out")
+((after < before)) || fail "VACUUM left $after pages of $before"
+expect_code 1 sql "$STORE/vac" "SELECT 1; VACUUM" && expect_err_contains 'VACUUM cannot run inside'
+expect_code 0 sql "$STORE/vac" "VACUUM INTO '$TMP/vac-into.db'"
+[[ $(sqlite3 "$TMP/vac-into.db" "SELECT count(*) FROM v") == 10 ]] || fail "VACUUM INTO from sql"
+printf '%s\n' 'VACUUM;' "VACUUM INTO '$TMP/vac-shell.db';" | "$BIN" shell "$STORE/vac" >/dev/null 2>"$TMP/err" ||
+  fail "VACUUM in a piped shell: $(cat "$TMP/err")"
+[[ $(sqlite3 "$TMP/vac-shell.db" "PRAGMA integrity_check") == ok ]] || fail "VACUUM INTO from shell"
+if [[ -n ${CLOUDLITE_EXT:-} ]]; then
+  sqlite3 -cmd ".load ${CLOUDLITE_EXT%.so}" -cmd ".open 'file:vac?vfs=cloudlite&store=$STORE'" ":memory:" \
+    "VACUUM INTO '$TMP/vac-ext.db'" 2>"$TMP/err" || fail "VACUUM INTO in the extension: $(cat "$TMP/err")"
+  [[ $(sqlite3 "$TMP/vac-ext.db" "SELECT count(*) FROM v") == 10 ]] || fail "VACUUM INTO from the extension"
+fi
+
+echo "== issue 11.16: empty files, long names, ls order"
+: >"$TMP/empty.db"
+expect_code 0 push "$TMP/empty.db" "$STORE/empty"
+expect_code 0 sql "$STORE/empty" "SELECT count(*) AS n FROM sqlite_schema" && expect_out 'n
+-
+0'
+expect_code 0 pull "$STORE/empty" "$TMP/empty-copy.db"
+[[ -f $TMP/empty-copy.db && ! -s $TMP/empty-copy.db ]] || fail "an empty database pulls as $(stat -c %s "$TMP/empty-copy.db") bytes"
+long=$(printf 'n%.0s' $(seq 300))
+expect_code 1 push "$TMP/orig.db" "file://$TMP/$long/db" && expect_one_error_line
+expect_code 1 sql "file://$TMP/$long/db" "SELECT 1" && expect_one_error_line
+expect_code 1 pull "$STORE/db1" "$TMP/$long.db" && expect_one_error_line
+expect_code 1 push "$TMP/$long.db" "$STORE/x"
+for name in a-b a b; do expect_code 0 sql --create "file://$TMP/order/$name" "CREATE TABLE t(x)"; done
+expect_code 0 ls "file://$TMP/order" && expect_out 'a
+a-b
+b'
+
 if ((FAILURES > 0)); then
   echo "cli_test: $FAILURES check(s) failed" >&2
   exit 1

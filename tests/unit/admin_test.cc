@@ -1,9 +1,14 @@
 // Push and pull through the public API, against file:// stores (with injected faults too).
 #include "cloudlite/admin.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -176,6 +181,165 @@ TEST(AdminTest, PushToAFailingStoreIsAClearErrorAndChangesNothing) {
   EXPECT_EQ(info->version, 1u);
   ASSERT_TRUE(Pull(uri, dir + "/copy.db").ok());
   EXPECT_EQ(SqlText(dir + "/copy.db", "SELECT count(*) FROM t"), "6000");
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 11.6: only a regular file is replaced, links are not followed, and the mode stays.
+TEST(AdminTest, PullReplacesOnlyARegularFileAndKeepsItsMode) {
+  std::string dir = TempDir();
+  std::string local = MakeLocalDatabase(dir);
+  std::string uri = "file://" + dir + "/store/db";
+  ASSERT_TRUE(Push(local, uri).ok());
+  ASSERT_EQ(mkfifo((dir + "/fifo").c_str(), 0644), 0);
+  std::filesystem::create_directory(dir + "/adir");
+  std::filesystem::create_symlink(local, dir + "/link.db");
+  const std::string before = ReadFile(local);
+  for (const char* name : {"/fifo", "/adir", "/link.db"}) {
+    Status s = Pull(uri, dir + name);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << name << ": " << s.ToString();
+    EXPECT_NE(s.message().find("will not replace"), std::string::npos) << s.ToString();
+  }
+  EXPECT_TRUE(std::filesystem::is_fifo(dir + "/fifo"));
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/link.db"));
+  EXPECT_TRUE(ReadFile(local) == before) << "pull wrote through a link";
+  EXPECT_TRUE(LeftoverTemporaries(dir).empty());
+
+  std::string dest = dir + "/private.db";
+  Sql(dest, "CREATE TABLE x(y)");
+  ASSERT_EQ(chmod(dest.c_str(), 0600), 0);
+  ASSERT_TRUE(Pull(uri, dest).ok());
+  struct stat st;
+  ASSERT_EQ(stat(dest.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ExpectSameFileBesidesTheStampedHeader(local, dest);
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 11.10: a writer holding the file makes push wait, then Busy; a hot journal is rolled
+// back before the copy.
+TEST(AdminTest, PushWaitsForAWriterAndRollsBackAHotJournal) {
+  std::string dir = TempDir();
+  std::string local = dir + "/busy.db";
+  Sql(local, "CREATE TABLE t(x); INSERT INTO t VALUES ('committed')");
+  std::string uri = "file://" + dir + "/store/db";
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open(local.c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)", 0, 0, 0), SQLITE_OK);
+  auto pushed = Push(
+      local, uri, TransferOptions{.progress = {}, .busy_timeout = std::chrono::milliseconds(50)});
+  EXPECT_EQ(pushed.status().code(), Status::Code::kBusy) << pushed.status().ToString();
+  EXPECT_FALSE(Describe(uri).ok()) << "a busy push created the database";
+
+  // Copy the file and its journal mid-transaction: in the copy, the journal is hot.
+  ASSERT_EQ(sqlite3_exec(writer,
+                         "PRAGMA cache_size=1; INSERT INTO t SELECT randomblob(2000) FROM "
+                         "(WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE "
+                         "i<300) SELECT i FROM c)",
+                         0, 0, 0),
+            SQLITE_OK);
+  std::string hot = dir + "/hot.db";
+  std::filesystem::copy_file(local, hot);
+  std::filesystem::copy_file(local + "-journal", hot + "-journal");
+  sqlite3_exec(writer, "ROLLBACK", 0, 0, 0);
+  sqlite3_close(writer);
+  pushed = Push(hot, uri);
+  ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(hot + "-journal"));
+  ASSERT_TRUE(Pull(uri, dir + "/copy.db").ok());
+  EXPECT_EQ(SqlText(dir + "/copy.db", "SELECT group_concat(x) FROM t"), "committed");
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 11.14: a cancelled transfer commits nothing, changes nothing and leaves no temporary;
+// a temporary nobody holds (its pull was killed) goes at the next pull, a held one stays.
+TEST(AdminTest, CancelledTransfersCleanUpAndAbandonedTemporariesGo) {
+  std::string dir = TempDir();
+  std::string local = MakeLocalDatabase(dir);
+  std::string uri = "file://" + dir + "/store/db";
+  ASSERT_TRUE(Push(local, uri).ok());
+  std::atomic<bool> cancel{true};
+  Sql(local, "DELETE FROM t WHERE id > 10");
+  auto pushed = Push(local, uri, TransferOptions{.progress = {}, .cancel = &cancel});
+  EXPECT_NE(pushed.status().message().find("interrupted"), std::string::npos)
+      << pushed.status().ToString();
+  EXPECT_EQ(Describe(uri)->version, 1u);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir + "/store")) {
+    EXPECT_EQ(e.path().filename().string().find(".cl-tmp-"), std::string::npos) << e.path();
+  }
+
+  std::string dest = dir + "/copy.db";
+  Sql(dest, "CREATE TABLE previous (x)");
+  const std::string previous = ReadFile(dest);
+  // Cancelled part way, from the progress callback, as a signal would.
+  cancel = false;
+  Status pulled = Pull(
+      uri, dest,
+      TransferOptions{.progress = [&](uint64_t, uint64_t) { cancel = true; }, .cancel = &cancel});
+  EXPECT_NE(pulled.message().find("interrupted"), std::string::npos) << pulled.ToString();
+  EXPECT_TRUE(ReadFile(dest) == previous);
+  EXPECT_TRUE(LeftoverTemporaries(dir).empty());
+
+  std::string abandoned = dest + ".cloudlite-tmp-0123456789ab";
+  std::string held = dest + ".cloudlite-tmp-ba9876543210";
+  std::ofstream(abandoned) << "partial";
+  std::ofstream(held) << "in progress";
+  int holder = open(held.c_str(), O_RDONLY);
+  ASSERT_EQ(flock(holder, LOCK_EX), 0);
+  ASSERT_TRUE(Pull(uri, dest).ok());
+  EXPECT_FALSE(std::filesystem::exists(abandoned));
+  EXPECT_TRUE(std::filesystem::exists(held)) << "removed the temporary of a pull under way";
+  close(holder);
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 11.16: a 0-byte file is an empty database; a path too long for the file system is the
+// caller's mistake (InvalidArgument), not an I/O error.
+TEST(AdminTest, EmptyFilesPushAndTooLongPathsAreInvalidArguments) {
+  std::string dir = TempDir();
+  std::string uri = "file://" + dir + "/store/db";
+  std::ofstream(dir + "/empty.db").flush();
+  auto pushed = Push(dir + "/empty.db", uri);
+  ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+  ASSERT_TRUE(Pull(uri, dir + "/copy.db").ok());
+  EXPECT_EQ(std::filesystem::file_size(dir + "/copy.db"), 0u);
+  Options existing;
+  existing.create_if_missing = false;
+  auto db = Database::Open(uri, existing);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t(x)"); }).ok());
+
+  std::string long_name(300, 'n');
+  EXPECT_EQ(Pull(uri, dir + "/" + long_name).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(Push(dir + "/empty.db", "file://" + dir + "/" + long_name + "/db").status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(Push(dir + "/" + long_name, uri).status().code(), Status::Code::kInvalidArgument);
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 11.15: VACUUM runs outside a transaction through the VFS, and VACUUM INTO a path
+// writes a plain local file instead of asking for a store.
+TEST(AdminTest, VacuumAndVacuumIntoALocalFile) {
+  std::string dir = TempDir();
+  std::string local = MakeLocalDatabase(dir);
+  std::string uri = "file://" + dir + "/store/db";
+  ASSERT_TRUE(Push(local, uri).ok());
+  auto db = Database::Open(uri);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(
+      (*db)->Update([](Connection& c) { return c.Exec("DELETE FROM t WHERE id > 100"); }).ok());
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec((*db)->handle(), "VACUUM", nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  auto info = Describe(uri);
+  ASSERT_TRUE(info.ok());
+  EXPECT_LT(info->pages, std::filesystem::file_size(local) / 4096 / 2);
+  std::string into = "VACUUM INTO '" + dir + "/into.db'";
+  EXPECT_EQ(sqlite3_exec((*db)->handle(), into.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  EXPECT_EQ(SqlText(dir + "/into.db", "SELECT count(*) FROM t"), "100");
+  EXPECT_EQ(SqlText(dir + "/into.db", "PRAGMA integrity_check"), "ok");
   std::filesystem::remove_all(dir);
 }
 

@@ -354,6 +354,13 @@ class Lister {
   const time_t now_;
 };
 
+// The URI is wrong, not the disk: retrying cannot help.
+Status StoreNameTooLong(const std::string& root) {
+  return Status::InvalidArgument("store directory " + root +
+                                 " is too long a path for the file system (a name is at most "
+                                 "255 bytes, a path 4095)");
+}
+
 // mkdir -p, syncing the parent of each directory it creates.
 Status MakeDirs(const std::string& root) {
   for (size_t slash = root.find('/', 1);; slash = root.find('/', slash + 1)) {
@@ -374,6 +381,7 @@ Status MakeDirs(const std::string& root) {
         return Status::InvalidArgument("cannot create store directory " + root + ": " +
                                        dir.substr(0, dir.rfind('/')) + " is not a directory");
       }
+      if (e == ENAMETOOLONG) return StoreNameTooLong(root);
       return Status::IOError("creating " + dir + ": " + ErrnoText(e));
     }
     if (slash == std::string::npos) return Status::Ok();
@@ -430,6 +438,8 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(std::string_view root_text, b
         return Status::NotFound("store directory " + root + " does not exist");
       case ENOTDIR:
         return Status::InvalidArgument("store directory " + root + " is not a directory");
+      case ENAMETOOLONG:
+        return StoreNameTooLong(root);
       case EACCES:
       case EPERM:
         return Status::PermissionDenied("permission denied opening " + root +
