@@ -98,6 +98,15 @@ int CmdRemove(const std::string& uri, const CommonFlags& flags) {
   return 0;
 }
 
+int CmdMigrate(const std::string& uri, const CommonFlags& flags) {
+  ProgressBar bar("migrate");
+  Status status = Migrate(uri, bar.callback());
+  bar.Finish();
+  if (!status.ok()) return ReportError(status);
+  fmt::print("{} is in storage format 2\n", uri);
+  return 0;
+}
+
 int CmdSql(const std::string& uri, const std::string& sql, const CommonFlags& flags) {
   auto db = OpenDatabase(uri, flags);
   if (!db.ok()) return ReportError(db.status());

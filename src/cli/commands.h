@@ -17,6 +17,7 @@ int CmdPush(const std::string& local_path, const std::string& uri, const CommonF
 int CmdPull(const std::string& uri, const std::string& local_path, const CommonFlags& flags);
 int CmdList(const std::string& store_uri, const CommonFlags& flags);
 int CmdRemove(const std::string& uri, const CommonFlags& flags);
+int CmdMigrate(const std::string& uri, const CommonFlags& flags);
 int CmdSql(const std::string& uri, const std::string& sql, const CommonFlags& flags);
 int CmdShell(const std::string& uri, const CommonFlags& flags);
 int CmdInfo(const std::string& uri, const CommonFlags& flags);

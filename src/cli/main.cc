@@ -86,10 +86,18 @@ int Main(int argc, char** argv) {
   ls->footer("Example: cloudlite ls file:///var/dbs");
 
   CLI::App* rm = app.add_subcommand(
-      "rm", "Delete the database at URI, every version of it (no confirmation asked)");
+      "rm", "Remove the database at URI, every version of it (no confirmation asked)");
   add_uri(rm, "Database URI");
   add_stats(rm);
   rm->footer("Example: cloudlite rm file:///var/dbs/app");
+
+  CLI::App* migrate = app.add_subcommand(
+      "migrate", "Upgrade a database written by an older cloudlite (storage format 1) to format 2");
+  add_uri(migrate, "Database URI");
+  add_stats(migrate);
+  migrate->footer(
+      "Writes the current image as the next version, in format 2; a database already in format 2 "
+      "is left as it is.\nExample: cloudlite migrate file:///var/dbs/app");
 
   CLI::App* sql_cmd = app.add_subcommand(
       "sql", "Run SQL (one or more statements, in one transaction) and print the rows");
@@ -134,6 +142,8 @@ int Main(int argc, char** argv) {
     code = CmdList(uri, flags);
   } else if (rm->parsed()) {
     code = CmdRemove(uri, flags);
+  } else if (migrate->parsed()) {
+    code = CmdMigrate(uri, flags);
   } else if (sql_cmd->parsed()) {
     code = CmdSql(uri, sql, flags);
   } else if (shell->parsed()) {

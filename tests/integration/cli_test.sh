@@ -457,6 +457,49 @@ expect_code 0 ls "file://$TMP/order" && expect_out 'a
 a-b
 b'
 
+echo "== issue 11.1: rm ends the database; the name starts again as a new one"
+INC="file://$TMP/inc"
+expect_code 0 sql --create "$INC/d" "CREATE TABLE t(v); INSERT INTO t VALUES ('old')"
+expect_code 0 sql "$INC/d" "INSERT INTO t VALUES ('old2')"
+expect_code 0 rm "$INC/d"
+expect_code 2 info "$INC/d" && expect_one_error_line
+expect_code 2 sql "$INC/d" "SELECT * FROM t" && expect_one_error_line
+expect_code 0 ls "$INC" && expect_empty_stdout
+expect_code 0 sql --create "$INC/d" "CREATE TABLE t(v); INSERT INTO t VALUES ('new')"
+expect_code 0 sql "$INC/d" "SELECT v FROM t" && expect_out 'v
+---
+new'
+expect_code 0 ls "$INC" && expect_out 'd'
+expect_code 0 info --json "$INC/d"
+grep -q '"version":4' "$TMP/out" || fail "the new database starts after the old one's END record: $(cat "$TMP/out")"
+
+echo "== issue 11.2: a hole in the log is exit 4 naming the missing record"
+expect_code 0 sql --create "$INC/h" "CREATE TABLE t(v)"
+for i in 1 2 3; do expect_code 0 sql "$INC/h" "INSERT INTO t VALUES ($i)"; done
+rm "$TMP/inc/h%2F/log%2F/00000000000000000002"
+for cmd in info "sql $INC/h" pull; do
+  case $cmd in
+    info) expect_code 4 info "$INC/h" ;;
+    pull) expect_code 4 pull "$INC/h" "$TMP/h.db" ;;
+    *) expect_code 4 sql "$INC/h" "SELECT count(*) FROM t" ;;
+  esac
+  expect_one_error_line && expect_err_contains "h/log/00000000000000000002"
+done
+[[ ! -e $TMP/h.db ]] || fail "pull of a database with a hole wrote $TMP/h.db"
+
+echo "== migrate: a format-1 database is read, refused for writes, and upgraded"
+cp -r "$(dirname "$0")/../data/format1/store" "$TMP/f1"
+expect_code 0 sql "file://$TMP/f1/db" "SELECT count(*) AS n FROM t" && expect_out '  n
+---
+191'
+expect_code 1 sql "file://$TMP/f1/db" "INSERT INTO t VALUES (5000, 'x')" && expect_err_contains "cloudlite migrate"
+expect_code 0 migrate "file://$TMP/f1/db"
+expect_code 0 sql "file://$TMP/f1/db" "INSERT INTO t VALUES (5000, 'x'); SELECT count(*) AS n FROM t" && expect_out '  n
+---
+192'
+expect_code 0 migrate "file://$TMP/f1/db"
+expect_code 0 migrate --help
+
 if ((FAILURES > 0)); then
   echo "cli_test: $FAILURES check(s) failed" >&2
   exit 1
