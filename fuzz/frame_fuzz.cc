@@ -21,21 +21,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string pages(uint64_t{page_count} * page_size, '\0');
     for (size_t i = 0; i < pages.size() && !rest.empty(); i++) pages[i] = rest[i % rest.size()];
     Result<std::string> back =
-        format::DecodeFrame(format::EncodeFrame(pages, 1), page_count, page_size, key, 0);
+        format::DecodeFrame(format::EncodeFrame(pages, 1), page_count, page_size, 0, key, 0);
     FUZZ_CHECK(back.ok() && *back == pages);
     return 0;
   }
   std::string stored;
   if (mode == 1) PutFixed64(&stored, Checksum(rest));  // sealed: the checksum is right
   stored += rest;
-  Result<std::string> pages = format::DecodeFrame(stored, page_count, page_size, key, 4096);
+  Result<std::string> pages = format::DecodeFrame(stored, page_count, page_size, 0, key, 4096);
   if (!pages.ok()) {
     fuzz::CheckDecodeError(pages.status(), key);
     return 0;
   }
   FUZZ_CHECK(pages->size() == uint64_t{page_count} * page_size);
   Result<std::string> again =
-      format::DecodeFrame(format::EncodeFrame(*pages, 1), page_count, page_size, key, 0);
+      format::DecodeFrame(format::EncodeFrame(*pages, 1), page_count, page_size, 0, key, 0);
   FUZZ_CHECK(again.ok() && *again == *pages);
   return 0;
 }

@@ -49,6 +49,9 @@ void Formats() {
   format::Record record;
   record.version = 7;
   record.time_micros = 1700000000000000;
+  record.db_id = std::string(16, 'd');
+  record.base = 2;
+  record.prev = std::string(16, 'p');
   record.writer_id = std::string(16, 'w');
   record.nonce = std::string(16, 'n');
   record.page_size = 4096;
@@ -68,6 +71,9 @@ void Formats() {
   format::Checkpoint checkpoint;
   checkpoint.version = 64;
   checkpoint.time_micros = 1700000000000000;
+  checkpoint.db_id = std::string(16, 'd');
+  checkpoint.base = 1;
+  checkpoint.head = std::string(16, 'h');
   checkpoint.page_size = 4096;
   checkpoint.db_pages = 8;
   checkpoint.map = Map("seg/00000000000000000064-0001", 20, frame.size());
@@ -82,7 +88,7 @@ void Formats() {
   format::EncodePageMap(Map("", 100, 200), &map);
   Seed("page_map", "two_frames", map);
 
-  format::SegmentBuilder builder(4096, 9);
+  format::SegmentBuilder builder(4096, 9, std::string(16, 'd'), "seg/00000000000000000009-abc");
   builder.Add(1, 2, frame);
   builder.Add(5, 2, format::EncodeFrame(Pages(2, 4096, 'b'), 3));
   SeedStored("segment_index", "two_frames", builder.Finish());

@@ -38,6 +38,34 @@ size_t Decompress(char* out, size_t capacity, std::string_view in) {
   return ZSTD_decompressDCtx(dctx.get(), out, capacity, in.data(), in.size());
 }
 
+// Decompresses one zstd frame that must hold exactly `length` bytes, growing the output as it
+// comes rather than allocating `length` up front.
+Result<std::string> DecompressBounded(std::string_view in, uint64_t length, std::string_view key) {
+  std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(),
+                                                                  ZSTD_freeDStream);
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
+  std::string out;
+  const size_t step = ZSTD_DStreamOutSize();
+  for (;;) {
+    size_t at = out.size();
+    out.resize(at + step);
+    ZSTD_outBuffer output{out.data() + at, step, 0};
+    size_t rc = ZSTD_decompressStream(stream.get(), &output, &input);
+    out.resize(at + output.pos);
+    if (ZSTD_isError(rc) || out.size() > length) {
+      return Status::Corruption(std::string(key) + ": zstd could not decompress it");
+    }
+    if (rc == 0) break;  // the frame is complete
+    if (input.pos == input.size && output.pos < step) {
+      return Status::Corruption(std::string(key) + ": truncated zstd frame");
+    }
+  }
+  if (out.size() != length || input.pos != input.size) {
+    return Status::Corruption(std::string(key) + ": zstd frame of an unexpected size");
+  }
+  return out;
+}
+
 enum SectionType : uint8_t {
   kSectionFrames = 1,
   kSectionPageMap = 2,
@@ -184,6 +212,7 @@ std::string EncodeFrame(std::string_view pages, int zstd_level) {
 }
 
 void SealFrame(char* stored, size_t length, uint64_t seed) {
+  if (length < 8) return;  // not a frame: it fails its check wherever it is read
   EncodeFixed64(stored, Checksum(std::string_view(stored + 8, length - 8), seed));
 }
 
@@ -273,12 +302,14 @@ Status DecodePageMap(std::string_view in, PageMapData* out) {
     if (!r.Varint64(&gap) || !r.Varint64(&pages) || !r.Varint64(&frame) || !r.Varint64(&slot)) {
       return bad("truncated extent");
     }
+    // Each bound is checked before the sum it guards, so that nothing wraps.
+    constexpr uint64_t kMaxPage = uint64_t{kMaxDbPages} + kMaxReaderFramePages;
+    if (gap > kMaxPage || pages == 0 || pages > kMaxPage) return bad("bad extent");
     uint64_t first = previous_end + gap;
-    if (pages == 0 || first + pages - 1 > kMaxDbPages + kMaxReaderFramePages) {
-      return bad("bad extent");
-    }
+    if (first + pages - 1 > kMaxPage) return bad("bad extent");
     if (frame >= out->frames.size()) return bad("extent names a missing frame");
-    if (slot + pages > out->frames[frame].page_count) return bad("extent overruns its frame");
+    const uint64_t frame_pages = out->frames[frame].page_count;
+    if (slot > frame_pages || pages > frame_pages - slot) return bad("extent overruns its frame");
     e = {static_cast<uint32_t>(first), static_cast<uint32_t>(pages), static_cast<uint32_t>(frame),
          static_cast<uint32_t>(slot)};
     previous_end = first + pages;
@@ -373,6 +404,8 @@ std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
     for (auto& f : map.frames) {
       if (!map.objects[f.object].empty()) continue;
       f.offset += base;
+      if (f.offset + f.stored_length > out.size())
+        continue;  // not in the payload: the caller's bug
       SealFrame(out.data() + f.offset, f.stored_length, FrameSeed(record.db_id, self, f.offset));
     }
   }
@@ -559,9 +592,9 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, std::string_view key
   if (content != body_length || body_length > (uint64_t{1} << 29)) {
     return Corrupt(key, "bad body length");
   }
-  std::string body(body_length, '\0');
-  size_t n = Decompress(body.data(), body.size(), compressed);
-  if (ZSTD_isError(n) || n != body_length) return Corrupt(key, "zstd could not decompress it");
+  // Streamed, so that memory follows what the compressed bytes really hold, not what a damaged
+  // header claims.
+  CL_ASSIGN_OR_RETURN(std::string body, DecompressBounded(compressed, body_length, key));
   Status s = DecodePageMap(body, &c.map);
   if (!s.ok()) return Corrupt(key, s.message());
   for (const auto& o : c.map.objects) {
@@ -637,8 +670,8 @@ Result<SegmentIndex> DecodeSegmentIndex(std::string_view bytes, std::string_view
         !r.Varint64(&f.stored_length)) {
       return Corrupt(key, "truncated index");
     }
-    if (f.offset < header_size || f.offset + f.stored_length < f.offset ||
-        f.offset + f.stored_length > index_offset) {
+    if (f.offset < header_size || f.offset > index_offset ||
+        f.stored_length > index_offset - f.offset) {
       return Corrupt(key, "index entry outside the frames");
     }
     out.frames.push_back(f);
