@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "store/dynamodb/dynamodb_store.h"
+#include "store/fault/adversary_store.h"
 #include "store/fault/fault_store.h"
 #include "store/file/file_store.h"
 #include "store/mem/mem_store.h"
@@ -144,7 +145,10 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(Uri& uri, bool create) {
     }
     // Parsed before the backend opens, so that a typo fails before anything is created.
     CL_ASSIGN_OR_RETURN(std::optional<FaultOptions> faults, TakeFaultParams(uri));
+    CL_ASSIGN_OR_RETURN(std::optional<AdversaryOptions> adversary, TakeAdversaryParams(uri));
     CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, backend.open(uri, create));
+    // The adversary damages the stored objects themselves; faults then hit the requests.
+    if (adversary) store = InjectAdversary(std::move(store), *adversary);
     if (faults) store = InjectFaults(std::move(store), std::move(*faults));
     return CountRequests(std::move(store), &ProcessStoreStats());
   }

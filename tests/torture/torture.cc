@@ -91,6 +91,10 @@ Place::Place(std::string backend) : backend_(std::move(backend)) {
     store_ = "file://" + scratch_ + "/store";
     return;
   }
+  if (backend_ == "mem") {  // this process's memory: for tests whose workers are threads
+    store_ = "mem://" + tag;
+    return;
+  }
   const char* s3 = std::getenv("CLOUDLITE_TEST_S3_URI");
   if (s3 == nullptr || *s3 == '\0') {
     skip_ = "set CLOUDLITE_TEST_S3_URI (eval \"$(scripts/rgw-start.sh)\") to run on s3://";
