@@ -4,8 +4,7 @@
 #   scripts/torture.sh adversary [SEEDS] [FIRST_SEED]   # default 1000 seeds from 1000
 #   scripts/torture.sh recreate [CYCLES]                # default 200 rm + create cycles
 #
-# The adversary run is strict (CLOUDLITE_ADVERSARY_STRICT=1): the known bugs listed in
-# docs/design.md ("What a damaged store can and cannot do") fail it too. It runs on mem:// and
+# The adversary run runs on mem:// and
 # file://, and on s3:// when CLOUDLITE_TEST_S3_URI is set (eval "$(scripts/rgw-start.sh)").
 # Any CLOUDLITE_ADVERSARY_* or CLOUDLITE_TORTURE_* variable set by the caller is kept, e.g.
 # CLOUDLITE_ADVERSARY_RATE=0.05 for more strikes per round. Builds cloudlite_torture first.
@@ -20,7 +19,6 @@ case $what in
   adversary)
     export CLOUDLITE_ADVERSARY_SEEDS=${2:-1000}
     export CLOUDLITE_TORTURE_SEED=${3:-1000}
-    export CLOUDLITE_ADVERSARY_STRICT=${CLOUDLITE_ADVERSARY_STRICT:-1}
     export CLOUDLITE_ADVERSARY_SECONDS=${CLOUDLITE_ADVERSARY_SECONDS:-3600}
     filter='AdversaryTorture.*'
     ;;

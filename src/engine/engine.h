@@ -187,7 +187,10 @@ class Engine {
   // The RECENT section for the record of version_+1.
   format::Recent DescribeRecent() const;
   // Remembers what `version` changed (nullopt: everything), for ChangedPagesSince.
-  void RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages);
+  void RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages, std::string tag);
+  // The name of record `version`'s frames in page maps and caches: its key, tagged with its
+  // nonce in format 2 (format::RecordObject).
+  std::string RecordName(uint64_t version, const format::Record& rec) const;
   Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
   // PublishRecord, then CheckNotBelowExisting with a GET of the next slot made beside it.
   Status Publish(uint64_t version, const std::string& bytes, const std::string& nonce);
@@ -228,7 +231,11 @@ class Engine {
   bool behind_ = false;  // log/<version_+1> exists: a commit of it lost the race
   // Pages written by each of the latest versions applied here; versions <= history_floor_
   // are unknown. Bounded: only lost races look back, and only as far as they fell behind.
-  std::map<uint64_t, std::vector<uint32_t>> history_;
+  struct Change {
+    std::vector<uint32_t> pages;
+    std::string tag;  // format::RecordTag of its record
+  };
+  std::map<uint64_t, Change> history_;
   uint64_t history_floor_ = 0;
 };
 

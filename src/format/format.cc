@@ -192,6 +192,26 @@ bool IsValidPageSize(uint32_t page_size) {
 
 std::string Format1DbId() { return std::string(kDbIdSize, '\0'); }
 
+std::string RecordTag(std::string_view nonce) {
+  std::string tag(nonce.substr(0, kRecordTagSize));
+  tag.resize(kRecordTagSize, '\0');
+  return tag;
+}
+
+std::string RecordObject(uint64_t version, std::string_view tag) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "log/" + Pad20(version) + "#";
+  for (unsigned char c : tag) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string_view StoreKey(std::string_view object) {
+  return object.substr(0, std::min(object.size(), object.find('#')));
+}
+
 // ---- Frames ---------------------------------------------------------------------------------
 
 uint64_t FrameSeed(std::string_view db_id, std::string_view object, uint64_t offset) {
@@ -329,6 +349,7 @@ void EncodeRecentVersion(const RecentVersion& v, std::string* out) {
     PutVarint64(out, pgno - previous);
     previous = pgno;
   }
+  *out += RecordTag(v.tag);
   std::string map;
   EncodePageMap(v.map, &map);
   PutLengthPrefixed(out, map);
@@ -340,7 +361,7 @@ void EncodeRecent(const Recent& recent, std::string* out) {
   for (const auto& v : recent.versions) EncodeRecentVersion(v, out);
 }
 
-Status DecodeRecent(std::string_view in, uint64_t version, Recent* out) {
+Status DecodeRecent(std::string_view in, uint64_t version, bool tagged, Recent* out) {
   Reader r(in);
   auto bad = [](std::string_view what) {
     return Status::Corruption("RECENT section: " + std::string(what));
@@ -363,6 +384,9 @@ Status DecodeRecent(std::string_view in, uint64_t version, Recent* out) {
       pgno += delta;
       p = static_cast<uint32_t>(pgno);
     }
+    std::string_view tag;
+    if (tagged && !r.Bytes(kRecordTagSize, &tag)) return bad("truncated tag");
+    v.tag.assign(tag);
     std::string_view map;
     if (!r.LengthPrefixed(&map)) return bad("truncated page map");
     Status s = DecodePageMap(map, &v.map);
@@ -400,7 +424,7 @@ std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
     PutVarint64(&out, inline_frames.size());
     uint64_t base = out.size();
     out.append(inline_frames);
-    std::string self = "log/" + Pad20(record.version);
+    std::string self = RecordObject(record.version, RecordTag(record.nonce));
     for (auto& f : map.frames) {
       if (!map.objects[f.object].empty()) continue;
       f.offset += base;
@@ -485,7 +509,7 @@ Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {
       case kSectionRecent: {
         if (!rec.recent.versions.empty()) return Corrupt(key, "two RECENT sections");
         // It cannot describe versions before the incarnation's genesis.
-        Status s = DecodeRecent(payload, rec.version - rec.base + 1, &rec.recent);
+        Status s = DecodeRecent(payload, rec.version - rec.base + 1, rec.format >= 2, &rec.recent);
         if (!s.ok()) return Corrupt(key, s.message());
         break;
       }

@@ -129,9 +129,9 @@ TEST(FormatRecord, RoundTripWithInlineFrames) {
   EXPECT_EQ(d->map.extents[2].first_pgno, 20u);
   // Inline frames are addressed within the record and decode from there.
   const FrameRef& f = d->map.frames[1];
-  auto page =
-      DecodeFrame(std::string_view(bytes).substr(f.offset, f.stored_length), 1, 512,
-                  FrameSeed(r.db_id, "log/00000000000000000005", f.offset), "db/log/5", f.offset);
+  auto page = DecodeFrame(std::string_view(bytes).substr(f.offset, f.stored_length), 1, 512,
+                          FrameSeed(r.db_id, RecordObject(5, RecordTag(r.nonce)), f.offset),
+                          "db/log/5", f.offset);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_EQ(*page, Pages(1, 512, 'y'));
 }

@@ -18,7 +18,7 @@ using OpenFn = Result<std::unique_ptr<ObjectStore>> (*)(Uri& uri, bool create);
 struct Backend {
   std::string_view scheme;
   OpenFn open;  // nullptr: a scheme cloudlite knows but this build does not have yet
-  // The query parameters its open function takes (besides faults and fault_seed, which
+  // The query parameters its open function takes (besides the test-only kEveryStoreParams,
   // every store takes).
   std::string_view params;
 };
@@ -113,19 +113,27 @@ StoreStats& ProcessStoreStats() {
   return stats;
 }
 
+// Parameters every store takes: injected faults and the store adversary, for tests.
+constexpr std::string_view kEveryStoreParams =
+    "faults, fault_seed, adversary, adversary_seed, adversary_cache_dir";
+
+bool Lists(std::string_view list, std::string_view name) {
+  for (size_t start = 0; start < list.size();) {
+    size_t comma = list.find(", ", start);
+    if (comma == std::string_view::npos) comma = list.size();
+    if (list.substr(start, comma - start) == name) return true;
+    start = comma + 2;
+  }
+  return false;
+}
+
 Status CheckStoreParams(const Uri& uri) {
   for (const Backend& backend : kBackends) {
     if (backend.scheme != uri.scheme) continue;
     std::string takes(backend.params);
-    takes += takes.empty() ? "faults, fault_seed" : ", faults, fault_seed";
+    takes += std::string(takes.empty() ? "" : ", ") + std::string(kEveryStoreParams);
     for (const auto& [name, value] : uri.params) {
-      bool known = name == "faults" || name == "fault_seed";
-      for (size_t start = 0; !known && start < backend.params.size();) {
-        size_t comma = backend.params.find(", ", start);
-        if (comma == std::string_view::npos) comma = backend.params.size();
-        known = backend.params.substr(start, comma - start) == name;
-        start = comma + 2;
-      }
+      bool known = Lists(kEveryStoreParams, name) || Lists(backend.params, name);
       if (!known) {
         return Status::InvalidArgument("unknown parameter \"" + name + "\" for a " + uri.scheme +
                                        ":// store (it takes " + takes + ")");

@@ -37,7 +37,6 @@
 //   CLOUDLITE_ADVERSARY_RATE     strike probability per store request         (0.01)
 //   CLOUDLITE_ADVERSARY_SECONDS  no new round starts after this              (15)
 //   CLOUDLITE_TORTURE_SEED       seed of round 0                              (1)
-//   CLOUDLITE_ADVERSARY_STRICT   1: fail on the known bugs below too         (0)
 // scripts/torture.sh adversary runs many more.
 #include <sqlite3.h>
 
@@ -69,8 +68,8 @@ int64_t Mix(int64_t h, int64_t w, int64_t s) {
   return static_cast<int64_t>(x >> 2);  // positive, so that SQLite keeps it an integer
 }
 
-// Violations that bugs found by this test explain, until they are fixed (the default run
-// tolerates them, counted as "KNOWN BUG ..."; CLOUDLITE_ADVERSARY_STRICT=1 fails on them):
+// Kinds of violation this test found in session 5, named in its messages; both are fixed and
+// fail the run like any other violation:
 //  - kUnnamedCorruption: SQLite's "database disk image is malformed" reaches the caller as
 //    Corruption naming no key (issue 11, item 8). Here it follows mixed pages, from the next.
 //  - kRefilledSlot: an acknowledged commit that took a log slot the adversary had emptied
@@ -79,7 +78,9 @@ int64_t Mix(int64_t h, int64_t w, int64_t s) {
 //    one's (a reader that opens from that checkpoint and catches up through a RECENT section
 //    never compares the checkpoint's head with the records it skips). A state no transaction
 //    produced, read in a round where a commit took a struck slot, is counted as this bug.
-//    tests/unit/adversary_regression_test.cc has both reduced to their steps (DISABLED_).
+//    Fixed by naming record frames with a tag of their nonce and checking every checkpoint and
+//    RECENT section against the record it follows (docs/format.md, "Record objects").
+//    tests/unit/adversary_regression_test.cc has both reduced to their steps.
 constexpr const char* kUnnamedCorruption = "unnamed-corruption (item 8)";
 constexpr const char* kRefilledSlot = "refilled-slot (frame cache / checkpoint by address)";
 
@@ -113,13 +114,8 @@ class History {
     std::lock_guard lock(mu_);
     if (violations_.size() < 20) violations_.push_back(what);
   }
-  // A violation that a known, not yet fixed bug explains (kUnnamedCorruption, kRefilledSlot):
-  // counted, and a violation only with CLOUDLITE_ADVERSARY_STRICT=1.
-  void KnownBug(const std::string& bug, const std::string& what) {
-    if (EnvInt("CLOUDLITE_ADVERSARY_STRICT", 0) != 0) return Violation(bug + ": " + what);
-    std::lock_guard lock(mu_);
-    counts_["KNOWN BUG " + bug]++;
-  }
+  // A violation of one of the kinds named above.
+  void KnownBug(const std::string& bug, const std::string& what) { Violation(bug + ": " + what); }
   // A read that returned a state no transaction produced: a violation, unless the round turns
   // out to have taken a struck slot again (kRefilledSlot; see SettleBadStates).
   void BadState(const std::string& what) {

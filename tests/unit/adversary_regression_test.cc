@@ -56,7 +56,7 @@ TEST(AdversaryRegressionTest, ASlotTakenAgainIsReadAsTheNewCommit) {
 // version, and the next commit built on it drops the acknowledged one. The disk cache has the
 // same naming. Fix: name log-record frames by the record's nonce (or the frame's checksum), or
 // replace the entry when a record is applied. Enable once fixed.
-TEST(AdversaryRegressionTest, DISABLED_AFrameCacheNeverServesTheDestroyedRecordsFrame) {
+TEST(AdversaryRegressionTest, AFrameCacheNeverServesTheDestroyedRecordsFrame) {
   Fixture f;
   auto a = f.Open();
   ASSERT_TRUE(a->Commit({{1, Page('a')}}, 4096, 1).ok());
@@ -79,7 +79,7 @@ TEST(AdversaryRegressionTest, DISABLED_AFrameCacheNeverServesTheDestroyedRecords
 // (prev = the checkpoint's head), which then validates. Fix: opening reads log/<c> when it is
 // the newest record and compares its nonce with the checkpoint's head (Corruption, or prefer
 // the record), or a committer that finds ckpt/<v> taken checks its head. Enable once fixed.
-TEST(AdversaryRegressionTest, DISABLED_ACheckpointOfTheDestroyedCommitNeverHidesTheNewOne) {
+TEST(AdversaryRegressionTest, ACheckpointOfTheDestroyedCommitNeverHidesTheNewOne) {
   Fixture f;
   f.options.checkpoint_interval = 2;
   auto a = f.Open();
