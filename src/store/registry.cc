@@ -75,6 +75,11 @@ class CountingStore final : public ObjectStore {
     stats_->del.fetch_add(1, std::memory_order_relaxed);
     return inner_->Delete(keys);
   }
+  Result<bool> CheckAccess() override {
+    Result<bool> checked = inner_->CheckAccess();
+    if (!checked.ok() || *checked) stats_->get.fetch_add(1, std::memory_order_relaxed);
+    return checked;
+  }
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
 
@@ -158,7 +163,9 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(Uri& uri, bool create) {
     // The adversary damages the stored objects themselves; faults then hit the requests.
     if (adversary) store = InjectAdversary(std::move(store), *adversary);
     if (faults) store = InjectFaults(std::move(store), std::move(*faults));
-    return CountRequests(std::move(store), &ProcessStoreStats());
+    store = CountRequests(std::move(store), &ProcessStoreStats());
+    CL_RETURN_IF_ERROR(store->CheckAccess().status());
+    return store;
   }
   return Status::InvalidArgument("unsupported store scheme \"" + uri.scheme +
                                  "\": supported schemes are " + SupportedSchemes());

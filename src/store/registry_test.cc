@@ -31,6 +31,28 @@ TEST(StoreStatsTest, JsonFormat) {
             R"("bytes_out":6})");
 }
 
+// Issue 11, item 16: opening an S3 store checks the bucket with one request; when that is the
+// only request and it fails, --stats still counts it.
+TEST(StoreStatsTest, AFailedOpeningCheckIsCounted) {
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  ::setenv("AWS_REGION", "us-east-1", 1);
+  ::setenv("AWS_MAX_ATTEMPTS", "1", 1);
+  const uint64_t before = ProcessStoreStats().get.load();
+  // Port 1 on loopback: nothing listens there, so the check fails at once.
+  Uri uri = ParseOk("s3://bucket/prefix?endpoint=http%3A%2F%2F127.0.0.1%3A1");
+  auto store = OpenStore(uri, /*create=*/false);
+  ::unsetenv("AWS_MAX_ATTEMPTS");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(ProcessStoreStats().get.load() - before, 1u) << store.status().ToString();
+  // A file store makes no request to open: nothing is counted.
+  std::string dir = ::testing::TempDir() + "/stats-" + RandomHex(6);
+  Uri file = ParseOk("file://" + dir);
+  const uint64_t after = ProcessStoreStats().get.load();
+  ASSERT_TRUE(OpenStore(file, /*create=*/true).ok());
+  EXPECT_EQ(ProcessStoreStats().get.load(), after);
+}
+
 TEST(StoreStatsTest, CountRequestsCountsEveryCall) {
   StoreStats stats;
   std::unique_ptr<ObjectStore> store = CountRequests(std::make_unique<MemStore>(), &stats);

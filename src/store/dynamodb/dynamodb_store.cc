@@ -296,6 +296,11 @@ class DynamoDbStore final : public ObjectStore {
   std::string Describe() const override { return describe_; }
 
   // DescribeTable: the table exists and has the key schema this layout needs.
+  Result<bool> CheckAccess() override {
+    CL_RETURN_IF_ERROR(CheckTable());
+    return true;
+  }
+
   Status CheckTable() {
     Json request = {{"TableName", o_.table}};
     CL_ASSIGN_OR_RETURN(Json r, client_.Call("DescribeTable", request, "opening " + describe_));
@@ -787,6 +792,7 @@ Result<std::unique_ptr<ObjectStore>> OpenDynamoDbStoreWithOptions(DynamoDbStoreO
 
 Result<std::unique_ptr<ObjectStore>> OpenDynamoDbStore(Uri& uri, bool /*create*/) {
   DynamoDbStoreOptions o;
+  o.check_table = false;  // OpenStore calls CheckAccess, through the request counter
   o.table = uri.authority;
   o.prefix = uri.path;
   const std::string endpoint = uri.TakeParam("endpoint");

@@ -127,6 +127,7 @@ class AdversaryStore final : public ObjectStore {
   Status Delete(std::span<const std::string> keys) override;
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
+  Result<bool> CheckAccess() override { return inner_->CheckAccess(); }
 
  private:
   std::unique_ptr<ObjectStore> inner_;

@@ -227,6 +227,11 @@ class S3Store final : public ObjectStore {
 
   std::string Describe() const override { return describe_; }
 
+  Result<bool> CheckAccess() override {
+    CL_RETURN_IF_ERROR(CheckBucket());
+    return true;
+  }
+
   // Fails unless the bucket exists and our credentials can list it: a one-key ListObjectsV2,
   // whose error body (unlike HEAD's) says which of the two is wrong.
   Status CheckBucket() {
@@ -391,6 +396,7 @@ Result<std::unique_ptr<ObjectStore>> OpenS3StoreWithOptions(S3StoreOptions o) {
 
 Result<std::unique_ptr<ObjectStore>> OpenS3Store(Uri& uri, bool /*create*/) {
   S3StoreOptions o;
+  o.check_bucket = false;  // OpenStore calls CheckAccess, through the request counter
   o.bucket = uri.authority;
   o.prefix = uri.path;
   const std::string endpoint = uri.TakeParam("endpoint");
