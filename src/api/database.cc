@@ -9,36 +9,16 @@
 #include "store/registry.h"
 #include "store/uri.h"
 #include "vfs/options.h"
+#include "vfs/status_mapping.h"
 #include "vfs/vfs.h"
 
 namespace cloudlite {
 namespace {
 
-// A SQLite error as a Status: the store's own status when the VFS has one (it says which
-// object and why), else SQLite's message.
+// A SQLite error as a Status (vfs/status_mapping.h), SQLite's message prefixed with `context`.
 Status SqliteError(sqlite3* db, int rc, std::string_view context) {
-  Status store = vfs::LastError(db);
-  int primary = rc & 0xff;
-  if (!store.ok() &&
-      (primary == SQLITE_IOERR || primary == SQLITE_CORRUPT || primary == SQLITE_BUSY ||
-       primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY)) {
-    return store;
-  }
-  std::string msg = std::string(context) + ": " + sqlite3_errmsg(db);
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-      return Status::Busy(msg);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Status::Corruption(msg);
-    case SQLITE_IOERR:
-      return Status::IOError(msg);
-    case SQLITE_PERM:
-    case SQLITE_READONLY:
-      return Status::PermissionDenied(msg);
-    default:
-      return Status::InvalidArgument(msg);
-  }
+  return vfs::StatusFromSqlite(rc, std::string(context) + ": " + sqlite3_errmsg(db),
+                               vfs::LastError(db));
 }
 
 Status Exec(sqlite3* db, const char* sql) {

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "vfs/status_mapping.h"
+
 namespace cloudlite::cli {
 namespace {
 
@@ -123,36 +125,7 @@ Status RunOnItsOwn(Database& db, std::string_view sql, std::vector<Rows>* result
 }  // namespace
 
 Status StatusFromSqlite(sqlite3* handle, int rc, const Database& db) {
-  std::string message = sqlite3_errmsg(handle);
-  switch (rc & 0xff) {
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_FULL:
-    case SQLITE_PROTOCOL: {
-      Status store = db.last_store_error();
-      if (!store.ok()) return store;
-      if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
-        return Status::Corruption(message);
-      }
-      return Status::IOError(message);
-    }
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Status::Busy(message);
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_AUTH: {
-      Status store = db.last_store_error();
-      if (!store.ok()) return store;
-      return Status::PermissionDenied(message);
-    }
-    case SQLITE_NOMEM:
-      return Status::IOError("out of memory");
-    default:
-      return Status::InvalidArgument(message);
-  }
+  return vfs::StatusFromSqlite(rc, sqlite3_errmsg(handle), db.last_store_error());
 }
 
 Status RunStatements(Connection& conn, const Database& db, std::string_view sql,
