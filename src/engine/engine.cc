@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "base/hex.h"
 #include "base/random.h"
 #include "engine/commit_writer.h"
 #include "format/format.h"
@@ -104,16 +105,6 @@ std::future<Result<std::string>> StartGet(ObjectStore& store, std::string key) {
   }
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 const std::string kZeroNonce(format::kNonceSize, '\0');
 
 // Fetching a few unused bytes between two frames (pages a later version replaced) is cheaper
@@ -170,7 +161,7 @@ void Engine::SetIncarnation(std::string db_id, uint64_t base) {
   db_id_ = std::move(db_id);
   base_ = base;
   // Cache entries are named by incarnation: an older one's entries are never read.
-  cache_scope_ = store_name_ + "#" + Hex(db_id_);
+  cache_scope_ = store_name_ + "#" + HexEncode(db_id_);
 }
 
 std::string_view Engine::Relative(const std::string& key) const {
