@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/hex.h"
+#include "base/parallel.h"
 #include "base/random.h"
 #include "engine/commit_writer.h"
 #include "format/format.h"
@@ -30,44 +31,6 @@ void ForEachRun(const PageNumbers& pgnos, uint32_t max_pages, Fn fn) {
     for (++it; it != pgnos.end() && *it == first + count && count < max_pages; ++it) count++;
     fn(first, count);
   }
-}
-
-// Runs job(0) .. job(count-1), each once, on up to `threads` threads (the caller's among them),
-// handing out indices in ascending order. After the first error no new job starts; `failed` is
-// set so running jobs can stop early, and that error is returned once all have finished.
-Status ForEachInParallel(size_t count, int threads, std::atomic<bool>* failed,
-                         const std::function<Status(size_t)>& job) {
-  std::mutex mu;
-  size_t next = 0;
-  Status first_error;
-  auto work = [&] {
-    for (;;) {
-      size_t i;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!first_error.ok() || next >= count) return;
-        i = next++;
-      }
-      Status s = job(i);
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_error.ok()) first_error = std::move(s);
-        failed->store(true);
-      }
-    }
-  };
-  std::vector<std::thread> helpers;
-  size_t wanted = std::min<size_t>(count, static_cast<size_t>(std::max(1, threads)));
-  for (size_t i = 1; i < wanted; i++) {
-    try {
-      helpers.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // no more threads to be had: fewer workers, same result
-    }
-  }
-  work();
-  for (std::thread& t : helpers) t.join();
-  return first_error;
 }
 
 // The pages of one frame that a version maps, for ReadImage: runs of consecutive pages held by
