@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "api/replay.h"
+#include "api/statement.h"
 #include "store/registry.h"
 #include "store/uri.h"
 #include "vfs/options.h"
@@ -74,33 +75,7 @@ Result<Rows> Connection::Query(std::string_view sql, const std::vector<Value>& p
     if (rc != SQLITE_OK) return SqliteError(db_, rc, "binding parameter " + std::to_string(index));
   }
   Rows rows;
-  int columns = sqlite3_column_count(stmt);
-  for (int c = 0; c < columns; c++) rows.columns.emplace_back(sqlite3_column_name(stmt, c));
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    std::vector<Value>& row = rows.rows.emplace_back();
-    for (int c = 0; c < columns; c++) {
-      switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_INTEGER:
-          row.emplace_back(int64_t{sqlite3_column_int64(stmt, c)});
-          break;
-        case SQLITE_FLOAT:
-          row.emplace_back(sqlite3_column_double(stmt, c));
-          break;
-        case SQLITE_TEXT:
-          row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
-                                       static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
-          break;
-        case SQLITE_BLOB: {
-          const char* p = static_cast<const char*>(sqlite3_column_blob(stmt, c));
-          row.emplace_back(
-              Blob{std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(stmt, c)))});
-          break;
-        }
-        default:
-          row.emplace_back(nullptr);
-      }
-    }
-  }
+  rc = ReadRows(stmt, &rows);
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "running SQL");
   return rows;
 }

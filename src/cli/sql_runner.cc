@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/statement.h"
 #include "vfs/status_mapping.h"
 
 namespace cloudlite::cli {
@@ -16,26 +17,6 @@ struct StmtDeleter {
   void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 };
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
-
-Value ColumnValue(sqlite3_stmt* stmt, int i) {
-  switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER:
-      return static_cast<int64_t>(sqlite3_column_int64(stmt, i));
-    case SQLITE_FLOAT:
-      return sqlite3_column_double(stmt, i);
-    case SQLITE_TEXT: {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-      return std::string(text != nullptr ? text : "", sqlite3_column_bytes(stmt, i));
-    }
-    case SQLITE_BLOB: {
-      const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, i));
-      int n = sqlite3_column_bytes(stmt, i);
-      return Blob{data != nullptr ? std::string(data, n) : std::string()};
-    }
-    default:
-      return nullptr;
-  }
-}
 
 // The first `n` words of a statement, uppercased, after leading whitespace and comments.
 std::vector<std::string> LeadingWords(std::string_view sql, size_t n) {
@@ -146,19 +127,10 @@ Status RunStatements(Connection& conn, const Database& db, std::string_view sql,
           "BEGIN, COMMIT and ROLLBACK are not allowed: cloudlite already runs all statements of "
           "one `sql` command (or each shell statement) in one transaction; leave them out");
     }
-    const int ncol = sqlite3_column_count(stmt.get());
     Rows rows;
-    for (int i = 0; i < ncol; ++i) {
-      const char* name = sqlite3_column_name(stmt.get(), i);
-      rows.columns.emplace_back(name != nullptr ? name : "");
-    }
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      auto& row = rows.rows.emplace_back();
-      row.reserve(ncol);
-      for (int i = 0; i < ncol; ++i) row.push_back(ColumnValue(stmt.get(), i));
-    }
+    rc = ReadRows(stmt.get(), &rows);
     if (rc != SQLITE_DONE) return StatusFromSqlite(handle, rc, db);
-    if (ncol > 0) results->push_back(std::move(rows));
+    if (!rows.columns.empty()) results->push_back(std::move(rows));
   }
   return Status::Ok();
 }
