@@ -9,10 +9,10 @@
 #include <mutex>
 #include <new>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 
+#include "base/retry.h"
 #include "engine/engine.h"
 #include "engine/writer_lease.h"
 #include "format/format.h"
@@ -504,13 +504,11 @@ Result<bool> MoveToLatest(MainFile& m, uint32_t* db_pages) {
   return true;
 }
 
-// See vfs::Backoff.
+// See vfs::Backoff: full jitter (base/retry.h) strictly below the ceiling.
 std::chrono::microseconds BackoffAfter(std::chrono::microseconds round_trip, int lost) {
   constexpr std::chrono::microseconds kMin{1000}, kMax{250000};
-  thread_local std::minstd_rand random(static_cast<uint32_t>(std::random_device{}()));
-  auto scale = std::max(round_trip, kMin);
-  auto ceiling = scale * (int64_t{1} << std::clamp(lost - 1, 0, 20));
-  return std::chrono::microseconds(random() % std::min(ceiling, kMax).count());
+  const int64_t ceiling = BackoffCeiling(std::max(round_trip, kMin).count(), kMax.count(), lost);
+  return std::chrono::microseconds(UniformUpTo(static_cast<uint64_t>(ceiling - 1)));
 }
 
 int Commit(MainFile& m) {
