@@ -98,12 +98,6 @@ Engine::Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions
   options_.pages_per_frame = std::min(max_pages, format::kMaxFramePages);
 }
 
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int64_t Engine::Now() const { return options_.now_micros ? options_.now_micros() : WallMicros(); }
 
 Result<std::unique_ptr<Engine>> Engine::Open(std::shared_ptr<ObjectStore> store, std::string db,
