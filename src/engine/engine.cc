@@ -12,6 +12,8 @@
 #include <thread>
 #include <utility>
 
+#include "base/hex.h"
+#include "base/parallel.h"
 #include "base/random.h"
 #include "engine/commit_writer.h"
 #include "format/format.h"
@@ -29,44 +31,6 @@ void ForEachRun(const PageNumbers& pgnos, uint32_t max_pages, Fn fn) {
     for (++it; it != pgnos.end() && *it == first + count && count < max_pages; ++it) count++;
     fn(first, count);
   }
-}
-
-// Runs job(0) .. job(count-1), each once, on up to `threads` threads (the caller's among them),
-// handing out indices in ascending order. After the first error no new job starts; `failed` is
-// set so running jobs can stop early, and that error is returned once all have finished.
-Status ForEachInParallel(size_t count, int threads, std::atomic<bool>* failed,
-                         const std::function<Status(size_t)>& job) {
-  std::mutex mu;
-  size_t next = 0;
-  Status first_error;
-  auto work = [&] {
-    for (;;) {
-      size_t i;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!first_error.ok() || next >= count) return;
-        i = next++;
-      }
-      Status s = job(i);
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_error.ok()) first_error = std::move(s);
-        failed->store(true);
-      }
-    }
-  };
-  std::vector<std::thread> helpers;
-  size_t wanted = std::min<size_t>(count, static_cast<size_t>(std::max(1, threads)));
-  for (size_t i = 1; i < wanted; i++) {
-    try {
-      helpers.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // no more threads to be had: fewer workers, same result
-    }
-  }
-  work();
-  for (std::thread& t : helpers) t.join();
-  return first_error;
 }
 
 // The pages of one frame that a version maps, for ReadImage: runs of consecutive pages held by
@@ -104,16 +68,6 @@ std::future<Result<std::string>> StartGet(ObjectStore& store, std::string key) {
   }
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 const std::string kZeroNonce(format::kNonceSize, '\0');
 
 // Fetching a few unused bytes between two frames (pages a later version replaced) is cheaper
@@ -144,12 +98,6 @@ Engine::Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions
   options_.pages_per_frame = std::min(max_pages, format::kMaxFramePages);
 }
 
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int64_t Engine::Now() const { return options_.now_micros ? options_.now_micros() : WallMicros(); }
 
 Result<std::unique_ptr<Engine>> Engine::Open(std::shared_ptr<ObjectStore> store, std::string db,
@@ -170,7 +118,7 @@ void Engine::SetIncarnation(std::string db_id, uint64_t base) {
   db_id_ = std::move(db_id);
   base_ = base;
   // Cache entries are named by incarnation: an older one's entries are never read.
-  cache_scope_ = store_name_ + "#" + Hex(db_id_);
+  cache_scope_ = store_name_ + "#" + HexEncode(db_id_);
 }
 
 std::string_view Engine::Relative(const std::string& key) const {

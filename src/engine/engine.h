@@ -29,6 +29,7 @@
 #include <set>
 #include <string>
 
+#include "base/clock.h"
 #include "cloudlite/status.h"
 #include "engine/commit_writer.h"
 #include "engine/dirty_pages.h"
@@ -69,8 +70,8 @@ struct EngineOptions {
 // "Deleting log records").
 inline constexpr std::chrono::minutes kLogDeleteGrace{5};
 
-// The system clock in microseconds since the Unix epoch (commit times).
-int64_t WallMicros();
+// The system clock in microseconds since the Unix epoch (commit times): base/clock.h.
+using ::cloudlite::WallMicros;
 
 // Reads pages of a local image: fills page_count × page_size bytes for the pages first_pgno..
 // (1-based). Called from one thread at a time.

@@ -5,15 +5,16 @@
 #include <filesystem>
 
 #include "base/random.h"
-#include "conformance/conformance.h"
 #include "store/mem/mem_store.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite {
 namespace {
 
 Uri ParseOk(std::string_view text) {
   Result<Uri> uri = Uri::Parse(text);
-  EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+  EXPECT_OK(uri);
   return uri.ok() ? *uri : Uri{};
 }
 
@@ -75,9 +76,9 @@ TEST(OpenStoreTest, MemIsSharedByNameAndCounted) {
   Uri uri = ParseOk("mem://" + name);
   EXPECT_EQ(OpenStore(uri, /*create=*/false).status().code(), Status::Code::kNotFound);
   Result<std::unique_ptr<ObjectStore>> a = OpenStore(uri, /*create=*/true);
-  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_OK(a);
   Result<std::unique_ptr<ObjectStore>> b = OpenStore(uri, /*create=*/false);
-  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_OK(b);
   EXPECT_EQ((*a)->Describe(), "mem://" + name);
 
   uint64_t gets = ProcessStoreStats().get.load();
@@ -89,16 +90,16 @@ TEST(OpenStoreTest, MemIsSharedByNameAndCounted) {
 }
 
 TEST(OpenStoreTest, File) {
-  std::string dir = conformance::MakeTempDir("cl-registry");
+  std::string dir = test::MakeTempDir("cl-registry");
   Uri uri = ParseOk("file://" + dir + "/store");
   Result<std::unique_ptr<ObjectStore>> missing = OpenStore(uri, /*create=*/false);
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
   EXPECT_EQ(missing.status().message(), "store directory " + dir + "/store does not exist");
   Result<std::unique_ptr<ObjectStore>> store = OpenStore(uri, /*create=*/true);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_OK(store);
   EXPECT_EQ((*store)->Describe(), "file://" + dir + "/store");
   EXPECT_TRUE(std::filesystem::is_directory(dir + "/store"));
-  conformance::RemoveTree(dir);
+  test::RemoveTree(dir);
 }
 
 TEST(OpenStoreTest, UnknownSchemeListsSupportedOnes) {

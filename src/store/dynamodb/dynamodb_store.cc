@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/parallel.h"
 #include "base/random.h"
 #include "net/crypto.h"
 #include "net/server_text.h"
@@ -600,26 +601,7 @@ class DynamoDbStore final : public ObjectStore {
   // stops the others from starting new work and is returned. Batches of one big object go out
   // together: a 10 MB segment is seven BatchWriteItem requests.
   static Status ParallelFor(size_t n, const std::function<Status(size_t)>& fn) {
-    if (n <= 1) return n == 1 ? fn(0) : Status::Ok();
-    std::atomic<size_t> next{0};
-    std::mutex mu;
-    Status first;
-    auto worker = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < n;) {
-        Status s = fn(i);
-        if (!s.ok()) {
-          std::lock_guard lock(mu);
-          if (first.ok()) first = std::move(s);
-          next.store(n);
-          return;
-        }
-      }
-    };
-    std::vector<std::thread> threads;
-    for (size_t t = 1; t < std::min(n, kParallelBatches); t++) threads.emplace_back(worker);
-    worker();
-    for (std::thread& t : threads) t.join();
-    return first;
+    return ForEachInParallel(n, static_cast<int>(kParallelBatches), nullptr, fn);
   }
 
   Status DeleteChunks(const std::string& gen, uint64_t count) {
