@@ -90,7 +90,7 @@ Place::Place(std::string backend) : backend_(std::move(backend)) {
     return;
   }
   if (backend_ == "mem") {  // this process's memory: for tests whose workers are threads
-    store_ = "mem://" + tag;
+    store_ = "mem://" + std::filesystem::path(scratch_).filename().string();
     return;
   }
   const char* s3 = std::getenv("CLOUDLITE_TEST_S3_URI");
