@@ -68,6 +68,10 @@ struct DatabaseInfo {
   uint64_t bytes = 0;              // pages × page size
   int64_t last_commit_micros = 0;  // Unix time of the latest commit, 0 if none
   uint64_t checkpoint_version = 0;
+  // The version of its first commit: 1, or past the log of a database of the same name that was
+  // removed before it was created (docs/format.md, "Incarnations").
+  uint64_t first_version = 1;
+  uint64_t commits() const { return version >= first_version ? version - first_version + 1 : 0; }
 };
 
 class Database {

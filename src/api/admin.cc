@@ -579,6 +579,7 @@ Result<DatabaseInfo> Describe(std::string_view uri) {
   info.bytes = uint64_t{info.pages} * info.page_size;
   info.last_commit_micros = engine->last_commit_micros();
   info.checkpoint_version = engine->checkpoint_version();
+  info.first_version = engine->base();
   return info;
 }
 

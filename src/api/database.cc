@@ -272,6 +272,7 @@ Result<DatabaseInfo> Database::Info() {
   info.bytes = uint64_t{f.pages} * f.page_size;
   info.last_commit_micros = f.last_commit_micros;
   info.checkpoint_version = f.checkpoint_version;
+  info.first_version = f.first_version;
   return info;
 }
 

@@ -204,7 +204,7 @@ std::string FormatInfoText(const DatabaseInfo& info) {
       "commits             {}\n"
       "last commit         {}\n"
       "checkpoint version  {}\n",
-      info.version, info.page_size, info.pages, info.bytes, info.version, last,
+      info.version, info.page_size, info.pages, info.bytes, info.commits(), last,
       info.checkpoint_version);
 }
 
@@ -215,7 +215,7 @@ std::string FormatInfoJson(const DatabaseInfo& info) {
   j["page_size"] = info.page_size;
   j["pages"] = info.pages;
   j["bytes"] = info.bytes;
-  j["commits"] = info.version;
+  j["commits"] = info.commits();
   j["last_commit"] = info.last_commit_micros != 0
                          ? nlohmann::ordered_json(FormatIsoTime(info.last_commit_micros))
                          : nlohmann::ordered_json(nullptr);

@@ -988,8 +988,9 @@ Result<FileInfo> Info(sqlite3* db) {
   MainFile* m = MainOf(db);
   if (!m) return Status::InvalidArgument("not a cloudlite database connection");
   const engine::Engine& e = *m->engine;
-  return FileInfo{e.version(), e.page_size(), e.db_pages(), e.last_commit_micros(),
-                  e.checkpoint_version()};
+  return FileInfo{
+      e.version(), e.page_size(), e.db_pages(), e.last_commit_micros(), e.checkpoint_version(),
+      e.base()};
 }
 
 Status LastOpenError() { return g_last_open_error; }

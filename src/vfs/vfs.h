@@ -52,6 +52,7 @@ struct FileInfo {
   uint32_t pages = 0;
   int64_t last_commit_micros = 0;
   uint64_t checkpoint_version = 0;
+  uint64_t first_version = 1;
 };
 
 // What the write transactions of a connection held in memory and spilled to temporary files,

@@ -472,6 +472,7 @@ new'
 expect_code 0 ls "$INC" && expect_out 'd'
 expect_code 0 info --json "$INC/d"
 grep -q '"version":4' "$TMP/out" || fail "the new database starts after the old one's END record: $(cat "$TMP/out")"
+grep -q '"commits":1' "$TMP/out" || fail "the new database has made one commit: $(cat "$TMP/out")"
 
 echo "== issue 11.2: a hole in the log is exit 4 naming the missing record"
 expect_code 0 sql --create "$INC/h" "CREATE TABLE t(v)"
