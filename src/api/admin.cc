@@ -442,7 +442,9 @@ namespace {
 // or 0 when the newest record already is an END (the database does not exist).
 Result<uint64_t> EndIncarnation(ObjectStore& store, const std::string& db, uint64_t newest,
                                 bool newest_is_checkpoint) {
-  for (int attempt = 0; attempt < 100; attempt++) {
+  // Writers that keep committing win some of the races for the next slot; each lost one jumps
+  // to the newest record listed, so the END needs one won race, not a run of them.
+  for (int attempt = 0; attempt < 1000; attempt++) {
     format::Record end;
     end.end = true;
     end.version = newest + 1;
@@ -466,7 +468,10 @@ Result<uint64_t> EndIncarnation(ObjectStore& store, const std::string& db, uint6
     Status s = store.PutIfAbsent(format::LogKey(db, end.version), format::EncodeRecord(end, {}));
     if (s.ok()) return end.version;
     if (!s.IsAlreadyExists()) return s;
-    newest++;  // a commit landed first: it is removed with the rest
+    // A commit landed first: it is removed with the rest.
+    const std::string prefix = format::LogPrefix(db);
+    CL_ASSIGN_OR_RETURN(ListPage page, store.List(prefix, format::LogKey(db, newest), 1000));
+    newest = std::max(newest + 1, format::NewestVersion(page.keys, prefix));
     newest_is_checkpoint = false;
   }
   return Status::Busy("could not end '" + db + "': commits kept landing; stop the writers first");
