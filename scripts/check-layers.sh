@@ -2,8 +2,8 @@
 # Checks the layering two ways:
 # 1. Every `#include "module/..."` in src/ against the rule table below (the same table as
 #    CMakeLists.txt and src/<module>/README.md), and <sqlite3.h> only where SQLite belongs.
-# 2. (with a build directory) that CMake really refuses a forbidden edge: a file in format/
-#    including engine/engine.h must fail to compile inside the format target.
+# 2. (with a build directory) that the build really refuses forbidden edges: for example a file
+#    in format/ including engine/engine.h, or the CLI including store/registry.h, fails to compile.
 # Usage: scripts/check-layers.sh [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,17 +56,48 @@ for dir in src/*/; do
   done < <(grep -rn '^#include' "$dir" || true)
 done
 
-# 2. The build refuses a forbidden include: compile a probe file in format's include view.
+# 2. The build refuses a forbidden include: compile probes with the include path a source of a
+#    module really gets (from compile_commands.json), which must fail across a forbidden edge.
 build=${1:-}
 if [[ -n $build ]]; then
-  flags=$(sed -n 's/^CXX_INCLUDES = //p' "$build/CMakeFiles/cloudlite_format.dir/flags.make")
-  [[ -n $flags ]] || fail "no include flags for cloudlite_format in $build"
   probe=$(mktemp --suffix=.cc)
   trap 'rm -f "$probe"' EXIT
-  compile() { printf '%s\n' "$1" > "$probe"; eval "${CXX:-c++} -std=c++20 -fsyntax-only $flags $probe" 2>/dev/null; }
-  compile '#include "format/format.h"' || fail "the probe cannot include format's own header"
-  compile '#include "engine/engine.h"' && fail "format's target can include engine/engine.h"
-  compile '#include "vfs/vfs.h"' && fail "format's target can include vfs/vfs.h"
+  # The -I flags of the compile command of `source`.
+  include_flags() {
+    python3 - "$build/compile_commands.json" "$root/$1" <<'PY'
+import json, shlex, sys
+for entry in json.load(open(sys.argv[1])):
+    if entry["file"] == sys.argv[2]:
+        words = shlex.split(entry.get("command") or " ".join(entry["arguments"]))
+        keep = [w for i, w in enumerate(words)
+                if w.startswith(("-I", "-isystem")) or words[i - 1] == "-isystem"]
+        print(" ".join(shlex.quote(w) for w in keep))
+        break
+PY
+  }
+  # compiles SOURCE INCLUDE: succeeds if a file of SOURCE's target can include INCLUDE.
+  compiles() {
+    local flags
+    flags=$(include_flags "$1")
+    [[ -n $flags ]] || { fail "$1 is not in $build/compile_commands.json"; return 2; }
+    printf '#include "%s"\n' "$2" > "$probe"
+    eval "${CXX:-c++} -std=c++20 -fsyntax-only $flags $probe" 2>/dev/null
+  }
+  expect() {  # expect yes|no SOURCE INCLUDE
+    local rc=0
+    compiles "$2" "$3" || rc=$?
+    ((rc == 2)) && return
+    if [[ $1 == yes && $rc != 0 ]]; then fail "$2's target cannot include $3 (probe broken?)"; fi
+    if [[ $1 == no && $rc == 0 ]]; then fail "$2's target can include $3"; fi
+  }
+  expect yes src/format/format.cc format/format.h
+  expect no src/format/format.cc engine/engine.h
+  expect no src/engine/engine.cc vfs/vfs.h
+  expect no src/vfs/vfs.cc cloudlite/database.h
+  expect yes src/cli/main.cc cloudlite/database.h
+  expect no src/cli/main.cc store/registry.h
+  expect no src/cli/main.cc net/aws_config.h
+  expect no src/store/file/file_store.cc net/http_client.h
 fi
 
 if ((failures)); then
