@@ -51,6 +51,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/parallel.h"
 #include "base/random.h"
 #include "bench_util.h"
 #include "cloudlite/admin.h"
@@ -780,15 +781,12 @@ void RunCold(const Args& args, Env& env, const BigDb& big) {
 
 // Runs fn(0..n-1) on four threads; returns milliseconds.
 double FourAtATime(uint64_t n, const std::function<void(uint64_t)>& fn) {
-  std::atomic<uint64_t> next{0};
   int64_t t0 = NowNs();
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; i++) {
-    threads.emplace_back([&] {
-      for (uint64_t k; (k = next.fetch_add(1)) < n;) fn(k);
-    });
-  }
-  for (auto& t : threads) t.join();
+  cl::Status done = cl::ForEachInParallel(n, 4, nullptr, [&](size_t k) {
+    fn(k);
+    return cl::Status::Ok();
+  });
+  (void)done;  // the jobs cannot fail
   return Ms(NowNs() - t0);
 }
 

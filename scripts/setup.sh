@@ -9,6 +9,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 clang-format
+  # scripts/fuzz.sh: libFuzzer (clang 14, Debian's default, cannot compile libstdc++ 12's <ranges>)
+  clang-16 libclang-rt-16-dev
 )
 
 missing=()

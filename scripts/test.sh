@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit, conformance and integration tests (ctest), then
 # the unit and conformance tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and
-# the multi-threaded ones under ThreadSanitizer. SKIP_SANITIZERS=1 skips the sanitizer builds.
+# the multi-threaded ones under ThreadSanitizer, then each fuzz target for 30 s.
+# SKIP_SANITIZERS=1 skips the sanitizer builds, SKIP_FUZZ=1 the fuzz targets.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -52,5 +53,11 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
     -DCLOUDLITE_SANITIZE=thread -DCLOUDLITE_BENCH=OFF --target cloudlite_tests
   TSAN_OPTIONS=halt_on_error=1 "$root/build-tsan/tests/cloudlite_tests" \
     --gtest_filter='*Thread*:*Concurren*:*Race*:-*AcrossProcesses*:*Process*' --gtest_brief=1
+fi
+# Every fuzz target (fuzz/, docs/fuzzing.md) for FUZZ_SECONDS each (default 30), two at a time.
+# SKIP_FUZZ=1 skips them.
+if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "== fuzz targets, ${FUZZ_SECONDS:-30} s each" >&2
+  "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-30}"
 fi
 echo "== all tests passed" >&2

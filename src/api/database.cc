@@ -6,39 +6,20 @@
 #include <utility>
 
 #include "api/replay.h"
+#include "api/statement.h"
 #include "store/registry.h"
 #include "store/uri.h"
 #include "vfs/options.h"
+#include "vfs/status_mapping.h"
 #include "vfs/vfs.h"
 
 namespace cloudlite {
 namespace {
 
-// A SQLite error as a Status: the store's own status when the VFS has one (it says which
-// object and why), else SQLite's message.
+// A SQLite error as a Status (vfs/status_mapping.h), SQLite's message prefixed with `context`.
 Status SqliteError(sqlite3* db, int rc, std::string_view context) {
-  Status store = vfs::LastError(db);
-  int primary = rc & 0xff;
-  if (!store.ok() &&
-      (primary == SQLITE_IOERR || primary == SQLITE_CORRUPT || primary == SQLITE_BUSY ||
-       primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY)) {
-    return store;
-  }
-  std::string msg = std::string(context) + ": " + sqlite3_errmsg(db);
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-      return Status::Busy(msg);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Status::Corruption(msg);
-    case SQLITE_IOERR:
-      return Status::IOError(msg);
-    case SQLITE_PERM:
-    case SQLITE_READONLY:
-      return Status::PermissionDenied(msg);
-    default:
-      return Status::InvalidArgument(msg);
-  }
+  return vfs::StatusFromSqlite(rc, std::string(context) + ": " + sqlite3_errmsg(db),
+                               vfs::LastError(db));
 }
 
 Status Exec(sqlite3* db, const char* sql) {
@@ -94,33 +75,7 @@ Result<Rows> Connection::Query(std::string_view sql, const std::vector<Value>& p
     if (rc != SQLITE_OK) return SqliteError(db_, rc, "binding parameter " + std::to_string(index));
   }
   Rows rows;
-  int columns = sqlite3_column_count(stmt);
-  for (int c = 0; c < columns; c++) rows.columns.emplace_back(sqlite3_column_name(stmt, c));
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    std::vector<Value>& row = rows.rows.emplace_back();
-    for (int c = 0; c < columns; c++) {
-      switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_INTEGER:
-          row.emplace_back(int64_t{sqlite3_column_int64(stmt, c)});
-          break;
-        case SQLITE_FLOAT:
-          row.emplace_back(sqlite3_column_double(stmt, c));
-          break;
-        case SQLITE_TEXT:
-          row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
-                                       static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
-          break;
-        case SQLITE_BLOB: {
-          const char* p = static_cast<const char*>(sqlite3_column_blob(stmt, c));
-          row.emplace_back(
-              Blob{std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(stmt, c)))});
-          break;
-        }
-        default:
-          row.emplace_back(nullptr);
-      }
-    }
-  }
+  rc = ReadRows(stmt, &rows);
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "running SQL");
   return rows;
 }

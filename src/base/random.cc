@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/hex.h"
+
 namespace cloudlite {
 
 std::string RandomBytes(size_t bytes) {
@@ -26,15 +28,7 @@ std::string RandomBytes(size_t bytes) {
 
 std::string RandomHex(size_t bytes) {
   std::string raw = RandomBytes(bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (char ch : raw) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return HexEncode(raw);
 }
 
 }  // namespace cloudlite

@@ -8,21 +8,11 @@
 #include <variant>
 #include <vector>
 
+#include "base/hex.h"
 #include "fmt/format.h"
 
 namespace cloudlite::cli {
 namespace {
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 0xf];
-  }
-  return out;
-}
 
 // Keeps one row on one line whatever the text holds.
 std::string EscapeControl(std::string_view text) {
@@ -55,7 +45,7 @@ std::string CellText(const Value& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
   if (const auto* d = std::get_if<double>(&v)) return FormatReal(*d);
   if (const auto* s = std::get_if<std::string>(&v)) return EscapeControl(*s);
-  return "X'" + Hex(std::get<Blob>(v).bytes) + "'";
+  return "X'" + HexEncode(std::get<Blob>(v).bytes) + "'";
 }
 
 bool IsNumber(const Value& v) {
@@ -85,7 +75,7 @@ nlohmann::json ToJson(const Value& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) return *i;
   if (const auto* d = std::get_if<double>(&v)) return *d;
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  return Hex(std::get<Blob>(v).bytes);
+  return HexEncode(std::get<Blob>(v).bytes);
 }
 
 }  // namespace

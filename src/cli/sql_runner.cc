@@ -7,6 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "api/statement.h"
+#include "vfs/status_mapping.h"
+
 namespace cloudlite::cli {
 namespace {
 
@@ -14,26 +17,6 @@ struct StmtDeleter {
   void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 };
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
-
-Value ColumnValue(sqlite3_stmt* stmt, int i) {
-  switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER:
-      return static_cast<int64_t>(sqlite3_column_int64(stmt, i));
-    case SQLITE_FLOAT:
-      return sqlite3_column_double(stmt, i);
-    case SQLITE_TEXT: {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-      return std::string(text != nullptr ? text : "", sqlite3_column_bytes(stmt, i));
-    }
-    case SQLITE_BLOB: {
-      const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, i));
-      int n = sqlite3_column_bytes(stmt, i);
-      return Blob{data != nullptr ? std::string(data, n) : std::string()};
-    }
-    default:
-      return nullptr;
-  }
-}
 
 // The first `n` words of a statement, uppercased, after leading whitespace and comments.
 std::vector<std::string> LeadingWords(std::string_view sql, size_t n) {
@@ -123,36 +106,7 @@ Status RunOnItsOwn(Database& db, std::string_view sql, std::vector<Rows>* result
 }  // namespace
 
 Status StatusFromSqlite(sqlite3* handle, int rc, const Database& db) {
-  std::string message = sqlite3_errmsg(handle);
-  switch (rc & 0xff) {
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_FULL:
-    case SQLITE_PROTOCOL: {
-      Status store = db.last_store_error();
-      if (!store.ok()) return store;
-      if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
-        return Status::Corruption(message);
-      }
-      return Status::IOError(message);
-    }
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Status::Busy(message);
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_AUTH: {
-      Status store = db.last_store_error();
-      if (!store.ok()) return store;
-      return Status::PermissionDenied(message);
-    }
-    case SQLITE_NOMEM:
-      return Status::IOError("out of memory");
-    default:
-      return Status::InvalidArgument(message);
-  }
+  return vfs::StatusFromSqlite(rc, sqlite3_errmsg(handle), db.last_store_error());
 }
 
 Status RunStatements(Connection& conn, const Database& db, std::string_view sql,
@@ -173,19 +127,10 @@ Status RunStatements(Connection& conn, const Database& db, std::string_view sql,
           "BEGIN, COMMIT and ROLLBACK are not allowed: cloudlite already runs all statements of "
           "one `sql` command (or each shell statement) in one transaction; leave them out");
     }
-    const int ncol = sqlite3_column_count(stmt.get());
     Rows rows;
-    for (int i = 0; i < ncol; ++i) {
-      const char* name = sqlite3_column_name(stmt.get(), i);
-      rows.columns.emplace_back(name != nullptr ? name : "");
-    }
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      auto& row = rows.rows.emplace_back();
-      row.reserve(ncol);
-      for (int i = 0; i < ncol; ++i) row.push_back(ColumnValue(stmt.get(), i));
-    }
+    rc = ReadRows(stmt.get(), &rows);
     if (rc != SQLITE_DONE) return StatusFromSqlite(handle, rc, db);
-    if (ncol > 0) results->push_back(std::move(rows));
+    if (!rows.columns.empty()) results->push_back(std::move(rows));
   }
   return Status::Ok();
 }

@@ -30,9 +30,9 @@ Status RunInTransaction(Database& db, std::string_view sql, std::vector<Rows>* r
 // Whitespace-only pieces are dropped.
 std::vector<std::string> SplitStatements(std::string_view text);
 
-// Turns a failed SQLite call into a Status. I/O and corruption errors come from the store under
-// the VFS, so `db.last_store_error()` says what really happened (e.g. which key is corrupt);
-// everything else is a SQL error (syntax, constraint, ...): InvalidArgument with SQLite's text.
+// Turns a failed SQLite call on `db` into a Status with SQLite's message, through the one
+// mapping (vfs/status_mapping.h): the store's own error when it caused the failure (it names
+// the key), else SQL errors (syntax, constraint, ...) are InvalidArgument.
 Status StatusFromSqlite(sqlite3* handle, int rc, const Database& db);
 
 }  // namespace cloudlite::cli

@@ -12,6 +12,8 @@
 #include <thread>
 #include <utility>
 
+#include "base/hex.h"
+#include "base/parallel.h"
 #include "base/random.h"
 #include "engine/commit_writer.h"
 #include "format/format.h"
@@ -29,44 +31,6 @@ void ForEachRun(const PageNumbers& pgnos, uint32_t max_pages, Fn fn) {
     for (++it; it != pgnos.end() && *it == first + count && count < max_pages; ++it) count++;
     fn(first, count);
   }
-}
-
-// Runs job(0) .. job(count-1), each once, on up to `threads` threads (the caller's among them),
-// handing out indices in ascending order. After the first error no new job starts; `failed` is
-// set so running jobs can stop early, and that error is returned once all have finished.
-Status ForEachInParallel(size_t count, int threads, std::atomic<bool>* failed,
-                         const std::function<Status(size_t)>& job) {
-  std::mutex mu;
-  size_t next = 0;
-  Status first_error;
-  auto work = [&] {
-    for (;;) {
-      size_t i;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!first_error.ok() || next >= count) return;
-        i = next++;
-      }
-      Status s = job(i);
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_error.ok()) first_error = std::move(s);
-        failed->store(true);
-      }
-    }
-  };
-  std::vector<std::thread> helpers;
-  size_t wanted = std::min<size_t>(count, static_cast<size_t>(std::max(1, threads)));
-  for (size_t i = 1; i < wanted; i++) {
-    try {
-      helpers.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // no more threads to be had: fewer workers, same result
-    }
-  }
-  work();
-  for (std::thread& t : helpers) t.join();
-  return first_error;
 }
 
 // The pages of one frame that a version maps, for ReadImage: runs of consecutive pages held by
@@ -104,16 +68,6 @@ std::future<Result<std::string>> StartGet(ObjectStore& store, std::string key) {
   }
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 const std::string kZeroNonce(format::kNonceSize, '\0');
 
 // Fetching a few unused bytes between two frames (pages a later version replaced) is cheaper
@@ -144,12 +98,6 @@ Engine::Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions
   options_.pages_per_frame = std::min(max_pages, format::kMaxFramePages);
 }
 
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int64_t Engine::Now() const { return options_.now_micros ? options_.now_micros() : WallMicros(); }
 
 Result<std::unique_ptr<Engine>> Engine::Open(std::shared_ptr<ObjectStore> store, std::string db,
@@ -170,7 +118,7 @@ void Engine::SetIncarnation(std::string db_id, uint64_t base) {
   db_id_ = std::move(db_id);
   base_ = base;
   // Cache entries are named by incarnation: an older one's entries are never read.
-  cache_scope_ = store_name_ + "#" + Hex(db_id_);
+  cache_scope_ = store_name_ + "#" + HexEncode(db_id_);
 }
 
 std::string_view Engine::Relative(const std::string& key) const {
@@ -209,13 +157,17 @@ Result<bool> Engine::LoadOnce(bool create) {
   const std::string log_prefix = format::LogPrefix(db_);
   CL_ASSIGN_OR_RETURN(auto checkpoints, ListAll(*store_, ckpt_prefix));
   const uint64_t c = format::NewestVersion(checkpoints, ckpt_prefix);
-  CL_ASSIGN_OR_RETURN(auto logs,
-                      ListAll(*store_, log_prefix, c > 0 ? format::LogKey(db_, c) : std::string()));
+  // From log/<c> on: the checkpoint's own record, if still there, proves which record it follows.
+  CL_ASSIGN_OR_RETURN(
+      auto logs, ListAll(*store_, log_prefix, c > 1 ? format::LogKey(db_, c - 1) : std::string()));
   last_list_ = std::chrono::steady_clock::now();
   std::set<uint64_t> listed;  // record versions above the newest checkpoint
+  bool checkpoint_record = false;
   for (const auto& key : logs) {
     uint64_t v;
-    if (format::ParseVersionKey(key, log_prefix, &v) && v > c) listed.insert(v);
+    if (!format::ParseVersionKey(key, log_prefix, &v)) continue;
+    if (v > c) listed.insert(v);
+    if (v == c) checkpoint_record = true;
   }
   const uint64_t h = listed.empty() ? 0 : *listed.rbegin();
   std::optional<format::Record> head;
@@ -256,6 +208,22 @@ Result<bool> Engine::LoadOnce(bool create) {
     if (head && cp.db_id != head->db_id) {
       return Status::Corruption(key + ": belongs to another incarnation of '" + db_ + "' than " +
                                 head_key);
+    }
+    if (!head && checkpoint_record && cp.format >= 2) {
+      // Nothing above the checkpoint will check that it follows log/<c>: check it here (one
+      // GET, only when the database is at a checkpoint's version), so that a checkpoint of a
+      // record that was deleted and written again never hides the new one.
+      std::string record_key = format::LogKey(db_, c);
+      Result<std::string> record = store_->Get(record_key);
+      if (record.ok()) {
+        CL_ASSIGN_OR_RETURN(format::Record rec, format::DecodeRecord(*record, record_key));
+        if (rec.nonce != cp.head || rec.db_id != cp.db_id) {
+          return Status::Corruption(key + ": follows another record than " + record_key +
+                                    " (one of them was deleted and written again)");
+        }
+      } else if (!record.status().IsNotFound()) {
+        return record.status();
+      }
     }
     SetIncarnation(cp.db_id, cp.base);
     map_.Apply(cp.map, db_, key, cp.page_size, cp.db_pages, /*replace=*/true);
@@ -350,13 +318,14 @@ Status Engine::ApplyDecoded(const std::string& key, std::string_view bytes,
                             const format::Record& rec) {
   CL_RETURN_IF_ERROR(CheckFollows(key, rec));
   const bool genesis = rec.version == base_ && rec.format >= 2;
+  const std::string self = RecordName(rec.version, rec);
   // Decode inline frames now: it verifies them, and the writer's neighbours will read them.
   for (const auto& f : rec.map.frames) {
     if (!rec.map.objects[f.object].empty()) continue;
     CL_ASSIGN_OR_RETURN(std::string pages,
                         format::DecodeFrame(bytes.substr(f.offset, f.stored_length), f.page_count,
-                                            rec.page_size, Seed(key, f.offset), key, f.offset));
-    cache_->Put(FrameCache::Key(cache_scope_, key, f.offset),
+                                            rec.page_size, Seed(self, f.offset), key, f.offset));
+    cache_->Put(FrameCache::Key(cache_scope_, self, f.offset),
                 std::make_shared<const std::string>(std::move(pages)));
   }
   // A genesis replaces what came before: nothing, unless it migrates a format-1 database.
@@ -372,8 +341,8 @@ Status Engine::ApplyDecoded(const std::string& key, std::string_view bytes,
     std::sort(changed->begin(), changed->end());
     changed->erase(std::unique(changed->begin(), changed->end()), changed->end());
   }
-  RecordChanges(rec.version, std::move(changed));
-  map_.Apply(rec.map, db_, key, rec.page_size, rec.db_pages, page_size_changed);
+  RecordChanges(rec.version, std::move(changed), format::RecordTag(rec.nonce));
+  map_.Apply(rec.map, db_, self, rec.page_size, rec.db_pages, page_size_changed);
   version_ = rec.version;
   head_nonce_ = rec.nonce;
   exists_ = true;
@@ -389,14 +358,20 @@ Result<bool> Engine::IsLatest() {
   return false;
 }
 
-void Engine::RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages) {
+std::string Engine::RecordName(uint64_t version, const format::Record& rec) const {
+  if (rec.format < 2) return format::LogKey(db_, version);
+  return db_ + "/" + format::RecordObject(version, format::RecordTag(rec.nonce));
+}
+
+void Engine::RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages,
+                           std::string tag) {
   constexpr size_t kMaxVersions = 1024;
   if (!pages) {
     history_.clear();
     history_floor_ = version;
     return;
   }
-  history_[version] = std::move(*pages);
+  history_[version] = {std::move(*pages), std::move(tag)};
   while (history_.size() > kMaxVersions) {
     history_floor_ = history_.begin()->first;
     history_.erase(history_.begin());
@@ -407,7 +382,7 @@ std::optional<std::set<uint32_t>> Engine::ChangedPagesSince(uint64_t since) cons
   if (since < history_floor_) return std::nullopt;
   std::set<uint32_t> pages;
   for (auto it = history_.upper_bound(since); it != history_.end(); ++it) {
-    pages.insert(it->second.begin(), it->second.end());
+    pages.insert(it->second.pages.begin(), it->second.pages.end());
   }
   return pages;
 }
@@ -505,19 +480,27 @@ Status Engine::ReachNewest(std::string key, std::string bytes, format::Record ne
   if (newest.version <= version_) {
     return Status::Corruption(key + ": holds version " + std::to_string(newest.version));
   }
+  // A section is used only if it also describes the version this engine is at, whose record it
+  // knows, so that the tag there proves the section continues this engine's chain (not one whose
+  // record was deleted and written again). Before the genesis there is nothing to continue.
+  const bool chained = head_nonce_.size() == format::kNonceSize && version_ >= base_;
+  const uint64_t need = chained ? version_ : version_ + 1;
   uint64_t read_from = add({std::move(key), std::move(bytes), std::move(newest)});
-  while (read_from > version_ + 1 && stones.back().described > 0) {
-    Stone stone{format::LogKey(db_, read_from - 1), {}, {}};
+  while (read_from > need && stones.back().described > 0) {
+    // The next stone is the oldest version this one describes, so that each section is checked
+    // against the stone before it.
+    Stone stone{format::LogKey(db_, read_from), {}, {}};
     CL_ASSIGN_OR_RETURN(stone.bytes, FetchImmutable(stone.key));
     CL_ASSIGN_OR_RETURN(stone.rec, DecodeRecord(stone.key, stone.bytes));
-    if (stone.rec.version != read_from - 1) {
+    if (stone.rec.version != read_from) {
       return Status::Corruption(stone.key + ": holds version " + std::to_string(stone.rec.version));
     }
     read_from = add(std::move(stone));
   }
   // Versions below the oldest stone's reach, one record at a time.
   const uint64_t reach = stones.back().rec.version - stones.back().described;
-  while (version_ + 1 < reach) {
+  while (version_ + 1 < reach || (chained && version_ < reach && stones.back().described > 0 &&
+                                  version_ + 1 < stones.back().rec.version)) {
     std::string next = format::LogKey(db_, version_ + 1);
     Result<std::string> record = FetchImmutable(next);
     if (record.status().IsNotFound()) {
@@ -528,7 +511,14 @@ Status Engine::ReachNewest(std::string key, std::string bytes, format::Record ne
   }
   for (auto it = stones.rbegin(); it != stones.rend(); ++it) {
     if (it->described > 0 && version_ + 1 < it->rec.version) {
-      // The stone's prev names a record this engine skips: it is checked by incarnation only.
+      const uint64_t first = it->rec.version - it->described;
+      if (head_nonce_.size() == format::kNonceSize && version_ >= base_ && version_ >= first &&
+          it->rec.recent.versions[version_ - first].tag != format::RecordTag(head_nonce_)) {
+        return Status::Corruption(it->key + ": describes version " + std::to_string(version_) +
+                                  " as another record than " + format::LogKey(db_, version_) +
+                                  " (one of them was deleted and written again)");
+      }
+      // The stone's prev names a record this engine skips: the tag above stands for it.
       if (it->rec.db_id != db_id_) SetIncarnation(it->rec.db_id, it->rec.base);
       exists_ = true;
       ApplyRecent(it->rec.recent, it->rec.version, it->rec.page_size);
@@ -543,22 +533,24 @@ void Engine::ApplyRecent(const format::Recent& recent, uint64_t to, uint32_t pag
   uint64_t first = to - recent.versions.size();
   std::vector<uint32_t> changed;
   for (uint64_t u = version_ + 1; u < to; u++) {
-    const std::vector<uint32_t>& pages = recent.versions[u - first].changed;
-    changed.insert(changed.end(), pages.begin(), pages.end());
-    RecordChanges(u, pages);
+    const format::RecentVersion& entry = recent.versions[u - first];
+    changed.insert(changed.end(), entry.changed.begin(), entry.changed.end());
+    RecordChanges(u, entry.changed, entry.tag);
   }
   map_.Forget(changed);
   for (uint64_t u = first; u < to; u++) {
-    map_.Apply(recent.versions[u - first].map, db_, format::LogKey(db_, u), page_size,
-               recent.db_pages, /*replace=*/false);
+    const format::RecentVersion& entry = recent.versions[u - first];
+    std::string self =
+        entry.tag.empty() ? format::LogKey(db_, u) : db_ + "/" + format::RecordObject(u, entry.tag);
+    map_.Apply(entry.map, db_, self, page_size, recent.db_pages, /*replace=*/false);
   }
   version_ = to - 1;
 }
 
 format::Recent Engine::DescribeRecent() const {
   // Bounded so that a commit stays about as small as its pages (DynamoDB bills writes by the
-  // KiB): 128 bytes describe 6-25 small commits (docs/format.md).
-  constexpr size_t kMaxBytes = 128;
+  // KiB): 192 bytes describe 7-14 small commits (docs/format.md).
+  constexpr size_t kMaxBytes = 192;
   format::Recent recent;
   recent.db_pages = map_.db_pages();
   std::vector<format::RecentVersion> newest_first;
@@ -570,12 +562,13 @@ format::Recent Engine::DescribeRecent() const {
                                     newest_first.size() < options_.recent_versions;
        ++it, --expect) {
     format::RecentVersion entry;
-    entry.changed = it->second;  // ascending and distinct (ApplyDecoded, ApplyRecent)
+    entry.changed = it->second.pages;  // ascending and distinct (ApplyDecoded, ApplyRecent)
+    entry.tag = it->second.tag;
     std::vector<uint32_t> last;  // the pages this version changed last
     for (uint32_t p : entry.changed) {
       if (!seen.count(p)) last.push_back(p);
     }
-    entry.map = map_.Export(db_, last, format::LogKey(db_, it->first));
+    entry.map = map_.Export(db_, last, db_ + "/" + format::RecordObject(it->first, entry.tag));
     bytes += format::EncodedSize(entry);
     if (bytes > kMaxBytes) break;
     seen.insert(last.begin(), last.end());
@@ -605,14 +598,15 @@ Result<std::shared_ptr<const std::string>> Engine::LoadFrame(const FrameLocation
       disk_cache_->Drop(disk_name);  // a damaged cache entry: fetch it again
     }
   }
-  Result<std::string> stored = store_->GetRange(*loc.key, loc.offset, loc.stored_length);
+  const std::string store_key(format::StoreKey(*loc.key));
+  Result<std::string> stored = store_->GetRange(store_key, loc.offset, loc.stored_length);
   if (stored.status().IsNotFound()) {
-    return Status::Corruption(*loc.key + ": missing, but version " + std::to_string(version_) +
+    return Status::Corruption(store_key + ": missing, but version " + std::to_string(version_) +
                               " references it");
   }
   CL_RETURN_IF_ERROR(stored.status());
   if (stored->size() != loc.stored_length) {
-    return Status::Corruption(*loc.key + ": truncated (frame at offset " +
+    return Status::Corruption(store_key + ": truncated (frame at offset " +
                               std::to_string(loc.offset) + " is cut short)");
   }
   CL_ASSIGN_OR_RETURN(std::string pages, format::DecodeFrame(*stored, loc.page_count, page_size,
@@ -698,7 +692,8 @@ Status Engine::ReadImage(const PageSink& sink) {
 
   auto fetch = [&](size_t index) -> Status {
     const ImageRange& r = ranges[index];
-    Result<std::string> bytes = store_->GetRange(*r.key, r.offset, r.length);
+    Result<std::string> bytes =
+        store_->GetRange(std::string(format::StoreKey(*r.key)), r.offset, r.length);
     if (bytes.status().IsNotFound()) {
       return Status::Corruption(*r.key + ": missing, but version " + std::to_string(version_) +
                                 " references it");
@@ -950,7 +945,16 @@ Status Engine::Checkpoint() {
   cp.map = next.Export(db_);
   Status s = store_->PutIfAbsent(format::CheckpointKey(db_, version_), EncodeCheckpoint(cp));
   if (s.IsAlreadyExists()) {
-    // Another writer checkpointed this version first; theirs is as good as ours.
+    // Another writer checkpointed this version first; theirs is as good as ours if it follows
+    // the same record (else that record was deleted and this slot written again: readers that
+    // open from it fail at the next record's chain).
+    std::string key = format::CheckpointKey(db_, version_);
+    CL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
+    CL_ASSIGN_OR_RETURN(format::Checkpoint theirs, format::DecodeCheckpoint(bytes, key));
+    if (theirs.head != head_nonce_ || theirs.db_id != db_id_) {
+      return Status::Corruption(key + ": follows another record than " +
+                                format::LogKey(db_, version_));
+    }
     checkpoint_version_ = version_;
     return Status::Ok();
   }
@@ -1128,7 +1132,7 @@ Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
       std::string key = format::LogKey(db_, rec.version);
       SetIncarnation(image_id, rec.base);
       map_.Apply(map, db_, key, page_size, db_pages, /*replace=*/true);
-      RecordChanges(rec.version, std::nullopt);
+      RecordChanges(rec.version, std::nullopt, format::RecordTag(rec.nonce));
       version_ = rec.version;
       head_nonce_ = rec.nonce;
       exists_ = true;

@@ -29,6 +29,7 @@
 #include <set>
 #include <string>
 
+#include "base/clock.h"
 #include "cloudlite/status.h"
 #include "engine/commit_writer.h"
 #include "engine/dirty_pages.h"
@@ -69,8 +70,8 @@ struct EngineOptions {
 // "Deleting log records").
 inline constexpr std::chrono::minutes kLogDeleteGrace{5};
 
-// The system clock in microseconds since the Unix epoch (commit times).
-int64_t WallMicros();
+// The system clock in microseconds since the Unix epoch (commit times): base/clock.h.
+using ::cloudlite::WallMicros;
 
 // Reads pages of a local image: fills page_count × page_size bytes for the pages first_pgno..
 // (1-based). Called from one thread at a time.
@@ -187,7 +188,10 @@ class Engine {
   // The RECENT section for the record of version_+1.
   format::Recent DescribeRecent() const;
   // Remembers what `version` changed (nullopt: everything), for ChangedPagesSince.
-  void RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages);
+  void RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages, std::string tag);
+  // The name of record `version`'s frames in page maps and caches: its key, tagged with its
+  // nonce in format 2 (format::RecordObject).
+  std::string RecordName(uint64_t version, const format::Record& rec) const;
   Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
   // PublishRecord, then CheckNotBelowExisting with a GET of the next slot made beside it.
   Status Publish(uint64_t version, const std::string& bytes, const std::string& nonce);
@@ -228,7 +232,11 @@ class Engine {
   bool behind_ = false;  // log/<version_+1> exists: a commit of it lost the race
   // Pages written by each of the latest versions applied here; versions <= history_floor_
   // are unknown. Bounded: only lost races look back, and only as far as they fell behind.
-  std::map<uint64_t, std::vector<uint32_t>> history_;
+  struct Change {
+    std::vector<uint32_t> pages;
+    std::string tag;  // format::RecordTag of its record
+  };
+  std::map<uint64_t, Change> history_;
   uint64_t history_floor_ = 0;
 };
 

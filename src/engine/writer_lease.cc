@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/coding.h"
 #include "base/random.h"
 
@@ -42,10 +43,7 @@ WriterLease::WriterLease(std::shared_ptr<ObjectStore> store, std::string db, Lea
 }
 
 int64_t WriterLease::Now() const {
-  if (options_.now_micros) return options_.now_micros();
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return options_.now_micros ? options_.now_micros() : WallMicros();
 }
 
 bool WriterLease::held() const { return held_ && known_ && Now() < known_->lease.expiry_micros; }

@@ -14,11 +14,12 @@
 #include <vector>
 
 #include "base/random.h"
-#include "conformance/conformance.h"
 #include "format/format.h"
 #include "store/forwarding_store.h"
 #include "store/mem/mem_store.h"
 #include "store/registry.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite::engine {
 namespace {
@@ -132,7 +133,7 @@ TEST_F(WriterLeaseTest, SecondOwnerWaitsAndGetsItAsSoonAsItIsReleased) {
   };
   int64_t start = clock_.now;
   Result<bool> got = b->Acquire(milliseconds(5000));
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   EXPECT_TRUE(*got);
   EXPECT_TRUE(b->held());
   EXPECT_EQ(b->epoch(), 3u);  // 1 a's, 2 a's release, 3 b's
@@ -150,7 +151,7 @@ TEST_F(WriterLeaseTest, ExpiredLeaseIsTakenOver) {
   ASSERT_TRUE(*a->Acquire(milliseconds(0)));  // and a crashes: no Release
   int64_t start = clock_.now;
   Result<bool> got = b->Acquire(milliseconds(10'000));
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   EXPECT_TRUE(*got);
   EXPECT_GE(clock_.now - start, 2 * kSecond);         // not before the expiry
   EXPECT_LT(clock_.now - start, 2 * kSecond + 1000);  // and woke up right at it
@@ -166,7 +167,7 @@ TEST_F(WriterLeaseTest, DeadlineReportsNotAcquiredWithoutError) {
   ASSERT_TRUE(*a->Acquire(milliseconds(0)));
   int64_t start = clock_.now;
   Result<bool> got = b->Acquire(milliseconds(300));
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   EXPECT_FALSE(*got);
   EXPECT_FALSE(b->held());
   EXPECT_EQ(clock_.now - start, 300'000);
@@ -224,7 +225,7 @@ TEST_F(WriterLeaseTest, StoreThatKeepsFailingIsAnErrorTheCallerCanIgnore) {
   Result<Uri> uri = Uri::Parse("mem://lease-down-" + RandomHex(6) + "?faults=error:1");
   ASSERT_TRUE(uri.ok());
   auto down = OpenStore(*uri, /*create=*/true);
-  ASSERT_TRUE(down.ok()) << down.status().ToString();
+  ASSERT_OK(down);
   WriterLease a(std::shared_ptr<ObjectStore>(std::move(*down)), "db", clock_.Options());
   int64_t start = clock_.now;
   Result<bool> got = a.Acquire(milliseconds(10'000));
@@ -276,7 +277,7 @@ TEST_F(WriterLeaseTest, AmbiguousCreateIsResolvedByReadingTheOwnerBack) {
   // The write landed but its answer was lost: the retry finds our own lease.
   mode = Mode::kLandButLoseTheAnswer;
   Result<bool> got = a->Acquire(milliseconds(0));
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   EXPECT_TRUE(*got);
   EXPECT_EQ(a->epoch(), 1u);
   ASSERT_TRUE(a->Release().ok());
@@ -284,7 +285,7 @@ TEST_F(WriterLeaseTest, AmbiguousCreateIsResolvedByReadingTheOwnerBack) {
   // The write did not land, and meanwhile another owner took the epoch: lost, not an error.
   mode = Mode::kAnotherOwnerFirst;
   got = a->Acquire(milliseconds(0));
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   EXPECT_FALSE(*got);
   EXPECT_EQ(b->epoch(), 3u);
   EXPECT_EQ(OwnerAt(*raw_, 3), b->owner_id());
@@ -381,16 +382,16 @@ TEST(WriterLeaseRaceTest, EightThreadsTakeTurnsOneHolderPerEpoch) {
 }
 
 TEST(WriterLeaseRaceTest, EightThreadsTakeTurnsOnAFileStore) {
-  std::string dir = conformance::MakeTempDir("cl-lease");
+  std::string dir = test::MakeTempDir("cl-lease");
   auto open = [&]() -> std::shared_ptr<ObjectStore> {
     Result<Uri> uri = Uri::Parse("file://" + dir);
     EXPECT_TRUE(uri.ok());
     auto store = OpenStore(*uri, /*create=*/true);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_OK(store);
     return std::move(*store);
   };
   TakeTurns(open, *open());
-  conformance::RemoveTree(dir);
+  test::RemoveTree(dir);
 }
 
 TEST(WriterLeaseRaceTest, FaultyStoreNeverGivesOneEpochToTwoOwners) {
@@ -399,7 +400,7 @@ TEST(WriterLeaseRaceTest, FaultyStoreNeverGivesOneEpochToTwoOwners) {
     Result<Uri> clean_uri = Uri::Parse(name);
     ASSERT_TRUE(clean_uri.ok());
     auto clean = OpenStore(*clean_uri, /*create=*/true);
-    ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+    ASSERT_OK(clean);
     constexpr int kThreads = 4;
     std::mutex mu;
     std::map<uint64_t, std::set<std::string>> believers;  // epoch -> owners that held it
@@ -413,7 +414,7 @@ TEST(WriterLeaseRaceTest, FaultyStoreNeverGivesOneEpochToTwoOwners) {
             name + "?faults=error:0.3,phantom:0.3&fault_seed=" + std::to_string(seed * 100 + t));
         ASSERT_TRUE(uri.ok());
         auto opened = OpenStore(*uri, /*create=*/false);
-        ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+        ASSERT_OK(opened);
         LeaseOptions options;
         options.duration = milliseconds(200);
         options.poll_min = milliseconds(1);

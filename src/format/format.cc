@@ -38,6 +38,34 @@ size_t Decompress(char* out, size_t capacity, std::string_view in) {
   return ZSTD_decompressDCtx(dctx.get(), out, capacity, in.data(), in.size());
 }
 
+// Decompresses one zstd frame that must hold exactly `length` bytes, growing the output as it
+// comes rather than allocating `length` up front.
+Result<std::string> DecompressBounded(std::string_view in, uint64_t length, std::string_view key) {
+  std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(),
+                                                                  ZSTD_freeDStream);
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
+  std::string out;
+  const size_t step = ZSTD_DStreamOutSize();
+  for (;;) {
+    size_t at = out.size();
+    out.resize(at + step);
+    ZSTD_outBuffer output{out.data() + at, step, 0};
+    size_t rc = ZSTD_decompressStream(stream.get(), &output, &input);
+    out.resize(at + output.pos);
+    if (ZSTD_isError(rc) || out.size() > length) {
+      return Status::Corruption(std::string(key) + ": zstd could not decompress it");
+    }
+    if (rc == 0) break;  // the frame is complete
+    if (input.pos == input.size && output.pos < step) {
+      return Status::Corruption(std::string(key) + ": truncated zstd frame");
+    }
+  }
+  if (out.size() != length || input.pos != input.size) {
+    return Status::Corruption(std::string(key) + ": zstd frame of an unexpected size");
+  }
+  return out;
+}
+
 enum SectionType : uint8_t {
   kSectionFrames = 1,
   kSectionPageMap = 2,
@@ -164,6 +192,26 @@ bool IsValidPageSize(uint32_t page_size) {
 
 std::string Format1DbId() { return std::string(kDbIdSize, '\0'); }
 
+std::string RecordTag(std::string_view nonce) {
+  std::string tag(nonce.substr(0, kRecordTagSize));
+  tag.resize(kRecordTagSize, '\0');
+  return tag;
+}
+
+std::string RecordObject(uint64_t version, std::string_view tag) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "log/" + Pad20(version) + "#";
+  for (unsigned char c : tag) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string_view StoreKey(std::string_view object) {
+  return object.substr(0, std::min(object.size(), object.find('#')));
+}
+
 // ---- Frames ---------------------------------------------------------------------------------
 
 uint64_t FrameSeed(std::string_view db_id, std::string_view object, uint64_t offset) {
@@ -184,6 +232,7 @@ std::string EncodeFrame(std::string_view pages, int zstd_level) {
 }
 
 void SealFrame(char* stored, size_t length, uint64_t seed) {
+  if (length < 8) return;  // not a frame: it fails its check wherever it is read
   EncodeFixed64(stored, Checksum(std::string_view(stored + 8, length - 8), seed));
 }
 
@@ -273,12 +322,14 @@ Status DecodePageMap(std::string_view in, PageMapData* out) {
     if (!r.Varint64(&gap) || !r.Varint64(&pages) || !r.Varint64(&frame) || !r.Varint64(&slot)) {
       return bad("truncated extent");
     }
+    // Each bound is checked before the sum it guards, so that nothing wraps.
+    constexpr uint64_t kMaxPage = uint64_t{kMaxDbPages} + kMaxReaderFramePages;
+    if (gap > kMaxPage || pages == 0 || pages > kMaxPage) return bad("bad extent");
     uint64_t first = previous_end + gap;
-    if (pages == 0 || first + pages - 1 > kMaxDbPages + kMaxReaderFramePages) {
-      return bad("bad extent");
-    }
+    if (first + pages - 1 > kMaxPage) return bad("bad extent");
     if (frame >= out->frames.size()) return bad("extent names a missing frame");
-    if (slot + pages > out->frames[frame].page_count) return bad("extent overruns its frame");
+    const uint64_t frame_pages = out->frames[frame].page_count;
+    if (slot > frame_pages || pages > frame_pages - slot) return bad("extent overruns its frame");
     e = {static_cast<uint32_t>(first), static_cast<uint32_t>(pages), static_cast<uint32_t>(frame),
          static_cast<uint32_t>(slot)};
     previous_end = first + pages;
@@ -298,6 +349,7 @@ void EncodeRecentVersion(const RecentVersion& v, std::string* out) {
     PutVarint64(out, pgno - previous);
     previous = pgno;
   }
+  *out += RecordTag(v.tag);
   std::string map;
   EncodePageMap(v.map, &map);
   PutLengthPrefixed(out, map);
@@ -309,7 +361,7 @@ void EncodeRecent(const Recent& recent, std::string* out) {
   for (const auto& v : recent.versions) EncodeRecentVersion(v, out);
 }
 
-Status DecodeRecent(std::string_view in, uint64_t version, Recent* out) {
+Status DecodeRecent(std::string_view in, uint64_t version, bool tagged, Recent* out) {
   Reader r(in);
   auto bad = [](std::string_view what) {
     return Status::Corruption("RECENT section: " + std::string(what));
@@ -332,6 +384,9 @@ Status DecodeRecent(std::string_view in, uint64_t version, Recent* out) {
       pgno += delta;
       p = static_cast<uint32_t>(pgno);
     }
+    std::string_view tag;
+    if (tagged && !r.Bytes(kRecordTagSize, &tag)) return bad("truncated tag");
+    v.tag.assign(tag);
     std::string_view map;
     if (!r.LengthPrefixed(&map)) return bad("truncated page map");
     Status s = DecodePageMap(map, &v.map);
@@ -369,10 +424,12 @@ std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
     PutVarint64(&out, inline_frames.size());
     uint64_t base = out.size();
     out.append(inline_frames);
-    std::string self = "log/" + Pad20(record.version);
+    std::string self = RecordObject(record.version, RecordTag(record.nonce));
     for (auto& f : map.frames) {
       if (!map.objects[f.object].empty()) continue;
       f.offset += base;
+      if (f.offset + f.stored_length > out.size())
+        continue;  // not in the payload: the caller's bug
       SealFrame(out.data() + f.offset, f.stored_length, FrameSeed(record.db_id, self, f.offset));
     }
   }
@@ -452,7 +509,7 @@ Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {
       case kSectionRecent: {
         if (!rec.recent.versions.empty()) return Corrupt(key, "two RECENT sections");
         // It cannot describe versions before the incarnation's genesis.
-        Status s = DecodeRecent(payload, rec.version - rec.base + 1, &rec.recent);
+        Status s = DecodeRecent(payload, rec.version - rec.base + 1, rec.format >= 2, &rec.recent);
         if (!s.ok()) return Corrupt(key, s.message());
         break;
       }
@@ -559,9 +616,9 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, std::string_view key
   if (content != body_length || body_length > (uint64_t{1} << 29)) {
     return Corrupt(key, "bad body length");
   }
-  std::string body(body_length, '\0');
-  size_t n = Decompress(body.data(), body.size(), compressed);
-  if (ZSTD_isError(n) || n != body_length) return Corrupt(key, "zstd could not decompress it");
+  // Streamed, so that memory follows what the compressed bytes really hold, not what a damaged
+  // header claims.
+  CL_ASSIGN_OR_RETURN(std::string body, DecompressBounded(compressed, body_length, key));
   Status s = DecodePageMap(body, &c.map);
   if (!s.ok()) return Corrupt(key, s.message());
   for (const auto& o : c.map.objects) {
@@ -637,8 +694,8 @@ Result<SegmentIndex> DecodeSegmentIndex(std::string_view bytes, std::string_view
         !r.Varint64(&f.stored_length)) {
       return Corrupt(key, "truncated index");
     }
-    if (f.offset < header_size || f.offset + f.stored_length < f.offset ||
-        f.offset + f.stored_length > index_offset) {
+    if (f.offset < header_size || f.offset > index_offset ||
+        f.stored_length > index_offset - f.offset) {
       return Corrupt(key, "index entry outside the frames");
     }
     out.frames.push_back(f);

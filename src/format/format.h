@@ -43,6 +43,15 @@ uint64_t NewestVersion(const std::vector<std::string>& keys, std::string_view pr
 bool IsValidDatabaseName(std::string_view name);
 bool IsValidPageSize(uint32_t page_size);
 
+// A record's frames are named, in page maps and caches, by its key and a tag of its nonce:
+// "log/<v>#<16 hex digits>" (relative to "D/"), so that a record written again into a slot
+// (after a deletion) is never taken for the one before (docs/format.md, "Record objects").
+inline constexpr size_t kRecordTagSize = 8;
+std::string RecordTag(std::string_view nonce);  // the first kRecordTagSize bytes
+std::string RecordObject(uint64_t version, std::string_view tag);
+// The store key of an object name: the name without its "#tag".
+std::string_view StoreKey(std::string_view object);
+
 // ---- Frames ---------------------------------------------------------------------------------
 
 // The seed of a frame's checksum: binds it to its incarnation, object (key relative to "D/")
@@ -92,6 +101,7 @@ Status DecodePageMap(std::string_view in, PageMapData* out);
 // The RECENT section: what versions v−n .. v−1 changed and where those pages are at v−1.
 struct RecentVersion {
   std::vector<uint32_t> changed;  // pages written or cut off, ascending
+  std::string tag;                // RecordTag of its record's nonce (format 2)
   PageMapData map;                // the pages this version changed last; object "" is its record
 };
 // Bytes `version` takes in a RECENT section.

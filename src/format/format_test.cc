@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "base/checksum.h"
+#include "base/coding.h"
+
 namespace cloudlite::format {
 namespace {
 
@@ -126,9 +129,9 @@ TEST(FormatRecord, RoundTripWithInlineFrames) {
   EXPECT_EQ(d->map.extents[2].first_pgno, 20u);
   // Inline frames are addressed within the record and decode from there.
   const FrameRef& f = d->map.frames[1];
-  auto page =
-      DecodeFrame(std::string_view(bytes).substr(f.offset, f.stored_length), 1, 512,
-                  FrameSeed(r.db_id, "log/00000000000000000005", f.offset), "db/log/5", f.offset);
+  auto page = DecodeFrame(std::string_view(bytes).substr(f.offset, f.stored_length), 1, 512,
+                          FrameSeed(r.db_id, RecordObject(5, RecordTag(r.nonce)), f.offset),
+                          "db/log/5", f.offset);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_EQ(*page, Pages(1, 512, 'y'));
 }
@@ -317,6 +320,58 @@ TEST(FormatSegment, IndexRoundTrip) {
   EXPECT_EQ(idx->page_size, 512u);
   seg[seg.size() - 21] ^= 1;  // the last index byte
   EXPECT_TRUE(DecodeSegmentIndex(seg, "db/seg/x").status().IsCorruption());
+}
+
+// Found by the fuzzers (docs/fuzzing.md): sums that wrapped around, and a checkpoint whose
+// header claimed a body far larger than its compressed bytes could hold (that it is not
+// allocated is checked by the checkpoint fuzzer's -malloc_limit_mb).
+TEST(FormatFuzzFindings, ExtentAndSegmentBoundsDoNotWrap) {
+  auto map_with_extent = [](uint64_t gap, uint64_t pages, uint64_t slot) {
+    std::string enc;
+    PutVarint64(&enc, 1);
+    PutLengthPrefixed(&enc, "seg/x");
+    PutVarint64(&enc, 1);  // one frame of 2 pages
+    for (uint64_t v : {uint64_t{0}, uint64_t{36}, uint64_t{100}, uint64_t{2}}) PutVarint64(&enc, v);
+    PutVarint64(&enc, 1);
+    for (uint64_t v : {gap, pages, uint64_t{0}, slot}) PutVarint64(&enc, v);
+    PageMapData out;
+    return DecodePageMap(enc, &out);
+  };
+  EXPECT_TRUE(map_with_extent(0, 2, 0).ok());
+  EXPECT_TRUE(map_with_extent(0, 3, UINT64_MAX).IsCorruption());  // slot + pages wraps
+  EXPECT_TRUE(map_with_extent(UINT64_MAX, 1, 0).IsCorruption());  // first page wraps
+  EXPECT_TRUE(map_with_extent(0, UINT64_MAX, 0).IsCorruption());
+
+  SegmentBuilder b(512, 3, std::string(16, 'i'), "seg/x");
+  b.Add(1, 1, EncodeFrame(Pages(1, 512, 'a'), 1));
+  std::string seg = b.Finish();
+  // Rewrite the one index entry's stored length to 2^64 - 1 and reseal the footer.
+  const size_t footer = seg.size() - 20;
+  const uint64_t index_offset = DecodeFixed64(seg.data() + footer);
+  std::string index;
+  for (uint64_t v : {uint64_t{1}, uint64_t{1}, uint64_t{36}, UINT64_MAX}) PutVarint64(&index, v);
+  std::string bad = seg.substr(0, index_offset) + index;
+  PutFixed64(&bad, index_offset);
+  PutFixed32(&bad, 1);
+  PutFixed64(&bad, Checksum(bad.substr(0, 36) + index + bad.substr(bad.size() - 12)));
+  EXPECT_TRUE(DecodeSegmentIndex(bad, "db/seg/x").status().IsCorruption());
+}
+
+TEST(FormatFuzzFindings, ACheckpointClaimingAHugeBodyIsCorruption) {
+  Checkpoint c;
+  c.version = 9;
+  c.db_id = std::string(16, 'd');
+  c.page_size = 4096;
+  std::string bytes = EncodeCheckpoint(c);
+  // The body length field (after header, version, time, id, base, head, page size, db_pages)
+  // claims 400 MiB; the zstd frame holds a few bytes.
+  const size_t at = 8 + 8 + 8 + 16 + 8 + 16 + 4 + 4;
+  std::string claimed = bytes.substr(0, at);
+  PutFixed64(&claimed, uint64_t{400} << 20);
+  claimed += bytes.substr(at + 8, bytes.size() - at - 8 - 8);
+  PutFixed64(&claimed, Checksum(claimed));
+  auto d = DecodeCheckpoint(claimed, "db/ckpt/9");
+  EXPECT_TRUE(d.status().IsCorruption()) << d.status().ToString();
 }
 
 }  // namespace

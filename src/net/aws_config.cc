@@ -8,9 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <random>
 #include <sstream>
-#include <thread>
 
 namespace cloudlite {
 namespace {
@@ -282,40 +280,6 @@ Result<AwsConfig> LoadAwsConfig(std::string_view service, const EnvLookup& env) 
     cfg.ca_bundle = ExpandHome(*ca, env);
   }
   return cfg;
-}
-
-std::chrono::milliseconds RetryPolicy::Delay(int retry) const {
-  const uint64_t base = static_cast<uint64_t>(std::max<int64_t>(0, base_delay.count()));
-  const uint64_t cap = static_cast<uint64_t>(std::max<int64_t>(0, max_delay.count()));
-  uint64_t ceiling = base;
-  for (int i = 1; i < retry && ceiling < cap; i++) ceiling *= 2;
-  ceiling = std::min(ceiling, cap);
-  uint64_t pick;
-  if (random) {
-    pick = std::min(random(ceiling), ceiling);
-  } else {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    pick = std::uniform_int_distribution<uint64_t>(0, ceiling)(rng);
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(pick));
-}
-
-Status RetryPolicy::Run(const std::function<Status(int attempt)>& attempt) const {
-  const int attempts = std::max(1, max_attempts);
-  for (int n = 1;; n++) {
-    Status s = attempt(n);
-    if (s.ok() || !s.IsRetryable()) return s;
-    if (n >= attempts) {
-      if (attempts == 1) return s;
-      return Status(s.code(), s.message() + " (gave up after " + std::to_string(n) + " attempts)");
-    }
-    const auto delay = Delay(n);
-    if (sleep) {
-      sleep(delay);
-    } else {
-      std::this_thread::sleep_for(delay);
-    }
-  }
 }
 
 }  // namespace cloudlite

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/retry.h"  // RetryPolicy, which the AWS clients take
 #include "cloudlite/status.h"
 #include "net/sigv4.h"
 
@@ -56,26 +57,5 @@ struct AwsConfig {
 // are PermissionDenied with a hint naming what to set; an unreadable or malformed file is
 // InvalidArgument naming the file and line.
 Result<AwsConfig> LoadAwsConfig(std::string_view service, const EnvLookup& env = ProcessEnv());
-
-// Exponential backoff with full jitter: before retry n (n >= 1) sleep a uniformly random
-// duration in [0, min(max_delay, base_delay * 2^(n-1))]. Only Unavailable is retried;
-// everything else (including Ambiguous) is returned at once.
-struct RetryPolicy {
-  int max_attempts = 5;  // total attempts, >= 1
-  std::chrono::milliseconds base_delay{50};
-  std::chrono::milliseconds max_delay{5000};
-  // Injectable so tests never sleep; default std::this_thread::sleep_for.
-  std::function<void(std::chrono::milliseconds)> sleep;
-  // Uniform random in [0, bound]; default a thread-local PRNG. Injectable for tests.
-  std::function<uint64_t(uint64_t bound)> random;
-
-  // The delay before retry `retry` (1-based), with jitter applied.
-  std::chrono::milliseconds Delay(int retry) const;
-
-  // Runs `attempt` (called with the 1-based attempt number) until it returns a status that is
-  // not retryable or attempts run out; returns the last status. When attempts run out the
-  // message says how many were made.
-  Status Run(const std::function<Status(int attempt)>& attempt) const;
-};
 
 }  // namespace cloudlite

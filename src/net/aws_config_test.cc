@@ -1,5 +1,5 @@
-// AWS configuration: profiles from temporary files, environment precedence, retry backoff, and
-// the rule that secrets never reach a message.
+// AWS configuration: profiles from temporary files, environment precedence, and the rule that
+// secrets never reach a message.
 #include "net/aws_config.h"
 
 #include <gtest/gtest.h>
@@ -209,70 +209,6 @@ TEST_F(AwsConfigTest, MaxAttemptsValidated) {
   EXPECT_EQ(Load()->max_attempts, 3);
   env_["AWS_MAX_ATTEMPTS"] = "zero";
   EXPECT_EQ(Load().status().code(), Status::Code::kInvalidArgument);
-}
-
-TEST(RetryPolicy, FullJitterBounds) {
-  RetryPolicy p;
-  p.base_delay = std::chrono::milliseconds(100);
-  p.max_delay = std::chrono::milliseconds(1000);
-  std::vector<uint64_t> bounds;
-  p.random = [&](uint64_t bound) {
-    bounds.push_back(bound);
-    return bound;  // the top of the range
-  };
-  EXPECT_EQ(p.Delay(1).count(), 100);
-  EXPECT_EQ(p.Delay(2).count(), 200);
-  EXPECT_EQ(p.Delay(4).count(), 800);
-  EXPECT_EQ(p.Delay(5).count(), 1000);  // capped
-  EXPECT_EQ(p.Delay(60).count(), 1000);
-  p.random = [](uint64_t) { return 0; };
-  EXPECT_EQ(p.Delay(3).count(), 0);
-  // Without an injected source the delay still lies in range.
-  p.random = nullptr;
-  for (int i = 0; i < 100; i++) {
-    auto d = p.Delay(3).count();
-    EXPECT_GE(d, 0);
-    EXPECT_LE(d, 400);
-  }
-}
-
-TEST(RetryPolicy, RetriesOnlyUnavailable) {
-  RetryPolicy p;
-  p.max_attempts = 4;
-  std::vector<std::chrono::milliseconds> slept;
-  p.sleep = [&](std::chrono::milliseconds d) { slept.push_back(d); };
-  p.random = [](uint64_t bound) { return bound; };
-
-  int calls = 0;
-  Status s = p.Run([&](int attempt) {
-    EXPECT_EQ(attempt, ++calls);
-    return attempt < 3 ? Status::Unavailable("503") : Status::Ok();
-  });
-  EXPECT_TRUE(s.ok());
-  EXPECT_EQ(calls, 3);
-  ASSERT_EQ(slept.size(), 2u);
-  EXPECT_EQ(slept[0].count(), 50);
-  EXPECT_EQ(slept[1].count(), 100);
-
-  calls = 0;
-  s = p.Run([&](int) {
-    calls++;
-    return Status::Unavailable("slow down");
-  });
-  EXPECT_EQ(calls, 4);
-  EXPECT_EQ(s.code(), Status::Code::kUnavailable);
-  EXPECT_NE(s.message().find("after 4 attempts"), std::string::npos);
-
-  for (Status final :
-       {Status::Ambiguous("?"), Status::NotFound("x"), Status::PermissionDenied("no")}) {
-    calls = 0;
-    s = p.Run([&](int) {
-      calls++;
-      return final;
-    });
-    EXPECT_EQ(calls, 1);
-    EXPECT_EQ(s.code(), final.code());
-  }
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "net/server_text.h"
+
 namespace cloudlite {
 namespace {
 
@@ -285,6 +287,8 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, Delivery* deli
     reason += ": ";
     reason += errbuf;
   }
+  // curl's reason can quote the server (a status line, a certificate's names): made safe.
+  reason = SafeServerText(reason);
   if (t.resend_refused) reason += " (not resent: the request may have been processed)";
   return Status::Unavailable(what + ": " + reason);
 }

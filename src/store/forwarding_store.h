@@ -33,6 +33,7 @@ class ForwardingStore : public ObjectStore {
     return inner_->List(prefix, start_after, limit);
   }
   Status Delete(std::span<const std::string> keys) override { return inner_->Delete(keys); }
+  Result<bool> CheckAccess() override { return inner_->CheckAccess(); }
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
 

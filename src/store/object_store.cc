@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "base/hex.h"
+
 namespace cloudlite {
 namespace {
 
@@ -20,10 +22,8 @@ std::string Printable(std::string_view key) {
     if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
       out.push_back(static_cast<char>(c));
     } else {
-      static constexpr char kHex[] = "0123456789abcdef";
       out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+      AppendHex(c, &out);
     }
   }
   if (key.size() > kShown) out += "...";

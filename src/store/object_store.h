@@ -59,6 +59,12 @@ class ObjectStore {
   // A short description for messages, without secrets: "file:///var/db", "s3://bucket/p".
   virtual std::string Describe() const = 0;
 
+  // Fails, with one request, unless the store can be used: S3's bucket exists and the
+  // credentials can list it, DynamoDB's table exists with the right key schema. Returns whether
+  // it made a request (the others have nothing to check). OpenStore calls it through the
+  // request counter, so that --stats counts it (as a GET) even when it is the only request.
+  virtual Result<bool> CheckAccess() { return false; }
+
   // Whether a List of the few keys after `start_after` costs about what a Get does (true for
   // S3, DynamoDB and memory; a directory is read whole). The engine lists to catch up only then.
   virtual bool ListsCheaply() const { return true; }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "store/dynamodb/dynamodb_store.h"
+#include "store/fault/adversary_store.h"
 #include "store/fault/fault_store.h"
 #include "store/file/file_store.h"
 #include "store/mem/mem_store.h"
@@ -17,7 +18,7 @@ using OpenFn = Result<std::unique_ptr<ObjectStore>> (*)(Uri& uri, bool create);
 struct Backend {
   std::string_view scheme;
   OpenFn open;  // nullptr: a scheme cloudlite knows but this build does not have yet
-  // The query parameters its open function takes (besides faults and fault_seed, which
+  // The query parameters its open function takes (besides the test-only kEveryStoreParams,
   // every store takes).
   std::string_view params;
 };
@@ -74,6 +75,11 @@ class CountingStore final : public ObjectStore {
     stats_->del.fetch_add(1, std::memory_order_relaxed);
     return inner_->Delete(keys);
   }
+  Result<bool> CheckAccess() override {
+    Result<bool> checked = inner_->CheckAccess();
+    if (!checked.ok() || *checked) stats_->get.fetch_add(1, std::memory_order_relaxed);
+    return checked;
+  }
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
 
@@ -112,19 +118,27 @@ StoreStats& ProcessStoreStats() {
   return stats;
 }
 
+// Parameters every store takes: injected faults and the store adversary, for tests.
+constexpr std::string_view kEveryStoreParams =
+    "faults, fault_seed, adversary, adversary_seed, adversary_cache_dir";
+
+bool Lists(std::string_view list, std::string_view name) {
+  for (size_t start = 0; start < list.size();) {
+    size_t comma = list.find(", ", start);
+    if (comma == std::string_view::npos) comma = list.size();
+    if (list.substr(start, comma - start) == name) return true;
+    start = comma + 2;
+  }
+  return false;
+}
+
 Status CheckStoreParams(const Uri& uri) {
   for (const Backend& backend : kBackends) {
     if (backend.scheme != uri.scheme) continue;
     std::string takes(backend.params);
-    takes += takes.empty() ? "faults, fault_seed" : ", faults, fault_seed";
+    takes += std::string(takes.empty() ? "" : ", ") + std::string(kEveryStoreParams);
     for (const auto& [name, value] : uri.params) {
-      bool known = name == "faults" || name == "fault_seed";
-      for (size_t start = 0; !known && start < backend.params.size();) {
-        size_t comma = backend.params.find(", ", start);
-        if (comma == std::string_view::npos) comma = backend.params.size();
-        known = backend.params.substr(start, comma - start) == name;
-        start = comma + 2;
-      }
+      bool known = Lists(kEveryStoreParams, name) || Lists(backend.params, name);
       if (!known) {
         return Status::InvalidArgument("unknown parameter \"" + name + "\" for a " + uri.scheme +
                                        ":// store (it takes " + takes + ")");
@@ -144,9 +158,14 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(Uri& uri, bool create) {
     }
     // Parsed before the backend opens, so that a typo fails before anything is created.
     CL_ASSIGN_OR_RETURN(std::optional<FaultOptions> faults, TakeFaultParams(uri));
+    CL_ASSIGN_OR_RETURN(std::optional<AdversaryOptions> adversary, TakeAdversaryParams(uri));
     CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, backend.open(uri, create));
+    // The adversary damages the stored objects themselves; faults then hit the requests.
+    if (adversary) store = InjectAdversary(std::move(store), *adversary);
     if (faults) store = InjectFaults(std::move(store), std::move(*faults));
-    return CountRequests(std::move(store), &ProcessStoreStats());
+    store = CountRequests(std::move(store), &ProcessStoreStats());
+    CL_RETURN_IF_ERROR(store->CheckAccess().status());
+    return store;
   }
   return Status::InvalidArgument("unsupported store scheme \"" + uri.scheme +
                                  "\": supported schemes are " + SupportedSchemes());

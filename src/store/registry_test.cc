@@ -5,15 +5,16 @@
 #include <filesystem>
 
 #include "base/random.h"
-#include "conformance/conformance.h"
 #include "store/mem/mem_store.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite {
 namespace {
 
 Uri ParseOk(std::string_view text) {
   Result<Uri> uri = Uri::Parse(text);
-  EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+  EXPECT_OK(uri);
   return uri.ok() ? *uri : Uri{};
 }
 
@@ -29,6 +30,28 @@ TEST(StoreStatsTest, JsonFormat) {
   EXPECT_EQ(stats.ToJson(),
             R"({"get":1,"put":22,"list":333,"delete":4444,"bytes_in":18446744073709551615,)"
             R"("bytes_out":6})");
+}
+
+// Issue 11, item 16: opening an S3 store checks the bucket with one request; when that is the
+// only request and it fails, --stats still counts it.
+TEST(StoreStatsTest, AFailedOpeningCheckIsCounted) {
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  ::setenv("AWS_REGION", "us-east-1", 1);
+  ::setenv("AWS_MAX_ATTEMPTS", "1", 1);
+  const uint64_t before = ProcessStoreStats().get.load();
+  // Port 1 on loopback: nothing listens there, so the check fails at once.
+  Uri uri = ParseOk("s3://bucket/prefix?endpoint=http%3A%2F%2F127.0.0.1%3A1");
+  auto store = OpenStore(uri, /*create=*/false);
+  ::unsetenv("AWS_MAX_ATTEMPTS");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(ProcessStoreStats().get.load() - before, 1u) << store.status().ToString();
+  // A file store makes no request to open: nothing is counted.
+  std::string dir = ::testing::TempDir() + "/stats-" + RandomHex(6);
+  Uri file = ParseOk("file://" + dir);
+  const uint64_t after = ProcessStoreStats().get.load();
+  ASSERT_TRUE(OpenStore(file, /*create=*/true).ok());
+  EXPECT_EQ(ProcessStoreStats().get.load(), after);
 }
 
 TEST(StoreStatsTest, CountRequestsCountsEveryCall) {
@@ -53,9 +76,9 @@ TEST(OpenStoreTest, MemIsSharedByNameAndCounted) {
   Uri uri = ParseOk("mem://" + name);
   EXPECT_EQ(OpenStore(uri, /*create=*/false).status().code(), Status::Code::kNotFound);
   Result<std::unique_ptr<ObjectStore>> a = OpenStore(uri, /*create=*/true);
-  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_OK(a);
   Result<std::unique_ptr<ObjectStore>> b = OpenStore(uri, /*create=*/false);
-  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_OK(b);
   EXPECT_EQ((*a)->Describe(), "mem://" + name);
 
   uint64_t gets = ProcessStoreStats().get.load();
@@ -67,16 +90,16 @@ TEST(OpenStoreTest, MemIsSharedByNameAndCounted) {
 }
 
 TEST(OpenStoreTest, File) {
-  std::string dir = conformance::MakeTempDir("cl-registry");
+  std::string dir = test::MakeTempDir("cl-registry");
   Uri uri = ParseOk("file://" + dir + "/store");
   Result<std::unique_ptr<ObjectStore>> missing = OpenStore(uri, /*create=*/false);
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
   EXPECT_EQ(missing.status().message(), "store directory " + dir + "/store does not exist");
   Result<std::unique_ptr<ObjectStore>> store = OpenStore(uri, /*create=*/true);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_OK(store);
   EXPECT_EQ((*store)->Describe(), "file://" + dir + "/store");
   EXPECT_TRUE(std::filesystem::is_directory(dir + "/store"));
-  conformance::RemoveTree(dir);
+  test::RemoveTree(dir);
 }
 
 TEST(OpenStoreTest, UnknownSchemeListsSupportedOnes) {

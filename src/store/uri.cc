@@ -42,6 +42,10 @@ Result<std::string> Decode(std::string_view text, std::string_view s, std::strin
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '\0') {
+      // Refused raw as well as escaped: a C API (open, a file name) would end the string there.
+      return Invalid(text, "the " + std::string(what) + " contains a NUL byte");
+    }
     if (s[i] != '%') {
       out.push_back(s[i]);
       continue;

@@ -9,10 +9,10 @@
 #include <mutex>
 #include <new>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 
+#include "base/retry.h"
 #include "engine/engine.h"
 #include "engine/writer_lease.h"
 #include "format/format.h"
@@ -21,6 +21,7 @@
 #include "vfs/options.h"
 #include "vfs/page_set.h"
 #include "vfs/sqlite_header.h"
+#include "vfs/status_mapping.h"
 
 namespace cloudlite::vfs {
 namespace {
@@ -39,21 +40,6 @@ const std::shared_ptr<engine::FrameCache>& SharedCache() {
   static auto* cache = new std::shared_ptr<engine::FrameCache>(
       std::make_shared<engine::FrameCache>(kDefaultCacheBytes));
   return *cache;
-}
-
-int ToSqliteError(const Status& s, int fallback) {
-  switch (s.code()) {
-    case Status::Code::kOk:
-      return SQLITE_OK;
-    case Status::Code::kBusy:
-      return SQLITE_BUSY;
-    case Status::Code::kCorruption:
-      return SQLITE_CORRUPT;
-    case Status::Code::kPermissionDenied:
-      return SQLITE_PERM;
-    default:
-      return fallback;
-  }
 }
 
 // The main database file: an Engine plus the open transaction's dirty pages and what it read.
@@ -149,7 +135,7 @@ struct MainFile {
   int Fail(const Status& s, int fallback) {
     last_error = s;
     sqlite3_log(fallback, "cloudlite: %s", s.ToString().c_str());
-    return ToSqliteError(s, fallback);
+    return SqliteCodeFor(s, fallback);
   }
   // The engine page `pgno` as the transaction sees it: dirty, committed, or zeros.
   Status ReadPage(uint32_t pgno, char* out) {
@@ -518,13 +504,11 @@ Result<bool> MoveToLatest(MainFile& m, uint32_t* db_pages) {
   return true;
 }
 
-// See vfs::Backoff.
+// See vfs::Backoff: full jitter (base/retry.h) strictly below the ceiling.
 std::chrono::microseconds BackoffAfter(std::chrono::microseconds round_trip, int lost) {
   constexpr std::chrono::microseconds kMin{1000}, kMax{250000};
-  thread_local std::minstd_rand random(static_cast<uint32_t>(std::random_device{}()));
-  auto scale = std::max(round_trip, kMin);
-  auto ceiling = scale * (int64_t{1} << std::clamp(lost - 1, 0, 20));
-  return std::chrono::microseconds(random() % std::min(ceiling, kMax).count());
+  const int64_t ceiling = BackoffCeiling(std::max(round_trip, kMin).count(), kMax.count(), lost);
+  return std::chrono::microseconds(UniformUpTo(static_cast<uint64_t>(ceiling - 1)));
 }
 
 int Commit(MainFile& m) {
@@ -532,7 +516,7 @@ int Commit(MainFile& m) {
   // rollback writes the journal back and syncs again, and not every page comes back (free pages
   // reused by the transaction are never journaled). That sync fails too, which also makes SQLite
   // drop its page cache; last_error keeps the first failure (Busy, Ambiguous, ...).
-  if (m.commit_failed) return ToSqliteError(m.last_error, SQLITE_IOERR_FSYNC);
+  if (m.commit_failed) return SqliteCodeFor(m.last_error, SQLITE_IOERR_FSYNC);
   if (!m.txn_dirty) return SQLITE_OK;
   // SQLite truncates a shrinking database only after this sync (pager_end_transaction), but
   // it has already written the final size into page 1.

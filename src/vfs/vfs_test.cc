@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/random.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite::vfs {
 namespace {
@@ -331,10 +332,7 @@ TEST_F(VfsTest, AWriteTransactionSpanningTwoCloudliteDatabasesIsRefused) {
 // first write is refused; written second, the COMMIT is (at the EXCLUSIVE lock SQLite takes on
 // every database before the first one writes), and rolls back both.
 TEST_F(VfsTest, AWriteTransactionSpanningALocalFileAndCloudliteIsRefused) {
-  const char* tmp = std::getenv("CLOUDLITE_TEST_TMP");
-  std::string dir = std::string(tmp ? tmp : ::testing::TempDir());
-  std::filesystem::create_directories(dir);
-  std::string local = dir + "/local-" + RandomHex(6) + ".db";
+  std::string local = test::MakeTempDir("local") + "/local.db";
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(local.c_str(), &db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr),

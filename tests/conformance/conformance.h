@@ -36,9 +36,4 @@ void PrintTo(const ConformanceBackend& backend, std::ostream* os);
 // A backend opened with OpenStore(uri, create=true) from the URI in `env_var`.
 ConformanceBackend BackendFromEnv(std::string name, std::string env_var, std::string example);
 
-// A new empty directory under $CLOUDLITE_TEST_TMP (or /tmp), named after `tag`.
-std::string MakeTempDir(std::string_view tag);
-// rm -rf, ignoring errors.
-void RemoveTree(const std::string& path);
-
 }  // namespace cloudlite::conformance

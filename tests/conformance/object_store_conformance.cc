@@ -18,35 +18,10 @@
 #include "store/mem/mem_store.h"
 #include "store/registry.h"
 #include "store/uri.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite::conformance {
-
-std::string MakeTempDir(std::string_view tag) {
-  const char* env = std::getenv("CLOUDLITE_TEST_TMP");
-  std::string base = env != nullptr && *env != '\0' ? env : "/tmp";
-  std::error_code ec;
-  std::filesystem::create_directories(base, ec);
-  std::string pattern = base + "/" + std::string(tag) + "-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp " << pattern << ": " << std::strerror(errno);
-    return {};
-  }
-  return pattern;
-}
-
-void RemoveTree(const std::string& path) {
-  if (path.empty()) return;
-  std::error_code ec;
-  // Tests make directories read-only; give write permission back so removal can proceed.
-  for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec)) {
-      std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
-                                   std::filesystem::perm_options::add, ec);
-    }
-  }
-  std::filesystem::remove_all(path, ec);
-}
 
 ConformanceBackend BackendFromEnv(std::string name, std::string env_var, std::string example) {
   return {std::move(name), [env_var, example](std::string* skip) -> Result<OpenedStore> {
@@ -70,10 +45,10 @@ Result<OpenedStore> OpenPrivateMem(std::string*) {
 }
 
 Result<OpenedStore> OpenTempFileStore(std::string*) {
-  std::string dir = MakeTempDir("cl-conformance");
+  std::string dir = test::MakeTempDir("cl-conformance");
   if (dir.empty()) return Status::IOError("no temporary directory");
   CL_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store, FileStore::Open(dir + "/store", true));
-  return OpenedStore{std::move(store), [dir] { RemoveTree(dir); }};
+  return OpenedStore{std::move(store), [dir] { test::RemoveTree(dir); }};
 }
 
 // The backends. One line each.
@@ -90,7 +65,7 @@ class ObjectStoreConformance : public ::testing::TestWithParam<ConformanceBacken
     std::string skip;
     Result<OpenedStore> opened = GetParam().open(&skip);
     if (!skip.empty()) GTEST_SKIP() << skip;
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_OK(opened);
     store_ = std::move(opened->store);
     cleanup_ = std::move(opened->cleanup);
     ASSERT_NE(store_, nullptr);
@@ -122,7 +97,7 @@ class ObjectStoreConformance : public ::testing::TestWithParam<ConformanceBacken
 
   std::vector<std::string> ListAllOk(std::string_view prefix, std::string_view start_after = {}) {
     Result<std::vector<std::string>> keys = ListAll(*store_, prefix, start_after);
-    EXPECT_TRUE(keys.ok()) << keys.status().ToString();
+    EXPECT_OK(keys);
     return keys.ok() ? *keys : std::vector<std::string>{};
   }
 
@@ -185,7 +160,7 @@ TEST_P(ObjectStoreConformance, GetRange) {
   }
   ASSERT_TRUE(store_->Put(K("empty"), "").ok());
   Result<std::string> got = store_->GetRange(K("empty"), 0, 10);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   EXPECT_EQ(*got, "");
 }
 
@@ -193,10 +168,10 @@ TEST_P(ObjectStoreConformance, HeadSize) {
   ASSERT_TRUE(store_->Put(K("h"), std::string(12345, 'x')).ok());
   ASSERT_TRUE(store_->Put(K("empty"), "").ok());
   Result<ObjectInfo> info = store_->Head(K("h"));
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_OK(info);
   EXPECT_EQ(info->size, 12345u);
   info = store_->Head(K("empty"));
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_OK(info);
   EXPECT_EQ(info->size, 0u);
 }
 
@@ -254,7 +229,7 @@ TEST_P(ObjectStoreConformance, PutIfAbsentRaceHasOneWinner) {
   }
   ASSERT_NE(winner, -1) << "no winner";
   Result<std::string> got = store_->Get(K("race/log/1"));
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   EXPECT_TRUE(*got == "writer " + std::to_string(winner) +
                           std::string(1000 * winner, static_cast<char>('a' + winner)));
 }
@@ -283,7 +258,7 @@ TEST_P(ObjectStoreConformance, ListIsBytewiseOrdered) {
   std::string after;
   for (int i = 0; i < 20; i++) {
     Result<ListPage> page = store_->List(prefix_, after, 1);
-    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_OK(page);
     ASSERT_LE(page->keys.size(), 1u);
     paged.insert(paged.end(), page->keys.begin(), page->keys.end());
     if (!page->more) break;
@@ -341,7 +316,7 @@ TEST_P(ObjectStoreConformance, ListPagination) {
     bool ended = false;
     for (int pages = 0; pages < 100 && !ended; pages++) {
       Result<ListPage> page = store_->List(prefix_, after, limit);
-      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      ASSERT_OK(page);
       ASSERT_LE(page->keys.size(), limit);
       got.insert(got.end(), page->keys.begin(), page->keys.end());
       ended = !page->more;
@@ -453,7 +428,7 @@ TEST_P(ObjectStoreConformance, ReadAfterWrite) {
     std::string key = K("raw/" + std::to_string(i));
     ASSERT_TRUE(store_->PutIfAbsent(key, "v" + std::to_string(i)).ok());
     Result<ObjectInfo> info = store_->Head(key);
-    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    ASSERT_OK(info);
     EXPECT_EQ(*store_->Get(key), "v" + std::to_string(i));
     std::vector<std::string> listed = ListAllOk(K("raw/"));
     EXPECT_NE(std::find(listed.begin(), listed.end(), key), listed.end()) << key;

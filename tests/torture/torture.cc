@@ -19,6 +19,7 @@
 #include "store/fault/fault_store.h"
 #include "store/registry.h"
 #include "store/uri.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite::torture {
 
@@ -83,12 +84,13 @@ Options ClientOptions(Isolation isolation) {
 // ---- Place ----------------------------------------------------------------------------------
 
 Place::Place(std::string backend) : backend_(std::move(backend)) {
-  const char* base = std::getenv("CLOUDLITE_TEST_TMP");
-  std::string tag = "torture-" + RandomHex(6);
-  scratch_ = std::string(base ? base : ::testing::TempDir()) + "/" + tag;
-  std::filesystem::create_directories(scratch_);
+  scratch_ = test::MakeTempDir("torture");
   if (backend_ == "file") {
     store_ = "file://" + scratch_ + "/store";
+    return;
+  }
+  if (backend_ == "mem") {  // this process's memory: for tests whose workers are threads
+    store_ = "mem://" + std::filesystem::path(scratch_).filename().string();
     return;
   }
   const char* s3 = std::getenv("CLOUDLITE_TEST_S3_URI");
@@ -103,7 +105,9 @@ Place::Place(std::string backend) : backend_(std::move(backend)) {
   }
   params_ = uri->params;
   uri->params.clear();
-  uri->path = uri->path.empty() ? tag : uri->path + "/" + tag;  // a prefix no one else uses
+  // A prefix no one else uses: the scratch directory's unique name.
+  std::string tag = std::filesystem::path(scratch_).filename().string();
+  uri->path = uri->path.empty() ? tag : uri->path + "/" + tag;
   store_ = uri->ToString();
 }
 

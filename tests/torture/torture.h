@@ -46,7 +46,8 @@ Options ClientOptions(Isolation isolation = Isolation::kSerializable);
 // is printed, for a post-mortem).
 class Place {
  public:
-  // backend: "file" or "s3". skip() is set when the backend is not configured.
+  // backend: "file", "s3" or "mem" (threads only: a mem:// store is not shared across
+  // fork()). skip() is set when the backend is not configured.
   explicit Place(std::string backend);
   ~Place();
   Place(const Place&) = delete;

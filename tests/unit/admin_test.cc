@@ -13,18 +13,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "base/random.h"
 #include "cloudlite/database.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite {
 namespace {
-
-std::string TempDir() {
-  const char* base = std::getenv("CLOUDLITE_TEST_TMP");
-  std::string dir = std::string(base ? base : ::testing::TempDir()) + "/admin-" + RandomHex(6);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -93,7 +87,7 @@ std::vector<std::string> LeftoverTemporaries(const std::string& dir) {
 }
 
 TEST(AdminTest, PullGivesBackThePushedFileAndLaterCommits) {
-  std::string dir = TempDir();
+  std::string dir = test::MakeTempDir("admin");
   std::string local = MakeLocalDatabase(dir);
   std::string uri = "file://" + dir + "/store/db";
   uint64_t last_done = 0, last_total = 0;
@@ -103,7 +97,7 @@ TEST(AdminTest, PullGivesBackThePushedFileAndLaterCommits) {
     last_total = total;
   };
   auto version = Push(local, uri, progress);
-  ASSERT_TRUE(version.ok()) << version.status().ToString();
+  ASSERT_OK(version);
   EXPECT_EQ(last_total, std::filesystem::file_size(local));
   EXPECT_EQ(last_done, last_total);
 
@@ -114,7 +108,7 @@ TEST(AdminTest, PullGivesBackThePushedFileAndLaterCommits) {
 
   // Commits after the push's checkpoint live in log records: the pull has the latest pages.
   auto db = Database::Open(uri);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   const char* change =
       "UPDATE t SET s = 'changed ' || id WHERE id % 7 = 0;"
       "DELETE FROM t WHERE id BETWEEN 100 AND 400;"
@@ -135,7 +129,7 @@ TEST(AdminTest, PullGivesBackThePushedFileAndLaterCommits) {
 }
 
 TEST(AdminTest, PullFromAFailingStoreIsAClearErrorAndLeavesNoFile) {
-  std::string dir = TempDir();
+  std::string dir = test::MakeTempDir("admin");
   std::string local = MakeLocalDatabase(dir);
   std::string uri = "file://" + dir + "/store/db";
   ASSERT_TRUE(Push(local, uri).ok());
@@ -169,7 +163,7 @@ TEST(AdminTest, PullFromAFailingStoreIsAClearErrorAndLeavesNoFile) {
 }
 
 TEST(AdminTest, PushToAFailingStoreIsAClearErrorAndChangesNothing) {
-  std::string dir = TempDir();
+  std::string dir = test::MakeTempDir("admin");
   std::string local = MakeLocalDatabase(dir);
   std::string uri = "file://" + dir + "/store/db";
   ASSERT_TRUE(Push(local, uri).ok());
@@ -186,7 +180,7 @@ TEST(AdminTest, PushToAFailingStoreIsAClearErrorAndChangesNothing) {
 
 // Issue 11.6: only a regular file is replaced, links are not followed, and the mode stays.
 TEST(AdminTest, PullReplacesOnlyARegularFileAndKeepsItsMode) {
-  std::string dir = TempDir();
+  std::string dir = test::MakeTempDir("admin");
   std::string local = MakeLocalDatabase(dir);
   std::string uri = "file://" + dir + "/store/db";
   ASSERT_TRUE(Push(local, uri).ok());
@@ -218,7 +212,7 @@ TEST(AdminTest, PullReplacesOnlyARegularFileAndKeepsItsMode) {
 // Issue 11.10: a writer holding the file makes push wait, then Busy; a hot journal is rolled
 // back before the copy.
 TEST(AdminTest, PushWaitsForAWriterAndRollsBackAHotJournal) {
-  std::string dir = TempDir();
+  std::string dir = test::MakeTempDir("admin");
   std::string local = dir + "/busy.db";
   Sql(local, "CREATE TABLE t(x); INSERT INTO t VALUES ('committed')");
   std::string uri = "file://" + dir + "/store/db";
@@ -243,7 +237,7 @@ TEST(AdminTest, PushWaitsForAWriterAndRollsBackAHotJournal) {
   sqlite3_exec(writer, "ROLLBACK", 0, 0, 0);
   sqlite3_close(writer);
   pushed = Push(hot, uri);
-  ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+  ASSERT_OK(pushed);
   EXPECT_FALSE(std::filesystem::exists(hot + "-journal"));
   ASSERT_TRUE(Pull(uri, dir + "/copy.db").ok());
   EXPECT_EQ(SqlText(dir + "/copy.db", "SELECT group_concat(x) FROM t"), "committed");
@@ -253,7 +247,7 @@ TEST(AdminTest, PushWaitsForAWriterAndRollsBackAHotJournal) {
 // Issue 11.14: a cancelled transfer commits nothing, changes nothing and leaves no temporary;
 // a temporary nobody holds (its pull was killed) goes at the next pull, a held one stays.
 TEST(AdminTest, CancelledTransfersCleanUpAndAbandonedTemporariesGo) {
-  std::string dir = TempDir();
+  std::string dir = test::MakeTempDir("admin");
   std::string local = MakeLocalDatabase(dir);
   std::string uri = "file://" + dir + "/store/db";
   ASSERT_TRUE(Push(local, uri).ok());
@@ -295,17 +289,17 @@ TEST(AdminTest, CancelledTransfersCleanUpAndAbandonedTemporariesGo) {
 // Issue 11.16: a 0-byte file is an empty database; a path too long for the file system is the
 // caller's mistake (InvalidArgument), not an I/O error.
 TEST(AdminTest, EmptyFilesPushAndTooLongPathsAreInvalidArguments) {
-  std::string dir = TempDir();
+  std::string dir = test::MakeTempDir("admin");
   std::string uri = "file://" + dir + "/store/db";
   std::ofstream(dir + "/empty.db").flush();
   auto pushed = Push(dir + "/empty.db", uri);
-  ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+  ASSERT_OK(pushed);
   ASSERT_TRUE(Pull(uri, dir + "/copy.db").ok());
   EXPECT_EQ(std::filesystem::file_size(dir + "/copy.db"), 0u);
   Options existing;
   existing.create_if_missing = false;
   auto db = Database::Open(uri, existing);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   ASSERT_TRUE((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t(x)"); }).ok());
 
   std::string long_name(300, 'n');
@@ -319,12 +313,12 @@ TEST(AdminTest, EmptyFilesPushAndTooLongPathsAreInvalidArguments) {
 // Issue 11.15: VACUUM runs outside a transaction through the VFS, and VACUUM INTO a path
 // writes a plain local file instead of asking for a store.
 TEST(AdminTest, VacuumAndVacuumIntoALocalFile) {
-  std::string dir = TempDir();
+  std::string dir = test::MakeTempDir("admin");
   std::string local = MakeLocalDatabase(dir);
   std::string uri = "file://" + dir + "/store/db";
   ASSERT_TRUE(Push(local, uri).ok());
   auto db = Database::Open(uri);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   ASSERT_TRUE(
       (*db)->Update([](Connection& c) { return c.Exec("DELETE FROM t WHERE id > 100"); }).ok());
   char* error = nullptr;

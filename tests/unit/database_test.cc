@@ -10,16 +10,13 @@
 
 #include "base/random.h"
 #include "cloudlite/admin.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite {
 namespace {
 
-std::string TempStore() {
-  const char* base = std::getenv("CLOUDLITE_TEST_TMP");
-  std::string dir = std::string(base ? base : ::testing::TempDir()) + "/db-" + RandomHex(6);
-  std::filesystem::create_directories(dir);
-  return "file://" + dir;
-}
+std::string TempStore() { return "file://" + test::MakeTempDir("db"); }
 
 int64_t Int(const Rows& rows) { return std::get<int64_t>(rows.rows.at(0).at(0)); }
 
@@ -37,7 +34,7 @@ Result<int64_t> QueryInt(Database& db, const std::string& sql) {
 TEST(DatabaseTest, UpdateThenViewOnAFreshHandle) {
   std::string uri = "mem://db-test-" + RandomHex(4) + "/app";
   auto db = Database::Open(uri);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   ASSERT_TRUE((*db)
                   ->Update([](Connection& c) {
                     return c.Exec(
@@ -254,10 +251,10 @@ TEST(DatabaseTest, OptionParametersInTheUriAreCheckedAndApplied) {
                            "/app?cache_size=67108864&max_staleness_ms=5&isolation=snapshot"
                            "&cache_dir=" +
                            cache);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   ASSERT_TRUE((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }).ok());
   auto fresh = Database::Open(store + "/app?cache_dir=" + cache);
-  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  ASSERT_OK(fresh);
   EXPECT_EQ(*QueryInt(**fresh, "SELECT count(*) FROM t"), 0);
   EXPECT_TRUE(std::filesystem::exists(cache)) << "cache_dir reached the engine";
 }

@@ -8,30 +8,23 @@
 #include <fstream>
 #include <sstream>
 
-#include "base/random.h"
 #include "cloudlite/admin.h"
 #include "cloudlite/database.h"
 #include "engine/engine.h"
 #include "format/format.h"
 #include "store/file/file_store.h"
 #include "store/mem/mem_store.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string TempDir(const std::string& what) {
-  const char* base = std::getenv("CLOUDLITE_TEST_TMP");
-  std::string dir =
-      std::string(base ? base : ::testing::TempDir()) + "/" + what + "-" + RandomHex(6);
-  fs::create_directories(dir);
-  return dir;
-}
-
 std::unique_ptr<Database> OpenOrDie(const std::string& uri, Options options = {}) {
   auto db = Database::Open(uri, std::move(options));
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_OK(db);
   return db.ok() ? std::move(db).value() : nullptr;
 }
 
@@ -55,7 +48,7 @@ Result<std::string> Column(Database& db, const std::string& sql) {
 }
 
 TEST(IncarnationTest, AConnectionOpenAcrossRmAndRecreateNeitherReadsNorWritesTheOldDatabase) {
-  std::string uri = "file://" + TempDir("incarnation") + "/d";
+  std::string uri = "file://" + test::MakeTempDir("incarnation") + "/d";
   auto old_db = OpenOrDie(uri);
   ASSERT_TRUE(Exec(*old_db, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('old')").ok());
   ASSERT_TRUE(Exec(*old_db, "INSERT INTO t VALUES ('old2')").ok());
@@ -90,7 +83,7 @@ TEST(IncarnationTest, AConnectionOpenAcrossRmAndRecreateNeitherReadsNorWritesThe
 }
 
 TEST(IncarnationTest, ADiskCacheNeverServesAnEarlierIncarnation) {
-  std::string dir = TempDir("incarnation-cache");
+  std::string dir = test::MakeTempDir("incarnation-cache");
   std::string uri = "file://" + dir + "/d";
   Options options;
   options.cache_dir = dir + "/cache";
@@ -109,7 +102,7 @@ TEST(IncarnationTest, ADiskCacheNeverServesAnEarlierIncarnation) {
 }
 
 TEST(IncarnationTest, RmEndsTheIncarnationFirstSoAnInterruptedRmLeavesNothingToResurrect) {
-  std::string dir = TempDir("incarnation-rm");
+  std::string dir = test::MakeTempDir("incarnation-rm");
   std::string uri = "file://" + dir + "/d";
   {
     auto db = OpenOrDie(uri);
@@ -147,7 +140,7 @@ TEST(IncarnationTest, RmEndsTheIncarnationFirstSoAnInterruptedRmLeavesNothingToR
 }
 
 TEST(IncarnationTest, RmKeepsTheEndAndTheLastMinutesRecordsAndAnotherRmTakesThemLater) {
-  std::string dir = TempDir("incarnation-keep");
+  std::string dir = test::MakeTempDir("incarnation-keep");
   std::string uri = "file://" + dir + "/d";
   {
     auto db = OpenOrDie(uri);
@@ -167,7 +160,7 @@ TEST(IncarnationTest, RmKeepsTheEndAndTheLastMinutesRecordsAndAnotherRmTakesThem
 // ---- holes -------------------------------------------------------------------------------------
 
 TEST(HoleTest, AMissingRecordBelowTheNewestIsCorruptionNamingItNeverAnOlderVersion) {
-  std::string dir = TempDir("hole");
+  std::string dir = test::MakeTempDir("hole");
   std::string uri = "file://" + dir + "/d";
   {
     auto db = OpenOrDie(uri);
@@ -191,7 +184,7 @@ TEST(HoleTest, AWriterNeverFillsASlotBelowAnExistingRecord) {
   auto cache = std::make_shared<engine::FrameCache>(1 << 20);
   auto open = [&] {
     auto e = engine::Engine::Open(store, "d", {}, cache, /*create=*/true);
-    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_OK(e);
     EXPECT_TRUE((*e)->Refresh(true).ok());
     return std::move(e).value();
   };
@@ -268,7 +261,7 @@ TEST(HoleTest, AReaderThatHasNotListedForLongListsAndLearnsOfTheRm) {
 // ---- frames bound to their place, and the cache directory -------------------------------------
 
 TEST(FrameBindingTest, SwappedDiskCacheEntriesAreNeverServed) {
-  std::string dir = TempDir("swap");
+  std::string dir = test::MakeTempDir("swap");
   std::shared_ptr<ObjectStore> store = FileStore::Open(dir + "/store", true).value();
   engine::EngineOptions options;
   options.cache_dir = dir + "/cache";
@@ -321,7 +314,7 @@ TEST(FrameBindingTest, SwappedDiskCacheEntriesAreNeverServed) {
 }
 
 TEST(DiskCacheDirTest, ADirectoryOthersCanWriteOrALinkIsRefused) {
-  std::string dir = TempDir("cachedir");
+  std::string dir = test::MakeTempDir("cachedir");
   std::string uri = "file://" + dir + "/d";
   std::string shared = dir + "/shared";
   fs::create_directories(shared);
@@ -348,7 +341,7 @@ TEST(DiskCacheDirTest, ADirectoryOthersCanWriteOrALinkIsRefused) {
 TEST(Format1Test, AFormat1DatabaseIsReadAndMigratedExplicitly) {
   // tests/data/format1 was written by cloudlite at eb54c95 (format 1): a pushed table of 200
   // rows, then an insert, an update and a delete.
-  std::string dir = TempDir("format1");
+  std::string dir = test::MakeTempDir("format1");
   fs::copy(std::string(CLOUDLITE_SOURCE_DIR) + "/tests/data/format1/store", dir,
            fs::copy_options::recursive);
   std::string uri = "file://" + dir + "/db";

@@ -6,6 +6,8 @@
 #include "base/random.h"
 #include "cloudlite/database.h"
 #include "store/registry.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite {
 namespace {
@@ -22,7 +24,7 @@ class RebaseTest : public ::testing::Test {
     Options options;
     options.isolation = isolation;
     auto db = Database::Open(uri_, options);
-    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_OK(db);
     return std::move(*db);
   }
 
@@ -91,7 +93,7 @@ TEST_F(RebaseTest, DisjointPagesMoveWithoutRunningAgain) {
   Result<UpdateStats> race = Race(
       *a, *b, [](Connection& c) { return Add(c, 1, 5); },
       [](Connection& c) { return Add(c, 200, 7); });
-  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  ASSERT_OK(race);
   EXPECT_EQ(race->runs, 1u);
   EXPECT_EQ(race->lost_races, 1u);
   EXPECT_EQ(race->rebases, 1u);
@@ -107,7 +109,7 @@ TEST_F(RebaseTest, SerializableRunsAgainWhenAPageItReadChanged) {
   Result<UpdateStats> race = Race(
       *a, *b, [](Connection& c) { return Add(c, 1, 5); },
       [](Connection& c) { return Add(c, 2, 7); });
-  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  ASSERT_OK(race);
   EXPECT_EQ(race->runs, 2u);
   EXPECT_EQ(race->rebases, 0u);
   EXPECT_EQ(Balance(*a, 1), 5);
@@ -120,7 +122,7 @@ TEST_F(RebaseTest, SnapshotReplaysRowChangesOnASharedPage) {
   Result<UpdateStats> race = Race(
       *a, *b, [](Connection& c) { return Add(c, 1, 5); },
       [](Connection& c) { return Add(c, 2, 7); });
-  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  ASSERT_OK(race);
   EXPECT_EQ(race->runs, 1u);
   EXPECT_EQ(race->rebases, 1u);
   EXPECT_EQ(Balance(*a, 1), 5);
@@ -134,7 +136,7 @@ TEST_F(RebaseTest, SnapshotRunsAgainWhenTheSameRowChanged) {
   Result<UpdateStats> race = Race(
       *a, *b, [](Connection& c) { return Add(c, 1, 5); },
       [](Connection& c) { return Add(c, 1, 7); });
-  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  ASSERT_OK(race);
   EXPECT_EQ(race->runs, 2u);
   EXPECT_EQ(Balance(*a, 1), 12);  // no lost update
 }
@@ -151,7 +153,7 @@ TEST_F(RebaseTest, AllocatingTransactionIsReplayedWhenNothingItReadChanged) {
             "WHERE id <= 20");
       },
       [](Connection& c) { return Add(c, 100, 7); });
-  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  ASSERT_OK(race);
   // `a` read rows 1..20 and the rightmost leaf; `b` changed neither.
   EXPECT_EQ(race->runs, 1u);
   EXPECT_EQ(race->rebases, 1u);
@@ -166,7 +168,7 @@ TEST_F(RebaseTest, SchemaChangeRunsAgain) {
   Result<UpdateStats> race = Race(
       *a, *b, [](Connection& c) { return c.Exec("CREATE TABLE audit (x)"); },
       [](Connection& c) { return Add(c, 200, 7); });
-  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  ASSERT_OK(race);
   EXPECT_EQ(race->runs, 2u);
   EXPECT_EQ(Balance(*a, 200), 7);
   EXPECT_EQ(IntegrityCheck(*a), "ok");
@@ -182,7 +184,7 @@ TEST_F(RebaseTest, TableWithoutPrimaryKeyRunsAgainInsteadOfLosingRows) {
   Result<UpdateStats> race = Race(
       *a, *b, [](Connection& c) { return c.Exec("INSERT INTO note VALUES ('a')"); },
       [](Connection& c) { return c.Exec("INSERT INTO note VALUES ('b')"); });
-  ASSERT_TRUE(race.ok()) << race.status().ToString();
+  ASSERT_OK(race);
   EXPECT_EQ(race->runs, 2u);
   int64_t notes = 0;
   ASSERT_TRUE(a->View([&](Connection& c) {
@@ -196,9 +198,9 @@ TEST_F(RebaseTest, TableWithoutPrimaryKeyRunsAgainInsteadOfLosingRows) {
 // One PUT, and the GET of the slot after it made at the same time (docs/format.md,
 // "Committing and holes").
 TEST_F(RebaseTest, AnUncontendedWriteIsOnePutAndTheGetOfTheNextSlot) {
-  std::string dir = ::testing::TempDir() + "/rebase-" + RandomHex(6);
+  std::string dir = test::MakeTempDir("rebase");
   auto db = Database::Open("file://" + dir + "/db");
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   CreateAccounts(**db);
   StoreStats& stats = ProcessStoreStats();
   uint64_t gets = stats.get, puts = stats.put, lists = stats.list;

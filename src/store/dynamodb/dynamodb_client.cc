@@ -6,12 +6,11 @@
 #include <cmath>
 #include <utility>
 
+#include "net/server_text.h"
 #include "net/sigv4.h"
 
 namespace cloudlite::ddb {
 namespace {
-
-constexpr size_t kMaxMessage = 300;
 
 bool OneOf(std::string_view s, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), s) != set.end();
@@ -138,7 +137,7 @@ Result<std::string> ResolveEndpoint(const AwsConfig& aws) {
   return url->scheme + "://" + url->HostHeader() + path;
 }
 
-DynamoDbError ParseError(std::string_view body) {
+DynamoDbError ParseError(std::string_view body, const std::vector<std::string_view>& secrets) {
   DynamoDbError err;
   Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return err;
@@ -146,28 +145,46 @@ DynamoDbError ParseError(std::string_view body) {
     auto it = j.find(name);
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  err.type = text("__type");
-  if (size_t hash = err.type.rfind('#'); hash != std::string::npos) err.type.erase(0, hash + 1);
-  err.message = text("message");
-  if (err.message.empty()) err.message = text("Message");
+  std::string type = text("__type");
+  if (size_t hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+  err.type = SafeServerText(type, secrets);
+  std::string message = text("message");
+  if (message.empty()) message = text("Message");
   // Signature errors may echo the canonical request, which carries header values (a session
-  // token among them): keep only what comes before it, on one line, and not too much.
+  // token among them): keep only what comes before it, on one line.
   for (std::string_view cut : {"The Canonical String", "\n", "\r"}) {
-    if (size_t at = err.message.find(cut); at != std::string::npos) err.message.resize(at);
+    if (size_t at = message.find(cut); at != std::string::npos) message.resize(at);
   }
-  if (err.message.size() > kMaxMessage) err.message = err.message.substr(0, kMaxMessage) + "...";
-  while (!err.message.empty() && err.message.back() == ' ') err.message.pop_back();
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  err.message = SafeServerText(message, secrets);
   return err;
 }
 
 Status ErrorStatus(int http_status, std::string_view body, std::string_view what,
-                   std::string_view table, std::string_view credentials_source) {
-  const DynamoDbError err = ParseError(body);
+                   std::string_view table, std::string_view credentials_source,
+                   const std::vector<std::string_view>& secrets) {
+  const DynamoDbError err = ParseError(body, secrets);
   const std::string w(what);
   std::string detail = "HTTP " + std::to_string(http_status);
   if (!err.type.empty()) detail += " " + err.type;
   if (!err.message.empty()) detail += ": " + err.message;
 
+  const std::string source = credentials_source.empty()
+                                 ? ""
+                                 : " (credentials from " + std::string(credentials_source) + ")";
+  const bool clock = err.message.find("Signature expired") != std::string::npos ||
+                     err.message.find("Signature not yet current") != std::string::npos ||
+                     err.type == "RequestTimeTooSkewed";
+  if (clock) {
+    return Status::PermissionDenied(w + ": " + detail +
+                                    "; this machine's clock is off by more than 5 minutes: fix it "
+                                    "(e.g. enable NTP)");
+  }
+  // Any 403 is a refusal, whatever its type.
+  if (IsCredentialError(err.type) || http_status == 403) {
+    return Status::PermissionDenied(w + ": " + detail + "; " + std::string(kCredentialsHint) +
+                                    source);
+  }
   if (err.type == "ConditionalCheckFailedException") {
     return Status::AlreadyExists(w + ": the condition failed (the item exists)");
   }
@@ -181,21 +198,6 @@ Status ErrorStatus(int http_status, std::string_view body, std::string_view what
   }
   if (IsTransient(err.type) || http_status >= 500 || http_status == 429) {
     return Status::Unavailable(w + ": " + detail);
-  }
-  const std::string source = credentials_source.empty()
-                                 ? ""
-                                 : " (credentials from " + std::string(credentials_source) + ")";
-  const bool clock = err.message.find("Signature expired") != std::string::npos ||
-                     err.message.find("Signature not yet current") != std::string::npos ||
-                     err.type == "RequestTimeTooSkewed";
-  if (clock) {
-    return Status::PermissionDenied(w + ": " + detail +
-                                    "; this machine's clock is off by more than 5 minutes: fix it "
-                                    "(e.g. enable NTP)");
-  }
-  if (IsCredentialError(err.type) || (err.type.empty() && http_status == 403)) {
-    return Status::PermissionDenied(w + ": " + detail + "; " + std::string(kCredentialsHint) +
-                                    source);
   }
   if (err.type.empty() && (http_status == 404 || http_status == 405)) {
     return Status::InvalidArgument(w + ": " + detail +
@@ -256,8 +258,9 @@ Result<Json> DynamoDbClient::Attempt(std::string_view op, const std::string& bod
     }
   }
   if (r->status != 200) {
-    if (error != nullptr) *error = ParseError(r->body);
-    return ErrorStatus(r->status, r->body, what, o_.table, o_.aws.credentials_source);
+    const std::vector<std::string_view> secrets = SecretsOf(o_.aws.credentials);
+    if (error != nullptr) *error = ParseError(r->body, secrets);
+    return ErrorStatus(r->status, r->body, what, o_.table, o_.aws.credentials_source, secrets);
   }
   Json j = Json::parse(r->body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {

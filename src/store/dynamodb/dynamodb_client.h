@@ -13,10 +13,12 @@
 //    ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
 //    InternalServerError, 5xx -> Unavailable; ResourceNotFoundException -> NotFound naming the
 //    table and the command that creates it; ValidationException and other 4xx -> InvalidArgument;
-//    AccessDeniedException, UnrecognizedClientException, signature and token errors ->
-//    PermissionDenied with a hint (and "fix the clock" for expired signatures).
+//    AccessDeniedException, UnrecognizedClientException, signature and token errors, and any
+//    other HTTP 403 -> PermissionDenied with a hint (and "fix the clock" for expired
+//    signatures).
 //  - Messages never carry secrets: the server's message is cut before any echoed canonical
-//    request and capped in length; request bodies are never quoted.
+//    request and goes through SafeServerText (net/server_text.h: credentials redacted, control
+//    characters escaped, length capped); request bodies are never quoted.
 //  - Item operations (GetItem, PutItem, DeleteItem, Query and the batch operations) are sent
 //    with ReturnConsumedCapacity TOTAL, and the capacity units of each answer are counted.
 // Thread-safety: a DynamoDbClient may be used from many threads at once. Request and capacity
@@ -29,6 +31,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cloudlite/status.h"
 #include "net/aws_config.h"
@@ -73,14 +76,16 @@ double ConsumedCapacityUnits(const Json& response);
 
 struct DynamoDbError {
   std::string type;     // "ConditionalCheckFailedException" (the part after '#'); may be empty
-  std::string message;  // sanitized
+  std::string message;  // through SafeServerText, like `type`
 };
-DynamoDbError ParseError(std::string_view body);
+// `secrets`: the request's credentials, redacted wherever the server echoes them.
+DynamoDbError ParseError(std::string_view body, const std::vector<std::string_view>& secrets = {});
 
 // What an error response means. `what` names the request for messages ("GetItem db/log/1 in
 // dynamodb://t"); `table` feeds the create-table hint; `credentials_source` the permission hint.
 Status ErrorStatus(int http_status, std::string_view body, std::string_view what,
-                   std::string_view table, std::string_view credentials_source);
+                   std::string_view table, std::string_view credentials_source,
+                   const std::vector<std::string_view>& secrets = {});
 
 // IEEE CRC-32 (what x-amz-crc32 carries).
 uint32_t Crc32(std::string_view data);

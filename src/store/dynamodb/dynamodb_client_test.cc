@@ -72,6 +72,35 @@ TEST(DynamoDbErrors, MessagesDropEchoedSigningDetails) {
   EXPECT_LT(long_one.message().size(), 500u);
 }
 
+TEST(DynamoDbErrors, ServerTextIsMadeSafe) {
+  const std::string secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  Status s = ErrorStatus(400,
+                         Error("Validation\x1b[2JException",
+                               "\x1b]0;owned\x07 bad " + secret + std::string(100 * 1024, 'y')),
+                         "GetItem dynamodb://tbl/k", "tbl", "environment", {secret});
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message().find('\x1b'), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find('\x07'), std::string::npos);
+  EXPECT_EQ(s.message().find(secret), std::string::npos);
+  EXPECT_LT(s.message().size(), 1000u);
+  EXPECT_NE(s.message().find("\\x1b]0;owned\\x07 bad [redacted]yyy"), std::string::npos)
+      << s.message();
+  // A session token echoed outside the canonical request is redacted by name.
+  Status t = Map(400, Error("UnrecognizedClientException",
+                            "The security token included in the request is invalid: "
+                            "X-Amz-Security-Token=IQoJb3JpZ2luX2Vj"));
+  EXPECT_EQ(t.message().find("IQoJb3JpZ2luX2Vj"), std::string::npos) << t.message();
+}
+
+TEST(DynamoDbErrors, Any403IsPermissionDenied) {
+  for (const std::string& body : {Error("SomethingNewException", "no"),
+                                  std::string("<html>Forbidden</html>"), std::string("")}) {
+    Status s = Map(403, body);
+    EXPECT_EQ(s.code(), Status::Code::kPermissionDenied) << body;
+    EXPECT_NE(s.message().find("AWS_ACCESS_KEY_ID"), std::string::npos) << s.message();
+  }
+}
+
 TEST(DynamoDbErrors, ParseError) {
   DynamoDbError e = ParseError(Error("ResourceInUseException", "Table already exists: t"));
   EXPECT_EQ(e.type, "ResourceInUseException");

@@ -13,16 +13,31 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/parallel.h"
 #include "base/random.h"
 #include "net/crypto.h"
+#include "net/server_text.h"
 #include "store/dynamodb/dynamodb_client.h"
+#include "store/dynamodb/dynamodb_items.h"
 #include "store/dynamodb/dynamodb_layout.h"
 
 namespace cloudlite {
 namespace {
 
 using ddb::EntryKind;
+using ddb::GetB;
+using ddb::GetN;
+using ddb::GetS;
+using ddb::HeadInfo;
 using ddb::Json;
+using ddb::kAttrChild;
+using ddb::kAttrChunk;
+using ddb::kAttrData;
+using ddb::kAttrGen;
+using ddb::kAttrKey;
+using ddb::kAttrSize;
+using ddb::kAttrType;
+using ddb::kAttrWriter;
 using ddb::Step;
 using ddb::Uint128;
 
@@ -34,16 +49,6 @@ constexpr size_t kMaxChunkSize = 350 << 10;  // a chunk item must stay under 400
 constexpr int kMaxBatchRounds = 12;          // rounds of unprocessed items before giving up
 constexpr size_t kMetaCacheMax = 4096;
 constexpr size_t kParallelBatches = 4;  // batch requests of one operation in flight at once
-
-// Attribute names are short: DynamoDB bills item size including them.
-constexpr const char* kAttrType = "t";    // "o" object head, "d" directory, "c" continuation
-constexpr const char* kAttrKey = "k";     // object head: the full key (store prefix included)
-constexpr const char* kAttrChild = "n";   // entry: the node (hash_key) it leads to
-constexpr const char* kAttrSize = "z";    // object head: size in bytes
-constexpr const char* kAttrData = "d";    // inline data (head) or chunk data
-constexpr const char* kAttrGen = "g";     // object head: generation id of its chunks
-constexpr const char* kAttrChunk = "c";   // object head: chunk size
-constexpr const char* kAttrWriter = "w";  // object head: nonce of the PutIfAbsent that wrote it
 
 Json S(std::string_view s) { return Json{{"S", std::string(s)}}; }
 Json N(uint64_t v) { return Json{{"N", std::to_string(v)}}; }
@@ -64,52 +69,6 @@ Json ChunkKey(std::string_view gen, uint64_t index) {
   return Json{{std::string(ddb::kHashKey), S(BlobPrefix(gen) + std::to_string(index))},
               {std::string(ddb::kRangeKey), N(0)}};
 }
-
-// Attribute accessors that tolerate absence and wrong types (a foreign item is Corruption, not a
-// crash).
-std::optional<std::string> GetS(const Json& item, const char* name) {
-  auto it = item.find(name);
-  if (it == item.end() || !it->is_object()) return std::nullopt;
-  auto v = it->find("S");
-  if (v == it->end() || !v->is_string()) return std::nullopt;
-  return v->get<std::string>();
-}
-
-std::optional<uint64_t> GetN(const Json& item, const char* name) {
-  auto it = item.find(name);
-  if (it == item.end() || !it->is_object()) return std::nullopt;
-  auto v = it->find("N");
-  if (v == it->end() || !v->is_string()) return std::nullopt;
-  const std::string& text = v->get_ref<const std::string&>();
-  uint64_t out = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return out;
-}
-
-// nullopt when absent; *bad set when present but not valid base64.
-std::optional<std::string> GetB(const Json& item, const char* name, bool* bad) {
-  auto it = item.find(name);
-  if (it == item.end() || !it->is_object()) return std::nullopt;
-  auto v = it->find("B");
-  std::string out;
-  if (v == it->end() || !v->is_string() || !Base64Decode(v->get_ref<const std::string&>(), &out)) {
-    *bad = true;
-    return std::nullopt;
-  }
-  return out;
-}
-
-// An object's head item, decoded.
-struct HeadInfo {
-  uint64_t size = 0;
-  std::string data;  // inline objects
-  std::string gen;   // chunked objects: non-empty
-  uint64_t chunk_size = 0;
-
-  bool chunked() const { return !gen.empty(); }
-  uint64_t chunks() const { return chunked() ? (size + chunk_size - 1) / chunk_size : 0; }
-};
 
 // Entries this process has put (or seen put) in each table: writing them again is a waste of a
 // write request. Process-wide, so that stores opened per request (Lambda) share it.
@@ -339,34 +298,15 @@ class DynamoDbStore final : public ObjectStore {
   std::string Describe() const override { return describe_; }
 
   // DescribeTable: the table exists and has the key schema this layout needs.
+  Result<bool> CheckAccess() override {
+    CL_RETURN_IF_ERROR(CheckTable());
+    return true;
+  }
+
   Status CheckTable() {
     Json request = {{"TableName", o_.table}};
     CL_ASSIGN_OR_RETURN(Json r, client_.Call("DescribeTable", request, "opening " + describe_));
-    return CheckKeySchema(r, o_.table);
-  }
-
-  static Status CheckKeySchema(const Json& describe, const std::string& table) {
-    const Json& t = describe.contains("Table") ? describe["Table"] : Json::object();
-    std::map<std::string, std::string> roles, types;
-    if (t.contains("KeySchema") && t["KeySchema"].is_array()) {
-      for (const Json& k : t["KeySchema"]) {
-        if (k.is_object()) roles[k.value("AttributeName", "")] = k.value("KeyType", "");
-      }
-    }
-    if (t.contains("AttributeDefinitions") && t["AttributeDefinitions"].is_array()) {
-      for (const Json& a : t["AttributeDefinitions"]) {
-        if (a.is_object()) types[a.value("AttributeName", "")] = a.value("AttributeType", "");
-      }
-    }
-    const std::string h(ddb::kHashKey), r(ddb::kRangeKey);
-    if (roles.size() != 2 || roles[h] != "HASH" || roles[r] != "RANGE" || types[h] != "S" ||
-        types[r] != "N") {
-      return Status::InvalidArgument(
-          "table " + table +
-          " does not have the key schema cloudlite (and DonutDB) use: hash_key (S, HASH) and "
-          "range_key (N, RANGE); create one with: cloudlite dynamodb create-table NAME");
-    }
-    return Status::Ok();
+    return ddb::CheckKeySchema(r, o_.table);
   }
 
  private:
@@ -469,37 +409,9 @@ class DynamoDbStore final : public ObjectStore {
     return names;
   }
 
-  // `complete`: the item was read whole (no projection), so inline data must be all there.
   Result<HeadInfo> DecodeHead(const Json& item, const std::string& full, std::string_view key,
                               bool complete) const {
-    auto corrupt = [&](std::string_view why) {
-      return Status::Corruption("DynamoDB item for " + Name(key) + " " + std::string(why));
-    };
-    if (GetS(item, kAttrType) != "o") return corrupt("is not an object head");
-    if (GetS(item, kAttrKey) != full) return corrupt("belongs to another key");
-    std::optional<uint64_t> size = GetN(item, kAttrSize);
-    if (!size) return corrupt("has no size");
-    HeadInfo head;
-    head.size = *size;
-    if (std::optional<std::string> gen = GetS(item, kAttrGen)) {
-      std::optional<uint64_t> cs = GetN(item, kAttrChunk);
-      if (gen->empty() || !cs || *cs == 0) return corrupt("has a bad chunk description");
-      head.gen = *gen;
-      head.chunk_size = *cs;
-      return head;
-    }
-    if (item.contains(kAttrData)) {
-      bool bad = false;
-      std::optional<std::string> data = GetB(item, kAttrData, &bad);
-      if (bad) return corrupt("has undecodable data");
-      head.data = std::move(*data);
-    }
-    // An empty object has no data attribute at all; a projection may leave it out.
-    if ((complete || item.contains(kAttrData)) && head.data.size() != head.size) {
-      return corrupt("holds " + std::to_string(head.data.size()) + " bytes, not its size " +
-                     std::to_string(head.size));
-    }
-    return head;
+    return ddb::DecodeHead(item, full, Name(key), complete);
   }
 
   // [begin, end) of the object that a GetRange(offset, length) covers.
@@ -690,26 +602,7 @@ class DynamoDbStore final : public ObjectStore {
   // stops the others from starting new work and is returned. Batches of one big object go out
   // together: a 10 MB segment is seven BatchWriteItem requests.
   static Status ParallelFor(size_t n, const std::function<Status(size_t)>& fn) {
-    if (n <= 1) return n == 1 ? fn(0) : Status::Ok();
-    std::atomic<size_t> next{0};
-    std::mutex mu;
-    Status first;
-    auto worker = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < n;) {
-        Status s = fn(i);
-        if (!s.ok()) {
-          std::lock_guard lock(mu);
-          if (first.ok()) first = std::move(s);
-          next.store(n);
-          return;
-        }
-      }
-    };
-    std::vector<std::thread> threads;
-    for (size_t t = 1; t < std::min(n, kParallelBatches); t++) threads.emplace_back(worker);
-    worker();
-    for (std::thread& t : threads) t.join();
-    return first;
+    return ForEachInParallel(n, static_cast<int>(kParallelBatches), nullptr, fn);
   }
 
   Status DeleteChunks(const std::string& gen, uint64_t count) {
@@ -772,7 +665,7 @@ class DynamoDbStore final : public ObjectStore {
             if (!key->starts_with(st->prefix) ||
                 (!st->start_after.empty() && *key <= st->start_after) ||
                 (!st->keys.empty() && *key <= st->keys.back())) {
-              return Status::Corruption(st->what + ": item for \"" + *key +
+              return Status::Corruption(st->what + ": item for \"" + SafeServerText(*key) +
                                         "\" is out of place in the layout");
             }
             st->keys.push_back(std::move(*key));
@@ -784,7 +677,8 @@ class DynamoDbStore final : public ObjectStore {
             CL_RETURN_IF_ERROR(Walk(st, *child, 0, ddb::kMaxRange, on_bound ? bound : nullptr,
                                     on_bound ? depth + 1 : 0));
           } else {
-            return Status::Corruption(st->what + ": an item of unknown type in " + node);
+            return Status::Corruption(st->what + ": an item of unknown type in " +
+                                      SafeServerText(node));
           }
           if (st->keys.size() >= st->want) return Status::Ok();
         }
@@ -881,6 +775,7 @@ Result<std::unique_ptr<ObjectStore>> OpenDynamoDbStoreWithOptions(DynamoDbStoreO
 
 Result<std::unique_ptr<ObjectStore>> OpenDynamoDbStore(Uri& uri, bool /*create*/) {
   DynamoDbStoreOptions o;
+  o.check_table = false;  // OpenStore calls CheckAccess, through the request counter
   o.table = uri.authority;
   o.prefix = uri.path;
   const std::string endpoint = uri.TakeParam("endpoint");
@@ -962,9 +857,8 @@ Result<CreateTableOutcome> CreateDynamoDbTable(const CreateTableOptions& options
     }
     CL_ASSIGN_OR_RETURN(Json d, client.Call("DescribeTable", Json{{"TableName", options.table}},
                                             "describing table " + options.table));
-    CL_RETURN_IF_ERROR(DynamoDbStore::CheckKeySchema(d, options.table));
-    const std::string status =
-        d.contains("Table") ? d["Table"].value("TableStatus", std::string()) : "";
+    CL_RETURN_IF_ERROR(ddb::CheckKeySchema(d, options.table));
+    const std::string status = ddb::TableStatus(d);
     if (status == "ACTIVE") return outcome;
     if (first) say("waiting for table " + options.table + " to be ACTIVE (now " + status + ")");
   }

@@ -100,6 +100,7 @@ class FaultStore final : public ObjectStore {
   Status Delete(std::span<const std::string> keys) override;
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
+  Result<bool> CheckAccess() override { return inner_->CheckAccess(); }
 
   const FaultCounts& counts() const { return counts_; }
 

@@ -10,6 +10,8 @@
 #include "cloudlite/database.h"
 #include "store/mem/mem_store.h"
 #include "store/registry.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite {
 namespace {
@@ -105,7 +107,7 @@ TEST(FaultSpecTest, UriParamsAreTakenAndCheckedBeforeAnythingOpens) {
   Result<Uri> uri = Uri::Parse("mem://x?faults=error:0.5&fault_seed=42&other=1");
   ASSERT_TRUE(uri.ok());
   Result<std::optional<FaultOptions>> taken = TakeFaultParams(*uri);
-  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  ASSERT_OK(taken);
   ASSERT_TRUE(taken->has_value());
   EXPECT_EQ((*taken)->seed, 42u);
   EXPECT_EQ((*taken)->of(StoreOp::kHead).error, 0.5);
@@ -127,7 +129,7 @@ TEST(FaultSpecTest, UriParamsAreTakenAndCheckedBeforeAnythingOpens) {
   }
 
   // Through OpenStore: a bad spec fails before the backend creates anything.
-  std::string dir = ::testing::TempDir() + "/faults-open-" + RandomHex(6);
+  std::string dir = test::MakeTempDir("faults-open") + "/store";  // not there yet
   Result<Uri> file = Uri::Parse("file://" + dir + "?faults=phantom:lots");
   ASSERT_TRUE(file.ok());
   Result<std::unique_ptr<ObjectStore>> opened = OpenStore(*file, /*create=*/true);
@@ -288,11 +290,11 @@ TEST(FaultStoreTest, DatabaseUriSelectsFaults) {
   // is an error that Update returns (not Busy, so not re-run), and nothing is committed.
   std::string name = "mem://fault-db-" + RandomHex(6);
   auto db = Database::Open(name + "/app");
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   ASSERT_TRUE((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }).ok());
   uint64_t errors_before = ProcessFaultCounts().error.load();
   auto faulty = Database::Open(name + "/app?faults=error@put_if_absent:1&fault_seed=3");
-  ASSERT_TRUE(faulty.ok()) << faulty.status().ToString();
+  ASSERT_OK(faulty);
   int runs = 0;
   Status s = (*faulty)->Update([&](Connection& c) {
     runs++;
@@ -314,7 +316,7 @@ TEST(FaultStoreTest, DatabaseUriSelectsFaults) {
 
   // A phantom commit (it landed; the store said Ambiguous) is resolved by the engine: Ok.
   auto phantom = Database::Open(name + "/app?faults=phantom@put_if_absent:1");
-  ASSERT_TRUE(phantom.ok()) << phantom.status().ToString();
+  ASSERT_OK(phantom);
   EXPECT_TRUE(
       (*phantom)->Update([](Connection& c) { return c.Exec("INSERT INTO t VALUES (2)"); }).ok());
   ASSERT_TRUE((*db)

@@ -14,7 +14,8 @@
 #include <set>
 #include <sstream>
 
-#include "conformance/conformance.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cloudlite {
 namespace {
@@ -45,7 +46,7 @@ std::set<std::string> Tree(const std::string& dir) {
 class FileStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = conformance::MakeTempDir("cl-filestore");
+    dir_ = test::MakeTempDir("cl-filestore");
     ASSERT_FALSE(dir_.empty());
     root_ = dir_ + "/store";
     store_ = Open(true);
@@ -53,18 +54,18 @@ class FileStoreTest : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
-    conformance::RemoveTree(dir_);
+    test::RemoveTree(dir_);
   }
 
   std::unique_ptr<FileStore> Open(bool create) {
     Result<std::unique_ptr<FileStore>> store = FileStore::Open(root_, create);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_OK(store);
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
   std::vector<std::string> ListAllOk(std::string_view prefix = {}) {
     Result<std::vector<std::string>> keys = ListAll(*store_, prefix);
-    EXPECT_TRUE(keys.ok()) << keys.status().ToString();
+    EXPECT_OK(keys);
     return keys.ok() ? *keys : std::vector<std::string>{};
   }
 
@@ -78,7 +79,7 @@ TEST_F(FileStoreTest, OpenMissingAndCreate) {
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
   EXPECT_EQ(missing.status().message(), "store directory " + dir_ + "/no/such does not exist");
   Result<std::unique_ptr<FileStore>> made = FileStore::Open(dir_ + "/new/nested/", true);
-  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ASSERT_OK(made);
   EXPECT_EQ((*made)->Describe(), "file://" + dir_ + "/new/nested");
   EXPECT_TRUE(fs::is_directory(dir_ + "/new/nested"));
 
@@ -169,7 +170,7 @@ TEST_F(FileStoreTest, PutIfAbsentRaceAcrossProcesses) {
     EXPECT_EQ(winners, 1) << "round " << round;
     EXPECT_EQ(losers, kChildren - 1) << "round " << round;
     Result<std::string> got = store_->Get(key);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_OK(got);
     EXPECT_EQ(*got, "child " + std::to_string(winner));
   }
   EXPECT_EQ(ListAllOk("race/").size(), 5u);

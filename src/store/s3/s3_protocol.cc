@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "net/server_text.h"
+
 namespace cloudlite::s3 {
 namespace {
 
@@ -50,7 +52,7 @@ class XmlParser {
  private:
   Status Error(std::string_view what) const {
     return Status::Unavailable("malformed XML from the server at byte " + std::to_string(pos_) +
-                               ": " + std::string(what));
+                               ": " + SafeServerText(what));
   }
   bool Peek(char c) const { return pos_ < doc_.size() && doc_[pos_] == c; }
   bool LookingAt(std::string_view s) const { return doc_.substr(pos_).starts_with(s); }
@@ -267,7 +269,8 @@ std::string XmlEscape(std::string_view text) {
 Result<ListObjectsResult> ParseListObjectsV2(std::string_view xml) {
   CL_ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
   if (root.name != "ListBucketResult") {
-    return Status::Unavailable("unexpected <" + root.name + "> in a ListObjectsV2 response");
+    return Status::Unavailable("unexpected <" + SafeServerText(root.name) +
+                               "> in a ListObjectsV2 response");
   }
   ListObjectsResult out;
   for (const XmlElement& c : root.children) {
@@ -302,11 +305,12 @@ Result<std::vector<DeleteError>> ParseDeleteObjectsResult(std::string_view xml) 
   if (TrimXml(xml).empty()) return errors;  // some servers say nothing in quiet mode
   CL_ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
   if (root.name == "Error") {
-    return Status::Unavailable("DeleteObjects failed: " + root.ChildText("Code") + ": " +
-                               root.ChildText("Message"));
+    return Status::Unavailable("DeleteObjects failed: " + SafeServerText(root.ChildText("Code")) +
+                               ": " + SafeServerText(root.ChildText("Message")));
   }
   if (root.name != "DeleteResult") {
-    return Status::Unavailable("unexpected <" + root.name + "> in a DeleteObjects response");
+    return Status::Unavailable("unexpected <" + SafeServerText(root.name) +
+                               "> in a DeleteObjects response");
   }
   for (const XmlElement& c : root.children) {
     if (c.name != "Error") continue;
@@ -328,17 +332,31 @@ S3Error ParseError(std::string_view body) {
 }
 
 Status ErrorStatus(const HttpResponse& response, std::string_view what, std::string_view bucket,
-                   std::string_view region) {
+                   std::string_view region, const std::vector<std::string_view>& secrets) {
   const S3Error err = ParseError(response.body);
   const std::string w(what);
   const std::string b(bucket);
+  // Everything from the server below is printed through SafeServerText; codes are compared raw.
   std::string detail = "HTTP " + std::to_string(response.status);
-  if (!err.code.empty()) detail += " " + err.code;
-  if (!err.message.empty()) detail += ": " + err.message;
+  if (!err.code.empty()) detail += " " + SafeServerText(err.code, secrets);
+  if (!err.message.empty()) detail += ": " + SafeServerText(err.message, secrets);
 
+  if (err.code == "RequestTimeTooSkewed") {
+    return Status::PermissionDenied(
+        w +
+        ": the server rejected the request time: this machine's clock is more than 15 "
+        "minutes off; fix it (e.g. enable NTP) (" +
+        detail + ")");
+  }
+  // Any 403 is a refusal, whatever its code (InvalidObjectState, a proxy's own page...).
+  if (IsCredentialCode(err.code) || response.status == 403) {
+    return Status::PermissionDenied(w + ": " + detail + "; " + std::string(kCredentialsHint));
+  }
   // The bucket lives in another region: S3 says so in a header or the error body.
-  std::string right_region = err.region;
-  if (const std::string* h = response.FindHeader("x-amz-bucket-region")) right_region = *h;
+  std::string right_region = SafeServerText(err.region, secrets, 64);
+  if (const std::string* h = response.FindHeader("x-amz-bucket-region")) {
+    right_region = SafeServerText(*h, secrets, 64);
+  }
   if (!right_region.empty() && right_region != region &&
       (response.status == 301 || err.code == "AuthorizationHeaderMalformed" ||
        err.code == "PermanentRedirect" || err.code == "IllegalLocationConstraintException")) {
@@ -347,23 +365,14 @@ Status ErrorStatus(const HttpResponse& response, std::string_view what, std::str
         ": set AWS_REGION=" + right_region + " or add ?region=" + right_region + " to the URI");
   }
   if (err.code == "PermanentRedirect" || response.status == 301) {
-    return Status::InvalidArgument(w + ": bucket " + b + " must be addressed through " +
-                                   (err.endpoint.empty() ? "another endpoint" : err.endpoint) +
-                                   " (" + detail + ")");
+    return Status::InvalidArgument(
+        w + ": bucket " + b + " must be addressed through " +
+        (err.endpoint.empty() ? "another endpoint" : SafeServerText(err.endpoint, secrets)) + " (" +
+        detail + ")");
   }
   if (err.code == "NoSuchBucket") return Status::NotFound("bucket " + b + " does not exist");
   if (err.code == "NoSuchKey" || (err.code.empty() && response.status == 404)) {
     return Status::NotFound(w + ": no such object");
-  }
-  if (err.code == "RequestTimeTooSkewed") {
-    return Status::PermissionDenied(
-        w +
-        ": the server rejected the request time: this machine's clock is more than 15 "
-        "minutes off; fix it (e.g. enable NTP) (" +
-        detail + ")");
-  }
-  if (IsCredentialCode(err.code) || (err.code.empty() && response.status == 403)) {
-    return Status::PermissionDenied(w + ": " + detail + "; " + std::string(kCredentialsHint));
   }
   if (IsRetryableCode(err.code) || response.status >= 500 || response.status == 429) {
     return Status::Unavailable(w + ": " + detail);

@@ -62,14 +62,17 @@ S3Error ParseError(std::string_view body);
 //   NoSuchKey                         -> NotFound
 //   NoSuchBucket                      -> NotFound("bucket X does not exist")
 //   AccessDenied, InvalidAccessKeyId,
-//   SignatureDoesNotMatch, tokens     -> PermissionDenied + credentials hint
+//   SignatureDoesNotMatch, tokens,
+//   any other HTTP 403                -> PermissionDenied + credentials hint
 //   RequestTimeTooSkewed              -> PermissionDenied + "fix the clock"
 //   wrong region / PermanentRedirect  -> InvalidArgument naming the right region or endpoint
 //   SlowDown, InternalError, 5xx,
 //   RequestTimeout                    -> Unavailable (retryable)
 //   other 4xx                         -> InvalidArgument with the server's code and message
+// The server's text in the message goes through SafeServerText (net/server_text.h) with
+// `secrets`, the request's credentials.
 Status ErrorStatus(const HttpResponse& response, std::string_view what, std::string_view bucket,
-                   std::string_view region);
+                   std::string_view region, const std::vector<std::string_view>& secrets = {});
 
 inline constexpr std::string_view kCredentialsHint =
     "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE";

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "net/crypto.h"
+#include "net/server_text.h"
 #include "net/sigv4.h"
 #include "store/s3/s3_protocol.h"
 
@@ -140,8 +141,9 @@ class S3Store final : public ObjectStore {
                                             "\" already exists in " + describe_);
       }
       if (r->status == 409) {  // ConditionalRequestConflict: another conditional write raced us
-        return last = Status::Unavailable(what + ": " + s3::ParseError(r->body).code +
-                                          " (concurrent conditional write)");
+        return last =
+                   Status::Unavailable(what + ": " + SafeServerText(s3::ParseError(r->body).code) +
+                                       " (concurrent conditional write)");
       }
       if (r->status >= 500) maybe_written = true;  // the server may have failed after writing
       return last = Error(*r, what);
@@ -225,6 +227,11 @@ class S3Store final : public ObjectStore {
 
   std::string Describe() const override { return describe_; }
 
+  Result<bool> CheckAccess() override {
+    CL_RETURN_IF_ERROR(CheckBucket());
+    return true;
+  }
+
   // Fails unless the bucket exists and our credentials can list it: a one-key ListObjectsV2,
   // whose error body (unlike HEAD's) says which of the two is wrong.
   Status CheckBucket() {
@@ -278,8 +285,9 @@ class S3Store final : public ObjectStore {
         fake.status = e.code == "AccessDenied" ? 403 : e.code == "InternalError" ? 500 : 400;
         fake.body = "<Error><Code>" + s3::XmlEscape(e.code) + "</Code><Message>" +
                     s3::XmlEscape(e.message) + "</Message></Error>";
-        return Error(fake, "DELETE " + Name(std::string_view(e.key).substr(
-                                           std::min(e.key.size(), key_prefix_.size()))));
+        const std::string_view key =
+            std::string_view(e.key).substr(std::min(e.key.size(), key_prefix_.size()));
+        return Error(fake, "DELETE " + Name(SafeServerText(key)));
       }
       return Status::Ok();
     });
@@ -304,7 +312,7 @@ class S3Store final : public ObjectStore {
   std::string Name(std::string_view key) const { return describe_ + "/" + std::string(key); }
 
   Status Error(const HttpResponse& r, std::string_view what) const {
-    Status s = s3::ErrorStatus(r, what, o_.bucket, o_.aws.region);
+    Status s = s3::ErrorStatus(r, what, o_.bucket, o_.aws.region, SecretsOf(o_.aws.credentials));
     if (s.code() == Status::Code::kPermissionDenied) {
       return Status(s.code(),
                     s.message() + " (credentials from " + o_.aws.credentials_source + ")");
@@ -388,6 +396,7 @@ Result<std::unique_ptr<ObjectStore>> OpenS3StoreWithOptions(S3StoreOptions o) {
 
 Result<std::unique_ptr<ObjectStore>> OpenS3Store(Uri& uri, bool /*create*/) {
   S3StoreOptions o;
+  o.check_bucket = false;  // OpenStore calls CheckAccess, through the request counter
   o.bucket = uri.authority;
   o.prefix = uri.path;
   const std::string endpoint = uri.TakeParam("endpoint");

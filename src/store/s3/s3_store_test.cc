@@ -174,6 +174,49 @@ TEST(S3Errors, Mapping) {
             std::string::npos);
 }
 
+// Whatever the server says reaches the message only through SafeServerText: one bounded line,
+// no escape sequences, no credentials it echoes back.
+TEST(S3Errors, ServerTextIsMadeSafe) {
+  const std::string secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  const std::string message = "\x1b]0;owned\x07\x1b[31mdenied\n" + std::string(100 * 1024, 'x') +
+                              " Authorization: AWS4-HMAC-SHA256 Signature=0a1b";
+  Status s =
+      ErrorStatus(Response(400, ErrorBody("Bad\x1b[2JCode", "echo " + secret + " " + message)),
+                  "GET s3://b/k", "b", "us-east-1", {secret});
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message().find('\x1b'), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find('\n'), std::string::npos);
+  EXPECT_EQ(s.message().find(secret), std::string::npos);
+  EXPECT_LT(s.message().size(), 1000u);
+  EXPECT_NE(s.message().find("Bad\\x1b[2JCode: echo [redacted] \\x1b]0;owned"), std::string::npos)
+      << s.message();
+  // The Authorization header echoed anywhere, and the region hint from a header.
+  HttpResponse moved = Response(400, ErrorBody("AuthorizationHeaderMalformed",
+                                               "Authorization: AWS4-HMAC-SHA256 Signature=0a1b"));
+  moved.headers.emplace_back("x-amz-bucket-region", "eu-west-1\x1b[2J");
+  Status m = ErrorStatus(moved, "GET", "b", "us-east-1");
+  EXPECT_EQ(m.message().find("0a1b"), std::string::npos) << m.message();
+  EXPECT_EQ(m.message().find('\x1b'), std::string::npos) << m.message();
+  // XML the parser rejects quotes the server's names: bounded and escaped too.
+  Result<s3::ListObjectsResult> list =
+      s3::ParseListObjectsV2("<" + std::string(5000, 'a') + "\x1b></b>");
+  ASSERT_FALSE(list.ok());
+  EXPECT_LT(list.status().message().size(), 500u);
+  EXPECT_EQ(list.status().message().find('\x1b'), std::string::npos);
+}
+
+// Any 403 is PermissionDenied (CLI exit 5), whatever code, or none, the server gives.
+TEST(S3Errors, Any403IsPermissionDenied) {
+  for (const std::string& body :
+       {ErrorBody("InvalidObjectState", "The operation is not valid for the object's state"),
+        ErrorBody("SomethingNew", "?"), std::string("<html>Forbidden by proxy</html>"),
+        std::string("")}) {
+    Status s = Map(403, body);
+    EXPECT_EQ(s.code(), Status::Code::kPermissionDenied) << body;
+    EXPECT_NE(s.message().find("check AWS_ACCESS_KEY_ID"), std::string::npos) << s.message();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // A scripted HTTP/1.1 server on 127.0.0.1: for each request (read completely, body included) it
 // takes the next action: a raw response to send, or "" to close the connection without an answer.
@@ -399,6 +442,32 @@ TEST(S3Store, KeysLongerThanS3AllowsWithThePrefixAreRejectedLocally) {
   EXPECT_NE(s.message().find("1024 bytes including the prefix"), std::string::npos) << s.message();
   EXPECT_EQ(server.requests(), 0);
   EXPECT_TRUE(store->Put(std::string(1020, 'k'), "x").ok());
+}
+
+// A server that echoes the request's secret key and session token, with terminal escapes:
+// the error the store returns carries neither.
+TEST(S3Store, ErrorsNeverQuoteTheRequestCredentials) {
+  const std::string body =
+      ErrorBody("AccessDenied", "\x1b[2Jyour key not-a-real-secret and token session-token-1234");
+  FakeServer server({FakeServer::Reply(403, "Forbidden", body)});
+  S3StoreOptions o;
+  o.bucket = "bucket";
+  o.aws.credentials = {"AKIDTEST", "not-a-real-secret", "session-token-1234"};
+  o.aws.region = "us-east-1";
+  o.aws.endpoint_url = server.endpoint();
+  o.aws.credentials_source = "test";
+  o.path_style = true;
+  o.check_bucket = false;
+  o.retry.max_attempts = 1;
+  auto store = OpenS3StoreWithOptions(std::move(o));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Status s = (*store)->Get("k").status();
+  EXPECT_EQ(s.code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(s.message().find("not-a-real-secret"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("session-token-1234"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find('\x1b'), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("your key [redacted] and token [redacted]"), std::string::npos)
+      << s.message();
 }
 
 TEST(S3Store, DescribeHasNoSecrets) {

@@ -1,0 +1,55 @@
+// What a DynamoDB server answers (src/store/dynamodb): JSON parsed as the client does, then
+// decoded as an object's head item, a DescribeTable answer, a consumed-capacity report and an
+// error response. The first byte picks the HTTP status of the error response.
+#include "fuzz_util.h"
+#include "store/dynamodb/dynamodb_client.h"
+#include "store/dynamodb/dynamodb_items.h"
+
+using namespace cloudlite;
+
+namespace {
+
+constexpr std::string_view kSecret = "fuzzSECRETkey0123456789";
+constexpr int kStatuses[] = {200, 400, 403, 404, 413, 500, 503};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const int status = kStatuses[data[0] % std::size(kStatuses)];
+  const std::string_view body = fuzz::Bytes(data + 1, size - 1);
+
+  const ddb::Json j = ddb::Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_discarded()) {
+    // As a head item, and as the Item of a GetItem answer.
+    for (const ddb::Json* item : {&j, j.is_object() && j.contains("Item") ? &j["Item"] : &j}) {
+      for (bool complete : {true, false}) {
+        Result<ddb::HeadInfo> head =
+            ddb::DecodeHead(*item, "p/db/log/1", "ddb://t/db/log/1", complete);
+        if (!head.ok()) {
+          fuzz::CheckDecodeError(head.status(), "ddb://t/db/log/1");
+          continue;
+        }
+        if (head->chunked()) {
+          FUZZ_CHECK(head->chunk_size >= 1 && head->chunk_size <= ddb::kMaxChunkBytes);
+          FUZZ_CHECK(head->chunks() * head->chunk_size >= head->size);  // no wrap-around
+        } else if (complete) {
+          FUZZ_CHECK(head->data.size() == head->size);
+        }
+      }
+    }
+    Status schema = ddb::CheckKeySchema(j, "t");
+    FUZZ_CHECK(schema.ok() || schema.code() == Status::Code::kInvalidArgument);
+    FUZZ_CHECK(fuzz::IsOneSafeLine(ddb::TableStatus(j)));
+    (void)ddb::ConsumedCapacityUnits(j.is_object() ? j : ddb::Json::object());
+  }
+
+  Status s =
+      ddb::ErrorStatus(status, body, "GetItem dynamodb://t/k", "t", "environment", {kSecret});
+  FUZZ_CHECK(!s.ok());
+  FUZZ_CHECK(fuzz::IsOneSafeLine(s.message()));
+  FUZZ_CHECK(s.message().size() < 2000);
+  FUZZ_CHECK(s.message().find(kSecret) == std::string::npos);
+  if (status == 403) FUZZ_CHECK(s.code() == Status::Code::kPermissionDenied);
+  return 0;
+}

@@ -1,0 +1,186 @@
+// Writes the seed corpus of every fuzz target, made by the real encoders, so that no binary
+// seed is committed and the seeds follow the format as it changes:
+//   cloudlite_fuzz_seeds DIR   ->   DIR/<target>/<name>
+// Objects with a checksum are written twice: as stored (mode byte 0) and without their
+// checksum (mode byte 1, "sealed": the target appends it), see fuzz_util.h.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "format/format.h"
+#include "store/s3/s3_protocol.h"
+
+using namespace cloudlite;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path root;
+
+void Seed(const std::string& target, const std::string& name, std::string_view bytes) {
+  fs::create_directories(root / target);
+  std::ofstream out(root / target / name, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Both forms of a stored object whose last 8 bytes are its checksum.
+void SeedStored(const std::string& target, const std::string& name, const std::string& bytes) {
+  Seed(target, name, std::string(1, '\0') + bytes);
+  Seed(target, name + ".sealed", std::string(1, '\1') + bytes.substr(0, bytes.size() - 8));
+}
+
+std::string Pages(uint32_t count, uint32_t page_size, char fill) {
+  std::string pages(uint64_t{count} * page_size, fill);
+  for (size_t i = 0; i < pages.size(); i += 97) pages[i] = static_cast<char>(i);
+  return pages;
+}
+
+format::PageMapData Map(std::string object, uint64_t frame_offset, uint64_t frame_length) {
+  format::PageMapData map;
+  map.objects = {std::move(object), "seg/00000000000000000001-abcd"};
+  map.frames = {{0, frame_offset, frame_length, 2}, {1, 20, 300, 4}};
+  map.extents = {{1, 2, 0, 0}, {5, 3, 1, 1}};
+  return map;
+}
+
+void Formats() {
+  const std::string frame = format::EncodeFrame(Pages(2, 4096, 'a'), 3);
+
+  format::Record record;
+  record.version = 7;
+  record.time_micros = 1700000000000000;
+  record.db_id = std::string(16, 'd');
+  record.base = 2;
+  record.prev = std::string(16, 'p');
+  record.writer_id = std::string(16, 'w');
+  record.nonce = std::string(16, 'n');
+  record.page_size = 4096;
+  record.db_pages = 8;
+  record.map = Map("", 0, frame.size());
+  record.changeset = "changeset bytes";
+  format::RecentVersion recent;
+  recent.changed = {1, 2, 6};
+  recent.map = Map("log/00000000000000000006", 77, frame.size());
+  record.recent.db_pages = 7;
+  record.recent.versions = {recent, recent};
+  SeedStored("record", "inline_frames_recent", format::EncodeRecord(record, frame));
+  record.map = Map("seg/00000000000000000002-ef01", 20, frame.size());
+  record.recent.versions.clear();
+  SeedStored("record", "segment_frames", format::EncodeRecord(record, ""));
+
+  format::Checkpoint checkpoint;
+  checkpoint.version = 64;
+  checkpoint.time_micros = 1700000000000000;
+  checkpoint.db_id = std::string(16, 'd');
+  checkpoint.base = 1;
+  checkpoint.head = std::string(16, 'h');
+  checkpoint.page_size = 4096;
+  checkpoint.db_pages = 8;
+  checkpoint.map = Map("seg/00000000000000000064-0001", 20, frame.size());
+  SeedStored("checkpoint", "two_segments", format::EncodeCheckpoint(checkpoint));
+
+  format::Lease lease{3, std::string(16, 'o'), 1700000000000000, 1700000030000000};
+  SeedStored("lease", "held", format::EncodeLease(lease));
+  lease.expiry_micros = 0;
+  SeedStored("lease", "released", format::EncodeLease(lease));
+
+  std::string map;
+  format::EncodePageMap(Map("", 100, 200), &map);
+  Seed("page_map", "two_frames", map);
+
+  format::SegmentBuilder builder(4096, 9, std::string(16, 'd'), "seg/00000000000000000009-abc");
+  builder.Add(1, 2, frame);
+  builder.Add(5, 2, format::EncodeFrame(Pages(2, 4096, 'b'), 3));
+  SeedStored("segment_index", "two_frames", builder.Finish());
+
+  // frame: mode (0 as stored, 1 sealed, 2 round trip), page-size shift, page count, frame.
+  const std::string small = format::EncodeFrame(Pages(2, 512, 'c'), 3);
+  Seed("frame", "stored", std::string("\x00\x00\x01", 3) + small);
+  Seed("frame", "sealed", std::string("\x01\x00\x01", 3) + small.substr(8));
+  Seed("frame", "round_trip", std::string("\x02\x03\x02", 3) + "page content");
+}
+
+void Servers() {
+  // s3_xml: first byte picks the HTTP status.
+  Seed("s3_xml", "list",
+       "\x00<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult "
+       "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Prefix>p/</Prefix>"
+       "<KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>"
+       "<Contents><Key>p/db/log/00000000000000000001</Key><Size>120</Size></Contents>"
+       "<Contents><Key>p/a&amp;b &#x41;<![CDATA[<x>]]></Key></Contents>"
+       "<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</"
+       "NextContinuationToken></ListBucketResult>");
+  Seed("s3_xml", "delete_result",
+       "\x00<DeleteResult><Deleted><Key>p/k</Key></Deleted><Error><Key>p/k2</Key>"
+       "<Code>AccessDenied</Code><Message>Access Denied</Message></Error></DeleteResult>");
+  Seed("s3_xml", "signature_mismatch",
+       "\x03<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SignatureDoesNotMatch</Code>"
+       "<Message>The request signature we calculated does not match the signature you "
+       "provided.</Message><AWSAccessKeyId>AKIDEXAMPLE</AWSAccessKeyId><StringToSign>"
+       "AWS4-HMAC-SHA256\n20240101T000000Z</StringToSign><SignatureProvided>0a1b2c"
+       "</SignatureProvided><CanonicalRequest>GET\n/k\n\nhost:h\nx-amz-security-token:TOKEN\n"
+       "</CanonicalRequest></Error>");
+  Seed("s3_xml", "wrong_region",
+       "\x02<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' is "
+       "wrong; expecting 'eu-west-1'</Message><Region>eu-west-1</Region></Error>");
+  Seed("s3_xml", "redirect",
+       "\x01<Error><Code>PermanentRedirect</Code><Message>use it</Message><Endpoint>"
+       "b.s3-eu-west-1.amazonaws.com</Endpoint></Error>");
+  Seed("s3_xml", "slow_down", "\x0a<Error><Code>SlowDown</Code><Message>slow</Message></Error>");
+
+  // dynamodb_item: first byte picks the HTTP status.
+  Seed("dynamodb_item", "inline_head",
+       "\x00{\"Item\":{\"hash_key\":{\"S\":\"cloudlite/n/p/db/log/\"},\"range_key\":{\"N\":"
+       "\"123\"},\"t\":{\"S\":\"o\"},\"k\":{\"S\":\"p/db/log/1\"},\"z\":{\"N\":\"3\"},"
+       "\"d\":{\"B\":\"YWJj\"},\"w\":{\"S\":\"nonce\"}},\"ConsumedCapacity\":{\"TableName\":"
+       "\"t\",\"CapacityUnits\":1.0}}");
+  Seed("dynamodb_item", "chunked_head",
+       "\x00{\"t\":{\"S\":\"o\"},\"k\":{\"S\":\"p/db/log/1\"},\"z\":{\"N\":\"1000000\"},"
+       "\"g\":{\"S\":\"0123456789abcdef\"},\"c\":{\"N\":\"358400\"}}");
+  Seed("dynamodb_item", "describe_table",
+       "\x00{\"Table\":{\"TableName\":\"t\",\"TableStatus\":\"ACTIVE\",\"KeySchema\":["
+       "{\"AttributeName\":\"hash_key\",\"KeyType\":\"HASH\"},{\"AttributeName\":"
+       "\"range_key\",\"KeyType\":\"RANGE\"}],\"AttributeDefinitions\":[{\"AttributeName\":"
+       "\"hash_key\",\"AttributeType\":\"S\"},{\"AttributeName\":\"range_key\","
+       "\"AttributeType\":\"N\"}]}}");
+  Seed("dynamodb_item", "signature_error",
+       "\x01{\"__type\":\"com.amazon.coral.service#InvalidSignatureException\",\"message\":"
+       "\"The request signature we calculated does not match the signature you provided. "
+       "The Canonical String for this request should have been\\n'POST\\n/\\n\\n"
+       "x-amz-security-token:TOKEN\\n'\"}");
+  Seed("dynamodb_item", "throttled",
+       "\x01{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
+       "ProvisionedThroughputExceededException\",\"message\":\"slow down\"}");
+  Seed("dynamodb_item", "forbidden", "\x02{\"Message\":\"User is not authorized\"}");
+
+  Seed("uri", "file", "file:///var/dbs/orders?cache_size=100&max_staleness_ms=0");
+  Seed("uri", "s3",
+       "s3://bucket/prefix/db?region=eu-west-1&endpoint=http%3A%2F%2F127.0.0.1%3A9000");
+  Seed("uri", "dynamodb", "dynamodb://table/p/app.db?chunk_size=1000");
+  Seed("uri", "mem", "mem://test/db%2Dx");
+
+  Seed(
+      "aws_config", "profiles",
+      std::string("[default]\nregion = eu-west-1\nmax_attempts = 3\ns3 =\n  addressing_style = "
+                  "path\n[profile dev]\nendpoint_url = http://127.0.0.1:9000\nservices = "
+                  "local\n[services local]\ndynamodb =\n  endpoint_url = http://127.0.0.1:8000\n") +
+          std::string(1, '\0') + "\x01" +
+          "[dev]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n"
+          "aws_session_token = token\n[default]\naws_access_key_id=A\naws_secret_access_key=S\n");
+
+  Seed("server_text", "mixed",
+       std::string("\x40\x80") + "Authorization: AWS4-HMAC-SHA256 Signature=0a\n\x1b[2J é \xff");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: " << argv[0] << " DIR\n";
+    return 1;
+  }
+  root = argv[1];
+  Formats();
+  Servers();
+  return 0;
+}
