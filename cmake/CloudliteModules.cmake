@@ -23,13 +23,14 @@ endfunction()
 
 # cloudlite_module(NAME
 #   SOURCES globs under src/ (the *_test.cc files are left out: the test binary builds them)
+#   EXCLUDE regex of sources under SOURCES that another module owns
 #   HEADERS globs under src/ seen by the targets that link this one
 #   PRIVATE_HEADERS globs under src/ seen only by this module's own sources
 #   PUBLIC_API headers under include/ (installed; seen by the linking targets)
 #   DEPS targets whose headers this module's headers include (propagated)
 #   PRIVATE_DEPS targets only this module's sources use)
 function(cloudlite_module name)
-  cmake_parse_arguments(M "" "" "SOURCES;HEADERS;PRIVATE_HEADERS;PUBLIC_API;DEPS;PRIVATE_DEPS"
+  cmake_parse_arguments(M "" "" "SOURCES;HEADERS;PRIVATE_HEADERS;PUBLIC_API;DEPS;PRIVATE_DEPS;EXCLUDE"
                         ${ARGN})
   set(src ${PROJECT_SOURCE_DIR}/src)
   list(TRANSFORM M_SOURCES PREPEND ${src}/)
@@ -39,10 +40,16 @@ function(cloudlite_module name)
   if(M_SOURCES)
     file(GLOB sources CONFIGURE_DEPENDS ${M_SOURCES})
     list(FILTER sources EXCLUDE REGEX "_test\\.cc$")
+    if(M_EXCLUDE)
+      list(FILTER sources EXCLUDE REGEX "${M_EXCLUDE}")
+    endif()
   endif()
   set(headers)
   if(M_HEADERS)
     file(GLOB headers CONFIGURE_DEPENDS ${M_HEADERS})
+    if(M_EXCLUDE)
+      list(FILTER headers EXCLUDE REGEX "${M_EXCLUDE}")
+    endif()
   endif()
   set(private_headers)
   if(M_PRIVATE_HEADERS)
