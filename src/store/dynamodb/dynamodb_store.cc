@@ -26,7 +26,6 @@ namespace {
 
 using ddb::EntryKind;
 using ddb::GetB;
-using ddb::GetN;
 using ddb::GetS;
 using ddb::HeadInfo;
 using ddb::Json;
