@@ -68,4 +68,27 @@ Status Migrate(std::string_view uri, const Progress& progress = {});
 // Version, size and latest commit of the database. NotFound if it does not exist.
 Result<DatabaseInfo> Describe(std::string_view uri);
 
+// The requests this process has made to its stores so far, as one JSON line (the CLI's
+// --stats): {"get":N,"put":N,"list":N,"delete":N,"bytes_in":N,"bytes_out":N}. get counts Get,
+// GetRange and Head; put counts Put and PutIfAbsent; bytes_in is payload read from the store,
+// bytes_out payload written to it.
+std::string ProcessStoreStatsJson();
+
+// A DynamoDB table for dynamodb:// stores, as `cloudlite dynamodb create-table` makes it.
+struct DynamoDbTableOptions {
+  std::string table;                     // 3-255 of A-Za-z0-9_.-
+  std::string endpoint;                  // empty: AWS_ENDPOINT_URL_DYNAMODB, the profile, or AWS
+  std::string region;                    // empty: AWS_REGION, the profile, or us-east-1
+  std::chrono::seconds wait_limit{300};  // how long to wait for the table to become ACTIVE
+  // Progress lines for people ("creating table t (on-demand)..."); may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+enum class TableCreation { kCreated, kAlreadyExisted };
+
+// Creates the table with the key schema dynamodb:// stores use (hash_key S, range_key N) and
+// on-demand billing, and waits until it is ACTIVE. One that already exists with that schema is
+// kAlreadyExisted; with another schema, InvalidArgument. Not ACTIVE in time: Unavailable.
+Result<TableCreation> CreateDynamoDbStoreTable(const DynamoDbTableOptions& options);
+
 }  // namespace cloudlite

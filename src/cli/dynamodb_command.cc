@@ -4,8 +4,7 @@
 #include <memory>
 
 #include "cli/exit_codes.h"
-#include "net/aws_config.h"
-#include "store/dynamodb/dynamodb_store.h"
+#include "cloudlite/admin.h"
 
 namespace cloudlite::cli {
 
@@ -35,28 +34,18 @@ DynamoDbCommand& AddDynamoDbCommand(CLI::App& app, CommonFlags& flags) {
 }
 
 int RunDynamoDbCommand(const DynamoDbCommand& command, const CommonFlags& /*flags*/) {
-  Result<AwsConfig> aws = LoadAwsConfig("dynamodb");
-  if (!aws.ok()) return ReportError(aws.status().WithContext("creating table " + command.table));
-  CreateTableOptions o;
+  DynamoDbTableOptions o;
   o.table = command.table;
-  o.aws = std::move(aws).value();
-  if (!command.endpoint.empty()) {
-    o.aws.endpoint_url = command.endpoint;
-    o.aws.endpoint_source = "--endpoint";
-  }
-  if (!command.region.empty()) {
-    o.aws.region = command.region;
-    o.aws.region_source = "--region";
-  }
-  o.retry.max_attempts = o.aws.max_attempts;
-  o.wait_limit = std::chrono::seconds(std::max(0, command.wait_seconds));
+  o.endpoint = command.endpoint;
+  o.region = command.region;
+  o.wait_limit = std::chrono::seconds(command.wait_seconds);
   o.progress = [](const std::string& line) {
     std::fputs(("cloudlite: " + line + "\n").c_str(), stderr);
   };
-  Result<CreateTableOutcome> outcome = CreateDynamoDbTable(o);
+  Result<TableCreation> outcome = CreateDynamoDbStoreTable(o);
   if (!outcome.ok()) return ReportError(outcome.status());
   std::printf("%s table %s is ACTIVE: use dynamodb://%s/NAME\n",
-              *outcome == CreateTableOutcome::kCreated ? "created;" : "already existed;",
+              *outcome == TableCreation::kCreated ? "created;" : "already existed;",
               command.table.c_str(), command.table.c_str());
   return static_cast<int>(ExitCode::kOk);
 }

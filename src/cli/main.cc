@@ -11,8 +11,8 @@
 #include "cli/commands.h"
 #include "cli/dynamodb_command.h"
 #include "cli/exit_codes.h"
+#include "cloudlite/admin.h"
 #include "fmt/format.h"
-#include "store/registry.h"
 
 namespace cloudlite::cli {
 namespace {
@@ -155,7 +155,7 @@ int Main(int argc, char** argv) {
   }
   if (flags.stats) {
     std::fflush(stdout);  // the stats line comes after everything the command printed
-    std::fputs((ProcessStoreStats().ToJson() + "\n").c_str(), stderr);
+    std::fputs((ProcessStoreStatsJson() + "\n").c_str(), stderr);
   }
   return code;
 }

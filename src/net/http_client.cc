@@ -189,7 +189,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, Delivery* deli
   auto append = [&headers](const std::string& line) {
     curl_slist* next = curl_slist_append(headers.get(), line.c_str());
     if (next == nullptr) return false;
-    headers.release();
+    (void)headers.release();  // the list now starts at `next`, which owns it all
     headers.reset(next);
     return true;
   };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <utility>
 
 #include "net/server_text.h"
@@ -266,7 +267,7 @@ Result<Json> DynamoDbClient::Attempt(std::string_view op, const std::string& bod
     return Status::Unavailable(std::string(what) + ": malformed JSON in the response");
   }
   if (double units = ConsumedCapacityUnits(j); units > 0) {
-    auto milli = static_cast<uint64_t>(units * 1000 + 0.5);
+    auto milli = static_cast<uint64_t>(std::llround(units * 1000));
     DynamoDbRequestCounts& counts = ProcessDynamoDbRequestCounts();
     (IsWrite(op) ? counts.write_capacity_milli : counts.read_capacity_milli)
         .fetch_add(milli, std::memory_order_relaxed);

@@ -26,7 +26,6 @@ namespace {
 
 using ddb::EntryKind;
 using ddb::GetB;
-using ddb::GetN;
 using ddb::GetS;
 using ddb::HeadInfo;
 using ddb::Json;
@@ -288,6 +287,7 @@ class DynamoDbStore final : public ObjectStore {
       if (h.ok() && h->chunked()) chunk_sets.emplace_back(h->gen, h->chunks());
     }
     std::vector<Json> deletes;
+    deletes.reserve(head_keys.size());
     for (Json& k : head_keys) deletes.push_back({{"DeleteRequest", {{"Key", std::move(k)}}}});
     CL_RETURN_IF_ERROR(BatchWrite(std::move(deletes), what));
     for (const auto& [gen, count] : chunk_sets) CL_RETURN_IF_ERROR(DeleteChunks(gen, count));

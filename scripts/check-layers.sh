@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Checks the layering two ways:
+# 1. Every `#include "module/..."` in src/ against the rule table below (the same table as
+#    CMakeLists.txt and src/<module>/README.md), and <sqlite3.h> only where SQLite belongs.
+# 2. (with a build directory) that the build really refuses forbidden edges: for example a file
+#    in format/ including engine/engine.h, or the CLI including store/registry.h, fails to compile.
+# Usage: scripts/check-layers.sh [BUILD_DIR]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+# module -> the modules its files may include (itself always). "cloudlite" is include/cloudlite/.
+declare -A may=(
+  [base]="cloudlite"
+  [format]="base cloudlite"
+  [net]="base cloudlite"
+  [store]="net base cloudlite"
+  [engine]="store format base cloudlite"
+  [vfs]="engine store format base cloudlite"
+  [api]="vfs engine store format net base cloudlite"
+  [ext]="vfs cloudlite"
+  [cli]="base cloudlite"
+)
+# Single headers a module may include from a module it may not otherwise use.
+declare -A may_header=(
+  [api]="vfs/status_mapping.h"
+  [cli]="api/statement.h vfs/status_mapping.h"
+)
+# Public headers some modules must not include even though they see include/cloudlite/.
+declare -A never=(
+  [base]="cloudlite/database.h cloudlite/admin.h"
+  [format]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
+  [net]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
+  [store]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
+  [engine]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
+  [vfs]="cloudlite/database.h cloudlite/admin.h"
+)
+# Modules that may include <sqlite3.h> (the engine and everything below it know no SQLite).
+sqlite_ok=" vfs api ext cli "
+
+failures=0
+fail() { echo "layering: $*" >&2; failures=$((failures + 1)); }
+
+for dir in src/*/; do
+  module=$(basename "$dir")
+  [[ -v may[$module] ]] || { fail "src/$module has no row in the rule table"; continue; }
+  allowed=" $module ${may[$module]} "
+  while IFS=: read -r file line text; do
+    [[ $file == *_test.cc ]] && continue  # tests may reach into any module
+    if [[ $text =~ \#include\ *\"([a-z_0-9]+)/([^\"]+)\" ]]; then
+      target=${BASH_REMATCH[1]}
+      header=$target/${BASH_REMATCH[2]}
+      [[ $target == fmt || $target == cli && $module == cli ]] && continue
+      if [[ $allowed != *" $target "* && " ${may_header[$module]:-} " != *" $header "* ]]; then
+        fail "$file:$line: $module may not include $header"
+      fi
+      for h in ${never[$module]:-}; do
+        [[ $header == "$h" ]] && fail "$file:$line: $module may not include $header"
+      done
+    elif [[ $text =~ \#include\ *\<sqlite3(ext)?\.h\> && $sqlite_ok != *" $module "* ]]; then
+      fail "$file:$line: $module knows no SQLite (<sqlite3.h>)"
+    fi
+  done < <(grep -rn '^#include' "$dir" || true)
+done
+
+# 2. The build refuses a forbidden include: compile probes with the include path a source of a
+#    module really gets (from compile_commands.json), which must fail across a forbidden edge.
+build=${1:-}
+if [[ -n $build ]]; then
+  probe=$(mktemp --suffix=.cc)
+  trap 'rm -f "$probe"' EXIT
+  # The -I flags of the compile command of `source`.
+  include_flags() {
+    python3 - "$build/compile_commands.json" "$root/$1" <<'PY'
+import json, shlex, sys
+for entry in json.load(open(sys.argv[1])):
+    if entry["file"] == sys.argv[2]:
+        words = shlex.split(entry.get("command") or " ".join(entry["arguments"]))
+        keep = [w for i, w in enumerate(words)
+                if w.startswith(("-I", "-isystem")) or words[i - 1] == "-isystem"]
+        print(" ".join(shlex.quote(w) for w in keep))
+        break
+PY
+  }
+  # compiles SOURCE INCLUDE: succeeds if a file of SOURCE's target can include INCLUDE.
+  compiles() {
+    local flags
+    flags=$(include_flags "$1")
+    [[ -n $flags ]] || { fail "$1 is not in $build/compile_commands.json"; return 2; }
+    printf '#include "%s"\n' "$2" > "$probe"
+    eval "${CXX:-c++} -std=c++20 -fsyntax-only $flags $probe" 2>/dev/null
+  }
+  expect() {  # expect yes|no SOURCE INCLUDE
+    local rc=0
+    compiles "$2" "$3" || rc=$?
+    ((rc == 2)) && return
+    if [[ $1 == yes && $rc != 0 ]]; then fail "$2's target cannot include $3 (probe broken?)"; fi
+    if [[ $1 == no && $rc == 0 ]]; then fail "$2's target can include $3"; fi
+  }
+  expect yes src/format/format.cc format/format.h
+  expect no src/format/format.cc engine/engine.h
+  expect no src/engine/engine.cc vfs/vfs.h
+  expect no src/vfs/vfs.cc cloudlite/database.h
+  expect yes src/cli/main.cc cloudlite/database.h
+  expect no src/cli/main.cc store/registry.h
+  expect no src/cli/main.cc net/aws_config.h
+  expect no src/cli/main.cc vfs/vfs.h
+  expect no src/cli/main.cc api/replay.h
+  expect yes src/cli/main.cc api/statement.h
+  expect no src/store/file/file_store.cc net/http_client.h
+fi
+
+if ((failures)); then
+  echo "layering: $failures violation(s); the rules are in src/<module>/README.md" >&2
+  exit 1
+fi
+echo "layering: ok"
