@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev sqlite3 libzstd-dev libxxhash-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 clang-format
+  python3 clang-format clang-tidy
   # scripts/fuzz.sh: libFuzzer (clang 14, Debian's default, cannot compile libstdc++ 12's <ranges>)
   clang-16 libclang-rt-16-dev
 )
