@@ -239,16 +239,24 @@ Result<bool> Engine::LoadOnce(bool create) {
   }
   exists_ = true;
   for (uint64_t v = version_ + 1; v <= h; v++) {
-    if (!listed.count(v)) {
-      return Status::Corruption(format::LogKey(db_, v) + " is missing, but " + head_key +
-                                " exists (a hole in the log: no version past it can be read)");
-    }
+    if (!listed.count(v)) CL_RETURN_IF_ERROR(CheckMissing(v, head_key));
   }
   if (h > version_) {
     CL_RETURN_IF_ERROR(ReachNewest(std::move(head_key), std::move(head_bytes), std::move(*head)));
   }
   // Not synced(): the first transaction probes, as time passes between opening and using.
   return true;
+}
+
+Status Engine::CheckMissing(uint64_t version, const std::string& newer) {
+  // A directory read while records are added may list a newer one and not an older (file://):
+  // a GET settles whether the record is there.
+  const std::string key = format::LogKey(db_, version);
+  Result<std::string> record = store_->Get(key);
+  if (record.ok()) return Status::Ok();
+  if (!record.status().IsNotFound()) return record.status();
+  return Status::Corruption(key + " is missing, but " + newer +
+                            " exists (a hole in the log: no version past it can be read)");
 }
 
 Status Engine::Reload() {
@@ -437,16 +445,15 @@ Status Engine::CatchUp() {
       if (format::ParseVersionKey(key, prefix, &v)) versions.push_back(v);
     }
     if (versions.empty()) break;
-    // What this engine has was deleted under it (rm, or history collected): open again.
-    if (versions.front() != version_ + 1) return Reload();
-    for (size_t i = 1; i < versions.size(); i++) {
-      if (versions[i] != versions[0] + i) {
-        return Status::Corruption(format::LogKey(db_, versions[0] + i) + " is missing, but " +
-                                  format::LogKey(db_, versions[i]) +
-                                  " exists (a hole in the log: no version past it can be read)");
-      }
-    }
     std::string key = format::LogKey(db_, versions.back());
+    const std::set<uint64_t> listed(versions.begin(), versions.end());
+    for (uint64_t v = version_ + 1; v < versions.back(); v++) {
+      if (listed.count(v)) continue;
+      Status missing = CheckMissing(v, key);
+      // What this engine has was deleted under it (rm, or history collected): open again.
+      if (!missing.ok() && v == version_ + 1 && missing.IsCorruption()) return Reload();
+      CL_RETURN_IF_ERROR(missing);
+    }
     Result<std::string> bytes = FetchImmutable(key);
     if (bytes.status().IsNotFound()) return Reload();
     CL_RETURN_IF_ERROR(bytes.status());

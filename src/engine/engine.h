@@ -160,6 +160,8 @@ class Engine {
   // Opens the database again after the log was found not to continue where this engine is:
   // fine if it is the same incarnation, NotFound if it was removed or replaced.
   Status Reload();
+  // Corruption unless log/<version>, which a listing left out below `newer`, is there after all.
+  Status CheckMissing(uint64_t version, const std::string& newer);
   // The error every call returns once the incarnation is known to have ended.
   Status RemovedError() const;
   void SetIncarnation(std::string db_id, uint64_t base);
