@@ -81,6 +81,18 @@ class Fd {
   int fd_;
 };
 
+Status WriteExactly(int fd, const char* data, uint64_t n, uint64_t offset,
+                    const std::string& path) {
+  uint64_t done = 0;
+  while (done < n) {
+    ssize_t w = ::pwrite(fd, data + done, n - done, static_cast<off_t>(offset + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return ErrnoStatus("writing", path);
+    done += static_cast<uint64_t>(w);
+  }
+  return Status::Ok();
+}
+
 Status ReadExactly(int fd, char* out, size_t n, uint64_t offset, const std::string& path) {
   size_t done = 0;
   while (done < n) {
@@ -349,15 +361,8 @@ Status Pull(std::string_view uri, const std::string& local_path, const TransferO
   if (::ftruncate(fd.get(), static_cast<off_t>(total)) != 0) {
     return fail(ErrnoStatus("sizing", tmp));
   }
-  auto write = [&](const char* data, uint64_t n, uint64_t offset) -> Status {
-    uint64_t done = 0;
-    while (done < n) {
-      ssize_t w = ::pwrite(fd.get(), data + done, n - done, static_cast<off_t>(offset + done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return ErrnoStatus("writing", tmp);
-      done += static_cast<uint64_t>(w);
-    }
-    return Status::Ok();
+  auto write = [&](const char* data, uint64_t n, uint64_t offset) {
+    return WriteExactly(fd.get(), data, n, offset, tmp);
   };
   std::string first_page;  // page 1, with the header stamped for this version
   auto write_first_page = [&](const char* page) {
@@ -558,15 +563,8 @@ Status Migrate(std::string_view uri, const Progress& progress) {
     return ErrnoStatus("sizing", path);
   }
   CL_RETURN_IF_ERROR(engine->ReadImage([&](uint32_t first, uint32_t count, const char* data) {
-    uint64_t n = uint64_t{count} * page_size, done = 0;
-    while (done < n) {
-      ssize_t w = ::pwrite(fd.get(), data + done, n - done,
-                           static_cast<off_t>(uint64_t{first - 1} * page_size + done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return ErrnoStatus("writing", path);
-      done += static_cast<uint64_t>(w);
-    }
-    return Status::Ok();
+    return WriteExactly(fd.get(), data, uint64_t{count} * page_size,
+                        uint64_t{first - 1} * page_size, path);
   }));
   auto source = [&](uint32_t first_pgno, uint32_t count, char* out) {
     return ReadExactly(fd.get(), out, uint64_t{count} * page_size,

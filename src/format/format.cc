@@ -8,6 +8,7 @@
 
 #include "base/checksum.h"
 #include "base/coding.h"
+#include "base/hex.h"
 
 namespace cloudlite::format {
 namespace {
@@ -199,13 +200,7 @@ std::string RecordTag(std::string_view nonce) {
 }
 
 std::string RecordObject(uint64_t version, std::string_view tag) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out = "log/" + Pad20(version) + "#";
-  for (unsigned char c : tag) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
+  return "log/" + Pad20(version) + "#" + HexEncode(tag);
 }
 
 std::string_view StoreKey(std::string_view object) {
