@@ -20,6 +20,7 @@ declare -A may=(
   [api]="vfs engine store format net base cloudlite"
   [ext]="vfs cloudlite"
   [cli]="base cloudlite"
+  [server]="base cloudlite"
 )
 # Single headers a module may include from a module it may not otherwise use.
 declare -A may_header=(

@@ -1,0 +1,53 @@
+// What a request handler sees and returns: plain structs, no sockets and no Beast. The
+// listener (server/http/listener) turns HTTP/1.1 into a Request and a Response back into bytes;
+// a Lambda adapter does the same with API Gateway events, and tests call handlers directly.
+// The SQL-over-HTTP service and the DynamoDB-compatible API are Handlers.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cloudlite::server {
+
+struct Header {
+  std::string name;  // lower case
+  std::string value;
+};
+
+struct Request {
+  std::string method;  // "GET", "POST", ... as sent
+  std::string path;    // the target before '?', percent-decoding left to the handler
+  std::string query;   // after '?', without it; "" if none
+  std::vector<Header> headers;
+  std::string body;    // complete; the listener enforces the size limit before calling
+  std::string remote;  // "address:port" of the peer, for logs
+  // When the handler should give up (the listener's or Lambda's request time limit).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+
+  // The value of the first header named `name` (case-insensitive), "" if absent.
+  std::string_view header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<Header> headers;  // Content-Length and Connection are the listener's
+  std::string body;
+  // A streamed body (for example NDJSON cursors): when set, `body` is sent first and then each
+  // chunk this produces until it returns false. A Lambda adapter concatenates the chunks.
+  std::function<bool(std::string* chunk)> next_chunk;
+
+  void set_header(std::string name, std::string value);
+  // A JSON body with Content-Type exactly "application/json" (libSQL clients keep error codes
+  // only with that type).
+  static Response Json(int status, std::string body);
+  static Response Text(int status, std::string body);
+};
+
+// Handlers are called on worker threads, several at once; they must be thread-safe.
+using Handler = std::function<Response(const Request&)>;
+
+}  // namespace cloudlite::server
