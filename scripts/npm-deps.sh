@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the npm clients the server tests drive (tests/integration/node/package.json, pinned
+# versions) into a cache directory outside the tree, once, and prints that directory. The tests
+# copy their .mjs files next to its node_modules, so nothing is written into the source tree.
+#   CLOUDLITE_NPM_DIR   where to install (default /tmp/cloudlite-npm)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${CLOUDLITE_NPM_DIR:-/tmp/cloudlite-npm}
+manifest=$root/tests/integration/node/package.json
+mkdir -p "$dir"
+if ! cmp -s "$manifest" "$dir/package.json" || [[ ! -d $dir/node_modules ]]; then
+  command -v npm >/dev/null || { echo "npm-deps: npm is required (apt-get install npm)" >&2; exit 1; }
+  cp "$manifest" "$dir/package.json"
+  if ! timeout 600 npm install --prefix "$dir" --no-audit --no-fund --loglevel=error \
+      >"$dir/npm.log" 2>&1; then
+    echo "npm-deps: npm install failed; see $dir/npm.log" >&2
+    rm -f "$dir/package.json"
+    exit 1
+  fi
+fi
+echo "$dir"
