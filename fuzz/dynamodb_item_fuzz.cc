@@ -1,6 +1,7 @@
-// What a DynamoDB server answers (src/store/dynamodb): JSON parsed as the client does, then
-// decoded as an object's head item, a DescribeTable answer, a consumed-capacity report and an
-// error response. The first byte picks the HTTP status of the error response.
+// What a DynamoDB server answers (src/store/dynamodb, net/aws/dynamodb_wire.h): JSON parsed as
+// the client does (and serialized again), then decoded as an object's head item, a DescribeTable
+// answer, a consumed-capacity report and an error response. The first byte picks the HTTP status
+// of the error response.
 #include "fuzz_util.h"
 #include "store/dynamodb/dynamodb_client.h"
 #include "store/dynamodb/dynamodb_items.h"
@@ -19,10 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int status = kStatuses[data[0] % std::size(kStatuses)];
   const std::string_view body = fuzz::Bytes(data + 1, size - 1);
 
-  const ddb::Json j = ddb::Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_discarded()) {
+  const Result<ddb::Json> parsed = ddb::ParseJson(body);
+  if (parsed.ok()) {
+    const ddb::Json& j = *parsed;
+    const ddb::Json* inner = ddb::Member(j, "Item");
     // As a head item, and as the Item of a GetItem answer.
-    for (const ddb::Json* item : {&j, j.is_object() && j.contains("Item") ? &j["Item"] : &j}) {
+    for (const ddb::Json* item : {&j, inner != nullptr ? inner : &j}) {
       for (bool complete : {true, false}) {
         Result<ddb::HeadInfo> head =
             ddb::DecodeHead(*item, "p/db/log/1", "ddb://t/db/log/1", complete);
@@ -41,7 +44,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Status schema = ddb::CheckKeySchema(j, "t");
     FUZZ_CHECK(schema.ok() || schema.code() == Status::Code::kInvalidArgument);
     FUZZ_CHECK(fuzz::IsOneSafeLine(ddb::TableStatus(j)));
-    (void)ddb::ConsumedCapacityUnits(j.is_object() ? j : ddb::Json::object());
+    (void)ddb::ConsumedCapacityUnits(j);
+    // What the client sends back out: serializing never fails, and parses to the same value.
+    const Result<ddb::Json> again = ddb::ParseJson(ddb::Serialize(j));
+    FUZZ_CHECK(again.ok() && *again == j);
   }
 
   Status s =

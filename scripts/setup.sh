@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git
-  libsqlite3-dev sqlite3 libzstd-dev libxxhash-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libsqlite3-dev sqlite3 libzstd-dev libxxhash-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libedit-dev
   # Beast/Asio for the HTTP servers and Boost.JSON (1.81: Debian's default Boost 1.74 has no JSON)
   libboost1.81-dev libboost-json1.81-dev

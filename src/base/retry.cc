@@ -38,12 +38,15 @@ Status RetryPolicy::Run(const std::function<Status(int attempt)>& attempt) const
       if (attempts == 1) return s;
       return Status(s.code(), s.message() + " (gave up after " + std::to_string(n) + " attempts)");
     }
-    const auto delay = Delay(n);
-    if (sleep) {
-      sleep(delay);
-    } else {
-      std::this_thread::sleep_for(delay);
-    }
+    Pause(Delay(n));
+  }
+}
+
+void RetryPolicy::Pause(std::chrono::milliseconds d) const {
+  if (sleep) {
+    sleep(d);
+  } else {
+    std::this_thread::sleep_for(d);
   }
 }
 

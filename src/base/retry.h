@@ -37,6 +37,8 @@ struct RetryPolicy {
 
   // The delay before retry `retry` (1-based), with jitter applied.
   std::chrono::milliseconds Delay(int retry) const;
+  // Waits `d` through `sleep` (tests) or for real: for loops that retry on their own terms.
+  void Pause(std::chrono::milliseconds d) const;
 
   // Runs `attempt` (called with the 1-based attempt number) until it returns a status that is
   // not retryable or attempts run out; returns the last status. When attempts run out the

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "cli/exit_codes.h"
@@ -84,7 +83,7 @@ int CmdList(const std::string& store_uri, const CommonFlags& flags) {
   // By name: the store lists keys, and "a-b/..." sorts before "a/..." though "a" < "a-b".
   std::sort(names->begin(), names->end());
   if (flags.json) {
-    fmt::print("{}\n", nlohmann::json(*names).dump());
+    fmt::print("{}\n", FormatJsonStrings(*names));
   } else {
     for (const auto& name : *names) fmt::print("{}\n", name);
   }

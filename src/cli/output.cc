@@ -3,8 +3,12 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <cmath>
 #include <ctime>
-#include <nlohmann/json.hpp>
 #include <variant>
 #include <vector>
 
@@ -70,12 +74,104 @@ void TrimRight(std::string& s) {
   while (!s.empty() && s.back() == ' ') s.pop_back();
 }
 
-nlohmann::json ToJson(const Value& v) {
-  if (std::holds_alternative<std::nullptr_t>(v)) return nullptr;
-  if (const auto* i = std::get_if<int64_t>(&v)) return *i;
-  if (const auto* d = std::get_if<double>(&v)) return *d;
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  return HexEncode(std::get<Blob>(v).bytes);
+// `text` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD: SQLite does
+// not guarantee valid UTF-8 in TEXT. A sequence cut short counts once, and the byte that cut it
+// is read again, so "\xc3y" is "\ufffdy".
+std::string ValidUtf8(std::string_view text) {
+  static constexpr std::string_view kReplacement = "\xef\xbf\xbd";
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      i++;
+      continue;
+    }
+    // Continuation bytes after the lead, and the range of the first (no overlongs, no
+    // surrogates, nothing above U+10FFFF).
+    int more = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      more = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      more = 2;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      more = 3;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      out += kReplacement;
+      i++;
+      continue;
+    }
+    size_t j = i + 1;
+    for (int k = 0; k < more; k++, j++, lo = 0x80, hi = 0xbf) {
+      if (j >= text.size()) break;
+      const auto b = static_cast<unsigned char>(text[j]);
+      if (b < lo || b > hi) break;
+    }
+    if (j == i + 1 + static_cast<size_t>(more)) {
+      out.append(text.substr(i, j - i));
+    } else {
+      out += kReplacement;
+    }
+    i = j;
+  }
+  return out;
+}
+
+std::string JsonString(std::string_view text) {
+  const std::string valid = ValidUtf8(text);
+  return boost::json::serialize(boost::json::string_view(valid.data(), valid.size()));
+}
+
+// The shortest text that reads back as `value`, in the form this CLI has always printed: plain
+// decimals from 1e-4 up to 1e15 with ".0" on whole numbers (10.0), an exponent outside that
+// range (1e+20, 1e-05), null for infinities.
+std::string JsonReal(double value) {
+  if (!std::isfinite(value)) return "null";
+  std::array<char, 64> buf{};
+  auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::scientific);
+  if (ec != std::errc()) return "null";
+  // "-d.ddde+XX" -> sign, digits "dddd" and the exponent of the first digit.
+  std::string_view sci(buf.data(), static_cast<size_t>(end - buf.data()));
+  std::string out;
+  if (sci.front() == '-') {
+    out += '-';
+    sci.remove_prefix(1);
+  }
+  const size_t e_at = sci.find('e');
+  std::string digits(sci.substr(0, e_at));
+  std::erase(digits, '.');
+  int exponent = 0;
+  std::from_chars(sci.data() + e_at + 1 + (sci[e_at + 1] == '+'), sci.data() + sci.size(),
+                  exponent);
+  const int k = static_cast<int>(digits.size());
+  const int n = exponent + 1;  // value = 0.digits * 10^n
+  if (k <= n && n <= 15) {
+    out += digits + std::string(static_cast<size_t>(n - k), '0') + ".0";
+  } else if (0 < n && n <= 15) {
+    out += digits.substr(0, static_cast<size_t>(n)) + "." + digits.substr(static_cast<size_t>(n));
+  } else if (-4 < n && n <= 0) {
+    out += "0." + std::string(static_cast<size_t>(-n), '0') + digits;
+  } else {
+    out += digits.substr(0, 1);
+    if (k > 1) out += "." + digits.substr(1);
+    out += fmt::format("e{}{:02}", exponent < 0 ? '-' : '+', std::abs(exponent));
+  }
+  return out;
+}
+
+std::string JsonValue(const Value& v) {
+  if (std::holds_alternative<std::nullptr_t>(v)) return "null";
+  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&v)) return JsonReal(*d);
+  if (const auto* s = std::get_if<std::string>(&v)) return JsonString(*s);
+  return JsonString(HexEncode(std::get<Blob>(v).bytes));
 }
 
 }  // namespace
@@ -136,15 +232,11 @@ std::string FormatTable(const Rows& rows) {
 }
 
 std::string FormatJson(const Rows& rows) {
-  // Built by hand so that keys keep column order (nlohmann::json objects sort keys) and
-  // duplicate column names (SELECT 1 AS a, 2 AS a) all appear, as in sqlite3 -json.
-  // SQLite does not guarantee valid UTF-8 in TEXT; replace bad bytes rather than throw.
-  auto dump = [](const nlohmann::json& j) {
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
+  // Built by hand so that duplicate column names (SELECT 1 AS a, 2 AS a) all appear, in column
+  // order, as in sqlite3 -json. Bad UTF-8 in TEXT is replaced, never passed on.
   std::vector<std::string> keys;
   keys.reserve(rows.columns.size());
-  for (const auto& name : rows.columns) keys.push_back(dump(name));
+  for (const auto& name : rows.columns) keys.push_back(JsonString(name));
   std::string out = "[";
   for (size_t r = 0; r < rows.rows.size(); ++r) {
     if (r > 0) out += ",\n";
@@ -154,7 +246,7 @@ std::string FormatJson(const Rows& rows) {
       if (c > 0) out += ',';
       out += keys[c];
       out += ':';
-      out += c < row.size() ? dump(ToJson(row[c])) : "null";
+      out += c < row.size() ? JsonValue(row[c]) : "null";
     }
     out += '}';
   }
@@ -209,19 +301,30 @@ std::string FormatInfoText(const DatabaseInfo& info) {
 }
 
 std::string FormatInfoJson(const DatabaseInfo& info) {
-  // ordered_json: keys in the order the text form uses, which is easier to read.
-  nlohmann::ordered_json j;
+  // Keys in the order the text form uses, which is easier to read (an object keeps its order).
+  boost::json::object j;
   j["version"] = info.version;
   j["page_size"] = info.page_size;
   j["pages"] = info.pages;
   j["bytes"] = info.bytes;
   j["commits"] = info.commits();
-  j["last_commit"] = info.last_commit_micros != 0
-                         ? nlohmann::ordered_json(FormatIsoTime(info.last_commit_micros))
-                         : nlohmann::ordered_json(nullptr);
+  if (info.last_commit_micros != 0) {
+    j["last_commit"] = FormatIsoTime(info.last_commit_micros);
+  } else {
+    j["last_commit"] = nullptr;
+  }
   j["last_commit_micros"] = info.last_commit_micros;
   j["checkpoint_version"] = info.checkpoint_version;
-  return j.dump();
+  return boost::json::serialize(j);
+}
+
+std::string FormatJsonStrings(const std::vector<std::string>& texts) {
+  std::string out = "[";
+  for (const std::string& text : texts) {
+    if (out.size() > 1) out += ',';
+    out += JsonString(text);
+  }
+  return out + "]";
 }
 
 }  // namespace cloudlite::cli

@@ -33,4 +33,7 @@ std::string FormatIsoTime(int64_t unix_micros);
 std::string FormatInfoText(const DatabaseInfo& info);
 std::string FormatInfoJson(const DatabaseInfo& info);
 
+// A JSON array of strings: ["a","b"]. Bad UTF-8 is replaced by U+FFFD, as in FormatJson.
+std::string FormatJsonStrings(const std::vector<std::string>& texts);
+
 }  // namespace cloudlite::cli

@@ -1,24 +1,18 @@
 // A minimal DynamoDB client: the JSON protocol (POST /, X-Amz-Target: DynamoDB_20120810.<Op>,
-// application/x-amz-json-1.0, SigV4 service "dynamodb") over the shared HttpClient, and the
-// mapping of DynamoDB errors to Status. It knows nothing of objects or layouts.
+// application/x-amz-json-1.0, SigV4 service "dynamodb") over the shared HttpClient. The wire
+// format itself (JSON, AttributeValues, error bodies and their mapping to Status, CRC32) is
+// net/aws/dynamodb_wire.h, shared with a DynamoDB-compatible server. It knows nothing of objects
+// or layouts.
 //
 // Contract:
 //  - Call() sends one operation and returns the parsed response body for HTTP 200, else the
-//    mapped error. It retries Unavailable (throttling, 5xx, transport failures) with the retry
-//    policy, so use it only for operations that are safe to repeat (reads, unconditional writes,
-//    deletes). CallOnce() makes exactly one attempt and reports whether a failed request may have
-//    reached the server, for conditional writes whose retries the caller reasons about.
+//    mapped error (ErrorStatus, net/aws/dynamodb_wire.h). It retries Unavailable (throttling,
+//    5xx, transport failures) with the retry policy, so use it only for operations that are safe
+//    to repeat (reads, unconditional writes, deletes). CallOnce() makes exactly one attempt and
+//    reports whether a failed request may have reached the server, for conditional writes whose
+//    retries the caller reasons about.
 //  - Responses carrying x-amz-crc32 are checked against it; a mismatch is Unavailable (retried).
-//  - Error mapping (ErrorStatus): ConditionalCheckFailedException -> AlreadyExists;
-//    ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
-//    InternalServerError, 5xx -> Unavailable; ResourceNotFoundException -> NotFound naming the
-//    table and the command that creates it; ValidationException and other 4xx -> InvalidArgument;
-//    AccessDeniedException, UnrecognizedClientException, signature and token errors, and any
-//    other HTTP 403 -> PermissionDenied with a hint (and "fix the clock" for expired
-//    signatures).
-//  - Messages never carry secrets: the server's message is cut before any echoed canonical
-//    request and goes through SafeServerText (net/server_text.h: credentials redacted, control
-//    characters escaped, length capped); request bodies are never quoted.
+//    A 200 whose body is not a JSON object is Unavailable too.
 //  - Item operations (GetItem, PutItem, DeleteItem, Query and the batch operations) are sent
 //    with ReturnConsumedCapacity TOTAL, and the capacity units of each answer are counted.
 // Thread-safety: a DynamoDbClient may be used from many threads at once. Request and capacity
@@ -28,18 +22,16 @@
 
 #include <atomic>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cloudlite/status.h"
+#include "net/aws/dynamodb_wire.h"
 #include "net/aws_config.h"
 #include "net/http_client.h"
 
 namespace cloudlite::ddb {
-
-using Json = nlohmann::json;
 
 struct DynamoDbClientOptions {
   AwsConfig aws;         // credentials, region, endpoint_url (empty = AWS's), max_attempts
@@ -70,26 +62,6 @@ struct DynamoDbRequestCounts {
 };
 DynamoDbRequestCounts& ProcessDynamoDbRequestCounts();
 
-// The CapacityUnits of a response's ConsumedCapacity: an object for single-item operations and
-// Query, an array (one entry per table) for batch operations; 0 when absent.
-double ConsumedCapacityUnits(const Json& response);
-
-struct DynamoDbError {
-  std::string type;     // "ConditionalCheckFailedException" (the part after '#'); may be empty
-  std::string message;  // through SafeServerText, like `type`
-};
-// `secrets`: the request's credentials, redacted wherever the server echoes them.
-DynamoDbError ParseError(std::string_view body, const std::vector<std::string_view>& secrets = {});
-
-// What an error response means. `what` names the request for messages ("GetItem db/log/1 in
-// dynamodb://t"); `table` feeds the create-table hint; `credentials_source` the permission hint.
-Status ErrorStatus(int http_status, std::string_view body, std::string_view what,
-                   std::string_view table, std::string_view credentials_source,
-                   const std::vector<std::string_view>& secrets = {});
-
-// IEEE CRC-32 (what x-amz-crc32 carries).
-uint32_t Crc32(std::string_view data);
-
 class DynamoDbClient {
  public:
   explicit DynamoDbClient(DynamoDbClientOptions options);
@@ -109,8 +81,5 @@ class DynamoDbClient {
   const DynamoDbClientOptions o_;
   HttpClient http_;
 };
-
-inline constexpr std::string_view kCredentialsHint =
-    "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE";
 
 }  // namespace cloudlite::ddb

@@ -1,64 +1,13 @@
 #include "store/dynamodb/dynamodb_items.h"
 
-#include <charconv>
 #include <limits>
 #include <map>
 #include <utility>
 
-#include "net/crypto.h"
 #include "net/server_text.h"
 #include "store/dynamodb/dynamodb_layout.h"
 
 namespace cloudlite::ddb {
-namespace {
-
-// A member's string value, or "" when absent or not a string (Json::value would throw).
-std::string StringMember(const Json& object, const char* name) {
-  if (!object.is_object()) return "";
-  auto it = object.find(name);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-const Json* Member(const Json& object, const char* name) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(name);
-  return it == object.end() ? nullptr : &*it;
-}
-
-}  // namespace
-
-std::optional<std::string> GetS(const Json& item, const char* name) {
-  const Json* attr = Member(item, name);
-  if (attr == nullptr || !attr->is_object()) return std::nullopt;
-  auto v = attr->find("S");
-  if (v == attr->end() || !v->is_string()) return std::nullopt;
-  return v->get<std::string>();
-}
-
-std::optional<uint64_t> GetN(const Json& item, const char* name) {
-  const Json* attr = Member(item, name);
-  if (attr == nullptr || !attr->is_object()) return std::nullopt;
-  auto v = attr->find("N");
-  if (v == attr->end() || !v->is_string()) return std::nullopt;
-  const std::string& text = v->get_ref<const std::string&>();
-  uint64_t out = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return out;
-}
-
-std::optional<std::string> GetB(const Json& item, const char* name, bool* bad) {
-  const Json* attr = Member(item, name);
-  if (attr == nullptr || !attr->is_object()) return std::nullopt;
-  auto v = attr->find("B");
-  std::string out;
-  if (v == attr->end() || !v->is_string() ||
-      !Base64Decode(v->get_ref<const std::string&>(), &out)) {
-    *bad = true;
-    return std::nullopt;
-  }
-  return out;
-}
 
 Result<HeadInfo> DecodeHead(const Json& item, std::string_view full, std::string_view name,
                             bool complete) {
@@ -102,13 +51,13 @@ Status CheckKeySchema(const Json& describe, std::string_view table) {
   std::map<std::string, std::string> roles, types;
   if (const Json* keys = t == nullptr ? nullptr : Member(*t, "KeySchema");
       keys != nullptr && keys->is_array()) {
-    for (const Json& k : *keys) {
+    for (const Json& k : keys->get_array()) {
       if (k.is_object()) roles[StringMember(k, "AttributeName")] = StringMember(k, "KeyType");
     }
   }
   if (const Json* attrs = t == nullptr ? nullptr : Member(*t, "AttributeDefinitions");
       attrs != nullptr && attrs->is_array()) {
-    for (const Json& a : *attrs) {
+    for (const Json& a : attrs->get_array()) {
       if (a.is_object()) types[StringMember(a, "AttributeName")] = StringMember(a, "AttributeType");
     }
   }

@@ -1,20 +1,19 @@
 // The items the DynamoDB store writes (docs/format.md, "DynamoDB item layout"), read back: the
-// attribute names, tolerant accessors, the decoding of an object's head item, and the check of a
-// DescribeTable answer. Pure functions on parsed JSON, no I/O, so that what a server (or whoever
-// else writes to the table) returns can be fuzzed (fuzz/dynamodb_item_fuzz.cc).
+// attribute names, the decoding of an object's head item, and the check of a DescribeTable
+// answer (the tolerant AttributeValue accessors are net/aws/dynamodb_wire.h). Pure functions on
+// parsed JSON, no I/O, so that what a server (or whoever else writes to the table) returns can be
+// fuzzed (fuzz/dynamodb_item_fuzz.cc).
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "cloudlite/status.h"
+#include "net/aws/dynamodb_wire.h"
 
 namespace cloudlite::ddb {
-
-using Json = nlohmann::json;
 
 // Attribute names are short: DynamoDB bills item size including them.
 inline constexpr const char* kAttrType = "t";   // "o" object head, "d" directory, "c" continuation
@@ -29,13 +28,6 @@ inline constexpr const char* kAttrWriter =
 
 // The largest chunk a reader accepts: a DynamoDB item holds at most 400 KB.
 inline constexpr uint64_t kMaxChunkBytes = 400 << 10;
-
-// Attribute accessors that tolerate absence and wrong types (a foreign item is Corruption, not a
-// crash): the S, N (as uint64) or B (base64-decoded) value of attribute `name`, or nullopt.
-std::optional<std::string> GetS(const Json& item, const char* name);
-std::optional<uint64_t> GetN(const Json& item, const char* name);
-// nullopt when absent; *bad set when present but not valid base64.
-std::optional<std::string> GetB(const Json& item, const char* name, bool* bad);
 
 // An object's head item, decoded.
 struct HeadInfo {

@@ -13,22 +13,25 @@
 #include <unordered_set>
 #include <utility>
 
-#include "base/parallel.h"
 #include "base/random.h"
-#include "net/crypto.h"
 #include "net/server_text.h"
+#include "store/dynamodb/dynamodb_batch.h"
 #include "store/dynamodb/dynamodb_client.h"
 #include "store/dynamodb/dynamodb_items.h"
 #include "store/dynamodb/dynamodb_layout.h"
+#include "store/dynamodb/dynamodb_table.h"
 
 namespace cloudlite {
 namespace {
 
+using ddb::B;
 using ddb::EntryKind;
 using ddb::GetB;
 using ddb::GetS;
 using ddb::HeadInfo;
 using ddb::Json;
+using ddb::JsonArray;
+using ddb::JsonObject;
 using ddb::kAttrChild;
 using ddb::kAttrChunk;
 using ddb::kAttrData;
@@ -37,24 +40,19 @@ using ddb::kAttrKey;
 using ddb::kAttrSize;
 using ddb::kAttrType;
 using ddb::kAttrWriter;
+using ddb::Member;
+using ddb::N;
+using ddb::S;
 using ddb::Step;
 using ddb::Uint128;
 
-constexpr size_t kBatchWriteMax = 25;        // BatchWriteItem's limit
-constexpr size_t kBatchGetMax = 100;         // BatchGetItem's limit
 constexpr size_t kQueryPageMax = 1000;       // items per Query page we ask for
 constexpr size_t kMaxPrefix = 512;           // so that every partition key stays under 2048 bytes
 constexpr size_t kMaxChunkSize = 350 << 10;  // a chunk item must stay under 400 KB
-constexpr int kMaxBatchRounds = 12;          // rounds of unprocessed items before giving up
 constexpr size_t kMetaCacheMax = 4096;
-constexpr size_t kParallelBatches = 4;  // batch requests of one operation in flight at once
 
-Json S(std::string_view s) { return Json{{"S", std::string(s)}}; }
-Json N(uint64_t v) { return Json{{"N", std::to_string(v)}}; }
-
-Json NodeKey(const std::string& node, Uint128 range) {
-  return Json{{std::string(ddb::kHashKey), S(node)},
-              {std::string(ddb::kRangeKey), Json{{"N", ddb::RangeText(range)}}}};
+JsonObject NodeKey(const std::string& node, Uint128 range) {
+  return {{ddb::kHashKey, S(node)}, {ddb::kRangeKey, N(ddb::RangeText(range))}};
 }
 
 // Every chunk is its own partition ("cloudlite/b/<gen>/<index>", range key 0): DynamoDB limits
@@ -64,10 +62,12 @@ std::string BlobPrefix(std::string_view gen) {
   return std::string(ddb::kBlobTag) + std::string(gen) + "/";
 }
 
-Json ChunkKey(std::string_view gen, uint64_t index) {
-  return Json{{std::string(ddb::kHashKey), S(BlobPrefix(gen) + std::to_string(index))},
-              {std::string(ddb::kRangeKey), N(0)}};
+JsonObject ChunkKey(std::string_view gen, uint64_t index) {
+  return {{ddb::kHashKey, S(BlobPrefix(gen) + std::to_string(index))}, {ddb::kRangeKey, N(0)}};
 }
+
+Json PutRequest(JsonObject item) { return {{"PutRequest", {{"Item", std::move(item)}}}}; }
+Json DeleteRequest(Json key) { return {{"DeleteRequest", {{"Key", std::move(key)}}}}; }
 
 // Entries this process has put (or seen put) in each table: writing them again is a waste of a
 // write request. Process-wide, so that stores opened per request (Lambda) share it.
@@ -97,6 +97,7 @@ class DynamoDbStore final : public ObjectStore {
   explicit DynamoDbStore(DynamoDbStoreOptions o, ddb::DynamoDbClientOptions client_options)
       : o_(std::move(o)),
         client_(std::move(client_options)),
+        batch_(&client_, o_.table, o_.retry),
         key_prefix_(o_.prefix.empty() ? "" : o_.prefix + "/"),
         describe_("dynamodb://" + o_.table + (o_.prefix.empty() ? "" : "/" + o_.prefix)),
         known_scope_(client_.options().endpoint + "\n" + o_.table + "\n") {}
@@ -164,13 +165,13 @@ class DynamoDbStore final : public ObjectStore {
     std::string gen;
     CL_RETURN_IF_ERROR(Prepare(path, data, key, &gen));
     const std::string nonce = RandomHex(16);
-    Json item = HeadItem(path.back(), full, data, gen);
+    JsonObject item = HeadItem(path.back(), full, data, gen);
     item[kAttrWriter] = S(nonce);
-    Json request = {
+    const Json request = {
         {"TableName", o_.table},
         {"Item", std::move(item)},
         {"ConditionExpression", "attribute_not_exists(#h) OR #w = :w"},
-        {"ExpressionAttributeNames", {{"#h", std::string(ddb::kHashKey)}, {"#w", kAttrWriter}}},
+        {"ExpressionAttributeNames", {{"#h", ddb::kHashKey}, {"#w", kAttrWriter}}},
         {"ExpressionAttributeValues", {{":w", S(nonce)}}},
     };
     const std::string what = "PutItem " + Name(key) + " (if absent)";
@@ -181,7 +182,7 @@ class DynamoDbStore final : public ObjectStore {
     Status last;
     const int attempts = std::max(1, o_.retry.max_attempts);
     for (int n = 1; n <= attempts; n++) {
-      if (n > 1) Sleep(o_.retry.Delay(n - 1));
+      if (n > 1) o_.retry.Pause(o_.retry.Delay(n - 1));
       Delivery delivery = Delivery::kNotDelivered;
       Result<Json> r = client_.CallOnce("PutItem", request, what, &delivery);
       if (r.ok()) {
@@ -217,15 +218,15 @@ class DynamoDbStore final : public ObjectStore {
     const std::vector<Step> path = ddb::PathTo(full);
     std::string gen;
     CL_RETURN_IF_ERROR(Prepare(path, data, key, &gen));
-    Json request = {{"TableName", o_.table},
-                    {"Item", HeadItem(path.back(), full, data, gen)},
-                    {"ReturnValues", "ALL_OLD"}};
+    const Json request = {{"TableName", o_.table},
+                          {"Item", HeadItem(path.back(), full, data, gen)},
+                          {"ReturnValues", "ALL_OLD"}};
     CL_ASSIGN_OR_RETURN(Json r, client_.Call("PutItem", request, "PutItem " + Name(key)));
     Forget(full);
     // The old generation's chunks are unreferenced now. A reader still holding the old head
     // finds them gone and reads the head again. Failing to delete them leaves garbage, not a
     // wrong answer, so it does not fail the Put.
-    if (auto old = r.find("Attributes"); old != r.end() && old->is_object()) {
+    if (const Json* old = Member(r, "Attributes"); old != nullptr && old->is_object()) {
       Result<HeadInfo> old_head = DecodeHead(*old, full, key, /*complete=*/true);
       if (old_head.ok() && old_head->chunked() && old_head->gen != gen) {
         (void)DeleteChunks(old_head->gen, old_head->chunks());
@@ -288,7 +289,7 @@ class DynamoDbStore final : public ObjectStore {
     }
     std::vector<Json> deletes;
     deletes.reserve(head_keys.size());
-    for (Json& k : head_keys) deletes.push_back({{"DeleteRequest", {{"Key", std::move(k)}}}});
+    for (Json& k : head_keys) deletes.push_back(DeleteRequest(std::move(k)));
     CL_RETURN_IF_ERROR(BatchWrite(std::move(deletes), what));
     for (const auto& [gen, count] : chunk_sets) CL_RETURN_IF_ERROR(DeleteChunks(gen, count));
     return Status::Ok();
@@ -302,11 +303,7 @@ class DynamoDbStore final : public ObjectStore {
     return true;
   }
 
-  Status CheckTable() {
-    Json request = {{"TableName", o_.table}};
-    CL_ASSIGN_OR_RETURN(Json r, client_.Call("DescribeTable", request, "opening " + describe_));
-    return ddb::CheckKeySchema(r, o_.table);
-  }
+  Status CheckTable() { return ddb::CheckTable(client_, o_.table, "opening " + describe_); }
 
  private:
   struct ListState {
@@ -319,17 +316,9 @@ class DynamoDbStore final : public ObjectStore {
 
   size_t ChunkCount(size_t size) const { return (size + o_.chunk_size - 1) / o_.chunk_size; }
 
-  void Sleep(std::chrono::milliseconds d) const {
-    if (o_.retry.sleep) {
-      o_.retry.sleep(d);
-    } else {
-      std::this_thread::sleep_for(d);
-    }
-  }
-
-  Json HeadItem(const Step& leaf, const std::string& full, std::string_view data,
-                const std::string& gen) const {
-    Json item = NodeKey(leaf.node, leaf.range);
+  JsonObject HeadItem(const Step& leaf, const std::string& full, std::string_view data,
+                      const std::string& gen) const {
+    JsonObject item = NodeKey(leaf.node, leaf.range);
     item[kAttrType] = S("o");
     item[kAttrKey] = S(full);
     item[kAttrSize] = N(data.size());
@@ -337,7 +326,7 @@ class DynamoDbStore final : public ObjectStore {
       item[kAttrGen] = S(gen);
       item[kAttrChunk] = N(o_.chunk_size);
     } else if (!data.empty()) {
-      item[kAttrData] = Json{{"B", Base64Encode(data)}};
+      item[kAttrData] = B(data);
     }
     return item;
   }
@@ -353,18 +342,18 @@ class DynamoDbStore final : public ObjectStore {
       const Step& s = path[i];
       std::string id = known_scope_ + s.node + "\n" + ddb::RangeText(s.range);
       if (KnownEntries::Get().Has(id)) continue;
-      Json item = NodeKey(s.node, s.range);
+      JsonObject item = NodeKey(s.node, s.range);
       item[kAttrType] = S(s.kind == EntryKind::kDirectory ? "d" : "c");
       item[kAttrChild] = S(s.child);
-      writes.push_back({{"PutRequest", {{"Item", std::move(item)}}}});
+      writes.push_back(PutRequest(std::move(item)));
       ids.push_back(std::move(id));
     }
     if (data.size() > o_.chunk_size) {
       *gen = RandomHex(16);
       for (uint64_t i = 0, off = 0; off < data.size(); i++, off += o_.chunk_size) {
-        Json item = ChunkKey(*gen, i);
-        item[kAttrData] = Json{{"B", Base64Encode(data.substr(off, o_.chunk_size))}};
-        writes.push_back({{"PutRequest", {{"Item", std::move(item)}}}});
+        JsonObject item = ChunkKey(*gen, i);
+        item[kAttrData] = B(data.substr(off, o_.chunk_size));
+        writes.push_back(PutRequest(std::move(item)));
       }
     }
     if (writes.empty()) return Status::Ok();
@@ -376,32 +365,27 @@ class DynamoDbStore final : public ObjectStore {
   // GetItem of the head, strongly consistent. NotFound when there is no object.
   Result<HeadInfo> ReadHead(const Step& leaf, const std::string& full, std::string_view key,
                             std::string_view projection) {
-    Json request = {
+    JsonObject request = {
         {"TableName", o_.table}, {"Key", NodeKey(leaf.node, leaf.range)}, {"ConsistentRead", true}};
     if (!projection.empty()) {
-      request["ProjectionExpression"] = std::string(projection);
+      request["ProjectionExpression"] = projection;
       request["ExpressionAttributeNames"] = AttributeNames(projection);
     }
-    CL_ASSIGN_OR_RETURN(Json r, client_.Call("GetItem", request, "GetItem " + Name(key)));
-    auto it = r.find("Item");
-    if (it == r.end() || !it->is_object()) {
+    CL_ASSIGN_OR_RETURN(Json r,
+                        client_.Call("GetItem", Json(std::move(request)), "GetItem " + Name(key)));
+    const Json* it = Member(r, "Item");
+    if (it == nullptr || !it->is_object()) {
       return Status::NotFound("object \"" + std::string(key) + "\" not found in " + describe_);
     }
     return DecodeHead(*it, full, key, /*complete=*/projection.empty());
   }
 
   static Json AttributeNames(std::string_view projection) {
-    Json names = Json::object();
-    static const std::pair<const char*, std::string> kNames[] = {
-        {"#h", std::string(ddb::kHashKey)},
-        {"#r", std::string(ddb::kRangeKey)},
-        {"#t", kAttrType},
-        {"#k", kAttrKey},
-        {"#z", kAttrSize},
-        {"#g", kAttrGen},
-        {"#c", kAttrChunk},
-        {"#n", kAttrChild},
-        {"#d", kAttrData}};
+    JsonObject names;
+    static const std::pair<const char*, std::string_view> kNames[] = {
+        {"#h", ddb::kHashKey}, {"#r", ddb::kRangeKey}, {"#t", kAttrType},
+        {"#k", kAttrKey},      {"#z", kAttrSize},      {"#g", kAttrGen},
+        {"#c", kAttrChunk},    {"#n", kAttrChild},     {"#d", kAttrData}};
     for (const auto& [alias, name] : kNames) {
       if (projection.find(alias) != std::string_view::npos) names[alias] = name;
     }
@@ -426,7 +410,7 @@ class DynamoDbStore final : public ObjectStore {
                                                                      uint64_t first, uint64_t last,
                                                                      std::string_view key) {
     std::vector<Json> keys;
-    for (uint64_t i = first; i <= last; i++) keys.push_back(ChunkKey(head.gen, i));
+    for (uint64_t i = first; i <= last; i++) keys.emplace_back(ChunkKey(head.gen, i));
     CL_ASSIGN_OR_RETURN(std::vector<Json> items, BatchGet(keys, "", "reading " + Name(key)));
     std::map<uint64_t, std::string> chunks;
     CL_RETURN_IF_ERROR(CollectChunks(items, head, key, &chunks));
@@ -493,10 +477,11 @@ class DynamoDbStore final : public ObjectStore {
                                         std::string_view key, const HeadInfo& cached,
                                         uint64_t offset, uint64_t length) {
     const auto [begin, end] = Clip(cached, offset, length);
-    std::vector<Json> keys = {NodeKey(leaf.node, leaf.range)};
+    std::vector<Json> keys;
+    keys.emplace_back(NodeKey(leaf.node, leaf.range));
     if (begin < end) {
       for (uint64_t i = begin / cached.chunk_size; i <= (end - 1) / cached.chunk_size; i++) {
-        keys.push_back(ChunkKey(cached.gen, i));
+        keys.emplace_back(ChunkKey(cached.gen, i));
       }
     }
     CL_ASSIGN_OR_RETURN(std::vector<Json> items, BatchGet(keys, "", "reading " + Name(key)));
@@ -524,90 +509,18 @@ class DynamoDbStore final : public ObjectStore {
     return CachedRead{begin < end ? Assemble(head, begin, end, chunks) : std::string(), {}};
   }
 
-  // BatchGetItem, strongly consistent, in requests of at most 100 keys (a few at a time);
-  // unprocessed keys are asked again with backoff. Returns the items found (missing keys are
-  // simply absent), in no particular order.
   Result<std::vector<Json>> BatchGet(const std::vector<Json>& keys, std::string_view projection,
                                      const std::string& what) {
-    const size_t batches = (keys.size() + kBatchGetMax - 1) / kBatchGetMax;
-    std::vector<std::vector<Json>> found(batches);
-    CL_RETURN_IF_ERROR(ParallelFor(batches, [&](size_t b) -> Status {
-      Json pending = Json::array();
-      for (size_t i = b * kBatchGetMax; i < std::min(keys.size(), (b + 1) * kBatchGetMax); i++) {
-        pending.push_back(keys[i]);
-      }
-      for (int round = 0; !pending.empty(); round++) {
-        if (round >= kMaxBatchRounds) {
-          return Status::Unavailable(
-              what + ": " + std::to_string(pending.size()) + " keys still unprocessed after " +
-              std::to_string(kMaxBatchRounds) + " BatchGetItem rounds (throttled)");
-        }
-        if (round > 0) Sleep(o_.retry.Delay(round));
-        Json spec = {{"Keys", pending}, {"ConsistentRead", true}};
-        if (!projection.empty()) {
-          spec["ProjectionExpression"] = std::string(projection);
-          spec["ExpressionAttributeNames"] = AttributeNames(projection);
-        }
-        Json request = {{"RequestItems", {{o_.table, std::move(spec)}}}};
-        CL_ASSIGN_OR_RETURN(Json r, client_.Call("BatchGetItem", request, what));
-        if (auto resp = r.find("Responses"); resp != r.end() && resp->contains(o_.table)) {
-          for (Json& item : (*resp)[o_.table]) found[b].push_back(std::move(item));
-        }
-        pending = Json::array();
-        if (auto un = r.find("UnprocessedKeys"); un != r.end() && un->contains(o_.table)) {
-          const Json& spec_left = (*un)[o_.table];
-          if (spec_left.contains("Keys")) pending = spec_left["Keys"];
-        }
-      }
-      return Status::Ok();
-    }));
-    std::vector<Json> all;
-    for (auto& batch : found) {
-      for (Json& item : batch) all.push_back(std::move(item));
-    }
-    return all;
+    return batch_.Get(keys, projection, AttributeNames(projection), what);
   }
-
-  // BatchWriteItem in requests of at most 25 writes (a few at a time); unprocessed items are
-  // sent again with backoff. Every write must be idempotent (puts of fixed content, deletes) and
-  // their order must not matter: callers write what a head will name before the head.
   Status BatchWrite(std::vector<Json> writes, const std::string& what) {
-    const size_t batches = (writes.size() + kBatchWriteMax - 1) / kBatchWriteMax;
-    return ParallelFor(batches, [&](size_t b) -> Status {
-      Json pending = Json::array();
-      for (size_t i = b * kBatchWriteMax; i < std::min(writes.size(), (b + 1) * kBatchWriteMax);
-           i++) {
-        pending.push_back(std::move(writes[i]));
-      }
-      for (int round = 0; !pending.empty(); round++) {
-        if (round >= kMaxBatchRounds) {
-          return Status::Unavailable(
-              what + ": " + std::to_string(pending.size()) + " writes still unprocessed after " +
-              std::to_string(kMaxBatchRounds) + " BatchWriteItem rounds (throttled)");
-        }
-        if (round > 0) Sleep(o_.retry.Delay(round));
-        Json request = {{"RequestItems", {{o_.table, pending}}}};
-        CL_ASSIGN_OR_RETURN(Json r, client_.Call("BatchWriteItem", request, what));
-        pending = Json::array();
-        if (auto un = r.find("UnprocessedItems"); un != r.end() && un->contains(o_.table)) {
-          pending = (*un)[o_.table];
-        }
-      }
-      return Status::Ok();
-    });
-  }
-
-  // Runs fn(0..n-1) on up to kParallelBatches threads (this one included); the first error
-  // stops the others from starting new work and is returned. Batches of one big object go out
-  // together: a 10 MB segment is seven BatchWriteItem requests.
-  static Status ParallelFor(size_t n, const std::function<Status(size_t)>& fn) {
-    return ForEachInParallel(n, static_cast<int>(kParallelBatches), nullptr, fn);
+    return batch_.Write(std::move(writes), what);
   }
 
   Status DeleteChunks(const std::string& gen, uint64_t count) {
     std::vector<Json> deletes;
     for (uint64_t i = 0; i < count; i++) {
-      deletes.push_back({{"DeleteRequest", {{"Key", ChunkKey(gen, i)}}}});
+      deletes.push_back(DeleteRequest(ChunkKey(gen, i)));
     }
     return BatchWrite(std::move(deletes),
                       "deleting the chunks of generation " + gen + " in " + describe_);
@@ -617,11 +530,11 @@ class DynamoDbStore final : public ObjectStore {
     const std::string full = key_prefix_ + key;
     Forget(full);
     const Step leaf = ddb::PathTo(full).back();
-    Json request = {{"TableName", o_.table},
-                    {"Key", NodeKey(leaf.node, leaf.range)},
-                    {"ReturnValues", "ALL_OLD"}};
+    const Json request = {{"TableName", o_.table},
+                          {"Key", NodeKey(leaf.node, leaf.range)},
+                          {"ReturnValues", "ALL_OLD"}};
     CL_ASSIGN_OR_RETURN(Json r, client_.Call("DeleteItem", request, "DeleteItem " + Name(key)));
-    if (auto old = r.find("Attributes"); old != r.end() && old->is_object()) {
+    if (const Json* old = Member(r, "Attributes"); old != nullptr && old->is_object()) {
       Result<HeadInfo> h = DecodeHead(*old, full, key, /*complete=*/true);
       if (h.ok() && h->chunked()) return DeleteChunks(h->gen, h->chunks());
     }
@@ -639,14 +552,12 @@ class DynamoDbStore final : public ObjectStore {
     }
     const Uint128 from = b != nullptr ? std::max(lo, b->range) : lo;
     if (from > hi) return Status::Ok();
-    Json request = {
+    JsonObject request = {
         {"TableName", o_.table},
         {"KeyConditionExpression", "#h = :h AND #r BETWEEN :lo AND :hi"},
         {"ExpressionAttributeNames", AttributeNames("#h, #r, #t, #k, #n")},
         {"ExpressionAttributeValues",
-         {{":h", S(node)},
-          {":lo", Json{{"N", ddb::RangeText(from)}}},
-          {":hi", Json{{"N", ddb::RangeText(hi)}}}}},
+         {{":h", S(node)}, {":lo", N(ddb::RangeText(from))}, {":hi", N(ddb::RangeText(hi))}}},
         {"ProjectionExpression", "#h, #r, #t, #k, #n"},
         {"ConsistentRead", true},
     };
@@ -654,8 +565,8 @@ class DynamoDbStore final : public ObjectStore {
       const size_t need = st->want - st->keys.size();
       request["Limit"] = std::clamp<size_t>(need, 1, kQueryPageMax);
       CL_ASSIGN_OR_RETURN(Json r, client_.Call("Query", request, st->what));
-      if (auto items = r.find("Items"); items != r.end() && items->is_array()) {
-        for (const Json& item : *items) {
+      if (const Json* items = Member(r, "Items"); items != nullptr && items->is_array()) {
+        for (const Json& item : items->get_array()) {
           const std::optional<std::string> type = GetS(item, kAttrType);
           if (type == "o") {
             std::optional<std::string> key = GetS(item, kAttrKey);
@@ -682,8 +593,8 @@ class DynamoDbStore final : public ObjectStore {
           if (st->keys.size() >= st->want) return Status::Ok();
         }
       }
-      auto last = r.find("LastEvaluatedKey");
-      if (last == r.end() || !last->is_object()) return Status::Ok();
+      const Json* last = Member(r, "LastEvaluatedKey");
+      if (last == nullptr || !last->is_object()) return Status::Ok();
       request["ExclusiveStartKey"] = *last;
     }
   }
@@ -712,6 +623,7 @@ class DynamoDbStore final : public ObjectStore {
 
   const DynamoDbStoreOptions o_;
   ddb::DynamoDbClient client_;
+  ddb::DynamoDbBatch batch_;
   const std::string key_prefix_;  // "prefix/" or ""
   const std::string describe_;
   const std::string known_scope_;  // endpoint and table, for KnownEntries ids
@@ -719,31 +631,7 @@ class DynamoDbStore final : public ObjectStore {
   std::unordered_map<std::string, HeadInfo> meta_;
 };
 
-bool IsTableChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-' || c == '.';
-}
-
-Result<ddb::DynamoDbClientOptions> ClientOptions(const std::string& table, const AwsConfig& aws,
-                                                 const HttpClientOptions& http,
-                                                 const RetryPolicy& retry) {
-  ddb::DynamoDbClientOptions c;
-  c.aws = aws;
-  if (c.aws.region.empty()) c.aws.region = "us-east-1";
-  CL_ASSIGN_OR_RETURN(c.endpoint, ddb::ResolveEndpoint(c.aws));
-  c.http = http;
-  if (c.http.ca_bundle.empty()) c.http.ca_bundle = aws.ca_bundle;
-  c.retry = retry;
-  c.table = table;
-  return c;
-}
-
 }  // namespace
-
-bool IsValidTableName(std::string_view name) {
-  return name.size() >= 3 && name.size() <= 255 &&
-         std::all_of(name.begin(), name.end(), IsTableChar);
-}
 
 Result<std::unique_ptr<ObjectStore>> OpenDynamoDbStoreWithOptions(DynamoDbStoreOptions o) {
   if (!IsValidTableName(o.table)) {
@@ -765,7 +653,8 @@ Result<std::unique_ptr<ObjectStore>> OpenDynamoDbStoreWithOptions(DynamoDbStoreO
     return Status::InvalidArgument("DynamoDB chunk size must be 1 to " +
                                    std::to_string(kMaxChunkSize) + " bytes");
   }
-  CL_ASSIGN_OR_RETURN(ddb::DynamoDbClientOptions c, ClientOptions(o.table, o.aws, o.http, o.retry));
+  CL_ASSIGN_OR_RETURN(ddb::DynamoDbClientOptions c,
+                      ddb::ClientOptions(o.table, o.aws, o.http, o.retry));
   const bool check = o.check_table;
   auto store = std::make_unique<DynamoDbStore>(std::move(o), std::move(c));
   if (check) CL_RETURN_IF_ERROR(store->CheckTable());
@@ -793,74 +682,6 @@ Result<std::unique_ptr<ObjectStore>> OpenDynamoDbStore(Uri& uri, bool /*create*/
   }
   o.retry.max_attempts = o.aws.max_attempts;
   return OpenDynamoDbStoreWithOptions(std::move(o));
-}
-
-Result<CreateTableOutcome> CreateDynamoDbTable(const CreateTableOptions& options) {
-  if (!IsValidTableName(options.table)) {
-    return Status::InvalidArgument("bad DynamoDB table name \"" + options.table +
-                                   "\": use 3 to 255 letters, digits, '_', '-' and '.'");
-  }
-  if (options.aws.credentials.empty()) {
-    return Status::PermissionDenied("no AWS credentials to create table " + options.table + ": " +
-                                    std::string(ddb::kCredentialsHint));
-  }
-  CL_ASSIGN_OR_RETURN(ddb::DynamoDbClientOptions c,
-                      ClientOptions(options.table, options.aws, options.http, options.retry));
-  ddb::DynamoDbClient client(std::move(c));
-  auto say = [&](const std::string& line) {
-    if (options.progress) options.progress(line);
-  };
-  const std::string h(ddb::kHashKey), r(ddb::kRangeKey);
-  Json request = {
-      {"TableName", options.table},
-      {"AttributeDefinitions",
-       {{{"AttributeName", h}, {"AttributeType", "S"}},
-        {{"AttributeName", r}, {"AttributeType", "N"}}}},
-      {"KeySchema",
-       {{{"AttributeName", h}, {"KeyType", "HASH"}}, {{"AttributeName", r}, {"KeyType", "RANGE"}}}},
-      {"BillingMode", "PAY_PER_REQUEST"},
-  };
-  const std::string what = "creating table " + options.table;
-  CreateTableOutcome outcome = CreateTableOutcome::kCreated;
-  say("creating table " + options.table + " (hash_key S, range_key N, on-demand billing) in " +
-      client.options().aws.region + " at " + client.options().endpoint);
-  // CreateTable is not idempotent, but its failure modes are: ResourceInUse means the table is
-  // there (ours from a lost answer, or someone else's), which the DescribeTable below settles.
-  Status created = options.retry.Run([&](int) -> Status {
-    ddb::DynamoDbError error;
-    Result<Json> res = client.CallOnce("CreateTable", request, what, nullptr, &error);
-    if (!res.ok() && error.type == "ResourceInUseException") {
-      outcome = CreateTableOutcome::kAlreadyExisted;
-      return Status::Ok();
-    }
-    return res.status();
-  });
-  CL_RETURN_IF_ERROR(created);
-  if (outcome == CreateTableOutcome::kAlreadyExisted) {
-    say("table " + options.table + " already exists; checking its key schema");
-  }
-  const auto deadline = std::chrono::steady_clock::now() + options.wait_limit;
-  for (bool first = true;; first = false) {
-    if (!first) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return Status::Unavailable("table " + options.table + " was not ACTIVE after " +
-                                   std::to_string(options.wait_limit.count() / 1000) +
-                                   " s; check it with: aws dynamodb describe-table --table-name " +
-                                   options.table);
-      }
-      if (options.retry.sleep) {
-        options.retry.sleep(options.poll_interval);
-      } else {
-        std::this_thread::sleep_for(options.poll_interval);
-      }
-    }
-    CL_ASSIGN_OR_RETURN(Json d, client.Call("DescribeTable", Json{{"TableName", options.table}},
-                                            "describing table " + options.table));
-    CL_RETURN_IF_ERROR(ddb::CheckKeySchema(d, options.table));
-    const std::string status = ddb::TableStatus(d);
-    if (status == "ACTIVE") return outcome;
-    if (first) say("waiting for table " + options.table + " to be ACTIVE (now " + status + ")");
-  }
 }
 
 }  // namespace cloudlite

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/json/parse.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <deque>
@@ -29,6 +30,7 @@ namespace cloudlite {
 namespace {
 
 using ddb::Json;
+using ddb::Serialize;
 
 // A scripted HTTP/1.1 server on 127.0.0.1: each request (read whole) gets the next action: a
 // response body for a 200, "!<status> <body>" for another status, or "" to close the
@@ -134,9 +136,9 @@ class FakeDynamoDb {
 };
 
 std::string Err(std::string_view type) {
-  return "!400 " + Json{{"__type", "com.amazonaws.dynamodb.v20120810#" + std::string(type)},
-                        {"message", "scripted"}}
-                       .dump();
+  return "!400 " +
+         Serialize(Json{{"__type", "com.amazonaws.dynamodb.v20120810#" + std::string(type)},
+                        {"message", "scripted"}});
 }
 
 DynamoDbStoreOptions FakeOptions(const FakeDynamoDb& server) {
@@ -165,10 +167,10 @@ TEST(DynamoDbFake, PutIfAbsentWritesEntriesOnceThenOneItem) {
   ASSERT_TRUE((*store)->PutIfAbsent(dir + "00000000000000000001", "rec").ok());
   ASSERT_TRUE((*store)->PutIfAbsent(dir + "00000000000000000002", "rec").ok());
   EXPECT_EQ(server.targets(), (std::vector<std::string>{"BatchWriteItem", "PutItem", "PutItem"}));
-  Json put = Json::parse(server.bodies()[1]);
-  EXPECT_EQ(put["ConditionExpression"], "attribute_not_exists(#h) OR #w = :w");
-  EXPECT_EQ(put["Item"]["t"]["S"], "o");
-  EXPECT_EQ(put["Item"]["d"]["B"], "cmVj");  // base64("rec")
+  Json put = boost::json::parse(server.bodies()[1]);
+  EXPECT_EQ(put.at_pointer("/ConditionExpression"), "attribute_not_exists(#h) OR #w = :w");
+  EXPECT_EQ(put.at_pointer("/Item/t/S"), "o");
+  EXPECT_EQ(put.at_pointer("/Item/d/B"), "cmVj");  // base64("rec")
 }
 
 TEST(DynamoDbFake, ConditionFailedIsAlreadyExists) {
@@ -198,7 +200,8 @@ TEST(DynamoDbFake, LostAnswerThenRetryIsOkOrAmbiguous) {
   EXPECT_TRUE((*store)->PutIfAbsent(FreshKey("k"), "x").ok());
   auto bodies = server.bodies();
   ASSERT_EQ(bodies.size(), 3u);
-  EXPECT_EQ(Json::parse(bodies[1])["Item"]["w"], Json::parse(bodies[2])["Item"]["w"]);
+  EXPECT_EQ(boost::json::parse(bodies[1]).at_pointer("/Item/w"),
+            boost::json::parse(bodies[2]).at_pointer("/Item/w"));
   // Every answer lost: nobody knows.
   FakeDynamoDb lost({"{}", "", "", "", ""});
   store = OpenDynamoDbStoreWithOptions(FakeOptions(lost));
@@ -223,17 +226,17 @@ TEST(DynamoDbFake, UnprocessedItemsAndKeysAreSentAgain) {
                 {"d", {{"B", b64}}}};
   };
   FakeDynamoDb server({
-      Json{{"UnprocessedItems", {{"tbl", {unprocessed_put}}}}}.dump(),  // entries + 3 chunks
-      "{}",                                                             // the resend
-      "{}",                                                             // the head
-      Json{{"Item", head}}.dump(),                                      // Get: the head
-      Json{{"Responses", {{"tbl", {chunk(0, "YQ=="), chunk(1, "Yg==")}}}},
-           {"UnprocessedKeys",
-            {{"tbl",
-              {{"Keys", {{{"hash_key", {{"S", "cloudlite/b/g1/2"}}}, {"range_key", {{"N", "0"}}}}}},
-               {"ConsistentRead", true}}}}}}
-          .dump(),
-      Json{{"Responses", {{"tbl", {chunk(2, "Yw==")}}}}}.dump(),
+      Serialize(Json{{"UnprocessedItems", {{"tbl", {unprocessed_put}}}}}),  // entries + 3 chunks
+      "{}",                                                                 // the resend
+      "{}",                                                                 // the head
+      Serialize(Json{{"Item", head}}),                                      // Get: the head
+      Serialize(Json{
+          {"Responses", {{"tbl", {chunk(0, "YQ=="), chunk(1, "Yg==")}}}},
+          {"UnprocessedKeys",
+           {{"tbl",
+             {{"Keys", {{{"hash_key", {{"S", "cloudlite/b/g1/2"}}}, {"range_key", {{"N", "0"}}}}}},
+              {"ConsistentRead", true}}}}}}),
+      Serialize(Json{{"Responses", {{"tbl", {chunk(2, "Yw==")}}}}}),
   });
   DynamoDbStoreOptions o = FakeOptions(server);
   o.chunk_size = 1;
@@ -241,13 +244,33 @@ TEST(DynamoDbFake, UnprocessedItemsAndKeysAreSentAgain) {
   ASSERT_TRUE((*store)->Put("k", "abc").ok());
   auto bodies = server.bodies();
   ASSERT_EQ(bodies.size(), 3u);
-  EXPECT_EQ(Json::parse(bodies[1])["RequestItems"]["tbl"], Json::array({unprocessed_put}));
+  EXPECT_EQ(boost::json::parse(bodies[1]).at_pointer("/RequestItems/tbl"),
+            Json(ddb::JsonArray{unprocessed_put}));
   Result<std::string> got = (*store)->Get("k");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, "abc");
   EXPECT_EQ(server.targets(),
             (std::vector<std::string>{"BatchWriteItem", "BatchWriteItem", "PutItem", "GetItem",
                                       "BatchGetItem", "BatchGetItem"}));
+}
+
+TEST(DynamoDbFake, MalformedBatchAnswersAreErrorsNotDroppedItems) {
+  // Unprocessed items that are not a list: the writes may not have happened, so the head that
+  // would name them is not written.
+  FakeDynamoDb server({R"({"UnprocessedItems":{"tbl":{"PutRequest":{}}}})"});
+  auto store = OpenDynamoDbStoreWithOptions(FakeOptions(server));
+  Status s = (*store)->Put(FreshKey("k"), "x");
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+  EXPECT_NE(s.message().find("malformed UnprocessedItems"), std::string::npos) << s.ToString();
+  EXPECT_EQ(server.targets(), (std::vector<std::string>{"BatchWriteItem"}));
+  // Found items that are not a list: no guess at which objects have chunks.
+  FakeDynamoDb reads({R"({"Responses":{"tbl":"x"}})"});
+  store = OpenDynamoDbStoreWithOptions(FakeOptions(reads));
+  const std::vector<std::string> keys = {FreshKey("a"), FreshKey("b")};
+  s = (*store)->Delete(keys);
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+  EXPECT_NE(s.message().find("malformed Responses"), std::string::npos) << s.ToString();
+  EXPECT_EQ(reads.targets(), (std::vector<std::string>{"BatchGetItem"}));
 }
 
 TEST(DynamoDbFake, MissingTableIsNotFoundWithTheHint) {
