@@ -21,11 +21,13 @@ declare -A may=(
   [ext]="vfs cloudlite"
   [cli]="base cloudlite"
   [server]="base cloudlite"
+  [lambda]="net base cloudlite"
 )
 # Single headers a module may include from a module it may not otherwise use.
 declare -A may_header=(
   [api]="vfs/status_mapping.h"
   [cli]="api/statement.h vfs/status_mapping.h"
+  [lambda]="server/http/handler.h"
 )
 # Public headers some modules must not include even though they see include/cloudlite/.
 declare -A never=(
@@ -35,6 +37,7 @@ declare -A never=(
   [store]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
   [engine]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
   [vfs]="cloudlite/database.h cloudlite/admin.h"
+  [lambda]="cloudlite/database.h cloudlite/admin.h"
 )
 # Modules that may include <sqlite3.h> (the engine and everything below it know no SQLite).
 sqlite_ok=" vfs api ext cli "
@@ -109,6 +112,11 @@ PY
   expect no src/cli/main.cc api/replay.h
   expect yes src/cli/main.cc api/statement.h
   expect no src/store/file/file_store.cc net/http_client.h
+  expect yes src/lambda/lambda.cc server/http/handler.h
+  expect no src/lambda/lambda.cc cloudlite/database.h
+  expect no src/lambda/lambda.cc engine/engine.h
+  expect no examples/lambda_hello.cc net/http_client.h
+  expect no examples/lambda_hello.cc lambda/runtime.h
 fi
 
 if ((failures)); then
