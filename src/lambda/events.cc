@@ -330,7 +330,10 @@ std::string EncodeHttp(const ResponseShape& shape, const server::Response& respo
     }
     auto it = std::find_if(grouped.begin(), grouped.end(),
                            [&](const auto& g) { return g.first == name; });
-    if (it == grouped.end()) it = grouped.insert(grouped.end(), {std::move(name), {}});
+    if (it == grouped.end()) {
+      grouped.emplace_back(std::move(name), std::vector<std::string>());
+      it = grouped.end() - 1;
+    }
     it->second.push_back(Utf8Safe(h.value));
   }
   json::object headers, multi;
@@ -365,9 +368,9 @@ std::string Encode(const ResponseShape& shape, const server::Response& response,
   return EncodeHttp(shape, response, std::move(body));
 }
 
-server::Response ErrorResponse(std::string message, std::string_view code) {
+server::Response ErrorResponse(std::string_view message, std::string_view code) {
   json::object body;
-  body["message"] = std::move(message);
+  body["message"] = message;
   body["code"] = code;
   return server::Response::Json(500, json::serialize(body));
 }
@@ -432,11 +435,10 @@ std::string EncodeResponse(const ResponseShape& shape, server::Response response
                            size_t max_bytes) {
   Drained drained = Drain(response, max_bytes);
   if (drained.endless) {
-    return Encode(shape, {},
-                  ErrorResponse("the handler's streamed response produced empty chunks without "
-                                "end",
-                                "STREAM_NOT_ENDING")
-                      .body);
+    server::Response error = ErrorResponse(
+        "the handler's streamed response produced empty chunks without end", "STREAM_NOT_ENDING");
+    std::string body = std::move(error.body);
+    return Encode(shape, error, std::move(body));
   }
   std::string encoded;
   if (!drained.too_large) encoded = Encode(shape, response, std::move(drained.body));

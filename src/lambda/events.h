@@ -43,7 +43,7 @@ struct DecodeOptions {
 Result<DecodedEvent> DecodeEvent(std::string_view payload, const DecodeOptions& options = {});
 
 // Lambda refuses a buffered response above 6 MiB (the Runtime API answers 413).
-inline constexpr size_t kMaxResponseBytes = 6 * 1024 * 1024;
+inline constexpr size_t kMaxResponseBytes = size_t{6} * 1024 * 1024;
 
 // The payload that answers an event of `shape` with `response` (a streamed body is drained and
 // concatenated). The body is base64-encoded when it is not valid UTF-8 or its content type is

@@ -124,7 +124,7 @@ TEST(LambdaRuntimeTest, InitErrorTypes) {
 TEST(LambdaRuntimeTest, NotUnderLambdaWithoutTheRuntimeApi) {
   unsetenv("AWS_LAMBDA_RUNTIME_API");
   EXPECT_EQ(RuntimeClient::FromEnvironment().status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(Run([](const server::Request&) { return server::Response(); }), 2);
+  EXPECT_EQ(lambda::Run([](const server::Request&) { return server::Response(); }), 2);
 }
 
 }  // namespace
