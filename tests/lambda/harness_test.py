@@ -3,7 +3,8 @@
 (lambda_hello.zip, examples/lambda_hello.cc) is unzipped and its `bootstrap` run as a child
 process with a Lambda-like environment (no HOME, AWS_LAMBDA_RUNTIME_API pointing at the mock in
 mock_runtime_api.py, a file:// store), fed events of every source, and its answers checked:
-round trips for HTTP API v2, function URL, REST API v1, ALB and direct invocation; an event it
+round trips for HTTP API v2, function URL, REST API v1, ALB and direct invocation; calls kept on
+at most two keep-alive connections; an event it
 cannot decode (-> /error); a deadline already past (-> 504); 413, 400 and 403 answers from the
 API (-> an error report, or the loop goes on); a 500 from /next (-> the process exits); init
 failures (-> one /init/error, exit 1); and a restart on the same store.
@@ -189,6 +190,12 @@ def check_errors(fn):
     assert fn.proc.poll() is None, fn.output()
 
 
+def check_keep_alive(fn):
+    # Every call so far (15 events, 17 answers) went over the runtime's pooled keep-alive connections.
+    calls = fn.api.next_calls
+    assert calls >= 15 and fn.api.connections <= 2, (calls, fn.api.connections)
+
+
 def check_next_500_exits(fn):
     with fn.api.cond:
         fn.api.next_status = 500
@@ -217,7 +224,8 @@ def main():
         bootstrap = unpack(zip_path, os.path.join(tmp, "task"))
         database = f"file://{tmp}/store/hello"
         steps = [("round trips", check_round_trips), ("deadline", check_deadline),
-                 ("errors", check_errors), ("500 from /next", check_next_500_exits)]
+                 ("errors", check_errors), ("keep-alive", check_keep_alive),
+                 ("500 from /next", check_next_500_exits)]
         fn = Function(bootstrap, tmp, database)
         try:
             for name, step in steps:

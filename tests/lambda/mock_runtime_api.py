@@ -58,6 +58,7 @@ class MockRuntimeApi:
         self.current = None
         self.init_errors = []
         self.next_calls = 0
+        self.connections = 0  # TCP connections accepted: keep-alive keeps this small
         self.next_status = None  # e.g. 500: every /next gets it
         mock = self
 
@@ -66,6 +67,8 @@ class MockRuntimeApi:
 
             def setup(self):
                 super().setup()
+                with mock.cond:
+                    mock.connections += 1
                 # Without it, every answer waits for a delayed ACK (~40 ms, twice).
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
