@@ -172,6 +172,32 @@ void Servers() {
        std::string("\x40\x80") + "Authorization: AWS4-HMAC-SHA256 Signature=0a\n\x1b[2J é \xff");
 }
 
+// Lambda events, one of each source (tests/data/lambda/ has fuller ones); the first byte picks
+// the content type of the echoed answer.
+void LambdaEvents() {
+  Seed(
+      "lambda_event", "http_api_v2",
+      std::string("\x00") +
+          R"({"version":"2.0","rawPath":"/p","rawQueryString":"a=1","cookies":["c=1"],)"
+          R"("headers":{"X-A":"b"},"requestContext":{"domainName":"x.execute-api.on.aws",)"
+          R"("http":{"method":"POST","sourceIp":"1.2.3.4"}},"body":"aGk=","isBase64Encoded":true})");
+  Seed("lambda_event", "function_url",
+       std::string("\x01") +
+           R"({"version":"2.0","rawPath":"/","requestContext":{"domainName":)"
+           R"("u.lambda-url.us-east-1.on.aws","http":{"method":"GET"}},"body":"hi é"})");
+  Seed("lambda_event", "rest_v1",
+       std::string("\x02") +
+           R"({"httpMethod":"GET","path":"/p","multiValueHeaders":{"A":["1","2"]},)"
+           R"("multiValueQueryStringParameters":{"q":["a b","&"]},"body":null,)"
+           R"("requestContext":{"identity":{"sourceIp":"1.2.3.4"}}})");
+  Seed("lambda_event", "alb",
+       std::string("\x03") +
+           R"({"requestContext":{"elb":{"targetGroupArn":"arn"}},"httpMethod":"PUT",)"
+           R"("path":"/","queryStringParameters":{"q":"a%20b"},"headers":{"Host":"h"},)"
+           R"("body":"AAH/","isBase64Encoded":true})");
+  Seed("lambda_event", "direct", std::string("\x00") + R"({"requests":[{"type":"close"}]})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,5 +208,6 @@ int main(int argc, char** argv) {
   root = argv[1];
   Formats();
   Servers();
+  LambdaEvents();
   return 0;
 }

@@ -21,11 +21,13 @@ declare -A may=(
   [ext]="vfs cloudlite"
   [cli]="base cloudlite"
   [server]="base cloudlite"
+  [lambda]="net base cloudlite"
 )
 # Single headers a module may include from a module it may not otherwise use.
 declare -A may_header=(
   [api]="vfs/status_mapping.h"
   [cli]="api/statement.h vfs/status_mapping.h"
+  [lambda]="server/http/handler.h"
 )
 # Public headers some modules must not include even though they see include/cloudlite/.
 declare -A never=(
@@ -35,6 +37,7 @@ declare -A never=(
   [store]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
   [engine]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
   [vfs]="cloudlite/database.h cloudlite/admin.h"
+  [lambda]="cloudlite/database.h cloudlite/admin.h"
 )
 # Modules that may include <sqlite3.h> (the engine and everything below it know no SQLite).
 sqlite_ok=" vfs api ext cli "
@@ -114,6 +117,11 @@ PY
   expect yes src/store/dynamodb/dynamodb_client.cc net/aws/dynamodb_wire.h
   expect no src/store/s3/s3_store.cc net/aws/dynamodb_wire.h
   expect no src/net/http_client.cc net/aws/dynamodb_wire.h
+  expect yes src/lambda/lambda.cc server/http/handler.h
+  expect no src/lambda/lambda.cc cloudlite/database.h
+  expect no src/lambda/lambda.cc engine/engine.h
+  expect no examples/lambda_hello.cc net/http_client.h
+  expect no examples/lambda_hello.cc lambda/runtime.h
 fi
 
 if ((failures)); then

@@ -11,6 +11,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 clang-format clang-tidy
+  # cloudlite_add_lambda zips a Lambda function (cmake/CloudliteLambda.cmake)
+  zip
   # scripts/fuzz.sh: libFuzzer (clang 14, Debian's default, cannot compile libstdc++ 12's <ranges>)
   clang-16 libclang-rt-16-dev
 )

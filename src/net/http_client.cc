@@ -231,7 +231,8 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, Delivery* deli
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(total_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                   request.no_timeout ? 0L : static_cast<long>(total_timeout.count()));
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // the path is signed: send it byte for byte
   curl_easy_setopt(h, CURLOPT_USERAGENT, "cloudlite/0.1");

@@ -47,6 +47,9 @@ struct HttpRequest {
   std::string_view body;
   // 0 = the client's default total timeout.
   std::chrono::milliseconds timeout{0};
+  // No total timeout at all (the connect timeout still applies): for a server that holds the
+  // request open for as long as it likes, like the Lambda Runtime API's /next.
+  bool no_timeout = false;
 
   void SetHeader(std::string_view name, std::string_view value);  // replaces (case-insensitive)
   const std::string* FindHeader(std::string_view name) const;     // case-insensitive
