@@ -337,9 +337,7 @@ Result<UrlParts> ParseUrl(std::string_view url) {
   if (hash != std::string_view::npos) rest = rest.substr(0, hash);
   size_t q = rest.find('?');
   parts.path = std::string(rest.substr(0, q));
-  // push_back, not `= "/"`: GCC 12 -O3 warns falsely (-Wrestrict) on assigning a one-character
-  // literal to a std::string (GCC bug 105329), which stops a Release build under -Werror.
-  if (parts.path.empty()) parts.path.push_back('/');
+  if (parts.path.empty()) parts.path = "/";
   if (q != std::string_view::npos) parts.query = std::string(rest.substr(q + 1));
   return parts;
 }

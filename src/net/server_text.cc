@@ -130,7 +130,7 @@ std::string SafeServerText(std::string_view text, const std::vector<std::string_
     size_t n = 1;
     piece.clear();
     if (c == '\n' || c == '\r' || c == '\t') {
-      piece.push_back(' ');  // not `= " "`: GCC 12 -O3 warns falsely (-Wrestrict, bug 105329)
+      piece = " ";
     } else if (c < 0x20 || c == 0x7F) {
       AppendEscaped(&piece, redacted.substr(at, 1));
     } else if (c < 0x80) {
