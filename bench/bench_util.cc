@@ -47,6 +47,40 @@ std::pair<std::string, std::string> SplitFlag(std::string_view arg) {
   return {std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1))};
 }
 
+std::vector<std::string> SplitList(std::string_view value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string_view::npos) comma = value.size();
+    if (comma > start) out.emplace_back(value.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+int64_t FlagNumber(std::string_view name, std::string_view value) {
+  const std::string text(value);
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < 0) {
+    Die("bad value for " + std::string(name) + ": " + text);
+  }
+  return v;
+}
+
+std::set<std::string> ParseOnly(std::string_view value, const std::vector<std::string>& parts) {
+  std::string all;
+  for (const std::string& part : parts) all += (all.empty() ? "" : ",") + part;
+  std::set<std::string> only;
+  for (const std::string& part : SplitList(value)) {
+    if (std::find(parts.begin(), parts.end(), part) == parts.end()) Die("--only takes " + all);
+    only.insert(part);
+  }
+  if (only.empty()) Die("--only takes " + all);
+  return only;
+}
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())

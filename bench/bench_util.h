@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +35,13 @@ __attribute__((format(printf, 1, 2))) std::string Str(const char* format, ...);
 
 // "--name=value" as {"--name", "value"}; an argument without '=' is all name.
 std::pair<std::string, std::string> SplitFlag(std::string_view arg);
+// "a,b,,c" as {"a", "b", "c"}: empty parts are dropped.
+std::vector<std::string> SplitList(std::string_view value);
+// The value of flag `name` as a non-negative integer; Die()s on anything else.
+int64_t FlagNumber(std::string_view name, std::string_view value);
+// `--only`'s comma list, each part one of `parts` (the message lists them); Die()s on an unknown
+// part or an empty list.
+std::set<std::string> ParseOnly(std::string_view value, const std::vector<std::string>& parts);
 
 // ---- time and sizes --------------------------------------------------------------------------
 

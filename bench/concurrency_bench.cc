@@ -93,18 +93,6 @@ struct Args {
   bool keep = false;
 };
 
-std::vector<std::string> SplitList(const std::string& value) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= value.size()) {
-    size_t comma = value.find(',', start);
-    if (comma == std::string::npos) comma = value.size();
-    if (comma > start) out.push_back(value.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 Args Parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; i++) {

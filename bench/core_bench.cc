@@ -71,23 +71,9 @@ Args Parse(int argc, char** argv) {
   for (int i = 1; i < argc; i++) {
     const std::string arg = argv[i];
     const auto [name, value] = SplitFlag(arg);
-    auto number = [&]() -> int64_t {
-      char* end = nullptr;
-      long long v = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || v < 0) Die("bad value for " + name + ": " + value);
-      return v;
-    };
+    auto number = [&] { return FlagNumber(name, value); };
     if (name == "--only") {
-      size_t start = 0;
-      while (start <= value.size()) {
-        size_t comma = value.find(',', start);
-        if (comma == std::string::npos) comma = value.size();
-        std::string part = value.substr(start, comma - start);
-        if (part != "reads" && part != "writes" && part != "cold")
-          Die("--only takes reads,writes,cold");
-        a.only.insert(part);
-        start = comma + 1;
-      }
+      a.only = ParseOnly(value, {"reads", "writes", "cold"});
     } else if (name == "--size-mb") {
       a.size_mb = static_cast<uint64_t>(std::max<int64_t>(1, number()));
     } else if (name == "--rows") {

@@ -46,11 +46,8 @@ Args Parse(int argc, char** argv) {
     auto [name, value] = SplitFlag(argv[i]);
     if (name == "--sizes-mb") {
       a.sizes_mb.clear();
-      for (size_t start = 0; start <= value.size();) {
-        size_t end = value.find(',', start);
-        if (end == std::string::npos) end = value.size();
-        a.sizes_mb.push_back(std::strtoull(value.substr(start, end - start).c_str(), nullptr, 10));
-        start = end + 1;
+      for (const std::string& size : SplitList(value)) {
+        a.sizes_mb.push_back(static_cast<uint64_t>(FlagNumber(name, size)));
       }
     } else if (name == "--dir") {
       a.dir = value;

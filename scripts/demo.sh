@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Sets up, builds, and shows cloudlite on the embedded default store, a local directory
-# (./demo-store, or $DEMO_STORE): the CLI, the C++ library and the sqlite3 extension working on
-# one database, with the store requests each step made.
+# Sets up, builds, and shows cloudlite on the embedded default store, a local directory: the
+# CLI, the C++ library and the sqlite3 extension working on one database, with the store
+# requests each step made. Everything goes to a temporary directory removed on exit, so the
+# caller's tree is left as it was; DEMO_STORE=DIR puts the store in DIR instead and keeps it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh" >/dev/null
 bin=$root/build/cloudlite
-store=${DEMO_STORE:-$PWD/demo-store}
+work=$(mktemp -d "${TMPDIR:-/tmp}/cloudlite-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+store=${DEMO_STORE:-$work/store}
 rm -rf "$store"
 mkdir -p "$store"
+copy=$work/shop-copy.db
 db="file://$store/shop"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
@@ -32,7 +36,8 @@ SELECT name, qty FROM items ORDER BY qty DESC;
 SQL
 step "$bin" info "$db"
 step "$bin" ls "file://$store"
-step "$bin" pull "$db" "$store/../shop-copy.db"
-step sqlite3 "$store/../shop-copy.db" "SELECT count(*) AS items FROM items"
+step "$bin" pull "$db" "$copy"
+step sqlite3 "$copy" "SELECT count(*) AS items FROM items"
 echo
 echo "Every commit above is one object under $store/shop; open it from as many processes as you like."
+[[ -n ${DEMO_STORE:-} ]] || echo "(The demo's directory $work is removed now; DEMO_STORE=DIR keeps the store.)"

@@ -17,6 +17,7 @@
 #include <set>
 #include <utility>
 
+#include "base/parallel.h"
 #include "base/random.h"
 #include "engine/engine.h"
 #include "format/format.h"
@@ -410,17 +411,16 @@ Status Pull(std::string_view uri, const std::string& local_path, const TransferO
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> ListDatabases(std::string_view store_uri) {
-  CL_ASSIGN_OR_RETURN(Uri uri, Uri::Parse(store_uri));
-  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> opened, OpenStore(uri, /*create=*/false));
-  std::shared_ptr<ObjectStore> store = std::move(opened);
+namespace {
+
+// The valid database names that have objects under them in `store`, in key order.
+Result<std::vector<std::string>> NamesWithObjects(ObjectStore& store) {
   std::vector<std::string> names;
   std::string after;
-  auto cache = std::make_shared<engine::FrameCache>(1 << 20);
   for (;;) {
     // One key per database: after seeing "name/...", skip past every key under "name/"
     // ('0' is the byte after '/').
-    CL_ASSIGN_OR_RETURN(ListPage page, store->List("", after, 1));
+    CL_ASSIGN_OR_RETURN(ListPage page, store.List("", after, 1));
     if (page.keys.empty()) break;
     const std::string& key = page.keys.front();
     size_t slash = key.find('/');
@@ -430,12 +430,34 @@ Result<std::vector<std::string>> ListDatabases(std::string_view store_uri) {
     }
     std::string name = key.substr(0, slash);
     after = name + "0";
-    if (!format::IsValidDatabaseName(name)) continue;
-    // Objects under a name do not make a database: a removed one keeps its END record (and,
-    // for a while, its newest records). It exists if it opens; a damaged one is listed too.
-    auto engine = engine::Engine::Open(store, name, {}, cache, /*create=*/false);
-    if (engine.status().IsNotFound()) continue;
-    names.push_back(std::move(name));
+    if (format::IsValidDatabaseName(name)) names.push_back(std::move(name));
+  }
+  return names;
+}
+
+// Databases opened at once by ListDatabases: each open is a few requests that wait on the store.
+constexpr int kListOpenThreads = 8;
+
+}  // namespace
+
+Result<std::vector<std::string>> ListDatabases(std::string_view store_uri) {
+  CL_ASSIGN_OR_RETURN(Uri uri, Uri::Parse(store_uri));
+  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> opened, OpenStore(uri, /*create=*/false));
+  std::shared_ptr<ObjectStore> store = std::move(opened);
+  CL_ASSIGN_OR_RETURN(std::vector<std::string> candidates, NamesWithObjects(*store));
+  // Objects under a name do not make a database: a removed one keeps its END record (and, for a
+  // while, its newest records). It exists if it opens; a damaged one is listed too. The opens
+  // run in parallel; each writes only its own slot.
+  auto cache = std::make_shared<engine::FrameCache>(1 << 20);
+  std::vector<char> exists(candidates.size(), 0);
+  CL_RETURN_IF_ERROR(ForEachInParallel(candidates.size(), kListOpenThreads, nullptr, [&](size_t i) {
+    auto engine = engine::Engine::Open(store, candidates[i], {}, cache, /*create=*/false);
+    exists[i] = !engine.status().IsNotFound();
+    return Status::Ok();
+  }));
+  std::vector<std::string> names;
+  for (size_t i = 0; i < candidates.size(); i++) {
+    if (exists[i]) names.push_back(std::move(candidates[i]));
   }
   return names;
 }

@@ -1,5 +1,6 @@
 // A store that passes every call to another one: a base for wrappers that change one or two
-// operations (a test's hook, a shared store under an owning wrapper).
+// operations (a test's hook, a shared store under an owning wrapper, the fault and adversary
+// stores).
 #pragma once
 
 #include <memory>
@@ -36,6 +37,10 @@ class ForwardingStore : public ObjectStore {
   Result<bool> CheckAccess() override { return inner_->CheckAccess(); }
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
+
+ protected:
+  // The wrapped store, for a wrapper that acts on it besides forwarding (the adversary).
+  ObjectStore& inner() const { return *inner_; }
 
  private:
   std::shared_ptr<ObjectStore> owned_;

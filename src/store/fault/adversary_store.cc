@@ -303,28 +303,28 @@ std::optional<Strike> StoreAdversary::StrikeLocked(Target& target) {
 // ---- AdversaryStore -------------------------------------------------------------------------
 
 Result<std::string> AdversaryStore::Get(std::string_view key) {
-  adversary_->MaybeStrike(*inner_);
-  Result<std::string> r = inner_->Get(key);
+  adversary_->MaybeStrike(inner());
+  Result<std::string> r = ForwardingStore::Get(key);
   adversary_->Observe(key, r.ok() ? &*r : nullptr);
   return r;
 }
 
 Result<std::string> AdversaryStore::GetRange(std::string_view key, uint64_t offset,
                                              uint64_t length) {
-  adversary_->MaybeStrike(*inner_);
-  Result<std::string> r = inner_->GetRange(key, offset, length);
+  adversary_->MaybeStrike(inner());
+  Result<std::string> r = ForwardingStore::GetRange(key, offset, length);
   adversary_->Observe(key, nullptr);
   return r;
 }
 
 Result<ObjectInfo> AdversaryStore::Head(std::string_view key) {
-  adversary_->MaybeStrike(*inner_);
-  return inner_->Head(key);
+  adversary_->MaybeStrike(inner());
+  return ForwardingStore::Head(key);
 }
 
 Status AdversaryStore::PutIfAbsent(std::string_view key, std::string_view data) {
-  adversary_->MaybeStrike(*inner_);
-  Status s = inner_->PutIfAbsent(key, data);
+  adversary_->MaybeStrike(inner());
+  Status s = ForwardingStore::PutIfAbsent(key, data);
   if (s.ok()) {
     std::string bytes(data);
     adversary_->Observe(key, &bytes);
@@ -333,8 +333,8 @@ Status AdversaryStore::PutIfAbsent(std::string_view key, std::string_view data) 
 }
 
 Status AdversaryStore::Put(std::string_view key, std::string_view data) {
-  adversary_->MaybeStrike(*inner_);
-  Status s = inner_->Put(key, data);
+  adversary_->MaybeStrike(inner());
+  Status s = ForwardingStore::Put(key, data);
   if (s.ok()) {
     std::string bytes(data);
     adversary_->Observe(key, &bytes);
@@ -344,8 +344,8 @@ Status AdversaryStore::Put(std::string_view key, std::string_view data) {
 
 Result<ListPage> AdversaryStore::List(std::string_view prefix, std::string_view start_after,
                                       size_t limit) {
-  adversary_->MaybeStrike(*inner_);
-  Result<ListPage> r = inner_->List(prefix, start_after, limit);
+  adversary_->MaybeStrike(inner());
+  Result<ListPage> r = ForwardingStore::List(prefix, start_after, limit);
   if (r.ok()) {
     for (const std::string& key : r->keys) adversary_->Observe(key, nullptr);
   }
@@ -353,8 +353,8 @@ Result<ListPage> AdversaryStore::List(std::string_view prefix, std::string_view 
 }
 
 Status AdversaryStore::Delete(std::span<const std::string> keys) {
-  adversary_->MaybeStrike(*inner_);
-  return inner_->Delete(keys);
+  adversary_->MaybeStrike(inner());
+  return ForwardingStore::Delete(keys);
 }
 
 std::shared_ptr<StoreAdversary> ProcessAdversary(std::string_view store,

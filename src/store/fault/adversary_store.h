@@ -41,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/forwarding_store.h"
 #include "store/object_store.h"
 #include "store/uri.h"
 
@@ -112,10 +113,11 @@ class StoreAdversary {
 };
 
 // Wraps `inner` so that `adversary` observes every call and may strike before it.
-class AdversaryStore final : public ObjectStore {
+class AdversaryStore final : public ForwardingStore {
  public:
   AdversaryStore(std::unique_ptr<ObjectStore> inner, std::shared_ptr<StoreAdversary> adversary)
-      : inner_(std::move(inner)), adversary_(std::move(adversary)) {}
+      : ForwardingStore(std::shared_ptr<ObjectStore>(std::move(inner))),
+        adversary_(std::move(adversary)) {}
 
   Result<std::string> Get(std::string_view key) override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;
@@ -125,12 +127,9 @@ class AdversaryStore final : public ObjectStore {
   Result<ListPage> List(std::string_view prefix, std::string_view start_after,
                         size_t limit) override;
   Status Delete(std::span<const std::string> keys) override;
-  std::string Describe() const override { return inner_->Describe(); }
-  bool ListsCheaply() const override { return inner_->ListsCheaply(); }
-  Result<bool> CheckAccess() override { return inner_->CheckAccess(); }
+  // Describe, ListsCheaply and CheckAccess are forwarded as they are: no strike.
 
  private:
-  std::unique_ptr<ObjectStore> inner_;
   std::shared_ptr<StoreAdversary> adversary_;
 };
 

@@ -207,7 +207,10 @@ std::string FaultCounts::ToJson() const {
 
 FaultStore::FaultStore(std::unique_ptr<ObjectStore> inner, FaultOptions options,
                        FaultCounts* counts)
-    : inner_(std::move(inner)), options_(options), also_(counts), rng_(options.seed) {}
+    : ForwardingStore(std::shared_ptr<ObjectStore>(std::move(inner))),
+      options_(options),
+      also_(counts),
+      rng_(options.seed) {}
 
 void FaultStore::Count(std::atomic<uint64_t> FaultCounts::*field) {
   (counts_.*field).fetch_add(1, std::memory_order_relaxed);
@@ -279,39 +282,39 @@ Status FaultStore::AfterWrite(StoreOp op, std::string_view key, Status status) {
 
 Result<std::string> FaultStore::Get(std::string_view key) {
   CL_RETURN_IF_ERROR(Before(StoreOp::kGet, key));
-  return AfterRead(StoreOp::kGet, key, inner_->Get(key));
+  return AfterRead(StoreOp::kGet, key, ForwardingStore::Get(key));
 }
 
 Result<std::string> FaultStore::GetRange(std::string_view key, uint64_t offset, uint64_t length) {
   CL_RETURN_IF_ERROR(Before(StoreOp::kGetRange, key));
-  return AfterRead(StoreOp::kGetRange, key, inner_->GetRange(key, offset, length));
+  return AfterRead(StoreOp::kGetRange, key, ForwardingStore::GetRange(key, offset, length));
 }
 
 Result<ObjectInfo> FaultStore::Head(std::string_view key) {
   CL_RETURN_IF_ERROR(Before(StoreOp::kHead, key));
-  return AfterRead(StoreOp::kHead, key, inner_->Head(key));
+  return AfterRead(StoreOp::kHead, key, ForwardingStore::Head(key));
 }
 
 Status FaultStore::PutIfAbsent(std::string_view key, std::string_view data) {
   CL_RETURN_IF_ERROR(Before(StoreOp::kPutIfAbsent, key));
-  return AfterWrite(StoreOp::kPutIfAbsent, key, inner_->PutIfAbsent(key, data));
+  return AfterWrite(StoreOp::kPutIfAbsent, key, ForwardingStore::PutIfAbsent(key, data));
 }
 
 Status FaultStore::Put(std::string_view key, std::string_view data) {
   CL_RETURN_IF_ERROR(Before(StoreOp::kPut, key));
-  return AfterWrite(StoreOp::kPut, key, inner_->Put(key, data));
+  return AfterWrite(StoreOp::kPut, key, ForwardingStore::Put(key, data));
 }
 
 Result<ListPage> FaultStore::List(std::string_view prefix, std::string_view start_after,
                                   size_t limit) {
   CL_RETURN_IF_ERROR(Before(StoreOp::kList, prefix));
-  return AfterRead(StoreOp::kList, prefix, inner_->List(prefix, start_after, limit));
+  return AfterRead(StoreOp::kList, prefix, ForwardingStore::List(prefix, start_after, limit));
 }
 
 Status FaultStore::Delete(std::span<const std::string> keys) {
   std::string what = keys.size() == 1 ? keys[0] : std::to_string(keys.size()) + " keys";
   CL_RETURN_IF_ERROR(Before(StoreOp::kDelete, what));
-  return AfterWrite(StoreOp::kDelete, what, inner_->Delete(keys));
+  return AfterWrite(StoreOp::kDelete, what, ForwardingStore::Delete(keys));
 }
 
 std::unique_ptr<ObjectStore> InjectFaults(std::unique_ptr<ObjectStore> inner,

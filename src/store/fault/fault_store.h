@@ -45,6 +45,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/forwarding_store.h"
 #include "store/object_store.h"
 #include "store/uri.h"
 
@@ -84,7 +85,7 @@ struct FaultCounts {
   std::string ToJson() const;
 };
 
-class FaultStore final : public ObjectStore {
+class FaultStore final : public ForwardingStore {
  public:
   // `counts`, if given, must outlive the store and is added to besides the store's own.
   FaultStore(std::unique_ptr<ObjectStore> inner, FaultOptions options,
@@ -98,9 +99,7 @@ class FaultStore final : public ObjectStore {
   Result<ListPage> List(std::string_view prefix, std::string_view start_after,
                         size_t limit) override;
   Status Delete(std::span<const std::string> keys) override;
-  std::string Describe() const override { return inner_->Describe(); }
-  bool ListsCheaply() const override { return inner_->ListsCheaply(); }
-  Result<bool> CheckAccess() override { return inner_->CheckAccess(); }
+  // Describe, ListsCheaply and CheckAccess are forwarded as they are: no faults.
 
   const FaultCounts& counts() const { return counts_; }
 
@@ -117,7 +116,6 @@ class FaultStore final : public ObjectStore {
   Status AfterWrite(StoreOp op, std::string_view key, Status status);
   void Count(std::atomic<uint64_t> FaultCounts::*field);
 
-  std::unique_ptr<ObjectStore> inner_;
   FaultOptions options_;
   FaultCounts counts_;
   FaultCounts* also_;
