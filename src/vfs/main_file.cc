@@ -32,7 +32,8 @@ std::chrono::microseconds Contention::Backoff(int lost) const {
   return RaceBackoff(round_trip, std::max(lost, lost_in_a_row));
 }
 
-Result<std::unique_ptr<MainFile>> MainFile::Open(OpenRequest request, bool create, bool read_only) {
+Result<std::unique_ptr<MainFile>> MainFile::Open(const OpenRequest& request, bool create,
+                                                 bool read_only) {
   const Options& options = request.options;
   engine::EngineOptions engine_options;
   engine_options.cache_dir = options.cache_dir;

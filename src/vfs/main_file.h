@@ -43,7 +43,8 @@ namespace cloudlite::vfs {
 class MainFile final : public WriteControl {
  public:
   // Opens the database `request` names; `read_only` as SQLite opened the file.
-  static Result<std::unique_ptr<MainFile>> Open(OpenRequest request, bool create, bool read_only);
+  static Result<std::unique_ptr<MainFile>> Open(const OpenRequest& request, bool create,
+                                                bool read_only);
   ~MainFile();  // releases the writer lease if held
   MainFile(const MainFile&) = delete;
   MainFile& operator=(const MainFile&) = delete;

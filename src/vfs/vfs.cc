@@ -355,7 +355,7 @@ bool IsLocalPath(const char* name) {
 Result<std::unique_ptr<MainFile>> OpenMain(const char* name, int flags) {
   bool create = (flags & SQLITE_OPEN_CREATE) != 0;
   CL_ASSIGN_OR_RETURN(OpenRequest request, ResolveOpen(name, create));
-  return MainFile::Open(std::move(request), create, (flags & SQLITE_OPEN_READONLY) != 0);
+  return MainFile::Open(request, create, (flags & SQLITE_OPEN_READONLY) != 0);
 }
 
 int VfsOpen(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
