@@ -2,37 +2,18 @@
 
 #include <sqlite3.h>
 
-#include <thread>
+#include <algorithm>
 #include <utility>
 
-#include "api/replay.h"
+#include "api/sql.h"
 #include "api/statement.h"
+#include "api/transaction.h"
 #include "store/registry.h"
 #include "store/uri.h"
 #include "vfs/options.h"
-#include "vfs/status_mapping.h"
 #include "vfs/vfs.h"
 
 namespace cloudlite {
-namespace {
-
-// A SQLite error as a Status (vfs/status_mapping.h), SQLite's message prefixed with `context`.
-Status SqliteError(sqlite3* db, int rc, std::string_view context) {
-  return vfs::StatusFromSqlite(rc, std::string(context) + ": " + sqlite3_errmsg(db),
-                               vfs::LastError(db));
-}
-
-Status Exec(sqlite3* db, const char* sql) {
-  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, sql);
-}
-
-void RollbackIfOpen(sqlite3* db) {
-  if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-}
-
-}  // namespace
-
 // ---- Connection -----------------------------------------------------------------------------
 
 Status Connection::Exec(std::string_view sql) {
@@ -154,101 +135,20 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
   return db;
 }
 
-namespace {
-
-// How many bytes of row changes Update records for a replay: a quarter of write_memory, since
-// the changeset holds each changed row about twice (docs/vfs.md, "Memory").
-uint64_t ReplayMemory(sqlite3* db) {
-  Result<vfs::WriteMemoryStats> memory = vfs::WriteMemory(db);
-  return memory.ok() ? memory->limit / 4 : uint64_t{16} << 20;
-}
-
-}  // namespace
-
 // Update, in the words of docs/concurrency.md: run fn in a write transaction; if another commit
 // won the race, move the transaction onto the new version (the VFS moves its pages when it can,
 // else its recorded row changes are replayed there), and only when what it depends on changed,
-// run fn again.
+// run fn again. The lifecycle is Transaction's (api/transaction.h).
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
-  sqlite3* db = impl_->db;
-  Connection conn(db);
-  const int attempts = std::max(1, impl_->options.max_attempts);
-  const bool snapshot = impl_->options.isolation == Isolation::kSnapshot;
+  Connection conn(impl_->db);
+  Transaction txn(impl_->db, {impl_->options.isolation, impl_->options.max_attempts});
+  Status s = txn.Run([&] { return fn(conn); });
   UpdateStats& stats = impl_->stats;
-  int attempt = 0;
-  bool back_off = true;  // false after a replay conflicted
-  // One commit attempt: BEGIN, body, COMMIT. Returns Busy when the race was lost.
-  auto try_commit = [&](const std::function<Status()>& body) -> Status {
-    if (attempt++ > 0 && std::exchange(back_off, true)) {
-      // Back off, then look for newer versions: after a sleep, going straight to the commit
-      // would lose again.
-      std::this_thread::sleep_for(vfs::Backoff(db, attempt - 1));
-    } else {
-      vfs::ExpectWrite(db);  // no sleep since the last look at the store: skip the probe
-    }
-    vfs::RaceCounts before = vfs::Races(db);
-    CL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
-    Status s = body();
-    if (s.ok()) s = Exec(db, "COMMIT");
-    RollbackIfOpen(db);
-    vfs::RaceCounts after = vfs::Races(db);
-    stats.lost_races += after.lost - before.lost;
-    stats.rebases += after.moved - before.moved;
-    return s;
-  };
-
-  Status last;
-  while (attempt < attempts) {
-    RecordedChanges changes;
-    bool fn_failed = false;
-    last = try_commit([&]() -> Status {
-      CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db, ReplayMemory(db)));
-      stats.runs++;
-      Status s = fn(conn);
-      if (!s.ok()) {
-        fn_failed = true;
-        return s;
-      }
-      CL_ASSIGN_OR_RETURN(changes, recorder->Finish());
-      return Status::Ok();
-    });
-    if (fn_failed) return last;
-    if (last.ok()) {
-      // A transaction that only read skipped the freshness probe: it must still have read the
-      // latest version, or run again.
-      CL_ASSIGN_OR_RETURN(bool current, vfs::ConfirmReads(db));
-      if (!current) continue;
-      stats.commits++;
-      return last;
-    }
-    if (!last.IsBusy()) return last;
-    // Replay the row changes on the new version while that stays valid.
-    while (!changes.changeset.empty() && attempt < attempts) {
-      vfs::LostRace race = vfs::LastLostRace(db);
-      if (race.header_changed || race.schema_changed || (!snapshot && race.pages_changed)) break;
-      if (!snapshot) vfs::ContinueAsReplay(db);
-      bool conflict = false;
-      last = try_commit([&]() -> Status {
-        CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db, changes));
-        if (applied) return Status::Ok();
-        conflict = true;
-        return Status::Busy("the transaction's row changes cannot be replayed on the new version");
-      });
-      if (last.ok()) {
-        stats.rebases++;
-        stats.commits++;
-        return last;
-      }
-      if (conflict) {  // no race was lost: this try costs neither an attempt nor a backoff
-        attempt--;
-        back_off = false;
-      }
-      if (conflict || !last.IsBusy()) break;
-    }
-    if (!last.ok() && !last.IsBusy()) return last;
-  }
-  return Status::Busy("gave up after " + std::to_string(attempts) +
-                      " attempts: other writers kept committing first (" + last.message() + ")");
+  stats.commits += txn.stats().commits;
+  stats.runs += txn.stats().runs;
+  stats.lost_races += txn.stats().lost_races;
+  stats.rebases += txn.stats().rebases;
+  return s;
 }
 
 Status Database::View(const std::function<Status(Connection&)>& fn) {

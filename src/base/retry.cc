@@ -23,6 +23,13 @@ uint64_t UniformUpTo(uint64_t bound, const UniformRandom& random) {
   return std::uniform_int_distribution<uint64_t>(0, bound)(rng);
 }
 
+std::chrono::microseconds RaceBackoff(std::chrono::microseconds round_trip, int lost,
+                                      const UniformRandom& random) {
+  constexpr std::chrono::microseconds kMin{1000}, kMax{250000};
+  const int64_t ceiling = BackoffCeiling(std::max(round_trip, kMin).count(), kMax.count(), lost);
+  return std::chrono::microseconds(UniformUpTo(static_cast<uint64_t>(ceiling - 1), random));
+}
+
 std::chrono::milliseconds RetryPolicy::Delay(int retry) const {
   const int64_t ceiling = BackoffCeiling(base_delay.count(), max_delay.count(), retry);
   return std::chrono::milliseconds(

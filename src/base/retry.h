@@ -1,7 +1,8 @@
 // Backoff between attempts: exponential with full jitter, and RetryPolicy, which retries a
-// transient failure with it. The S3 and DynamoDB stores retry through RetryPolicy; the VFS backs
-// off between lost commit races with the same arithmetic (vfs::Backoff). The writer lease polls
-// a known expiry on a schedule of its own (engine/writer_lease.h).
+// transient failure with it. The S3 and DynamoDB stores retry through RetryPolicy; a writer that
+// lost a commit race backs off with RaceBackoff (the VFS before it moves pages, api/transaction
+// before it runs again). The writer lease polls a known expiry on a schedule of its own
+// (engine/writer_lease.h).
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,13 @@ int64_t BackoffCeiling(int64_t base, int64_t cap, int retry);
 // A uniform draw in [0, bound]: `random(bound)` (kept within bound) when given, else from a
 // thread-local generator.
 uint64_t UniformUpTo(uint64_t bound, const UniformRandom& random = nullptr);
+
+// How long to wait before trying to commit again after `lost` (>= 1) commit races lost in a row:
+// a uniformly random time strictly below max(round_trip, 1 ms) x 2^(lost-1), and below 250 ms.
+// Winners commit about once per round trip of the store, so coming back sooner mostly loses
+// again and loads the store (docs/concurrency.md, "Backing off").
+std::chrono::microseconds RaceBackoff(std::chrono::microseconds round_trip, int lost,
+                                      const UniformRandom& random = nullptr);
 
 // Exponential backoff with full jitter: before retry n (n >= 1) sleep a uniformly random
 // duration in [0, min(max_delay, base_delay * 2^(n-1))]. Only Unavailable is retried;

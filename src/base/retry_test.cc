@@ -35,6 +35,19 @@ TEST(UniformUpToTest, StaysWithinTheBound) {
   EXPECT_TRUE(saw_top);  // the bound itself is drawn (p of missing it: 0.75^1000)
 }
 
+// The top draw is one microsecond below the ceiling: max(round trip, 1 ms) doubling per race,
+// at most 250 ms.
+TEST(RaceBackoffTest, StaysBelowTheRoundTripDoublingUpToAQuarterSecond) {
+  auto top = [](uint64_t bound) { return bound; };
+  using std::chrono::microseconds;
+  EXPECT_EQ(RaceBackoff(microseconds(0), 1, top), microseconds(999));
+  EXPECT_EQ(RaceBackoff(microseconds(3000), 1, top), microseconds(2999));
+  EXPECT_EQ(RaceBackoff(microseconds(3000), 3, top), microseconds(11999));
+  EXPECT_EQ(RaceBackoff(microseconds(3000), 60, top), microseconds(249999));
+  EXPECT_EQ(RaceBackoff(microseconds(3000), 2, [](uint64_t) { return uint64_t{0}; }),
+            microseconds(0));
+}
+
 TEST(RetryPolicy, FullJitterBounds) {
   RetryPolicy p;
   p.base_delay = std::chrono::milliseconds(100);

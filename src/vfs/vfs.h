@@ -12,7 +12,11 @@
 // PRAGMA synchronous says): the engine's PutIfAbsent of the next log slot. A lost race there is
 // SQLITE_BUSY, and SQLite rolls the transaction back -- unless the transaction can commit on
 // the new version unchanged (nothing it read was changed there, and its pages can move; see
-// MainFile in vfs.cc and docs/concurrency.md). WAL mode is refused.
+// main_file.h and docs/concurrency.md). WAL mode is refused.
+//
+// Files: vfs.cc registers the VFS and holds the C trampolines; main_file.h is the main file's
+// state and transactions as a class; memory_file.h the journals; change_counter.h the counter
+// SQLite's page cache hangs on; write_control.h what the library's transactions see.
 //
 // KEY ASSUMPTIONS about how SQLite calls a VFS (checked where cheap; see docs/vfs.md):
 //  1. Writes to the main database file are whole, page-aligned pages of one size per
@@ -37,6 +41,7 @@
 
 #include "cloudlite/options.h"
 #include "cloudlite/status.h"
+#include "vfs/write_control.h"
 
 namespace cloudlite::vfs {
 
@@ -74,41 +79,8 @@ Result<FileInfo> Info(sqlite3* db);
 // The error of the last failed open on this thread (SQLite cannot carry it from xOpen).
 Status LastOpenError();
 
-// ---- for Database::Update (all no-ops on a connection that is not ours) ----
-
-// The next transaction of `db` will write: it skips the freshness probe (a stale version makes
-// the commit fail, and the commit then catches up), so an uncontended write costs one request.
-void ExpectWrite(sqlite3* db);
-// After a write transaction that skipped the probe and committed nothing (it only read): probes
-// now, and says whether what it read is still the same at the latest version.
-Result<bool> ConfirmReads(sqlite3* db);
-
-// How the last write transaction's lost race ended, when its commit failed with SQLITE_BUSY.
-struct LostRace {
-  bool happened = false;
-  bool pages_changed = false;   // a newer commit changed pages it depends on (MainFile)
-  bool schema_changed = false;  // ... or page 1 outside the counters (schema, user_version)
-  bool header_changed = false;  // it changed page 1 itself that way
-};
-LostRace LastLostRace(sqlite3* db);
-// The next write transaction replays the last one (serializable isolation): it inherits the
-// last one's read set, so that it commits only if nothing that one read has changed.
-void ContinueAsReplay(sqlite3* db);
-// Lost races of this connection's commits so far (every commit attempt another writer's commit
-// beat, or made stale), and how many of them the VFS settled by moving the pages.
-struct RaceCounts {
-  uint64_t lost = 0;
-  uint64_t moved = 0;
-};
-RaceCounts Races(sqlite3* db);
-// How long to wait before trying to commit again after `lost` races lost in a row (≥ 1): a
-// uniformly random time below the connection's last commit round trip (at least 1 ms) × 2^(lost−1),
-// and below 250 ms. Winners commit about once per round trip, so coming back sooner mostly loses
-// again and loads the store (docs/concurrency.md, "Backing off"). The connection's own count
-// stands in for `lost` when larger: the races it lost in a row, across transactions, halved by
-// each write transaction that commits (one with nothing to commit counts), so that a writer that
-// just won after many losses does not come back at the round-trip rate when it next loses. The
-// VFS's moves use it too.
-std::chrono::microseconds Backoff(sqlite3* db, int lost);
+// The write transactions of `db`'s main file, for their owner (api/transaction.h); null when it
+// is not a cloudlite database. The one way the library steers the VFS (write_control.h).
+WriteControl* WriteControlOf(sqlite3* db);
 
 }  // namespace cloudlite::vfs

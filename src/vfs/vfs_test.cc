@@ -15,6 +15,12 @@
 namespace cloudlite::vfs {
 namespace {
 
+// What a connection's write transactions report to their owner (write_control.h).
+std::chrono::microseconds Backoff(sqlite3* db, int lost) {
+  return WriteControlOf(db)->Outcome().contention.Backoff(lost);
+}
+RaceCounts Races(sqlite3* db) { return WriteControlOf(db)->Outcome().races; }
+
 class VfsTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(Register(), SQLITE_OK); }
