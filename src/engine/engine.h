@@ -18,6 +18,8 @@
 // segments uploaded while the next ones are compressed.
 // Thread-safety: an Engine is used by one thread at a time (ReadImage and CommitImage start and
 // join their own workers inside the call); FrameCache and ObjectStore are shared.
+// Sources, one job each: engine.cc (open, follow, read), commit.cc, checkpoint.cc and image.cc
+// (ReadImage, CommitImage); engine_internal.h has what they share.
 #pragma once
 
 #include <chrono>
