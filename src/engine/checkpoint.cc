@@ -42,7 +42,7 @@ Status Engine::Checkpoint() {
     std::string segment_key = format::SegmentKey(db_, version_, RandomHex(8));
     format::SegmentBuilder builder(page_size, version_, db_id_, std::string(Relative(segment_key)));
     format::PageMapData delta;
-    delta.objects = {segment_key.substr(db_.size() + 1)};
+    delta.objects = {std::string(Relative(segment_key))};
     // The frames holding those pages, fetched transfer_parallel at a time: a writer that
     // caught up through RECENT sections has not read the records they are in.
     std::map<std::pair<const std::string*, uint64_t>, std::shared_ptr<const std::string>> held;

@@ -1,5 +1,6 @@
 // Engine::Commit: a commit's frames, its record with the RECENT section, and publishing it in
-// the next log slot (docs/format.md, "Committing and holes").
+// the next log slot (docs/format.md, "Committing and holes"); and EndIncarnation, the END
+// record that removes a database.
 #include <algorithm>
 #include <future>
 #include <set>
@@ -48,7 +49,8 @@ format::Recent Engine::DescribeRecent() const {
     for (uint32_t p : entry.changed) {
       if (!seen.count(p)) last.push_back(p);
     }
-    entry.map = map_.Export(db_, last, db_ + "/" + format::RecordObject(it->first, entry.tag));
+    entry.map =
+        map_.Export(db_, last, format::ObjectKey(db_, format::RecordObject(it->first, entry.tag)));
     bytes += format::EncodedSize(entry);
     if (bytes > kMaxBytes) break;
     seen.insert(last.begin(), last.end());
@@ -186,7 +188,7 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   rec.time_micros = Now();
   rec.db_id = db_id_;
   rec.base = base_;
-  rec.prev = version == base_ ? kZeroNonce : head_nonce_;
+  rec.prev = version == base_ ? format::ZeroNonce() : head_nonce_;
   rec.writer_id = writer_id_;
   rec.nonce = RandomBytes(16);
   rec.page_size = page_size;
@@ -218,6 +220,43 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   const uint64_t interval = options_.checkpoint_interval;
   if (interval == 0 || version_ % interval == 0) (void)Checkpoint();
   return Status::Ok();
+}
+
+Result<uint64_t> EndIncarnation(ObjectStore& store, const std::string& db, uint64_t newest,
+                                bool newest_is_checkpoint) {
+  // Writers that keep committing win some of the races for the next slot; each lost one jumps
+  // to the newest record listed, so the END needs one won race, not a run of them.
+  for (int attempt = 0; attempt < 1000; attempt++) {
+    format::Record end;
+    end.end = true;
+    end.version = newest + 1;
+    end.time_micros = WallMicros();
+    end.writer_id = RandomBytes(16);
+    end.nonce = RandomBytes(format::kNonceSize);
+    end.db_id = RandomBytes(format::kDbIdSize);  // unless the newest record names its own
+    end.base = end.version;
+    end.prev = format::ZeroNonce();
+    if (newest > 0 && !newest_is_checkpoint) {
+      std::string key = format::LogKey(db, newest);
+      CL_ASSIGN_OR_RETURN(std::string bytes, store.Get(key));
+      Result<format::Record> head = format::DecodeRecord(bytes, key);
+      if (head.ok() && head->end) return uint64_t{0};
+      if (head.ok() && head->format >= 2) {  // damaged or format 1: END of an id of its own
+        end.db_id = head->db_id;
+        end.base = head->base;
+        end.prev = head->nonce;
+      }
+    }
+    Status s = store.PutIfAbsent(format::LogKey(db, end.version), format::EncodeRecord(end, {}));
+    if (s.ok()) return end.version;
+    if (!s.IsAlreadyExists()) return s;
+    // A commit landed first: it is removed with the rest.
+    const std::string prefix = format::LogPrefix(db);
+    CL_ASSIGN_OR_RETURN(ListPage page, store.List(prefix, format::LogKey(db, newest), 1000));
+    newest = std::max(newest + 1, format::NewestVersion(page.keys, prefix));
+    newest_is_checkpoint = false;
+  }
+  return Status::Busy("could not end '" + db + "': commits kept landing; stop the writers first");
 }
 
 }  // namespace cloudlite::engine

@@ -53,7 +53,7 @@ void Engine::SetIncarnation(std::string db_id, uint64_t base) {
 }
 
 std::string_view Engine::Relative(const std::string& key) const {
-  return std::string_view(key).substr(db_.size() + 1);
+  return format::ObjectName(db_, key);
 }
 
 uint64_t Engine::Seed(const std::string& key, uint64_t offset) const {
@@ -123,7 +123,7 @@ Result<bool> Engine::LoadOnce(bool create) {
     // A new incarnation, whose genesis takes the next free slot: never a key that exists.
     SetIncarnation(RandomBytes(format::kDbIdSize), next_base);
     version_ = history_floor_ = next_base - 1;
-    head_nonce_ = kZeroNonce;
+    head_nonce_ = format::ZeroNonce();
     return true;
   };
   if (head && head->end) return absent(h + 1);
@@ -164,7 +164,7 @@ Result<bool> Engine::LoadOnce(bool create) {
   } else if (head) {
     SetIncarnation(head->db_id, head->base);
     version_ = history_floor_ = head->base - 1;
-    head_nonce_ = kZeroNonce;
+    head_nonce_ = format::ZeroNonce();
   } else {
     return absent(1);
   }
@@ -299,7 +299,7 @@ Result<bool> Engine::IsLatest() {
 
 std::string Engine::RecordName(uint64_t version, const format::Record& rec) const {
   if (rec.format < 2) return format::LogKey(db_, version);
-  return db_ + "/" + format::RecordObject(version, format::RecordTag(rec.nonce));
+  return format::ObjectKey(db_, format::RecordObject(version, format::RecordTag(rec.nonce)));
 }
 
 void Engine::RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages,
@@ -478,8 +478,9 @@ void Engine::ApplyRecent(const format::Recent& recent, uint64_t to, uint32_t pag
   map_.Forget(changed);
   for (uint64_t u = first; u < to; u++) {
     const format::RecentVersion& entry = recent.versions[u - first];
-    std::string self =
-        entry.tag.empty() ? format::LogKey(db_, u) : db_ + "/" + format::RecordObject(u, entry.tag);
+    std::string self = entry.tag.empty()
+                           ? format::LogKey(db_, u)
+                           : format::ObjectKey(db_, format::RecordObject(u, entry.tag));
     map_.Apply(entry.map, db_, self, page_size, recent.db_pages, /*replace=*/false);
   }
   version_ = to - 1;

@@ -82,6 +82,15 @@ using PageSource = std::function<Status(uint32_t first_pgno, uint32_t page_count
 // Receives page_count × page_size bytes: the pages first_pgno.. of an image.
 using PageSink = std::function<Status(uint32_t first_pgno, uint32_t page_count, const char* pages)>;
 
+// Ends database `db` (rm) with an END record at the next free log slot (docs/format.md,
+// "Incarnations"), where `newest` (0: none) is the newest record listed, or the newest
+// checkpoint when `newest_is_checkpoint` (its records deleted). The END carries the incarnation
+// of that record, or an id of its own when it is damaged or in format 1. A commit that lands
+// first is part of what ends. Returns the END's version, or 0 when the newest record already is
+// an END (the database does not exist); Busy if commits kept winning the slot.
+Result<uint64_t> EndIncarnation(ObjectStore& store, const std::string& db, uint64_t newest,
+                                bool newest_is_checkpoint);
+
 class Engine {
  public:
   // Opens database `db` in `store` at its latest version: lists the checkpoints and the records

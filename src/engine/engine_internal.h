@@ -12,9 +12,6 @@
 
 namespace cloudlite::engine {
 
-// The `prev` of a genesis record: it follows no record.
-inline const std::string kZeroNonce(format::kNonceSize, '\0');
-
 // Pages per frame a writer makes: `pages_per_frame`, but at most kMaxFrameBytes of pages.
 inline uint32_t FramePages(uint32_t pages_per_frame, uint32_t page_size) {
   return std::max<uint32_t>(

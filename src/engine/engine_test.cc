@@ -66,6 +66,42 @@ TEST_F(EngineTest, MissingDatabaseIsNotFoundWithoutCreate) {
   EXPECT_NE(e.status().message().find("'db'"), std::string::npos);
 }
 
+TEST_F(EngineTest, EndIncarnationEndsTheDatabaseOnceAndOpenEnginesSeeIt) {
+  auto writer = OpenEngine();
+  ASSERT_OK(writer->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+  ASSERT_OK(writer->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
+  auto end = EndIncarnation(*store_, "db", 2, /*newest_is_checkpoint=*/false);
+  ASSERT_OK(end);
+  EXPECT_EQ(*end, 3u);
+  auto bytes = store_->Get(format::LogKey("db", 3));
+  ASSERT_OK(bytes);
+  auto rec = format::DecodeRecord(*bytes, format::LogKey("db", 3));
+  ASSERT_OK(rec);
+  EXPECT_TRUE(rec->end);
+  EXPECT_EQ(rec->db_id, writer->db_id()) << "the END of this incarnation";
+  EXPECT_EQ(rec->base, writer->base());
+  EXPECT_EQ(rec->prev.size(), format::kNonceSize);
+  EXPECT_NE(rec->prev, format::ZeroNonce()) << "it follows version 2's record";
+  // The open engine learns it at its next sync; a new one does not open it.
+  EXPECT_TRUE(writer->Refresh(true).status().IsNotFound());
+  EXPECT_TRUE(Engine::Open(store_, "db", {}, cache_, /*create=*/false).status().IsNotFound());
+  // Ending it again finds the END already there.
+  auto again = EndIncarnation(*store_, "db", 3, /*newest_is_checkpoint=*/false);
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, 0u);
+}
+
+TEST_F(EngineTest, EndIncarnationLandsAboveACommitThatTookTheSlotFirst) {
+  auto writer = OpenEngine();
+  ASSERT_OK(writer->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+  ASSERT_OK(writer->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
+  // The caller listed version 1 as the newest; version 2 landed meanwhile.
+  auto end = EndIncarnation(*store_, "db", 1, /*newest_is_checkpoint=*/false);
+  ASSERT_OK(end);
+  EXPECT_EQ(*end, 3u);
+  EXPECT_TRUE(Engine::Open(store_, "db", {}, cache_, /*create=*/false).status().IsNotFound());
+}
+
 TEST_F(EngineTest, InvalidNameIsRejected) {
   EXPECT_EQ(Engine::Open(store_, "a/b", {}, cache_, true).status().code(),
             Status::Code::kInvalidArgument);
@@ -138,7 +174,7 @@ TEST_F(EngineTest, LargeCommitsGoToASegment) {
   std::map<uint32_t, std::string> dirty;
   for (uint32_t p = 1; p <= 40; p++) dirty[p] = Page(p, static_cast<char>('a' + p % 20));
   ASSERT_TRUE(e->Commit(dirty, kPageSize, 40).ok());
-  auto segments = ListAll(*store_, "db/seg/");
+  auto segments = ListAll(*store_, format::SegmentPrefix("db"));
   ASSERT_TRUE(segments.ok());
   EXPECT_EQ(segments->size(), 1u);
   auto fresh = OpenSynced(store_);
@@ -283,7 +319,7 @@ TEST_F(EngineTest, CommitImageSplitsSegmentsAndCheckpoints) {
   EXPECT_EQ(*v, 2u);
   EXPECT_EQ(last_progress, 300u * kPageSize);
   EXPECT_EQ(e->checkpoint_version(), 2u);
-  EXPECT_GT(ListAll(*store_, "db/seg/")->size(), 1u);
+  EXPECT_GT(ListAll(*store_, format::SegmentPrefix("db"))->size(), 1u);
   auto fresh = OpenSynced(store_);
   ASSERT_TRUE(fresh.ok());
   for (uint32_t p = 1; p <= 300; p++) {
@@ -309,7 +345,7 @@ TEST_F(EngineTest, CorruptSegmentFrameIsReportedOnRead) {
   options.inline_limit = 0;
   auto e = OpenEngine(options);
   ASSERT_TRUE(e->Commit({{1, Page(1, 'a')}, {2, Page(2, 'b')}}, kPageSize, 2).ok());
-  auto segments = *ListAll(*store_, "db/seg/");
+  auto segments = *ListAll(*store_, format::SegmentPrefix("db"));
   std::string bytes = *store_->Get(segments[0]);
   bytes[50] ^= 1;  // inside the first frame (frames start at 36)
   ASSERT_TRUE(store_->Put(segments[0], bytes).ok());
@@ -359,7 +395,7 @@ TEST_F(EngineTest, DiskCacheServesAWarmRestartWithoutFetchingFrames) {
     EXPECT_EQ(ReadPage(**reader, 1), Page(1, 'a'));  // fetched, now on disk
   }
   // Remove the segment: only the disk cache can serve the page now.
-  auto segments = *ListAll(*store_, "db/seg/");
+  auto segments = *ListAll(*store_, format::SegmentPrefix("db"));
   ASSERT_TRUE(store_->Delete(segments).ok());
   auto warm = OpenSynced(store_, options);
   ASSERT_TRUE(warm.ok());
@@ -565,7 +601,7 @@ TEST_F(EngineImageThreadsTest, CommitImageWritesSegmentsThatDescribeThemselves) 
   EXPECT_EQ(last_progress, 1000u * kPageSize);
   // Every segment verifies on its own, and together they hold each page once, in frames of
   // consecutive pages in ascending order within a segment.
-  auto segments = *ListAll(*store_, "db/seg/");
+  auto segments = *ListAll(*store_, format::SegmentPrefix("db"));
   EXPECT_GT(segments.size(), 4u);
   std::set<uint32_t> seen;
   for (const std::string& key : segments) {
@@ -626,7 +662,7 @@ TEST_F(EngineImageThreadsTest, ReadImageFromAFailingStoreReturnsTheStoresError) 
 TEST_F(EngineImageThreadsTest, ReadImageReportsACorruptFrameNamingItsObject) {
   auto writer = Open(store_, SmallTransfers());
   ASSERT_TRUE(writer->CommitImage(kPageSize, 200, ImageSource, {}).ok());
-  auto segments = *ListAll(*store_, "db/seg/");
+  auto segments = *ListAll(*store_, format::SegmentPrefix("db"));
   ASSERT_FALSE(segments.empty());
   std::string bytes = *store_->Get(segments.back());
   bytes[50] ^= 1;  // inside the segment's first frame (frames start at 36)

@@ -218,7 +218,7 @@ Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
         builder = std::make_unique<format::SegmentBuilder>(page_size, tag, image_id,
                                                            std::string(Relative(segment_key)));
         builder->Reserve(options_.segment_bytes + (64 << 10));  // + the index and footer
-        map.objects.push_back(segment_key.substr(db_.size() + 1));
+        map.objects.emplace_back(Relative(segment_key));
       }
       uint64_t offset = builder->Add(first, count, stored);
       uint32_t index = static_cast<uint32_t>(map.frames.size());
@@ -281,7 +281,7 @@ Result<uint64_t> Engine::CommitImage(uint32_t page_size, uint32_t db_pages,
     rec.time_micros = Now();
     rec.db_id = image_id;
     rec.base = genesis ? rec.version : base_;
-    rec.prev = genesis ? kZeroNonce : head_nonce_;
+    rec.prev = genesis ? format::ZeroNonce() : head_nonce_;
     rec.writer_id = writer_id_;
     rec.nonce = RandomBytes(16);
     rec.page_size = page_size;
