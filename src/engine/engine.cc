@@ -24,7 +24,9 @@ Engine::Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions
       cache_(std::move(cache)),
       writer_id_(RandomBytes(16)) {
   cache_scope_ = store_name_;
-  if (!options_.cache_dir.empty()) disk_cache_ = std::make_unique<DiskCache>(options_.cache_dir);
+  if (!options_.cache_dir.empty()) {
+    disk_cache_ = DiskCache::ForDirectory(options_.cache_dir, options_.cache_max_bytes);
+  }
   uint32_t max_pages = std::max<uint32_t>(1, options_.pages_per_frame);
   options_.pages_per_frame = std::min(max_pages, format::kMaxFramePages);
 }
@@ -131,10 +133,13 @@ Result<bool> Engine::LoadOnce(bool create) {
     std::string key = format::CheckpointKey(db_, c);
     // Known to be the head's incarnation, the checkpoint may come from the disk cache.
     if (head) SetIncarnation(head->db_id, head->base);
-    Result<std::string> bytes = head ? FetchImmutable(key) : store_->Get(key);
-    if (bytes.status().IsNotFound()) return false;
-    CL_RETURN_IF_ERROR(bytes.status());
-    CL_ASSIGN_OR_RETURN(format::Checkpoint cp, format::DecodeCheckpoint(*bytes, key));
+    Result<format::Checkpoint> fetched =
+        head ? FetchCheckpoint(c) : [&]() -> Result<format::Checkpoint> {
+      CL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
+      return format::DecodeCheckpoint(bytes, key);
+    }();
+    if (fetched.status().IsNotFound()) return false;
+    CL_ASSIGN_OR_RETURN(format::Checkpoint cp, std::move(fetched));
     if (cp.version != c) return Status::Corruption(key + ": holds another version");
     if (head && cp.db_id != head->db_id) {
       return Status::Corruption(key + ": belongs to another incarnation of '" + db_ + "' than " +
@@ -201,15 +206,46 @@ Status Engine::Reload() {
   return s;
 }
 
-Result<std::string> Engine::FetchImmutable(const std::string& key) {
+Result<std::string> Engine::FetchImmutable(const std::string& key, bool* cached) {
+  if (cached) *cached = false;
   std::string name;
   if (disk_cache_) {
     name = DiskCache::Name(cache_scope_, key, 0);
-    if (auto bytes = disk_cache_->Get(name)) return std::move(*bytes);
+    if (auto bytes = disk_cache_->Get(name)) {
+      if (cached) *cached = true;
+      return std::move(*bytes);
+    }
   }
   CL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
   if (disk_cache_) disk_cache_->Put(name, bytes);
   return bytes;
+}
+
+Result<format::Record> Engine::FetchRecord(uint64_t version, std::string* bytes) {
+  const std::string key = format::LogKey(db_, version);
+  bool cached = false;
+  CL_ASSIGN_OR_RETURN(*bytes, FetchImmutable(key, &cached));
+  Result<format::Record> rec = DecodeRecord(key, *bytes);
+  if (!cached || (rec.ok() && rec->version == version)) return rec;
+  // A damaged (or misplaced) cache entry: the store's copy decides.
+  disk_cache_->Drop(DiskCache::Name(cache_scope_, key, 0));
+  CL_ASSIGN_OR_RETURN(*bytes, FetchImmutable(key));
+  return DecodeRecord(key, *bytes);
+}
+
+Result<format::Checkpoint> Engine::FetchCheckpoint(uint64_t c) {
+  const std::string key = format::CheckpointKey(db_, c);
+  bool cached = false;
+  CL_ASSIGN_OR_RETURN(std::string bytes, FetchImmutable(key, &cached));
+  Result<format::Checkpoint> cp = format::DecodeCheckpoint(bytes, key);
+  if (cp.ok() && cp->version == c) return cp;
+  if (disk_cache_) disk_cache_->Drop(DiskCache::Name(cache_scope_, key, 0));
+  if (cached) {
+    CL_ASSIGN_OR_RETURN(bytes, store_->Get(key));
+    cp = format::DecodeCheckpoint(bytes, key);
+    if (cp.ok() && cp->version == c) disk_cache_->Put(DiskCache::Name(cache_scope_, key, 0), bytes);
+  }
+  return cp;
 }
 
 Result<format::Record> Engine::DecodeRecord(const std::string& key, std::string_view bytes) {
@@ -344,11 +380,11 @@ Result<bool> Engine::Refresh(bool force) {
   const bool list = store_->ListsCheaply();
   if (!list && now - last_list_ < options_.relist_after) behind_ = false;
   for (int found = 0; !behind_;) {
-    std::string key = format::LogKey(db_, version_ + 1);
-    Result<std::string> bytes = FetchImmutable(key);
-    if (bytes.status().IsNotFound()) break;
-    CL_RETURN_IF_ERROR(bytes.status());
-    CL_RETURN_IF_ERROR(ApplyRecord(key, *bytes));
+    std::string bytes;
+    Result<format::Record> rec = FetchRecord(version_ + 1, &bytes);
+    if (rec.status().IsNotFound()) break;
+    CL_RETURN_IF_ERROR(rec.status());
+    CL_RETURN_IF_ERROR(ApplyDecoded(format::LogKey(db_, version_ + 1), bytes, *rec));
     if (++found == 2 && list) behind_ = true;
   }
   if (behind_) CL_RETURN_IF_ERROR(CatchUp());
@@ -385,11 +421,11 @@ Status Engine::CatchUp() {
       if (!missing.ok() && v == version_ + 1 && missing.IsCorruption()) return Reload();
       CL_RETURN_IF_ERROR(missing);
     }
-    Result<std::string> bytes = FetchImmutable(key);
-    if (bytes.status().IsNotFound()) return Reload();
-    CL_RETURN_IF_ERROR(bytes.status());
-    CL_ASSIGN_OR_RETURN(format::Record rec, DecodeRecord(key, *bytes));
-    CL_RETURN_IF_ERROR(ReachNewest(std::move(key), std::move(*bytes), std::move(rec)));
+    std::string bytes;
+    Result<format::Record> rec = FetchRecord(versions.back(), &bytes);
+    if (rec.status().IsNotFound()) return Reload();
+    CL_RETURN_IF_ERROR(rec.status());
+    CL_RETURN_IF_ERROR(ReachNewest(std::move(key), std::move(bytes), std::move(*rec)));
     if (!page.more) break;
   }
   behind_ = false;
@@ -428,8 +464,7 @@ Status Engine::ReachNewest(std::string key, std::string bytes, format::Record ne
     // The next stone is the oldest version this one describes, so that each section is checked
     // against the stone before it.
     Stone stone{format::LogKey(db_, read_from), {}, {}};
-    CL_ASSIGN_OR_RETURN(stone.bytes, FetchImmutable(stone.key));
-    CL_ASSIGN_OR_RETURN(stone.rec, DecodeRecord(stone.key, stone.bytes));
+    CL_ASSIGN_OR_RETURN(stone.rec, FetchRecord(read_from, &stone.bytes));
     if (stone.rec.version != read_from) {
       return Status::Corruption(stone.key + ": holds version " + std::to_string(stone.rec.version));
     }
@@ -440,12 +475,13 @@ Status Engine::ReachNewest(std::string key, std::string bytes, format::Record ne
   while (version_ + 1 < reach || (chained && version_ < reach && stones.back().described > 0 &&
                                   version_ + 1 < stones.back().rec.version)) {
     std::string next = format::LogKey(db_, version_ + 1);
-    Result<std::string> record = FetchImmutable(next);
+    std::string bytes;
+    Result<format::Record> record = FetchRecord(version_ + 1, &bytes);
     if (record.status().IsNotFound()) {
       return Status::Corruption(next + " is missing, but " + stones.back().key + " exists");
     }
     CL_RETURN_IF_ERROR(record.status());
-    CL_RETURN_IF_ERROR(ApplyRecord(next, *record));
+    CL_RETURN_IF_ERROR(ApplyDecoded(next, bytes, *record));
   }
   for (auto it = stones.rbegin(); it != stones.rend(); ++it) {
     if (it->described > 0 && version_ + 1 < it->rec.version) {

@@ -44,7 +44,8 @@
 namespace cloudlite::engine {
 
 struct EngineOptions {
-  std::string cache_dir;  // empty: no disk cache
+  std::string cache_dir;         // empty: no disk cache
+  uint64_t cache_max_bytes = 0;  // its bound; 0: the default (disk_cache.h)
   std::chrono::milliseconds max_staleness{0};
   uint32_t pages_per_frame = 16;
   uint64_t checkpoint_interval = 64;     // versions that are multiples of it get a checkpoint
@@ -185,7 +186,14 @@ class Engine {
   // Applies records version_+1 .. newest, where `newest` (already decoded) is the record of a
   // version the store listed; versions in between must exist.
   Status ReachNewest(std::string key, std::string bytes, format::Record newest);
-  Result<std::string> FetchImmutable(const std::string& key);
+  // The bytes of `key`, from the disk cache if there (`cached` says which), else the store.
+  Result<std::string> FetchImmutable(const std::string& key, bool* cached = nullptr);
+  // Fetches and decodes record `version` (into `bytes` too). A disk-cached copy that fails to
+  // decode, or holds another version, is dropped and fetched again from the store.
+  Result<format::Record> FetchRecord(uint64_t version, std::string* bytes);
+  // The checkpoint of version `c`: a disk-cached copy that fails to decode, or holds another
+  // version, is dropped and fetched again. NotFound when it is gone from the store.
+  Result<format::Checkpoint> FetchCheckpoint(uint64_t c);
   // Decodes a record, dropping a disk-cached copy that fails to.
   Result<format::Record> DecodeRecord(const std::string& key, std::string_view bytes);
   Status ApplyRecord(const std::string& key, std::string_view bytes);
@@ -227,8 +235,8 @@ class Engine {
   std::string db_;
   EngineOptions options_;
   std::shared_ptr<FrameCache> cache_;
-  std::unique_ptr<DiskCache> disk_cache_;
-  std::string writer_id_;  // 16 raw bytes
+  std::shared_ptr<DiskCache> disk_cache_;  // shared by the process's engines on cache_dir
+  std::string writer_id_;                  // 16 raw bytes
 
   PageMap map_;
   uint64_t version_ = 0;

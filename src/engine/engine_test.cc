@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -380,6 +381,63 @@ TEST_F(EngineTest, AmbiguousCommitThatLandedIsReportedCommitted) {
   Status s = (*e)->Commit({{1, Page(1, 'a')}}, kPageSize, 1);
   EXPECT_OK(s);
   EXPECT_EQ((*e)->version(), 1u);
+}
+
+// Flips the last byte of every entry in a disk cache directory.
+void DamageEveryEntry(const std::string& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) continue;
+    std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    char c = static_cast<char>(f.get());
+    f.seekp(-1, std::ios::end);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+}
+
+// Issue 15, item 5: a damaged cache file (a record, a checkpoint, a frame) is dropped and fetched
+// again from the store, at once: the read that met it still succeeds, and the cache holds the
+// right bytes afterwards.
+TEST_F(EngineTest, DamagedDiskCacheEntriesAreDroppedAndFetchedAgain) {
+  std::string dir = test::MakeTempDir("cl-disk-cache-damaged");
+  EngineOptions options;
+  options.cache_dir = dir;
+  options.inline_limit = 0;         // pages in segments: frames are cache entries
+  options.checkpoint_interval = 2;  // version 2 has a checkpoint, read from the cache on open
+  auto writer = OpenEngine(options);
+  ASSERT_OK(writer->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+  ASSERT_OK(writer->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
+  ASSERT_OK(writer->Commit({{1, Page(1, 'c')}}, kPageSize, 1));
+  // Two readers at version 3 (opening reads version 2's checkpoint through the cache); the first
+  // caches version 4's record and its frame.
+  auto first = OpenSynced(store_, options, std::make_shared<FrameCache>(1 << 20));
+  ASSERT_OK(first);
+  auto second = OpenSynced(store_, options, std::make_shared<FrameCache>(1 << 20));
+  ASSERT_OK(second);
+  {
+    EngineOptions no_checkpoint;  // so that opening at version 4 reads version 2's checkpoint
+    no_checkpoint.inline_limit = 0;
+    no_checkpoint.checkpoint_interval = 1000;
+    auto next = OpenSynced(store_, no_checkpoint, std::make_shared<FrameCache>(1 << 20));
+    ASSERT_OK(next);
+    ASSERT_OK((*next)->Commit({{1, Page(1, 'd')}}, kPageSize, 1));
+  }
+  ASSERT_OK((*first)->Refresh(true));
+  EXPECT_EQ(ReadPage(**first, 1), Page(1, 'd'));
+
+  DamageEveryEntry(dir);
+  ASSERT_OK((*second)->Refresh(true));  // version 4's record: damaged in the cache
+  EXPECT_EQ((*second)->version(), 4u);
+  EXPECT_EQ(ReadPage(**second, 1), Page(1, 'd'));  // its frame: damaged too
+  auto reopened = OpenSynced(store_, options, std::make_shared<FrameCache>(1 << 20));
+  ASSERT_OK(reopened);  // the checkpoint: damaged too
+  EXPECT_EQ(ReadPage(**reopened, 1), Page(1, 'd'));
+
+  // The cache holds good bytes again: with the segments gone, only it can serve the page.
+  ASSERT_OK(store_->Delete(*ListAll(*store_, format::SegmentPrefix("db"))));
+  auto warm = OpenSynced(store_, options, std::make_shared<FrameCache>(1 << 20));
+  ASSERT_OK(warm);
+  EXPECT_EQ(ReadPage(**warm, 1), Page(1, 'd'));
 }
 
 TEST_F(EngineTest, DiskCacheServesAWarmRestartWithoutFetchingFrames) {

@@ -832,6 +832,7 @@ Status OpenMain(const char* name, int flags, MainFile* m) {
   const Options& options = request.options;
   engine::EngineOptions engine_options;
   engine_options.cache_dir = options.cache_dir;
+  engine_options.cache_max_bytes = options.cache_max_bytes;
   engine_options.max_staleness = options.max_staleness;
   SharedCache()->Reserve(options.cache_bytes);
   CL_ASSIGN_OR_RETURN(m->engine,
