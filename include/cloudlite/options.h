@@ -54,6 +54,10 @@ struct Options {
   // Optional directory for a disk cache of fetched (immutable) objects; survives restarts,
   // e.g. Lambda's /tmp. Empty: none. URI `cache_dir`, $CLOUDLITE_CACHE_DIR.
   std::string cache_dir;
+  // The disk cache's bound: least recently used entries are deleted to stay within it
+  // (docs/vfs.md, "The disk cache"). 0: the default, 1 GiB but at most half the space free for
+  // `cache_dir`. URI `cache_max_bytes`, $CLOUDLITE_CACHE_MAX_BYTES.
+  uint64_t cache_max_bytes = 0;
   // How much of a write transaction's dirty pages, and of its rollback journal, stays in memory;
   // the rest goes to an unlinked temporary file (docs/vfs.md, "Memory"). URI `write_memory`,
   // $CLOUDLITE_WRITE_MEMORY.

@@ -206,7 +206,7 @@ Result<SqlitePtr> LockLocalSnapshot(const std::string& path,
 // killed push left in seg/ is removed by the first List that reads seg/ (FileStore, "Crash
 // leftovers"). Nothing else lists seg/, so each push does.
 void SweepInterruptedUploads(const OpenedStore& opened) {
-  if (opened.scheme == "file") (void)opened.store->List(opened.name + "/seg/", "", 1);
+  if (opened.scheme == "file") (void)opened.store->List(format::SegmentPrefix(opened.name), "", 1);
 }
 
 // ---- pull: the destination and its temporary files ----
@@ -462,55 +462,11 @@ Result<std::vector<std::string>> ListDatabases(std::string_view store_uri) {
   return names;
 }
 
-namespace {
-
-// Ends the incarnation whose newest record is `newest` (0: none) with an END record at the next
-// free slot; a commit that lands first is part of what is removed. Returns the END's version,
-// or 0 when the newest record already is an END (the database does not exist).
-Result<uint64_t> EndIncarnation(ObjectStore& store, const std::string& db, uint64_t newest,
-                                bool newest_is_checkpoint) {
-  // Writers that keep committing win some of the races for the next slot; each lost one jumps
-  // to the newest record listed, so the END needs one won race, not a run of them.
-  for (int attempt = 0; attempt < 1000; attempt++) {
-    format::Record end;
-    end.end = true;
-    end.version = newest + 1;
-    end.time_micros = engine::WallMicros();
-    end.writer_id = RandomBytes(16);
-    end.nonce = RandomBytes(format::kNonceSize);
-    end.db_id = RandomBytes(format::kDbIdSize);  // unless the newest record names its own
-    end.base = end.version;
-    end.prev = std::string(format::kNonceSize, '\0');
-    if (newest > 0 && !newest_is_checkpoint) {
-      std::string key = format::LogKey(db, newest);
-      CL_ASSIGN_OR_RETURN(std::string bytes, store.Get(key));
-      Result<format::Record> head = format::DecodeRecord(bytes, key);
-      if (head.ok() && head->end) return uint64_t{0};
-      if (head.ok() && head->format >= 2) {  // damaged or format 1: END of an id of its own
-        end.db_id = head->db_id;
-        end.base = head->base;
-        end.prev = head->nonce;
-      }
-    }
-    Status s = store.PutIfAbsent(format::LogKey(db, end.version), format::EncodeRecord(end, {}));
-    if (s.ok()) return end.version;
-    if (!s.IsAlreadyExists()) return s;
-    // A commit landed first: it is removed with the rest.
-    const std::string prefix = format::LogPrefix(db);
-    CL_ASSIGN_OR_RETURN(ListPage page, store.List(prefix, format::LogKey(db, newest), 1000));
-    newest = std::max(newest + 1, format::NewestVersion(page.keys, prefix));
-    newest_is_checkpoint = false;
-  }
-  return Status::Busy("could not end '" + db + "': commits kept landing; stop the writers first");
-}
-
-}  // namespace
-
 Status RemoveDatabase(std::string_view uri) {
   CL_ASSIGN_OR_RETURN(OpenedStore opened, OpenDatabaseStore(uri, /*create=*/false));
   ObjectStore& store = *opened.store;
   const std::string& db = opened.name;
-  CL_ASSIGN_OR_RETURN(auto keys, ListAll(store, db + "/"));
+  CL_ASSIGN_OR_RETURN(auto keys, ListAll(store, format::DatabasePrefix(db)));
   const std::string log_prefix = format::LogPrefix(db);
   const std::string not_found = "database '" + db + "' does not exist in " + store.Describe();
   if (keys.empty()) return Status::NotFound(not_found);
@@ -526,7 +482,7 @@ Status RemoveDatabase(std::string_view uri) {
     // A checkpoint above every record (their records deleted) still needs the END above it.
     const bool above = newest_checkpoint > newest_record;
     CL_ASSIGN_OR_RETURN(
-        end, EndIncarnation(store, db, above ? newest_checkpoint : newest_record, above));
+        end, engine::EndIncarnation(store, db, above ? newest_checkpoint : newest_record, above));
   }
   const bool existed = end > 0;
   if (end == 0 && !records.empty()) end = records.back();
@@ -549,9 +505,10 @@ Status RemoveDatabase(std::string_view uri) {
   // Checkpoints first, segments last: an interrupted rm leaves nothing that names a missing
   // object without its END record being there already.
   std::vector<std::string> doomed;
-  for (const char* dir : {"/ckpt/", "/lease/", "/log/", "/seg/"}) {
+  for (const std::string& dir : {format::CheckpointPrefix(db), format::LeasePrefix(db),
+                                 format::LogPrefix(db), format::SegmentPrefix(db)}) {
     for (const auto& key : keys) {
-      if (key.rfind(db + dir, 0) == 0 && !keep.count(key)) doomed.push_back(key);
+      if (key.rfind(dir, 0) == 0 && !keep.count(key)) doomed.push_back(key);
     }
   }
   for (const auto& key : keys) {  // anything else under the name

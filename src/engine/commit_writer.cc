@@ -80,8 +80,8 @@ class FrameWriter {
       segment_key_ = format::SegmentKey(options_.db, options_.version, RandomHex(8));
       builder_ = std::make_unique<format::SegmentBuilder>(
           options_.page_size, options_.version, options_.db_id,
-          segment_key_.substr(options_.db.size() + 1));
-      out_.map.objects.push_back(segment_key_.substr(options_.db.size() + 1));
+          std::string(format::ObjectName(options_.db, segment_key_)));
+      out_.map.objects.emplace_back(format::ObjectName(options_.db, segment_key_));
     }
     uint64_t offset = builder_->Add(f.first_pgno, f.page_count, f.stored);
     AddToMap(f, static_cast<uint32_t>(out_.map.objects.size() - 1), offset);

@@ -12,6 +12,7 @@
 #include "base/random.h"
 #include "engine/dirty_pages.h"
 #include "engine/engine.h"
+#include "format/format.h"
 #include "store/mem/mem_store.h"
 #include "store/registry.h"
 
@@ -92,7 +93,7 @@ class StreamedCommitTest : public ::testing::Test {
     return std::move(*e);
   }
   size_t Segments() {
-    auto keys = ListAll(*store_, "db/seg/");
+    auto keys = ListAll(*store_, format::SegmentPrefix("db"));
     EXPECT_TRUE(keys.ok());
     return keys.ok() ? keys->size() : 0;
   }

@@ -18,6 +18,8 @@
 // segments uploaded while the next ones are compressed.
 // Thread-safety: an Engine is used by one thread at a time (ReadImage and CommitImage start and
 // join their own workers inside the call); FrameCache and ObjectStore are shared.
+// Sources, one job each: engine.cc (open, follow, read), commit.cc, checkpoint.cc and image.cc
+// (ReadImage, CommitImage); engine_internal.h has what they share.
 #pragma once
 
 #include <chrono>
@@ -42,7 +44,8 @@
 namespace cloudlite::engine {
 
 struct EngineOptions {
-  std::string cache_dir;  // empty: no disk cache
+  std::string cache_dir;         // empty: no disk cache
+  uint64_t cache_max_bytes = 0;  // its bound; 0: the default (disk_cache.h)
   std::chrono::milliseconds max_staleness{0};
   uint32_t pages_per_frame = 16;
   uint64_t checkpoint_interval = 64;     // versions that are multiples of it get a checkpoint
@@ -79,6 +82,15 @@ using PageSource = std::function<Status(uint32_t first_pgno, uint32_t page_count
 
 // Receives page_count × page_size bytes: the pages first_pgno.. of an image.
 using PageSink = std::function<Status(uint32_t first_pgno, uint32_t page_count, const char* pages)>;
+
+// Ends database `db` (rm) with an END record at the next free log slot (docs/format.md,
+// "Incarnations"), where `newest` (0: none) is the newest record listed, or the newest
+// checkpoint when `newest_is_checkpoint` (its records deleted). The END carries the incarnation
+// of that record, or an id of its own when it is damaged or in format 1. A commit that lands
+// first is part of what ends. Returns the END's version, or 0 when the newest record already is
+// an END (the database does not exist); Busy if commits kept winning the slot.
+Result<uint64_t> EndIncarnation(ObjectStore& store, const std::string& db, uint64_t newest,
+                                bool newest_is_checkpoint);
 
 class Engine {
  public:
@@ -174,7 +186,14 @@ class Engine {
   // Applies records version_+1 .. newest, where `newest` (already decoded) is the record of a
   // version the store listed; versions in between must exist.
   Status ReachNewest(std::string key, std::string bytes, format::Record newest);
-  Result<std::string> FetchImmutable(const std::string& key);
+  // The bytes of `key`, from the disk cache if there (`cached` says which), else the store.
+  Result<std::string> FetchImmutable(const std::string& key, bool* cached = nullptr);
+  // Fetches and decodes record `version` (into `bytes` too). A disk-cached copy that fails to
+  // decode, or holds another version, is dropped and fetched again from the store.
+  Result<format::Record> FetchRecord(uint64_t version, std::string* bytes);
+  // The checkpoint of version `c`: a disk-cached copy that fails to decode, or holds another
+  // version, is dropped and fetched again. NotFound when it is gone from the store.
+  Result<format::Checkpoint> FetchCheckpoint(uint64_t c);
   // Decodes a record, dropping a disk-cached copy that fails to.
   Result<format::Record> DecodeRecord(const std::string& key, std::string_view bytes);
   Status ApplyRecord(const std::string& key, std::string_view bytes);
@@ -216,8 +235,8 @@ class Engine {
   std::string db_;
   EngineOptions options_;
   std::shared_ptr<FrameCache> cache_;
-  std::unique_ptr<DiskCache> disk_cache_;
-  std::string writer_id_;  // 16 raw bytes
+  std::shared_ptr<DiskCache> disk_cache_;  // shared by the process's engines on cache_dir
+  std::string writer_id_;                  // 16 raw bytes
 
   PageMap map_;
   uint64_t version_ = 0;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -64,6 +65,42 @@ TEST_F(EngineTest, MissingDatabaseIsNotFoundWithoutCreate) {
   ASSERT_FALSE(e.ok());
   EXPECT_TRUE(e.status().IsNotFound());
   EXPECT_NE(e.status().message().find("'db'"), std::string::npos);
+}
+
+TEST_F(EngineTest, EndIncarnationEndsTheDatabaseOnceAndOpenEnginesSeeIt) {
+  auto writer = OpenEngine();
+  ASSERT_OK(writer->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+  ASSERT_OK(writer->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
+  auto end = EndIncarnation(*store_, "db", 2, /*newest_is_checkpoint=*/false);
+  ASSERT_OK(end);
+  EXPECT_EQ(*end, 3u);
+  auto bytes = store_->Get(format::LogKey("db", 3));
+  ASSERT_OK(bytes);
+  auto rec = format::DecodeRecord(*bytes, format::LogKey("db", 3));
+  ASSERT_OK(rec);
+  EXPECT_TRUE(rec->end);
+  EXPECT_EQ(rec->db_id, writer->db_id()) << "the END of this incarnation";
+  EXPECT_EQ(rec->base, writer->base());
+  EXPECT_EQ(rec->prev.size(), format::kNonceSize);
+  EXPECT_NE(rec->prev, format::ZeroNonce()) << "it follows version 2's record";
+  // The open engine learns it at its next sync; a new one does not open it.
+  EXPECT_TRUE(writer->Refresh(true).status().IsNotFound());
+  EXPECT_TRUE(Engine::Open(store_, "db", {}, cache_, /*create=*/false).status().IsNotFound());
+  // Ending it again finds the END already there.
+  auto again = EndIncarnation(*store_, "db", 3, /*newest_is_checkpoint=*/false);
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, 0u);
+}
+
+TEST_F(EngineTest, EndIncarnationLandsAboveACommitThatTookTheSlotFirst) {
+  auto writer = OpenEngine();
+  ASSERT_OK(writer->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+  ASSERT_OK(writer->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
+  // The caller listed version 1 as the newest; version 2 landed meanwhile.
+  auto end = EndIncarnation(*store_, "db", 1, /*newest_is_checkpoint=*/false);
+  ASSERT_OK(end);
+  EXPECT_EQ(*end, 3u);
+  EXPECT_TRUE(Engine::Open(store_, "db", {}, cache_, /*create=*/false).status().IsNotFound());
 }
 
 TEST_F(EngineTest, InvalidNameIsRejected) {
@@ -138,7 +175,7 @@ TEST_F(EngineTest, LargeCommitsGoToASegment) {
   std::map<uint32_t, std::string> dirty;
   for (uint32_t p = 1; p <= 40; p++) dirty[p] = Page(p, static_cast<char>('a' + p % 20));
   ASSERT_TRUE(e->Commit(dirty, kPageSize, 40).ok());
-  auto segments = ListAll(*store_, "db/seg/");
+  auto segments = ListAll(*store_, format::SegmentPrefix("db"));
   ASSERT_TRUE(segments.ok());
   EXPECT_EQ(segments->size(), 1u);
   auto fresh = OpenSynced(store_);
@@ -283,7 +320,7 @@ TEST_F(EngineTest, CommitImageSplitsSegmentsAndCheckpoints) {
   EXPECT_EQ(*v, 2u);
   EXPECT_EQ(last_progress, 300u * kPageSize);
   EXPECT_EQ(e->checkpoint_version(), 2u);
-  EXPECT_GT(ListAll(*store_, "db/seg/")->size(), 1u);
+  EXPECT_GT(ListAll(*store_, format::SegmentPrefix("db"))->size(), 1u);
   auto fresh = OpenSynced(store_);
   ASSERT_TRUE(fresh.ok());
   for (uint32_t p = 1; p <= 300; p++) {
@@ -309,7 +346,7 @@ TEST_F(EngineTest, CorruptSegmentFrameIsReportedOnRead) {
   options.inline_limit = 0;
   auto e = OpenEngine(options);
   ASSERT_TRUE(e->Commit({{1, Page(1, 'a')}, {2, Page(2, 'b')}}, kPageSize, 2).ok());
-  auto segments = *ListAll(*store_, "db/seg/");
+  auto segments = *ListAll(*store_, format::SegmentPrefix("db"));
   std::string bytes = *store_->Get(segments[0]);
   bytes[50] ^= 1;  // inside the first frame (frames start at 36)
   ASSERT_TRUE(store_->Put(segments[0], bytes).ok());
@@ -346,6 +383,63 @@ TEST_F(EngineTest, AmbiguousCommitThatLandedIsReportedCommitted) {
   EXPECT_EQ((*e)->version(), 1u);
 }
 
+// Flips the last byte of every entry in a disk cache directory.
+void DamageEveryEntry(const std::string& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) continue;
+    std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    char c = static_cast<char>(f.get());
+    f.seekp(-1, std::ios::end);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+}
+
+// Issue 15, item 5: a damaged cache file (a record, a checkpoint, a frame) is dropped and fetched
+// again from the store, at once: the read that met it still succeeds, and the cache holds the
+// right bytes afterwards.
+TEST_F(EngineTest, DamagedDiskCacheEntriesAreDroppedAndFetchedAgain) {
+  std::string dir = test::MakeTempDir("cl-disk-cache-damaged");
+  EngineOptions options;
+  options.cache_dir = dir;
+  options.inline_limit = 0;         // pages in segments: frames are cache entries
+  options.checkpoint_interval = 2;  // version 2 has a checkpoint, read from the cache on open
+  auto writer = OpenEngine(options);
+  ASSERT_OK(writer->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+  ASSERT_OK(writer->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
+  ASSERT_OK(writer->Commit({{1, Page(1, 'c')}}, kPageSize, 1));
+  // Two readers at version 3 (opening reads version 2's checkpoint through the cache); the first
+  // caches version 4's record and its frame.
+  auto first = OpenSynced(store_, options, std::make_shared<FrameCache>(1 << 20));
+  ASSERT_OK(first);
+  auto second = OpenSynced(store_, options, std::make_shared<FrameCache>(1 << 20));
+  ASSERT_OK(second);
+  {
+    EngineOptions no_checkpoint;  // so that opening at version 4 reads version 2's checkpoint
+    no_checkpoint.inline_limit = 0;
+    no_checkpoint.checkpoint_interval = 1000;
+    auto next = OpenSynced(store_, no_checkpoint, std::make_shared<FrameCache>(1 << 20));
+    ASSERT_OK(next);
+    ASSERT_OK((*next)->Commit({{1, Page(1, 'd')}}, kPageSize, 1));
+  }
+  ASSERT_OK((*first)->Refresh(true));
+  EXPECT_EQ(ReadPage(**first, 1), Page(1, 'd'));
+
+  DamageEveryEntry(dir);
+  ASSERT_OK((*second)->Refresh(true));  // version 4's record: damaged in the cache
+  EXPECT_EQ((*second)->version(), 4u);
+  EXPECT_EQ(ReadPage(**second, 1), Page(1, 'd'));  // its frame: damaged too
+  auto reopened = OpenSynced(store_, options, std::make_shared<FrameCache>(1 << 20));
+  ASSERT_OK(reopened);  // the checkpoint: damaged too
+  EXPECT_EQ(ReadPage(**reopened, 1), Page(1, 'd'));
+
+  // The cache holds good bytes again: with the segments gone, only it can serve the page.
+  ASSERT_OK(store_->Delete(*ListAll(*store_, format::SegmentPrefix("db"))));
+  auto warm = OpenSynced(store_, options, std::make_shared<FrameCache>(1 << 20));
+  ASSERT_OK(warm);
+  EXPECT_EQ(ReadPage(**warm, 1), Page(1, 'd'));
+}
+
 TEST_F(EngineTest, DiskCacheServesAWarmRestartWithoutFetchingFrames) {
   std::string dir = test::MakeTempDir("cl-disk-cache");
   EngineOptions options;
@@ -359,7 +453,7 @@ TEST_F(EngineTest, DiskCacheServesAWarmRestartWithoutFetchingFrames) {
     EXPECT_EQ(ReadPage(**reader, 1), Page(1, 'a'));  // fetched, now on disk
   }
   // Remove the segment: only the disk cache can serve the page now.
-  auto segments = *ListAll(*store_, "db/seg/");
+  auto segments = *ListAll(*store_, format::SegmentPrefix("db"));
   ASSERT_TRUE(store_->Delete(segments).ok());
   auto warm = OpenSynced(store_, options);
   ASSERT_TRUE(warm.ok());
@@ -565,7 +659,7 @@ TEST_F(EngineImageThreadsTest, CommitImageWritesSegmentsThatDescribeThemselves) 
   EXPECT_EQ(last_progress, 1000u * kPageSize);
   // Every segment verifies on its own, and together they hold each page once, in frames of
   // consecutive pages in ascending order within a segment.
-  auto segments = *ListAll(*store_, "db/seg/");
+  auto segments = *ListAll(*store_, format::SegmentPrefix("db"));
   EXPECT_GT(segments.size(), 4u);
   std::set<uint32_t> seen;
   for (const std::string& key : segments) {
@@ -626,7 +720,7 @@ TEST_F(EngineImageThreadsTest, ReadImageFromAFailingStoreReturnsTheStoresError) 
 TEST_F(EngineImageThreadsTest, ReadImageReportsACorruptFrameNamingItsObject) {
   auto writer = Open(store_, SmallTransfers());
   ASSERT_TRUE(writer->CommitImage(kPageSize, 200, ImageSource, {}).ok());
-  auto segments = *ListAll(*store_, "db/seg/");
+  auto segments = *ListAll(*store_, format::SegmentPrefix("db"));
   ASSERT_FALSE(segments.empty());
   std::string bytes = *store_->Get(segments.back());
   bytes[50] ^= 1;  // inside the segment's first frame (frames start at 36)

@@ -23,7 +23,7 @@ void PageMap::Apply(const format::PageMapData& map, std::string_view db, std::st
   object_ids.reserve(map.objects.size());
   for (const auto& o : map.objects) {
     object_ids.push_back(
-        InternObject(o.empty() ? std::string(self_key) : std::string(db) + "/" + o));
+        InternObject(o.empty() ? std::string(self_key) : format::ObjectKey(db, o)));
   }
   uint32_t frame_base = static_cast<uint32_t>(frames_.size());
   for (const auto& f : map.frames) {
@@ -48,7 +48,7 @@ std::optional<FrameLocation> PageMap::Find(uint32_t pgno) const {
 }
 
 std::vector<uint32_t> PageMap::PagesOutsideSegments(std::string_view db) const {
-  std::string seg_prefix = std::string(db) + "/seg/";
+  std::string seg_prefix = format::SegmentPrefix(db);
   std::vector<bool> outside(objects_.size());
   for (size_t i = 0; i < objects_.size(); i++) {
     outside[i] = objects_[i].compare(0, seg_prefix.size(), seg_prefix) != 0;

@@ -143,16 +143,24 @@ std::string Pad20(uint64_t v) {
 
 }  // namespace
 
-std::string LogPrefix(std::string_view db) { return std::string(db) + "/log/"; }
-std::string CheckpointPrefix(std::string_view db) { return std::string(db) + "/ckpt/"; }
-std::string LeasePrefix(std::string_view db) { return std::string(db) + "/lease/"; }
+std::string DatabasePrefix(std::string_view db) { return std::string(db) + "/"; }
+std::string LogPrefix(std::string_view db) { return DatabasePrefix(db) + "log/"; }
+std::string CheckpointPrefix(std::string_view db) { return DatabasePrefix(db) + "ckpt/"; }
+std::string LeasePrefix(std::string_view db) { return DatabasePrefix(db) + "lease/"; }
+std::string SegmentPrefix(std::string_view db) { return DatabasePrefix(db) + "seg/"; }
+std::string ObjectKey(std::string_view db, std::string_view object) {
+  return DatabasePrefix(db) + std::string(object);
+}
+std::string_view ObjectName(std::string_view db, std::string_view key) {
+  return key.substr(std::min(key.size(), db.size() + 1));
+}
 std::string LeaseKey(std::string_view db, uint64_t epoch) { return LeasePrefix(db) + Pad20(epoch); }
 std::string LogKey(std::string_view db, uint64_t v) { return LogPrefix(db) + Pad20(v); }
 std::string CheckpointKey(std::string_view db, uint64_t v) {
   return CheckpointPrefix(db) + Pad20(v);
 }
 std::string SegmentKey(std::string_view db, uint64_t v, std::string_view id) {
-  return std::string(db) + "/seg/" + Pad20(v) + "-" + std::string(id);
+  return SegmentPrefix(db) + Pad20(v) + "-" + std::string(id);
 }
 
 bool ParseVersionKey(std::string_view key, std::string_view prefix, uint64_t* version) {
@@ -191,7 +199,10 @@ bool IsValidPageSize(uint32_t page_size) {
   return page_size >= 512 && page_size <= 65536 && (page_size & (page_size - 1)) == 0;
 }
 
-std::string Format1DbId() { return std::string(kDbIdSize, '\0'); }
+const std::string& ZeroNonce() {
+  static const auto* zeros = new std::string(kNonceSize, '\0');  // never destroyed
+  return *zeros;
+}
 
 std::string RecordTag(std::string_view nonce) {
   std::string tag(nonce.substr(0, kRecordTagSize));

@@ -25,8 +25,13 @@ inline constexpr uint32_t kMaxDbPages = 1u << 28;
 // An incarnation's database id (docs/format.md, "Incarnations"); all zeros in format 1.
 inline constexpr size_t kDbIdSize = 16;
 inline constexpr size_t kNonceSize = 16;
-std::string Format1DbId();  // 16 zero bytes
+static_assert(kDbIdSize == kNonceSize);
+// Sixteen zero bytes: the `prev` of a genesis record (it follows no record), and the db_id of
+// everything in format 1 (Format1DbId, the same bytes under the name of that use).
+const std::string& ZeroNonce();
+inline const std::string& Format1DbId() { return ZeroNonce(); }
 
+// The key layout (docs/format.md, "Objects of one database"): the only place it is spelled.
 // "D/log/00000000000000000042" and friends.
 std::string LogKey(std::string_view db, uint64_t version);
 std::string CheckpointKey(std::string_view db, uint64_t version);
@@ -35,6 +40,12 @@ std::string LeaseKey(std::string_view db, uint64_t epoch);
 std::string LogPrefix(std::string_view db);         // "D/log/"
 std::string CheckpointPrefix(std::string_view db);  // "D/ckpt/"
 std::string LeasePrefix(std::string_view db);       // "D/lease/"
+std::string SegmentPrefix(std::string_view db);     // "D/seg/"
+std::string DatabasePrefix(std::string_view db);    // "D/": every object of the database
+// Objects in page maps are named relative to "D/" ("seg/...", "log/...#tag"): the key of one,
+// and the name of a key.
+std::string ObjectKey(std::string_view db, std::string_view object);
+std::string_view ObjectName(std::string_view db, std::string_view key);
 // The version in a log or checkpoint key's last segment, or false when malformed.
 bool ParseVersionKey(std::string_view key, std::string_view prefix, uint64_t* version);
 // The largest version among `keys` that ParseVersionKey reads under `prefix`; 0 if none does.

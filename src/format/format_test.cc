@@ -29,6 +29,28 @@ TEST(FormatKeys, VersionKeysSortNumerically) {
   EXPECT_EQ(NewestVersion({"db/log/12"}, LogPrefix("db")), 0u);
 }
 
+TEST(FormatKeys, TheLayoutIsSpelledHere) {
+  EXPECT_EQ(DatabasePrefix("db"), "db/");
+  EXPECT_EQ(LogPrefix("db"), "db/log/");
+  EXPECT_EQ(CheckpointPrefix("db"), "db/ckpt/");
+  EXPECT_EQ(LeasePrefix("db"), "db/lease/");
+  EXPECT_EQ(SegmentPrefix("db"), "db/seg/");
+  EXPECT_EQ(SegmentKey("db", 42, "ab"), "db/seg/00000000000000000042-ab");
+  EXPECT_EQ(LeaseKey("db", 3), "db/lease/00000000000000000003");
+  // Objects named relative to "D/" in page maps.
+  const std::string record = RecordObject(5, std::string(kRecordTagSize, '\x01'));
+  EXPECT_EQ(record, "log/00000000000000000005#0101010101010101");
+  EXPECT_EQ(ObjectKey("db", record), "db/" + record);
+  EXPECT_EQ(ObjectName("db", ObjectKey("db", record)), record);
+  EXPECT_EQ(StoreKey(ObjectKey("db", record)), LogKey("db", 5));
+  EXPECT_EQ(ObjectName("db", "db"), "") << "too short: empty, never out of range";
+}
+
+TEST(FormatKeys, OneZeroNonceServesAsTheFormat1DbId) {
+  EXPECT_EQ(ZeroNonce(), std::string(kNonceSize, '\0'));
+  EXPECT_EQ(&Format1DbId(), &ZeroNonce());
+}
+
 TEST(FormatKeys, DatabaseNames) {
   EXPECT_TRUE(IsValidDatabaseName("orders-2024.v1_x"));
   EXPECT_FALSE(IsValidDatabaseName(""));

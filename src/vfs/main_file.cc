@@ -37,6 +37,7 @@ Result<std::unique_ptr<MainFile>> MainFile::Open(const OpenRequest& request, boo
   const Options& options = request.options;
   engine::EngineOptions engine_options;
   engine_options.cache_dir = options.cache_dir;
+  engine_options.cache_max_bytes = options.cache_max_bytes;
   engine_options.max_staleness = options.max_staleness;
   SharedCache()->Reserve(options.cache_bytes);
   std::unique_ptr<MainFile> m(new MainFile());

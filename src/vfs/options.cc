@@ -37,6 +37,11 @@ Status SetCacheSize(std::string_view value, Options& o) {
   return Status::Ok();
 }
 
+Status SetCacheMaxBytes(std::string_view value, Options& o) {
+  CL_ASSIGN_OR_RETURN(o.cache_max_bytes, WholeNumber(value, kMaxCacheBytes, "bytes"));
+  return Status::Ok();
+}
+
 Status SetWriteMemory(std::string_view value, Options& o) {
   CL_ASSIGN_OR_RETURN(o.write_memory, WholeNumber(value, kMaxCacheBytes, "bytes"));
   return Status::Ok();
@@ -83,6 +88,7 @@ struct Spec {
 constexpr Spec kSpecs[] = {
     {"cache_dir", "CLOUDLITE_CACHE_DIR", SetCacheDir},
     {"cache_size", "CLOUDLITE_CACHE_SIZE", SetCacheSize},
+    {"cache_max_bytes", "CLOUDLITE_CACHE_MAX_BYTES", SetCacheMaxBytes},
     {"write_memory", "CLOUDLITE_WRITE_MEMORY", SetWriteMemory},
     {"max_staleness_ms", "", SetMaxStaleness},
     {"isolation", "CLOUDLITE_ISOLATION", SetIsolation},

@@ -253,7 +253,8 @@ TEST_F(VfsTest, MissingStoreIsAClearOpenError) {
 TEST_F(VfsTest, UnknownOrMalformedParametersFailTheOpenNamingThem) {
   for (std::string bad :
        {"cache_size=abc", "cache_size=-5", "max_staleness_ms=-1", "lease_wait_ms=abc",
-        "max_stalenes_ms=5", "isolation=bogus", "lease=maybe", "cache_dir="}) {
+        "max_stalenes_ms=5", "isolation=bogus", "lease=maybe", "cache_dir=", "cache_max_bytes=-1",
+        "cache_max_bytes=1x"}) {
     sqlite3* db = nullptr;
     std::string uri = "file:db?vfs=cloudlite&store=" + store_ + "&" + bad;
     EXPECT_EQ(
@@ -266,9 +267,10 @@ TEST_F(VfsTest, UnknownOrMalformedParametersFailTheOpenNamingThem) {
     EXPECT_NE(LastOpenError().message().find(name), std::string::npos)
         << bad << ": " << LastOpenError().ToString();
   }
-  sqlite3* db = Open("db",
-                     "&cache_size=1048576&max_staleness_ms=10&isolation=snapshot&lease=off"
-                     "&lease_wait_ms=100&mode=rwc&psow=1");
+  sqlite3* db = Open(
+      "db",
+      "&cache_size=1048576&cache_max_bytes=1048576&max_staleness_ms=10&isolation=snapshot&lease=off"
+      "&lease_wait_ms=100&mode=rwc&psow=1");
   EXPECT_EQ(Exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"), SQLITE_OK)
       << sqlite3_errmsg(db);
 }

@@ -1,0 +1,134 @@
+// Engine::Checkpoint: a checkpoint of the current version, with the pages still in records moved
+// into a new segment, and the deletion of older checkpoints (docs/format.md, "Checkpoint").
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "base/parallel.h"
+#include "base/random.h"
+#include "engine/engine.h"
+#include "format/format.h"
+
+namespace cloudlite::engine {
+namespace {
+
+// Groups sorted page numbers into runs of consecutive pages of at most `max_pages`.
+template <typename PageNumbers, typename Fn>
+void ForEachRun(const PageNumbers& pgnos, uint32_t max_pages, Fn fn) {
+  auto it = pgnos.begin();
+  while (it != pgnos.end()) {
+    uint32_t first = *it;
+    uint32_t count = 1;
+    for (++it; it != pgnos.end() && *it == first + count && count < max_pages; ++it) count++;
+    fn(first, count);
+  }
+}
+
+}  // namespace
+
+Status Engine::Checkpoint() {
+  if (removed_) return RemovedError();
+  if (!exists_ || checkpoint_version_ == version_) return Status::Ok();
+  // A format-1 database is read only; a checkpoint names the record it follows.
+  if (db_id_ == format::Format1DbId() || head_nonce_.size() != format::kNonceSize) {
+    return Status::Ok();
+  }
+  uint32_t page_size = map_.page_size();
+  std::vector<uint32_t> pgnos = map_.PagesOutsideSegments(db_);
+  PageMap next = map_;
+  if (!pgnos.empty()) {
+    std::string segment_key = format::SegmentKey(db_, version_, RandomHex(8));
+    format::SegmentBuilder builder(page_size, version_, db_id_, std::string(Relative(segment_key)));
+    format::PageMapData delta;
+    delta.objects = {std::string(Relative(segment_key))};
+    // The frames holding those pages, fetched transfer_parallel at a time: a writer that
+    // caught up through RECENT sections has not read the records they are in.
+    std::map<std::pair<const std::string*, uint64_t>, std::shared_ptr<const std::string>> held;
+    std::vector<FrameLocation> wanted;
+    for (uint32_t pgno : pgnos) {
+      FrameLocation loc = *map_.Find(pgno);
+      if (held.try_emplace({loc.key, loc.offset}).second) wanted.push_back(loc);
+    }
+    std::mutex mu;
+    std::atomic<bool> failed{false};
+    CL_RETURN_IF_ERROR(ForEachInParallel(
+        wanted.size(), options_.transfer_parallel, &failed, [&](size_t i) -> Status {
+          CL_ASSIGN_OR_RETURN(auto frame, LoadFrame(wanted[i]));
+          std::lock_guard<std::mutex> lock(mu);
+          held[{wanted[i].key, wanted[i].offset}] = std::move(frame);
+          return Status::Ok();
+        }));
+    std::vector<std::shared_ptr<const std::string>> decoded;
+    ForEachRun(pgnos, options_.pages_per_frame, [&](uint32_t first, uint32_t count) {
+      std::string pages(uint64_t{count} * page_size, '\0');
+      for (uint32_t i = 0; i < count; i++) {
+        FrameLocation loc = *map_.Find(first + i);
+        const std::string& frame = *held[{loc.key, loc.offset}];
+        std::memcpy(pages.data() + uint64_t{i} * page_size,
+                    frame.data() + uint64_t{loc.slot} * page_size, page_size);
+      }
+      std::string stored = format::EncodeFrame(pages, options_.zstd_level);
+      uint64_t offset = builder.Add(first, count, stored);
+      uint32_t index = static_cast<uint32_t>(delta.frames.size());
+      delta.frames.push_back({0, offset, stored.size(), count});
+      delta.extents.push_back({first, count, index, 0});
+      decoded.push_back(std::make_shared<const std::string>(std::move(pages)));
+    });
+    CL_RETURN_IF_ERROR(PutSegment(segment_key, builder.Finish()));
+    for (size_t i = 0; i < decoded.size(); i++) {
+      cache_->Put(FrameCache::Key(cache_scope_, segment_key, delta.frames[i].offset), decoded[i]);
+    }
+    next.Apply(delta, db_, "", page_size, map_.db_pages(), /*replace=*/false);
+  }
+  format::Checkpoint cp;
+  cp.version = version_;
+  cp.time_micros = last_commit_micros_;
+  cp.db_id = db_id_;
+  cp.base = base_;
+  cp.head = head_nonce_;
+  cp.page_size = page_size;
+  cp.db_pages = map_.db_pages();
+  cp.map = next.Export(db_);
+  Status s = store_->PutIfAbsent(format::CheckpointKey(db_, version_), EncodeCheckpoint(cp));
+  if (s.IsAlreadyExists()) {
+    // Another writer checkpointed this version first; theirs is as good as ours if it follows
+    // the same record (else that record was deleted and this slot written again: readers that
+    // open from it fail at the next record's chain).
+    std::string key = format::CheckpointKey(db_, version_);
+    CL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
+    CL_ASSIGN_OR_RETURN(format::Checkpoint theirs, format::DecodeCheckpoint(bytes, key));
+    if (theirs.head != head_nonce_ || theirs.db_id != db_id_) {
+      return Status::Corruption(key + ": follows another record than " +
+                                format::LogKey(db_, version_));
+    }
+    checkpoint_version_ = version_;
+    return Status::Ok();
+  }
+  CL_RETURN_IF_ERROR(s);
+  map_ = std::move(next);
+  checkpoint_version_ = version_;
+  // Best effort: what is left stays for the next checkpoint.
+  (void)DropOldCheckpoints();
+  return Status::Ok();
+}
+
+Status Engine::DropOldCheckpoints() {
+  // Opening reads only the newest checkpoint, so older ones would only lengthen its LIST as the
+  // database ages (one more page per 64,000 commits). The previous one stays for readers that
+  // listed before this one landed. A database older than this rule may list more than a page:
+  // each checkpoint then deletes the oldest page but two.
+  std::string prefix = format::CheckpointPrefix(db_);
+  CL_ASSIGN_OR_RETURN(ListPage page, store_->List(prefix, "", 1000));
+  std::vector<std::string> old;
+  for (const auto& key : page.keys) {
+    uint64_t v;
+    if (format::ParseVersionKey(key, prefix, &v)) old.push_back(key);
+  }
+  if (old.size() <= 2) return Status::Ok();
+  old.resize(old.size() - 2);  // keys sort by version: zero-padded
+  return store_->Delete(old);
+}
+
+}  // namespace cloudlite::engine

@@ -1,0 +1,262 @@
+// Engine::Commit: a commit's frames, its record with the RECENT section, and publishing it in
+// the next log slot (docs/format.md, "Committing and holes"); and EndIncarnation, the END
+// record that removes a database.
+#include <algorithm>
+#include <future>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include "base/random.h"
+#include "engine/commit_writer.h"
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+#include "format/format.h"
+
+namespace cloudlite::engine {
+namespace {
+
+// Starts a GET on another thread (on this one, when no thread is to be had).
+std::future<Result<std::string>> StartGet(ObjectStore& store, std::string key) {
+  auto get = [&store, key = std::move(key)] { return store.Get(key); };
+  try {
+    return std::async(std::launch::async, get);
+  } catch (const std::system_error&) {
+    return std::async(std::launch::deferred, get);
+  }
+}
+
+}  // namespace
+
+format::Recent Engine::DescribeRecent() const {
+  // Bounded so that a commit stays about as small as its pages (DynamoDB bills writes by the
+  // KiB): 192 bytes describe 7-14 small commits (docs/format.md).
+  constexpr size_t kMaxBytes = 192;
+  format::Recent recent;
+  recent.db_pages = map_.db_pages();
+  std::vector<format::RecentVersion> newest_first;
+  std::set<uint32_t> seen;  // pages a newer described version changed
+  size_t bytes = 0;
+  // The newest versions whose changes this engine knows, down from version_ without a gap.
+  uint64_t expect = version_;
+  for (auto it = history_.rbegin(); it != history_.rend() && it->first == expect &&
+                                    newest_first.size() < options_.recent_versions;
+       ++it, --expect) {
+    format::RecentVersion entry;
+    entry.changed = it->second.pages;  // ascending and distinct (ApplyDecoded, ApplyRecent)
+    entry.tag = it->second.tag;
+    std::vector<uint32_t> last;  // the pages this version changed last
+    for (uint32_t p : entry.changed) {
+      if (!seen.count(p)) last.push_back(p);
+    }
+    entry.map =
+        map_.Export(db_, last, format::ObjectKey(db_, format::RecordObject(it->first, entry.tag)));
+    bytes += format::EncodedSize(entry);
+    if (bytes > kMaxBytes) break;
+    seen.insert(last.begin(), last.end());
+    newest_first.push_back(std::move(entry));
+  }
+  recent.versions.assign(std::make_move_iterator(newest_first.rbegin()),
+                         std::make_move_iterator(newest_first.rend()));
+  return recent;
+}
+
+Status Engine::PutSegment(const std::string& key, const std::string& bytes) {
+  Status s = store_->Put(key, bytes);
+  if (s.code() == Status::Code::kAmbiguous) {
+    // A segment commits nothing by itself (only a record that references it does), so an
+    // unknown outcome here is a plain failure: at worst the segment is garbage.
+    return Status::Unavailable(s.message() + " (writing " + key + "; nothing was committed)");
+  }
+  return s;
+}
+
+Status Engine::Publish(uint64_t version, const std::string& bytes, const std::string& nonce) {
+  // The next slot is read beside the PutIfAbsent: a record there that does not follow this one
+  // means the slot was a hole below an existing record (docs/format.md, "Committing and holes").
+  auto next = StartGet(*store_, format::LogKey(db_, version + 1));
+  Status s = PublishRecord(version, bytes, nonce);
+  Result<std::string> found = next.get();
+  if (!s.ok()) return s;
+  return CheckNotBelowExisting(version, nonce, std::move(found));
+}
+
+Status Engine::CheckNotBelowExisting(uint64_t version, const std::string& nonce,
+                                     Result<std::string> next) {
+  const std::string next_key = format::LogKey(db_, version + 1);
+  if (!next.ok() && !next.status().IsNotFound()) next = store_->Get(next_key);  // once more
+  if (next.status().IsNotFound()) return Status::Ok();
+  // The commit landed; a check that cannot be made does not undo it.
+  if (!next.ok()) return Status::Ok();
+  Result<format::Record> rec = format::DecodeRecord(*next, next_key);
+  if (rec.ok() && rec->db_id == db_id_ && rec->prev == nonce) return Status::Ok();  // later commit
+  const std::string key = format::LogKey(db_, version);
+  (void)store_->Delete(std::vector<std::string>{key});
+  synced_ = false;
+  return Status::Corruption(key + " was missing while " + next_key +
+                            " exists (a hole in the log); this commit filled it and was withdrawn, "
+                            "so nothing was committed. The database needs repair: restore the "
+                            "missing record or copy the data out with cloudlite pull");
+}
+
+Status Engine::PublishRecord(uint64_t version, const std::string& bytes, const std::string& nonce) {
+  std::string key = format::LogKey(db_, version);
+  bool uncertain = false;  // an earlier attempt may have landed
+  for (int attempt = 0; attempt <= options_.ambiguous_retries; attempt++) {
+    Status s = store_->PutIfAbsent(key, bytes);
+    if (s.ok()) return s;
+    if (s.IsAlreadyExists()) {
+      if (!uncertain) {
+        behind_ = true;
+        return Status::Busy("version " + std::to_string(version) + " of '" + db_ +
+                            "' was committed by another writer first");
+      }
+      // Someone's record is there: ours if it carries our nonce.
+      Result<std::string> existing = store_->Get(key);
+      if (!existing.ok()) {
+        if (existing.status().IsRetryable()) continue;
+        return existing.status();
+      }
+      CL_ASSIGN_OR_RETURN(format::Record rec, format::DecodeRecord(*existing, key));
+      if (rec.nonce == nonce) return Status::Ok();
+      behind_ = true;
+      return Status::Busy("version " + std::to_string(version) + " of '" + db_ +
+                          "' was committed by another writer first");
+    }
+    if (s.code() == Status::Code::kAmbiguous || (uncertain && s.IsRetryable())) {
+      uncertain = true;
+      continue;  // re-sending the same bytes settles it: ours lands once or theirs is there
+    }
+    return s;
+  }
+  return Status::Ambiguous("could not learn whether version " + std::to_string(version) + " of '" +
+                           db_ + "' was committed (the store did not answer); it may have been");
+}
+
+Result<CommitFrames> Engine::WriteFrames(const DirtyPages& dirty,
+                                         const std::vector<uint32_t>& pgnos, uint32_t page_size,
+                                         uint64_t version) {
+  CommitWriterOptions o;
+  o.db = db_;
+  o.db_id = db_id_;
+  o.version = version;
+  o.page_size = page_size;
+  o.frame_pages = FramePages(options_.pages_per_frame, page_size);
+  o.zstd_level = options_.zstd_level;
+  o.inline_limit = options_.inline_limit;
+  o.segment_bytes = options_.segment_bytes;
+  o.uploads_in_flight = options_.transfer_parallel;
+  o.warm_bytes = cache_->capacity();
+  return WriteCommitFrames(dirty, pgnos, o, [this](const std::string& key, const std::string& b) {
+    return PutSegment(key, b);
+  });
+}
+
+Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_pages,
+                      std::string_view changeset) {
+  if (removed_) return RemovedError();
+  if (exists_ && db_id_ == format::Format1DbId()) {
+    return Status::NotSupported("'" + db_ + "' in " + store_name_ +
+                                " is in storage format 1, which this cloudlite reads but does not "
+                                "write; upgrade it once with: cloudlite migrate URI");
+  }
+  if (head_nonce_.size() != format::kNonceSize) {
+    return Status::Internal("committing without knowing the record of version " +
+                            std::to_string(version_));
+  }
+  if (!format::IsValidPageSize(page_size)) {
+    return Status::InvalidArgument("invalid page size " + std::to_string(page_size));
+  }
+  std::vector<uint32_t> pgnos = dirty.PageNumbers();
+  if (map_.page_size() != 0 && map_.page_size() != page_size) {
+    // Every page 1..db_pages rewritten: dirty's keys are distinct, so count and range tell.
+    bool complete = !pgnos.empty() && pgnos.front() == 1 && pgnos.back() == db_pages &&
+                    pgnos.size() == db_pages;
+    if (!complete) {
+      return Status::NotSupported("changing the page size needs every page rewritten (VACUUM)");
+    }
+  }
+  if (!dirty.empty() && dirty.page_size() != page_size) {
+    return Status::Internal("dirty pages have the wrong size");
+  }
+  if (!pgnos.empty() && pgnos.front() == 0) return Status::Internal("dirty page 0");
+  pgnos.erase(std::upper_bound(pgnos.begin(), pgnos.end(), db_pages), pgnos.end());
+
+  uint64_t version = version_ + 1;
+  format::Record rec;
+  rec.version = version;
+  rec.time_micros = Now();
+  rec.db_id = db_id_;
+  rec.base = base_;
+  rec.prev = version == base_ ? format::ZeroNonce() : head_nonce_;
+  rec.writer_id = writer_id_;
+  rec.nonce = RandomBytes(16);
+  rec.page_size = page_size;
+  rec.db_pages = db_pages;
+  rec.changeset.assign(changeset);
+  rec.recent = DescribeRecent();
+  CL_ASSIGN_OR_RETURN(CommitFrames frames, WriteFrames(dirty, pgnos, page_size, version));
+  rec.map = std::move(frames.map);
+  const std::string& inline_frames = frames.inline_frames;
+  std::string key = format::LogKey(db_, version);
+  std::string bytes = format::EncodeRecord(rec, inline_frames);
+  Status published = Publish(version, bytes, rec.nonce);
+  if (!published.ok()) {
+    // A lost race proves this snapshot stale, and after an error it may be: whatever
+    // max_staleness allows, the next transaction must look for newer versions.
+    synced_ = false;
+    return published;
+  }
+
+  // Committed. Adopt it, warming the cache with what we wrote.
+  CL_RETURN_IF_ERROR(ApplyRecord(key, bytes));
+  for (CommitFrames::Warm& w : frames.warm) {
+    cache_->Put(FrameCache::Key(cache_scope_, w.key, w.offset), std::move(w.pages));
+  }
+  // The committer of every checkpoint_interval-th version checkpoints: one checkpoint per
+  // interval however many writers there are (counting from the checkpoint each writer last knew
+  // would make one per writer: they do not see each other's). Best effort: the commit stands
+  // either way, and a failed checkpoint waits for the next interval.
+  const uint64_t interval = options_.checkpoint_interval;
+  if (interval == 0 || version_ % interval == 0) (void)Checkpoint();
+  return Status::Ok();
+}
+
+Result<uint64_t> EndIncarnation(ObjectStore& store, const std::string& db, uint64_t newest,
+                                bool newest_is_checkpoint) {
+  // Writers that keep committing win some of the races for the next slot; each lost one jumps
+  // to the newest record listed, so the END needs one won race, not a run of them.
+  for (int attempt = 0; attempt < 1000; attempt++) {
+    format::Record end;
+    end.end = true;
+    end.version = newest + 1;
+    end.time_micros = WallMicros();
+    end.writer_id = RandomBytes(16);
+    end.nonce = RandomBytes(format::kNonceSize);
+    end.db_id = RandomBytes(format::kDbIdSize);  // unless the newest record names its own
+    end.base = end.version;
+    end.prev = format::ZeroNonce();
+    if (newest > 0 && !newest_is_checkpoint) {
+      std::string key = format::LogKey(db, newest);
+      CL_ASSIGN_OR_RETURN(std::string bytes, store.Get(key));
+      Result<format::Record> head = format::DecodeRecord(bytes, key);
+      if (head.ok() && head->end) return uint64_t{0};
+      if (head.ok() && head->format >= 2) {  // damaged or format 1: END of an id of its own
+        end.db_id = head->db_id;
+        end.base = head->base;
+        end.prev = head->nonce;
+      }
+    }
+    Status s = store.PutIfAbsent(format::LogKey(db, end.version), format::EncodeRecord(end, {}));
+    if (s.ok()) return end.version;
+    if (!s.IsAlreadyExists()) return s;
+    // A commit landed first: it is removed with the rest.
+    const std::string prefix = format::LogPrefix(db);
+    CL_ASSIGN_OR_RETURN(ListPage page, store.List(prefix, format::LogKey(db, newest), 1000));
+    newest = std::max(newest + 1, format::NewestVersion(page.keys, prefix));
+    newest_is_checkpoint = false;
+  }
+  return Status::Busy("could not end '" + db + "': commits kept landing; stop the writers first");
+}
+
+}  // namespace cloudlite::engine
