@@ -49,7 +49,8 @@ void AppendTimestamp(std::string* out, int64_t micros) {
   gmtime_r(&seconds, &tm);
   char buf[96];
   snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((micros % 1000000) + 1000000) % 1000000));
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+           static_cast<int>(((micros % 1000000) + 1000000) % 1000000));
   out->append(buf);
 }
 

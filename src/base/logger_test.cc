@@ -1,13 +1,12 @@
 #include "base/logger.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace cloudlite {
 namespace {
@@ -56,7 +55,7 @@ TEST(Logger, AnyBytesMakeValidJson) {
                             "\xed\xa0\x80" /* a surrogate */ + std::string(1, '\0');
   log.Log(LogLevel::kInfo, nasty, {{nasty, nasty}, {"nan", 0.0 / 0.0}});
   ASSERT_EQ(sink.lines().size(), 1u);
-  const std::string& line = sink.lines()[0];
+  const std::string line = sink.lines()[0];
   EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line";
   boost::json::object o = ParseLine(line);
   const std::string kBad = "\xEF\xBF\xBD";  // U+FFFD

@@ -36,7 +36,8 @@ constexpr int kMaxChunksPerServeBytes = 1024;
 // ---- Bytes <-> Request/Response: shared by the sessions and ServeBytes. ----
 
 void ConfigureParser(Parser* parser, const ListenerOptions& options) {
-  parser->header_limit(static_cast<uint32_t>(std::min<size_t>(options.max_header_bytes, UINT32_MAX)));
+  parser->header_limit(
+      static_cast<uint32_t>(std::min<size_t>(options.max_header_bytes, UINT32_MAX)));
   parser->body_limit(options.max_body_bytes);
 }
 
@@ -204,6 +205,8 @@ class Listener::Impl {
   std::mutex shutdown_mu_;  // Shutdown runs once; a second caller waits for the first
 
   net::io_context ioc_;
+  // Keeps run() going while the only work is a handler on the pool (no pending I/O).
+  net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
   std::optional<ssl::context> ssl_;
   tcp::acceptor acceptor_{net::make_strand(ioc_)};
   std::unique_ptr<net::steady_timer> accept_retry_;
@@ -323,7 +326,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     head_ = false;
     request_ = Request{};
     request_.method = parser_->get().method_string();
-    request_.path = std::string(parser_->get().target().substr(0, parser_->get().target().find('?')));
+    request_.path =
+        std::string(parser_->get().target().substr(0, parser_->get().target().find('?')));
     request_.remote = remote_;
     Write(std::move(*answer), /*admitted=*/false);
   }
@@ -409,10 +413,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return WriteChunk(std::move(tail));
     }
     Lowest().expires_after(options_.write_timeout);
-    net::async_write(stream_, http::make_chunk_last(),
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                       self->Finish(!ec);
-                     });
+    net::async_write(
+        stream_, http::make_chunk_last(),
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->Finish(!ec); });
   }
 
   void Finish(bool written) {
@@ -685,8 +688,8 @@ void Listener::Impl::Shutdown() {
   pool_->Stop();
   {
     // Every socket is closed now and every pending operation has a timer, so this is short.
-    const auto bound = std::max({options_.idle_timeout, options_.read_timeout,
-                                 options_.write_timeout});
+    const auto bound =
+        std::max({options_.idle_timeout, options_.read_timeout, options_.write_timeout});
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, bound, [this] { return sessions_.empty(); });
   }

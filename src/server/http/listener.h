@@ -29,13 +29,13 @@
 namespace cloudlite::server {
 
 struct ListenerOptions {
-  std::string address = "127.0.0.1";  // loopback unless told otherwise
-  uint16_t port = 8080;               // 0: the system picks a free port (tests); see port()
-  size_t io_threads = 1;              // threads doing socket I/O and HTTP parsing
-  size_t worker_threads = 8;          // threads running handlers
-  size_t max_connections = 1024;      // more are answered 503 and closed
-  size_t max_in_flight = 64;          // requests queued or running; more are answered 503
-  size_t max_header_bytes = 16 * 1024;      // request line + headers; more: 431
+  std::string address = "127.0.0.1";          // loopback unless told otherwise
+  uint16_t port = 8080;                       // 0: the system picks a free port (tests); see port()
+  size_t io_threads = 1;                      // threads doing socket I/O and HTTP parsing
+  size_t worker_threads = 8;                  // threads running handlers
+  size_t max_connections = 1024;              // more are answered 503 and closed
+  size_t max_in_flight = 64;                  // requests queued or running; more are answered 503
+  size_t max_header_bytes = 16 * 1024;        // request line + headers; more: 431
   uint64_t max_body_bytes = 8 * 1024 * 1024;  // more: 413
   std::chrono::milliseconds idle_timeout{60000};     // keep-alive wait for a next request
   std::chrono::milliseconds read_timeout{30000};     // first byte to last byte of a request
@@ -46,7 +46,7 @@ struct ListenerOptions {
   // TLS (OpenSSL) when both are set: PEM certificate chain and private key files.
   std::string tls_cert_file;
   std::string tls_key_file;
-  Logger* access_log = nullptr;       // one JSON line per request, if set (kept by the caller)
+  Logger* access_log = nullptr;        // one JSON line per request, if set (kept by the caller)
   MetricsRegistry* metrics = nullptr;  // requests, latency, connections, if set (caller's)
 };
 
