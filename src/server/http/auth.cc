@@ -266,8 +266,7 @@ Result<Authorization> Authenticator::Authenticate(std::string_view header) const
     return Denied("AUTH_HEADER_NOT_FOUND", "this server needs an Authorization: Bearer token");
   }
   const size_t space = header.find(' ');
-  if (space == std::string_view::npos || space != 6 ||
-      strncasecmp(header.data(), "bearer", 6) != 0) {
+  if (space != 6 || strncasecmp(header.data(), "bearer", 6) != 0) {
     return Denied("AUTH_HEADER_MALFORMED", "expected 'Authorization: Bearer <token>'");
   }
   return VerifyToken(Trim(header.substr(space + 1)));

@@ -277,7 +277,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     state_ = State::kIdle;
     Lowest().expires_after(options_.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(16 * 1024),
+    stream_.async_read_some(buffer_.prepare(size_t{16} * 1024),
                             [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->Close();
                               self->buffer_.commit(n);

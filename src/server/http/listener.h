@@ -29,20 +29,20 @@
 namespace cloudlite::server {
 
 struct ListenerOptions {
-  std::string address = "127.0.0.1";          // loopback unless told otherwise
-  uint16_t port = 8080;                       // 0: the system picks a free port (tests); see port()
-  size_t io_threads = 1;                      // threads doing socket I/O and HTTP parsing
-  size_t worker_threads = 8;                  // threads running handlers
-  size_t max_connections = 1024;              // more are answered 503 and closed
-  size_t max_in_flight = 64;                  // requests queued or running; more are answered 503
-  size_t max_header_bytes = 16 * 1024;        // request line + headers; more: 431
-  uint64_t max_body_bytes = 8 * 1024 * 1024;  // more: 413
-  std::chrono::milliseconds idle_timeout{60000};     // keep-alive wait for a next request
-  std::chrono::milliseconds read_timeout{30000};     // first byte to last byte of a request
-  std::chrono::milliseconds write_timeout{30000};    // each write of a response
-  std::chrono::milliseconds request_timeout{30000};  // sets Request::deadline
-  std::chrono::milliseconds shutdown_grace{10000};   // Shutdown's wait for admitted requests
-  int retry_after_seconds = 1;                       // Retry-After of the 503s
+  std::string address = "127.0.0.1";  // loopback unless told otherwise
+  uint16_t port = 8080;               // 0: the system picks a free port (tests); see port()
+  size_t io_threads = 1;              // threads doing socket I/O and HTTP parsing
+  size_t worker_threads = 8;          // threads running handlers
+  size_t max_connections = 1024;      // more are answered 503 and closed
+  size_t max_in_flight = 64;          // requests queued or running; more are answered 503
+  size_t max_header_bytes = size_t{16} * 1024;          // request line + headers; more: 431
+  uint64_t max_body_bytes = uint64_t{8} * 1024 * 1024;  // more: 413
+  std::chrono::milliseconds idle_timeout{60000};        // keep-alive wait for a next request
+  std::chrono::milliseconds read_timeout{30000};        // first byte to last byte of a request
+  std::chrono::milliseconds write_timeout{30000};       // each write of a response
+  std::chrono::milliseconds request_timeout{30000};     // sets Request::deadline
+  std::chrono::milliseconds shutdown_grace{10000};      // Shutdown's wait for admitted requests
+  int retry_after_seconds = 1;                          // Retry-After of the 503s
   // TLS (OpenSSL) when both are set: PEM certificate chain and private key files.
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -543,6 +543,9 @@ TEST(ServeBytes, ParsesLikeTheListener) {
                 .rfind("HTTP/1.1 413 ", 0),
             0u);
   EXPECT_EQ(ServeBytes("GET / HTTP/1.1\r\nHost", o, Echo), "");  // incomplete: no answer yet
+  const std::string head = ServeBytes("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n", o, Echo);
+  EXPECT_NE(head.find("Content-Length: 13\r\n"), std::string::npos) << head;  // "HEAD /h ?  []"
+  EXPECT_EQ(head.find("\r\n\r\n"), head.size() - 4) << "no body: " << head;
 }
 
 }  // namespace
