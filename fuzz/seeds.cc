@@ -168,6 +168,26 @@ void Servers() {
           "[dev]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n"
           "aws_session_token = token\n[default]\naws_access_key_id=A\naws_secret_access_key=S\n");
 
+  Seed("http_request", "keep_alive",
+       "GET /db/v2?x=1 HTTP/1.1\r\nHost: db.localhost\r\nX-Echo: a\r\n\r\n"
+       "POST /v2/pipeline?stream HTTP/1.1\r\nContent-Length: 11\r\n"
+       "Authorization: Bearer a.b.c\r\n\r\n{\"r\":[1,2]}");
+  Seed("http_request", "chunked",
+       "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+       "5\r\nhello\r\n0\r\n\r\n");
+  Seed("http_request", "head", "HEAD /h HTTP/1.0\r\n\r\n");
+  Seed("http_auth", "header",
+       std::string(1, '\0') + "Bearer eyJhbGciOiJFZERTQSJ9.eyJhIjoicm8ifQ.c2lnbmF0dXJl");
+  Seed(
+      "http_auth", "claims",
+      std::string(1, '\1') +
+          R"({"a":"ro","id":"db","exp":1800000000,"nbf":1,"p":{"rw":{"ns":["x"]},"roa":{"ns":["y"]}}})");
+  Seed("http_auth", "keys",
+       std::string(1, '\2') +
+           "# keys\n-----BEGIN PUBLIC "
+           "KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+           "-----END PUBLIC KEY-----\nGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE\n");
+
   Seed("server_text", "mixed",
        std::string("\x40\x80") + "Authorization: AWS4-HMAC-SHA256 Signature=0a\n\x1b[2J é \xff");
 }

@@ -67,6 +67,13 @@ for dir in src/*/; do
   done < <(grep -rn '^#include' "$dir" || true)
 done
 
+# Beast and Asio belong to the listener alone (src/server/http/listener.cc): handlers stay free of
+# sockets, so a Lambda adapter and tests can call them directly.
+while IFS=: read -r file line _; do
+  [[ $file == src/server/http/listener.cc || $file == *_test.cc ]] && continue
+  fail "$file:$line: only src/server/http/listener.cc includes Boost.Beast/Asio"
+done < <(grep -rnE '^#include *<boost/(beast|asio)' src/ || true)
+
 # 2. The build refuses a forbidden include: compile probes with the include path a source of a
 #    module really gets (from compile_commands.json), which must fail across a forbidden edge.
 build=${1:-}
@@ -122,6 +129,9 @@ PY
   expect no src/lambda/lambda.cc engine/engine.h
   expect no examples/lambda_hello.cc net/http_client.h
   expect no examples/lambda_hello.cc lambda/runtime.h
+  expect yes src/server/http/handler.cc server/http/handler.h
+  expect no src/server/http/handler.cc server/http/listener.h
+  expect no src/server/http/handler.cc store/object_store.h
 fi
 
 if ((failures)); then

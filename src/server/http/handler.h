@@ -39,6 +39,9 @@ struct Response {
   // A streamed body (for example NDJSON cursors): when set, `body` is sent first and then each
   // chunk this produces until it returns false. A Lambda adapter concatenates the chunks.
   std::function<bool(std::string* chunk)> next_chunk;
+  // What served the request, in few words ("v2/pipeline", "health"): the route label of the
+  // listener's metrics and access log. Never the raw path (unbounded label values). "" = "other".
+  std::string route;
 
   void set_header(std::string name, std::string value);
   // A JSON body with Content-Type exactly "application/json" (libSQL clients keep error codes
