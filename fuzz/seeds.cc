@@ -168,8 +168,25 @@ void Servers() {
           "[dev]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n"
           "aws_session_token = token\n[default]\naws_access_key_id=A\naws_secret_access_key=S\n");
 
-  Seed("server_text", "mixed",
-       std::string("\x40\x80") + "Authorization: AWS4-HMAC-SHA256 Signature=0a\n\x1b[2J é \xff");
+  Seed("hrana", "libsql_batch",
+       R"({"requests":[{"type":"store_sql","sql_id":0,"sql":"INSERT INTO t VALUES (?)"
+},)"
+       R"({"type":"batch","batch":{"steps":[{"stmt":{"sql":"BEGIN IMMEDIATE","want_rows":false}},)"
+       R"({"condition":{"type":"ok","step":0},"stmt":{"sql_id":0,"args":[{"type":"blob",)"
+       R"("base64":"AQI="},{"type":"float","value":42},{"type":"integer","value":"-9"},)"
+       R"({"type":"null"},{"type":"text","value":"x"}],"named_args":[]}},{"condition":)"
+       R"({"type":"not","cond":{"type":"and","conds":[{"type":"or","conds":[{"type":"error",)"
+       R"("step":1},{"type":"is_autocommit"}]}]}},"stmt":{"sql":"ROLLBACK"}}]}},)"
+       R"({"type":"close_sql","sql_id":0},{"type":"get_autocommit"},{"type":"close"}]})");
+Seed("hrana", "cursor",
+     R"({"baton":"AAAA","batch":{"steps":[{"stmt":{"sql":"SELECT :a","named_args":)"
+     R"([{"name":"a","value":{"type":"integer","value":"1"}}]}}]}})");
+Seed("hrana", "sequence",
+     R"({"baton":null,"requests":[{"type":"sequence","sql":"SELECT 1; SELECT 2"},)"
+     R"({"type":"describe","sql_id":3},{"type":"execute","stmt":{"sql":"x","want_rows":false}}]})");
+
+Seed("server_text", "mixed",
+     std::string("\x40\x80") + "Authorization: AWS4-HMAC-SHA256 Signature=0a\n\x1b[2J é \xff");
 }
 
 }  // namespace
