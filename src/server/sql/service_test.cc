@@ -286,6 +286,25 @@ TEST_F(HranaServiceTest, RollbackAndCloseDiscardTheTransaction) {
   EXPECT_EQ(closed.status, 400);
 }
 
+TEST_F(HranaServiceTest, ASavepointOnAStreamIsATransaction) {
+  SqlService s(Options());
+  Exec(s, "CREATE TABLE t(x)");
+  json::object r = Pipeline(s, R"J({"requests":[{"type":"execute","stmt":{"sql":"SAVEPOINT a"}},
+      {"type":"execute","stmt":{"sql":"INSERT INTO t VALUES (1)"}},{"type":"get_autocommit"}]})J",
+                            "/v3/pipeline");
+  const json::array& results = r["results"].as_array();
+  EXPECT_EQ(ErrorCode(results[1].as_object()), "(ok)");
+  EXPECT_EQ(results[2].at("response").at("is_autocommit"), false);
+  json::object end = Pipeline(s,
+                              R"J({"baton":")J" + std::string(r["baton"].as_string()) +
+                                  R"J(","requests":[{"type":"execute","stmt":{"sql":"RELEASE a"}},
+      {"type":"get_autocommit"},{"type":"close"}]})J",
+                              "/v3/pipeline");
+  EXPECT_EQ(end["results"].as_array()[1].at("response").at("is_autocommit"), true);
+  EXPECT_EQ(json::serialize(Rows(Exec(s, "SELECT count(*) FROM t"))),
+            R"J([[{"type":"integer","value":"1"}]])J");
+}
+
 TEST_F(HranaServiceTest, ForgedBatonsAreRefused) {
   SqlService s(Options());
   json::object r1 = Pipeline(s, R"J({"requests":[{"type":"execute","stmt":{"sql":"SELECT 1"}}]})J");

@@ -316,7 +316,7 @@ Session::Outcome Session::TransactionControl(const Prepared& p, std::string_view
 Session::Outcome Session::RunPrepared(const Prepared& p, std::string_view sql, bool want_rows) {
   if (p.tx != TxControl::kNone) return TransactionControl(p, sql);
   Outcome out;
-  if (!nested_ && !state_.in_tx && !sqlite3_stmt_readonly(p.stmt)) {
+  if (!nested_ && sqlite3_get_autocommit(handle()) && !sqlite3_stmt_readonly(p.stmt)) {
     // A write outside any transaction: its own Update, re-run if another writer wins.
     Status s = lease_.db().Update([&](Connection&) -> Status {
       out = Step(p.stmt, want_rows);
@@ -341,11 +341,14 @@ Session::Outcome Session::RunPrepared(const Prepared& p, std::string_view sql, b
                 (e ? e->message : std::string("unknown")),
             e ? e->code : "SQLITE_ABORT"};
       }
-    } else if (state_.in_tx) {
-      state_.in_tx = false;  // SQLite rolled the client's transaction back
-      state_.tx_read_only = false;
-      UpdateGuard();
     }
+  }
+  if (!nested_) {
+    // SQLite's word on whether a transaction is open: the client's SAVEPOINT opens one, an
+    // error may have rolled one back.
+    state_.in_tx = !sqlite3_get_autocommit(handle());
+    if (!state_.in_tx) state_.tx_read_only = false;
+    UpdateGuard();
   }
   return out;
 }
