@@ -180,6 +180,7 @@ Response SqlService::Handle(const Request& request) {
     return Response::Text(200, std::string(kHello));
   }
   if (!post) return MethodNotAllowed("POST");
+  streams_->Expire();
   auto target = Resolve(request, std::move(path_database));
   if (auto* r = std::get_if<Response>(&target)) return std::move(*r);
   const Target& t = std::get<Target>(target);

@@ -357,6 +357,17 @@ TEST_F(HranaServiceTest, IdleStreamsExpireAndLongTransactionsAreRolledBack) {
   EXPECT_EQ(s.streams().open(), 0u);
 }
 
+TEST_F(HranaServiceTest, AnyRequestEndsExpiredStreamsAndFreesTheirConnections) {
+  SqlService s(Options());
+  Pipeline(s, R"J({"requests":[{"type":"execute","stmt":{"sql":"BEGIN"}}]})J");
+  EXPECT_EQ(s.streams().open(), 1u);
+  EXPECT_EQ(s.pool().open_connections(), 1u);
+  now_ += std::chrono::seconds(11);
+  Exec(s, "SELECT 1");  // a one-shot request, no baton
+  EXPECT_EQ(s.streams().open(), 0u);
+  EXPECT_EQ(s.pool().open_connections(), 1u);  // the connection is back, idle, for reuse
+}
+
 TEST_F(HranaServiceTest, ReadonlyTransactionsCannotWrite) {
   SqlService s(Options());
   Exec(s, "CREATE TABLE t(x)");

@@ -67,6 +67,12 @@ std::string StreamTable::Sign(uint64_t id, uint64_t seq) const {
   return EncodeBase64Unpadded(std::string_view(reinterpret_cast<char*>(buf), sizeof buf));
 }
 
+void StreamTable::Expire() {
+  std::vector<std::unique_ptr<Session>> doomed;  // closed after the lock is released
+  std::lock_guard lock(mu_);
+  Reap(&doomed);
+}
+
 size_t StreamTable::open() const {
   std::lock_guard lock(mu_);
   return entries_.size();

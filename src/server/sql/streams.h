@@ -62,6 +62,10 @@ class StreamTable {
   // never got a session), which ends it.
   std::optional<std::string> Put(Taken taken);
 
+  // Ends the streams that idled or kept a transaction open too long (Take and Reserve do it
+  // too; the service calls it on every request so that their connections go back).
+  void Expire();
+
   size_t open() const;
 
  private:
