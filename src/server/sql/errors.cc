@@ -27,6 +27,21 @@ std::string SqliteCodeName(int rc) {
   return "SQLITE_UNKNOWN";
 }
 
+std::string SqliteCodeNameFor(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kBusy:
+      return SqliteCodeName(SQLITE_BUSY);
+    case Status::Code::kCorruption:
+      return SqliteCodeName(SQLITE_CORRUPT);
+    case Status::Code::kPermissionDenied:
+      return SqliteCodeName(SQLITE_PERM);
+    case Status::Code::kInvalidArgument:
+      return SqliteCodeName(SQLITE_ERROR);
+    default:
+      return SqliteCodeName(SQLITE_IOERR);
+  }
+}
+
 Response ErrorResponse(int status, std::string_view message, std::string_view code) {
   boost::json::object body;
   body["message"] = message;

@@ -21,6 +21,11 @@ struct HranaError {
 // SQLITE_CONSTRAINT_PRIMARYKEY too), "SQLITE_UNKNOWN" for a code SQLite does not define.
 std::string SqliteCodeName(int rc);
 
+// The SQLite code name closest to a Status from the library (a failed Update):
+// Busy -> SQLITE_BUSY, Corruption -> SQLITE_CORRUPT, PermissionDenied -> SQLITE_PERM,
+// InvalidArgument -> SQLITE_ERROR, anything else -> SQLITE_IOERR (the store failed).
+std::string SqliteCodeNameFor(const Status& status);
+
 // An HTTP error: `status` with {"message": message, "code": code}.
 Response ErrorResponse(int status, std::string_view message, std::string_view code);
 // A Status as an HTTP error (vfs::HttpStatusFor picks the status; the code is the Status

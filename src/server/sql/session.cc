@@ -325,7 +325,7 @@ Session::Outcome Session::RunPrepared(const Prepared& p, std::string_view sql, b
     });
     InstallProgressHandler(handle(), &lease_.guard());  // Update replaced it
     if (!s.ok() && !std::holds_alternative<HranaError>(out)) {
-      out = HranaError{s.message(), s.IsBusy() ? "SQLITE_BUSY" : "SQLITE_IOERR"};
+      out = HranaError{s.message(), SqliteCodeNameFor(s)};
     }
     return out;
   }
