@@ -187,6 +187,22 @@ void Servers() {
            "# keys\n-----BEGIN PUBLIC "
            "KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
            "-----END PUBLIC KEY-----\nGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE\n");
+  Seed(
+      "hrana", "libsql_batch",
+      R"J({"requests":[{"type":"store_sql","sql_id":0,"sql":"INSERT INTO t VALUES (?)"},)J"
+      R"J({"type":"batch","batch":{"steps":[{"stmt":{"sql":"BEGIN IMMEDIATE","want_rows":false}},)J"
+      R"J({"condition":{"type":"ok","step":0},"stmt":{"sql_id":0,"args":[{"type":"blob",)J"
+      R"J("base64":"AQI="},{"type":"float","value":42},{"type":"integer","value":"-9"},)J"
+      R"J({"type":"null"},{"type":"text","value":"x"}],"named_args":[]}},{"condition":)J"
+      R"J({"type":"not","cond":{"type":"and","conds":[{"type":"or","conds":[{"type":"error",)J"
+      R"J("step":1},{"type":"is_autocommit"}]}]}},"stmt":{"sql":"ROLLBACK"}}]}},)J"
+      R"J({"type":"close_sql","sql_id":0},{"type":"get_autocommit"},{"type":"close"}]})J");
+  Seed("hrana", "cursor",
+       R"J({"baton":"AAAA","batch":{"steps":[{"stmt":{"sql":"SELECT :a","named_args":)J"
+       R"J([{"name":"a","value":{"type":"integer","value":"1"}}]}}]}})J");
+  Seed("hrana", "sequence",
+       R"J({"baton":null,"requests":[{"type":"sequence","sql":"SELECT 1; SELECT 2"},)J"
+       R"J({"type":"describe","sql_id":3},{"type":"execute","stmt":{"sql":"x"}}]})J");
 
   Seed("server_text", "mixed",
        std::string("\x40\x80") + "Authorization: AWS4-HMAC-SHA256 Signature=0a\n\x1b[2J é \xff");

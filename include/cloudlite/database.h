@@ -96,6 +96,9 @@ class Database {
   Status View(const std::function<Status(Connection&)>& fn);
 
   Result<DatabaseInfo> Info();
+  // The version this Database's last transaction read or committed (0 before the first), without
+  // asking the store: what a server reports so a client can read its own writes elsewhere.
+  uint64_t version() const;
   UpdateStats stats() const;
   // The SQLite connection (not inside a transaction unless you begin one).
   sqlite3* handle() const;

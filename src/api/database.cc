@@ -77,6 +77,10 @@ Database::~Database() = default;
 sqlite3* Database::handle() const { return impl_->db; }
 Status Database::last_store_error() const { return vfs::LastError(impl_->db); }
 UpdateStats Database::stats() const { return impl_->stats; }
+uint64_t Database::version() const {
+  Result<vfs::FileInfo> f = vfs::Info(impl_->db);
+  return f.ok() ? f->version : 0;
+}
 
 // Options in the URI's query override those in `options`; the rest of the query belongs to the
 // store. The VFS gets the store and the typed options through a PendingOpen (vfs/options.h).

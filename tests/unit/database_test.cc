@@ -51,6 +51,22 @@ TEST(DatabaseTest, UpdateThenViewOnAFreshHandle) {
   EXPECT_EQ(info->page_size, 4096u);
 }
 
+TEST(DatabaseTest, VersionIsWhatTheLastTransactionCommittedOrRead) {
+  std::string uri = "mem://db-test-" + RandomHex(4) + "/app";
+  auto db = Database::Open(uri);
+  ASSERT_OK(db);
+  EXPECT_EQ((*db)->version(), 0u);
+  ASSERT_OK((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }));
+  EXPECT_EQ((*db)->version(), 1u);
+  auto other = Database::Open(uri);
+  ASSERT_OK(other);
+  ASSERT_OK((*other)->Update([](Connection& c) { return c.Exec("INSERT INTO t VALUES (1)"); }));
+  EXPECT_EQ((*other)->version(), 2u);
+  EXPECT_EQ((*db)->version(), 1u);  // has not looked since
+  EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ((*db)->version(), 2u);
+}
+
 TEST(DatabaseTest, AFailingFunctionRollsBackAndReturnsItsStatus) {
   auto db = Database::Open("mem://db-test-" + RandomHex(4) + "/app");
   ASSERT_TRUE(db.ok());

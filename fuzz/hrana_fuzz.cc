@@ -1,0 +1,64 @@
+// The Hrana JSON decoder (src/server/sql/hrana_proto.h) on any bytes: a request body of
+// /v2/pipeline, /v3/pipeline or /v3/cursor, and base64. Errors are InvalidArgument with a
+// message; what decodes keeps the decoder's promises; base64 decodes back to what it encodes.
+#include "fuzz_util.h"
+#include "server/sql/hrana_proto.h"
+
+using namespace cloudlite;
+using namespace cloudlite::server::sql;
+
+namespace {
+
+void CheckStmt(const Stmt& s) { FUZZ_CHECK(s.sql.has_value() != s.sql_id.has_value()); }
+
+void CheckCond(const BatchCond& c, uint32_t step) {
+  if (c.kind == BatchCond::Kind::kOk || c.kind == BatchCond::Kind::kError) {
+    FUZZ_CHECK(c.step < step);
+  }
+  if (c.kind == BatchCond::Kind::kNot) FUZZ_CHECK(c.conds.size() == 1);
+  for (const BatchCond& inner : c.conds) CheckCond(inner, step);
+}
+
+void CheckBatch(const Batch& b) {
+  for (size_t i = 0; i < b.steps.size(); i++) {
+    CheckStmt(b.steps[i].stmt);
+    if (b.steps[i].condition) CheckCond(*b.steps[i].condition, static_cast<uint32_t>(i));
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body = fuzz::Bytes(data, size);
+  DecodeLimits limits;
+  limits.max_statements = 50;
+  for (HranaVersion v : {HranaVersion::k2, HranaVersion::k3}) {
+    Result<PipelineRequest> p = ParsePipeline(body, v, limits);
+    if (!p.ok()) {
+      FUZZ_CHECK(p.status().code() == Status::Code::kInvalidArgument);
+      FUZZ_CHECK(!p.status().message().empty());
+      continue;
+    }
+    size_t statements = 0;
+    for (const StreamRequest& r : p->requests) {
+      if (r.type == StreamRequest::Type::kExecute) CheckStmt(r.stmt), statements++;
+      if (r.type == StreamRequest::Type::kBatch)
+        CheckBatch(r.batch), statements += r.batch.steps.size();
+      if (r.type == StreamRequest::Type::kGetAutocommit) FUZZ_CHECK(v == HranaVersion::k3);
+      if (r.type == StreamRequest::Type::kStoreSql) FUZZ_CHECK(r.sql && r.sql_id);
+    }
+    FUZZ_CHECK(statements <= limits.max_statements);
+  }
+  Result<CursorRequest> c = ParseCursor(body, limits);
+  if (c.ok()) CheckBatch(c->batch);
+
+  std::string decoded;
+  if (DecodeBase64(body, &decoded)) {
+    std::string again;
+    FUZZ_CHECK(DecodeBase64(EncodeBase64Unpadded(decoded), &again));
+    FUZZ_CHECK(again == decoded);
+  }
+  std::string round;
+  FUZZ_CHECK(DecodeBase64(EncodeBase64Unpadded(body), &round) && round == body);
+  return 0;
+}

@@ -1,0 +1,438 @@
+#include "server/sql/hrana_proto.h"
+
+#include <array>
+#include <charconv>
+#include <limits>
+
+namespace cloudlite::server::sql {
+namespace json = boost::json;
+namespace {
+
+// Conditions nest; the parser's depth bound keeps the recursion below it bounded too.
+constexpr size_t kMaxJsonDepth = 64;
+
+Status Bad(const std::string& path, std::string_view what) {
+  return Status::InvalidArgument(path + ": " + std::string(what));
+}
+
+Result<const json::object*> AsObject(const json::value& v, const std::string& path) {
+  if (const json::object* o = v.if_object()) return o;
+  return Bad(path, "expected an object");
+}
+
+// The member `key` of `o`, nullptr if absent or null (both mean "not given" in Hrana).
+const json::value* Member(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && !v->is_null() ? v : nullptr;
+}
+
+Result<std::string> GetString(const json::value& v, const std::string& path) {
+  if (const json::string* s = v.if_string()) return std::string(s->data(), s->size());
+  return Bad(path, "expected a string");
+}
+
+// A JSON number that is an integer in [lo, hi].
+Result<int64_t> GetInteger(const json::value& v, const std::string& path, int64_t lo, int64_t hi) {
+  int64_t n = 0;
+  if (const int64_t* i = v.if_int64()) {
+    n = *i;
+  } else if (const uint64_t* u = v.if_uint64()) {
+    if (*u > static_cast<uint64_t>(hi)) return Bad(path, "number out of range");
+    n = static_cast<int64_t>(*u);
+  } else {
+    return Bad(path, "expected an integer");
+  }
+  if (n < lo || n > hi) return Bad(path, "number out of range");
+  return n;
+}
+
+Result<bool> GetBool(const json::value& v, const std::string& path) {
+  if (const bool* b = v.if_bool()) return *b;
+  return Bad(path, "expected true or false");
+}
+
+Result<const json::array*> GetArray(const json::value& v, const std::string& path) {
+  if (const json::array* a = v.if_array()) return a;
+  return Bad(path, "expected an array");
+}
+
+Result<int64_t> ParseDecimal(std::string_view text, const std::string& path) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return Bad(path, "expected a 64-bit integer as a decimal string");
+  }
+  return n;
+}
+
+Result<Value> ParseValue(const json::value& v, const std::string& path) {
+  CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
+  const json::value* type = Member(*o, "type");
+  if (!type) return Bad(path + ".type", "missing");
+  CL_ASSIGN_OR_RETURN(std::string t, GetString(*type, path + ".type"));
+  if (t == "null") return Value(nullptr);
+  const json::value* value = Member(*o, "value");
+  if (t == "integer") {
+    if (!value) return Bad(path + ".value", "missing");
+    if (const json::string* s = value->if_string()) {
+      CL_ASSIGN_OR_RETURN(int64_t n, ParseDecimal(*s, path + ".value"));
+      return Value(n);
+    }
+    CL_ASSIGN_OR_RETURN(int64_t n,
+                        GetInteger(*value, path + ".value", std::numeric_limits<int64_t>::min(),
+                                   std::numeric_limits<int64_t>::max()));
+    return Value(n);
+  }
+  if (t == "float") {
+    // JavaScript's 42.0 arrives as the JSON number 42: any number is a float here.
+    if (!value || !value->is_number()) return Bad(path + ".value", "expected a number");
+    return Value(value->to_number<double>());
+  }
+  if (t == "text") {
+    if (!value) return Bad(path + ".value", "missing");
+    CL_ASSIGN_OR_RETURN(std::string s, GetString(*value, path + ".value"));
+    return Value(std::move(s));
+  }
+  if (t == "blob") {
+    const json::value* b64 = Member(*o, "base64");
+    if (!b64) return Bad(path + ".base64", "missing");
+    CL_ASSIGN_OR_RETURN(std::string text, GetString(*b64, path + ".base64"));
+    Blob blob;
+    if (!DecodeBase64(text, &blob.bytes)) return Bad(path + ".base64", "not valid base64");
+    return Value(std::move(blob));
+  }
+  return Bad(path + ".type", "unknown value type \"" + t + "\"");
+}
+
+Result<std::optional<int32_t>> OptionalSqlId(const json::object& o, const std::string& path) {
+  const json::value* v = Member(o, "sql_id");
+  if (!v) return std::optional<int32_t>();
+  CL_ASSIGN_OR_RETURN(int64_t id,
+                      GetInteger(*v, path + ".sql_id", std::numeric_limits<int32_t>::min(),
+                                 std::numeric_limits<int32_t>::max()));
+  return std::optional<int32_t>(static_cast<int32_t>(id));
+}
+
+Result<std::optional<std::string>> OptionalString(const json::object& o, std::string_view key,
+                                                  const std::string& path) {
+  const json::value* v = Member(o, key);
+  if (!v) return std::optional<std::string>();
+  CL_ASSIGN_OR_RETURN(std::string s, GetString(*v, path + "." + std::string(key)));
+  return std::optional<std::string>(std::move(s));
+}
+
+// sql or sql_id, exactly one.
+Status ParseSqlOrId(const json::object& o, const std::string& path, std::optional<std::string>* sql,
+                    std::optional<int32_t>* sql_id) {
+  CL_ASSIGN_OR_RETURN(*sql, OptionalString(o, "sql", path));
+  CL_ASSIGN_OR_RETURN(*sql_id, OptionalSqlId(o, path));
+  if (sql->has_value() == sql_id->has_value()) {
+    return Bad(path, "exactly one of \"sql\" and \"sql_id\" must be given");
+  }
+  return Status::Ok();
+}
+
+Result<Stmt> ParseStmt(const json::value& v, const std::string& path) {
+  CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
+  Stmt stmt;
+  CL_RETURN_IF_ERROR(ParseSqlOrId(*o, path, &stmt.sql, &stmt.sql_id));
+  if (const json::value* args = Member(*o, "args")) {
+    CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*args, path + ".args"));
+    for (size_t i = 0; i < a->size(); i++) {
+      CL_ASSIGN_OR_RETURN(Value value,
+                          ParseValue((*a)[i], path + ".args[" + std::to_string(i) + "]"));
+      stmt.args.push_back(std::move(value));
+    }
+  }
+  if (const json::value* named = Member(*o, "named_args")) {
+    CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*named, path + ".named_args"));
+    for (size_t i = 0; i < a->size(); i++) {
+      std::string at = path + ".named_args[" + std::to_string(i) + "]";
+      CL_ASSIGN_OR_RETURN(const json::object* arg, AsObject((*a)[i], at));
+      const json::value* name = Member(*arg, "name");
+      const json::value* value = Member(*arg, "value");
+      if (!name) return Bad(at + ".name", "missing");
+      if (!value) return Bad(at + ".value", "missing");
+      CL_ASSIGN_OR_RETURN(std::string n, GetString(*name, at + ".name"));
+      CL_ASSIGN_OR_RETURN(Value parsed, ParseValue(*value, at + ".value"));
+      stmt.named_args.emplace_back(std::move(n), std::move(parsed));
+    }
+  }
+  if (const json::value* want = Member(*o, "want_rows")) {
+    CL_ASSIGN_OR_RETURN(stmt.want_rows, GetBool(*want, path + ".want_rows"));
+  }
+  return stmt;
+}
+
+// `current` is the step the condition guards: it may only look at earlier steps.
+Result<BatchCond> ParseCond(const json::value& v, const std::string& path, uint32_t current,
+                            HranaVersion version) {
+  CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
+  const json::value* type = Member(*o, "type");
+  if (!type) return Bad(path + ".type", "missing");
+  CL_ASSIGN_OR_RETURN(std::string t, GetString(*type, path + ".type"));
+  BatchCond cond;
+  if (t == "ok" || t == "error") {
+    cond.kind = t == "ok" ? BatchCond::Kind::kOk : BatchCond::Kind::kError;
+    const json::value* step = Member(*o, "step");
+    if (!step) return Bad(path + ".step", "missing");
+    CL_ASSIGN_OR_RETURN(int64_t s, GetInteger(*step, path + ".step", 0, UINT32_MAX));
+    if (s >= current) return Bad(path + ".step", "a condition may only refer to an earlier step");
+    cond.step = static_cast<uint32_t>(s);
+  } else if (t == "not") {
+    cond.kind = BatchCond::Kind::kNot;
+    const json::value* inner = Member(*o, "cond");
+    if (!inner) return Bad(path + ".cond", "missing");
+    CL_ASSIGN_OR_RETURN(BatchCond c, ParseCond(*inner, path + ".cond", current, version));
+    cond.conds.push_back(std::move(c));
+  } else if (t == "and" || t == "or") {
+    cond.kind = t == "and" ? BatchCond::Kind::kAnd : BatchCond::Kind::kOr;
+    const json::value* conds = Member(*o, "conds");
+    if (!conds) return Bad(path + ".conds", "missing");
+    CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*conds, path + ".conds"));
+    for (size_t i = 0; i < a->size(); i++) {
+      CL_ASSIGN_OR_RETURN(
+          BatchCond c,
+          ParseCond((*a)[i], path + ".conds[" + std::to_string(i) + "]", current, version));
+      cond.conds.push_back(std::move(c));
+    }
+  } else if (t == "is_autocommit") {
+    if (version == HranaVersion::k2) {
+      return Bad(path + ".type", "\"is_autocommit\" is Hrana 3: use /v3/pipeline");
+    }
+    cond.kind = BatchCond::Kind::kIsAutocommit;
+  } else {
+    return Bad(path + ".type", "unknown condition type \"" + t + "\"");
+  }
+  return cond;
+}
+
+Result<Batch> ParseBatch(const json::value& v, const std::string& path, HranaVersion version,
+                         size_t* statements, const DecodeLimits& limits) {
+  CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
+  const json::value* steps = Member(*o, "steps");
+  if (!steps) return Bad(path + ".steps", "missing");
+  CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*steps, path + ".steps"));
+  Batch batch;
+  for (size_t i = 0; i < a->size(); i++) {
+    if (++*statements > limits.max_statements) {
+      return Bad(path, "more than " + std::to_string(limits.max_statements) +
+                           " statements in one request");
+    }
+    std::string at = path + ".steps[" + std::to_string(i) + "]";
+    CL_ASSIGN_OR_RETURN(const json::object* step, AsObject((*a)[i], at));
+    BatchStep parsed;
+    if (const json::value* cond = Member(*step, "condition")) {
+      CL_ASSIGN_OR_RETURN(BatchCond c,
+                          ParseCond(*cond, at + ".condition", static_cast<uint32_t>(i), version));
+      parsed.condition = std::move(c);
+    }
+    const json::value* stmt = Member(*step, "stmt");
+    if (!stmt) return Bad(at + ".stmt", "missing");
+    CL_ASSIGN_OR_RETURN(parsed.stmt, ParseStmt(*stmt, at + ".stmt"));
+    batch.steps.push_back(std::move(parsed));
+  }
+  return batch;
+}
+
+Result<StreamRequest> ParseRequest(const json::value& v, const std::string& path,
+                                   HranaVersion version, size_t* statements,
+                                   const DecodeLimits& limits) {
+  CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
+  const json::value* type = Member(*o, "type");
+  if (!type) return Bad(path + ".type", "missing");
+  CL_ASSIGN_OR_RETURN(std::string t, GetString(*type, path + ".type"));
+  using Type = StreamRequest::Type;
+  StreamRequest r;
+  auto count_one = [&]() -> Status {
+    if (++*statements > limits.max_statements) {
+      return Bad(path, "more than " + std::to_string(limits.max_statements) +
+                           " statements in one request");
+    }
+    return Status::Ok();
+  };
+  if (t == "close") {
+    r.type = Type::kClose;
+  } else if (t == "execute") {
+    r.type = Type::kExecute;
+    CL_RETURN_IF_ERROR(count_one());
+    const json::value* stmt = Member(*o, "stmt");
+    if (!stmt) return Bad(path + ".stmt", "missing");
+    CL_ASSIGN_OR_RETURN(r.stmt, ParseStmt(*stmt, path + ".stmt"));
+  } else if (t == "batch") {
+    r.type = Type::kBatch;
+    const json::value* batch = Member(*o, "batch");
+    if (!batch) return Bad(path + ".batch", "missing");
+    CL_ASSIGN_OR_RETURN(r.batch, ParseBatch(*batch, path + ".batch", version, statements, limits));
+  } else if (t == "sequence" || t == "describe") {
+    r.type = t == "sequence" ? Type::kSequence : Type::kDescribe;
+    CL_RETURN_IF_ERROR(count_one());
+    CL_RETURN_IF_ERROR(ParseSqlOrId(*o, path, &r.sql, &r.sql_id));
+  } else if (t == "store_sql") {
+    r.type = Type::kStoreSql;
+    CL_ASSIGN_OR_RETURN(r.sql, OptionalString(*o, "sql", path));
+    CL_ASSIGN_OR_RETURN(r.sql_id, OptionalSqlId(*o, path));
+    if (!r.sql) return Bad(path + ".sql", "missing");
+    if (!r.sql_id) return Bad(path + ".sql_id", "missing");
+  } else if (t == "close_sql") {
+    r.type = Type::kCloseSql;
+    CL_ASSIGN_OR_RETURN(r.sql_id, OptionalSqlId(*o, path));
+    if (!r.sql_id) return Bad(path + ".sql_id", "missing");
+  } else if (t == "get_autocommit") {
+    if (version == HranaVersion::k2) {
+      return Bad(path + ".type", "\"get_autocommit\" is Hrana 3: use /v3/pipeline");
+    }
+    r.type = Type::kGetAutocommit;
+  } else {
+    return Bad(path + ".type", "unknown request type \"" + t + "\"");
+  }
+  return r;
+}
+
+Result<json::value> ParseJson(std::string_view body) {
+  json::parse_options options;
+  options.max_depth = kMaxJsonDepth;
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec, json::storage_ptr(), options);
+  if (ec) return Status::InvalidArgument("the body is not valid JSON: " + ec.message());
+  return v;
+}
+
+Result<std::optional<std::string>> ParseBaton(const json::object& o) {
+  return OptionalString(o, "baton", "body");
+}
+
+}  // namespace
+
+std::string_view TypeName(StreamRequest::Type type) {
+  switch (type) {
+    case StreamRequest::Type::kClose:
+      return "close";
+    case StreamRequest::Type::kExecute:
+      return "execute";
+    case StreamRequest::Type::kBatch:
+      return "batch";
+    case StreamRequest::Type::kSequence:
+      return "sequence";
+    case StreamRequest::Type::kDescribe:
+      return "describe";
+    case StreamRequest::Type::kStoreSql:
+      return "store_sql";
+    case StreamRequest::Type::kCloseSql:
+      return "close_sql";
+    case StreamRequest::Type::kGetAutocommit:
+      return "get_autocommit";
+  }
+  return "unknown";
+}
+
+Result<PipelineRequest> ParsePipeline(std::string_view body, HranaVersion version,
+                                      const DecodeLimits& limits) {
+  CL_ASSIGN_OR_RETURN(json::value v, ParseJson(body));
+  CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, "body"));
+  PipelineRequest p;
+  CL_ASSIGN_OR_RETURN(p.baton, ParseBaton(*o));
+  const json::value* requests = Member(*o, "requests");
+  if (!requests) return Bad("body.requests", "missing");
+  CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*requests, "body.requests"));
+  size_t statements = 0;
+  for (size_t i = 0; i < a->size(); i++) {
+    CL_ASSIGN_OR_RETURN(
+        StreamRequest r,
+        ParseRequest((*a)[i], "requests[" + std::to_string(i) + "]", version, &statements, limits));
+    p.requests.push_back(std::move(r));
+  }
+  return p;
+}
+
+Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& limits) {
+  CL_ASSIGN_OR_RETURN(json::value v, ParseJson(body));
+  CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, "body"));
+  CursorRequest c;
+  CL_ASSIGN_OR_RETURN(c.baton, ParseBaton(*o));
+  const json::value* batch = Member(*o, "batch");
+  if (!batch) return Bad("body.batch", "missing");
+  size_t statements = 0;
+  CL_ASSIGN_OR_RETURN(c.batch, ParseBatch(*batch, "batch", HranaVersion::k3, &statements, limits));
+  return c;
+}
+
+json::object EncodeValue(const Value& value) {
+  json::object o;
+  if (std::holds_alternative<std::nullptr_t>(value)) {
+    o["type"] = "null";
+  } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
+    o["type"] = "integer";
+    o["value"] = std::to_string(*n);
+  } else if (const double* d = std::get_if<double>(&value)) {
+    o["type"] = "float";
+    o["value"] = *d;
+  } else if (const std::string* s = std::get_if<std::string>(&value)) {
+    o["type"] = "text";
+    o["value"] = *s;
+  } else {
+    o["type"] = "blob";
+    o["base64"] = EncodeBase64Unpadded(std::get<Blob>(value).bytes);
+  }
+  return o;
+}
+
+namespace {
+constexpr std::string_view kAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// The 6-bit value of a base64 digit, -1 for anything else.
+int DigitValue(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+}  // namespace
+
+bool DecodeBase64(std::string_view text, std::string* out) {
+  out->clear();
+  // Padding, if any, only completes the last group of four.
+  size_t pad = 0;
+  while (!text.empty() && text.back() == '=' && pad < 2) {
+    text.remove_suffix(1);
+    pad++;
+  }
+  if (pad > 0 && (text.size() + pad) % 4 != 0) return false;
+  if (text.size() % 4 == 1) return false;
+  uint32_t bits = 0;
+  int count = 0;
+  for (char c : text) {
+    int d = DigitValue(c);
+    if (d < 0) return false;
+    bits = (bits << 6) | static_cast<uint32_t>(d);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out->push_back(static_cast<char>((bits >> count) & 0xff));
+    }
+  }
+  // Leftover bits must be zero, so that every byte string has one encoding.
+  return (bits & ((1u << count) - 1)) == 0;
+}
+
+std::string EncodeBase64Unpadded(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 4 + 2) / 3);
+  uint32_t bits = 0;
+  int count = 0;
+  for (char c : bytes) {
+    bits = (bits << 8) | static_cast<unsigned char>(c);
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out.push_back(kAlphabet[(bits >> count) & 0x3f]);
+    }
+  }
+  if (count > 0) out.push_back(kAlphabet[(bits << (6 - count)) & 0x3f]);
+  return out;
+}
+
+}  // namespace cloudlite::server::sql

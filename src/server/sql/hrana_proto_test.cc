@@ -1,0 +1,62 @@
+#include "server/sql/hrana_proto.h"
+
+#include <gtest/gtest.h>
+
+namespace cloudlite::server::sql {
+namespace {
+
+TEST(HranaBase64Test, PaddedAndUnpaddedDecodeAlike) {
+  std::string out;
+  for (std::string_view text : {"AQID", "AQI", "AQI=", "AQ", "AQ==", ""}) {
+    EXPECT_TRUE(DecodeBase64(text, &out)) << text;
+  }
+  ASSERT_TRUE(DecodeBase64("AQI=", &out));
+  EXPECT_EQ(out, std::string("\x01\x02", 2));
+  ASSERT_TRUE(DecodeBase64("AQI", &out));
+  EXPECT_EQ(out, std::string("\x01\x02", 2));
+  EXPECT_EQ(EncodeBase64Unpadded(std::string("\x01\x02", 2)), "AQI");
+  EXPECT_EQ(EncodeBase64Unpadded("hello"), "aGVsbG8");
+}
+
+TEST(HranaBase64Test, RejectsWhatIsNotBase64) {
+  std::string out;
+  for (std::string_view text : {"A", "AQ=", "A===", "AQ?D", "AQI==", "AR==", "aGVsbG8 ", "-_"}) {
+    EXPECT_FALSE(DecodeBase64(text, &out)) << text;
+  }
+}
+
+TEST(HranaDecodeTest, AcceptsTheLibsqlClientShapes) {
+  Result<PipelineRequest> p = ParsePipeline(
+      R"({"requests":[{"type":"execute","stmt":{"sql":"SELECT ?, ?","args":[
+          {"type":"float","value":42},{"type":"integer","value":"-9223372036854775808"}],
+          "named_args":[],"want_rows":true}},{"type":"close"}]})",
+      HranaVersion::k2, {});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(p->baton.has_value());
+  ASSERT_EQ(p->requests.size(), 2u);
+  const Stmt& s = p->requests[0].stmt;
+  EXPECT_EQ(std::get<double>(s.args[0]), 42.0);
+  EXPECT_EQ(std::get<int64_t>(s.args[1]), INT64_MIN);
+  EXPECT_EQ(p->requests[1].type, StreamRequest::Type::kClose);
+}
+
+TEST(HranaDecodeTest, UnknownFieldsAreIgnoredAndNullMeansAbsent) {
+  Result<PipelineRequest> p = ParsePipeline(
+      R"({"baton":null,"extra":1,"requests":[{"type":"execute","replication_index":"5",
+          "stmt":{"sql":"SELECT 1","sql_id":null,"args":null}}]})",
+      HranaVersion::k3, {});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(p->baton.has_value());
+}
+
+TEST(HranaDecodeTest, IntegerOutOfRangeIsRefused) {
+  Result<PipelineRequest> p = ParsePipeline(
+      R"({"requests":[{"type":"execute","stmt":{"sql":"x","args":[
+          {"type":"integer","value":"9223372036854775808"}]}}]})",
+      HranaVersion::k2, {});
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("requests[0].stmt.args[0].value"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cloudlite::server::sql

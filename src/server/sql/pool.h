@@ -1,0 +1,91 @@
+// The databases a server has open: one entry per database name, each with a few SQLite
+// connections (a cloudlite::Database is one connection, used by one thread at a time), handed
+// out to requests and streams and taken back afterwards. Bounded: at most `max_databases`
+// names open and `max_connections` connections per name; past either bound Acquire answers
+// Unavailable at once (the caller says 503, retry later) rather than queueing. Connections idle
+// longer than `idle_close` are closed, and so is a database's last one.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cloudlite/database.h"
+#include "cloudlite/options.h"
+#include "server/sql/guard.h"
+
+namespace cloudlite::server::sql {
+
+struct PoolOptions {
+  // Where the databases live: a store URI (file:///dir, s3://bucket/prefix?endpoint=...); a
+  // database named `n` is the database URI with `/n` appended to the path.
+  std::string store;
+  Options options;  // for every Database::Open (cache size, isolation, ...)
+  size_t max_databases = 64;
+  size_t max_connections = 8;  // per database
+  std::chrono::seconds idle_close{60};
+  std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
+};
+
+class DatabasePool {
+ public:
+  struct Connection {
+    std::string name;
+    std::unique_ptr<Database> db;
+    ConnectionGuard guard;  // installed on db's handle
+    std::chrono::steady_clock::time_point idle_since;
+  };
+
+  // A connection lent out; it goes back to the pool when the Lease is destroyed.
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(DatabasePool* pool, std::unique_ptr<Connection> c) : pool_(pool), c_(std::move(c)) {}
+    Lease(Lease&&) noexcept = default;
+    Lease& operator=(Lease&& other) noexcept;
+    ~Lease();
+    Database& db() const { return *c_->db; }
+    ConnectionGuard& guard() const { return c_->guard; }
+    const std::string& name() const { return c_->name; }
+    explicit operator bool() const { return c_ != nullptr; }
+
+   private:
+    DatabasePool* pool_ = nullptr;
+    std::unique_ptr<Connection> c_;
+  };
+
+  explicit DatabasePool(PoolOptions options) : options_(std::move(options)) {}
+  ~DatabasePool();
+
+  // A connection to database `name`. NotFound if it does not exist and !create; Unavailable
+  // past a bound; InvalidArgument for a name that is not [A-Za-z0-9_-] (1-64 characters, '.'
+  // inside).
+  Result<Lease> Acquire(std::string_view name, bool create);
+
+  // The database URI of `name` under the store.
+  std::string UriOf(std::string_view name) const;
+  static Status CheckName(std::string_view name);
+
+  size_t open_connections() const;
+
+ private:
+  struct Entry {
+    std::vector<std::unique_ptr<Connection>> idle;
+    size_t open = 0;  // idle + lent out + being opened
+  };
+  void Release(std::unique_ptr<Connection> c);
+  // Moves connections idle too long (and, when `need_room`, every idle connection of the
+  // database idle longest) into `doomed`, to be closed outside the lock.
+  void CollectIdle(bool need_room, std::vector<std::unique_ptr<Connection>>* doomed);
+
+  const PoolOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
+}  // namespace cloudlite::server::sql

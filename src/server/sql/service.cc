@@ -1,0 +1,413 @@
+#include "server/sql/service.h"
+
+#include <cctype>
+#include <charconv>
+#include <utility>
+#include <vector>
+
+#include "server/sql/errors.h"
+
+namespace cloudlite::server::sql {
+namespace json = boost::json;
+
+struct SqlService::Target {
+  std::string database;
+  Access access = Access::kReadWrite;
+};
+
+namespace {
+
+constexpr std::string_view kHello = "Hello, this is HTTP API v2 (Hrana over HTTP)";
+
+std::vector<std::string> Segments(std::string_view path) {
+  std::vector<std::string> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (path.empty()) return out;
+  size_t start = 0;
+  while (true) {
+    size_t slash = path.find('/', start);
+    out.emplace_back(path.substr(start, slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool IsRoute(const std::string& first) {
+  return first == "v1" || first == "v2" || first == "v3" || first == "v3-protobuf" ||
+         first == "health" || first == "version";
+}
+
+// The first label of a Host header when it names a database: mydb.localhost:8080 -> mydb.
+// Not for a single label (localhost) or an IP address.
+std::string HostLabel(std::string_view host) {
+  if (host.empty() || host.front() == '[') return "";
+  host = host.substr(0, host.find(':'));
+  size_t dot = host.find('.');
+  if (dot == std::string_view::npos) return "";
+  bool numeric = true;
+  for (char c : host) numeric = numeric && (isdigit(static_cast<unsigned char>(c)) || c == '.');
+  if (numeric) return "";
+  return std::string(host.substr(0, dot));
+}
+
+std::string ClientOf(const Request& request) {
+  std::string_view remote = request.remote;
+  size_t colon = remote.rfind(':');
+  return std::string(colon == std::string_view::npos ? remote : remote.substr(0, colon));
+}
+
+Response MethodNotAllowed(std::string_view allow) {
+  Response r = ErrorResponse(405, "use " + std::string(allow) + " here", "METHOD_NOT_ALLOWED");
+  r.set_header("allow", std::string(allow));
+  return r;
+}
+
+Response BadRequest(const Status& s) {
+  return ErrorResponse(400, s.message(), "HRANA_PROTO_ERROR");
+}
+
+Response RefusalResponse(const StreamRefusal& refusal) {
+  return ErrorResponse(refusal.status, refusal.error.message, refusal.error.code);
+}
+
+// x-cloudlite-min-version: the session must see at least that version. A read transaction
+// already starts at the latest version unless max_staleness allows otherwise; Info() looks.
+std::optional<Response> EnsureMinVersion(const Request& request, Session& session) {
+  std::string_view text = request.header(kMinVersionHeader);
+  if (text.empty()) return std::nullopt;
+  uint64_t min = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), min);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return ErrorResponse(400, std::string(kMinVersionHeader) + " must be a decimal version",
+                         "HRANA_PROTO_ERROR");
+  }
+  if (session.version() >= min || !session.is_autocommit()) return std::nullopt;
+  Result<DatabaseInfo> info = session.lease().db().Info();
+  if (!info.ok()) return ErrorResponse(info.status());
+  if (info->version >= min) return std::nullopt;
+  return ErrorResponse(503,
+                       "the database is at version " + std::to_string(info->version) +
+                           ", not yet at " + std::to_string(min) + ": retry",
+                       "VERSION_NOT_REACHED");
+}
+
+void SetVersion(Response* r, const Session& session) {
+  r->set_header(std::string(kVersionHeader), std::to_string(session.version()));
+}
+
+json::value BaseUrl(const std::string& base_url) {
+  return base_url.empty() ? json::value(nullptr) : json::value(base_url);
+}
+
+}  // namespace
+
+SqlService::SqlService(ServiceOptions options)
+    : options_(std::move(options)),
+      watchdog_(std::make_unique<Watchdog>()),
+      pool_(std::make_unique<DatabasePool>(options_.pool)),
+      streams_(std::make_unique<StreamTable>(options_.streams)) {}
+
+SqlService::~SqlService() {
+  streams_.reset();  // their connections go back to the pool first
+}
+
+Handler SqlService::AsHandler() {
+  return [this](const Request& r) { return Handle(r); };
+}
+
+std::variant<SqlService::Target, Response> SqlService::Resolve(const Request& request,
+                                                               std::string path_database) {
+  Target t;
+  if (!path_database.empty()) {
+    t.database = std::move(path_database);
+  } else if (std::string_view ns = request.header("x-namespace"); !ns.empty()) {
+    t.database = std::string(ns);
+  } else if (std::string label = options_.host_routing ? HostLabel(request.header("host")) : "";
+             !label.empty() && DatabasePool::CheckName(label).ok()) {
+    t.database = label;
+  } else {
+    t.database = options_.default_database;
+  }
+  if (Status s = DatabasePool::CheckName(t.database); !s.ok()) {
+    return ErrorResponse(400, s.message(), "DATABASE_NAME_INVALID");
+  }
+  if (options_.authorize) {
+    AuthResult auth = options_.authorize(request, t.database);
+    if (auth.access == Access::kDenied) {
+      return ErrorResponse(auth.status, auth.message.empty() ? "not allowed" : auth.message,
+                           auth.code.empty() ? "AUTH_DENIED" : auth.code);
+    }
+    t.access = auth.access;
+  }
+  return t;
+}
+
+Response SqlService::Handle(const Request& request) {
+  std::vector<std::string> parts = Segments(request.path);
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  const bool post = request.method == "POST";
+  if (parts.size() == 1 && (parts[0] == "health" || parts[0] == "version")) {
+    if (!get) return MethodNotAllowed("GET");
+    return parts[0] == "health" ? Response::Text(200, "")
+                                : Response::Text(200, options_.version_text);
+  }
+  std::string path_database;
+  if (!parts.empty() && !IsRoute(parts[0])) {
+    path_database = parts[0];
+    parts.erase(parts.begin());
+  }
+  if (!parts.empty() && parts.back().empty()) parts.pop_back();  // "/mydb/" is "/mydb"
+  auto is = [&](std::initializer_list<std::string_view> want) {
+    return parts.size() == want.size() && std::equal(parts.begin(), parts.end(), want.begin());
+  };
+  enum class Route { kHello, kPipeline2, kPipeline3, kCursor, kSqlStatement } route;
+  if (is({"v2"}) || is({"v3"})) {
+    route = Route::kHello;
+  } else if (is({"v2", "pipeline"})) {
+    route = Route::kPipeline2;
+  } else if (is({"v3", "pipeline"})) {
+    route = Route::kPipeline3;
+  } else if (is({"v3", "cursor"})) {
+    route = Route::kCursor;
+  } else if (parts.empty()) {
+    route = Route::kSqlStatement;
+  } else {
+    return ErrorResponse(404, "no such route: " + request.method + " " + request.path, "NOT_FOUND");
+  }
+  if (route == Route::kHello) {
+    if (!get) return MethodNotAllowed("GET");
+    return Response::Text(200, std::string(kHello));
+  }
+  if (!post) return MethodNotAllowed("POST");
+  streams_->Expire();
+  auto target = Resolve(request, std::move(path_database));
+  if (auto* r = std::get_if<Response>(&target)) return std::move(*r);
+  const Target& t = std::get<Target>(target);
+  switch (route) {
+    case Route::kPipeline2:
+      return Pipeline(request, t, HranaVersion::k2);
+    case Route::kPipeline3:
+      return Pipeline(request, t, HranaVersion::k3);
+    case Route::kCursor:
+      return Cursor(request, t);
+    default:
+      return SqlStatement(request, t);
+  }
+}
+
+namespace {
+
+// A stream for one request: the one `baton` names, or a new one with its own connection.
+std::variant<StreamTable::Taken, Response> TakeStream(
+    StreamTable& streams, DatabasePool& pool, const Request& request, const std::string& database,
+    const std::optional<std::string>& baton, bool create, Access access,
+    const SessionLimits& limits, Watchdog* watchdog) {
+  if (baton) {
+    auto taken = streams.Take(*baton, database);
+    if (auto* refusal = std::get_if<StreamRefusal>(&taken)) return RefusalResponse(*refusal);
+    return std::move(std::get<StreamTable::Taken>(taken));
+  }
+  auto reserved = streams.Reserve(ClientOf(request), database);
+  if (auto* refusal = std::get_if<StreamRefusal>(&reserved)) return RefusalResponse(*refusal);
+  StreamTable::Taken taken = std::move(std::get<StreamTable::Taken>(reserved));
+  Result<DatabasePool::Lease> lease =
+      pool.Acquire(database, create && access == Access::kReadWrite);
+  if (!lease.ok()) {
+    streams.Put(std::move(taken));  // no session: the reservation ends
+    return ErrorResponse(lease.status());
+  }
+  taken.session = std::make_unique<Session>(std::move(lease).value(), limits,
+                                            access == Access::kReadOnly, watchdog);
+  return taken;
+}
+
+}  // namespace
+
+Response SqlService::Pipeline(const Request& request, const Target& target, HranaVersion version) {
+  Result<PipelineRequest> parsed = ParsePipeline(request.body, version, options_.decode);
+  if (!parsed.ok()) return BadRequest(parsed.status());
+  PipelineRequest& p = *parsed;
+  json::object body;
+  Response response;
+  const bool one_shot =
+      !p.baton && !p.requests.empty() && p.requests.back().type == StreamRequest::Type::kClose;
+  if (one_shot) {
+    // A request without a stream: all of it in one transaction (re-run on a lost race).
+    Result<DatabasePool::Lease> lease =
+        pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
+    if (!lease.ok()) return ErrorResponse(lease.status());
+    Session session(std::move(lease).value(), options_.session, target.access == Access::kReadOnly,
+                    watchdog_.get());
+    if (auto r = EnsureMinVersion(request, session)) return std::move(*r);
+    session.BeginRequest(request.deadline);
+    std::optional<HranaError> abort;
+    Result<json::array> results = session.RunAtomically(p.requests, &abort);
+    session.EndRequest();
+    if (abort) return ErrorResponse(400, abort->message, abort->code);
+    if (!results.ok()) return ErrorResponse(results.status());
+    body["baton"] = nullptr;
+    body["base_url"] = nullptr;
+    body["results"] = std::move(results).value();
+    response = Response::Json(200, json::serialize(body));
+    SetVersion(&response, session);
+    return response;
+  }
+  auto stream = TakeStream(*streams_, *pool_, request, target.database, p.baton, options_.create,
+                           target.access, options_.session, watchdog_.get());
+  if (auto* r = std::get_if<Response>(&stream)) return std::move(*r);
+  StreamTable::Taken taken = std::move(std::get<StreamTable::Taken>(stream));
+  Session& session = *taken.session;
+  if (auto r = EnsureMinVersion(request, session)) {
+    streams_->Put(std::move(taken));
+    return std::move(*r);
+  }
+  session.BeginRequest(request.deadline);
+  json::array results;
+  for (const StreamRequest& r : p.requests) results.push_back(session.Run(r));
+  session.EndRequest();
+  SetVersion(&response, session);
+  std::optional<std::string> baton = streams_->Put(std::move(taken));
+  body["baton"] = baton ? json::value(*baton) : json::value(nullptr);
+  body["base_url"] = baton ? BaseUrl(options_.base_url) : json::value(nullptr);
+  body["results"] = std::move(results);
+  Response out = Response::Json(200, json::serialize(body));
+  out.headers.insert(out.headers.end(), response.headers.begin(), response.headers.end());
+  return out;
+}
+
+Response SqlService::Cursor(const Request& request, const Target& target) {
+  Result<CursorRequest> parsed = ParseCursor(request.body, options_.decode);
+  if (!parsed.ok()) return BadRequest(parsed.status());
+  auto stream = TakeStream(*streams_, *pool_, request, target.database, parsed->baton,
+                           options_.create, target.access, options_.session, watchdog_.get());
+  if (auto* r = std::get_if<Response>(&stream)) return std::move(*r);
+  StreamTable::Taken taken = std::move(std::get<StreamTable::Taken>(stream));
+  Session& session = *taken.session;
+  session.BeginRequest(request.deadline);
+  std::vector<StepOutcome> steps = session.RunBatch(parsed->batch);
+  session.EndRequest();
+  std::string version = std::to_string(session.version());
+  std::optional<std::string> baton = streams_->Put(std::move(taken));
+
+  // The entries, NDJSON: first the stream, then per step begin, rows and end (or its error).
+  auto lines = std::make_shared<std::vector<std::string>>();
+  json::object head;
+  head["baton"] = baton ? json::value(*baton) : json::value(nullptr);
+  head["base_url"] = baton ? BaseUrl(options_.base_url) : json::value(nullptr);
+  for (size_t i = 0; i < steps.size(); i++) {
+    StepOutcome& s = steps[i];
+    if (s.error) {
+      json::object e{{"type", "step_error"}, {"step", i}};
+      e["error"] = json::object{{"message", s.error->message}, {"code", s.error->code}};
+      lines->push_back(json::serialize(e));
+    }
+    if (!s.result) continue;
+    json::object begin{{"type", "step_begin"}, {"step", i}};
+    begin["cols"] = std::move((*s.result)["cols"]);
+    lines->push_back(json::serialize(begin));
+    for (json::value& row : (*s.result)["rows"].as_array()) {
+      json::object entry{{"type", "row"}};
+      entry["row"] = std::move(row);
+      lines->push_back(json::serialize(entry));
+    }
+    json::object end{{"type", "step_end"}};
+    end["affected_row_count"] = (*s.result)["affected_row_count"];
+    end["last_insert_rowid"] = (*s.result)["last_insert_rowid"];
+    lines->push_back(json::serialize(end));
+  }
+  Response r;
+  r.status = 200;
+  r.set_header("content-type", "text/plain");
+  r.set_header(std::string(kVersionHeader), version);
+  r.body = json::serialize(head) + "\n";
+  auto next = std::make_shared<size_t>(0);
+  r.next_chunk = [lines, next](std::string* chunk) {
+    chunk->clear();
+    // About 64 KiB per chunk.
+    while (*next < lines->size() && chunk->size() < (64 << 10)) {
+      *chunk += (*lines)[*next];
+      *chunk += '\n';
+      ++*next;
+    }
+    return !chunk->empty();
+  };
+  return r;
+}
+
+namespace {
+
+// Hrana's decimal string of an integer (one this service wrote) as a JSON number.
+json::value IntegerOf(const json::value& text) {
+  std::string_view s = text.as_string();
+  int64_t n = 0;
+  std::from_chars(s.data(), s.data() + s.size(), n);
+  return json::value(n);
+}
+
+// A value in CloudSQLite's plain JSON: numbers, strings, null; a blob as {"base64": ...}.
+json::value PlainValue(const json::value& hrana) {
+  const json::object& o = hrana.as_object();
+  std::string_view type = o.at("type").as_string();
+  if (type == "integer") return IntegerOf(o.at("value"));
+  if (type == "float" || type == "text") return o.at("value");
+  if (type == "blob") return json::object{{"base64", o.at("base64")}};
+  return nullptr;
+}
+
+}  // namespace
+
+Response SqlService::SqlStatement(const Request& request, const Target& target) {
+  boost::system::error_code ec;
+  json::value v = json::parse(request.body, ec);
+  const json::object* o = ec ? nullptr : v.if_object();
+  const json::value* sql = o ? o->if_contains("sql_statement") : nullptr;
+  if (!sql || !sql->is_string()) {
+    return ErrorResponse(400,
+                         "expected a JSON object {\"sql_statement\": \"...\"} (or use the Hrana "
+                         "routes, /v2/pipeline)",
+                         "BAD_REQUEST");
+  }
+  StreamRequest execute;
+  execute.type = StreamRequest::Type::kExecute;
+  execute.stmt.sql = std::string(sql->as_string());
+  StreamRequest close;
+  close.type = StreamRequest::Type::kClose;
+  Result<DatabasePool::Lease> lease =
+      pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
+  if (!lease.ok()) return ErrorResponse(lease.status());
+  Session session(std::move(lease).value(), options_.session, target.access == Access::kReadOnly,
+                  watchdog_.get());
+  if (auto r = EnsureMinVersion(request, session)) return std::move(*r);
+  session.BeginRequest(request.deadline);
+  std::optional<HranaError> abort;
+  Result<json::array> results = session.RunAtomically({execute, close}, &abort);
+  session.EndRequest();
+  if (abort) return ErrorResponse(400, abort->message, abort->code);
+  if (!results.ok()) return ErrorResponse(results.status());
+  const json::object& first = (*results)[0].as_object();
+  if (first.at("type") == "error") {
+    const json::object& e = first.at("error").as_object();
+    return ErrorResponse(400, e.at("message").as_string(), e.at("code").as_string());
+  }
+  const json::object& result = first.at("response").as_object().at("result").as_object();
+  json::array columns, rows;
+  for (const json::value& c : result.at("cols").as_array()) columns.push_back(c.at("name"));
+  for (const json::value& row : result.at("rows").as_array()) {
+    json::array plain;
+    for (const json::value& value : row.as_array()) plain.push_back(PlainValue(value));
+    rows.push_back(std::move(plain));
+  }
+  json::object body;
+  body["columns"] = std::move(columns);
+  body["rows"] = std::move(rows);
+  body["rows_affected"] = result.at("affected_row_count");
+  const json::value& rowid = result.at("last_insert_rowid");
+  body["last_insert_rowid"] = rowid.is_string() ? IntegerOf(rowid) : rowid;
+  body["version"] = session.version();
+  Response response = Response::Json(200, json::serialize(body));
+  SetVersion(&response, session);
+  return response;
+}
+
+}  // namespace cloudlite::server::sql

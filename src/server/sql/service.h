@@ -1,0 +1,89 @@
+// SQL over HTTP: libSQL's Hrana over HTTP (so @libsql/client and the other libSQL clients work
+// unchanged) and CloudSQLite's {"sql_statement": ...} shape, as a server::Handler: no sockets,
+// so the listener, a Lambda adapter and tests call the same code. docs/server.md describes
+// every route.
+//
+//   GET  /health, /version, [/{db}]/v2, [/{db}]/v3
+//   POST [/{db}]/v2/pipeline, [/{db}]/v3/pipeline, [/{db}]/v3/cursor   Hrana 2 / 3, JSON
+//   POST / or /{db}[/]                                                 {"sql_statement": "..."}
+//
+// The database is the path's first segment, else the x-namespace header, else the first label
+// of Host (mydb.localhost:8080), else `default_database`.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "server/http/handler.h"
+#include "server/sql/hrana_proto.h"
+#include "server/sql/pool.h"
+#include "server/sql/session.h"
+#include "server/sql/streams.h"
+
+namespace cloudlite::server::sql {
+
+// What a request may do to a database.
+enum class Access { kDenied, kReadOnly, kReadWrite };
+
+struct AuthResult {
+  Access access = Access::kReadWrite;
+  // For kDenied: the HTTP status (401 no or bad credentials, 403 not allowed) and the body.
+  int status = 403;
+  std::string message;
+  std::string code;
+};
+
+// Decides a request's access to `database` (for example from a Bearer JWT). Called on worker
+// threads, several at once. Read-only access is enforced per statement by SQLite's authorizer.
+using Authorizer = std::function<AuthResult(const Request&, std::string_view database)>;
+
+struct ServiceOptions {
+  PoolOptions pool;     // pool.store: where the databases live
+  bool create = false;  // open missing databases as new ones (else 404)
+  std::string default_database = "default";
+  bool host_routing = true;  // take the database from Host's first label
+  // Returned as base_url so clients send a stream's next requests to this process (sticky
+  // streams behind a load balancer); "" = null.
+  std::string base_url;
+  SessionLimits session;
+  DecodeLimits decode;
+  StreamOptions streams;
+  std::string version_text = "cloudlite";
+  Authorizer authorize;  // empty: every request may read and write
+};
+
+// Response headers: the version of the database a request read or committed, and the request
+// header asking that a request see at least some version (read-your-writes across processes).
+inline constexpr std::string_view kVersionHeader = "x-cloudlite-version";
+inline constexpr std::string_view kMinVersionHeader = "x-cloudlite-min-version";
+
+class SqlService {
+ public:
+  explicit SqlService(ServiceOptions options);
+  ~SqlService();
+
+  // Thread-safe.
+  Response Handle(const Request& request);
+  // The service as a Handler; the service must outlive it.
+  Handler AsHandler();
+
+  DatabasePool& pool() { return *pool_; }
+  StreamTable& streams() { return *streams_; }
+
+ private:
+  struct Target;
+  Response Pipeline(const Request& request, const Target& target, HranaVersion version);
+  Response Cursor(const Request& request, const Target& target);
+  Response SqlStatement(const Request& request, const Target& target);
+  // The database a request addresses, with the authorizer's verdict.
+  std::variant<Target, Response> Resolve(const Request& request, std::string path_database);
+
+  const ServiceOptions options_;
+  std::unique_ptr<Watchdog> watchdog_;
+  std::unique_ptr<DatabasePool> pool_;
+  std::unique_ptr<StreamTable> streams_;  // after pool_: streams hold its connections
+};
+
+}  // namespace cloudlite::server::sql

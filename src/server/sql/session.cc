@@ -1,0 +1,644 @@
+#include "server/sql/session.h"
+
+#include <strings.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "api/statement.h"
+
+namespace cloudlite::server::sql {
+namespace json = boost::json;
+namespace {
+
+// The savepoint that stands for the client's transaction inside the server's own.
+constexpr const char* kSavepoint = "cloudlite_client_transaction";
+
+using StmtPtr = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
+
+json::object OkResult(json::object response) {
+  json::object r;
+  r["type"] = "ok";
+  r["response"] = std::move(response);
+  return r;
+}
+
+json::object ErrorObject(const HranaError& e) {
+  json::object o;
+  o["message"] = e.message;
+  o["code"] = e.code;
+  return o;
+}
+
+json::object ErrorResult(const HranaError& e) {
+  json::object r;
+  r["type"] = "error";
+  r["error"] = ErrorObject(e);
+  return r;
+}
+
+json::object Typed(std::string_view type) {
+  json::object o;
+  o["type"] = type;
+  return o;
+}
+
+// `BEGIN [DEFERRED|IMMEDIATE|EXCLUSIVE] TRANSACTION READONLY`: what @libsql/client sends for a
+// read transaction. Stock SQLite takes READONLY as the transaction's name, so the authorizer
+// cannot tell; the last word can.
+bool EndsWithReadonly(std::string_view sql) {
+  while (!sql.empty() && (isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';')) {
+    sql.remove_suffix(1);
+  }
+  constexpr std::string_view kWord = "READONLY";
+  if (sql.size() < kWord.size() + 1) return false;
+  std::string_view last = sql.substr(sql.size() - kWord.size());
+  char before = sql[sql.size() - kWord.size() - 1];
+  return strncasecmp(last.data(), kWord.data(), kWord.size()) == 0 &&
+         isspace(static_cast<unsigned char>(before));
+}
+
+bool OnlySpaceAndComments(sqlite3* db, const char* tail) {
+  // Preparing the rest finds a second statement the way SQLite would.
+  while (*tail) {
+    sqlite3_stmt* next = nullptr;
+    if (sqlite3_prepare_v2(db, tail, -1, &next, &tail) != SQLITE_OK) return false;
+    if (next) {
+      sqlite3_finalize(next);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Session::Session(DatabasePool::Lease lease, SessionLimits limits, bool read_only_access,
+                 Watchdog* watchdog)
+    : lease_(std::move(lease)),
+      limits_(limits),
+      read_only_access_(read_only_access),
+      watchdog_(watchdog) {
+  UpdateGuard();
+}
+
+Session::~Session() {
+  EndRequest();
+  if (lease_ && !sqlite3_get_autocommit(handle())) {
+    sqlite3_exec(handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+void Session::UpdateGuard() {
+  lease_.guard().read_only = read_only_access_ || state_.tx_read_only || view_only_;
+}
+
+void Session::BeginRequest(std::chrono::steady_clock::time_point deadline) {
+  EndRequest();
+  auto limit = std::chrono::steady_clock::now() + limits_.max_request_time;
+  ConnectionGuard& guard = lease_.guard();
+  guard.deadline = std::min(deadline, limit);
+  guard.deadline_passed = false;
+  InstallProgressHandler(handle(), &guard);
+  if (watchdog_) watch_ = watchdog_->Arm(handle(), &guard, guard.deadline);
+  result_bytes_ = 0;
+}
+
+void Session::EndRequest() {
+  if (watch_) watchdog_->Disarm(*watch_);
+  watch_.reset();
+  if (lease_) lease_.guard().deadline = std::chrono::steady_clock::time_point::max();
+}
+
+bool Session::PastDeadline() const {
+  const ConnectionGuard& guard = lease_.guard();
+  return guard.deadline_passed || std::chrono::steady_clock::now() >= guard.deadline;
+}
+
+HranaError Session::SqliteError(int rc) {
+  if (lease_.guard().deadline_passed) {
+    return {"the request ran past its time limit and was interrupted", "SQLITE_INTERRUPT"};
+  }
+  std::string message = sqlite3_errmsg(handle());
+  int primary = rc & 0xff;
+  if (primary == SQLITE_IOERR || primary == SQLITE_CORRUPT || primary == SQLITE_CANTOPEN) {
+    Status store = lease_.db().last_store_error();
+    if (!store.ok()) message += " (" + store.ToString() + ")";
+  }
+  return {message, SqliteCodeName(rc)};
+}
+
+Result<std::string> Session::SqlOf(const std::optional<std::string>& sql,
+                                   const std::optional<int32_t>& sql_id, HranaError* error) const {
+  if (sql) return *sql;
+  auto it = state_.stored_sql.find(*sql_id);
+  if (it != state_.stored_sql.end()) return it->second;
+  *error = {"no SQL is stored under sql_id " + std::to_string(*sql_id) + " on this stream",
+            "SQL_NOT_FOUND"};
+  return Status::NotFound(error->message);
+}
+
+std::variant<Session::Prepared, HranaError> Session::Prepare(std::string_view sql,
+                                                             const char** tail) {
+  ConnectionGuard& guard = lease_.guard();
+  if (PastDeadline()) {
+    guard.deadline_passed = true;
+    return HranaError{"the request ran past its time limit: the statement was not run",
+                      "SQLITE_INTERRUPT"};
+  }
+  guard.BeforePrepare();
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(handle(), sql.data(), static_cast<int>(sql.size()), &stmt, tail);
+  if (rc != SQLITE_OK) {
+    if (!guard.refused.empty()) return HranaError{guard.refused, "SQLITE_AUTH"};
+    return SqliteError(rc);
+  }
+  return Prepared{stmt, guard.tx_control};
+}
+
+std::optional<HranaError> Session::Bind(sqlite3_stmt* stmt, const Stmt& s) {
+  int count = sqlite3_bind_parameter_count(stmt);
+  if (static_cast<int64_t>(s.args.size()) > count) {
+    return HranaError{std::to_string(s.args.size()) + " arguments given; the statement has " +
+                          std::to_string(count) + " parameters",
+                      "ARGS_INVALID"};
+  }
+  auto bind = [&](int index, const Value& v) {
+    if (std::holds_alternative<std::nullptr_t>(v)) return sqlite3_bind_null(stmt, index);
+    if (auto* n = std::get_if<int64_t>(&v)) return sqlite3_bind_int64(stmt, index, *n);
+    if (auto* d = std::get_if<double>(&v)) return sqlite3_bind_double(stmt, index, *d);
+    if (auto* t = std::get_if<std::string>(&v)) {
+      return sqlite3_bind_text64(stmt, index, t->data(), t->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    }
+    const std::string& b = std::get<Blob>(v).bytes;
+    return sqlite3_bind_blob64(stmt, index, b.data(), b.size(), SQLITE_TRANSIENT);
+  };
+  for (size_t i = 0; i < s.args.size(); i++) {
+    int rc = bind(static_cast<int>(i + 1), s.args[i]);
+    if (rc != SQLITE_OK) return SqliteError(rc);
+  }
+  for (const auto& [name, value] : s.named_args) {
+    int index = 0;
+    if (!name.empty() && (name[0] == ':' || name[0] == '@' || name[0] == '$')) {
+      index = sqlite3_bind_parameter_index(stmt, name.c_str());
+    } else {
+      for (char prefix : {':', '@', '$'}) {
+        if (index == 0) index = sqlite3_bind_parameter_index(stmt, (prefix + name).c_str());
+      }
+    }
+    if (index == 0) {
+      return HranaError{"the statement has no parameter named \"" + name + "\"", "ARGS_INVALID"};
+    }
+    int rc = bind(index, value);
+    if (rc != SQLITE_OK) return SqliteError(rc);
+  }
+  return std::nullopt;
+}
+
+Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
+  sqlite3_reset(stmt);
+  json::array cols;
+  int n = sqlite3_column_count(stmt);
+  for (int i = 0; i < n; i++) {
+    json::object col;
+    const char* name = sqlite3_column_name(stmt, i);
+    const char* decltype_ = sqlite3_column_decltype(stmt, i);
+    col["name"] = name ? json::value(name) : json::value(nullptr);
+    col["decltype"] = decltype_ ? json::value(decltype_) : json::value(nullptr);
+    cols.push_back(std::move(col));
+  }
+  json::array rows;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (!want_rows) continue;
+    if (rows.size() >= limits_.max_rows) {
+      sqlite3_reset(stmt);
+      return HranaError{"the result has more than " + std::to_string(limits_.max_rows) +
+                            " rows, the server's limit: ask for fewer (LIMIT) or page through them",
+                        "RESPONSE_TOO_LARGE"};
+    }
+    json::array row;
+    for (int i = 0; i < n; i++) {
+      Value v = ColumnValue(stmt, i);
+      if (auto* t = std::get_if<std::string>(&v)) result_bytes_ += t->size();
+      if (auto* b = std::get_if<Blob>(&v)) result_bytes_ += b->bytes.size();
+      result_bytes_ += 8;
+      row.push_back(EncodeValue(v));
+    }
+    if (result_bytes_ > limits_.max_result_bytes) {
+      sqlite3_reset(stmt);
+      return HranaError{"the response would hold more than " +
+                            std::to_string(limits_.max_result_bytes) +
+                            " bytes of values, the server's limit: ask for less",
+                        "RESPONSE_TOO_LARGE"};
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) {
+    HranaError e = SqliteError(rc);
+    sqlite3_reset(stmt);
+    return e;
+  }
+  bool read_only = sqlite3_stmt_readonly(stmt);
+  json::object result;
+  result["cols"] = std::move(cols);
+  result["rows"] = std::move(rows);
+  result["affected_row_count"] = read_only ? 0 : sqlite3_changes64(handle());
+  if (read_only) {
+    result["last_insert_rowid"] = nullptr;
+  } else {
+    result["last_insert_rowid"] = std::to_string(sqlite3_last_insert_rowid(handle()));
+  }
+  sqlite3_reset(stmt);
+  return result;
+}
+
+Session::Outcome Session::TransactionControl(const Prepared& p, std::string_view sql) {
+  sqlite3* db = handle();
+  auto run = [&](const char* text) -> std::optional<HranaError> {
+    int rc = sqlite3_exec(db, text, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(rc);
+    return std::nullopt;
+  };
+  json::object empty;
+  empty["cols"] = json::array();
+  empty["rows"] = json::array();
+  empty["affected_row_count"] = 0;
+  empty["last_insert_rowid"] = nullptr;
+  if (p.tx == TxControl::kBegin) {
+    if (state_.in_tx) {
+      return HranaError{"cannot start a transaction within a transaction", "SQLITE_ERROR"};
+    }
+    if (nested_) {
+      std::string savepoint = std::string("SAVEPOINT ") + kSavepoint;
+      if (auto e = run(savepoint.c_str())) return *e;
+    } else {
+      int rc = sqlite3_step(p.stmt);
+      if (rc != SQLITE_DONE) return SqliteError(rc);
+    }
+    state_.in_tx = true;
+    state_.tx_read_only = EndsWithReadonly(sql);
+    UpdateGuard();
+    return empty;
+  }
+  if (!state_.in_tx) {
+    return HranaError{p.tx == TxControl::kCommit ? "cannot commit - no transaction is active"
+                                                 : "cannot rollback - no transaction is active",
+                      "SQLITE_ERROR"};
+  }
+  std::optional<HranaError> error;
+  if (nested_) {
+    std::string text = p.tx == TxControl::kCommit
+                           ? std::string("RELEASE ") + kSavepoint
+                           : std::string("ROLLBACK TO ") + kSavepoint + "; RELEASE " + kSavepoint;
+    error = run(text.c_str());
+  } else {
+    int rc = sqlite3_step(p.stmt);
+    if (rc != SQLITE_DONE) {
+      error = SqliteError(rc);
+      if ((rc & 0xff) == SQLITE_BUSY && p.tx == TxControl::kCommit) {
+        error = HranaError{
+            "the transaction was rolled back: another writer committed first "
+            "and this transaction's changes cannot be moved onto its version; "
+            "nothing of it was written, run the transaction again",
+            "SQLITE_BUSY"};
+      }
+      if (!sqlite3_get_autocommit(db)) run("ROLLBACK");
+    }
+  }
+  state_.in_tx = false;
+  state_.tx_read_only = false;
+  UpdateGuard();
+  if (error) return *error;
+  return empty;
+}
+
+Session::Outcome Session::RunPrepared(const Prepared& p, std::string_view sql, bool want_rows) {
+  if (p.tx != TxControl::kNone) return TransactionControl(p, sql);
+  Outcome out;
+  if (!nested_ && sqlite3_get_autocommit(handle()) && !sqlite3_stmt_readonly(p.stmt)) {
+    // A write outside any transaction: its own Update, re-run if another writer wins.
+    Status s = lease_.db().Update([&](Connection&) -> Status {
+      out = Step(p.stmt, want_rows);
+      if (auto* e = std::get_if<HranaError>(&out)) return Status::InvalidArgument(e->message);
+      return Status::Ok();
+    });
+    InstallProgressHandler(handle(), &lease_.guard());  // Update replaced it
+    if (!s.ok() && !std::holds_alternative<HranaError>(out)) {
+      out = HranaError{s.message(), SqliteCodeNameFor(s)};
+    }
+    return out;
+  }
+  out = Step(p.stmt, want_rows);
+  if (sqlite3_get_autocommit(handle())) {
+    if (nested_) {
+      // The statement's error rolled back the whole transaction (SQLite does for some).
+      if (!aborted_) {
+        const auto* e = std::get_if<HranaError>(&out);
+        aborted_ = HranaError{
+            "nothing in this request was written: a statement's failure rolled "
+            "back its transaction: " +
+                (e ? e->message : std::string("unknown")),
+            e ? e->code : "SQLITE_ABORT"};
+      }
+    }
+  }
+  if (!nested_) {
+    // SQLite's word on whether a transaction is open: the client's SAVEPOINT opens one, an
+    // error may have rolled one back.
+    state_.in_tx = !sqlite3_get_autocommit(handle());
+    if (!state_.in_tx) state_.tx_read_only = false;
+    UpdateGuard();
+  }
+  return out;
+}
+
+Session::Outcome Session::Execute(const Stmt& s) {
+  HranaError error;
+  Result<std::string> sql = SqlOf(s.sql, s.sql_id, &error);
+  if (!sql.ok()) return error;
+  const char* tail = nullptr;
+  auto prepared = Prepare(*sql, &tail);
+  if (auto* e = std::get_if<HranaError>(&prepared)) return *e;
+  Prepared p = std::get<Prepared>(prepared);
+  StmtPtr guard(p.stmt, sqlite3_finalize);
+  if (!p.stmt) return HranaError{"the SQL holds no statement", "SQL_NO_STATEMENT"};
+  TxControl tx = p.tx;
+  if (!OnlySpaceAndComments(handle(), tail)) {
+    return HranaError{"the SQL holds more than one statement: use \"sequence\" or a batch",
+                      "SQL_MANY_STATEMENTS"};
+  }
+  p.tx = tx;
+  if (auto e = Bind(p.stmt, s)) return *e;
+  return RunPrepared(p, *sql, s.want_rows);
+}
+
+Session::Outcome Session::Sequence(const StreamRequest& r) {
+  HranaError error;
+  Result<std::string> sql = SqlOf(r.sql, r.sql_id, &error);
+  if (!sql.ok()) return error;
+  const char* start = sql->c_str();
+  const char* end = start + sql->size();
+  while (start < end) {
+    const char* tail = nullptr;
+    auto prepared = Prepare(std::string_view(start, end - start), &tail);
+    if (auto* e = std::get_if<HranaError>(&prepared)) return *e;
+    Prepared p = std::get<Prepared>(prepared);
+    StmtPtr guard(p.stmt, sqlite3_finalize);
+    std::string_view text(start, tail - start);
+    start = tail;
+    if (!p.stmt) continue;
+    Outcome out = RunPrepared(p, text, false);
+    if (std::holds_alternative<HranaError>(out) || aborted_) return out;
+  }
+  return Typed("sequence");
+}
+
+Session::Outcome Session::Describe(const StreamRequest& r) {
+  HranaError error;
+  Result<std::string> sql = SqlOf(r.sql, r.sql_id, &error);
+  if (!sql.ok()) return error;
+  const char* tail = nullptr;
+  auto prepared = Prepare(*sql, &tail);
+  if (auto* e = std::get_if<HranaError>(&prepared)) return *e;
+  StmtPtr stmt(std::get<Prepared>(prepared).stmt, sqlite3_finalize);
+  if (!stmt) return HranaError{"the SQL holds no statement", "SQL_NO_STATEMENT"};
+  json::array params;
+  for (int i = 1; i <= sqlite3_bind_parameter_count(stmt.get()); i++) {
+    const char* name = sqlite3_bind_parameter_name(stmt.get(), i);
+    json::object p;
+    p["name"] = name ? json::value(name) : json::value(nullptr);
+    params.push_back(std::move(p));
+  }
+  json::array cols;
+  for (int i = 0; i < sqlite3_column_count(stmt.get()); i++) {
+    json::object c;
+    c["name"] = sqlite3_column_name(stmt.get(), i);
+    const char* decl = sqlite3_column_decltype(stmt.get(), i);
+    c["decltype"] = decl ? json::value(decl) : json::value(nullptr);
+    cols.push_back(std::move(c));
+  }
+  json::object result;
+  result["params"] = std::move(params);
+  result["cols"] = std::move(cols);
+  result["is_explain"] = sqlite3_stmt_isexplain(stmt.get()) != 0;
+  result["is_readonly"] = sqlite3_stmt_readonly(stmt.get()) != 0;
+  json::object response = Typed("describe");
+  response["result"] = std::move(result);
+  return response;
+}
+
+Session::Outcome Session::Close() {
+  if (state_.in_tx) {
+    if (nested_) {
+      std::string text = std::string("ROLLBACK TO ") + kSavepoint + "; RELEASE " + kSavepoint;
+      sqlite3_exec(handle(), text.c_str(), nullptr, nullptr, nullptr);
+    } else if (!sqlite3_get_autocommit(handle())) {
+      sqlite3_exec(handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    state_.in_tx = false;
+    state_.tx_read_only = false;
+    UpdateGuard();
+  }
+  state_.closed = true;
+  state_.stored_sql.clear();
+  return Typed("close");
+}
+
+std::vector<StepOutcome> Session::RunBatch(const Batch& batch) {
+  std::vector<StepOutcome> steps(batch.steps.size());
+  std::vector<bool> ran(batch.steps.size(), false);
+  std::function<bool(const BatchCond&)> holds = [&](const BatchCond& c) -> bool {
+    switch (c.kind) {
+      case BatchCond::Kind::kOk:
+        return ran[c.step] && steps[c.step].result.has_value();
+      case BatchCond::Kind::kError:
+        return ran[c.step] && steps[c.step].error.has_value();
+      case BatchCond::Kind::kNot:
+        return !holds(c.conds.at(0));
+      case BatchCond::Kind::kAnd:
+        return std::all_of(c.conds.begin(), c.conds.end(), holds);
+      case BatchCond::Kind::kOr:
+        return std::any_of(c.conds.begin(), c.conds.end(), holds);
+      case BatchCond::Kind::kIsAutocommit:
+        return is_autocommit();
+    }
+    return false;
+  };
+  for (size_t i = 0; i < batch.steps.size(); i++) {
+    const BatchStep& step = batch.steps[i];
+    if (aborted_ || (step.condition && !holds(*step.condition))) continue;
+    ran[i] = true;
+    Outcome out = Execute(step.stmt);
+    if (auto* e = std::get_if<HranaError>(&out)) {
+      steps[i].error = std::move(*e);
+    } else {
+      steps[i].result = std::move(std::get<json::object>(out));
+    }
+  }
+  return steps;
+}
+
+json::object Session::Run(const StreamRequest& r) {
+  using Type = StreamRequest::Type;
+  if (state_.closed) return ErrorResult({"the stream is closed", "STREAM_CLOSED"});
+  if (aborted_) return ErrorResult(*aborted_);
+  Outcome out;
+  switch (r.type) {
+    case Type::kClose:
+      out = Close();
+      break;
+    case Type::kExecute: {
+      out = Execute(r.stmt);
+      if (auto* result = std::get_if<json::object>(&out)) {
+        json::object response = Typed("execute");
+        response["result"] = std::move(*result);
+        out = std::move(response);
+      }
+      break;
+    }
+    case Type::kBatch: {
+      json::array results, errors;
+      for (StepOutcome& s : RunBatch(r.batch)) {
+        results.push_back(s.result ? json::value(std::move(*s.result)) : json::value(nullptr));
+        errors.push_back(s.error ? json::value(ErrorObject(*s.error)) : json::value(nullptr));
+      }
+      json::object result;
+      result["step_results"] = std::move(results);
+      result["step_errors"] = std::move(errors);
+      json::object response = Typed("batch");
+      response["result"] = std::move(result);
+      out = std::move(response);
+      break;
+    }
+    case Type::kSequence:
+      out = Sequence(r);
+      break;
+    case Type::kDescribe:
+      out = Describe(r);
+      break;
+    case Type::kStoreSql:
+      if (state_.stored_sql.count(*r.sql_id)) {
+        out =
+            HranaError{"sql_id " + std::to_string(*r.sql_id) + " is already stored on this stream",
+                       "SQL_STORE_EXISTS"};
+      } else if (state_.stored_sql.size() >= limits_.max_stored_sql) {
+        out = HranaError{"a stream stores at most " + std::to_string(limits_.max_stored_sql) +
+                             " SQL texts: close_sql some first",
+                         "SQL_STORE_TOO_MANY"};
+      } else if (r.sql->size() > limits_.max_stored_sql_bytes) {
+        out = HranaError{"a stored SQL text holds at most " +
+                             std::to_string(limits_.max_stored_sql_bytes) + " bytes",
+                         "SQL_STORE_TOO_LARGE"};
+      } else {
+        state_.stored_sql[*r.sql_id] = *r.sql;
+        out = Typed("store_sql");
+      }
+      break;
+    case Type::kCloseSql:
+      state_.stored_sql.erase(*r.sql_id);
+      out = Typed("close_sql");
+      break;
+    case Type::kGetAutocommit: {
+      json::object response = Typed("get_autocommit");
+      response["is_autocommit"] = is_autocommit();
+      out = std::move(response);
+      break;
+    }
+  }
+  if (auto* e = std::get_if<HranaError>(&out)) return ErrorResult(*e);
+  return OkResult(std::move(std::get<json::object>(out)));
+}
+
+bool Session::AllReadOnly(std::string_view sql) {
+  const char* start = sql.data();
+  const char* end = start + sql.size();
+  while (start < end) {
+    const char* tail = nullptr;
+    auto prepared = Prepare(std::string_view(start, end - start), &tail);
+    if (std::holds_alternative<HranaError>(prepared)) return false;
+    StmtPtr stmt(std::get<Prepared>(prepared).stmt, sqlite3_finalize);
+    start = tail;
+    if (stmt && !sqlite3_stmt_readonly(stmt.get())) return false;
+  }
+  return true;
+}
+
+bool Session::MayWrite(const std::vector<StreamRequest>& requests) {
+  // Prepared outside any transaction: with the schema loaded this reads nothing from the
+  // store. A statement that does not prepare (a table an earlier statement creates) counts
+  // as a write.
+  std::map<int32_t, std::string> stored = state_.stored_sql;
+  auto text_of = [&](const std::optional<std::string>& sql,
+                     const std::optional<int32_t>& id) -> const std::string* {
+    if (sql) return &*sql;
+    auto it = stored.find(*id);
+    return it == stored.end() ? nullptr : &it->second;
+  };
+  auto writes = [&](const std::optional<std::string>& sql, const std::optional<int32_t>& id) {
+    const std::string* text = text_of(sql, id);
+    return text == nullptr || !AllReadOnly(*text);
+  };
+  for (const StreamRequest& r : requests) {
+    switch (r.type) {
+      case StreamRequest::Type::kExecute:
+        if (writes(r.stmt.sql, r.stmt.sql_id)) return true;
+        break;
+      case StreamRequest::Type::kBatch:
+        for (const BatchStep& s : r.batch.steps) {
+          if (writes(s.stmt.sql, s.stmt.sql_id)) return true;
+        }
+        break;
+      case StreamRequest::Type::kSequence:
+        if (writes(r.sql, r.sql_id)) return true;
+        break;
+      case StreamRequest::Type::kStoreSql:
+        stored[*r.sql_id] = *r.sql;
+        break;
+      case StreamRequest::Type::kCloseSql:
+        stored.erase(*r.sql_id);
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+Result<json::array> Session::RunAtomically(const std::vector<StreamRequest>& requests,
+                                           std::optional<HranaError>* abort) {
+  const bool writes = !read_only_access_ && MayWrite(requests);
+  const State before = state_;
+  json::array results;
+  auto body = [&](Connection&) -> Status {
+    state_ = before;  // a re-run starts over
+    aborted_.reset();
+    results.clear();
+    UpdateGuard();
+    for (const StreamRequest& r : requests) {
+      results.push_back(Run(r));
+      if (aborted_) return Status::InvalidArgument(aborted_->message);
+    }
+    if (state_.in_tx) Close();  // a client transaction left open is rolled back
+    return Status::Ok();
+  };
+  nested_ = true;
+  view_only_ = !writes;
+  UpdateGuard();
+  Status s = writes ? lease_.db().Update(body) : lease_.db().View(body);
+  InstallProgressHandler(handle(), &lease_.guard());  // Update replaced it
+  nested_ = false;
+  view_only_ = false;
+  state_.in_tx = false;
+  state_.tx_read_only = false;
+  UpdateGuard();
+  if (aborted_) {
+    *abort = std::move(aborted_);
+    aborted_.reset();
+    return Status::InvalidArgument((*abort)->message);
+  }
+  CL_RETURN_IF_ERROR(s);
+  return results;
+}
+
+}  // namespace cloudlite::server::sql

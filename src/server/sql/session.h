@@ -1,0 +1,125 @@
+// A Hrana stream's state on one pooled connection, and the execution of its requests: execute,
+// batch (with step conditions), sequence, describe, store_sql, close_sql, close,
+// get_autocommit.
+//
+// Two ways to run:
+// - Atomically (RunAtomically): a pipeline without a baton that ends with `close`, run inside
+//   one transaction the server opens, Database::View when nothing in it writes, else
+//   Database::Update, which re-runs it when another writer committed first. The client's own
+//   BEGIN / COMMIT / ROLLBACK become a savepoint inside that transaction.
+// - Statement by statement (Run): a stream that lives across requests. Outside a client
+//   transaction a statement that writes runs in its own Database::Update (re-run on a lost race);
+//   inside one, statements run as they are and a COMMIT that loses the race to another writer is
+//   rolled back and reported as SQLITE_BUSY (retryable): an interactive transaction cannot be
+//   re-run by the server.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "server/sql/errors.h"
+#include "server/sql/hrana_proto.h"
+#include "server/sql/pool.h"
+
+namespace cloudlite::server::sql {
+
+struct SessionLimits {
+  size_t max_rows = 100000;                // per statement result; more is RESPONSE_TOO_LARGE
+  size_t max_result_bytes = 10 << 20;      // values' bytes per HTTP request
+  size_t max_stored_sql = 50;              // store_sql entries per stream
+  size_t max_stored_sql_bytes = 64 << 10;  // per entry
+  std::chrono::milliseconds max_request_time{30000};
+};
+
+// One step of a batch as run: its result or error, both empty when it was skipped.
+struct StepOutcome {
+  std::optional<boost::json::object> result;
+  std::optional<HranaError> error;
+};
+
+class Session {
+ public:
+  // `watchdog` enforces request deadlines while Update owns the progress handler.
+  Session(DatabasePool::Lease lease, SessionLimits limits, bool read_only_access,
+          Watchdog* watchdog);
+  ~Session();  // rolls back a transaction left open
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Before each HTTP request on this session: its deadline (the earlier of `deadline` and
+  // max_request_time from now) and a fresh result byte budget. EndRequest lifts the deadline.
+  void BeginRequest(std::chrono::steady_clock::time_point deadline);
+  void EndRequest();
+
+  // One request, as a pipeline result: {"type":"ok","response":...} or {"type":"error",...}.
+  boost::json::object Run(const StreamRequest& request);
+  // All of `requests` in one transaction; a Status when that transaction failed as a whole
+  // (nothing committed). When a statement's failure rolled it back, `*abort` says which
+  // (and the Status is InvalidArgument).
+  Result<boost::json::array> RunAtomically(const std::vector<StreamRequest>& requests,
+                                           std::optional<HranaError>* abort);
+  // A batch's steps (for cursors).
+  std::vector<StepOutcome> RunBatch(const Batch& batch);
+
+  bool closed() const { return state_.closed; }
+  // The client's view: false inside its BEGIN ... COMMIT.
+  bool is_autocommit() const { return !state_.in_tx; }
+  DatabasePool::Lease& lease() { return lease_; }
+  // The version the connection last read or committed.
+  uint64_t version() const { return lease_.db().version(); }
+
+ private:
+  using Outcome = std::variant<boost::json::object, HranaError>;
+  struct State {
+    std::map<int32_t, std::string> stored_sql;
+    bool closed = false;
+    bool in_tx = false;  // the client's BEGIN is open
+    bool tx_read_only = false;
+  };
+  struct Prepared {
+    sqlite3_stmt* stmt = nullptr;
+    TxControl tx = TxControl::kNone;
+  };
+
+  sqlite3* handle() const { return lease_.db().handle(); }
+  bool PastDeadline() const;
+  void UpdateGuard();
+  Outcome Execute(const Stmt& stmt);
+  Outcome Sequence(const StreamRequest& r);
+  Outcome Describe(const StreamRequest& r);
+  Result<std::string> SqlOf(const std::optional<std::string>& sql,
+                            const std::optional<int32_t>& sql_id, HranaError* error) const;
+  // Prepares the first statement of `sql` (`tail` gets the rest); stmt null for none.
+  std::variant<Prepared, HranaError> Prepare(std::string_view sql, const char** tail);
+  std::optional<HranaError> Bind(sqlite3_stmt* stmt, const Stmt& s);
+  // Runs a prepared statement: transaction control or a statement (through Update when it
+  // writes outside any transaction).
+  Outcome RunPrepared(const Prepared& p, std::string_view sql, bool want_rows);
+  Outcome Step(sqlite3_stmt* stmt, bool want_rows);
+  Outcome TransactionControl(const Prepared& p, std::string_view sql);
+  Outcome Close();
+  HranaError SqliteError(int rc);
+  // True unless every statement of `requests` is known to only read.
+  bool MayWrite(const std::vector<StreamRequest>& requests);
+  bool AllReadOnly(std::string_view sql);
+
+  DatabasePool::Lease lease_;
+  const SessionLimits limits_;
+  const bool read_only_access_;
+  State state_;
+  bool nested_ = false;                // inside RunAtomically's transaction
+  bool view_only_ = false;             // that transaction is a View
+  std::optional<HranaError> aborted_;  // a statement rolled that transaction back
+  size_t result_bytes_ = 0;
+  Watchdog* const watchdog_;
+  std::optional<uint64_t> watch_;  // armed between BeginRequest and EndRequest
+};
+
+}  // namespace cloudlite::server::sql
