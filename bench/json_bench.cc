@@ -10,8 +10,8 @@
 //   query  a Query response: 1000 items of 1 KiB (~1 MiB)
 // Parse: bytes -> DOM (Boost.JSON with the default allocator, as the project parses, and into a
 // monotonic arena, as a server could per request). Serialize: an existing DOM -> bytes.
-// After Google Benchmark's table it prints the CPU times and the ratios nlohmann / Boost.JSON. Built only when
-// nlohmann_json is installed: the project itself no longer uses it.
+// After Google Benchmark's table it prints the CPU times and the ratios nlohmann / Boost.JSON.
+// Built only when nlohmann_json is installed: the project itself no longer uses it.
 #include <benchmark/benchmark.h>
 
 #include <boost/json.hpp>

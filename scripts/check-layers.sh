@@ -19,7 +19,7 @@ declare -A may=(
   [vfs]="engine store format base cloudlite"
   [api]="vfs engine store format net base cloudlite"
   [ext]="vfs cloudlite"
-  [cli]="base cloudlite"
+  [cli]="base server cloudlite"
   [server]="base cloudlite"
   [lambda]="net base cloudlite"
 )

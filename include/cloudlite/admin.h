@@ -51,6 +51,11 @@ Status Pull(std::string_view uri, const std::string& local_path, const Progress&
 // The databases under a store URI (file:///dir, s3://bucket/prefix, ...), by name.
 Result<std::vector<std::string>> ListDatabases(std::string_view store_uri);
 
+// Ok if the store at `store_uri` answers and lets us in (S3: HEAD bucket; DynamoDB:
+// DescribeTable; file://: the directory is there), else why not. One or two requests: what a
+// server's readiness probe asks. With `create`, a file:// store's missing directory is made.
+Status CheckStore(std::string_view store_uri, bool create = false);
+
 // Removes the database: ends its incarnation with an END record at the next log slot (a
 // connection still open on it fails from then on instead of committing), then deletes its
 // objects but the END record and the records committed in the last 5 minutes, which a later

@@ -462,6 +462,12 @@ Result<std::vector<std::string>> ListDatabases(std::string_view store_uri) {
   return names;
 }
 
+Status CheckStore(std::string_view store_uri, bool create) {
+  CL_ASSIGN_OR_RETURN(Uri uri, Uri::Parse(store_uri));
+  // OpenStore checks access itself (ObjectStore::CheckAccess).
+  return OpenStore(uri, create).status();
+}
+
 Status RemoveDatabase(std::string_view uri) {
   CL_ASSIGN_OR_RETURN(OpenedStore opened, OpenDatabaseStore(uri, /*create=*/false));
   ObjectStore& store = *opened.store;

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/dynamodb_command.h"
 #include "cli/exit_codes.h"
+#include "cli/serve_command.h"
 #include "cloudlite/admin.h"
 #include "fmt/format.h"
 
@@ -126,6 +127,7 @@ int Main(int argc, char** argv) {
   info->footer("Example: cloudlite info --json file:///var/dbs/app");
 
   DynamoDbCommand& dynamodb = AddDynamoDbCommand(app, flags);
+  ServeCommand& serve = AddServeCommand(app);
 
   try {
     app.parse(argc, argv);
@@ -152,6 +154,8 @@ int Main(int argc, char** argv) {
     code = CmdInfo(uri, flags);
   } else if (dynamodb.parsed()) {
     code = RunDynamoDbCommand(dynamodb, flags);
+  } else if (serve.parsed()) {
+    code = RunServeCommand(serve);
   }
   if (flags.stats) {
     std::fflush(stdout);  // the stats line comes after everything the command printed

@@ -16,23 +16,23 @@ const conn = connect({ url });
 check("exec and prepared statements", async () => {
   await conn.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE)");
   await conn.run("INSERT INTO users (email) VALUES (?)", "a@example.com");
-  const stmt = conn.prepare("SELECT id, email FROM users WHERE email = ?");
+  const stmt = await conn.prepare("SELECT id, email FROM users WHERE email = ?");
   const row = await stmt.get(["a@example.com"]);
   assert.equal(row.email, "a@example.com");
   const rows = await stmt.all(["nobody@example.com"]);
   assert.equal(rows.length, 0);
 });
 
-check("batch is atomic", async () => {
+check("batch with a mode is atomic", async () => {
   await conn.batch([
     "INSERT INTO users (email) VALUES ('b@example.com')",
     "INSERT INTO users (email) VALUES ('c@example.com')",
-  ]);
+  ], "write");
   await assert.rejects(
     conn.batch([
       "INSERT INTO users (email) VALUES ('d@example.com')",
       "INSERT INTO users (email) VALUES ('a@example.com')",  // UNIQUE violation
-    ]),
+    ], "write"),
   );
   const rows = await conn.all("SELECT email FROM users ORDER BY email");
   assert.deepEqual(rows.map((r) => r.email), ["a@example.com", "b@example.com", "c@example.com"]);
@@ -50,7 +50,8 @@ check("a large result streams through /v3/cursor", async () => {
     },
   );
   let n = 0;
-  for await (const row of conn.prepare("SELECT i FROM big ORDER BY i").iterate([])) {
+  const all = await conn.prepare("SELECT i FROM big ORDER BY i");
+  for await (const row of all.iterate([])) {
     n++;
     assert.equal(Number(row.i), n);
   }

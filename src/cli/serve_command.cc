@@ -1,0 +1,239 @@
+#include "cli/serve_command.h"
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "base/logger.h"
+#include "cli/exit_codes.h"
+#include "cloudlite/admin.h"
+#include "server/http/auth.h"
+#include "server/http/listener.h"
+#include "server/http/metrics.h"
+#include "server/sql/service.h"
+
+namespace cloudlite::cli {
+namespace {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback).
+Result<HostPort> ParseListen(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("--listen \"" + text +
+                                   "\" is not HOST:PORT (e.g. 127.0.0.1:8080)");
+  }
+  HostPort out;
+  out.host = text.substr(0, colon);
+  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
+    out.host = out.host.substr(1, out.host.size() - 2);
+  }
+  if (out.host.empty()) out.host = "127.0.0.1";
+  std::string port = text.substr(colon + 1);
+  char* end = nullptr;
+  unsigned long value = std::strtoul(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || value > 65535) {
+    return Status::InvalidArgument("--listen \"" + text + "\": the port must be 0..65535");
+  }
+  out.port = static_cast<uint16_t>(value);
+  return out;
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// The JWT check as the SQL service asks it: may this request read or write `database`?
+server::sql::Authorizer MakeAuthorizer(std::shared_ptr<const server::Authenticator> auth) {
+  return [auth](const server::Request& request, std::string_view database) {
+    server::sql::AuthResult out;
+    Result<server::Authorization> granted = auth->Authenticate(request.header("authorization"));
+    if (!granted.ok()) {
+      // "AUTH_JWT_EXPIRED: the token expired ..." -> code and message.
+      const std::string& text = granted.status().message();
+      size_t sep = text.find(": ");
+      out.access = server::sql::Access::kDenied;
+      out.status = 401;
+      out.code = sep == std::string::npos ? "AUTH_JWT_INVALID" : text.substr(0, sep);
+      out.message = sep == std::string::npos ? text : text.substr(sep + 2);
+      return out;
+    }
+    if (granted->CanWrite(database)) {
+      out.access = server::sql::Access::kReadWrite;
+    } else if (granted->CanRead(database)) {
+      out.access = server::sql::Access::kReadOnly;
+    } else {
+      out.access = server::sql::Access::kDenied;
+      out.status = 403;
+      out.code = "AUTH_FORBIDDEN";
+      out.message = "the token does not grant access to database \"" + std::string(database) + "\"";
+    }
+    return out;
+  };
+}
+
+// Copies the process's store request counters (admin.h, ProcessStoreStatsJson) into counters of
+// the registry, so /metrics shows requests by kind and bytes.
+void RefreshStoreMetrics(server::MetricsRegistry& metrics) {
+  boost::system::error_code ec;
+  boost::json::value stats = boost::json::parse(ProcessStoreStatsJson(), ec);
+  if (ec || !stats.is_object()) return;
+  for (const auto& [key, value] : stats.as_object()) {
+    if (!value.is_number()) continue;
+    double now = value.to_number<double>(ec);
+    if (ec) continue;
+    std::string_view kind = key;
+    server::Counter* c =
+        kind.rfind("bytes_", 0) == 0
+            ? metrics.GetCounter("cloudlite_store_bytes_total",
+                                 "Payload bytes to and from the store",
+                                 {{"direction", std::string(kind.substr(6))}})
+            : metrics.GetCounter("cloudlite_store_requests_total", "Requests sent to the store",
+                                 {{"kind", std::string(kind)}});
+    if (now > c->value()) c->Increment(now - c->value());
+  }
+}
+
+}  // namespace
+
+ServeCommand& AddServeCommand(CLI::App& app) {
+  static ServeCommand command;  // CLI11 keeps pointers into it until parsing is done
+  ServeCommand& c = command;
+  c.app =
+      app.add_subcommand("serve",
+                         "Serve SQL over HTTP (libSQL's Hrana, for @libsql/client and other libSQL "
+                         "clients) for every database in a store, until SIGTERM or SIGINT");
+  c.app->add_option("--store", c.store, "Store URI holding the databases, e.g. file:///var/dbs")
+      ->required();
+  c.app->add_option("--listen", c.listen, "Address to listen on, HOST:PORT")->capture_default_str();
+  c.app->add_flag("--create", c.create,
+                  "A request to a missing database creates it (else 404 Not Found)");
+  c.app->add_option("--auth-jwt-key-file", c.jwt_key_file,
+                    "Ed25519 public keys (PEM or base64url lines) that sign accepted Bearer "
+                    "tokens, as libSQL's sqld takes them");
+  c.app->add_flag("--insecure-no-auth", c.insecure_no_auth,
+                  "Allow listening on a non-loopback address without --auth-jwt-key-file");
+  c.app->add_option("--tls-cert", c.tls_cert, "PEM certificate chain: serve HTTPS");
+  c.app->add_option("--tls-key", c.tls_key, "PEM private key of --tls-cert");
+  c.app->add_option("--base-url", c.base_url,
+                    "This process's own URL, returned to clients so that a stream's requests "
+                    "come back here (sticky streams behind a load balancer)");
+  c.app
+      ->add_option("--default-database", c.default_database,
+                   "Database of requests that name none (no path, x-namespace or Host label)")
+      ->capture_default_str();
+  c.app->add_option("--access-log", c.access_log, "stderr (one JSON line per request) or off")
+      ->check(CLI::IsMember({"stderr", "off"}))
+      ->capture_default_str();
+  c.app->add_option("--workers", c.workers, "Threads running requests")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  c.app->add_option("--max-connections", c.max_connections, "Open connections; more get 503")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  c.app->add_option("--max-in-flight", c.max_in_flight, "Requests queued or running; more get 503")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  c.app->add_option("--max-databases", c.max_databases, "Databases open at once")
+      ->check(CLI::Range(1, 1 << 16))
+      ->capture_default_str();
+  c.app->add_option("--max-body-bytes", c.max_body_bytes, "Largest request body; more get 413")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
+      ->capture_default_str();
+  c.app
+      ->add_option("--request-timeout-ms", c.request_timeout_ms,
+                   "Time limit of one request; SQL still running then is interrupted")
+      ->check(CLI::Range(1, 3600 * 1000))
+      ->capture_default_str();
+  c.app->footer(
+      "Example: cloudlite serve --store file:///var/dbs --create\n"
+      "then, from node: createClient({ url: \"http://127.0.0.1:8080/mydb/\" }) (mind the "
+      "trailing slash)");
+  return c;
+}
+
+int RunServeCommand(const ServeCommand& c) {
+  Result<HostPort> listen = ParseListen(c.listen);
+  if (!listen.ok()) return ReportError(listen.status());
+  if ((c.tls_cert.empty()) != (c.tls_key.empty())) {
+    return ReportError(Status::InvalidArgument("--tls-cert and --tls-key go together"));
+  }
+  if (!IsLoopback(listen->host) && c.jwt_key_file.empty() && !c.insecure_no_auth) {
+    return ReportError(Status::InvalidArgument(
+        "refusing to listen on " + listen->host +
+        " without auth: give --auth-jwt-key-file, or --insecure-no-auth if something in front "
+        "of this server checks who may connect"));
+  }
+  // A store that does not answer is better found now than by the first request.
+  if (Status s = CheckStore(c.store, c.create); !s.ok()) return ReportError(s);
+
+  server::sql::ServiceOptions service_options;
+  service_options.pool.store = c.store;
+  service_options.pool.max_databases = c.max_databases;
+  service_options.create = c.create;
+  service_options.default_database = c.default_database;
+  service_options.base_url = c.base_url;
+  service_options.version_text = "cloudlite " CLOUDLITE_VERSION;
+  if (!c.jwt_key_file.empty()) {
+    Result<server::PublicKeys> keys = server::PublicKeys::LoadFile(c.jwt_key_file);
+    if (!keys.ok()) return ReportError(keys.status());
+    service_options.authorize =
+        MakeAuthorizer(std::make_shared<server::Authenticator>(std::move(*keys)));
+  }
+  server::sql::SqlService service(std::move(service_options));
+
+  server::MetricsRegistry metrics;
+  std::unique_ptr<Logger> access_log;
+  if (c.access_log == "stderr") access_log = Logger::ToFd(2);
+  server::Handler sql = service.AsHandler();
+  const std::string store = c.store;
+  server::Handler handler = [&metrics, &service, sql, store](const server::Request& r) {
+    if (r.method == "GET" && r.path == "/metrics") {
+      RefreshStoreMetrics(metrics);
+      metrics.GetGauge("cloudlite_sql_open_connections", "SQLite connections the pool holds")
+          ->Set(static_cast<double>(service.pool().open_connections()));
+      server::Response out = server::MetricsResponse(metrics);
+      out.route = "metrics";
+      return out;
+    }
+    if (r.method == "GET" && r.path == "/readyz") {
+      Status s = CheckStore(store);
+      server::Response out = s.ok() ? server::Response::Text(200, "ready\n")
+                                    : server::Response::Text(503, s.ToString() + "\n");
+      out.route = "readyz";
+      return out;
+    }
+    return sql(r);
+  };
+
+  server::ListenerOptions options;
+  options.address = listen->host;
+  options.port = listen->port;
+  options.worker_threads = c.workers;
+  options.max_connections = c.max_connections;
+  options.max_in_flight = c.max_in_flight;
+  options.max_body_bytes = c.max_body_bytes;
+  options.request_timeout = std::chrono::milliseconds(c.request_timeout_ms);
+  options.tls_cert_file = c.tls_cert;
+  options.tls_key_file = c.tls_key;
+  options.access_log = access_log.get();
+  options.metrics = &metrics;
+  Result<std::unique_ptr<server::Listener>> listener =
+      server::Listener::Start(std::move(options), handler);
+  if (!listener.ok()) return ReportError(listener.status());
+  // Scripts wait for this line (and read the port from it when --listen asked for port 0).
+  std::fprintf(stderr, "cloudlite serve: listening on %s://%s (store %s)\n",
+               (*listener)->tls() ? "https" : "http", (*listener)->address().c_str(),
+               c.store.c_str());
+  std::fflush(stderr);
+  (*listener)->ServeUntilSignal();
+  std::fputs("cloudlite serve: stopped\n", stderr);
+  return static_cast<int>(ExitCode::kOk);
+}
+
+}  // namespace cloudlite::cli
