@@ -50,9 +50,11 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
 
   echo "== multi-threaded tests under TSan" >&2
   BUILD_DIR=$root/build-tsan BUILD_TYPE=Debug "$root/scripts/build.sh" \
-    -DCLOUDLITE_SANITIZE=thread -DCLOUDLITE_BENCH=OFF --target cloudlite_tests
+    -DCLOUDLITE_SANITIZE=thread -DCLOUDLITE_BENCH=OFF --target cloudlite_tests cloudlite_server_tests
   TSAN_OPTIONS=halt_on_error=1 "$root/build-tsan/tests/cloudlite_tests" \
     --gtest_filter='*Thread*:*Concurren*:*Race*:-*AcrossProcesses*:*Process*' --gtest_brief=1
+  # The HTTP listener: I/O threads, the worker pool and shutdown, all of it multi-threaded.
+  TSAN_OPTIONS=halt_on_error=1 "$root/build-tsan/tests/cloudlite_server_tests" --gtest_brief=1
 fi
 # Every fuzz target (fuzz/, docs/fuzzing.md) for FUZZ_SECONDS each (default 30), two at a time.
 # SKIP_FUZZ=1 skips them.
