@@ -150,6 +150,12 @@ ServeCommand& AddServeCommand(CLI::App& app) {
                    "Time limit of one request; SQL still running then is interrupted")
       ->check(CLI::Range(1, 3600 * 1000))
       ->capture_default_str();
+  c.app
+      ->add_option("--group-commit", c.group_commit,
+                   "on: concurrent one-shot writes to a database share one commit; off: each "
+                   "commits alone")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   c.app->footer(
       "Example: cloudlite serve --store file:///var/dbs --create\n"
       "then, from node: createClient({ url: \"http://127.0.0.1:8080/mydb/\" }) (mind the "
@@ -185,9 +191,11 @@ int RunServeCommand(const ServeCommand& c) {
     service_options.authorize =
         MakeAuthorizer(std::make_shared<server::Authenticator>(std::move(*keys)));
   }
+  server::MetricsRegistry metrics;
+  service_options.group_commit.enabled = c.group_commit == "on";
+  service_options.metrics = &metrics;
   server::sql::SqlService service(std::move(service_options));
 
-  server::MetricsRegistry metrics;
   std::unique_ptr<Logger> access_log;
   if (c.access_log == "stderr") access_log = Logger::ToFd(2);
   server::Handler sql = service.AsHandler();

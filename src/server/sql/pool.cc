@@ -128,7 +128,7 @@ Result<DatabasePool::Lease> DatabasePool::Acquire(std::string_view name, bool cr
   auto c = std::make_unique<Connection>();
   c->name = std::string(name);
   c->db = std::move(db).value();
-  InstallGuard(c->db->handle(), &c->guard);
+  InstallGuard(*c->db, &c->guard);
   return Lease(this, std::move(c));
 }
 
