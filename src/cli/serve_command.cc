@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <memory>
@@ -181,6 +182,9 @@ int RunServeCommand(const ServeCommand& c) {
   server::sql::ServiceOptions service_options;
   service_options.pool.store = c.store;
   service_options.pool.max_databases = c.max_databases;
+  // Each worker holds at most one connection for a one-shot request, and a group commit one more.
+  service_options.pool.max_connections =
+      std::max(service_options.pool.max_connections, c.workers + 1);
   service_options.create = c.create;
   service_options.default_database = c.default_database;
   service_options.base_url = c.base_url;

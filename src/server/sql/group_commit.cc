@@ -74,8 +74,17 @@ Status GroupCommitter::Run(DatabasePool::Lease& own, const Work& work, uint64_t*
       queue_.pop_front();
     }
     lock.unlock();
-    RunGroup(own, group);
+    if (!group_ && acquire_) {
+      Result<DatabasePool::Lease> lease = acquire_();
+      if (lease.ok()) group_ = std::move(lease).value();
+    }
+    RunGroup(group_ ? group_ : own, group);
     lock.lock();
+    if (queue_.empty()) {
+      lock.unlock();
+      group_ = DatabasePool::Lease();  // back to the pool: nothing waits
+      lock.lock();
+    }
     for (Member* m : group) m->done = true;
     leading_ = false;
     done_.notify_all();

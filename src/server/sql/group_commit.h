@@ -51,8 +51,10 @@ class GroupCommitter {
   // start from scratch each time. Ok, or a failure of this member alone.
   using Work = std::function<Status(DatabasePool::Lease& group)>;
 
-  GroupCommitter(GroupCommitOptions options, WriteMetrics metrics)
-      : options_(std::move(options)), metrics_(metrics) {}
+  // `acquire`: a connection of the database for the groups to run on (null: the leader's own).
+  GroupCommitter(GroupCommitOptions options, WriteMetrics metrics,
+                 std::function<Result<DatabasePool::Lease>()> acquire = nullptr)
+      : options_(std::move(options)), metrics_(metrics), acquire_(std::move(acquire)) {}
 
   // Runs `work` in a committed transaction; `own` is the caller's connection to the database.
   // Returns once the commit holding it is durable (or it failed), with `*version` the version
@@ -79,6 +81,11 @@ class GroupCommitter {
 
   const GroupCommitOptions options_;
   const WriteMetrics metrics_;
+  const std::function<Result<DatabasePool::Lease>()> acquire_;
+  // The connection groups run on while writes keep coming (only the leader touches it): the
+  // one that made the last commit is up to date, where another connection would first read the
+  // versions it missed from the store. Given back when no write waits after a group.
+  DatabasePool::Lease group_;
   mutable std::mutex mu_;
   std::condition_variable done_;
   std::deque<Member*> queue_;

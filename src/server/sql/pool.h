@@ -27,7 +27,7 @@ struct PoolOptions {
   std::string store;
   Options options;  // for every Database::Open (cache size, isolation, ...)
   size_t max_databases = 64;
-  size_t max_connections = 8;  // per database
+  size_t max_connections = 16;  // per database (a group commit holds one while writes queue)
   std::chrono::seconds idle_close{60};
   std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
 };

@@ -110,6 +110,7 @@ SqlService::SqlService(ServiceOptions options)
 
 SqlService::~SqlService() {
   streams_.reset();  // their connections go back to the pool first
+  committers_.clear();
 }
 
 GroupCommitter* SqlService::CommitterOf(std::string_view database) {
@@ -117,8 +118,11 @@ GroupCommitter* SqlService::CommitterOf(std::string_view database) {
   auto it = committers_.find(database);
   if (it == committers_.end()) {
     it = committers_
-             .emplace(std::string(database),
-                      std::make_unique<GroupCommitter>(options_.group_commit, write_metrics_))
+             .emplace(std::string(database), std::make_unique<GroupCommitter>(
+                                                 options_.group_commit, write_metrics_,
+                                                 [this, name = std::string(database)] {
+                                                   return pool_->Acquire(name, /*create=*/false);
+                                                 }))
              .first;
   }
   return it->second.get();
