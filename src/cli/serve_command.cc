@@ -50,7 +50,7 @@ bool IsLoopback(const std::string& host) {
 }
 
 // The JWT check as the SQL service asks it: may this request read or write `database`?
-server::sql::Authorizer MakeAuthorizer(std::shared_ptr<const server::Authenticator> auth) {
+server::sql::Authorizer MakeAuthorizer(const std::shared_ptr<const server::Authenticator>& auth) {
   return [auth](const server::Request& request, std::string_view database) {
     server::sql::AuthResult out;
     Result<server::Authorization> granted = auth->Authenticate(request.header("authorization"));
