@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -301,6 +302,42 @@ TEST_F(GroupCommitTest, TwoServicesOnOneStoreCountExactly) {
   EXPECT_EQ(*distinct.rbegin(), total);
   EXPECT_EQ(Count("cloudlite_sql_write_requests_total"), total + 1);
   EXPECT_LE(Count("cloudlite_sql_commits_total"), total + 1);
+}
+
+// The request deadline is a progress handler that Database::Update keeps: on a stream (one
+// connection), a read after a write that ran in its own Update is still interrupted at its
+// deadline. (The read would run for many seconds otherwise, and the test fail.)
+TEST_F(GroupCommitTest, TheDeadlineHoldsOnAConnectionAfterItsUpdate) {
+  SqlService s(Options());
+  auto execute = [](const std::string& sql) {
+    return json::object{{"type", "execute"}, {"stmt", json::object{{"sql", sql}}}};
+  };
+  auto post = [&](json::object body, std::chrono::milliseconds budget) {
+    Request r;
+    r.method = "POST";
+    r.path = "/v2/pipeline";
+    r.body = json::serialize(body);
+    r.remote = "127.0.0.1:5000";
+    r.deadline = std::chrono::steady_clock::now() + budget;
+    Response out = s.Handle(r);
+    EXPECT_EQ(out.status, 200) << out.body;
+    boost::system::error_code ec;
+    json::value v = json::parse(out.body, ec);
+    return v.is_object() ? v.as_object() : json::object{};
+  };
+  json::object first = post({{"requests", json::array{execute("CREATE TABLE t (x)"),
+                                                      execute("INSERT INTO t VALUES (1)")}}},
+                            std::chrono::seconds(60));
+  ASSERT_TRUE(first["baton"].is_string()) << json::serialize(first);
+  EXPECT_EQ(CodeOf(first["results"].as_array(), 1), "(ok)");
+  const std::string long_read =
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000000) "
+      "SELECT count(*) FROM c";
+  json::object read =
+      post({{"baton", first["baton"]},
+            {"requests", json::array{execute(long_read), json::object{{"type", "close"}}}}},
+           std::chrono::milliseconds(50));
+  EXPECT_EQ(CodeOf(read["results"].as_array(), 0), "SQLITE_INTERRUPT") << json::serialize(read);
 }
 
 }  // namespace
