@@ -82,7 +82,7 @@ Status GroupCommitter::Run(DatabasePool::Lease& own, const Work& work, uint64_t*
     lock.lock();
     if (queue_.empty()) {
       lock.unlock();
-      group_ = DatabasePool::Lease();  // back to the pool: nothing waits
+      group_.Park();  // nothing waits: back to the pool, kept for the next group if it can be
       lock.lock();
     }
     for (Member* m : group) m->done = true;

@@ -84,7 +84,8 @@ class GroupCommitter {
   const std::function<Result<DatabasePool::Lease>()> acquire_;
   // The connection groups run on while writes keep coming (only the leader touches it): the
   // one that made the last commit is up to date, where another connection would first read the
-  // versions it missed from the store. Given back when no write waits after a group.
+  // versions it missed from the store. Parked in the pool when no write waits after a group, and
+  // asked for again as the freshest connection.
   DatabasePool::Lease group_;
   mutable std::mutex mu_;
   std::condition_variable done_;

@@ -340,5 +340,31 @@ TEST_F(GroupCommitTest, TheDeadlineHoldsOnAConnectionAfterItsUpdate) {
   EXPECT_EQ(CodeOf(read["results"].as_array(), 0), "SQLITE_INTERRUPT") << json::serialize(read);
 }
 
+// The group commit's connection, parked between groups, is lent to other requests last, and
+// found again as the freshest.
+TEST_F(GroupCommitTest, AParkedConnectionIsLentLastAndFoundAsTheFreshest) {
+  PoolOptions options;
+  options.store = "file://" + dir_;
+  DatabasePool pool(options);
+  Result<DatabasePool::Lease> a = pool.Acquire("p", /*create=*/true);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a->db().Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }).ok());
+  Result<DatabasePool::Lease> b = pool.Acquire("p", /*create=*/false);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_TRUE(
+      a->db().Update([](Connection& c) { return c.Exec("INSERT INTO t VALUES (1)"); }).ok());
+  Database* fresh = &a->db();
+  Database* stale = &b->db();
+  ASSERT_GT(fresh->version(), stale->version());
+  a->Park();
+  *b = DatabasePool::Lease();  // given back after the parked one
+  Result<DatabasePool::Lease> next = pool.Acquire("p", false);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(&next->db(), stale);  // the parked one is lent last
+  Result<DatabasePool::Lease> freshest = pool.Acquire("p", false, DatabasePool::Pick::kFreshest);
+  ASSERT_TRUE(freshest.ok());
+  EXPECT_EQ(&freshest->db(), fresh);
+}
+
 }  // namespace
 }  // namespace cloudlite::server::sql

@@ -118,11 +118,13 @@ GroupCommitter* SqlService::CommitterOf(std::string_view database) {
   auto it = committers_.find(database);
   if (it == committers_.end()) {
     it = committers_
-             .emplace(std::string(database), std::make_unique<GroupCommitter>(
-                                                 options_.group_commit, write_metrics_,
-                                                 [this, name = std::string(database)] {
-                                                   return pool_->Acquire(name, /*create=*/false);
-                                                 }))
+             .emplace(std::string(database),
+                      std::make_unique<GroupCommitter>(options_.group_commit, write_metrics_,
+                                                       [this, name = std::string(database)] {
+                                                         return pool_->Acquire(
+                                                             name, /*create=*/false,
+                                                             DatabasePool::Pick::kFreshest);
+                                                       }))
              .first;
   }
   return it->second.get();
