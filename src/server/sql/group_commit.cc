@@ -78,7 +78,13 @@ Status GroupCommitter::Run(DatabasePool::Lease& own, const Work& work, uint64_t*
       Result<DatabasePool::Lease> lease = acquire_();
       if (lease.ok()) group_ = std::move(lease).value();
     }
-    RunGroup(group_ ? group_ : own, group);
+    try {
+      RunGroup(group_ ? group_ : own, group);
+    } catch (...) {
+      // No exception may leave the leader with the group unanswered and leading_ set.
+      for (Member* m : group) m->status = Status::Internal("the group commit failed unexpectedly");
+      group_ = DatabasePool::Lease();  // back to the pool, which rolls back what is open
+    }
     lock.lock();
     if (queue_.empty()) {
       lock.unlock();
