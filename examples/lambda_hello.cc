@@ -9,7 +9,6 @@
 // A request whose deadline (Lambda's, a little early) passes before or while its SQL runs is
 // interrupted and answered 504, so the caller gets an answer rather than a timeout.
 #include <cloudlite/database.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
@@ -87,11 +86,11 @@ class Greeter {
 
     std::lock_guard<std::mutex> lock(mu_);  // a Database is one connection
     int64_t visits = 0;
-    // Interrupts the SQL once the deadline passes: checked every 1000 SQLite instructions.
+    // Interrupts the SQL once the deadline passes: checked every 1000 SQLite instructions. Set
+    // through the Database, so that Update keeps it while it runs.
     Clock::time_point deadline = request.deadline;
-    sqlite3_progress_handler(
-        db_->handle(), 1000,
-        [](void* d) { return Clock::now() >= *static_cast<Clock::time_point*>(d) ? 1 : 0; },
+    db_->SetProgressHandler(
+        1000, [](void* d) { return Clock::now() >= *static_cast<Clock::time_point*>(d) ? 1 : 0; },
         &deadline);
     cloudlite::Status s = db_->Update([&](cloudlite::Connection& c) {
       auto rows = c.Query(
@@ -102,7 +101,7 @@ class Greeter {
       visits = std::get<int64_t>(rows->rows.at(0).at(0));
       return cloudlite::Status::Ok();
     });
-    sqlite3_progress_handler(db_->handle(), 0, nullptr, nullptr);
+    db_->SetProgressHandler(0, nullptr, nullptr);
     if (!s.ok()) {
       if (Clock::now() >= deadline) return Error(504, "the function's deadline passed");
       return Error(500, s.ToString());

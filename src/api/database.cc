@@ -67,6 +67,7 @@ struct Database::Impl {
   sqlite3* db = nullptr;
   Options options;
   UpdateStats stats;
+  ProgressHandler progress;  // the caller's (SetProgressHandler)
   ~Impl() {
     if (db) sqlite3_close_v2(db);
   }
@@ -77,6 +78,10 @@ Database::~Database() = default;
 sqlite3* Database::handle() const { return impl_->db; }
 Status Database::last_store_error() const { return vfs::LastError(impl_->db); }
 UpdateStats Database::stats() const { return impl_->stats; }
+void Database::SetProgressHandler(int instructions, int (*handler)(void*), void* arg) {
+  impl_->progress = handler ? ProgressHandler{instructions, handler, arg} : ProgressHandler{};
+  sqlite3_progress_handler(impl_->db, instructions, handler, arg);
+}
 uint64_t Database::version() const {
   Result<vfs::FileInfo> f = vfs::Info(impl_->db);
   return f.ok() ? f->version : 0;
@@ -145,7 +150,8 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
 // run fn again. The lifecycle is Transaction's (api/transaction.h).
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
   Connection conn(impl_->db);
-  Transaction txn(impl_->db, {impl_->options.isolation, impl_->options.max_attempts});
+  Transaction txn(impl_->db,
+                  {impl_->options.isolation, impl_->options.max_attempts, impl_->progress});
   Status s = txn.Run([&] { return fn(conn); });
   UpdateStats& stats = impl_->stats;
   stats.commits += txn.stats().commits;

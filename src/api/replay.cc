@@ -1,5 +1,7 @@
 #include "api/replay.h"
 
+#include <algorithm>
+
 namespace cloudlite {
 namespace {
 
@@ -36,11 +38,12 @@ int AbortOnConflict(void*, int, sqlite3_changeset_iter*) { return SQLITE_CHANGES
 
 }  // namespace
 
-Result<std::unique_ptr<ChangeRecorder>> ChangeRecorder::Start(sqlite3* db, uint64_t memory_limit) {
+Result<std::unique_ptr<ChangeRecorder>> ChangeRecorder::Start(sqlite3* db, uint64_t memory_limit,
+                                                              ProgressHandler chain) {
   sqlite3_session* session = nullptr;
   int rc = sqlite3session_create(db, "main", &session);
   if (rc != SQLITE_OK) return SessionError(db, rc, "starting a session");
-  std::unique_ptr<ChangeRecorder> recorder(new ChangeRecorder(db, session, memory_limit));
+  std::unique_ptr<ChangeRecorder> recorder(new ChangeRecorder(db, session, memory_limit, chain));
   int track_size = 1;  // for sqlite3session_changeset_size (Watch)
   rc = sqlite3session_object_config(session, SQLITE_SESSION_OBJCONFIG_SIZE, &track_size);
   if (rc != SQLITE_OK) return SessionError(db, rc, "starting a session");
@@ -48,13 +51,16 @@ Result<std::unique_ptr<ChangeRecorder>> ChangeRecorder::Start(sqlite3* db, uint6
   rc = sqlite3session_attach(session, nullptr);  // every table, as it is first changed
   if (rc != SQLITE_OK) return SessionError(db, rc, "starting a session");
   // A statement records at most one row per few VM instructions: checking every 1000 keeps the
-  // overshoot to about 1000 rows' worth.
-  sqlite3_progress_handler(db, 1000, &ChangeRecorder::Watch, recorder.get());
+  // overshoot to about 1000 rows' worth. A caller's handler may want to be asked more often.
+  int every = 1000;
+  if (chain.handler && chain.instructions > 0) every = std::min(every, chain.instructions);
+  sqlite3_progress_handler(db, every, &ChangeRecorder::Watch, recorder.get());
   return recorder;
 }
 
 ChangeRecorder::~ChangeRecorder() {
-  sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+  sqlite3_progress_handler(db_, chain_.handler ? chain_.instructions : 0, chain_.handler,
+                           chain_.arg);
   sqlite3session_delete(session_);
 }
 
@@ -67,7 +73,9 @@ int ChangeRecorder::Watch(void* self) {
     recorder->too_big_ = true;
     sqlite3session_enable(recorder->session_, 0);
   }
-  return 0;  // never interrupts the statement
+  // The recorder never interrupts a statement; the caller's handler may.
+  const ProgressHandler& chain = recorder->chain_;
+  return chain.handler ? chain.handler(chain.arg) : 0;
 }
 
 int ChangeRecorder::Filter(void* self, const char* table) {

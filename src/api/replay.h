@@ -21,6 +21,13 @@ namespace cloudlite {
 
 // A transaction's row changes, and every table it changed (including tables the changeset
 // cannot carry: ApplyChangeset refuses those).
+// A progress handler as sqlite3_progress_handler takes it; `handler` null for none.
+struct ProgressHandler {
+  int instructions = 0;
+  int (*handler)(void*) = nullptr;
+  void* arg = nullptr;
+};
+
 struct RecordedChanges {
   std::string changeset;
   std::set<std::string> tables;
@@ -31,9 +38,12 @@ class ChangeRecorder {
   // Starts recording the changes of the transaction open on `db` (call right after BEGIN).
   // Past `memory_limit` bytes of recorded changes it stops recording, and the changes are
   // unusable: a transaction that big runs again rather than holding its rows twice in memory
-  // (docs/vfs.md, "Memory"). It watches through a progress handler, which it replaces while it
-  // lives.
-  static Result<std::unique_ptr<ChangeRecorder>> Start(sqlite3* db, uint64_t memory_limit);
+  // (docs/vfs.md, "Memory"). It watches through a progress handler that also calls `chain` (the
+  // connection's own, which SQLite cannot tell us: the caller says) at least every
+  // chain.instructions instructions and interrupts when it does; `chain` is installed again when
+  // the recorder ends.
+  static Result<std::unique_ptr<ChangeRecorder>> Start(sqlite3* db, uint64_t memory_limit,
+                                                       ProgressHandler chain = {});
   ~ChangeRecorder();
   ChangeRecorder(const ChangeRecorder&) = delete;
   ChangeRecorder& operator=(const ChangeRecorder&) = delete;
@@ -43,14 +53,16 @@ class ChangeRecorder {
   Result<RecordedChanges> Finish();
 
  private:
-  ChangeRecorder(sqlite3* db, sqlite3_session* session, uint64_t memory_limit)
-      : db_(db), session_(session), memory_limit_(memory_limit) {}
+  ChangeRecorder(sqlite3* db, sqlite3_session* session, uint64_t memory_limit,
+                 ProgressHandler chain)
+      : db_(db), session_(session), memory_limit_(memory_limit), chain_(chain) {}
   static int Filter(void* self, const char* table);
   static int Watch(void* self);
 
   sqlite3* db_;
   sqlite3_session* session_;
   uint64_t memory_limit_;
+  ProgressHandler chain_;
   bool too_big_ = false;          // stopped recording
   std::set<std::string> tables_;  // tables the transaction changed
 };

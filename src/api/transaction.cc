@@ -71,7 +71,7 @@ Status Transaction::Attempt(const std::function<Status()>& work) {
 }
 
 Status Transaction::RunBody(const Body& body, RecordedChanges* changes, bool* body_failed) {
-  CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db_, replay_memory_));
+  CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db_, replay_memory_, options_.progress));
   stats_.runs++;
   Status s = body();
   if (!s.ok()) {

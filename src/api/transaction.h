@@ -31,6 +31,7 @@
 
 #include <functional>
 
+#include "api/replay.h"
 #include "cloudlite/database.h"
 #include "cloudlite/options.h"
 #include "cloudlite/status.h"
@@ -44,6 +45,8 @@ struct TransactionOptions {
   Isolation isolation = Isolation::kSerializable;
   // Commit attempts (lost races) before giving up with Busy; a replay that conflicts costs none.
   int max_attempts = 32;
+  // The connection's own progress handler, kept while the transaction records its changes.
+  ProgressHandler progress;
 };
 
 class Transaction {

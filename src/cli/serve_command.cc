@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <memory>
@@ -150,6 +151,12 @@ ServeCommand& AddServeCommand(CLI::App& app) {
                    "Time limit of one request; SQL still running then is interrupted")
       ->check(CLI::Range(1, 3600 * 1000))
       ->capture_default_str();
+  c.app
+      ->add_option("--group-commit", c.group_commit,
+                   "on: concurrent one-shot writes to a database share one commit; off: each "
+                   "commits alone")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   c.app->footer(
       "Example: cloudlite serve --store file:///var/dbs --create\n"
       "then, from node: createClient({ url: \"http://127.0.0.1:8080/mydb/\" }) (mind the "
@@ -175,6 +182,9 @@ int RunServeCommand(const ServeCommand& c) {
   server::sql::ServiceOptions service_options;
   service_options.pool.store = c.store;
   service_options.pool.max_databases = c.max_databases;
+  // Each worker holds at most one connection for a one-shot request, and a group commit one more.
+  service_options.pool.max_connections =
+      std::max(service_options.pool.max_connections, c.workers + 1);
   service_options.create = c.create;
   service_options.default_database = c.default_database;
   service_options.base_url = c.base_url;
@@ -185,9 +195,11 @@ int RunServeCommand(const ServeCommand& c) {
     service_options.authorize =
         MakeAuthorizer(std::make_shared<server::Authenticator>(std::move(*keys)));
   }
+  server::MetricsRegistry metrics;
+  service_options.group_commit.enabled = c.group_commit == "on";
+  service_options.metrics = &metrics;
   server::sql::SqlService service(std::move(service_options));
 
-  server::MetricsRegistry metrics;
   std::unique_ptr<Logger> access_log;
   if (c.access_log == "stderr") access_log = Logger::ToFd(2);
   server::Handler sql = service.AsHandler();

@@ -29,6 +29,7 @@ struct ServeCommand {
   size_t max_databases = 64;
   uint64_t max_body_bytes = 8 << 20;
   int request_timeout_ms = 30000;
+  std::string group_commit = "on";
 
   bool parsed() const { return app != nullptr && app->parsed(); }
 };

@@ -70,7 +70,12 @@ run_on() {
   echo "-- health, readiness, metrics, a missing database without --create"
   [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/health") == 200 ]] || fail "/health"
   [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/readyz") == 200 ]] || fail "/readyz"
-  curl -s "$base/metrics" | grep -q '^cloudlite_http_requests_total' || fail "/metrics"
+  # Whole, then grep: grep -q stopping early would make curl fail on a closed pipe (pipefail).
+  local metrics
+  metrics=$(curl -sS "$base/metrics")
+  for m in cloudlite_http_requests_total cloudlite_sql_commits_total cloudlite_sql_group_size_count; do
+    grep -q "^$m" <<<"$metrics" || fail "/metrics has no $m"
+  done
   kill "$server_pid"
   wait "$server_pid" || fail "SIGTERM did not stop the server cleanly"
   start_server "$store"

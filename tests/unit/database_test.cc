@@ -81,6 +81,44 @@ TEST(DatabaseTest, AFailingFunctionRollsBackAndReturnsItsStatus) {
       (*db)->Update([](Connection& c) { return c.Exec("INSERT INTO nope VALUES (1)"); }).ok());
 }
 
+// A progress handler set with SetProgressHandler is called inside Update (chained to the one
+// Update watches its transaction with) and is still there afterwards; one set directly on the
+// handle is not (what the SQL server used to work around).
+TEST(DatabaseTest, UpdateKeepsTheCallersProgressHandler) {
+  auto db = Database::Open("mem://db-test-" + RandomHex(4) + "/app");
+  ASSERT_OK(db);
+  ASSERT_OK((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }));
+  struct Calls {
+    int count = 0;
+    bool interrupt = false;
+  } calls;
+  auto handler = [](void* arg) {
+    auto* c = static_cast<Calls*>(arg);
+    c->count++;
+    return c->interrupt ? 1 : 0;
+  };
+  (*db)->SetProgressHandler(100, handler, &calls);
+  const std::string many =
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) ";
+  ASSERT_OK((*db)->Update(
+      [&](Connection& c) { return c.Exec("INSERT INTO t " + many + "SELECT i FROM c"); }));
+  EXPECT_GT(calls.count, 0);  // called inside Update
+  calls.count = 0;
+  ASSERT_OK(QueryInt(**db, many + "SELECT count(*) FROM c"));
+  EXPECT_GT(calls.count, 0);  // and still installed after it
+  // Its verdict counts inside Update: the statement is interrupted and nothing is written.
+  calls.interrupt = true;
+  Status s = (*db)->Update(
+      [&](Connection& c) { return c.Exec("INSERT INTO t " + many + "SELECT i FROM c"); });
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("interrupt"), std::string::npos) << s.ToString();
+  (*db)->SetProgressHandler(0, nullptr, nullptr);
+  EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 20000);
+  calls.count = 0;
+  ASSERT_OK((*db)->Update([&](Connection& c) { return c.Exec("DELETE FROM t"); }));
+  EXPECT_EQ(calls.count, 0);  // removed
+}
+
 TEST(DatabaseTest, MissingDatabaseWithoutCreateIsNotFound) {
   Options options;
   options.create_if_missing = false;

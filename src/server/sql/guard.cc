@@ -128,65 +128,13 @@ int Progress(void* arg) {
 
 }  // namespace
 
-void InstallProgressHandler(sqlite3* db, ConnectionGuard* guard) {
+void InstallGuard(Database& db, ConnectionGuard* guard) {
+  sqlite3* handle = db.handle();
+  sqlite3_set_authorizer(handle, Authorize, guard);
   // Checked every 1000 virtual machine instructions: a few microseconds apart.
-  sqlite3_progress_handler(db, 1000, Progress, guard);
-}
-
-void InstallGuard(sqlite3* db, ConnectionGuard* guard) {
-  sqlite3_set_authorizer(db, Authorize, guard);
-  InstallProgressHandler(db, guard);
-  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
-}
-
-Watchdog::Watchdog() : thread_([this] { Run(); }) {}
-
-Watchdog::~Watchdog() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  changed_.notify_all();
-  thread_.join();
-}
-
-uint64_t Watchdog::Arm(sqlite3* db, ConnectionGuard* guard,
-                       std::chrono::steady_clock::time_point deadline) {
-  std::lock_guard lock(mu_);
-  uint64_t id = next_id_++;
-  watches_[id] = Watch{db, guard, deadline};
-  changed_.notify_all();
-  return id;
-}
-
-void Watchdog::Disarm(uint64_t id) {
-  std::lock_guard lock(mu_);
-  watches_.erase(id);
-}
-
-void Watchdog::Run() {
-  std::unique_lock lock(mu_);
-  while (!stop_) {
-    auto now = std::chrono::steady_clock::now();
-    auto next = std::chrono::steady_clock::time_point::max();
-    for (auto it = watches_.begin(); it != watches_.end();) {
-      if (it->second.deadline <= now) {
-        // Under the lock: Disarm cannot return while this interrupt is on its way.
-        it->second.guard->deadline_passed = true;
-        sqlite3_interrupt(it->second.db);
-        it = watches_.erase(it);
-      } else {
-        next = std::min(next, it->second.deadline);
-        ++it;
-      }
-    }
-    if (next == std::chrono::steady_clock::time_point::max()) {
-      changed_.wait(lock);
-    } else {
-      changed_.wait_until(lock, next);
-    }
-  }
+  db.SetProgressHandler(1000, Progress, guard);
+  sqlite3_db_config(handle, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(handle, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
 }
 
 }  // namespace cloudlite::server::sql

@@ -2,19 +2,17 @@
 // reading the SQL: an authorizer (sqlite3_set_authorizer) that refuses anything that would
 // reach outside the database (ATTACH, VACUUM INTO, load_extension, file-level PRAGMAs,
 // writable_schema) and every write while the connection is read-only, and a progress handler
-// that interrupts a statement past the request's deadline.
+// that interrupts a statement past the request's deadline (also inside Database::Update, which
+// keeps a progress handler set with Database::SetProgressHandler).
 #pragma once
 
 #include <sqlite3.h>
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
-#include <thread>
+
+#include "cloudlite/database.h"
 
 namespace cloudlite::server::sql {
 
@@ -44,41 +42,9 @@ struct ConnectionGuard {
   }
 };
 
-// Installs the authorizer and the progress handler of `guard` on `db`, and SQLite's defensive
-// mode. `guard` must outlive the connection.
-void InstallGuard(sqlite3* db, ConnectionGuard* guard);
-// The progress handler alone, again: Database::Update replaces it with its own while it runs
-// (src/api/replay.cc, ChangeRecorder) and removes it afterwards.
-void InstallProgressHandler(sqlite3* db, ConnectionGuard* guard);
-
-// Interrupts (sqlite3_interrupt) a connection's running statement once its deadline passes:
-// the time limit that holds while the progress handler is Update's. One thread per service.
-class Watchdog {
- public:
-  Watchdog();
-  ~Watchdog();
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-
-  // Watches `db` until Disarm(id); sets guard->deadline_passed when it interrupts.
-  uint64_t Arm(sqlite3* db, ConnectionGuard* guard, std::chrono::steady_clock::time_point deadline);
-  // After Disarm returns, the watchdog no longer touches `db`.
-  void Disarm(uint64_t id);
-
- private:
-  struct Watch {
-    sqlite3* db;
-    ConnectionGuard* guard;
-    std::chrono::steady_clock::time_point deadline;
-  };
-  void Run();
-
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::map<uint64_t, Watch> watches_;
-  uint64_t next_id_ = 1;
-  bool stop_ = false;
-  std::thread thread_;
-};
+// Installs the authorizer and the progress handler of `guard` on `db`'s connection, and SQLite's
+// defensive mode. The progress handler goes through Database::SetProgressHandler, so Update
+// keeps it. `guard` must outlive the connection.
+void InstallGuard(Database& db, ConnectionGuard* guard);
 
 }  // namespace cloudlite::server::sql

@@ -1,5 +1,6 @@
 #include "server/sql/pool.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace cloudlite::server::sql {
@@ -15,6 +16,10 @@ DatabasePool::Lease& DatabasePool::Lease::operator=(Lease&& other) noexcept {
 
 DatabasePool::Lease::~Lease() {
   if (c_) pool_->Release(std::move(c_));
+}
+
+void DatabasePool::Lease::Park() {
+  if (c_) pool_->Release(std::move(c_), /*parked=*/true);
 }
 
 DatabasePool::~DatabasePool() = default;
@@ -67,7 +72,8 @@ void DatabasePool::CollectIdle(bool need_room, std::vector<std::unique_ptr<Conne
     std::chrono::steady_clock::time_point newest_of_victim;
     for (auto& [name, e] : entries_) {
       if (e.open == 0 || e.idle.size() != e.open) continue;
-      auto newest = e.idle.back()->idle_since;
+      auto newest = e.idle.front()->idle_since;
+      for (const auto& c : e.idle) newest = std::max(newest, c->idle_since);
       if (!victim || newest < newest_of_victim) {
         victim = &e;
         newest_of_victim = newest;
@@ -82,7 +88,7 @@ void DatabasePool::CollectIdle(bool need_room, std::vector<std::unique_ptr<Conne
   std::erase_if(entries_, [](const auto& kv) { return kv.second.open == 0; });
 }
 
-Result<DatabasePool::Lease> DatabasePool::Acquire(std::string_view name, bool create) {
+Result<DatabasePool::Lease> DatabasePool::Acquire(std::string_view name, bool create, Pick pick) {
   CL_RETURN_IF_ERROR(CheckName(name));
   std::vector<std::unique_ptr<Connection>> doomed;  // closed after the lock is released
   {
@@ -99,8 +105,14 @@ Result<DatabasePool::Lease> DatabasePool::Acquire(std::string_view name, bool cr
     }
     Entry& e = it->second;
     if (!e.idle.empty()) {
-      std::unique_ptr<Connection> c = std::move(e.idle.back());
-      e.idle.pop_back();
+      auto chosen = e.idle.end() - 1;
+      if (pick == Pick::kFreshest) {
+        for (auto it = e.idle.begin(); it != e.idle.end(); ++it) {
+          if ((*it)->db->version() > (*chosen)->db->version()) chosen = it;
+        }
+      }
+      std::unique_ptr<Connection> c = std::move(*chosen);
+      e.idle.erase(chosen);
       return Lease(this, std::move(c));
     }
     if (e.open >= options_.max_connections) {
@@ -128,11 +140,11 @@ Result<DatabasePool::Lease> DatabasePool::Acquire(std::string_view name, bool cr
   auto c = std::make_unique<Connection>();
   c->name = std::string(name);
   c->db = std::move(db).value();
-  InstallGuard(c->db->handle(), &c->guard);
+  InstallGuard(*c->db, &c->guard);
   return Lease(this, std::move(c));
 }
 
-void DatabasePool::Release(std::unique_ptr<Connection> c) {
+void DatabasePool::Release(std::unique_ptr<Connection> c, bool parked) {
   // A connection goes back clean: no transaction, no guard state of its last user.
   if (!sqlite3_get_autocommit(c->db->handle())) {
     sqlite3_exec(c->db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -144,7 +156,8 @@ void DatabasePool::Release(std::unique_ptr<Connection> c) {
     c->idle_since = options_.now();
     auto it = entries_.find(c->name);
     if (it == entries_.end()) return;  // c is closed below (cannot happen: open counts it)
-    it->second.idle.push_back(std::move(c));
+    auto& idle = it->second.idle;
+    idle.insert(parked ? idle.begin() : idle.end(), std::move(c));
     CollectIdle(false, &doomed);
   }
 }

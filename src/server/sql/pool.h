@@ -27,7 +27,7 @@ struct PoolOptions {
   std::string store;
   Options options;  // for every Database::Open (cache size, isolation, ...)
   size_t max_databases = 64;
-  size_t max_connections = 8;  // per database
+  size_t max_connections = 16;  // per database (a group commit holds one while writes queue)
   std::chrono::seconds idle_close{60};
   std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
 };
@@ -53,6 +53,9 @@ class DatabasePool {
     ConnectionGuard& guard() const { return c_->guard; }
     const std::string& name() const { return c_->name; }
     explicit operator bool() const { return c_ != nullptr; }
+    // Gives the connection back now, to be lent after every other idle one (unless asked for
+    // with Pick::kFreshest): the group commit's connection, kept up to date for its next group.
+    void Park();
 
    private:
     DatabasePool* pool_ = nullptr;
@@ -65,7 +68,10 @@ class DatabasePool {
   // A connection to database `name`. NotFound if it does not exist and !create; Unavailable
   // past a bound; InvalidArgument for a name that is not [A-Za-z0-9_-] (1-64 characters, '.'
   // inside).
-  Result<Lease> Acquire(std::string_view name, bool create);
+  // Which idle connection Acquire lends: the one given back last, or the one that has seen the
+  // latest version (it has the least to read from the store before its next transaction).
+  enum class Pick { kLastReturned, kFreshest };
+  Result<Lease> Acquire(std::string_view name, bool create, Pick pick = Pick::kLastReturned);
 
   // The database URI of `name` under the store.
   std::string UriOf(std::string_view name) const;
@@ -78,7 +84,8 @@ class DatabasePool {
     std::vector<std::unique_ptr<Connection>> idle;
     size_t open = 0;  // idle + lent out + being opened
   };
-  void Release(std::unique_ptr<Connection> c);
+  // `parked`: lent after the other idle connections (Lease::Park).
+  void Release(std::unique_ptr<Connection> c, bool parked = false);
   // Moves connections idle too long (and, when `need_room`, every idle connection of the
   // database idle longest) into `doomed`, to be closed outside the lock.
   void CollectIdle(bool need_room, std::vector<std::unique_ptr<Connection>>* doomed);

@@ -104,12 +104,41 @@ json::value BaseUrl(const std::string& base_url) {
 
 SqlService::SqlService(ServiceOptions options)
     : options_(std::move(options)),
-      watchdog_(std::make_unique<Watchdog>()),
+      write_metrics_(WriteMetrics::In(options_.metrics)),
       pool_(std::make_unique<DatabasePool>(options_.pool)),
       streams_(std::make_unique<StreamTable>(options_.streams)) {}
 
 SqlService::~SqlService() {
   streams_.reset();  // their connections go back to the pool first
+  committers_.clear();
+}
+
+GroupCommitter* SqlService::CommitterOf(std::string_view database) {
+  std::lock_guard lock(committers_mu_);
+  auto it = committers_.find(database);
+  if (it == committers_.end()) {
+    it = committers_
+             .emplace(std::string(database),
+                      std::make_unique<GroupCommitter>(options_.group_commit, write_metrics_,
+                                                       [this, name = std::string(database)] {
+                                                         return pool_->Acquire(
+                                                             name, /*create=*/false,
+                                                             DatabasePool::Pick::kFreshest);
+                                                       }))
+             .first;
+  }
+  return it->second.get();
+}
+
+size_t SqlService::writes_waiting(std::string_view database) {
+  return CommitterOf(database)->waiting();
+}
+
+std::unique_ptr<Session> SqlService::OneShotSession(DatabasePool::Lease lease,
+                                                    const Target& target) {
+  return std::make_unique<Session>(std::move(lease), options_.session,
+                                   target.access == Access::kReadOnly,
+                                   CommitterOf(target.database));
 }
 
 Handler SqlService::AsHandler() {
@@ -199,10 +228,12 @@ Response SqlService::Handle(const Request& request) {
 namespace {
 
 // A stream for one request: the one `baton` names, or a new one with its own connection.
-std::variant<StreamTable::Taken, Response> TakeStream(
-    StreamTable& streams, DatabasePool& pool, const Request& request, const std::string& database,
-    const std::optional<std::string>& baton, bool create, Access access,
-    const SessionLimits& limits, Watchdog* watchdog) {
+std::variant<StreamTable::Taken, Response> TakeStream(StreamTable& streams, DatabasePool& pool,
+                                                      const Request& request,
+                                                      const std::string& database,
+                                                      const std::optional<std::string>& baton,
+                                                      bool create, Access access,
+                                                      const SessionLimits& limits) {
   if (baton) {
     auto taken = streams.Take(*baton, database);
     if (auto* refusal = std::get_if<StreamRefusal>(&taken)) return RefusalResponse(*refusal);
@@ -218,7 +249,7 @@ std::variant<StreamTable::Taken, Response> TakeStream(
     return ErrorResponse(lease.status());
   }
   taken.session = std::make_unique<Session>(std::move(lease).value(), limits,
-                                            access == Access::kReadOnly, watchdog);
+                                            access == Access::kReadOnly, nullptr);
   return taken;
 }
 
@@ -237,8 +268,8 @@ Response SqlService::Pipeline(const Request& request, const Target& target, Hran
     Result<DatabasePool::Lease> lease =
         pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
     if (!lease.ok()) return ErrorResponse(lease.status());
-    Session session(std::move(lease).value(), options_.session, target.access == Access::kReadOnly,
-                    watchdog_.get());
+    std::unique_ptr<Session> one = OneShotSession(std::move(lease).value(), target);
+    Session& session = *one;
     if (auto r = EnsureMinVersion(request, session)) return std::move(*r);
     session.BeginRequest(request.deadline);
     std::optional<HranaError> abort;
@@ -254,7 +285,7 @@ Response SqlService::Pipeline(const Request& request, const Target& target, Hran
     return response;
   }
   auto stream = TakeStream(*streams_, *pool_, request, target.database, p.baton, options_.create,
-                           target.access, options_.session, watchdog_.get());
+                           target.access, options_.session);
   if (auto* r = std::get_if<Response>(&stream)) return std::move(*r);
   StreamTable::Taken taken = std::move(std::get<StreamTable::Taken>(stream));
   Session& session = *taken.session;
@@ -280,7 +311,7 @@ Response SqlService::Cursor(const Request& request, const Target& target) {
   Result<CursorRequest> parsed = ParseCursor(request.body, options_.decode);
   if (!parsed.ok()) return BadRequest(parsed.status());
   auto stream = TakeStream(*streams_, *pool_, request, target.database, parsed->baton,
-                           options_.create, target.access, options_.session, watchdog_.get());
+                           options_.create, target.access, options_.session);
   if (auto* r = std::get_if<Response>(&stream)) return std::move(*r);
   StreamTable::Taken taken = std::move(std::get<StreamTable::Taken>(stream));
   Session& session = *taken.session;
@@ -376,8 +407,8 @@ Response SqlService::SqlStatement(const Request& request, const Target& target) 
   Result<DatabasePool::Lease> lease =
       pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
   if (!lease.ok()) return ErrorResponse(lease.status());
-  Session session(std::move(lease).value(), options_.session, target.access == Access::kReadOnly,
-                  watchdog_.get());
+  std::unique_ptr<Session> one = OneShotSession(std::move(lease).value(), target);
+  Session& session = *one;
   if (auto r = EnsureMinVersion(request, session)) return std::move(*r);
   session.BeginRequest(request.deadline);
   std::optional<HranaError> abort;

@@ -12,11 +12,15 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "server/http/handler.h"
+#include "server/http/metrics.h"
+#include "server/sql/group_commit.h"
 #include "server/sql/hrana_proto.h"
 #include "server/sql/pool.h"
 #include "server/sql/session.h"
@@ -51,7 +55,9 @@ struct ServiceOptions {
   DecodeLimits decode;
   StreamOptions streams;
   std::string version_text = "cloudlite";
-  Authorizer authorize;  // empty: every request may read and write
+  Authorizer authorize;                // empty: every request may read and write
+  GroupCommitOptions group_commit;     // enabled = false: each one-shot write commits alone
+  MetricsRegistry* metrics = nullptr;  // kept by the caller; writes, commits, group sizes
 };
 
 // Response headers: the version of the database a request read or committed, and the request
@@ -71,6 +77,8 @@ class SqlService {
 
   DatabasePool& pool() { return *pool_; }
   StreamTable& streams() { return *streams_; }
+  // One-shot writes to `database` waiting for their group to start (tests).
+  size_t writes_waiting(std::string_view database);
 
  private:
   struct Target;
@@ -79,9 +87,15 @@ class SqlService {
   Response SqlStatement(const Request& request, const Target& target);
   // The database a request addresses, with the authorizer's verdict.
   std::variant<Target, Response> Resolve(const Request& request, std::string path_database);
+  // The committer of `database`'s one-shot writes, made on first use and kept.
+  GroupCommitter* CommitterOf(std::string_view database);
+  // A session for a one-shot request on `lease`.
+  std::unique_ptr<Session> OneShotSession(DatabasePool::Lease lease, const Target& target);
 
   const ServiceOptions options_;
-  std::unique_ptr<Watchdog> watchdog_;
+  const WriteMetrics write_metrics_;
+  std::mutex committers_mu_;
+  std::map<std::string, std::unique_ptr<GroupCommitter>, std::less<>> committers_;
   std::unique_ptr<DatabasePool> pool_;
   std::unique_ptr<StreamTable> streams_;  // after pool_: streams hold its connections
 };

@@ -492,9 +492,9 @@ TEST_F(HranaServiceTest, ARequestPastItsDeadlineIsInterrupted) {
   ASSERT_EQ(late.status, 200) << late.body;
   EXPECT_NE(late.body.find(R"J("code":"SQLITE_INTERRUPT")J"), std::string::npos) << late.body;
   // Statements that never end, stopped whenever the deadline comes: a read (the progress
-  // handler) fails alone; a write inside Update (the watchdog) makes SQLite roll the
-  // transaction back, so the request fails as a whole, or, on a machine slow enough to reach
-  // the deadline before the statement starts, the statement is not run. Nothing is written.
+  // handler) fails alone; a write inside Update (the same handler: Update keeps it) makes SQLite
+  // roll the transaction back, so the request fails as a whole, or, on a machine slow enough to
+  // reach the deadline before the statement starts, the statement is not run. Nothing is written.
   Response read = run(forever + "SELECT count(*) FROM c", std::chrono::milliseconds(50));
   EXPECT_NE(read.body.find(R"J("code":"SQLITE_INTERRUPT")J"), std::string::npos) << read.body;
   Response write = run(forever + "INSERT INTO t SELECT i FROM c", std::chrono::milliseconds(50));

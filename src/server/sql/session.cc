@@ -13,6 +13,11 @@ namespace {
 
 // The savepoint that stands for the client's transaction inside the server's own.
 constexpr const char* kSavepoint = "cloudlite_client_transaction";
+// Around a statement that writes and returns rows, inside a transaction (RunPrepared).
+constexpr const char* kStatementSavepoint = "SAVEPOINT cloudlite_statement";
+constexpr const char* kStatementRelease = "RELEASE cloudlite_statement";
+constexpr const char* kStatementRollback =
+    "ROLLBACK TO cloudlite_statement; RELEASE cloudlite_statement";
 
 using StmtPtr = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
 
@@ -74,11 +79,11 @@ bool OnlySpaceAndComments(sqlite3* db, const char* tail) {
 }  // namespace
 
 Session::Session(DatabasePool::Lease lease, SessionLimits limits, bool read_only_access,
-                 Watchdog* watchdog)
+                 GroupCommitter* committer)
     : lease_(std::move(lease)),
       limits_(limits),
       read_only_access_(read_only_access),
-      watchdog_(watchdog) {
+      committer_(committer) {
   UpdateGuard();
 }
 
@@ -99,14 +104,10 @@ void Session::BeginRequest(std::chrono::steady_clock::time_point deadline) {
   ConnectionGuard& guard = lease_.guard();
   guard.deadline = std::min(deadline, limit);
   guard.deadline_passed = false;
-  InstallProgressHandler(handle(), &guard);
-  if (watchdog_) watch_ = watchdog_->Arm(handle(), &guard, guard.deadline);
   result_bytes_ = 0;
 }
 
 void Session::EndRequest() {
-  if (watch_) watchdog_->Disarm(*watch_);
-  watch_.reset();
   if (lease_) lease_.guard().deadline = std::chrono::steady_clock::time_point::max();
 }
 
@@ -323,13 +324,27 @@ Session::Outcome Session::RunPrepared(const Prepared& p, std::string_view sql, b
       if (auto* e = std::get_if<HranaError>(&out)) return Status::InvalidArgument(e->message);
       return Status::Ok();
     });
-    InstallProgressHandler(handle(), &lease_.guard());  // Update replaced it
     if (!s.ok() && !std::holds_alternative<HranaError>(out)) {
       out = HranaError{s.message(), SqliteCodeNameFor(s)};
     }
     return out;
   }
+  // A statement that writes and returns rows (RETURNING) may fail on the server's own limits
+  // (RESPONSE_TOO_LARGE) after its changes are made, which SQLite would keep: under a savepoint
+  // of its own it is rolled back as SQLite rolls back a statement that fails.
+  const bool own_savepoint = !sqlite3_get_autocommit(handle()) && !sqlite3_stmt_readonly(p.stmt) &&
+                             sqlite3_column_count(p.stmt) > 0;
+  if (own_savepoint) {
+    if (int rc = sqlite3_exec(handle(), kStatementSavepoint, nullptr, nullptr, nullptr)) {
+      return SqliteError(rc);
+    }
+  }
   out = Step(p.stmt, want_rows);
+  if (own_savepoint && !sqlite3_get_autocommit(handle())) {
+    const char* end =
+        std::holds_alternative<HranaError>(out) ? kStatementRollback : kStatementRelease;
+    if (int rc = sqlite3_exec(handle(), end, nullptr, nullptr, nullptr)) out = SqliteError(rc);
+  }
   if (sqlite3_get_autocommit(handle())) {
     if (nested_) {
       // The statement's error rolled back the whole transaction (SQLite does for some).
@@ -610,7 +625,7 @@ Result<json::array> Session::RunAtomically(const std::vector<StreamRequest>& req
   const bool writes = !read_only_access_ && MayWrite(requests);
   const State before = state_;
   json::array results;
-  auto body = [&](Connection&) -> Status {
+  std::function<Status()> body = [&]() -> Status {
     state_ = before;  // a re-run starts over
     aborted_.reset();
     results.clear();
@@ -625,8 +640,17 @@ Result<json::array> Session::RunAtomically(const std::vector<StreamRequest>& req
   nested_ = true;
   view_only_ = !writes;
   UpdateGuard();
-  Status s = writes ? lease_.db().Update(body) : lease_.db().View(body);
-  InstallProgressHandler(handle(), &lease_.guard());  // Update replaced it
+  Status s;
+  if (!writes) {
+    s = lease_.db().View([&](Connection&) { return body(); });
+  } else if (committer_) {
+    uint64_t version = 0;
+    s = committer_->Run(
+        lease_, [&](DatabasePool::Lease& group) { return InGroup(group, body); }, &version);
+    if (s.ok()) committed_version_ = version;
+  } else {
+    s = lease_.db().Update([&](Connection&) { return body(); });
+  }
   nested_ = false;
   view_only_ = false;
   state_.in_tx = false;
@@ -639,6 +663,24 @@ Result<json::array> Session::RunAtomically(const std::vector<StreamRequest>& req
   }
   CL_RETURN_IF_ERROR(s);
   return results;
+}
+
+Status Session::InGroup(DatabasePool::Lease& group, const std::function<Status()>& body) {
+  if (&group == &lease_) return body();  // this session leads: the group runs on its connection
+  ConnectionGuard& mine = lease_.guard();
+  std::swap(lease_, group);
+  // The guard of the group's connection enforces this request's deadline meanwhile.
+  ConnectionGuard& theirs = lease_.guard();
+  const auto deadline = theirs.deadline;
+  const bool passed = theirs.deadline_passed;
+  theirs.deadline = mine.deadline;
+  theirs.deadline_passed = mine.deadline_passed.load();
+  Status s = body();
+  mine.deadline_passed = theirs.deadline_passed.load();
+  theirs.deadline = deadline;
+  theirs.deadline_passed = passed;
+  std::swap(lease_, group);
+  return s;
 }
 
 }  // namespace cloudlite::server::sql

@@ -5,8 +5,9 @@
 // Two ways to run:
 // - Atomically (RunAtomically): a pipeline without a baton that ends with `close`, run inside
 //   one transaction the server opens, Database::View when nothing in it writes, else
-//   Database::Update, which re-runs it when another writer committed first. The client's own
-//   BEGIN / COMMIT / ROLLBACK become a savepoint inside that transaction.
+//   a write through the database's GroupCommitter (group_commit.h), which runs it with other
+//   concurrent writes in one Database::Update, re-run when another writer committed first. The
+//   client's own BEGIN / COMMIT / ROLLBACK become a savepoint inside that transaction.
 // - Statement by statement (Run): a stream that lives across requests. Outside a client
 //   transaction a statement that writes runs in its own Database::Update (re-run on a lost race);
 //   inside one, statements run as they are and a COMMIT that loses the race to another writer is
@@ -16,8 +17,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "server/sql/errors.h"
+#include "server/sql/group_commit.h"
 #include "server/sql/hrana_proto.h"
 #include "server/sql/pool.h"
 
@@ -46,9 +50,10 @@ struct StepOutcome {
 
 class Session {
  public:
-  // `watchdog` enforces request deadlines while Update owns the progress handler.
+  // `committer`: the database's, through which RunAtomically's writes commit (null: each in a
+  // Database::Update of its own).
   Session(DatabasePool::Lease lease, SessionLimits limits, bool read_only_access,
-          Watchdog* watchdog);
+          GroupCommitter* committer);
   ~Session();  // rolls back a transaction left open
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -72,8 +77,9 @@ class Session {
   // The client's view: false inside its BEGIN ... COMMIT.
   bool is_autocommit() const { return !state_.in_tx; }
   DatabasePool::Lease& lease() { return lease_; }
-  // The version the connection last read or committed.
-  uint64_t version() const { return lease_.db().version(); }
+  // The version the connection last read, or the last write committed (in a group, perhaps on
+  // another connection).
+  uint64_t version() const { return std::max(lease_.db().version(), committed_version_); }
 
  private:
   using Outcome = std::variant<boost::json::object, HranaError>;
@@ -109,6 +115,9 @@ class Session {
   // True unless every statement of `requests` is known to only read.
   bool MayWrite(const std::vector<StreamRequest>& requests);
   bool AllReadOnly(std::string_view sql);
+  // Runs `body` inside the group's transaction on `group`, the connection of the group's leader:
+  // this session borrows it (and lends its own) meanwhile.
+  Status InGroup(DatabasePool::Lease& group, const std::function<Status()>& body);
 
   DatabasePool::Lease lease_;
   const SessionLimits limits_;
@@ -118,8 +127,8 @@ class Session {
   bool view_only_ = false;             // that transaction is a View
   std::optional<HranaError> aborted_;  // a statement rolled that transaction back
   size_t result_bytes_ = 0;
-  Watchdog* const watchdog_;
-  std::optional<uint64_t> watch_;  // armed between BeginRequest and EndRequest
+  GroupCommitter* const committer_;
+  uint64_t committed_version_ = 0;  // of the last write RunAtomically committed
 };
 
 }  // namespace cloudlite::server::sql
