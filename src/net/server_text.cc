@@ -115,6 +115,30 @@ void AppendEscaped(std::string* out, std::string_view bytes) {
   }
 }
 
+// An escape can end in the first letters of a secret: "\\xff" followed by "uzzSECRET..." reads
+// "fuzzSECRET...". Redacts such secrets in the escaped text, and a start of one (kMinSecret bytes
+// or more) that a cut left at its end.
+void RedactEscaped(std::string* out, const std::vector<std::string_view>& secrets) {
+  RedactValues(out, secrets);
+  for (std::string_view secret : secrets) {
+    if (secret.size() < kMinSecret) continue;
+    for (size_t k = std::min(secret.size() - 1, out->size()); k >= kMinSecret; k--) {
+      if (std::string_view(*out).substr(out->size() - k) == secret.substr(0, k)) {
+        out->replace(out->size() - k, k, kRedacted);
+        break;
+      }
+    }
+  }
+}
+
+// Cuts `out` to at most `max_bytes`, at a character boundary.
+void CutTo(std::string* out, size_t max_bytes) {
+  if (out->size() <= max_bytes) return;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<uint8_t>((*out)[cut]) & 0xC0) == 0x80) cut--;
+  out->resize(cut);
+}
+
 }  // namespace
 
 std::string SafeServerText(std::string_view text, const std::vector<std::string_view>& secrets,
@@ -148,11 +172,18 @@ std::string SafeServerText(std::string_view text, const std::vector<std::string_
       }
     }
     if (out.size() + piece.size() > max_bytes) {
+      RedactEscaped(&out, secrets);
+      CutTo(&out, max_bytes);
       out += "…";
-      break;
+      return out;
     }
     out += piece;
     at += n;
+  }
+  RedactEscaped(&out, secrets);
+  if (out.size() > max_bytes) {  // "[redacted]" is longer than the 8 bytes it may stand for
+    CutTo(&out, max_bytes);
+    out += "…";
   }
   return out;
 }

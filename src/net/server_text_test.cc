@@ -45,6 +45,16 @@ TEST(SafeServerText, LongTextIsCutAtACharacterBoundary) {
   EXPECT_EQ(SafeServerText("ab\x1b", {}, 4), "ab…");
 }
 
+TEST(SafeServerText, AnEscapeNeverCompletesASecret) {
+  // "\xff" then "uzzSECRET...": the escape's last letter would start the secret (fuzz/s3_xml).
+  const std::string secret = "fuzzSECRETkey0123456789";
+  const std::string text = "a\xff" + secret.substr(1) + " b";
+  EXPECT_EQ(SafeServerText(text, {secret}), R"(a\xf[redacted] b)");
+  // Cut right inside it: no 8-byte start of it is left either.
+  const std::string cut = SafeServerText(text, {secret}, 12);
+  EXPECT_EQ(cut.find(secret.substr(0, 8)), std::string::npos) << cut;
+}
+
 TEST(SafeServerText, KnownSecretsAreRedactedEvenWhereTheCutFalls) {
   const std::string secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
   const std::string token = "FwoGZXIvYXdzEBYaDHqa0AP1/token+value==";
