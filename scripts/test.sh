@@ -7,6 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/check-format.sh"
+"$root/scripts/check-commit-subjects.sh"
 
 echo "== build" >&2
 BUILD_DIR=$root/build "$root/scripts/build.sh"
