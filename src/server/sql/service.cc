@@ -141,6 +141,24 @@ std::unique_ptr<Session> SqlService::OneShotSession(DatabasePool::Lease lease,
                                    CommitterOf(target.database));
 }
 
+std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
+    const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
+    json::array* results) {
+  Result<DatabasePool::Lease> lease =
+      pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
+  if (!lease.ok()) return ErrorResponse(lease.status());
+  std::unique_ptr<Session> session = OneShotSession(std::move(lease).value(), target);
+  if (auto r = EnsureMinVersion(request, *session)) return std::move(*r);
+  session->BeginRequest(request.deadline);
+  std::optional<HranaError> abort;
+  Result<json::array> ran = session->RunAtomically(requests, &abort);
+  session->EndRequest();
+  if (abort) return ErrorResponse(400, abort->message, abort->code);
+  if (!ran.ok()) return ErrorResponse(ran.status());
+  *results = std::move(ran).value();
+  return session;
+}
+
 Handler SqlService::AsHandler() {
   return [this](const Request& r) { return Handle(r); };
 }
@@ -265,21 +283,13 @@ Response SqlService::Pipeline(const Request& request, const Target& target, Hran
       !p.baton && !p.requests.empty() && p.requests.back().type == StreamRequest::Type::kClose;
   if (one_shot) {
     // A request without a stream: all of it in one transaction (re-run on a lost race).
-    Result<DatabasePool::Lease> lease =
-        pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
-    if (!lease.ok()) return ErrorResponse(lease.status());
-    std::unique_ptr<Session> one = OneShotSession(std::move(lease).value(), target);
-    Session& session = *one;
-    if (auto r = EnsureMinVersion(request, session)) return std::move(*r);
-    session.BeginRequest(request.deadline);
-    std::optional<HranaError> abort;
-    Result<json::array> results = session.RunAtomically(p.requests, &abort);
-    session.EndRequest();
-    if (abort) return ErrorResponse(400, abort->message, abort->code);
-    if (!results.ok()) return ErrorResponse(results.status());
+    json::array results;
+    auto ran = RunOneShot(request, target, p.requests, &results);
+    if (auto* r = std::get_if<Response>(&ran)) return std::move(*r);
+    const Session& session = *std::get<std::unique_ptr<Session>>(ran);
     body["baton"] = nullptr;
     body["base_url"] = nullptr;
-    body["results"] = std::move(results).value();
+    body["results"] = std::move(results);
     response = Response::Json(200, json::serialize(body));
     SetVersion(&response, session);
     return response;
@@ -404,19 +414,11 @@ Response SqlService::SqlStatement(const Request& request, const Target& target) 
   execute.stmt.sql = std::string(sql->as_string());
   StreamRequest close;
   close.type = StreamRequest::Type::kClose;
-  Result<DatabasePool::Lease> lease =
-      pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
-  if (!lease.ok()) return ErrorResponse(lease.status());
-  std::unique_ptr<Session> one = OneShotSession(std::move(lease).value(), target);
-  Session& session = *one;
-  if (auto r = EnsureMinVersion(request, session)) return std::move(*r);
-  session.BeginRequest(request.deadline);
-  std::optional<HranaError> abort;
-  Result<json::array> results = session.RunAtomically({execute, close}, &abort);
-  session.EndRequest();
-  if (abort) return ErrorResponse(400, abort->message, abort->code);
-  if (!results.ok()) return ErrorResponse(results.status());
-  const json::object& first = (*results)[0].as_object();
+  json::array results;
+  auto ran = RunOneShot(request, target, {execute, close}, &results);
+  if (auto* r = std::get_if<Response>(&ran)) return std::move(*r);
+  const Session& session = *std::get<std::unique_ptr<Session>>(ran);
+  const json::object& first = results[0].as_object();
   if (first.at("type") == "error") {
     const json::object& e = first.at("error").as_object();
     return ErrorResponse(400, e.at("message").as_string(), e.at("code").as_string());

@@ -17,6 +17,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "server/http/handler.h"
 #include "server/http/metrics.h"
@@ -91,6 +93,12 @@ class SqlService {
   GroupCommitter* CommitterOf(std::string_view database);
   // A session for a one-shot request on `lease`.
   std::unique_ptr<Session> OneShotSession(DatabasePool::Lease lease, const Target& target);
+  // Runs `requests` as one atomic one-shot request (RunAtomically) on a fresh session: the
+  // session, kept for the version it read or committed, with `*results` filled in; or the error
+  // response.
+  std::variant<std::unique_ptr<Session>, Response> RunOneShot(
+      const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
+      boost::json::array* results);
 
   const ServiceOptions options_;
   const WriteMetrics write_metrics_;
