@@ -450,4 +450,15 @@ void ColdPointQuery(Database& db, int64_t id) {
         "cold query");
 }
 
+double ColdRequests(const ChildResult& r) {
+  return static_cast<double>(r.V("open_get") + r.V("open_list") + r.V("open_put") +
+                             r.V("query_get") + r.V("query_list") + r.V("query_put"));
+}
+
+double ColdBytesIn(const ChildResult& r) {
+  return static_cast<double>(r.V("open_bytes_in") + r.V("query_bytes_in"));
+}
+
+double ColdTotalMs(const ChildResult& r) { return Ms(r.V("open_ns") + r.V("query_ns")); }
+
 }  // namespace cloudlite::bench

@@ -180,4 +180,10 @@ struct ChildResult {
 };
 ChildResult RunSelf(const std::vector<std::string>& args);
 
+// What a cold child (a fresh process: open, then one point query) reported: its store requests,
+// the bytes it fetched, and the milliseconds of both steps.
+double ColdRequests(const ChildResult& r);
+double ColdBytesIn(const ChildResult& r);
+double ColdTotalMs(const ChildResult& r);
+
 }  // namespace cloudlite::bench

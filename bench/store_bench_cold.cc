@@ -140,14 +140,9 @@ void RunCold(const Args& args, Env& env, const BigDb& big) {
     for (const auto& r : runs) m = std::max(m, f(r));
     return m;
   };
-  auto requests = [](const ChildResult& r) {
-    return static_cast<double>(r.V("open_get") + r.V("open_list") + r.V("open_put") +
-                               r.V("query_get") + r.V("query_list") + r.V("query_put"));
-  };
-  auto bytes = [](const ChildResult& r) {
-    return static_cast<double>(r.V("open_bytes_in") + r.V("query_bytes_in"));
-  };
-  auto total_ms = [](const ChildResult& r) { return Ms(r.V("open_ns") + r.V("query_ns")); };
+  const auto requests = &ColdRequests;
+  const auto bytes = &ColdBytesIn;
+  const auto total_ms = &ColdTotalMs;
   auto get_ms = [](const ChildResult& r) { return Ms(r.V("get_ns")); };
 
   Table t(Str("Cold open + one point query, fresh process, %s (%.0f MiB file, %" PRId64
