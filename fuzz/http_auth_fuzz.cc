@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "base/base64.h"
 #include "fuzz_util.h"
 #include "server/http/auth.h"
 
@@ -26,21 +27,7 @@ EVP_PKEY* FixedKey() {
 }
 
 std::string Base64Url(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
-  return out;
+  return Base64Encode(bytes, Base64Alphabet::kUrl, Base64Padding::kUnpadded);
 }
 
 std::string Sign(std::string_view claims) {
@@ -62,7 +49,8 @@ const Authenticator& Auth() {
     EVP_PKEY_get_raw_public_key(FixedKey(), raw, &len);
     auto keys = PublicKeys::Parse(Base64Url(std::string_view(reinterpret_cast<char*>(raw), len)));
     FUZZ_CHECK(keys.ok());
-    return new Authenticator(std::move(keys).value(), [] { return int64_t{1'700'000'000}; });
+    static const FakeClock clock(int64_t{1'700'000'000} * 1'000'000);
+    return new Authenticator(std::move(keys).value(), clock);
   }();
   return *auth;
 }

@@ -7,9 +7,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "base/base64.h"
 #include "fuzz_util.h"
 #include "lambda/events.h"
-#include "net/crypto.h"
 
 using namespace cloudlite;
 using namespace cloudlite::lambda;

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "net/crypto.h"
+#include "base/base64.h"
 
 namespace cloudlite::lambda {
 namespace {

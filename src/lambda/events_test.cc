@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "net/crypto.h"
+#include "base/base64.h"
 
 namespace cloudlite::lambda {
 namespace {

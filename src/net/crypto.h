@@ -15,9 +15,5 @@ std::string Sha256(std::string_view data);
 std::string Sha256Hex(std::string_view data);  // lowercase hex, 64 digits
 std::string HmacSha256(std::string_view key, std::string_view data);
 std::string Md5Base64(std::string_view data);  // what S3's Content-MD5 header wants
-std::string Base64Encode(std::string_view bytes);
-// Standard base64 with padding (what Base64Encode writes and DynamoDB's B type carries). False on
-// any other input: a character outside the alphabet, a bad length or misplaced padding.
-bool Base64Decode(std::string_view text, std::string* out);
 
 }  // namespace cloudlite

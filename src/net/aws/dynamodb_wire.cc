@@ -7,7 +7,7 @@
 #include <charconv>
 #include <initializer_list>
 
-#include "net/crypto.h"
+#include "base/base64.h"
 #include "net/server_text.h"
 
 namespace cloudlite::ddb {

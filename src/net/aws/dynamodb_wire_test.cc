@@ -6,8 +6,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include "net/crypto.h"
-
 namespace cloudlite::ddb {
 namespace {
 
@@ -128,22 +126,6 @@ TEST(DynamoDbWire, ConsumedCapacityOfSingleAndBatchAnswers) {
   EXPECT_EQ(
       ConsumedCapacityUnits(boost::json::parse(R"({"ConsumedCapacity": {"TableName": "t"}})")), 0);
   EXPECT_EQ(ConsumedCapacityUnits(boost::json::parse(R"({"ConsumedCapacity": "junk"})")), 0);
-}
-
-TEST(DynamoDbWire, Base64RoundTrips) {
-  std::string all;
-  for (int i = 0; i < 256; i++) all.push_back(static_cast<char>(i));
-  for (size_t n = 0; n <= all.size(); n += 37) {
-    std::string out;
-    ASSERT_TRUE(Base64Decode(Base64Encode(all.substr(0, n)), &out)) << n;
-    EXPECT_EQ(out, all.substr(0, n));
-  }
-  std::string out;
-  EXPECT_TRUE(Base64Decode("", &out));
-  EXPECT_EQ(out, "");
-  for (const char* bad : {"a", "ab=", "a===", "ab=c", "a b=", "ab\ncd==", "=abc"}) {
-    EXPECT_FALSE(Base64Decode(bad, &out)) << bad;
-  }
 }
 
 TEST(DynamoDbWire, ParseJsonIsAnErrorValue) {

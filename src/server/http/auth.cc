@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/base64.h"
 #include "base/clock.h"
 
 namespace cloudlite::server {
@@ -34,13 +35,9 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-int Base64Value(char c, bool lenient) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-' || (lenient && c == '+')) return 62;
-  if (c == '_' || (lenient && c == '/')) return 63;
-  return -1;
+// A JWT segment: base64url without padding (RFC 7515 §2).
+bool DecodeSegment(std::string_view text, std::string* out) {
+  return Base64Decode(text, out, Base64Alphabet::kUrl, Base64Padding::kUnpadded);
 }
 
 // A time claim: a JSON number of seconds.
@@ -99,33 +96,6 @@ bool Authorization::CanRead(std::string_view database) const {
   return read_all_ || CanWrite(database) || read_.find(database) != read_.end();
 }
 
-// ---- base64url ----
-
-Result<std::string> Base64UrlDecode(std::string_view text, bool lenient) {
-  if (lenient) {
-    while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  }
-  if (text.size() % 4 == 1) return Status::InvalidArgument("base64url text has a stray character");
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = Base64Value(c, lenient);
-    if (v < 0) return Status::InvalidArgument("not base64url text");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return Status::InvalidArgument("base64url text has nonzero padding bits");
-  }
-  return out;
-}
-
 // ---- PublicKeys ----
 
 struct PublicKeys::Key {
@@ -170,13 +140,15 @@ Result<PublicKeys> PublicKeys::Parse(std::string_view text) {
                        : ": unsupported PEM block; expected BEGIN PUBLIC KEY"));
     }
     if (!line.empty() && line.front() != '#') {
-      Result<std::string> raw = Base64UrlDecode(line, /*lenient=*/true);
-      if (!raw.ok() || raw->size() != 32) {
+      // sqld writes base64url; a key pasted from elsewhere may be in the standard alphabet.
+      std::string raw;
+      if (!(Base64Decode(line, &raw, Base64Alphabet::kUrl) || Base64Decode(line, &raw)) ||
+          raw.size() != 32) {
         return Status::InvalidArgument(
             where + ": expected a PEM public key or a 32-byte Ed25519 key in base64url");
       }
       EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(
-          EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw->data()), 32);
+          EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw.data()), 32);
       if (pkey == nullptr) return Status::InvalidArgument(where + ": not a valid Ed25519 key");
       keys.keys_.push_back(std::make_shared<const Key>(pkey));
     }
@@ -255,10 +227,8 @@ Result<Authorization> AuthorizationFromClaims(std::string_view payload_json, int
 
 // ---- Authenticator ----
 
-Authenticator::Authenticator(PublicKeys keys, std::function<int64_t()> now_seconds)
-    : keys_(std::move(keys)), now_seconds_(std::move(now_seconds)) {
-  if (!now_seconds_) now_seconds_ = [] { return WallMicros() / 1000000; };
-}
+Authenticator::Authenticator(PublicKeys keys, const Clock& clock)
+    : keys_(std::move(keys)), clock_(clock) {}
 
 Result<Authorization> Authenticator::Authenticate(std::string_view header) const {
   header = Trim(header);
@@ -279,23 +249,28 @@ Result<Authorization> Authenticator::VerifyToken(std::string_view token) const {
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
     return Invalid("the token is not a JWT (three dot-separated parts)");
   }
-  Result<std::string> header = Base64UrlDecode(token.substr(0, dot1), false);
-  Result<std::string> signature = Base64UrlDecode(token.substr(dot2 + 1), false);
-  if (!header.ok() || !signature.ok()) return Invalid("the token is not base64url");
+  std::string header;
+  std::string signature;
+  if (!DecodeSegment(token.substr(0, dot1), &header) ||
+      !DecodeSegment(token.substr(dot2 + 1), &signature)) {
+    return Invalid("the token is not base64url");
+  }
   boost::system::error_code ec;
-  const json::value h = json::parse(*header, ec);
+  const json::value h = json::parse(header, ec);
   const json::value* alg = !ec && h.is_object() ? h.as_object().if_contains("alg") : nullptr;
   if (alg == nullptr || !alg->is_string() ||
       (alg->as_string() != "EdDSA" && alg->as_string() != "Ed25519")) {
     return Invalid("the token is not signed with EdDSA");
   }
   if (h.as_object().contains("crit")) return Invalid("the token has critical header extensions");
-  if (!keys_.Verify(token.substr(0, dot2), *signature)) {
+  if (!keys_.Verify(token.substr(0, dot2), signature)) {
     return Invalid("the token's signature matches none of the keys");
   }
-  Result<std::string> payload = Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1), false);
-  if (!payload.ok()) return Invalid("the token is not base64url");
-  return AuthorizationFromClaims(*payload, now_seconds_());
+  std::string payload;
+  if (!DecodeSegment(token.substr(dot1 + 1, dot2 - dot1 - 1), &payload)) {
+    return Invalid("the token is not base64url");
+  }
+  return AuthorizationFromClaims(payload, clock_.NowMicros() / 1'000'000);
 }
 
 }  // namespace cloudlite::server

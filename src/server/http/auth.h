@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "cloudlite/status.h"
 
 namespace cloudlite::server {
@@ -62,8 +63,8 @@ class Authenticator {
  public:
   static constexpr size_t kMaxTokenBytes = 8192;
 
-  // `now_seconds`: the clock for exp/nbf (default: the wall clock).
-  explicit Authenticator(PublicKeys keys, std::function<int64_t()> now_seconds = nullptr);
+  // `clock`: the time for exp/nbf; tests pass a FakeClock, which must outlive the authenticator.
+  explicit Authenticator(PublicKeys keys, const Clock& clock = WallClock());
 
   // From an Authorization header value ("Bearer <token>"; the scheme in any case). Errors are
   // PermissionDenied with a message that starts with a code: AUTH_HEADER_NOT_FOUND,
@@ -73,13 +74,10 @@ class Authenticator {
 
  private:
   PublicKeys keys_;
-  std::function<int64_t()> now_seconds_;
+  const Clock& clock_;
 };
 
 // The claims of a token whose signature is already checked: for the verifier and the fuzz target.
 Result<Authorization> AuthorizationFromClaims(std::string_view payload_json, int64_t now_seconds);
-
-// RFC 4648 base64url (also accepting the standard alphabet and '=' padding when `lenient`).
-Result<std::string> Base64UrlDecode(std::string_view text, bool lenient);
 
 }  // namespace cloudlite::server

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <limits>
 
+#include "base/base64.h"
+
 namespace cloudlite::server::sql {
 namespace json = boost::json;
 namespace {
@@ -98,7 +100,7 @@ Result<Value> ParseValue(const json::value& v, const std::string& path) {
     if (!b64) return Bad(path + ".base64", "missing");
     CL_ASSIGN_OR_RETURN(std::string text, GetString(*b64, path + ".base64"));
     Blob blob;
-    if (!DecodeBase64(text, &blob.bytes)) return Bad(path + ".base64", "not valid base64");
+    if (!Base64Decode(text, &blob.bytes)) return Bad(path + ".base64", "not valid base64");
     return Value(std::move(blob));
   }
   return Bad(path + ".type", "unknown value type \"" + t + "\"");
@@ -372,67 +374,10 @@ json::object EncodeValue(const Value& value) {
     o["value"] = *s;
   } else {
     o["type"] = "blob";
-    o["base64"] = EncodeBase64Unpadded(std::get<Blob>(value).bytes);
+    o["base64"] = Base64Encode(std::get<Blob>(value).bytes, Base64Alphabet::kStandard,
+                               Base64Padding::kUnpadded);
   }
   return o;
-}
-
-namespace {
-constexpr std::string_view kAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-// The 6-bit value of a base64 digit, -1 for anything else.
-int DigitValue(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-}  // namespace
-
-bool DecodeBase64(std::string_view text, std::string* out) {
-  out->clear();
-  // Padding, if any, only completes the last group of four.
-  size_t pad = 0;
-  while (!text.empty() && text.back() == '=' && pad < 2) {
-    text.remove_suffix(1);
-    pad++;
-  }
-  if (pad > 0 && (text.size() + pad) % 4 != 0) return false;
-  if (text.size() % 4 == 1) return false;
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    int d = DigitValue(c);
-    if (d < 0) return false;
-    bits = (bits << 6) | static_cast<uint32_t>(d);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out->push_back(static_cast<char>((bits >> count) & 0xff));
-    }
-  }
-  // Leftover bits must be zero, so that every byte string has one encoding.
-  return (bits & ((1u << count) - 1)) == 0;
-}
-
-std::string EncodeBase64Unpadded(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : bytes) {
-    bits = (bits << 8) | static_cast<unsigned char>(c);
-    count += 8;
-    while (count >= 6) {
-      count -= 6;
-      out.push_back(kAlphabet[(bits >> count) & 0x3f]);
-    }
-  }
-  if (count > 0) out.push_back(kAlphabet[(bits << (6 - count)) & 0x3f]);
-  return out;
 }
 
 }  // namespace cloudlite::server::sql

@@ -88,8 +88,4 @@ Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& lim
 // {"type":"integer","value":"42"}, ... ; blobs as standard base64 without padding.
 boost::json::object EncodeValue(const Value& value);
 
-// Standard base64 (RFC 4648 §4) with or without '=' padding; false if `text` is not that.
-bool DecodeBase64(std::string_view text, std::string* out);
-std::string EncodeBase64Unpadded(std::string_view bytes);
-
 }  // namespace cloudlite::server::sql

@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "base/base64.h"
 #include "server/sql/hrana_proto.h"
 
 namespace cloudlite::server::sql {
@@ -64,7 +65,8 @@ std::string StreamTable::Sign(uint64_t id, uint64_t seq) const {
   unsigned int len = kMac;
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), buf, kPayload, buf + kPayload,
        &len);
-  return EncodeBase64Unpadded(std::string_view(reinterpret_cast<char*>(buf), sizeof buf));
+  return Base64Encode(std::string_view(reinterpret_cast<char*>(buf), sizeof buf),
+                      Base64Alphabet::kStandard, Base64Padding::kUnpadded);
 }
 
 void StreamTable::Expire() {
@@ -109,7 +111,7 @@ void StreamTable::Reap(std::vector<std::unique_ptr<Session>>* doomed) {
 std::variant<StreamTable::Taken, StreamRefusal> StreamTable::Take(std::string_view baton,
                                                                   std::string_view database) {
   std::string raw;
-  if (!DecodeBase64(baton, &raw) || raw.size() != kPayload + kMac) {
+  if (!Base64Decode(baton, &raw) || raw.size() != kPayload + kMac) {
     return Refusal(400, "the baton is not one this server issued", "BATON_INVALID");
   }
   const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
@@ -117,7 +119,7 @@ std::variant<StreamTable::Taken, StreamRefusal> StreamTable::Take(std::string_vi
   uint64_t seq = GetU64(bytes + 8);
   std::string expected = Sign(id, seq);
   std::string expected_raw;
-  DecodeBase64(expected, &expected_raw);
+  Base64Decode(expected, &expected_raw);
   if (CRYPTO_memcmp(expected_raw.data() + kPayload, raw.data() + kPayload, kMac) != 0) {
     return Refusal(400,
                    "the baton was not issued by this server process (forged, or from another "
