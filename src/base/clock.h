@@ -1,8 +1,6 @@
 // Time, in the unit the log and the lease store use (microseconds since the Unix epoch).
-// Code that needs a fake clock in tests takes a `const Clock&` (default `WallClock()`); tests
-// pass a FakeClock and move it by hand. (The engine's options still take a
-// `std::function<int64_t()> now_micros`; a FakeClock fits there as `[&] { return
-// fake.NowMicros(); }`.)
+// Code that needs a fake clock in tests takes a `const Clock&` (options structs: a
+// `const Clock*`), default `WallClock()`; tests pass a FakeClock and move it by hand.
 #pragma once
 
 #include <atomic>

@@ -136,10 +136,8 @@ std::unique_ptr<Logger> Logger::ToFd(int fd, LogLevel min_level) {
   return std::make_unique<Logger>([fd](std::string_view line) { WriteAll(fd, line); }, min_level);
 }
 
-Logger::Logger(Sink sink, LogLevel min_level, std::function<int64_t()> now_micros)
-    : sink_(std::move(sink)),
-      min_level_(min_level),
-      now_micros_(now_micros ? std::move(now_micros) : WallMicros) {}
+Logger::Logger(Sink sink, LogLevel min_level, const Clock& clock)
+    : sink_(std::move(sink)), min_level_(min_level), clock_(clock) {}
 
 void Logger::Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
   Write(level, event, fields.begin(), fields.size());
@@ -152,7 +150,7 @@ void Logger::Log(LogLevel level, std::string_view event, const std::vector<LogFi
 std::string Logger::Format(LogLevel level, std::string_view event, const LogField* fields,
                            size_t count) const {
   std::string line = "{\"ts\":\"";
-  AppendTimestamp(&line, now_micros_());
+  AppendTimestamp(&line, clock_.NowMicros());
   line.append("\",\"level\":\"");
   line.append(LogLevelName(level));
   line.append("\",\"event\":");

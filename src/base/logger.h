@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "base/clock.h"
+
 namespace cloudlite {
 
 enum class LogLevel { kDebug = 0, kInfo, kWarn, kError };
@@ -45,8 +47,8 @@ class Logger {
 
   // Writes to a file descriptor (2 for stderr); the descriptor stays the caller's.
   static std::unique_ptr<Logger> ToFd(int fd, LogLevel min_level = LogLevel::kInfo);
-  Logger(Sink sink, LogLevel min_level,
-         std::function<int64_t()> now_micros = nullptr);  // default: the wall clock
+  // `clock` (tests pass a FakeClock) must outlive the logger.
+  Logger(Sink sink, LogLevel min_level, const Clock& clock = WallClock());
 
   bool Enabled(LogLevel level) const { return level >= min_level_; }
   void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
@@ -61,7 +63,7 @@ class Logger {
 
   Sink sink_;
   LogLevel min_level_;
-  std::function<int64_t()> now_micros_;
+  const Clock& clock_;
   std::mutex mu_;  // one line at a time reaches the sink
 };
 

@@ -22,7 +22,8 @@ boost::json::object ParseLine(const std::string& line) {
 
 TEST(Logger, OneJsonLinePerEventWithTypedFields) {
   MemoryLogSink sink;
-  Logger log(sink.sink(), LogLevel::kInfo, [] { return int64_t{1700000000123456}; });
+  FakeClock clock(1700000000123456);
+  Logger log(sink.sink(), LogLevel::kInfo, clock);
   log.Log(LogLevel::kInfo, "http_request",
           {{"method", "GET"}, {"status", 200}, {"seconds", 0.25}, {"tls", true}});
   ASSERT_EQ(sink.lines().size(), 1u);

@@ -31,7 +31,7 @@ Engine::Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions
   options_.pages_per_frame = std::min(max_pages, format::kMaxFramePages);
 }
 
-int64_t Engine::Now() const { return options_.now_micros ? options_.now_micros() : WallMicros(); }
+int64_t Engine::Now() const { return options_.clock->NowMicros(); }
 
 Result<std::unique_ptr<Engine>> Engine::Open(std::shared_ptr<ObjectStore> store, std::string db,
                                              EngineOptions options,

@@ -65,7 +65,7 @@ struct EngineOptions {
   // A reader that has not listed the log for this long lists it instead of probing, so that it
   // notices history deleted under it (docs/format.md, "Reading a version").
   std::chrono::milliseconds relist_after{60'000};
-  std::function<int64_t()> now_micros;  // default: system clock
+  const Clock* clock = &WallClock();  // tests pass a FakeClock; it must outlive the engine
 };
 
 // Deleters of log records keep those committed within this long of their own clock: a writer

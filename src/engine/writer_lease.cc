@@ -42,9 +42,7 @@ WriterLease::WriterLease(std::shared_ptr<ObjectStore> store, std::string db, Lea
   options_.poll_max = std::max(options_.poll_max, options_.poll_min);
 }
 
-int64_t WriterLease::Now() const {
-  return options_.now_micros ? options_.now_micros() : WallMicros();
-}
+int64_t WriterLease::Now() const { return options_.clock->NowMicros(); }
 
 bool WriterLease::held() const { return held_ && known_ && Now() < known_->lease.expiry_micros; }
 

@@ -44,6 +44,7 @@
 #include <random>
 #include <string>
 
+#include "base/clock.h"
 #include "cloudlite/status.h"
 #include "format/format.h"
 #include "store/object_store.h"
@@ -62,7 +63,7 @@ struct LeaseOptions {
   std::chrono::milliseconds gc_age{60'000};
   // Re-sends of a PutIfAbsent whose outcome is Ambiguous before Acquire reports Ambiguous.
   int ambiguous_retries = 5;
-  std::function<int64_t()> now_micros;                   // default: system clock
+  const Clock* clock = &WallClock();  // tests pass a FakeClock; it must outlive the lease
   std::function<void(std::chrono::microseconds)> sleep;  // default: this_thread::sleep_for
 };
 

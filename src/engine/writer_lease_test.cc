@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <latch>
 #include <map>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/random.h"
 #include "format/format.h"
 #include "store/forwarding_store.h"
@@ -33,18 +35,37 @@ uint64_t Requests(const StoreStats& s) {
   return s.get.load() + s.put.load() + s.list.load() + s.del.load();
 }
 
-// A clock that only moves when told to, or when a lease sleeps.
-struct FakeClock {
-  std::atomic<int64_t> now{kStart};
+// Another machine's view of `base`: off by a fixed amount.
+class SkewedClock final : public Clock {
+ public:
+  SkewedClock(const Clock& base, int64_t skew) : base_(base), skew_(skew) {}
+  int64_t NowMicros() const override { return base_.NowMicros() + skew_; }
+
+ private:
+  const Clock& base_;
+  int64_t skew_;
+};
+
+// The test's time: moves only when told to, or when a lease sleeps.
+struct TestTime {
+  FakeClock clock{kStart};
   // Called at every sleep before the clock advances (to act while a lease waits).
   std::function<void()> on_sleep;
+  std::mutex mu;
+  std::deque<SkewedClock> skewed;  // a deque: the leases hold pointers into it
+
+  int64_t now() const { return clock.NowMicros(); }
+  void Advance(int64_t micros) { clock.AdvanceMicros(micros); }
 
   LeaseOptions Options(int64_t skew = 0) {
     LeaseOptions o;
-    o.now_micros = [this, skew] { return now.load() + skew; };
+    {
+      std::lock_guard lock(mu);
+      o.clock = &skewed.emplace_back(clock, skew);
+    }
     o.sleep = [this](std::chrono::microseconds d) {
       if (on_sleep) on_sleep();
-      now += d.count();
+      Advance(d.count());
     };
     return o;
   }
@@ -80,7 +101,7 @@ class WriterLeaseTest : public ::testing::Test {
   StoreStats stats_;
   MemStore* raw_;  // the objects, without counting
   std::shared_ptr<ObjectStore> store_;
-  FakeClock clock_;
+  TestTime clock_;
 };
 
 TEST_F(WriterLeaseTest, FreeLeaseCostsTwoRequestsAndHoldingItCostsNone) {
@@ -94,11 +115,11 @@ TEST_F(WriterLeaseTest, FreeLeaseCostsTwoRequestsAndHoldingItCostsNone) {
 
   // Within the first half of the duration: free.
   for (int i = 0; i < 10; i++) {
-    clock_.now += 90'000;  // 0.9 s in all
+    clock_.Advance(90'000);  // 0.9 s in all
     EXPECT_EQ(Cost([&] { EXPECT_TRUE(*a->Acquire(milliseconds(0))); }), 0u);
   }
   // Less than half left: one PutIfAbsent renews it as the next epoch.
-  clock_.now += 200'000;
+  clock_.Advance(200'000);
   EXPECT_EQ(Cost([&] { EXPECT_TRUE(*a->Acquire(milliseconds(0))); }), 1u);
   EXPECT_EQ(a->epoch(), 2u);
   EXPECT_EQ(a->stats().renewed, 1u);
@@ -131,7 +152,7 @@ TEST_F(WriterLeaseTest, SecondOwnerWaitsAndGetsItAsSoonAsItIsReleased) {
       EXPECT_TRUE(a->Release().ok());
     }
   };
-  int64_t start = clock_.now;
+  int64_t start = clock_.now();
   Result<bool> got = b->Acquire(milliseconds(5000));
   ASSERT_OK(got);
   EXPECT_TRUE(*got);
@@ -139,7 +160,7 @@ TEST_F(WriterLeaseTest, SecondOwnerWaitsAndGetsItAsSoonAsItIsReleased) {
   EXPECT_EQ(b->epoch(), 3u);  // 1 a's, 2 a's release, 3 b's
   EXPECT_EQ(OwnerAt(*raw_, 3), b->owner_id());
   EXPECT_EQ(b->stats().waited, 3u);
-  EXPECT_LT(clock_.now - start, kSecond);  // well before a's lease would have expired
+  EXPECT_LT(clock_.now() - start, kSecond);  // well before a's lease would have expired
   // a now waits for b.
   clock_.on_sleep = nullptr;
   EXPECT_FALSE(*a->Acquire(milliseconds(100)));
@@ -149,12 +170,12 @@ TEST_F(WriterLeaseTest, ExpiredLeaseIsTakenOver) {
   auto a = Lease(clock_.Options());
   auto b = Lease(clock_.Options());
   ASSERT_TRUE(*a->Acquire(milliseconds(0)));  // and a crashes: no Release
-  int64_t start = clock_.now;
+  int64_t start = clock_.now();
   Result<bool> got = b->Acquire(milliseconds(10'000));
   ASSERT_OK(got);
   EXPECT_TRUE(*got);
-  EXPECT_GE(clock_.now - start, 2 * kSecond);         // not before the expiry
-  EXPECT_LT(clock_.now - start, 2 * kSecond + 1000);  // and woke up right at it
+  EXPECT_GE(clock_.now() - start, 2 * kSecond);         // not before the expiry
+  EXPECT_LT(clock_.now() - start, 2 * kSecond + 1000);  // and woke up right at it
   EXPECT_EQ(b->epoch(), 2u);
   EXPECT_FALSE(a->held());
   EXPECT_FALSE(*a->Acquire(milliseconds(0)));
@@ -165,12 +186,12 @@ TEST_F(WriterLeaseTest, DeadlineReportsNotAcquiredWithoutError) {
   auto a = Lease(clock_.Options());
   auto b = Lease(clock_.Options());
   ASSERT_TRUE(*a->Acquire(milliseconds(0)));
-  int64_t start = clock_.now;
+  int64_t start = clock_.now();
   Result<bool> got = b->Acquire(milliseconds(300));
   ASSERT_OK(got);
   EXPECT_FALSE(*got);
   EXPECT_FALSE(b->held());
-  EXPECT_EQ(clock_.now - start, 300'000);
+  EXPECT_EQ(clock_.now() - start, 300'000);
   EXPECT_EQ(b->stats().timed_out, 1u);
   EXPECT_GE(b->stats().waited, 3u);  // backoff: 10, 20, 40, ... ms, jittered
   EXPECT_LE(b->stats().waited, 20u);
@@ -184,9 +205,9 @@ TEST_F(WriterLeaseTest, HolderClockAheadCannotMakeOthersWaitMoreThanTheDuration)
   auto a = Lease(clock_.Options(/*skew=*/3600 * kSecond));  // an hour ahead
   auto b = Lease(clock_.Options());
   ASSERT_TRUE(*a->Acquire(milliseconds(0)));
-  int64_t start = clock_.now;
+  int64_t start = clock_.now();
   EXPECT_TRUE(*b->Acquire(milliseconds(60'000)));
-  EXPECT_LE(clock_.now - start, 2 * kSecond + 1000);
+  EXPECT_LE(clock_.now() - start, 2 * kSecond + 1000);
 }
 
 TEST_F(WriterLeaseTest, WaiterClockAheadTakesOverEarlyWhichOnlyWastesWork) {
@@ -201,7 +222,7 @@ TEST_F(WriterLeaseTest, WaiterClockAheadTakesOverEarlyWhichOnlyWastesWork) {
   EXPECT_TRUE(a->held());
   EXPECT_EQ(a->epoch(), 1u);
   // a learns it at its renewal: the next epoch is taken, so it waits like anyone else.
-  clock_.now += kSecond + 1;
+  clock_.Advance(kSecond + 1);
   EXPECT_FALSE(*a->Acquire(milliseconds(0)));
   EXPECT_FALSE(a->held());
 }
@@ -213,7 +234,7 @@ TEST_F(WriterLeaseTest, DamagedLeaseObjectCountsAsExpired) {
   EXPECT_EQ(a->epoch(), 2u);
   EXPECT_EQ(a->stats().damaged, 1u);
   // A lease object of the wrong epoch is damaged too.
-  format::Lease wrong{7, std::string(16, 'x'), clock_.now, clock_.now + 100 * kSecond};
+  format::Lease wrong{7, std::string(16, 'x'), clock_.now(), clock_.now() + 100 * kSecond};
   ASSERT_TRUE(raw_->PutIfAbsent(format::LeaseKey("db", 3), format::EncodeLease(wrong)).ok());
   auto b = Lease(clock_.Options());
   EXPECT_TRUE(*b->Acquire(milliseconds(0)));
@@ -227,12 +248,12 @@ TEST_F(WriterLeaseTest, StoreThatKeepsFailingIsAnErrorTheCallerCanIgnore) {
   auto down = OpenStore(*uri, /*create=*/true);
   ASSERT_OK(down);
   WriterLease a(std::shared_ptr<ObjectStore>(std::move(*down)), "db", clock_.Options());
-  int64_t start = clock_.now;
+  int64_t start = clock_.now();
   Result<bool> got = a.Acquire(milliseconds(10'000));
   EXPECT_TRUE(got.status().IsRetryable()) << got.status().ToString();
   EXPECT_FALSE(a.held());
-  EXPECT_LT(clock_.now - start, kSecond);  // three retries with backoff, not the whole wait
-  EXPECT_TRUE(a.Release().ok());           // not held: nothing to do
+  EXPECT_LT(clock_.now() - start, kSecond);  // three retries with backoff, not the whole wait
+  EXPECT_TRUE(a.Release().ok());             // not held: nothing to do
 }
 
 // A store whose PutIfAbsent can be intercepted.
@@ -312,7 +333,7 @@ TEST_F(WriterLeaseTest, OldEpochsAreDeletedOnlyAfterTheGraceAge) {
   for (int i = 0; i < 40; i++) {
     ASSERT_TRUE(*a->Acquire(milliseconds(0)));
     ASSERT_TRUE(a->Release().ok());
-    clock_.now += 5 * kSecond;
+    clock_.Advance(5 * kSecond);
   }
   uint64_t newest = a->epoch();
   EXPECT_EQ(newest, 82u);
