@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/random.h"
+#include "testing/sqlite.h"
 #include "testing/temp_dir.h"
 
 namespace cloudlite::vfs {
@@ -39,18 +40,6 @@ class VfsTest : public ::testing::Test {
   static int Exec(sqlite3* db, const std::string& sql) {
     return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
   }
-  static std::string One(sqlite3* db, const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db);
-    std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      const unsigned char* text = sqlite3_column_text(stmt, 0);
-      out = text ? reinterpret_cast<const char*>(text) : "NULL";
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
 
   std::string store_ = "mem://vfs-test-" + RandomHex(6);
   std::vector<sqlite3*> open_;
@@ -66,7 +55,7 @@ TEST_F(VfsTest, EveryJournalAndSynchronousModeCommitsDurably) {
                              "; CREATE TABLE t (x); INSERT INTO t VALUES (1), (2);"),
                 SQLITE_OK)
           << journal << "/" << sync << ": " << sqlite3_errmsg(db);
-      EXPECT_EQ(One(Open(name), "SELECT sum(x) FROM t"), "3") << journal << "/" << sync;
+      EXPECT_EQ(test::QueryText(Open(name), "SELECT sum(x) FROM t"), "3") << journal << "/" << sync;
     }
   }
 }
@@ -75,9 +64,9 @@ TEST_F(VfsTest, RollbackLeavesNothingBehind) {
   sqlite3* db = Open();
   ASSERT_EQ(Exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"), SQLITE_OK);
   ASSERT_EQ(Exec(db, "BEGIN; INSERT INTO t VALUES (2); ROLLBACK;"), SQLITE_OK);
-  EXPECT_EQ(One(db, "SELECT count(*) FROM t"), "1");
-  EXPECT_EQ(One(Open(), "SELECT count(*) FROM t"), "1");
-  EXPECT_EQ(One(db, "PRAGMA cloudlite_version"), "2");
+  EXPECT_EQ(test::QueryText(db, "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(test::QueryText(Open(), "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(test::QueryText(db, "PRAGMA cloudlite_version"), "2");
 }
 
 TEST_F(VfsTest, TransactionsLargerThanThePageCacheSpillAndCommitWhole) {
@@ -89,8 +78,8 @@ TEST_F(VfsTest, TransactionsLargerThanThePageCacheSpillAndCommitWhole) {
             SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3* other = Open();
-  EXPECT_EQ(One(other, "SELECT count(*) FROM t"), "20000");
-  EXPECT_EQ(One(other, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(test::QueryText(other, "SELECT count(*) FROM t"), "20000");
+  EXPECT_EQ(test::QueryText(other, "PRAGMA integrity_check"), "ok");
 }
 
 TEST_F(VfsTest, VacuumAndAPageSizeChangeKeepTheData) {
@@ -100,16 +89,16 @@ TEST_F(VfsTest, VacuumAndAPageSizeChangeKeepTheData) {
                  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<5000)"
                  "INSERT INTO t SELECT randomblob(50) FROM n; DELETE FROM t WHERE rowid % 2;"),
             SQLITE_OK);
-  std::string pages_before = One(db, "PRAGMA page_count");
+  std::string pages_before = test::QueryText(db, "PRAGMA page_count");
   ASSERT_EQ(Exec(db, "VACUUM"), SQLITE_OK) << sqlite3_errmsg(db);
-  EXPECT_LT(std::stoi(One(db, "PRAGMA page_count")), std::stoi(pages_before));
+  EXPECT_LT(std::stoi(test::QueryText(db, "PRAGMA page_count")), std::stoi(pages_before));
   ASSERT_EQ(Exec(db, "PRAGMA page_size=8192; VACUUM;"), SQLITE_OK) << sqlite3_errmsg(db);
   sqlite3* other = Open();
   // A fresh connection learns the page size of the latest version in its first transaction
   // (at open, SQLite reads the header of the version the engine loaded: its checkpoint).
-  EXPECT_EQ(One(other, "SELECT count(*) FROM t"), "2500");
-  EXPECT_EQ(One(other, "PRAGMA page_size"), "8192");
-  EXPECT_EQ(One(other, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(test::QueryText(other, "SELECT count(*) FROM t"), "2500");
+  EXPECT_EQ(test::QueryText(other, "PRAGMA page_size"), "8192");
+  EXPECT_EQ(test::QueryText(other, "PRAGMA integrity_check"), "ok");
 }
 
 TEST_F(VfsTest, TempTablesAndSortsUseLocalScratch) {
@@ -120,7 +109,7 @@ TEST_F(VfsTest, TempTablesAndSortsUseLocalScratch) {
                  "CREATE TABLE t AS SELECT x FROM scratch ORDER BY x;"),
             SQLITE_OK)
       << sqlite3_errmsg(db);
-  EXPECT_EQ(One(Open(), "SELECT group_concat(x) FROM t"), "1,2,3");
+  EXPECT_EQ(test::QueryText(Open(), "SELECT group_concat(x) FROM t"), "1,2,3");
 }
 
 // Attached databases commit one transaction each: one that writes both is refused (SQLite
@@ -134,14 +123,14 @@ TEST_F(VfsTest, AttachedDatabasesCommitOneTransactionEach) {
                  "INSERT INTO a VALUES (1); INSERT INTO b VALUES (2); COMMIT;"),
             SQLITE_READONLY);
   ASSERT_EQ(Exec(db, "ROLLBACK"), SQLITE_OK);
-  EXPECT_EQ(One(Open("left"), "SELECT count(*) FROM sqlite_schema"), "0");
+  EXPECT_EQ(test::QueryText(Open("left"), "SELECT count(*) FROM sqlite_schema"), "0");
   ASSERT_EQ(Exec(db,
                  "BEGIN; CREATE TABLE main.a (x); INSERT INTO a VALUES (1); COMMIT;"
                  "BEGIN; CREATE TABLE r.b (y); INSERT INTO b VALUES (2); COMMIT;"),
             SQLITE_OK)
       << sqlite3_errmsg(db);
-  EXPECT_EQ(One(Open("left"), "SELECT x FROM a"), "1");
-  EXPECT_EQ(One(Open("right"), "SELECT y FROM b"), "2");
+  EXPECT_EQ(test::QueryText(Open("left"), "SELECT x FROM a"), "1");
+  EXPECT_EQ(test::QueryText(Open("right"), "SELECT y FROM b"), "2");
 }
 
 TEST_F(VfsTest, ALostRaceIsBusyAndTheNextTransactionSeesTheWinner) {
@@ -153,9 +142,9 @@ TEST_F(VfsTest, ALostRaceIsBusyAndTheNextTransactionSeesTheWinner) {
   EXPECT_EQ(Exec(b, "COMMIT"), SQLITE_BUSY);
   EXPECT_TRUE(LastError(b).IsBusy()) << LastError(b).ToString();
   if (!sqlite3_get_autocommit(b)) Exec(b, "ROLLBACK");
-  EXPECT_EQ(One(b, "SELECT x FROM t"), "10");
+  EXPECT_EQ(test::QueryText(b, "SELECT x FROM t"), "10");
   ASSERT_EQ(Exec(b, "UPDATE t SET x = x + 1"), SQLITE_OK);
-  EXPECT_EQ(One(a, "SELECT x FROM t"), "11");
+  EXPECT_EQ(test::QueryText(a, "SELECT x FROM t"), "11");
 }
 
 // Regression: the loser's rolled-back commit wrote change counter 1, the same counter the
@@ -168,9 +157,9 @@ TEST_F(VfsTest, ALostRaceOnANewDatabaseThenReadsTheWinnersData) {
   ASSERT_EQ(Exec(a, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"), SQLITE_OK);
   EXPECT_EQ(Exec(b, "COMMIT"), SQLITE_BUSY);
   if (!sqlite3_get_autocommit(b)) Exec(b, "ROLLBACK");
-  EXPECT_EQ(One(b, "SELECT group_concat(x) FROM t"), "1") << sqlite3_errmsg(b);
+  EXPECT_EQ(test::QueryText(b, "SELECT group_concat(x) FROM t"), "1") << sqlite3_errmsg(b);
   ASSERT_EQ(Exec(b, "INSERT INTO t VALUES (3)"), SQLITE_OK) << sqlite3_errmsg(b);
-  EXPECT_EQ(One(a, "SELECT group_concat(x) FROM t"), "1,3");
+  EXPECT_EQ(test::QueryText(a, "SELECT group_concat(x) FROM t"), "1,3");
 }
 
 // The plain VFS moves a transaction that lost the race onto the winner's version when they
@@ -187,15 +176,15 @@ TEST_F(VfsTest, ALostRaceOnOtherPagesCommitsOnTheWinnersVersion) {
   ASSERT_EQ(Exec(a, "BEGIN IMMEDIATE; UPDATE t SET n = 1 WHERE id = 1;"), SQLITE_OK);
   ASSERT_EQ(Exec(b, "UPDATE t SET n = 2 WHERE id = 200"), SQLITE_OK);
   ASSERT_EQ(Exec(a, "COMMIT"), SQLITE_OK) << LastError(a).ToString();
-  EXPECT_EQ(One(b, "SELECT group_concat(n) FROM t WHERE id IN (1, 200)"), "1,2");
-  EXPECT_EQ(One(a, "SELECT group_concat(n) FROM t WHERE id IN (1, 200)"), "1,2");
-  EXPECT_EQ(One(a, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(test::QueryText(b, "SELECT group_concat(n) FROM t WHERE id IN (1, 200)"), "1,2");
+  EXPECT_EQ(test::QueryText(a, "SELECT group_concat(n) FROM t WHERE id IN (1, 200)"), "1,2");
+  EXPECT_EQ(test::QueryText(a, "PRAGMA integrity_check"), "ok");
 
   ASSERT_EQ(Exec(a, "BEGIN IMMEDIATE; UPDATE t SET n = 3 WHERE id = 1;"), SQLITE_OK);
   ASSERT_EQ(Exec(b, "UPDATE t SET n = 4 WHERE id = 2"), SQLITE_OK);  // a's leaf
   EXPECT_EQ(Exec(a, "COMMIT"), SQLITE_BUSY);
   if (!sqlite3_get_autocommit(a)) Exec(a, "ROLLBACK");
-  EXPECT_EQ(One(a, "SELECT group_concat(n) FROM t WHERE id IN (1, 2)"), "1,4");
+  EXPECT_EQ(test::QueryText(a, "SELECT group_concat(n) FROM t WHERE id IN (1, 2)"), "1,4");
 }
 
 // With the writer lease (on by default for the plain VFS), a second writer waits for the first
@@ -213,7 +202,7 @@ TEST_F(VfsTest, TheWriterLeaseMakesWritersTakeTurns) {
   EXPECT_EQ(Exec(a, "COMMIT"), SQLITE_OK) << LastError(a).ToString();  // b did not get in first
   other.join();
   EXPECT_EQ(b_rc, SQLITE_OK) << LastError(b).ToString();
-  EXPECT_EQ(One(a, "SELECT x FROM t"), "11");
+  EXPECT_EQ(test::QueryText(a, "SELECT x FROM t"), "11");
 }
 
 TEST_F(VfsTest, WithoutTheLeaseTheSecondWriterWinsTheRace) {
@@ -224,7 +213,7 @@ TEST_F(VfsTest, WithoutTheLeaseTheSecondWriterWinsTheRace) {
   ASSERT_EQ(Exec(b, "UPDATE t SET x = x + 1"), SQLITE_OK);
   EXPECT_EQ(Exec(a, "COMMIT"), SQLITE_BUSY);
   if (!sqlite3_get_autocommit(a)) Exec(a, "ROLLBACK");
-  EXPECT_EQ(One(a, "SELECT x FROM t"), "2");
+  EXPECT_EQ(test::QueryText(a, "SELECT x FROM t"), "2");
 }
 
 TEST_F(VfsTest, WalAndExclusiveLockingAreRefusedWithAReason) {
@@ -330,10 +319,10 @@ TEST_F(VfsTest, AWriteTransactionSpanningTwoCloudliteDatabasesIsRefused) {
   EXPECT_EQ(refused.code(), Status::Code::kNotSupported) << refused.ToString();
   EXPECT_NE(refused.message().find("cannot span cloudlite database 'right'"), std::string::npos)
       << refused.ToString();
-  EXPECT_NE(One(db, "PRAGMA r.cloudlite_last_error").find("'main'"), std::string::npos);
+  EXPECT_NE(test::QueryText(db, "PRAGMA r.cloudlite_last_error").find("'main'"), std::string::npos);
   ASSERT_EQ(Exec(db, "ROLLBACK"), SQLITE_OK);
-  EXPECT_EQ(One(Open("left"), "SELECT count(*) FROM t"), "0");
-  EXPECT_EQ(One(Open("right"), "SELECT group_concat(x) FROM t"), "99");
+  EXPECT_EQ(test::QueryText(Open("left"), "SELECT count(*) FROM t"), "0");
+  EXPECT_EQ(test::QueryText(Open("right"), "SELECT group_concat(x) FROM t"), "99");
 }
 
 // The same with a local file as the main database: written first, the cloudlite database's
@@ -358,13 +347,14 @@ TEST_F(VfsTest, AWriteTransactionSpanningALocalFileAndCloudliteIsRefused) {
             SQLITE_OK)
       << sqlite3_errmsg(db);
   EXPECT_EQ(Exec(db, "COMMIT"), SQLITE_READONLY);
-  EXPECT_NE(One(db, "PRAGMA c.cloudlite_last_error").find("cannot span"), std::string::npos);
+  EXPECT_NE(test::QueryText(db, "PRAGMA c.cloudlite_last_error").find("cannot span"),
+            std::string::npos);
   if (!sqlite3_get_autocommit(db)) Exec(db, "ROLLBACK");
-  EXPECT_EQ(One(db, "SELECT count(*) FROM main.t"), "0");
-  EXPECT_EQ(One(Open("cloud"), "SELECT count(*) FROM t"), "0");
+  EXPECT_EQ(test::QueryText(db, "SELECT count(*) FROM main.t"), "0");
+  EXPECT_EQ(test::QueryText(Open("cloud"), "SELECT count(*) FROM t"), "0");
   // One database per transaction still writes both.
   EXPECT_EQ(Exec(db, "INSERT INTO c.t VALUES (3); INSERT INTO main.t VALUES (3);"), SQLITE_OK);
-  EXPECT_EQ(One(Open("cloud"), "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(test::QueryText(Open("cloud"), "SELECT count(*) FROM t"), "1");
 }
 
 // Before it ever lost a race a connection backs off by the 1 ms minimum, doubling per loss, and
@@ -421,7 +411,7 @@ TEST_F(VfsTest, BackoffRemembersRacesLostAcrossTransactionsUntilCommitsLand) {
   EXPECT_GT(after_rollback / eased, 14.0);  // rolled-back writes: no easing
   EXPECT_GT(after_commit / eased, 1.75);    // 2
   EXPECT_LT(after_commit / eased, 2.25);
-  EXPECT_EQ(One(a, "SELECT x FROM t"), "51");
+  EXPECT_EQ(test::QueryText(a, "SELECT x FROM t"), "51");
 }
 
 }  // namespace

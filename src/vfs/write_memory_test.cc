@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/random.h"
+#include "testing/sqlite.h"
 #include "vfs/vfs.h"
 
 namespace cloudlite::vfs {
@@ -31,22 +32,10 @@ class WriteMemoryTest : public ::testing::Test {
     ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
         << sql << ": " << sqlite3_errmsg(db);
   }
-  static std::string One(sqlite3* db, const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db);
-    std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      const unsigned char* text = sqlite3_column_text(stmt, 0);
-      out = text ? reinterpret_cast<const char*>(text) : "NULL";
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
   // Rows whose v is the 1000-digit rendering of id + `plus`.
   static std::string Matching(sqlite3* db, int plus) {
-    return One(db, "SELECT count(*) FROM t WHERE v = printf('%01000d', id + " +
-                       std::to_string(plus) + ")");
+    return test::QueryText(db, "SELECT count(*) FROM t WHERE v = printf('%01000d', id + " +
+                                   std::to_string(plus) + ")");
   }
 
   std::string store_ = "mem://write-memory-test-" + RandomHex(6);
@@ -77,7 +66,7 @@ TEST_F(WriteMemoryTest, ATransactionPastTheBoundSpillsCommitsAndRollsBack) {
   EXPECT_GE(stats->journal_spilled_bytes, 18u << 20);
   EXPECT_LE(stats->dirty_peak_memory_bytes, kLimit);
   EXPECT_EQ(Matching(db, 0), "20000");
-  EXPECT_EQ(One(db, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(test::QueryText(db, "PRAGMA integrity_check"), "ok");
 
   Exec(db, "UPDATE t SET v = printf('%01000d', id + 2)");
   stats = WriteMemory(db);
@@ -86,7 +75,7 @@ TEST_F(WriteMemoryTest, ATransactionPastTheBoundSpillsCommitsAndRollsBack) {
   EXPECT_LE(stats->journal_peak_memory_bytes, kLimit);
   sqlite3* other = Open("");
   EXPECT_EQ(Matching(other, 2), "20000");
-  EXPECT_EQ(One(other, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(test::QueryText(other, "PRAGMA integrity_check"), "ok");
 }
 
 TEST_F(WriteMemoryTest, TheDefaultBoundIs64MiB) {

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "cloudlite/database.h"
+#include "testing/sqlite.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 
@@ -41,14 +42,7 @@ void Sql(const std::string& path, const char* sql) {
 std::string SqlText(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    const unsigned char* text = sqlite3_column_text(stmt, 0);
-    out = text ? reinterpret_cast<const char*>(text) : "";
-  }
-  sqlite3_finalize(stmt);
+  std::string out = test::QueryText(db, sql);
   sqlite3_close(db);
   return out;
 }

@@ -25,6 +25,7 @@
 #include "cloudlite/database.h"
 #include "store/dynamodb/dynamodb_client.h"
 #include "store/registry.h"
+#include "testing/loopback.h"
 
 namespace cloudlite {
 namespace {
@@ -39,15 +40,7 @@ class FakeDynamoDb {
  public:
   explicit FakeDynamoDb(std::vector<std::string> actions)
       : actions_(actions.begin(), actions.end()) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(fd_, 16), 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = test::ListenOnLoopback(&port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakeDynamoDb() {
@@ -128,7 +121,7 @@ class FakeDynamoDb {
 
   int fd_ = -1;
   std::atomic<int> client_{-1};
-  int port_ = 0;
+  uint16_t port_ = 0;
   std::thread thread_;
   std::mutex mu_;
   std::deque<std::string> actions_;

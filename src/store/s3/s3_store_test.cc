@@ -20,6 +20,7 @@
 
 #include "base/random.h"
 #include "store/s3/s3_protocol.h"
+#include "testing/loopback.h"
 
 namespace cloudlite {
 namespace {
@@ -224,16 +225,7 @@ TEST(S3Errors, Any403IsPermissionDenied) {
 class FakeServer {
  public:
   explicit FakeServer(std::vector<std::string> actions) : actions_(actions.begin(), actions.end()) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(fd_, 16), 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = test::ListenOnLoopback(&port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakeServer() {
@@ -300,7 +292,7 @@ class FakeServer {
   }
 
   int fd_ = -1;
-  int port_ = 0;
+  uint16_t port_ = 0;
   std::thread thread_;
   std::mutex mu_;
   std::deque<std::string> actions_;
