@@ -108,25 +108,25 @@ run() {
     --seconds="$seconds" --body="$body"
 }
 
-# latency_rounds KIND STORE BASE: the one-client INSERT against its floor, in alternating rounds:
+# latency_rounds KIND STORE BASE GC: the one-client INSERT against its floor, in alternating rounds:
 # the fixed-response listener making one conditional PUT (PutIfAbsent) to STORE per request, of
 # the bytes cloudlite wrote per PUT in the one-client run just made, answering what an INSERT
 # answers.
 latency_rounds() {
-  local kind=$1 store=$2 base=$3
+  local kind=$1 store=$2 base=$3 gc=$4
   local put_bytes
   put_bytes=$(python3 -c 'import json,sys
 r = [r for r in map(json.loads, open(sys.argv[1]))
      if r["label"] == sys.argv[2] and r["clients"] == 1][-1]
-print(r["bytes_out"] // max(r["puts"], 1))' "$results" "$kind insert gc=on")
+print(r["bytes_out"] // max(r["puts"], 1))' "$results" "$kind insert gc=$gc")
   curl -sS "$base/bench/v2/pipeline" -d "${insert//\{n\}/0}" >"$work/insert.json"
   local server=$pid
   start "$fixed" --body-file="$work/insert.json" --workers="$workers" \
     --put-store="$store/put-baseline" --put-bytes="$put_bytes"
   local floor_url=$url floor_pid=$pid
   for _ in $(seq 1 "$rounds"); do
-    run "$kind insert 1-client latency" "$base/bench/v2/pipeline" 1 "$insert" "$base"
-    run "$kind PUT $put_bytes B + round trip" "$floor_url/" 1 "$insert" ""
+    run "$kind insert 1-client latency gc=$gc" "$base/bench/v2/pipeline" 1 "$insert" "$base"
+    run "$kind floor for gc=$gc: PUT $put_bytes B + round trip" "$floor_url/" 1 "$insert" ""
   done
   stop "$floor_pid"
   pid=$server
@@ -185,8 +185,8 @@ bench_store() {
     for clients in 1 16 64; do
       run "$kind insert gc=$gc" "$base/bench/v2/pipeline" "$clients" "$insert" "$base"
     done
+    latency_rounds "$kind" "$store" "$base" "$gc"
     if [[ $gc == on ]]; then
-      latency_rounds "$kind" "$store" "$base"
       if [[ $peers == 1 ]]; then libsql_runs "$kind" "$base"; fi
       # Point queries over the rows just written, and the baseline answering one of them, in
       # alternating rounds so that a change in the machine's load hits both alike.
@@ -233,13 +233,15 @@ def mean(label, key):
     runs = [r[key] for r in rows if r["label"] == label]
     return sum(runs) / len(runs) if runs else None
 for kind in ("file", "s3"):
-    subject = mean(f"{kind} insert 1-client latency", "p50_ms")
-    floors = sorted({r["label"] for r in rows if r["label"].startswith(f"{kind} PUT ")})
+  for gc in ("on", "off"):
+    subject = mean(f"{kind} insert 1-client latency gc={gc}", "p50_ms")
+    floors = sorted({r["label"] for r in rows if r["label"].startswith(f"{kind} floor for gc={gc}:")})
     if subject is None or not floors:
         continue
     floor = mean(floors[0], "p50_ms")
-    print(f"- {kind}: 1-client INSERT p50 / ({floors[0][len(kind) + 1:]}) p50: {subject / floor:.2f}x "
-          f"({subject:.2f} vs {floor:.2f} ms, mean of {rounds} alternating rounds' p50; goal <= 1.3x)")
+    print(f"- {kind}: 1-client INSERT with group commit {gc}, p50 / ({floors[0].split(': ')[1]}) p50: "
+          f"{subject / floor:.2f}x ({subject:.2f} vs {floor:.2f} ms, mean of {rounds} alternating "
+          f"rounds' p50; goal <= 1.3x)")
 peer = by.get(("peer tursodb --sync-server insert", 64))
 if peer:
     print(f"- peer tursodb --sync-server, INSERT at 1/16/64 clients: " + ", ".join(
