@@ -128,8 +128,8 @@ TEST_F(HranaServiceTest, ExecuteBindsTypedValuesAndReturnsThem) {
 TEST_F(HranaServiceTest, NamedArgumentsWithAndWithoutPrefix) {
   SqlService s(Options());
   json::object r = Exec(s, "SELECT :a, @b, $c",
-                        R"J([])J");  // positional none
-  EXPECT_EQ(ErrorCode(r), "(ok)");
+                        R"J([])J");  // no values: refused, never run with NULLs (as sqld)
+  EXPECT_EQ(ErrorCode(r), "ARGS_INVALID");
   std::string body = R"J({"requests":[{"type":"execute","stmt":{"sql":"SELECT :a, @b, $c",
       "named_args":[{"name":":a","value":{"type":"integer","value":"1"}},
                     {"name":"b","value":{"type":"text","value":"two"}},
@@ -142,6 +142,44 @@ TEST_F(HranaServiceTest, NamedArgumentsWithAndWithoutPrefix) {
       "named_args":[{"name":"zz","value":{"type":"null"}}]}},{"type":"close"}]})J";
   out = Pipeline(s, unknown);
   EXPECT_EQ(ErrorCode(out["results"].as_array()[0].as_object()), "ARGS_INVALID");
+}
+
+// Found by scripts/hrana-differential.py: sqld and hrana-test-server refuse a statement with a
+// parameter left without a value; cloudlite ran it with NULL.
+TEST_F(HranaServiceTest, ParameterWithoutValueIsArgsInvalid) {
+  SqlService s(Options());
+  EXPECT_EQ(ErrorCode(Exec(s, "SELECT ?, ?", R"J([{"type":"integer","value":"1"}])J")),
+            "ARGS_INVALID");
+  EXPECT_EQ(ErrorCode(Exec(s, "SELECT ?1, ?3", R"J([{"type":"integer","value":"1"}])J")),
+            "ARGS_INVALID");
+  std::string named = R"J({"requests":[{"type":"execute","stmt":{"sql":"SELECT :a, :b",
+      "named_args":[{"name":"a","value":{"type":"null"}}]}},{"type":"close"}]})J";
+  json::object out = Pipeline(s, named);
+  EXPECT_EQ(ErrorCode(out["results"].as_array()[0].as_object()), "ARGS_INVALID");
+  // Every parameter given, numbered ones repeated: runs.
+  json::object ok = Exec(s, "SELECT ?1, ?2, ?1",
+                         R"J([{"type":"integer","value":"7"},{"type":"integer","value":"8"}])J");
+  ASSERT_EQ(ErrorCode(ok), "(ok)") << json::serialize(ok);
+  EXPECT_EQ(json::serialize(Rows(ok)),
+            R"J([[{"type":"integer","value":"7"},{"type":"integer","value":"8"},)J"
+            R"J({"type":"integer","value":"7"}]])J");
+  // EXPLAIN shows the plan of a statement whose values are not known yet, as in sqld.
+  EXPECT_EQ(ErrorCode(Exec(s, "EXPLAIN SELECT ?")), "(ok)");
+}
+
+// Found by scripts/hrana-differential.py: TEXT that is not UTF-8 went into the JSON answer as
+// raw bytes, so the whole response was not valid JSON. It is now an error result naming the
+// column, and the same bytes read as a blob still work.
+TEST_F(HranaServiceTest, TextThatIsNotUtf8IsAnErrorResultNotBrokenJson) {
+  SqlService s(Options());
+  EXPECT_EQ(ErrorCode(Exec(s, "SELECT 'ok', CAST(x'ff41' AS TEXT)")), "UNICODE_ERROR");
+  EXPECT_EQ(ErrorCode(Exec(s, "SELECT CAST(x'c0af' AS TEXT)")), "UNICODE_ERROR");    // overlong
+  EXPECT_EQ(ErrorCode(Exec(s, "SELECT CAST(x'eda080' AS TEXT)")), "UNICODE_ERROR");  // surrogate
+  EXPECT_EQ(ErrorCode(Exec(s, "SELECT CAST(x'e282' AS TEXT)")), "UNICODE_ERROR");    // truncated
+  json::object blob = Exec(s, "SELECT x'ff41', CAST(x'e282ac' AS TEXT)");
+  ASSERT_EQ(ErrorCode(blob), "(ok)") << json::serialize(blob);
+  EXPECT_EQ(json::serialize(Rows(blob)),
+            R"J([[{"type":"blob","base64":"/0E"},{"type":"text","value":"€"}]])J");
 }
 
 TEST_F(HranaServiceTest, BatchConditions) {

@@ -3,7 +3,10 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "api/statement.h"
 
@@ -20,6 +23,36 @@ constexpr const char* kStatementRollback =
     "ROLLBACK TO cloudlite_statement; RELEASE cloudlite_statement";
 
 using StmtPtr = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
+
+// The length of the UTF-8 sequence that starts with `lead`, 0 if none can.
+size_t Utf8SequenceLength(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead >> 5) == 0x6) return 2;
+  if ((lead >> 4) == 0xe) return 3;
+  if ((lead >> 3) == 0x1e) return 4;
+  return 0;  // a continuation byte, or 0xf8..0xff
+}
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF): SQLite stores whatever bytes it is given as TEXT, and JSON can carry only UTF-8.
+bool IsUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    unsigned char c = byte(i);
+    size_t len = Utf8SequenceLength(c);
+    if (len == 0 || i + len > text.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+    for (size_t k = 1; k < len; k++) {
+      if ((byte(i + k) & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (byte(i + k) & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
 
 json::object OkResult(json::object response) {
   json::object r;
@@ -174,9 +207,11 @@ std::optional<HranaError> Session::Bind(sqlite3_stmt* stmt, const Stmt& s) {
     const std::string& b = std::get<Blob>(v).bytes;
     return sqlite3_bind_blob64(stmt, index, b.data(), b.size(), SQLITE_TRANSIENT);
   };
+  std::vector<bool> bound(static_cast<size_t>(count) + 1, false);
   for (size_t i = 0; i < s.args.size(); i++) {
     int rc = bind(static_cast<int>(i + 1), s.args[i]);
     if (rc != SQLITE_OK) return SqliteError(rc);
+    bound[i + 1] = true;
   }
   for (const auto& [name, value] : s.named_args) {
     int index = 0;
@@ -192,6 +227,17 @@ std::optional<HranaError> Session::Bind(sqlite3_stmt* stmt, const Stmt& s) {
     }
     int rc = bind(index, value);
     if (rc != SQLITE_OK) return SqliteError(rc);
+    bound[static_cast<size_t>(index)] = true;
+  }
+  // A parameter left without a value would run as NULL; sqld refuses it (except in EXPLAIN).
+  if (sqlite3_stmt_isexplain(stmt)) return std::nullopt;
+  for (int index = 1; index <= count; index++) {
+    if (bound[static_cast<size_t>(index)]) continue;
+    const char* name = sqlite3_bind_parameter_name(stmt, index);
+    return HranaError{"no value for parameter " +
+                          (name ? std::string(name) : std::to_string(index)) +
+                          ": give one argument per parameter",
+                      "ARGS_INVALID"};
   }
   return std::nullopt;
 }
@@ -221,6 +267,13 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
     json::array row;
     for (int i = 0; i < n; i++) {
       Value v = ColumnValue(stmt, i);
+      if (auto* t = std::get_if<std::string>(&v); t && !IsUtf8(*t)) {
+        sqlite3_reset(stmt);
+        return HranaError{"column " + std::to_string(i) +
+                              " holds text that is not valid UTF-8, which JSON cannot carry: "
+                              "select it as a blob (CAST(... AS BLOB))",
+                          "UNICODE_ERROR"};
+      }
       if (auto* t = std::get_if<std::string>(&v)) result_bytes_ += t->size();
       if (auto* b = std::get_if<Blob>(&v)) result_bytes_ += b->bytes.size();
       result_bytes_ += 8;
