@@ -22,6 +22,7 @@ declare -A may=(
   [cli]="base server cloudlite"
   [server]="base cloudlite"
   [lambda]="net base cloudlite"
+  [lambda_function]="lambda server base cloudlite"
 )
 # Single headers a module may include from a module it may not otherwise use.
 declare -A may_header=(
