@@ -14,9 +14,9 @@ namespace {
 
 namespace json = boost::json;
 
-server::Response BadDirect(std::string message) {
+server::Response BadDirect(const std::string& message) {
   json::object body;
-  body["message"] = std::move(message);
+  body["message"] = message;
   body["code"] = "INVALID_DIRECT_INVOCATION";
   server::Response out = server::Response::Json(400, json::serialize(body));
   out.route = "direct";
