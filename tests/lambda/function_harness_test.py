@@ -6,6 +6,7 @@ private "/tmp") against a file:// store, and also against Ceph RGW and DynamoDB 
 CLOUDLITE_TEST_S3_URI / CLOUDLITE_TEST_DYNAMODB_URI name them (scripts/test.sh starts them).
 
 Checked per store: SQL through every event source (HTTP API v2, function URL, REST API v1, ALB,
+from the AWS-shaped fixtures in tests/data/lambda/ and built here,
 direct invocation of both request shapes); a response over 6 MiB (-> a 500 naming the limit, and
 the function goes on); a statement still running at the deadline (-> interrupted and answered);
 init failures (-> one /init/error, exit 1); warm reuse (the second read asks the store less than
@@ -173,6 +174,41 @@ def check_sources(fn):
     assert response_of(post)["statusCode"] == 200, post.body
     _, post = fn.call("{oops")
     assert post.kind == "error", post
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "lambda")
+
+
+def from_fixture(name, path, body):
+    """tests/data/lambda/NAME.json (AWS's documented event, every field) as a POST of `body` to
+    `path`: the SQL service sees what API Gateway, a function URL or an ALB really send."""
+    with open(os.path.join(FIXTURES, name + ".json")) as f:
+        event = json.load(f)
+    event["body"], event["isBase64Encoded"] = body, False
+    if event.get("version") == "2.0":
+        event["rawPath"], event["rawQueryString"] = path, ""
+        event["requestContext"]["http"]["method"] = "POST"
+        event["requestContext"]["http"]["path"] = path
+        event.pop("queryStringParameters", None)
+    else:
+        event["path"], event["httpMethod"] = path, "POST"
+        for key in ("queryStringParameters", "multiValueQueryStringParameters"):
+            if key in event:
+                event[key] = {}
+    return event
+
+
+def check_fixtures(fn):
+    """Every source's documented event shape, carrying a Hrana pipeline."""
+    read = pipeline(stmt("SELECT v FROM kv WHERE k = 'a'"))
+    for name in ("http_api_v2", "function_url", "rest_api_v1", "alb", "alb_multi_value"):
+        _, post = fn.call(from_fixture(name, "/shop/v2/pipeline", read))
+        answer = response_of(post)
+        assert answer["statusCode"] == 200, (name, answer)
+        assert rows(results(body_of(answer))[0]) == [["from v2"]], (name, answer)
+    with open(os.path.join(FIXTURES, "direct.json")) as f:
+        direct = json.load(f)  # {"requests": [...]}: a direct Hrana pipeline
+    _, post = fn.call(direct)
+    assert all(r["type"] == "ok" for r in response_of(post)["results"]), post.body
 
 
 def check_log_lines(fn):
@@ -407,7 +443,8 @@ def main():
             os.makedirs(tmp)
             fn = Sandbox(bootstrap, tmp, store, "main")
             try:
-                for step_name, step in [("sources", check_sources), ("log lines", check_log_lines),
+                for step_name, step in [("sources", check_sources), ("fixtures", check_fixtures),
+                                        ("log lines", check_log_lines),
                                         ("oversize", check_oversize), ("deadline", check_deadline)]:
                     step(fn)
                     print(f"ok: {name}: {step_name}")
