@@ -22,6 +22,7 @@ declare -A may=(
   [cli]="base server cloudlite"
   [server]="base cloudlite"
   [lambda]="net base cloudlite"
+  [lambda_function]="lambda server base cloudlite"
 )
 # Single headers a module may include from a module it may not otherwise use.
 declare -A may_header=(
@@ -130,6 +131,11 @@ PY
   expect no src/lambda/lambda.cc engine/engine.h
   expect no examples/lambda_hello.cc net/http_client.h
   expect no examples/lambda_hello.cc lambda/runtime.h
+  # The ready function sees the SQL service and the runtime's public API, never below api.
+  expect yes src/lambda_function/function.cc server/sql/service.h
+  expect no src/lambda_function/function.cc lambda/runtime.h
+  expect no src/lambda_function/function.cc store/registry.h
+  expect no src/lambda_function/function.cc engine/engine.h
   expect yes src/server/http/handler.cc server/http/handler.h
   expect no src/server/http/handler.cc server/http/listener.h
   expect no src/server/http/handler.cc store/object_store.h

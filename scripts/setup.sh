@@ -13,6 +13,8 @@ packages=(
   python3 clang-format clang-tidy
   # cloudlite_add_lambda zips a Lambda function (cmake/CloudliteLambda.cmake)
   zip
+  # scripts/lambda-zip.sh: the provided.al2023 zip (GCC 12's static libstdc++ needs glibc 2.35+)
+  g++-11
   # scripts/fuzz.sh: libFuzzer (clang 14, Debian's default, cannot compile libstdc++ 12's <ranges>)
   clang-16 libclang-rt-16-dev
 )

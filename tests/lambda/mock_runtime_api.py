@@ -150,6 +150,7 @@ class MockRuntimeApi:
                 inv = self.pending.pop(0) if status is None else None
                 if inv is not None:
                     self.current = inv
+                    self.cond.notify_all()  # tests may wait for an event to be taken
         if inv is None:
             return self._send(h, status, {"errorMessage": "container error",
                                           "errorType": "Runtime.Error"})
