@@ -197,18 +197,14 @@ void Verifier::CheckContinuity() {
     }
   }
   report_.newest = newest;
-  // The oldest readable version: the genesis when its record is there, else the oldest
-  // checkpoint from which no record up to the newest is missing.
-  uint64_t lo = newest + 1;
-  for (auto it = records_.rbegin(); it != records_.rend() && it->first + 1 == lo; ++it) {
-    if (it->first >= base_) lo = it->first;
-  }
+  // The oldest retained version: the genesis when its record is there, else the oldest
+  // checkpoint from which the records listed go on (a hole above it is damage, reported above).
   report_.oldest = newest;
-  if (lo == base_) {
+  if (lowest_record == base_) {
     report_.oldest = base_;
   } else {
     for (const auto& [c, cp] : checkpoints_) {
-      if (c + 1 >= lo && c >= base_ && cp) {
+      if (c >= base_ && (lowest_record == 0 || c + 1 >= lowest_record)) {
         report_.oldest = c;
         break;
       }
@@ -361,21 +357,19 @@ void Verifier::FindDamagedVersions() {
     auto rec = records_.find(v);
     const bool rec_ok =
         rec != records_.end() && rec->second.rec && !damaged_.count(format::LogKey(db_, v));
-    if (rec_ok && readable) {
+    if (cp != checkpoints_.end()) {
+      // Readers of this version and the next ones start from the checkpoint, as Engine does.
+      readable = cp->second && !damaged_.count(ckpt_key);
+      if (readable) {
+        map.Apply(cp->second->map, db_, ckpt_key, cp->second->page_size, cp->second->db_pages,
+                  /*replace=*/true);
+      }
+    } else if (rec_ok && (readable || v == base_)) {
       const format::Record& r = *rec->second.rec;
       const bool replace = v == base_ || map.page_size() != r.page_size;
       map.Apply(r.map, db_,
                 format::ObjectKey(db_, format::RecordObject(v, format::RecordTag(r.nonce))),
                 r.page_size, r.db_pages, replace);
-    } else if (cp != checkpoints_.end() && cp->second && !damaged_.count(ckpt_key)) {
-      map.Apply(cp->second->map, db_, ckpt_key, cp->second->page_size, cp->second->db_pages,
-                /*replace=*/true);
-      readable = true;
-    } else if (rec_ok && v == base_) {
-      const format::Record& r = *rec->second.rec;
-      map.Apply(r.map, db_,
-                format::ObjectKey(db_, format::RecordObject(v, format::RecordTag(r.nonce))),
-                r.page_size, r.db_pages, /*replace=*/true);
       readable = true;
     } else {
       readable = false;
