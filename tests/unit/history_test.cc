@@ -190,6 +190,27 @@ TEST_F(HistoryTest, TimeTravelThroughTheUriAndByTime) {
               StatusIs(Status::Code::kNotFound, "no retained version of 'db' is as old as"));
 }
 
+TEST_F(HistoryTest, TimeTravelThroughThePlainVfs) {
+  RandomWorkload(6, 8);
+  ASSERT_TRUE(Database::Open(uri_).ok());  // registers the VFS
+  const std::string name = "file:db?vfs=cloudlite&store=" + store_uri_ + "&at=4";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(name.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT x FROM n", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(stmt, 0), 2);  // version 4: the third transaction, i = 2
+  sqlite3_finalize(stmt);
+  EXPECT_EQ(sqlite3_exec(db, "DELETE FROM n", nullptr, nullptr, nullptr) & 0xff, SQLITE_READONLY);
+  sqlite3_close(db);
+  const std::string bad = "file:db?vfs=cloudlite&store=" + store_uri_ + "&at=40";
+  EXPECT_NE(sqlite3_open_v2(bad.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(Describe(uri_)->version, 7u);  // nothing was committed
+}
+
 TEST_F(HistoryTest, AVersionNotRetainedIsNotFoundNamingIt) {
   RandomWorkload(70, 5);  // a checkpoint at 64
   const uint64_t newest = rows_.rbegin()->first;
