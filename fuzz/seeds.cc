@@ -154,6 +154,9 @@ void Servers() {
   Seed("dynamodb_item", "forbidden", "\x02{\"Message\":\"User is not authorized\"}");
 
   Seed("uri", "file", "file:///var/dbs/orders?cache_size=100&max_staleness_ms=0");
+  Seed("point_in_time", "version", "42");
+  Seed("point_in_time", "time", "2024-05-01T12:00:00.123456Z");
+  Seed("point_in_time", "space", "2024-05-01 12:00:00");
   Seed("uri", "s3",
        "s3://bucket/prefix/db?region=eu-west-1&endpoint=http%3A%2F%2F127.0.0.1%3A9000");
   Seed("uri", "dynamodb", "dynamodb://table/p/app.db?chunk_size=1000");

@@ -25,6 +25,9 @@ struct TransferOptions {
   const std::atomic<bool>* cancel = nullptr;
   // push: how long to wait for another process that is writing the local file.
   std::chrono::milliseconds busy_timeout{5000};
+  // pull: a retained past version instead of the latest (`cloudlite restore --at`); NotFound
+  // naming it when it is not retained.
+  PointInTime at = {};
 };
 
 // Uploads the SQLite file at `local_path` as a new version of the database at `uri` (creating
@@ -39,7 +42,8 @@ Result<uint64_t> Push(const std::string& local_path, std::string_view uri,
 Result<uint64_t> Push(const std::string& local_path, std::string_view uri,
                       const Progress& progress = {});
 
-// Writes the latest version of the database at `uri` to `local_path`, replaced atomically: the
+// Writes the latest version (or `options.at`) of the database at `uri` to `local_path`, replaced
+// atomically: the
 // pages go to a temporary file beside it, renamed over it once complete. A `local_path` that
 // exists must be a regular file (InvalidArgument for a directory, device, FIFO, socket or
 // symbolic link; links are not followed); the new file keeps its mode. A new file gets

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cloudlite/status.h"
@@ -39,6 +40,19 @@ struct Migration {
   std::string name;
   std::function<Status(Connection&)> up;
 };
+
+// A point in a database's history: a version, or a time (the newest version committed at or
+// before it). Empty (both 0): the latest version.
+struct PointInTime {
+  uint64_t version = 0;
+  int64_t time_micros = 0;  // Unix time in microseconds; used when non-zero
+  bool empty() const { return version == 0 && time_micros == 0; }
+};
+
+// Reads a version number ("42") or a UTC time in ISO 8601 ("2024-05-01T12:00:00Z", with an
+// optional fraction of a second and an optional "Z"; "2024-05-01 12:00:00" too).
+// InvalidArgument says what is accepted.
+Result<PointInTime> ParsePointInTime(std::string_view text);
 
 inline constexpr size_t kDefaultCacheBytes = 32 << 20;
 inline constexpr uint64_t kDefaultWriteMemory = 64 << 20;
@@ -74,6 +88,10 @@ struct Options {
   std::chrono::milliseconds lease_wait{5000};
   // Database::Open only.
   std::vector<Migration> migrations;
+  // Time travel: open this retained version, read-only (any write fails with NotSupported and
+  // says so), never moving to newer versions. A version that is not retained is NotFound naming
+  // it. Empty: the latest version. URI `at=VERSION|TIME` (docs/vfs.md).
+  PointInTime at = {};
 };
 
 // `base` with the CLOUDLITE_* environment variables applied over it (docs/vfs.md): what the

@@ -52,6 +52,14 @@ Result<std::unique_ptr<engine::Engine>> OpenEngine(std::string_view uri, bool cr
   return OpenEngine(opened, create);
 }
 
+// A past version of the database at `uri`, read-only (history.h).
+Result<std::unique_ptr<engine::Engine>> OpenEngineAt(std::string_view uri, const PointInTime& at) {
+  CL_ASSIGN_OR_RETURN(OpenedStore opened, OpenDatabaseStore(uri, /*create=*/false));
+  return engine::Engine::OpenAt(opened.store, opened.name, {},
+                                std::make_shared<engine::FrameCache>(32 << 20),
+                                {at.version, at.time_micros});
+}
+
 Status ErrnoStatus(const std::string& what, const std::string& path) {
   int e = errno;
   std::string msg = what + " " + path + ": " + std::strerror(e);
@@ -346,7 +354,8 @@ Status Pull(std::string_view uri, const std::string& local_path, const TransferO
   const Progress& progress = options.progress;
   CL_ASSIGN_OR_RETURN(std::optional<mode_t> keep_mode, CheckDestination(local_path));
   RemoveAbandonedTemporaries(local_path);
-  CL_ASSIGN_OR_RETURN(auto engine, OpenEngine(uri, /*create=*/false));
+  CL_ASSIGN_OR_RETURN(auto engine, options.at.empty() ? OpenEngine(uri, /*create=*/false)
+                                                      : OpenEngineAt(uri, options.at));
   const uint32_t page_size = engine->page_size();
   const uint32_t pages = engine->db_pages();
   const uint64_t version = engine->version();

@@ -102,6 +102,7 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
                                            vfs::OptionParamNames(vfs::Reader::kDatabase)));
   }
   options.writer_lease = false;  // Update settles races itself: the lease would only add requests
+  if (!options.at.empty()) options.create_if_missing = false;  // a past version exists or not
   if (vfs::Register() != SQLITE_OK) return Status::Internal("could not register the VFS");
   CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store,
                       OpenStore(location.store, options.create_if_missing));

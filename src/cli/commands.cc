@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/exit_codes.h"
+#include "cli/history_commands.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "cli/shell.h"
@@ -24,8 +25,11 @@ namespace {
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& uri, const CommonFlags& flags) {
   CL_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());  // CLOUDLITE_CACHE_DIR, ...
   options.create_if_missing = flags.create;
+  if (!flags.at.empty()) {
+    CL_ASSIGN_OR_RETURN(options.at, ParseAtFlag(flags.at));
+  }
   auto db = Database::Open(uri, options);
-  if (!db.ok() && db.status().IsNotFound() && !flags.create) {
+  if (!db.ok() && db.status().IsNotFound() && !flags.create && flags.at.empty()) {
     return Status::NotFound(db.status().message() + "; pass --create to create it");
   }
   return db;

@@ -11,6 +11,7 @@ struct CommonFlags {
   bool create = false;         // create a missing database (sql, shell)
   bool stats = false;          // print request counters to stderr at exit
   int busy_timeout_ms = 5000;  // push: wait this long for a process writing the local file
+  std::string at;              // sql: a past version or time (time travel), read-only
 };
 
 int CmdPush(const std::string& local_path, const std::string& uri, const CommonFlags& flags);

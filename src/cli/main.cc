@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/dynamodb_command.h"
 #include "cli/exit_codes.h"
+#include "cli/history_commands.h"
 #include "cli/serve_command.h"
 #include "cloudlite/admin.h"
 #include "fmt/format.h"
@@ -105,6 +106,11 @@ int Main(int argc, char** argv) {
   add_uri(sql_cmd, "Database URI");
   sql_cmd->add_option("SQL", sql, "Statements separated by ';'")->required();
   add_json(sql_cmd, "Print rows as a JSON array of objects (one array per query, one per line)");
+  sql_cmd
+      ->add_option("--at", flags.at,
+                   "Read a retained past version, read-only: a version (42) or UTC time "
+                   "(2024-05-01T12:00:00Z)")
+      ->type_name("VERSION|TIME");
   add_create(sql_cmd);
   add_stats(sql_cmd);
   sql_cmd->footer(
@@ -128,6 +134,10 @@ int Main(int argc, char** argv) {
 
   DynamoDbCommand& dynamodb = AddDynamoDbCommand(app, flags);
   ServeCommand& serve = AddServeCommand(app);
+  LogCommand& log = AddLogCommand(app, flags);
+  RestoreCommand& restore = AddRestoreCommand(app, flags);
+  VerifyCommand& verify = AddVerifyCommand(app, flags);
+  CheckpointCommand& checkpoint = AddCheckpointCommand(app, flags);
 
   try {
     app.parse(argc, argv);
@@ -156,6 +166,14 @@ int Main(int argc, char** argv) {
     code = RunDynamoDbCommand(dynamodb, flags);
   } else if (serve.parsed()) {
     code = RunServeCommand(serve);
+  } else if (log.parsed()) {
+    code = RunLogCommand(log, flags);
+  } else if (restore.parsed()) {
+    code = RunRestoreCommand(restore, flags);
+  } else if (verify.parsed()) {
+    code = RunVerifyCommand(verify, flags);
+  } else if (checkpoint.parsed()) {
+    code = RunCheckpointCommand(checkpoint, flags);
   }
   if (flags.stats) {
     std::fflush(stdout);  // the stats line comes after everything the command printed

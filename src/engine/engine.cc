@@ -364,6 +364,7 @@ std::optional<std::set<uint32_t>> Engine::ChangedPagesSince(uint64_t since) cons
 
 Result<bool> Engine::Refresh(bool force) {
   if (removed_) return RemovedError();
+  if (pinned_) return false;  // a past version (OpenAt) stays what it is
   auto now = std::chrono::steady_clock::now();
   if (!force && synced_ && options_.max_staleness.count() > 0 &&
       now - last_sync_ < options_.max_staleness) {

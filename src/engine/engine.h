@@ -37,6 +37,7 @@
 #include "engine/dirty_pages.h"
 #include "engine/disk_cache.h"
 #include "engine/frame_cache.h"
+#include "engine/history_point.h"
 #include "engine/page_map.h"
 #include "format/format.h"
 #include "store/object_store.h"
@@ -103,6 +104,16 @@ class Engine {
                                               EngineOptions options,
                                               std::shared_ptr<FrameCache> cache, bool create);
 
+  // Opens database `db` pinned at a retained version (time travel, docs/format.md "Reading a
+  // version"): `at.version`, or, when `at.time_micros` is set, the newest version committed at
+  // or before it. It never moves (Refresh does nothing) and must not commit: callers open it
+  // read-only. NotFound, naming the version and the retained range, when it is not retained.
+  // Defined in history.cc.
+  static Result<std::unique_ptr<Engine>> OpenAt(std::shared_ptr<ObjectStore> store, std::string db,
+                                                EngineOptions options,
+                                                std::shared_ptr<FrameCache> cache,
+                                                const HistoryPoint& at);
+
   // Whether no version newer than version() exists: one GET of log/<v+1>, applying nothing.
   Result<bool> IsLatest();
 
@@ -120,6 +131,8 @@ class Engine {
   uint64_t checkpoint_version() const { return checkpoint_version_; }
   int64_t last_commit_micros() const { return last_commit_micros_; }
   bool exists() const { return exists_; }
+  // Opened by OpenAt: stays at its version.
+  bool pinned() const { return pinned_; }
   // Whether a Refresh has run and no commit failed since: the version is as good as a probe
   // would make it, but for commits made elsewhere since then.
   bool synced() const { return synced_; }
@@ -167,6 +180,9 @@ class Engine {
   Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions options,
          std::shared_ptr<FrameCache> cache);
   Status Load(bool create);
+  // OpenAt's work: the map of `version` from checkpoint `from` (0: the genesis), with the
+  // records after it (history.cc).
+  Status LoadVersion(uint64_t from, uint64_t version);
   // Load's work once: ListAgain when a checkpoint or record it listed was deleted meanwhile.
   Result<bool> LoadOnce(bool create);
   // Opens the database again after the log was found not to continue where this engine is:
@@ -245,6 +261,7 @@ class Engine {
   std::string head_nonce_;  // nonce of the record of version_; empty when not known
   bool exists_ = false;     // the incarnation has a record (else version_ == base_ - 1)
   bool removed_ = false;    // it ended (an END record) or was replaced: every call fails
+  bool pinned_ = false;     // OpenAt: a past version, never refreshed
   std::chrono::steady_clock::time_point last_list_{};
   uint64_t checkpoint_version_ = 0;
   int64_t last_commit_micros_ = 0;

@@ -41,9 +41,18 @@ Result<std::unique_ptr<MainFile>> MainFile::Open(const OpenRequest& request, boo
   engine_options.max_staleness = options.max_staleness;
   SharedCache()->Reserve(options.cache_bytes);
   std::unique_ptr<MainFile> m(new MainFile());
-  CL_ASSIGN_OR_RETURN(m->engine_,
-                      engine::Engine::Open(request.store, request.name, std::move(engine_options),
-                                           SharedCache(), create));
+  if (!options.at.empty()) {
+    // Time travel: a past version, read-only whatever SQLite was told.
+    const engine::HistoryPoint at{options.at.version, options.at.time_micros};
+    CL_ASSIGN_OR_RETURN(
+        m->engine_, engine::Engine::OpenAt(request.store, request.name, std::move(engine_options),
+                                           SharedCache(), at));
+    read_only = true;
+  } else {
+    CL_ASSIGN_OR_RETURN(m->engine_,
+                        engine::Engine::Open(request.store, request.name, std::move(engine_options),
+                                             SharedCache(), create));
+  }
   m->name_ = request.name;
   m->read_only_ = read_only;
   m->isolation_ = options.isolation;
@@ -58,6 +67,15 @@ Result<std::unique_ptr<MainFile>> MainFile::Open(const OpenRequest& request, boo
 }
 
 MainFile::~MainFile() { ReleaseLease(); }
+
+int MainFile::RefuseWrite() {
+  if (!engine_->pinned()) return SQLITE_READONLY;
+  return Fail(Status::NotSupported("'" + name_ + "' is open at version " +
+                                   std::to_string(engine_->version()) +
+                                   " (time travel), which is read-only: write through a "
+                                   "connection opened without `at`"),
+              SQLITE_READONLY);
+}
 
 int MainFile::Fail(const Status& s, int fallback) {
   last_error_ = s;

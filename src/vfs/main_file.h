@@ -57,6 +57,9 @@ class MainFile final : public WriteControl {
   const Status& last_error() const { return last_error_; }
   // Remembers `s` as the last error and logs it; returns the SQLite code for it.
   int Fail(const Status& s, int fallback);
+  // SQLITE_READONLY for a write on a read-only file; one opened at a past version (time
+  // travel) also remembers why, for the caller.
+  int RefuseWrite();
 
   // The connection, as SQLite hands it over (SQLITE_FCNTL_PDB; assumption 8 in vfs.h): to see
   // its other databases. Null until then.

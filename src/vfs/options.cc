@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <ctime>
 #include <mutex>
 #include <utility>
 
@@ -77,6 +78,11 @@ Status SetLeaseWait(std::string_view value, Options& o) {
   return Status::Ok();
 }
 
+Status SetAt(std::string_view value, Options& o) {
+  CL_ASSIGN_OR_RETURN(o.at, ParsePointInTime(value));
+  return Status::Ok();
+}
+
 // Every option a URI parameter or an environment variable can set: the one place that knows
 // their names and checks their values.
 struct Spec {
@@ -94,6 +100,7 @@ constexpr Spec kSpecs[] = {
     {"isolation", "CLOUDLITE_ISOLATION", SetIsolation},
     {"lease", "CLOUDLITE_LEASE", SetLease, /*vfs_only=*/true},
     {"lease_wait_ms", "", SetLeaseWait, /*vfs_only=*/true},
+    {"at", "", SetAt},
 };
 
 bool Takes(Reader reader, const Spec& spec) { return reader == Reader::kVfs || !spec.vfs_only; }
@@ -166,6 +173,60 @@ std::optional<OpenRequest> TakePendingOpen(std::string_view token) {
 }
 
 }  // namespace vfs
+
+Result<PointInTime> ParsePointInTime(std::string_view text) {
+  const Status bad = Status::InvalidArgument(
+      "expected a version number (42) or a UTC time (2024-05-01T12:00:00Z, "
+      "2024-05-01T12:00:00.25Z)");
+  PointInTime at;
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    auto [stop, ec] = std::from_chars(text.data(), text.data() + text.size(), at.version);
+    if (ec != std::errc() || stop != text.data() + text.size() || at.version == 0) {
+      return Status::InvalidArgument("expected a version from 1 (versions start at 1)");
+    }
+    return at;
+  }
+  // YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}][Z]
+  std::string_view t = text;
+  if (t.ends_with('Z') || t.ends_with('z')) t.remove_suffix(1);
+  auto number = [&](size_t at_pos, size_t digits, int* out) {
+    if (t.size() < at_pos + digits) return false;
+    std::string_view part = t.substr(at_pos, digits);
+    if (part.find_first_not_of("0123456789") != std::string_view::npos) return false;
+    std::from_chars(part.data(), part.data() + part.size(), *out);
+    return true;
+  };
+  std::tm tm{};
+  int year = 0, month = 0, day = 0;
+  if (t.size() < 19 || !number(0, 4, &year) || t[4] != '-' || !number(5, 2, &month) ||
+      t[7] != '-' || !number(8, 2, &day) || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') ||
+      !number(11, 2, &tm.tm_hour) || t[13] != ':' || !number(14, 2, &tm.tm_min) || t[16] != ':' ||
+      !number(17, 2, &tm.tm_sec)) {
+    return bad;
+  }
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60) {
+    return bad;
+  }
+  int64_t micros = 0;
+  if (t.size() > 19) {
+    std::string_view fraction = t.substr(20);
+    if (t[19] != '.' || fraction.empty() || fraction.size() > 6 ||
+        fraction.find_first_not_of("0123456789") != std::string_view::npos) {
+      return bad;
+    }
+    for (size_t i = 0; i < 6; i++)
+      micros = micros * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+  }
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  const std::time_t seconds = timegm(&tm);
+  if (seconds == static_cast<std::time_t>(-1) || tm.tm_mday != day) return bad;  // 2024-02-31
+  at.time_micros = static_cast<int64_t>(seconds) * 1'000'000 + micros;
+  if (at.time_micros == 0) at.time_micros = 1;  // 0 means "no time"; 1 µs later reads the same
+  return at;
+}
 
 Result<Options> OptionsFromEnvironment(Options base) {
   for (const vfs::Spec& spec : vfs::kSpecs) {

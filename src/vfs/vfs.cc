@@ -74,7 +74,7 @@ int MainRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
 int MainWrite(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
   return Guard([&] {
     MainFile& m = MainOf(f);
-    if (m.read_only()) return SQLITE_READONLY;
+    if (m.read_only()) return m.RefuseWrite();
     if (off < 0) {
       return m.Fail(Status::Internal("write outside a write transaction"), SQLITE_IOERR_WRITE);
     }
@@ -87,7 +87,7 @@ int MainWrite(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
 int MainTruncate(sqlite3_file* f, sqlite3_int64 size) {
   return Guard([&] {
     MainFile& m = MainOf(f);
-    if (m.read_only()) return SQLITE_READONLY;
+    if (m.read_only()) return m.RefuseWrite();
     m.Truncate(static_cast<uint64_t>(size));
     return SQLITE_OK;
   });
@@ -142,7 +142,7 @@ int MainLock(sqlite3_file* f, int level) {
       if (!s.ok()) return m.Fail(s, SQLITE_IOERR_LOCK);
     }
     if (m.lock() < SQLITE_LOCK_RESERVED && level >= SQLITE_LOCK_RESERVED) {
-      if (m.read_only()) return SQLITE_READONLY;
+      if (m.read_only()) return m.RefuseWrite();
       Status refused = RefuseSecondWriter(f, m);
       if (!refused.ok()) return m.Fail(refused, SQLITE_READONLY);
       Status s = m.BeginWrite();
