@@ -83,6 +83,18 @@ Result<DatabaseInfo> Describe(std::string_view uri);
 // bytes_out payload written to it.
 std::string ProcessStoreStatsJson();
 
+// The process's shared caches so far (for metrics): lookups in the frame cache of decompressed
+// pages that found their frame or did not (a miss reads the disk cache or the store), and the
+// freshness probes of read transactions made, and answered by a probe another read made
+// (docs/server.md, "Freshness").
+struct ProcessCacheStats {
+  uint64_t frame_hits = 0;
+  uint64_t frame_misses = 0;
+  uint64_t probes_made = 0;
+  uint64_t probes_shared = 0;
+};
+ProcessCacheStats GetProcessCacheStats();
+
 // A DynamoDB table for dynamodb:// stores, as `cloudlite dynamodb create-table` makes it.
 struct DynamoDbTableOptions {
   std::string table;                     // 3-255 of A-Za-z0-9_.-

@@ -2,9 +2,15 @@
 // which do not see the store module.
 #include "cloudlite/admin.h"
 #include "store/registry.h"
+#include "vfs/vfs.h"
 
 namespace cloudlite {
 
 std::string ProcessStoreStatsJson() { return ProcessStoreStats().ToJson(); }
+
+ProcessCacheStats GetProcessCacheStats() {
+  vfs::SharedStats s = vfs::ProcessSharedStats();
+  return {s.frame_hits, s.frame_misses, s.probes_made, s.probes_shared};
+}
 
 }  // namespace cloudlite

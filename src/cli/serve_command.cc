@@ -207,8 +207,7 @@ int RunServeCommand(const ServeCommand& c) {
   server::Handler handler = [&metrics, &service, sql, store](const server::Request& r) {
     if (r.method == "GET" && r.path == "/metrics") {
       RefreshStoreMetrics(metrics);
-      metrics.GetGauge("cloudlite_sql_open_connections", "SQLite connections the pool holds")
-          ->Set(static_cast<double>(service.pool().open_connections()));
+      service.RefreshMetrics();
       server::Response out = server::MetricsResponse(metrics);
       out.route = "metrics";
       return out;

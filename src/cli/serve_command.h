@@ -23,7 +23,9 @@ struct ServeCommand {
   std::string base_url;
   std::string default_database = "default";
   std::string access_log = "stderr";
-  size_t workers = 8;
+  // Workers mostly wait (a group's members for its PUT, any request for the store), so their
+  // count bounds how many writes share a commit, not CPU use (docs/server.md, --workers).
+  size_t workers = 32;
   size_t max_connections = 1024;
   size_t max_in_flight = 64;
   size_t max_databases = 64;

@@ -233,6 +233,17 @@ Result<format::Record> Engine::FetchRecord(uint64_t version, std::string* bytes)
   return DecodeRecord(key, *bytes);
 }
 
+Result<format::Record> Engine::ProbeNext(std::string* bytes) {
+  const uint64_t next = version_ + 1;
+  if (!options_.probe) return FetchRecord(next, bytes);
+  const std::string key = format::LogKey(db_, next);
+  CL_ASSIGN_OR_RETURN(
+      *bytes, options_.probe->Get(store_name_ + '\n' + key, [&] { return FetchImmutable(key); }));
+  Result<format::Record> rec = format::DecodeRecord(*bytes, key);
+  if (rec.ok() && rec->version == next) return rec;
+  return FetchRecord(next, bytes);  // a damaged disk-cached copy: FetchRecord drops it
+}
+
 Result<format::Checkpoint> Engine::FetchCheckpoint(uint64_t c) {
   const std::string key = format::CheckpointKey(db_, c);
   bool cached = false;
@@ -382,7 +393,7 @@ Result<bool> Engine::Refresh(bool force) {
   if (!list && now - last_list_ < options_.relist_after) behind_ = false;
   for (int found = 0; !behind_;) {
     std::string bytes;
-    Result<format::Record> rec = FetchRecord(version_ + 1, &bytes);
+    Result<format::Record> rec = ProbeNext(&bytes);
     if (rec.status().IsNotFound()) break;
     CL_RETURN_IF_ERROR(rec.status());
     CL_RETURN_IF_ERROR(ApplyDecoded(format::LogKey(db_, version_ + 1), bytes, *rec));

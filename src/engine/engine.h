@@ -39,6 +39,7 @@
 #include "engine/frame_cache.h"
 #include "engine/history_point.h"
 #include "engine/page_map.h"
+#include "engine/shared_probe.h"
 #include "format/format.h"
 #include "store/object_store.h"
 
@@ -67,6 +68,9 @@ struct EngineOptions {
   // notices history deleted under it (docs/format.md, "Reading a version").
   std::chrono::milliseconds relist_after{60'000};
   const Clock* clock = &WallClock();  // tests pass a FakeClock; it must outlive the engine
+  // Freshness probes made once for all the engines that share it and ask at about the same
+  // time (shared_probe.h); null: this engine probes alone.
+  std::shared_ptr<SharedProbe> probe;
 };
 
 // Deleters of log records keep those committed within this long of their own clock: a writer
@@ -207,6 +211,8 @@ class Engine {
   // Fetches and decodes record `version` (into `bytes` too). A disk-cached copy that fails to
   // decode, or holds another version, is dropped and fetched again from the store.
   Result<format::Record> FetchRecord(uint64_t version, std::string* bytes);
+  // FetchRecord of version_+1, the freshness probe: through options_.probe when there is one.
+  Result<format::Record> ProbeNext(std::string* bytes);
   // The checkpoint of version `c`: a disk-cached copy that fails to decode, or holds another
   // version, is dropped and fetched again. NotFound when it is gone from the store.
   Result<format::Checkpoint> FetchCheckpoint(uint64_t c);

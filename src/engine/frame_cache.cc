@@ -14,7 +14,11 @@ std::string FrameCache::Key(std::string_view store, std::string_view object, uin
 std::shared_ptr<const std::string> FrameCache::Get(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = index_.find(key);
-  if (it == index_.end()) return nullptr;
+  if (it == index_.end()) {
+    misses_++;
+    return nullptr;
+  }
+  hits_++;
   lru_.splice(lru_.begin(), lru_, it->second);
   return it->second->second;
 }
@@ -35,6 +39,11 @@ void FrameCache::Put(const std::string& key, std::shared_ptr<const std::string> 
 void FrameCache::Reserve(size_t capacity_bytes) {
   std::lock_guard lock(mu_);
   if (capacity_bytes > capacity_) capacity_ = capacity_bytes;
+}
+
+FrameCache::Stats FrameCache::stats() const {
+  std::lock_guard lock(mu_);
+  return {hits_, misses_};
 }
 
 size_t FrameCache::capacity() const {

@@ -27,6 +27,11 @@ class FrameCache {
   void Reserve(size_t capacity_bytes);
   size_t bytes() const;
   size_t capacity() const;
+  struct Stats {
+    uint64_t hits = 0;    // Gets that found their frame
+    uint64_t misses = 0;  // Gets that did not (the caller then reads the disk cache or store)
+  };
+  Stats stats() const;
 
  private:
   using Entry = std::pair<std::string, std::shared_ptr<const std::string>>;
@@ -35,6 +40,8 @@ class FrameCache {
   mutable std::mutex mu_;
   size_t capacity_;
   size_t bytes_ = 0;
+  uint64_t hits_ = 0;
+  uint64_t misses_ = 0;
   std::list<Entry> lru_;  // front = most recent
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;
 };

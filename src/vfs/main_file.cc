@@ -26,7 +26,21 @@ const std::shared_ptr<engine::FrameCache>& SharedCache() {
   return *cache;
 }
 
+// One freshness probe at a time per log key for the process's connections (shared_probe.h):
+// keyed by the store's description, like the frame cache. Never destroyed, like it.
+const std::shared_ptr<engine::SharedProbe>& SharedProbes() {
+  static auto* probe =
+      new std::shared_ptr<engine::SharedProbe>(std::make_shared<engine::SharedProbe>());
+  return *probe;
+}
+
 }  // namespace
+
+SharedStats ProcessSharedStats() {
+  engine::FrameCache::Stats frames = SharedCache()->stats();
+  engine::SharedProbe::Stats probes = SharedProbes()->stats();
+  return {frames.hits, frames.misses, probes.fetches, probes.shared};
+}
 
 std::chrono::microseconds Contention::Backoff(int lost) const {
   return RaceBackoff(round_trip, std::max(lost, lost_in_a_row));
@@ -39,6 +53,7 @@ Result<std::unique_ptr<MainFile>> MainFile::Open(const OpenRequest& request, boo
   engine_options.cache_dir = options.cache_dir;
   engine_options.cache_max_bytes = options.cache_max_bytes;
   engine_options.max_staleness = options.max_staleness;
+  engine_options.probe = SharedProbes();
   SharedCache()->Reserve(options.cache_bytes);
   std::unique_ptr<MainFile> m(new MainFile());
   if (!options.at.empty()) {

@@ -39,6 +39,8 @@
 
 #include <sqlite3.h>
 
+#include <cstdint>
+
 #include "cloudlite/options.h"
 #include "cloudlite/status.h"
 #include "vfs/write_control.h"
@@ -82,5 +84,12 @@ Status LastOpenError();
 // The write transactions of `db`'s main file, for their owner (api/transaction.h); null when it
 // is not a cloudlite database. The one way the library steers the VFS (write_control.h).
 WriteControl* WriteControlOf(sqlite3* db);
+
+// The frame cache and freshness probes every connection of the process shares (main_file.cc).
+struct SharedStats {
+  uint64_t frame_hits = 0, frame_misses = 0;    // engine::FrameCache::Stats
+  uint64_t probes_made = 0, probes_shared = 0;  // engine::SharedProbe::Stats
+};
+SharedStats ProcessSharedStats();
 
 }  // namespace cloudlite::vfs

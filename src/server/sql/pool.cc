@@ -53,6 +53,11 @@ size_t DatabasePool::open_connections() const {
   return n;
 }
 
+size_t DatabasePool::open_databases() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
 void DatabasePool::CollectIdle(bool need_room, std::vector<std::unique_ptr<Connection>>* doomed) {
   auto now = options_.now();
   for (auto& [name, e] : entries_) {

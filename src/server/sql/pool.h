@@ -78,6 +78,8 @@ class DatabasePool {
   static Status CheckName(std::string_view name);
 
   size_t open_connections() const;
+  // Database names with a connection open (idle, lent out or being opened).
+  size_t open_databases() const;
 
  private:
   struct Entry {

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "cloudlite/admin.h"
 #include "server/sql/errors.h"
 
 namespace cloudlite::server::sql {
@@ -157,6 +158,33 @@ std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
   if (!ran.ok()) return ErrorResponse(ran.status());
   *results = std::move(ran).value();
   return session;
+}
+
+void SqlService::RefreshMetrics() {
+  MetricsRegistry* m = options_.metrics;
+  if (!m) return;
+  m->GetGauge("cloudlite_sql_open_streams", "Hrana streams open (batons not yet closed)")
+      ->Set(static_cast<double>(streams_->open()));
+  m->GetGauge("cloudlite_sql_open_databases", "Databases the pool has open")
+      ->Set(static_cast<double>(pool_->open_databases()));
+  m->GetGauge("cloudlite_sql_open_connections", "SQLite connections the pool holds")
+      ->Set(static_cast<double>(pool_->open_connections()));
+  // Process-wide totals, copied into counters (they only grow).
+  auto copy = [](Counter* c, uint64_t total) {
+    if (static_cast<double>(total) > c->value())
+      c->Increment(static_cast<double>(total) - c->value());
+  };
+  const ProcessCacheStats cache = GetProcessCacheStats();
+  const char* frames = "Frame cache lookups (decompressed pages shared by every connection)";
+  copy(m->GetCounter("cloudlite_frame_cache_requests_total", frames, {{"result", "hit"}}),
+       cache.frame_hits);
+  copy(m->GetCounter("cloudlite_frame_cache_requests_total", frames, {{"result", "miss"}}),
+       cache.frame_misses);
+  const char* probes = "Freshness probes of read transactions: made, or shared with another read";
+  copy(m->GetCounter("cloudlite_freshness_probes_total", probes, {{"result", "made"}}),
+       cache.probes_made);
+  copy(m->GetCounter("cloudlite_freshness_probes_total", probes, {{"result", "shared"}}),
+       cache.probes_shared);
 }
 
 Handler SqlService::AsHandler() {

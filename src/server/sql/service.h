@@ -77,6 +77,11 @@ class SqlService {
   // The service as a Handler; the service must outlive it.
   Handler AsHandler();
 
+  // Sets the gauges and counters that are read rather than counted (open streams, databases and
+  // connections; the process's frame cache and freshness probes) in options.metrics, if any:
+  // call before rendering /metrics.
+  void RefreshMetrics();
+
   DatabasePool& pool() { return *pool_; }
   StreamTable& streams() { return *streams_; }
   // One-shot writes to `database` waiting for their group to start (tests).

@@ -851,6 +851,57 @@ TEST_F(HranaServiceTest, PoolBoundsAnswer503) {
       200);
 }
 
+// The value of one series in /metrics text (`name` or `name{labels}`); -1 when absent.
+double Series(const std::string& text, const std::string& series) {
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST_F(HranaServiceTest, MetricsShowOpenStreamsDatabasesAndCaches) {
+  MetricsRegistry metrics;
+  ServiceOptions o = Options();
+  o.metrics = &metrics;
+  SqlService s(o);
+  Exec(s, "CREATE TABLE t(x)", "[]", "/a/v2/pipeline");
+  Exec(s, "INSERT INTO t VALUES (1)", "[]", "/a/v2/pipeline");
+  Exec(s, "CREATE TABLE u(x)", "[]", "/b/v2/pipeline");
+  s.RefreshMetrics();
+  const std::string before = metrics.Render();
+  EXPECT_EQ(Series(before, "cloudlite_sql_open_databases"), 2) << before;
+  EXPECT_EQ(Series(before, "cloudlite_sql_open_streams"), 0) << before;
+  auto lookups = [](const std::string& text) {
+    return Series(text, R"(cloudlite_frame_cache_requests_total{result="hit"})") +
+           Series(text, R"(cloudlite_frame_cache_requests_total{result="miss"})");
+  };
+  auto probes = [](const std::string& text) {
+    return Series(text, R"(cloudlite_freshness_probes_total{result="made"})") +
+           Series(text, R"(cloudlite_freshness_probes_total{result="shared"})");
+  };
+  EXPECT_GE(lookups(before), 0) << before;
+  EXPECT_GE(probes(before), 0) << before;
+
+  // A stream left open holds a connection; a one-shot read beside it opens another, which reads
+  // its pages through the frame cache after a freshness probe.
+  json::object open =
+      Pipeline(s, R"J({"requests":[{"type":"execute","stmt":{"sql":"SELECT x FROM t"}}]})J",
+               "/a/v2/pipeline");
+  ASSERT_TRUE(open["baton"].is_string()) << json::serialize(open);
+  EXPECT_EQ(Rows(Exec(s, "SELECT x FROM t", "[]", "/a/v2/pipeline")).as_array().size(), 1u);
+  s.RefreshMetrics();
+  const std::string during = metrics.Render();
+  EXPECT_EQ(Series(during, "cloudlite_sql_open_streams"), 1) << during;
+  EXPECT_EQ(Series(during, "cloudlite_sql_open_connections"), 3) << during;  // a: 2, b: 1
+  EXPECT_GT(lookups(during), lookups(before)) << during;
+  EXPECT_GT(probes(during), probes(before)) << during;
+
+  json::object close{{"baton", open["baton"]},
+                     {"requests", json::array{json::object{{"type", "close"}}}}};
+  Pipeline(s, json::serialize(close), "/a/v2/pipeline");
+  s.RefreshMetrics();
+  EXPECT_EQ(Series(metrics.Render(), "cloudlite_sql_open_streams"), 0);
+}
+
 TEST_F(HranaServiceTest, StreamBounds) {
   ServiceOptions o = Options();
   o.streams.max_streams_per_client = 2;

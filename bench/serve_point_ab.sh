@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Point queries at 16 clients against two builds of `cloudlite serve` (BEFORE, an older binary,
+# and $CLOUDLITE_BUILD/cloudlite) and the fixed-response baseline, alternating rounds in one run
+# so that a change in the machine's load hits all three alike (docs/benchmarks.md, "SQL over
+# HTTP", point queries). Prints one JSON line per run, then each server's probe and store
+# counters from /metrics. Builds nothing.
+#
+#   BEFORE=/tmp/cloudlite-old ROUNDS=3 SECONDS_PER_RUN=4 WORKERS=32 bench/serve_point_ab.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${CLOUDLITE_BUILD:-$root/build}
+before=${BEFORE:?set BEFORE to the cloudlite binary to compare with}
+after=$build/cloudlite
+load=$build/bench/cloudlite_http_load
+fixed=$build/bench/cloudlite_fixed_response_server
+seconds=${SECONDS_PER_RUN:-4}
+rounds=${ROUNDS:-3}
+workers=${WORKERS:-32}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+start() {  # start PROGRAM ARGS...: sets $url once it listens
+  local log
+  log=$(mktemp -p "$work")
+  "$@" 2>"$log" &
+  pids+=($!)
+  url=""
+  for _ in $(seq 1 300); do
+    url=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$log")
+    [[ -n $url ]] && return 0
+    sleep 0.1
+  done
+  cat "$log" >&2
+  exit 1
+}
+pipeline() {
+  printf '{"requests":[{"type":"execute","stmt":{"sql":"%s"}},{"type":"close"}]}' "$1"
+}
+point=$(pipeline "SELECT id, v FROM t WHERE id = 1 + {n} % 1000")
+fill() {  # the table serve_bench.sh queries: 1000 rows
+  curl -sS "$1/bench/v2/pipeline" \
+    -d "$(pipeline 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)')" >/dev/null
+  curl -sS "$1/bench/v2/pipeline" -d "$(pipeline "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL \
+SELECT n + 1 FROM c WHERE n < 1000) INSERT INTO t (v) SELECT 'row ' || n || ' of the benchmark' \
+FROM c")" >/dev/null
+}
+serve() { start "$1" serve --store "file://$work/$2" --create --listen 127.0.0.1:0 \
+  --access-log off --workers "$workers"; }
+serve "$before" before
+before_url=$url
+fill "$before_url"
+serve "$after" after
+after_url=$url
+fill "$after_url"
+curl -sS "$after_url/bench/v2/pipeline" -d "${point//\{n\}/7}" >"$work/point.json"
+start "$fixed" --body-file="$work/point.json" --workers="$workers"
+fixed_url=$url
+for _ in $(seq 1 "$rounds"); do
+  for which in before after fixed; do
+    case $which in
+      before) u=$before_url/bench/v2/pipeline ;;
+      after) u=$after_url/bench/v2/pipeline ;;
+      fixed) u=$fixed_url/ ;;
+    esac
+    echo "$which $("$load" --url="$u" --clients=16 --seconds="$seconds" --body="$point")"
+  done
+done
+for which in before after; do
+  [[ $which == before ]] && u=$before_url || u=$after_url
+  echo "$which metrics:" $(curl -sS "$u/metrics" |
+    grep -E '^cloudlite_(freshness_probes|store_requests)_total' | tr '\n' ' ')
+done
