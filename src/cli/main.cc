@@ -8,6 +8,7 @@
 #include <exception>
 #include <string>
 
+#include "cli/changes_command.h"
 #include "cli/commands.h"
 #include "cli/dynamodb_command.h"
 #include "cli/exit_codes.h"
@@ -128,6 +129,7 @@ int Main(int argc, char** argv) {
 
   DynamoDbCommand& dynamodb = AddDynamoDbCommand(app, flags);
   ServeCommand& serve = AddServeCommand(app);
+  ChangesCommand& changes = AddChangesCommand(app, flags);
 
   try {
     app.parse(argc, argv);
@@ -156,6 +158,8 @@ int Main(int argc, char** argv) {
     code = RunDynamoDbCommand(dynamodb, flags);
   } else if (serve.parsed()) {
     code = RunServeCommand(serve);
+  } else if (changes.parsed()) {
+    code = RunChangesCommand(changes, flags);
   }
   if (flags.stats) {
     std::fflush(stdout);  // the stats line comes after everything the command printed
