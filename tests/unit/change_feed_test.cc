@@ -222,7 +222,7 @@ TEST(ChangeFeedTest, RandomWorkloadReplayedOntoAnEmptyCopyReproducesTheDatabase)
     }));
     EXPECT_FALSE(expected.empty());
     EXPECT_EQ(Dump(copy.db()), expected);
-    RecordProperty("rebases_seed_" + std::to_string(seed), static_cast<int>(rebases));
+    EXPECT_GT(rebases, 0u);  // lost races were settled by moving pages or replaying rows
   }
 }
 
