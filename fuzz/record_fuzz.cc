@@ -23,6 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(f.offset + f.stored_length <= bytes.size());  // inside the record
   }
   for (const format::RecentVersion& v : r->recent.versions) fuzz::CheckPageMap(v.map);
+  // A record that decoded has a CHANGESET section that decodes (the change feed relies on it).
+  if (!r->changeset.empty()) FUZZ_CHECK(format::DecodeRowChanges(r->changeset, key).ok());
   FUZZ_CHECK(r->recent.versions.size() < std::max<uint64_t>(r->version, 1));
   // Encoding what was decoded is stable: decode(encode(x)) encodes to the same bytes. (A record
   // with inline frames would need its FRAMES payload rebuilt first; those are skipped.)

@@ -57,7 +57,7 @@ void Formats() {
   record.page_size = 4096;
   record.db_pages = 8;
   record.map = Map("", 0, frame.size());
-  record.changeset = "changeset bytes";
+  record.changeset = format::EncodeRowChanges({true, true, {"logs"}, "changeset bytes"});
   format::RecentVersion recent;
   recent.changed = {1, 2, 6};
   recent.map = Map("log/00000000000000000006", 77, frame.size());

@@ -33,13 +33,13 @@ declare -A may_header=(
 )
 # Public headers some modules must not include even though they see include/cloudlite/.
 declare -A never=(
-  [base]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h"
-  [format]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/options.h"
-  [net]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/options.h"
-  [store]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/options.h"
-  [engine]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/options.h"
-  [vfs]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h"
-  [lambda]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h"
+  [base]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h"
+  [format]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/options.h"
+  [net]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/options.h"
+  [store]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/options.h"
+  [engine]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/options.h"
+  [vfs]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h"
+  [lambda]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h"
 )
 # Modules that may include <sqlite3.h> (the engine and everything below it know no SQLite).
 sqlite_ok=" vfs api ext cli server "

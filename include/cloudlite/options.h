@@ -86,6 +86,9 @@ struct Options {
   // $CLOUDLITE_LEASE; `lease_wait_ms`.
   bool writer_lease = true;
   std::chrono::milliseconds lease_wait{5000};
+  // Database::Update only: each commit record carries the transaction's row changes, which the
+  // change feed reads (cloudlite/changes.h; docs/format.md, "CHANGESET section").
+  bool change_feed = true;
   // Database::Open only.
   std::vector<Migration> migrations;
   // Time travel: open this retained version, read-only (any write fails with NotSupported and

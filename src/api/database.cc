@@ -151,8 +151,8 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
 // run fn again. The lifecycle is Transaction's (api/transaction.h).
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
   Connection conn(impl_->db);
-  Transaction txn(impl_->db,
-                  {impl_->options.isolation, impl_->options.max_attempts, impl_->progress});
+  Transaction txn(impl_->db, {impl_->options.isolation, impl_->options.max_attempts,
+                              impl_->progress, impl_->options.change_feed});
   Status s = txn.Run([&] { return fn(conn); });
   UpdateStats& stats = impl_->stats;
   stats.commits += txn.stats().commits;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "format/format.h"
+
 namespace cloudlite {
 namespace {
 
@@ -85,13 +87,13 @@ int ChangeRecorder::Filter(void* self, const char* table) {
 
 Result<RecordedChanges> ChangeRecorder::Finish() {
   (void)Watch(this);  // the last statement's changes count too
-  if (too_big_) return RecordedChanges{{}, tables_};
+  if (too_big_) return RecordedChanges{{}, tables_, /*complete=*/false};
   int size = 0;
   void* bytes = nullptr;
   int rc = sqlite3session_changeset(session_, &size, &bytes);
   if (rc != SQLITE_OK) return SessionError(db_, rc, "reading the session's changes");
   RecordedChanges changes{std::string(static_cast<const char*>(bytes), static_cast<size_t>(size)),
-                          tables_};
+                          tables_, /*complete=*/true};
   sqlite3_free(bytes);
   return changes;
 }
@@ -113,6 +115,19 @@ Result<bool> ApplyChangeset(sqlite3* db, const RecordedChanges& changes) {
   if (rc == SQLITE_ABORT || (rc & 0xff) == SQLITE_CONSTRAINT) return false;
   if (rc != SQLITE_OK) return SessionError(db, rc, "replaying a transaction's changes");
   return true;
+}
+
+Result<std::string> RowChangesSection(sqlite3* db, const RecordedChanges& changes,
+                                      bool schema_changed) {
+  format::RowChanges section;
+  section.complete = changes.complete;
+  section.schema_changed = schema_changed;
+  section.changeset = changes.changeset;
+  for (const std::string& table : changes.tables) {
+    CL_ASSIGN_OR_RETURN(bool recorded, FullyRecorded(db, table));
+    if (!recorded) section.unkeyed.push_back(table);
+  }
+  return format::EncodeRowChanges(section);
 }
 
 }  // namespace cloudlite

@@ -31,6 +31,7 @@ struct ProgressHandler {
 struct RecordedChanges {
   std::string changeset;
   std::set<std::string> tables;
+  bool complete = true;  // false: they outgrew the memory limit, and `changeset` is empty
 };
 
 class ChangeRecorder {
@@ -72,5 +73,10 @@ class ChangeRecorder {
 // be replayed faithfully (a table the changeset cannot carry, or none at all) or any row
 // conflicts: it was changed, deleted or inserted by someone else, or a constraint fails.
 Result<bool> ApplyChangeset(sqlite3* db, const RecordedChanges& changes);
+
+// The CHANGESET section of the commit record of a transaction that made `changes` on `db`
+// (docs/format.md): the changeset, and the tables whose rows it cannot carry.
+Result<std::string> RowChangesSection(sqlite3* db, const RecordedChanges& changes,
+                                      bool schema_changed);
 
 }  // namespace cloudlite

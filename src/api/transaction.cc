@@ -70,16 +70,57 @@ Status Transaction::Attempt(const std::function<Status()>& work) {
   return s;
 }
 
+namespace {
+
+// The schema cookie, which every schema change bumps.
+Result<int64_t> SchemaVersion(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA main.schema_version", -1, &stmt, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+  int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW)
+    return Status::Internal(std::string("reading the schema version: ") + sqlite3_errmsg(db));
+  return version;
+}
+
+}  // namespace
+
+Status Transaction::WithRowChanges(const std::function<Status()>& work,
+                                   const RecordedChanges* changes) {
+  if (!control_ || !options_.change_feed) return work();
+  CL_ASSIGN_OR_RETURN(int64_t schema_before, SchemaVersion(db_));
+  std::unique_ptr<ChangeRecorder> recorder;
+  if (!changes) {
+    CL_ASSIGN_OR_RETURN(recorder, ChangeRecorder::Start(db_, replay_memory_, options_.progress));
+  }
+  CL_RETURN_IF_ERROR(work());
+  RecordedChanges replayed;
+  if (recorder) {
+    CL_ASSIGN_OR_RETURN(replayed, recorder->Finish());
+    changes = &replayed;
+  }
+  CL_ASSIGN_OR_RETURN(int64_t schema_after, SchemaVersion(db_));
+  CL_ASSIGN_OR_RETURN(std::string section,
+                      RowChangesSection(db_, *changes, schema_after != schema_before));
+  control_->SetRowChanges(std::move(section));
+  return Status::Ok();
+}
+
 Status Transaction::RunBody(const Body& body, RecordedChanges* changes, bool* body_failed) {
   CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db_, replay_memory_, options_.progress));
   stats_.runs++;
-  Status s = body();
-  if (!s.ok()) {
-    *body_failed = true;
-    return s;
-  }
-  CL_ASSIGN_OR_RETURN(*changes, recorder->Finish());
-  return Status::Ok();
+  return WithRowChanges(
+      [&]() -> Status {
+        Status s = body();
+        if (!s.ok()) {
+          *body_failed = true;
+          return s;
+        }
+        CL_ASSIGN_OR_RETURN(*changes, recorder->Finish());
+        return Status::Ok();
+      },
+      changes);
 }
 
 Status Transaction::Rebase(const RecordedChanges& changes, Status lost) {
@@ -88,10 +129,16 @@ Status Transaction::Rebase(const RecordedChanges& changes, Status lost) {
     next_.inherit_reads = options_.isolation == Isolation::kSerializable;
     bool conflict = false;
     lost = Attempt([&]() -> Status {
-      CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db_, changes));
-      if (applied) return Status::Ok();
-      conflict = true;
-      return Status::Busy("the transaction's row changes cannot be replayed on the new version");
+      // What the replay wrote on the new version, recorded afresh for its commit record.
+      return WithRowChanges(
+          [&]() -> Status {
+            CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db_, changes));
+            if (applied) return Status::Ok();
+            conflict = true;
+            return Status::Busy(
+                "the transaction's row changes cannot be replayed on the new version");
+          },
+          nullptr);
     });
     if (lost.ok()) {
       stats_.rebases++;

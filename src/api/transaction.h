@@ -5,7 +5,8 @@
 //   begin     BEGIN IMMEDIATE. Unless it just slept, it tells the VFS to skip the freshness
 //             probe: a stale version only makes the commit fail and catch up.
 //   record    the VFS records the pages the transaction reads and writes (vfs/main_file.h), and
-//             a ChangeRecorder its row changes (replay.h).
+//             a ChangeRecorder its row changes (replay.h), which the commit record carries for
+//             the change feed (vfs::WriteControl::SetRowChanges).
 //   commit    COMMIT. The VFS validates what the transaction depends on and publishes the next
 //             version with one PutIfAbsent. When another commit took that version first, the
 //             VFS moves the pages onto it if they may move, as part of the same COMMIT.
@@ -47,6 +48,8 @@ struct TransactionOptions {
   int max_attempts = 32;
   // The connection's own progress handler, kept while the transaction records its changes.
   ProgressHandler progress;
+  // The commit record carries the row changes (Options::change_feed).
+  bool change_feed = true;
 };
 
 class Transaction {
@@ -71,6 +74,9 @@ class Transaction {
   Status Attempt(const std::function<Status()>& work);
   // The body, recording its row changes into `changes`; `body_failed` when the body failed.
   Status RunBody(const Body& body, RecordedChanges* changes, bool* body_failed);
+  // Hands the commit record the row changes `work` makes, recording them meanwhile when
+  // `changes` is null (a replay), for the change feed.
+  Status WithRowChanges(const std::function<Status()>& work, const RecordedChanges* changes);
   // After a lost race: replays `changes` on the newer versions while that may work. Ok when it
   // committed; Busy to run the body again; anything else to give up.
   Status Rebase(const RecordedChanges& changes, Status lost);

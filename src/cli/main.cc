@@ -8,6 +8,7 @@
 #include <exception>
 #include <string>
 
+#include "cli/changes_command.h"
 #include "cli/commands.h"
 #include "cli/dynamodb_command.h"
 #include "cli/exit_codes.h"
@@ -138,6 +139,7 @@ int Main(int argc, char** argv) {
   RestoreCommand& restore = AddRestoreCommand(app, flags);
   VerifyCommand& verify = AddVerifyCommand(app, flags);
   CheckpointCommand& checkpoint = AddCheckpointCommand(app, flags);
+  ChangesCommand& changes = AddChangesCommand(app, flags);
 
   try {
     app.parse(argc, argv);
@@ -174,6 +176,8 @@ int Main(int argc, char** argv) {
     code = RunVerifyCommand(verify, flags);
   } else if (checkpoint.parsed()) {
     code = RunCheckpointCommand(checkpoint, flags);
+  } else if (changes.parsed()) {
+    code = RunChangesCommand(changes, flags);
   }
   if (flags.stats) {
     std::fflush(stdout);  // the stats line comes after everything the command printed

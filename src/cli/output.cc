@@ -176,6 +176,9 @@ std::string JsonValue(const Value& v) {
 
 }  // namespace
 
+std::string FormatJsonValue(const Value& v) { return JsonValue(v); }
+std::string FormatCellText(const Value& v) { return CellText(v); }
+
 std::string FormatReal(double value) {
   // "%!.15g" is what SQLite uses to turn a REAL into TEXT; it keeps the ".0" of whole numbers.
   char* text = sqlite3_mprintf("%!.15g", value);

@@ -36,4 +36,8 @@ std::string FormatInfoJson(const DatabaseInfo& info);
 // A JSON array of strings: ["a","b"]. Bad UTF-8 is replaced by U+FFFD, as in FormatJson.
 std::string FormatJsonStrings(const std::vector<std::string>& texts);
 
+// One value as FormatJson and FormatTable print it (a JSON value; a table cell).
+std::string FormatJsonValue(const Value& v);
+std::string FormatCellText(const Value& v);
+
 }  // namespace cloudlite::cli

@@ -155,6 +155,7 @@ Result<CommitFrames> Engine::WriteFrames(const DirtyPages& dirty,
 Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_pages,
                       std::string_view changeset) {
   if (removed_) return RemovedError();
+  (void)AdoptCheckpoint(/*wait=*/false);  // its failure cost the commit nothing
   if (exists_ && db_id_ == format::Format1DbId()) {
     return Status::NotSupported("'" + db_ + "' in " + store_name_ +
                                 " is in storage format 1, which this cloudlite reads but does not "
@@ -215,10 +216,11 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   }
   // The committer of every checkpoint_interval-th version checkpoints: one checkpoint per
   // interval however many writers there are (counting from the checkpoint each writer last knew
-  // would make one per writer: they do not see each other's). Best effort: the commit stands
-  // either way, and a failed checkpoint waits for the next interval.
+  // would make one per writer: they do not see each other's). After the acknowledgement, in the
+  // background: the commit is in the log already, and the checkpoint only shortens what opening
+  // reads. Best effort: a failed checkpoint waits for the next interval.
   const uint64_t interval = options_.checkpoint_interval;
-  if (interval == 0 || version_ % interval == 0) (void)Checkpoint();
+  if (interval == 0 || version_ % interval == 0) StartCheckpoint();
   return Status::Ok();
 }
 

@@ -13,11 +13,13 @@
 // Writing: Commit turns dirty pages into frames (inline, or streamed into segments uploaded as
 // they fill: commit_writer.h) and creates log/<v+1> with PutIfAbsent; a lost race is Busy and
 // changes nothing. The committer of every `checkpoint_interval`-th version writes
-// a checkpoint and deletes all but the newest two, so that opening lists a handful of keys.
+// a checkpoint, after the commit returned, on a thread of its own (checkpoint_schedule.cc), and
+// deletes all but the newest two, so that opening lists a handful of keys.
 // CommitImage replaces the whole database (push): frames are compressed on worker threads and
 // segments uploaded while the next ones are compressed.
 // Thread-safety: an Engine is used by one thread at a time (ReadImage and CommitImage start and
-// join their own workers inside the call); FrameCache and ObjectStore are shared.
+// join their own workers inside the call; a background checkpoint runs on a copy of the
+// engine, joined at the latest when it is destroyed); FrameCache and ObjectStore are shared.
 // Sources, one job each: engine.cc (open, follow, read), commit.cc, checkpoint.cc and image.cc
 // (ReadImage, CommitImage); engine_internal.h has what they share.
 #pragma once
@@ -180,9 +182,25 @@ class Engine {
   // Writes a checkpoint of the current version (pages still in records go to a new segment).
   Status Checkpoint();
 
+  // Waits for the checkpoint a commit started after its acknowledgement, if one is running,
+  // and returns how it ended (Ok when there was none). Commits never need it: a checkpoint only
+  // shortens what opening reads (checkpoint_schedule.cc).
+  Status FinishCheckpoint();
+
  private:
   Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions options,
          std::shared_ptr<FrameCache> cache);
+  // Copied only to checkpoint a version in the background (checkpoint_schedule.cc).
+  Engine(const Engine&) = default;
+  Engine& operator=(const Engine&) = delete;
+  struct BackgroundCheckpoint;
+  // After a commit of a checkpoint_interval-th version: Checkpoint() on a copy of this engine,
+  // on a thread of its own. Skipped while the last one still runs.
+  void StartCheckpoint();
+  // Learns the outcome of the background checkpoint once it is done (or waits for it, when
+  // `wait`): its version becomes checkpoint_version() if this engine is still on that
+  // incarnation and not below it.
+  Status AdoptCheckpoint(bool wait);
   Status Load(bool create);
   // OpenAt's work: the map of `version` from checkpoint `from` (0: the genesis), with the
   // records after it (history.cc).
@@ -282,6 +300,8 @@ class Engine {
   };
   std::map<uint64_t, Change> history_;
   uint64_t history_floor_ = 0;
+  // The checkpoint running after a commit; joined when the engine is destroyed.
+  std::shared_ptr<BackgroundCheckpoint> background_;
 };
 
 }  // namespace cloudlite::engine

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -191,6 +194,7 @@ TEST_F(EngineTest, CheckpointEveryIntervalAndOpenStartsFromIt) {
     ASSERT_TRUE(e->Commit({{i, Page(i, 'k')}, {1, Page(1, static_cast<char>('0' + i))}}, kPageSize,
                           std::max<uint32_t>(i, 1))
                     .ok());
+    ASSERT_OK(e->FinishCheckpoint());  // each runs after its commit returned
   }
   EXPECT_EQ(e->checkpoint_version(), 8u);
   auto checkpoints = ListAll(*store_, "db/ckpt/");
@@ -215,6 +219,7 @@ TEST_F(EngineTest, OldCheckpointsAreDeletedAndOpeningStillStartsFromTheNewest) {
   auto e = OpenEngine(options);
   for (uint32_t i = 1; i <= 41; i++) {
     ASSERT_TRUE(e->Commit({{1, Page(1, static_cast<char>('A' + i))}}, kPageSize, 1).ok());
+    ASSERT_OK(e->FinishCheckpoint());
   }
   auto checkpoints = ListAll(*store_, "db/ckpt/");
   ASSERT_TRUE(checkpoints.ok());
@@ -256,6 +261,7 @@ TEST_F(EngineTest, WritersTakingTurnsMakeOneCheckpointPerInterval) {
     Engine& e = *writers[v % 2];
     ASSERT_TRUE(e.Refresh(/*force=*/true).ok());
     ASSERT_TRUE(e.Commit({{1, Page(1, static_cast<char>('a' + v))}}, kPageSize, 1).ok());
+    ASSERT_OK(e.FinishCheckpoint());
   }
   std::vector<std::string> checkpoints;
   for (const auto& key : recording->created_) {
@@ -264,6 +270,113 @@ TEST_F(EngineTest, WritersTakingTurnsMakeOneCheckpointPerInterval) {
   std::vector<std::string> expected;
   for (uint64_t v : {4, 8, 12, 16}) expected.push_back(format::CheckpointKey("db", v));
   EXPECT_EQ(checkpoints, expected);
+}
+
+// Holds every write of a checkpoint until opened, or fails it when `fail` (a process that died
+// before its checkpoint landed). The wait is bounded so that a broken test fails instead of
+// hanging.
+class CheckpointGateStore : public ForwardingStore {
+ public:
+  explicit CheckpointGateStore(std::shared_ptr<ObjectStore> inner)
+      : ForwardingStore(std::move(inner)) {}
+  Status PutIfAbsent(std::string_view key, std::string_view data) override {
+    if (key.rfind("db/ckpt/", 0) == 0) {
+      std::unique_lock<std::mutex> lock(mu_);
+      waiting_++;
+      changed_.notify_all();
+      changed_.wait_for(lock, std::chrono::seconds(60), [&] { return open_; });
+      if (fail_) return Status::Unavailable("the process died before its checkpoint landed");
+    }
+    return ForwardingStore::PutIfAbsent(key, data);
+  }
+  void Open(bool fail) {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    fail_ = fail;
+    changed_.notify_all();
+  }
+  // Waits (bounded) until a checkpoint write is held at the gate.
+  bool AwaitHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(60), [&] { return waiting_ > 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  bool open_ = false;
+  bool fail_ = false;
+};
+
+// Issue 15, item 6: the checkpoint of every interval-th version is written after that commit
+// returned, and it lands eventually.
+TEST_F(EngineTest, CheckpointIsWrittenAfterTheCommitReturnsAndLandsEventually) {
+  auto gate = std::make_shared<CheckpointGateStore>(store_);
+  EngineOptions options;
+  options.checkpoint_interval = 2;
+  auto e = OpenSynced(gate, options, nullptr, /*create=*/true);
+  ASSERT_OK(e);
+  ASSERT_OK((*e)->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+  ASSERT_OK((*e)->Commit({{1, Page(1, 'b')}, {2, Page(2, 'b')}}, kPageSize, 2));
+  // Acknowledged while its checkpoint is held: the commit did not wait for it.
+  ASSERT_TRUE(gate->AwaitHeld());
+  EXPECT_TRUE(store_->Get(format::CheckpointKey("db", 2)).status().IsNotFound());
+  EXPECT_EQ((*e)->checkpoint_version(), 0u);
+  ASSERT_OK((*e)->Commit({{2, Page(2, 'c')}}, kPageSize, 2));  // and the next commit neither
+  gate->Open(/*fail=*/false);
+  ASSERT_OK((*e)->FinishCheckpoint());
+  EXPECT_EQ((*e)->checkpoint_version(), 2u);
+  ASSERT_TRUE(store_->Get(format::CheckpointKey("db", 2)).ok());
+  auto fresh = OpenSynced(store_);
+  ASSERT_OK(fresh);
+  EXPECT_EQ((*fresh)->checkpoint_version(), 2u);
+  EXPECT_EQ((*fresh)->version(), 3u);
+  EXPECT_EQ(ReadPage(**fresh, 1), Page(1, 'b'));
+  EXPECT_EQ(ReadPage(**fresh, 2), Page(2, 'c'));
+}
+
+// A writer that dies between acknowledging a commit and writing its checkpoint loses nothing:
+// the commit is its log record, and opening reads the log above the newest checkpoint. The
+// next interval's committer checkpoints again.
+TEST_F(EngineTest, ACrashBeforeTheCheckpointLandsLosesNoAcknowledgedCommit) {
+  auto gate = std::make_shared<CheckpointGateStore>(store_);
+  EngineOptions options;
+  options.checkpoint_interval = 2;
+  {
+    auto e = OpenSynced(gate, options, nullptr, /*create=*/true);
+    ASSERT_OK(e);
+    ASSERT_OK((*e)->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+    ASSERT_OK((*e)->Commit({{1, Page(1, 'b')}}, kPageSize, 1));  // acknowledged
+    ASSERT_TRUE(gate->AwaitHeld());
+    gate->Open(/*fail=*/true);  // the checkpoint never lands
+    EXPECT_TRUE((*e)->FinishCheckpoint().IsRetryable());
+    EXPECT_EQ((*e)->checkpoint_version(), 0u);
+  }
+  EXPECT_TRUE(ListAll(*store_, "db/ckpt/")->empty());
+  auto next = OpenSynced(store_, options);
+  ASSERT_OK(next);
+  EXPECT_EQ((*next)->version(), 2u);
+  EXPECT_EQ(ReadPage(**next, 1), Page(1, 'b'));
+  ASSERT_OK((*next)->Commit({{1, Page(1, 'c')}}, kPageSize, 1));
+  ASSERT_OK((*next)->Commit({{1, Page(1, 'd')}}, kPageSize, 1));  // version 4: checkpointed
+  ASSERT_OK((*next)->FinishCheckpoint());
+  EXPECT_EQ(*ListAll(*store_, "db/ckpt/"),
+            std::vector<std::string>{format::CheckpointKey("db", 4)});
+}
+
+// Closing an engine whose checkpoint still runs waits for it rather than leaving a thread
+// behind on a store that may be gone.
+TEST_F(EngineTest, ClosingAnEngineFinishesItsCheckpoint) {
+  EngineOptions options;
+  options.checkpoint_interval = 1;
+  for (char c = 'a'; c <= 'e'; c++) {
+    auto e = OpenEngine(options);
+    ASSERT_OK(e->Commit({{1, Page(1, c)}}, kPageSize, 1));
+  }
+  auto checkpoints = ListAll(*store_, "db/ckpt/");
+  ASSERT_OK(checkpoints);
+  EXPECT_EQ(checkpoints->back(), format::CheckpointKey("db", 5));
 }
 
 // A store whose first listing of checkpoints names a newer one that is gone by the time it is
@@ -288,6 +401,7 @@ TEST_F(EngineTest, OpeningListsAgainWhenTheNewestCheckpointWasDeletedMeanwhile) 
   for (uint32_t i = 1; i <= 3; i++) {
     ASSERT_TRUE(e->Commit({{1, Page(1, static_cast<char>('a' + i))}}, kPageSize, 1).ok());
   }
+  ASSERT_OK(e->FinishCheckpoint());
   auto vanishing = std::make_shared<VanishingCheckpointStore>(store_);
   auto fresh = OpenSynced(vanishing);
   ASSERT_OK(fresh);
@@ -408,6 +522,7 @@ TEST_F(EngineTest, DamagedDiskCacheEntriesAreDroppedAndFetchedAgain) {
   ASSERT_OK(writer->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
   ASSERT_OK(writer->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
   ASSERT_OK(writer->Commit({{1, Page(1, 'c')}}, kPageSize, 1));
+  ASSERT_OK(writer->FinishCheckpoint());
   // Two readers at version 3 (opening reads version 2's checkpoint through the cache); the first
   // caches version 4's record and its frame.
   auto first = OpenSynced(store_, options, std::make_shared<FrameCache>(1 << 20));
@@ -999,6 +1114,7 @@ TEST_F(EngineCatchUpTest, RandomCommitsAndCatchUpsMatchTheModel) {
   for (size_t i = 0; i < engines.size(); i++) {
     ASSERT_TRUE(engines[i]->Refresh(/*force=*/true).ok());
     ExpectLatest(*engines[i], synced_at[i]);
+    (void)engines[i]->FinishCheckpoint();  // best effort, as in a commit
   }
   // Checkpoints were written by engines that skipped records: a fresh open starts from one.
   auto fresh = Open();

@@ -410,6 +410,53 @@ size_t EncodedSize(const RecentVersion& version) {
   return out.size();
 }
 
+namespace {
+constexpr uint8_t kRowsIncomplete = 1;
+constexpr uint8_t kRowsSchemaChanged = 2;
+}  // namespace
+
+std::string EncodeRowChanges(const RowChanges& changes) {
+  std::string out;
+  uint8_t flags =
+      (changes.complete ? 0 : kRowsIncomplete) | (changes.schema_changed ? kRowsSchemaChanged : 0);
+  out.push_back(static_cast<char>(flags));
+  PutVarint64(&out, changes.unkeyed.size());
+  for (const std::string& table : changes.unkeyed) PutLengthPrefixed(&out, table);
+  out.append(changes.complete ? changes.changeset : std::string());
+  return out;
+}
+
+Result<RowChanges> DecodeRowChanges(std::string_view payload, std::string_view key) {
+  Reader r(payload);
+  RowChanges changes;
+  uint8_t flags;
+  if (!r.Fixed8(&flags)) return Corrupt(key, "empty CHANGESET section");
+  if ((flags & ~(kRowsIncomplete | kRowsSchemaChanged)) != 0) {
+    return Status::NotSupported(std::string(key) +
+                                ": its CHANGESET section has flags this build does not know; "
+                                "upgrade cloudlite");
+  }
+  changes.complete = (flags & kRowsIncomplete) == 0;
+  changes.schema_changed = (flags & kRowsSchemaChanged) != 0;
+  uint64_t count;
+  if (!r.Varint64(&count) || count > payload.size()) {
+    return Corrupt(key, "CHANGESET section: bad table count");
+  }
+  changes.unkeyed.resize(count);
+  for (std::string& table : changes.unkeyed) {
+    std::string_view name;
+    if (!r.LengthPrefixed(&name) || name.empty()) {
+      return Corrupt(key, "CHANGESET section: bad table name");
+    }
+    table.assign(name);
+  }
+  if (!changes.complete && !r.empty()) {
+    return Corrupt(key, "CHANGESET section: rows in an incomplete changeset");
+  }
+  changes.changeset.assign(r.rest());
+  return changes;
+}
+
 std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
   std::string out;
   PutHeader(&out, kTypeRecord, record.end ? kRecordEnd : 0);
@@ -510,6 +557,8 @@ Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {
         break;
       }
       case kSectionChangeset:
+        if (!rec.changeset.empty()) return Corrupt(key, "two CHANGESET sections");
+        CL_RETURN_IF_ERROR(DecodeRowChanges(payload, key).status());
         rec.changeset.assign(payload);
         break;
       case kSectionRecent: {

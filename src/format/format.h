@@ -135,9 +135,26 @@ struct Record {
   uint32_t page_size = 0;
   uint32_t db_pages = 0;
   PageMapData map;  // frames with object "" address the record itself
+  // The CHANGESET section's payload, EncodeRowChanges' bytes; empty: the record has none (its
+  // row changes were not recorded).
   std::string changeset;
   Recent recent;
 };
+
+// The row changes of a commit: the CHANGESET section of its record (docs/format.md).
+struct RowChanges {
+  // False when the writer stopped recording (the rows outgrew its memory bound): the changeset
+  // is then empty and the commit's rows are unknown.
+  bool complete = true;
+  bool schema_changed = false;       // the transaction changed the schema (DDL)
+  std::vector<std::string> unkeyed;  // tables it changed whose rows a changeset cannot carry
+  std::string changeset;             // a SQLite session changeset, possibly empty
+};
+
+std::string EncodeRowChanges(const RowChanges& changes);
+// Corruption (naming `key`) unless `payload` is a well-formed CHANGESET section; the changeset
+// inside is SQLite's to parse. NotSupported for flags this build does not know.
+Result<RowChanges> DecodeRowChanges(std::string_view payload, std::string_view key);
 
 // `inline_frames` is the FRAMES payload; in record.map, frames of object "" give offsets
 // relative to its start. The encoder rewrites them to offsets in the record and seals each

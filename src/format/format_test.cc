@@ -111,7 +111,7 @@ Record SampleRecord(std::string* inline_frames) {
   r.map.objects = {"", "seg/00000000000000000003-abcd"};
   r.map.frames = {{0, 0, f0.size(), 2}, {0, f0.size(), f1.size(), 1}, {1, 20, 100, 16}};
   r.map.extents = {{1, 2, 0, 0}, {7, 1, 1, 0}, {20, 3, 2, 5}};
-  r.changeset = "changes";
+  r.changeset = EncodeRowChanges({true, false, {"logs"}, "changes"});
   r.recent.db_pages = 38;
   r.recent.versions.resize(2);
   r.recent.versions[0].changed = {3, 4, 39};
@@ -139,7 +139,7 @@ TEST(FormatRecord, RoundTripWithInlineFrames) {
   EXPECT_FALSE(d->end);
   EXPECT_EQ(d->nonce, r.nonce);
   EXPECT_EQ(d->db_pages, 40u);
-  EXPECT_EQ(d->changeset, "changes");
+  EXPECT_EQ(d->changeset, r.changeset);
   EXPECT_EQ(d->recent.db_pages, 38u);
   ASSERT_EQ(d->recent.versions.size(), 2u);
   EXPECT_EQ(d->recent.versions[0].changed, (std::vector<uint32_t>{3, 4, 39}));

@@ -230,6 +230,7 @@ void MainFile::Unlock(int level) {
   if (level < SQLITE_LOCK_RESERVED) {
     if (lock_ >= SQLITE_LOCK_RESERVED) ReleaseLease();
     dirty_.Clear();  // committed at SQLITE_FCNTL_SYNC, or rolled back
+    row_changes_.clear();
     txn_dirty_ = false;
     if (commit_failed_) counter_.CommitFailed();
     commit_failed_ = false;
@@ -322,7 +323,7 @@ Result<bool> MainFile::MoveToLatest(uint32_t* db_pages) {
 
 Status MainFile::Publish(uint32_t page_size, uint32_t db_pages) {
   auto started = std::chrono::steady_clock::now();
-  Status published = engine_->Commit(dirty_, page_size, db_pages);
+  Status published = engine_->Commit(dirty_, page_size, db_pages, row_changes_);
   if (published.IsBusy()) {  // a lost race: one PutIfAbsent, the scale of the backoff
     contention_.round_trip = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
@@ -398,6 +399,10 @@ WriteMemoryStats MainFile::write_memory() const {
 void MainFile::PrepareWrite(const NextWrite& next) {
   expect_write_ = next.skip_probe;
   if (next.inherit_reads) carry_.armed = true;
+}
+
+void MainFile::SetRowChanges(std::string section) {
+  if (lock_ >= SQLITE_LOCK_RESERVED) row_changes_ = std::move(section);
 }
 
 WriteOutcome MainFile::Outcome() const { return WriteOutcome{lost_, races_, contention_}; }

@@ -99,6 +99,7 @@ class MainFile final : public WriteControl {
   void PrepareWrite(const NextWrite& next) override;
   WriteOutcome Outcome() const override;
   Result<bool> ConfirmReads() override;
+  void SetRowChanges(std::string section) override;
 
  private:
   MainFile() = default;
@@ -151,6 +152,7 @@ class MainFile final : public WriteControl {
   uint32_t new_page_size_ = 0;  // the page size of a database that has none yet
   bool txn_dirty_ = false;      // written or truncated since RESERVED
   bool commit_failed_ = false;  // this write transaction's commit failed: it publishes nothing
+  std::string row_changes_;     // its CHANGESET section, if its owner recorded one
 
   ChangeCounter counter_;  // what SQLite's page cache holds, and when it drops it
   // Pages SQLite may hold in its page cache: everything served since it last dropped its cache

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "cloudlite/status.h"
 
@@ -69,6 +70,10 @@ class WriteControl {
   // probes now, and says whether what it read is still the same at the latest version. True
   // for any other transaction.
   virtual Result<bool> ConfirmReads() = 0;
+  // Inside a write transaction, before COMMIT: the CHANGESET section its commit record carries
+  // (format::EncodeRowChanges; docs/format.md), for the change feed. It is the same section if
+  // the VFS moves the pages onto a newer version. Forgotten when the write transaction ends.
+  virtual void SetRowChanges(std::string section) = 0;
 
  protected:
   ~WriteControl() = default;

@@ -510,6 +510,27 @@ expect_code 0 sql "file://$TMP/f1/db" "INSERT INTO t VALUES (5000, 'x'); SELECT 
 expect_code 0 migrate "file://$TMP/f1/db"
 expect_code 0 migrate --help
 
+# changes: one line per row change, what cannot be carried said so, --since, --json, errors.
+FEED="$STORE/feed"
+expect_code 0 sql --create "$FEED" "CREATE TABLE t (k INTEGER PRIMARY KEY, v); CREATE TABLE logs (m)"
+expect_code 0 sql "$FEED" "INSERT INTO t VALUES (1, 'a'); INSERT INTO logs VALUES ('x')"
+expect_code 0 sql "$FEED" "UPDATE t SET v = 'b' WHERE k = 1; DELETE FROM t WHERE k = 1"
+expect_code 0 changes --since 1 "$FEED"
+sed -E 's/^([0-9]+) [^ ]+ /\1 /' "$TMP/out" >"$TMP/feed"
+if ! diff -u <(printf '%s\n' \
+  '2 unkeyed logs: rows not carried: the table has no PRIMARY KEY that cannot hold NULL' \
+  '2 insert t (1) 0=1 1="a"' '3 delete t (1)') "$TMP/feed"; then
+  fail "changes --since 1: unexpected lines"
+fi
+expect_code 0 changes --json --since 2 "$FEED"
+python3 - "$TMP/out" <<'PY' || fail "changes --json"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert [(l["version"], l["op"], l.get("key")) for l in lines] == [(3, "delete", [1])], lines
+PY
+expect_code 1 changes --since 99 "$FEED"
+expect_code 2 changes "$STORE/no-such-db"
+
 if ((FAILURES > 0)); then
   echo "cli_test: $FAILURES check(s) failed" >&2
   exit 1

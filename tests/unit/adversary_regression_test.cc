@@ -86,6 +86,7 @@ TEST(AdversaryRegressionTest, ACheckpointOfTheDestroyedCommitNeverHidesTheNewOne
   ASSERT_TRUE(a->Commit({{1, Page('a')}}, 4096, 1).ok());
   auto b = f.Open();
   ASSERT_TRUE(a->Commit({{1, Page('x')}}, 4096, 1).ok());  // version 2 and ckpt/2
+  ASSERT_TRUE(a->FinishCheckpoint().ok());
   ASSERT_TRUE(f.store->Get(format::CheckpointKey("d", 2)).ok());
   f.DeleteRecord(2);
   ASSERT_TRUE(b->Commit({{1, Page('y')}}, 4096, 1).ok());  // version 2 again: acknowledged

@@ -1,0 +1,67 @@
+// When checkpoints are written: the committer of every checkpoint_interval-th version starts
+// one after its commit is acknowledged, on a thread of its own, so that the commit's latency is
+// the record's PUT alone (docs/design.md, "Checkpoints reference only segments"). The work
+// itself is Engine::Checkpoint (checkpoint.cc), run on a copy of the engine at the committed
+// version: the copy shares only what is thread-safe (the store, the frame cache, the disk cache).
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "engine/engine.h"
+
+namespace cloudlite::engine {
+
+struct Engine::BackgroundCheckpoint {
+  std::unique_ptr<Engine> engine;  // the copy it checkpoints, at the version committed
+  std::thread thread;
+  std::atomic<bool> done{false};
+  Status status;  // written by `thread` before `done`
+
+  ~BackgroundCheckpoint() {
+    if (thread.joinable()) thread.join();  // a closing connection finishes what it started
+  }
+};
+
+void Engine::StartCheckpoint() {
+  // One at a time: an interval that comes while the last one still runs is skipped, and the
+  // next interval's checkpoint covers it.
+  if (background_ && !background_->done.load(std::memory_order_acquire)) return;
+  (void)AdoptCheckpoint(/*wait=*/true);
+  auto job = std::make_shared<BackgroundCheckpoint>();
+  job->engine.reset(new Engine(*this));
+  job->engine->background_.reset();
+  job->engine->history_.clear();  // a checkpoint needs the map, not what recent versions changed
+  try {
+    job->thread = std::thread([raw = job.get()] {
+      raw->status = raw->engine->Checkpoint();
+      raw->done.store(true, std::memory_order_release);
+    });
+  } catch (const std::system_error&) {
+    (void)Checkpoint();  // no thread to be had: as before, in the commit
+    return;
+  }
+  background_ = std::move(job);
+}
+
+Status Engine::AdoptCheckpoint(bool wait) {
+  if (!background_) return Status::Ok();
+  if (!wait && !background_->done.load(std::memory_order_acquire)) return Status::Ok();
+  std::shared_ptr<BackgroundCheckpoint> job = std::move(background_);
+  job->thread.join();
+  Engine& copy = *job->engine;
+  // This engine may have moved on since, or reloaded another incarnation: it learns of the
+  // checkpoint only if it still applies, and takes its map (pages moved into the checkpoint's
+  // segment) only at the very version checkpointed.
+  if (job->status.ok() && copy.db_id_ == db_id_ && copy.checkpoint_version_ > checkpoint_version_ &&
+      copy.checkpoint_version_ <= version_) {
+    checkpoint_version_ = copy.checkpoint_version_;
+    if (copy.version_ == version_ && copy.head_nonce_ == head_nonce_) {
+      map_ = std::move(copy.map_);
+    }
+  }
+  return job->status;
+}
+
+Status Engine::FinishCheckpoint() { return AdoptCheckpoint(/*wait=*/true); }
+
+}  // namespace cloudlite::engine
