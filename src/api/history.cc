@@ -41,6 +41,18 @@ std::shared_ptr<engine::FrameCache> NewCache() {
 }
 
 // Counts a session changeset's row changes per table. False when SQLite cannot read it.
+bool CountChanges(const std::string& changeset, std::vector<TableChanges>* out);
+
+// Counts the rows of a record's CHANGESET section per table. False when the record does not tell
+// them all: no section, recording stopped, a table whose rows no changeset carries, or damage.
+bool CountRecordedChanges(std::string_view section, std::vector<TableChanges>* out) {
+  if (section.empty()) return false;
+  Result<format::RowChanges> rows = format::DecodeRowChanges(section, "");
+  return rows.ok() && rows->complete && rows->unkeyed.empty() &&
+         CountChanges(rows->changeset, out);
+}
+
+// Counts a session changeset's row changes per table. False when SQLite cannot read it.
 bool CountChanges(const std::string& changeset, std::vector<TableChanges>* out) {
   sqlite3_changeset_iter* it = nullptr;
   if (sqlite3changeset_start(&it, static_cast<int>(changeset.size()),
@@ -133,7 +145,7 @@ Result<std::vector<VersionRecord>> ReadLog(std::string_view uri, const LogOption
     r.pages = s.db_pages;
     r.pages_written = s.pages_written;
     r.bytes_written = s.bytes_written;
-    r.changes_known = !s.changeset.empty() && CountChanges(s.changeset, &r.changes);
+    r.changes_known = CountRecordedChanges(s.changeset, &r.changes);
   }
   return out;
 }

@@ -259,7 +259,7 @@ TEST_F(HistoryTest, RestoreToADatabaseMakesThePastTheNextVersion) {
   EXPECT_EQ(*Contents(**Database::Open(uri_, at)), rows_[newest]);
 }
 
-TEST_F(HistoryTest, LogListsVersionsNewestFirstAndRowsAsUnknownWithoutAChangeset) {
+TEST_F(HistoryTest, LogListsVersionsNewestFirstWithTheirRows) {
   RandomWorkload(10, 1);
   auto log = ReadLog(uri_, {.since = 4, .limit = 3});
   ASSERT_TRUE(log.ok()) << log.status().ToString();
@@ -271,7 +271,7 @@ TEST_F(HistoryTest, LogListsVersionsNewestFirstAndRowsAsUnknownWithoutAChangeset
     EXPECT_GT(r.pages_written, 0u);
     EXPECT_GT(r.bytes_written, 0u);
     EXPECT_GT(r.time_micros, 0);
-    EXPECT_FALSE(r.changes_known);  // today's records carry no changeset
+    EXPECT_TRUE(r.changes_known);  // Update records the change feed (Options::change_feed)
   }
   EXPECT_EQ(ReadLog(uri_, {.since = 11})->size(), 0u);
   EXPECT_EQ(ReadLog(uri_)->size(), 11u);
@@ -311,7 +311,8 @@ TEST_F(HistoryTest, LogCountsRowsPerTableWhenTheRecordCarriesAChangeset) {
                            /*create=*/true);
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   engine::DirtyPages dirty{{1, std::string(4096, 'p')}};
-  ASSERT_OK((*engine)->Commit(dirty, 4096, 1, MakeChangeset()));
+  ASSERT_OK((*engine)->Commit(dirty, 4096, 1,
+                              format::EncodeRowChanges({.changeset = MakeChangeset()})));
   ASSERT_OK((*engine)->Commit(dirty, 4096, 1));
   auto log = ReadLog(uri_);
   ASSERT_TRUE(log.ok()) << log.status().ToString();
