@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/dynamodb_command.h"
 #include "cli/exit_codes.h"
+#include "cli/gc_command.h"
 #include "cli/serve_command.h"
 #include "cloudlite/admin.h"
 #include "fmt/format.h"
@@ -128,6 +129,7 @@ int Main(int argc, char** argv) {
 
   DynamoDbCommand& dynamodb = AddDynamoDbCommand(app, flags);
   ServeCommand& serve = AddServeCommand(app);
+  GcCommand& gc = AddGcCommand(app, flags);
 
   try {
     app.parse(argc, argv);
@@ -156,6 +158,8 @@ int Main(int argc, char** argv) {
     code = RunDynamoDbCommand(dynamodb, flags);
   } else if (serve.parsed()) {
     code = RunServeCommand(serve);
+  } else if (gc.parsed()) {
+    code = RunGcCommand(gc, flags);
   }
   if (flags.stats) {
     std::fflush(stdout);  // the stats line comes after everything the command printed
