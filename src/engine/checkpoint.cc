@@ -48,12 +48,11 @@ Status Engine::Checkpoint() {
   if (db_id_ == format::Format1DbId() || head_nonce_.size() != format::kNonceSize) {
     return Status::Ok();
   }
-  // A map resting on a stale basis may name segments that newer checkpoints no longer do, and
-  // a collector keeps only what they name: no checkpoint from it (docs/format.md, "Re-syncing").
-  if (BasisIsStale()) {
-    CL_ASSIGN_OR_RETURN(bool newer, NewerCheckpointExists());
-    if (newer) return Status::Ok();
-  }
+  // A map that does not rest on the newest checkpoint may name segments newer checkpoints no
+  // longer do, and a collector keeps only what they name: no checkpoint from it (one LIST per
+  // checkpoint; docs/format.md, "Re-syncing").
+  CL_ASSIGN_OR_RETURN(bool newer, NewerCheckpointExists());
+  if (newer) return Status::Ok();
   uint32_t page_size = map_.page_size();
   std::vector<uint32_t> pgnos = map_.PagesOutsideSegments(db_);
   PageMap next = map_;
@@ -128,8 +127,8 @@ Status Engine::Checkpoint() {
   CL_RETURN_IF_ERROR(s);
   map_ = std::move(next);
   checkpoint_version_ = version_;
-  // The map is now this checkpoint's, a basis as fresh as the one it came from.
-  if (!BasisIsStale()) basis_version_ = version_;
+  // The map is now this checkpoint's, which rests on the newest one listed just before.
+  basis_version_ = version_;
   MaybeCollectGarbage();
   return Status::Ok();
 }
