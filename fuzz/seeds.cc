@@ -84,6 +84,9 @@ void Formats() {
   lease.expiry_micros = 0;
   SeedStored("lease", "released", format::EncodeLease(lease));
 
+  format::Retention retention{2, 1700000000000000, 3600000000, 1000, 300000000};
+  SeedStored("retention", "hour_or_1000", format::EncodeRetention(retention));
+
   std::string map;
   format::EncodePageMap(Map("", 100, 200), &map);
   Seed("page_map", "two_frames", map);

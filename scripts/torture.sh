@@ -3,6 +3,7 @@
 #
 #   scripts/torture.sh adversary [SEEDS] [FIRST_SEED]   # default 1000 seeds from 1000
 #   scripts/torture.sh recreate [CYCLES]                # default 200 rm + create cycles
+#   scripts/torture.sh gc [KILLS]                       # default 1000 kill -9s of a collector
 #
 # The adversary run runs on mem:// and
 # file://, and on s3:// when CLOUDLITE_TEST_S3_URI is set (eval "$(scripts/rgw-start.sh)").
@@ -27,8 +28,13 @@ case $what in
     export CLOUDLITE_RECREATE_ITERATIONS=${CLOUDLITE_RECREATE_ITERATIONS:-100000}
     filter='RecreateTorture.*'
     ;;
+  gc)
+    export CLOUDLITE_TORTURE_GC_KILLS=${2:-1000}
+    export CLOUDLITE_TORTURE_SECONDS=${CLOUDLITE_TORTURE_SECONDS:-3600}
+    filter='GcTorture.*'
+    ;;
   *)
-    echo "usage: $0 adversary [SEEDS] [FIRST_SEED] | recreate [CYCLES]" >&2
+    echo "usage: $0 adversary [SEEDS] [FIRST_SEED] | recreate [CYCLES] | gc [KILLS]" >&2
     exit 2
     ;;
 esac

@@ -19,6 +19,7 @@
 
 #include "base/parallel.h"
 #include "base/random.h"
+#include "engine/deleter.h"
 #include "engine/engine.h"
 #include "format/format.h"
 #include "store/registry.h"
@@ -531,11 +532,7 @@ Status RemoveDatabase(std::string_view uri) {
       doomed.push_back(key);
     }
   }
-  constexpr size_t kBatch = 1000;
-  for (size_t i = 0; i < doomed.size(); i += kBatch) {
-    size_t n = std::min(kBatch, doomed.size() - i);
-    CL_RETURN_IF_ERROR(store.Delete(std::span<const std::string>(doomed.data() + i, n)));
-  }
+  CL_RETURN_IF_ERROR(engine::DeleteObjects(store, doomed));
   if (!existed) return Status::NotFound(not_found);
   return Status::Ok();
 }

@@ -13,6 +13,7 @@
 #include "cli/dynamodb_command.h"
 #include "cli/exit_codes.h"
 #include "cli/history_commands.h"
+#include "cli/gc_command.h"
 #include "cli/serve_command.h"
 #include "cloudlite/admin.h"
 #include "fmt/format.h"
@@ -140,6 +141,7 @@ int Main(int argc, char** argv) {
   VerifyCommand& verify = AddVerifyCommand(app, flags);
   CheckpointCommand& checkpoint = AddCheckpointCommand(app, flags);
   ChangesCommand& changes = AddChangesCommand(app, flags);
+  GcCommand& gc = AddGcCommand(app, flags);
 
   try {
     app.parse(argc, argv);
@@ -178,6 +180,8 @@ int Main(int argc, char** argv) {
     code = RunCheckpointCommand(checkpoint, flags);
   } else if (changes.parsed()) {
     code = RunChangesCommand(changes, flags);
+  } else if (gc.parsed()) {
+    code = RunGcCommand(gc, flags);
   }
   if (flags.stats) {
     std::fflush(stdout);  // the stats line comes after everything the command printed

@@ -1,7 +1,9 @@
 // Engine::Checkpoint: a checkpoint of the current version, with the pages still in records moved
-// into a new segment, and the deletion of older checkpoints (docs/format.md, "Checkpoint").
+// into a new segment; then, every gc_interval versions, garbage collection (gc.h), which deletes
+// older checkpoints among the rest (docs/design.md, "Garbage collection").
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -9,6 +11,7 @@
 #include "base/parallel.h"
 #include "base/random.h"
 #include "engine/engine.h"
+#include "engine/gc.h"
 #include "format/format.h"
 
 namespace cloudlite::engine {
@@ -35,6 +38,11 @@ Status Engine::Checkpoint() {
   if (db_id_ == format::Format1DbId() || head_nonce_.size() != format::kNonceSize) {
     return Status::Ok();
   }
+  // A map that does not rest on the newest checkpoint may name segments newer checkpoints no
+  // longer do, and a collector keeps only what they name: no checkpoint from it (one LIST per
+  // checkpoint; docs/format.md, "Re-syncing").
+  CL_ASSIGN_OR_RETURN(bool newer, NewerCheckpointExists());
+  if (newer) return Status::Ok();
   uint32_t page_size = map_.page_size();
   std::vector<uint32_t> pgnos = map_.PagesOutsideSegments(db_);
   PageMap next = map_;
@@ -109,26 +117,22 @@ Status Engine::Checkpoint() {
   CL_RETURN_IF_ERROR(s);
   map_ = std::move(next);
   checkpoint_version_ = version_;
-  // Best effort: what is left stays for the next checkpoint.
-  (void)DropOldCheckpoints();
+  // The map is now this checkpoint's, which rests on the newest one listed just before.
+  basis_version_ = version_;
+  MaybeCollectGarbage();
   return Status::Ok();
 }
 
-Status Engine::DropOldCheckpoints() {
-  // Opening reads only the newest checkpoint, so older ones would only lengthen its LIST as the
-  // database ages (one more page per 64,000 commits). The previous one stays for readers that
-  // listed before this one landed. A database older than this rule may list more than a page:
-  // each checkpoint then deletes the oldest page but two.
-  std::string prefix = format::CheckpointPrefix(db_);
-  CL_ASSIGN_OR_RETURN(ListPage page, store_->List(prefix, "", 1000));
-  std::vector<std::string> old;
-  for (const auto& key : page.keys) {
-    uint64_t v;
-    if (format::ParseVersionKey(key, prefix, &v)) old.push_back(key);
-  }
-  if (old.size() <= 2) return Status::Ok();
-  old.resize(old.size() - 2);  // keys sort by version: zero-padded
-  return store_->Delete(old);
+void Engine::MaybeCollectGarbage() {
+  // Checkpoints, records and segments no retained version needs (docs/design.md, "Garbage
+  // collection"). Best effort: what is left is collected next time.
+  if (options_.gc_interval == 0 || version_ % options_.gc_interval != 0) return;
+  GcOptions gc;
+  gc.clock = options_.clock;
+  gc.memo = &gc_memo_;
+  Result<GcReport> report = CollectGarbage(*store_, db_, gc);
+  gc_runs_++;
+  if (report.ok()) gc_requests_ += report->requests;
 }
 
 }  // namespace cloudlite::engine

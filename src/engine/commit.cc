@@ -9,6 +9,7 @@
 
 #include "base/random.h"
 #include "engine/commit_writer.h"
+#include "engine/deleter.h"
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
 #include "format/format.h"
@@ -91,7 +92,7 @@ Status Engine::CheckNotBelowExisting(uint64_t version, const std::string& nonce,
   Result<format::Record> rec = format::DecodeRecord(*next, next_key);
   if (rec.ok() && rec->db_id == db_id_ && rec->prev == nonce) return Status::Ok();  // later commit
   const std::string key = format::LogKey(db_, version);
-  (void)store_->Delete(std::vector<std::string>{key});
+  (void)DeleteObjects(*store_, std::vector<std::string>{key});
   synced_ = false;
   return Status::Corruption(key + " was missing while " + next_key +
                             " exists (a hole in the log); this commit filled it and was withdrawn, "

@@ -94,6 +94,8 @@ Result<bool> Engine::LoadOnce(bool create) {
   CL_ASSIGN_OR_RETURN(
       auto logs, ListAll(*store_, log_prefix, c > 1 ? format::LogKey(db_, c - 1) : std::string()));
   last_list_ = std::chrono::steady_clock::now();
+  basis_version_ = 0;
+  basis_checked_ = last_list_;
   std::set<uint64_t> listed;  // record versions above the newest checkpoint
   bool checkpoint_record = false;
   for (const auto& key : logs) {
@@ -163,7 +165,7 @@ Result<bool> Engine::LoadOnce(bool create) {
     }
     SetIncarnation(cp.db_id, cp.base);
     map_.Apply(cp.map, db_, key, cp.page_size, cp.db_pages, /*replace=*/true);
-    version_ = checkpoint_version_ = history_floor_ = c;
+    version_ = checkpoint_version_ = history_floor_ = basis_version_ = c;
     head_nonce_ = cp.head;
     last_commit_micros_ = cp.time_micros;
   } else if (head) {
@@ -382,6 +384,15 @@ Result<bool> Engine::Refresh(bool force) {
     return false;
   }
   uint64_t before = version_;
+  // A map loaded long ago may name objects a collector removed since a newer checkpoint: open
+  // again from the newest (docs/format.md, "Re-syncing").
+  if (BasisIsStale()) {
+    CL_ASSIGN_OR_RETURN(bool newer, NewerCheckpointExists());
+    if (newer) {
+      CL_RETURN_IF_ERROR(Reload());
+      now = std::chrono::steady_clock::now();
+    }
+  }
   // Long without a LIST, the slot after this version may have been deleted (rm, GC) and a
   // probe would find it empty: list instead (docs/format.md, "Reading a version").
   if (now - last_list_ >= options_.relist_after) behind_ = true;
@@ -403,6 +414,19 @@ Result<bool> Engine::Refresh(bool force) {
   last_sync_ = now;
   synced_ = true;
   return version_ != before;
+}
+
+bool Engine::BasisIsStale() const {
+  return std::chrono::steady_clock::now() - basis_checked_ >= options_.relist_after;
+}
+
+Result<bool> Engine::NewerCheckpointExists() {
+  const std::string prefix = format::CheckpointPrefix(db_);
+  CL_ASSIGN_OR_RETURN(ListPage page,
+                      store_->List(prefix, format::CheckpointKey(db_, basis_version_), 1));
+  if (!page.keys.empty()) return true;
+  basis_checked_ = std::chrono::steady_clock::now();
+  return false;
 }
 
 bool Engine::SamePageSize(const format::Record& rec) const {
@@ -524,7 +548,9 @@ void Engine::ApplyRecent(const format::Recent& recent, uint64_t to, uint32_t pag
     RecordChanges(u, entry.changed, entry.tag);
   }
   map_.Forget(changed);
-  for (uint64_t u = first; u < to; u++) {
+  // Entries of versions up to this engine's map pages it already has (maybe at another place,
+  // and possibly at objects a collector removed since: docs/format.md, "Re-syncing").
+  for (uint64_t u = std::max(first, version_ + 1); u < to; u++) {
     const format::RecentVersion& entry = recent.versions[u - first];
     std::string self = entry.tag.empty()
                            ? format::LogKey(db_, u)
@@ -556,7 +582,16 @@ Result<std::shared_ptr<const std::string>> Engine::LoadFrame(const FrameLocation
   const std::string store_key(format::StoreKey(*loc.key));
   Result<std::string> stored = store_->GetRange(store_key, loc.offset, loc.stored_length);
   if (stored.status().IsNotFound()) {
-    return MissingObject(store_key, version_);
+    // History collected under a snapshot held past the grace period, or damage: a collector
+    // deletes only what no checkpoint newer than this map's basis names (docs/format.md,
+    // "Re-syncing"), so with none newer it is damage. Else retry on a fresh map.
+    const std::string prefix = format::CheckpointPrefix(db_);
+    Result<ListPage> newer = store_->List(prefix, format::CheckpointKey(db_, basis_version_), 1);
+    if (newer.ok() && newer->keys.empty()) return MissingObject(store_key, version_);
+    basis_checked_ = {};  // the next transaction re-syncs
+    return Status::Unavailable(store_key + ": gone from the store (collected while version " +
+                               std::to_string(version_) +
+                               " was in use past the grace period); try again");
   }
   CL_RETURN_IF_ERROR(stored.status());
   if (stored->size() != loc.stored_length) {

@@ -14,7 +14,7 @@
 // they fill: commit_writer.h) and creates log/<v+1> with PutIfAbsent; a lost race is Busy and
 // changes nothing. The committer of every `checkpoint_interval`-th version writes
 // a checkpoint, after the commit returned, on a thread of its own (checkpoint_schedule.cc), and
-// deletes all but the newest two, so that opening lists a handful of keys.
+// the committer of every `gc_interval`-th one collects garbage (gc.h).
 // CommitImage replaces the whole database (push): frames are compressed on worker threads and
 // segments uploaded while the next ones are compressed.
 // Thread-safety: an Engine is used by one thread at a time (ReadImage and CommitImage start and
@@ -40,6 +40,7 @@
 #include "engine/disk_cache.h"
 #include "engine/frame_cache.h"
 #include "engine/history_point.h"
+#include "engine/gc.h"
 #include "engine/page_map.h"
 #include "engine/shared_probe.h"
 #include "format/format.h"
@@ -73,6 +74,10 @@ struct EngineOptions {
   // Freshness probes made once for all the engines that share it and ask at about the same
   // time (shared_probe.h); null: this engine probes alone.
   std::shared_ptr<SharedProbe> probe;
+  // The committer of every version that is a multiple of this collects garbage after its
+  // checkpoint, under the database's retention rule (gc.h; 0: never). A multiple of
+  // checkpoint_interval, so that it runs right after a checkpoint.
+  uint64_t gc_interval = 1024;
 };
 
 // Deleters of log records keep those committed within this long of their own clock: a writer
@@ -135,6 +140,9 @@ class Engine {
   uint32_t page_size() const { return map_.page_size(); }
   uint32_t db_pages() const { return map_.db_pages(); }
   uint64_t checkpoint_version() const { return checkpoint_version_; }
+  // Requests the inline garbage collections of this engine made, and how many ran.
+  uint64_t gc_requests() const { return gc_requests_; }
+  uint64_t gc_runs() const { return gc_runs_; }
   int64_t last_commit_micros() const { return last_commit_micros_; }
   bool exists() const { return exists_; }
   // Opened by OpenAt: stays at its version.
@@ -265,8 +273,14 @@ class Engine {
   Status CheckNotBelowExisting(uint64_t version, const std::string& nonce,
                                Result<std::string> next);
   Status PutSegment(const std::string& key, const std::string& bytes);
-  // Deletes the checkpoints older than the newest two (docs/format.md).
-  Status DropOldCheckpoints();
+  // After a checkpoint: collects garbage when this version is a multiple of gc_interval.
+  void MaybeCollectGarbage();
+  // Whether the page map rests on a checkpoint loaded longer than relist_after ago (the
+  // re-sync rule: docs/format.md, "Re-syncing").
+  bool BasisIsStale() const;
+  // Whether a checkpoint newer than the map's basis exists (one LIST); when none does, the
+  // basis counts as fresh again.
+  Result<bool> NewerCheckpointExists();
   int64_t Now() const;
 
   std::shared_ptr<ObjectStore> store_;
@@ -288,6 +302,13 @@ class Engine {
   bool pinned_ = false;     // OpenAt: a past version, never refreshed
   std::chrono::steady_clock::time_point last_list_{};
   uint64_t checkpoint_version_ = 0;
+  // The checkpoint the page map rests on (loaded, or written from a fresh basis), and when
+  // this engine last knew no newer one existed.
+  uint64_t basis_version_ = 0;
+  std::chrono::steady_clock::time_point basis_checked_{};
+  GcMemo gc_memo_;  // the checkpoints inline collections have read
+  uint64_t gc_requests_ = 0;
+  uint64_t gc_runs_ = 0;
   int64_t last_commit_micros_ = 0;
   std::chrono::steady_clock::time_point last_sync_{};
   bool synced_ = false;  // see synced()

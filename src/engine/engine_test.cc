@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/retention.h"
 #include "format/format.h"
 #include "store/fault/fault_store.h"
 #include "store/file/file_store.h"
@@ -211,11 +212,18 @@ TEST_F(EngineTest, CheckpointEveryIntervalAndOpenStartsFromIt) {
   for (uint32_t i = 2; i <= 10; i++) EXPECT_EQ(ReadPage(**fresh, i), Page(i, 'k'));
 }
 
-// The committer of a checkpoint deletes all but the newest two, so that opening a database
-// lists a handful of keys however many checkpoints it has had.
+// Inline garbage collection deletes the checkpoints below the retention horizon, so that opening
+// a database lists a handful of keys however many checkpoints it has had (engine/gc_test.cc has
+// the rest of the rule).
 TEST_F(EngineTest, OldCheckpointsAreDeletedAndOpeningStillStartsFromTheNewest) {
+  RetentionRule rule;
+  rule.retain = std::chrono::microseconds(0);
+  rule.retain_versions = 4;
+  rule.grace = std::chrono::microseconds(0);
+  ASSERT_OK(WriteRetention(*store_, "db", rule));
   EngineOptions options;
   options.checkpoint_interval = 2;
+  options.gc_interval = 8;
   auto e = OpenEngine(options);
   for (uint32_t i = 1; i <= 41; i++) {
     ASSERT_TRUE(e->Commit({{1, Page(1, static_cast<char>('A' + i))}}, kPageSize, 1).ok());
@@ -223,7 +231,9 @@ TEST_F(EngineTest, OldCheckpointsAreDeletedAndOpeningStillStartsFromTheNewest) {
   }
   auto checkpoints = ListAll(*store_, "db/ckpt/");
   ASSERT_TRUE(checkpoints.ok());
-  EXPECT_EQ(*checkpoints, (std::vector<std::string>{format::CheckpointKey("db", 38),
+  // Collected at version 40: the horizon is the newest checkpoint <= 40 - 4 + 1.
+  EXPECT_EQ(*checkpoints, (std::vector<std::string>{format::CheckpointKey("db", 36),
+                                                    format::CheckpointKey("db", 38),
                                                     format::CheckpointKey("db", 40)}));
   auto fresh = OpenSynced(store_);
   ASSERT_OK(fresh);

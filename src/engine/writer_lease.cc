@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/coding.h"
 #include "base/random.h"
+#include "engine/deleter.h"
 
 namespace cloudlite::engine {
 namespace {
@@ -282,7 +283,7 @@ void WriterLease::MaybeCollect() {
     if (format::ParseVersionKey(key, prefix_, &epoch) && epoch <= limit) old.push_back(key);
   }
   if (old.empty()) return;
-  if (store_->Delete(old).ok()) stats_.collected += old.size();
+  if (DeleteObjects(*store_, old).ok()) stats_.collected += old.size();
 }
 
 }  // namespace cloudlite::engine

@@ -18,6 +18,7 @@ constexpr char kTypeRecord = 'R';
 constexpr char kTypeSegment = 'S';
 constexpr char kTypeCheckpoint = 'C';
 constexpr char kTypeLease = 'L';
+constexpr char kTypeRetention = 'P';
 constexpr size_t kHeaderSize = 8;
 constexpr size_t kTrailerSize = 8;
 constexpr size_t kSegmentHeaderSize1 = kHeaderSize + 4 + 8;
@@ -615,6 +616,39 @@ Result<Lease> DecodeLease(std::string_view bytes, std::string_view key) {
   lease.granted_micros = static_cast<int64_t>(granted);
   lease.expiry_micros = static_cast<int64_t>(expiry);
   return lease;
+}
+
+// ---- Retention rule -------------------------------------------------------------------------
+
+std::string RetentionPrefix(std::string_view db) { return DatabasePrefix(db) + "retain/"; }
+std::string RetentionKey(std::string_view db, uint64_t epoch) {
+  return RetentionPrefix(db) + Pad20(epoch);
+}
+
+std::string EncodeRetention(const Retention& retention) {
+  std::string out;
+  PutHeader(&out, kTypeRetention);
+  PutFixed64(&out, retention.epoch);
+  PutFixed64(&out, static_cast<uint64_t>(retention.time_micros));
+  PutFixed64(&out, retention.retain_micros);
+  PutFixed64(&out, retention.retain_versions);
+  PutFixed64(&out, retention.grace_micros);
+  PutFixed64(&out, Checksum(out));
+  return out;
+}
+
+Result<Retention> DecodeRetention(std::string_view bytes, std::string_view key) {
+  CL_RETURN_IF_ERROR(CheckHeader(bytes, kTypeRetention, key).status());
+  CL_ASSIGN_OR_RETURN(std::string_view body, CheckTrailer(bytes, key));
+  Reader r(body.substr(kHeaderSize));
+  Retention rule;
+  uint64_t time;
+  if (!r.Fixed64(&rule.epoch) || !r.Fixed64(&time) || !r.Fixed64(&rule.retain_micros) ||
+      !r.Fixed64(&rule.retain_versions) || !r.Fixed64(&rule.grace_micros) || !r.empty()) {
+    return Corrupt(key, "a retention object must be 56 bytes");
+  }
+  rule.time_micros = static_cast<int64_t>(time);
+  return rule;
 }
 
 // ---- Checkpoints ----------------------------------------------------------------------------

@@ -193,6 +193,21 @@ struct Lease {
 std::string EncodeLease(const Lease& lease);
 Result<Lease> DecodeLease(std::string_view bytes, std::string_view key);
 
+// ---- Retention rule (docs/format.md, "Retention rule") ---------------------------------------
+
+struct Retention {
+  uint64_t epoch = 0;
+  int64_t time_micros = 0;       // the setter's clock; informative
+  uint64_t retain_micros = 0;    // keep versions committed within this long; 0: no such rule
+  uint64_t retain_versions = 0;  // keep the newest this many versions; 0: no such rule
+  uint64_t grace_micros = 0;     // wait this long after an object stops being needed
+};
+
+std::string RetentionKey(std::string_view db, uint64_t epoch);
+std::string RetentionPrefix(std::string_view db);  // "D/retain/"
+std::string EncodeRetention(const Retention& retention);
+Result<Retention> DecodeRetention(std::string_view bytes, std::string_view key);
+
 // ---- Segments -------------------------------------------------------------------------------
 
 // Builds the segment `object` (its key relative to "D/") in memory, frame by frame.
