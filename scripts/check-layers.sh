@@ -22,6 +22,7 @@ declare -A may=(
   [cli]="base server cloudlite"
   [server]="base cloudlite"
   [lambda]="net base cloudlite"
+  [dynamo]="base cloudlite"
 )
 # Single headers a module may include from a module it may not otherwise use.
 declare -A may_header=(
@@ -39,6 +40,7 @@ declare -A never=(
   [engine]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
   [vfs]="cloudlite/database.h cloudlite/admin.h"
   [lambda]="cloudlite/database.h cloudlite/admin.h"
+  [dynamo]="cloudlite/database.h cloudlite/admin.h cloudlite/options.h"
 )
 # Modules that may include <sqlite3.h> (the engine and everything below it know no SQLite).
 sqlite_ok=" vfs api ext cli server "
@@ -130,6 +132,10 @@ PY
   expect no src/lambda/lambda.cc engine/engine.h
   expect no examples/lambda_hello.cc net/http_client.h
   expect no examples/lambda_hello.cc lambda/runtime.h
+  # dynamo is the data model only: base and Boost.JSON, never the HTTP layer or the library.
+  expect yes src/dynamo/value.cc base/coding.h
+  expect no src/dynamo/value.cc server/http/handler.h
+  expect no src/dynamo/value.cc cloudlite/database.h
   expect yes src/server/http/handler.cc server/http/handler.h
   expect no src/server/http/handler.cc server/http/listener.h
   expect no src/server/http/handler.cc store/object_store.h
