@@ -405,6 +405,22 @@ class Parser {
                  std::string(InfoOf(f).name));
   }
 
+  // DynamoDB refuses an operator whose first operand is a path that appears again among the
+  // others ("n = n", "a BETWEEN b AND a", "contains(a, a)").
+  Status CheckDistinct(std::string_view op, const std::vector<Node>& operands) const {
+    const Node& first = operands[0];
+    if (first.kind != NodeKind::kPath || first.parenthesized) return Status::Ok();
+    for (size_t i = 1; i < operands.size(); i++) {
+      if (operands[i].kind == NodeKind::kPath && operands[i].path == first.path) {
+        return Error(
+            "The first operand must be distinct from the remaining operands for this operator or "
+            "function; operator: " +
+            std::string(op) + ", first operand: " + PathToString(first.path));
+      }
+    }
+    return Status::Ok();
+  }
+
   Status WrongOperandType(std::string_view op, std::string_view type) const {
     return Error("Incorrect operand type for operator or function; operator or function: " +
                  std::string(op) + ", operand type: " + std::string(type));
@@ -487,6 +503,7 @@ class Parser {
           }
         }
       }
+      CL_RETURN_IF_ERROR(CheckDistinct(CmpName(n.cmp), n.children));
       n.end_token = pos_;
       return n;
     }
@@ -498,10 +515,10 @@ class Parser {
       pos_++;
       CL_ASSIGN_OR_RETURN(Node high, Primary());
       for (const Node* c : {&left, &low, &high}) CL_RETURN_IF_ERROR(RequireOperand(*c));
-      CL_RETURN_IF_ERROR(CheckBetween(low, high));
       Node n;
       n.kind = NodeKind::kBetween;
       n.children = {std::move(left), std::move(low), std::move(high)};
+      CL_RETURN_IF_ERROR(CheckBetween(n.children[0], n.children[1], n.children[2]));
       n.end_token = pos_;
       return n;
     }
@@ -522,18 +539,21 @@ class Parser {
                      std::to_string(n.children.size() - 1));
       }
       for (const auto& c : n.children) CL_RETURN_IF_ERROR(RequireOperand(c));
+      CL_RETURN_IF_ERROR(CheckDistinct("IN", n.children));
       n.end_token = pos_;
       return n;
     }
     return left;
   }
 
-  Status CheckBetween(const Node& low, const Node& high) const {
-    for (const Node* c : {&low, &high}) {
+  // Operand types, then distinct operands, then the bounds, in DynamoDB's order.
+  Status CheckBetween(const Node& value, const Node& low, const Node& high) const {
+    for (const Node* c : {&value, &low, &high}) {
       if (c->kind == NodeKind::kValue && !IsScalarKey(c->value.type)) {
         return WrongOperandType("BETWEEN", TypeName(c->value.type));
       }
     }
+    CL_RETURN_IF_ERROR(CheckDistinct("BETWEEN", {value, low, high}));
     if (low.kind != NodeKind::kValue || high.kind != NodeKind::kValue) return Status::Ok();
     std::string bounds = "lower bound operand: AttributeValue: " + Describe(low.value) +
                          ", upper bound operand: AttributeValue: " + Describe(high.value);
@@ -646,6 +666,9 @@ class Parser {
     if (needs_path && first.kind != NodeKind::kPath) {
       return Error("Operator or function requires a document path; operator or function: " +
                    std::string(info.name));
+    }
+    if (info.function == Function::kBeginsWith || info.function == Function::kContains) {
+      CL_RETURN_IF_ERROR(CheckDistinct(info.name, n.children));
     }
     switch (info.function) {
       case Function::kBeginsWith:

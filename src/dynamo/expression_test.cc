@@ -213,6 +213,26 @@ TEST(DynamoCondition, SemanticErrors) {
   EXPECT_EQ(Check("contains(Price, :p, :p)"),
             p + "Incorrect number of operands for operator or function; operator or function: "
                 "contains, number of operands: 3");
+  // Found by the differential test against DynamoDB Local.
+  EXPECT_EQ(Check("Price > Price"),
+            p + "The first operand must be distinct from the remaining operands for this operator "
+                "or function; operator: >, first operand: [Price]");
+  EXPECT_EQ(Check("Price IN (:p, Price)"),
+            p + "The first operand must be distinct from the remaining operands for this operator "
+                "or function; operator: IN, first operand: [Price]");
+  EXPECT_EQ(Check("contains(#pr.OneStar, #pr.OneStar)"),
+            p + "The first operand must be distinct from the remaining operands for this operator "
+                "or function; operator: contains, first operand: [ProductReviews, OneStar]");
+  EXPECT_EQ(Check("Price BETWEEN :t AND Price"),
+            p + "Incorrect operand type for operator or function; operator or function: BETWEEN, "
+                "operand type: BOOL");
+  EXPECT_EQ(Check(":t BETWEEN :p AND :hi"),
+            p + "Incorrect operand type for operator or function; operator or function: BETWEEN, "
+                "operand type: BOOL");
+  EXPECT_EQ(Check("Price BETWEEN :bin AND :p"),
+            p + "The BETWEEN operator requires same data type for lower and upper bounds; lower "
+                "bound operand: AttributeValue: {B:java.nio.HeapByteBuffer[pos=0 lim=1 cap=1]}, "
+                "upper bound operand: AttributeValue: {N:500}");
   EXPECT_EQ(Check("a[2147483647] = :p"), "false");
   EXPECT_EQ(Check("a[2147483648] = :p"),
             p + "List index is not within the allowable range; index: [2147483648]");

@@ -140,9 +140,14 @@ std::string Describe(const Value& value) {
   switch (value.type) {
     case Type::kS:
     case Type::kN:
-    case Type::kB:
       out += value.text;
       break;
+    case Type::kB: {
+      // What DynamoDB's Java model prints for a binary (the bytes themselves never appear).
+      std::string n = std::to_string(value.text.size());
+      out += "java.nio.HeapByteBuffer[pos=0 lim=" + n + " cap=" + n + "]";
+      break;
+    }
     case Type::kBool:
       out += value.boolean ? "true" : "false";
       break;

@@ -60,7 +60,8 @@ struct Value {
 // Orders two NS elements (normalized number text) numerically.
 bool NumberTextLess(const std::string& a, const std::string& b);
 
-// How DynamoDB prints a value inside an error message: "{N:5}", "{S:abc}", "{SS:[a, b]}".
+// How DynamoDB prints a value inside an error message: "{N:5}", "{S:abc}", "{SS:[a, b]}", and a
+// binary as its Java model does, "{B:java.nio.HeapByteBuffer[pos=0 lim=1 cap=1]}".
 std::string Describe(const Value& value);
 
 // DynamoDB's limits.
