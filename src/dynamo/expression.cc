@@ -330,6 +330,7 @@ class Parser {
       } while (Accept(Tok::kComma));
     }
     std::vector<Path> paths;
+    paths.reserve(out.size());
     for (const auto& s : out) paths.push_back(s.path);
     CL_RETURN_IF_ERROR(CheckOverlaps(paths));
     return out;
