@@ -1483,9 +1483,7 @@ Result<KeyCondition> KeyCondition::Parse(std::string_view text, const KeySchema&
         break;
     }
     const Node& key = c->children[0];
-    if (key.kind != NodeKind::kPath || key.path.size() != 1) {
-      return KeyError("Query key condition not supported");
-    }
+    if (key.kind != NodeKind::kPath) return KeyError("Query key condition not supported");
     for (size_t i = 1; i < c->children.size(); i++) {
       if (c->children[i].kind != NodeKind::kValue) {
         return KeyError("Query key condition not supported");
@@ -1494,7 +1492,16 @@ Result<KeyCondition> KeyCondition::Parse(std::string_view text, const KeySchema&
     const std::string& name = key.path[0].name;
     bool is_hash = name == schema.hash_name;
     bool is_range = schema.range_name && name == *schema.range_name;
-    if (!is_hash && !is_range) return KeyError("Query key condition not supported");
+    if (!is_hash && !is_range) {
+      return KeyError("Query condition missed key schema element: " +
+                      schema.range_name.value_or(schema.hash_name));
+    }
+    if (key.path.size() != 1) {
+      return KeyError(
+          "Key attributes must be scalars; list random access '[]' and map lookup '.' are not "
+          "allowed: Key: " +
+          name);
+    }
     Type want = is_hash ? schema.hash_type : schema.range_type;
     for (size_t i = 1; i < c->children.size(); i++) {
       if (c->children[i].value.type != want) {

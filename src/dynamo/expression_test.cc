@@ -562,8 +562,14 @@ TEST(DynamoKeyCondition, Errors) {
   EXPECT_EQ(Key("pk = :h AND sk > :a AND sk < :a", v),
             "error: KeyConditionExpressions must only contain one condition per key");
   EXPECT_EQ(Key("pk < :h", v), "error: Query key condition not supported");
-  EXPECT_EQ(Key("pk = :h AND attr1 = :a", v), "error: Query key condition not supported");
-  EXPECT_EQ(Key("pk = :h AND sk.x = :a", v), "error: Query key condition not supported");
+  EXPECT_EQ(Key("pk = :h AND attr1 = :a", v),
+            "error: Query condition missed key schema element: sk");
+  EXPECT_EQ(Key("pk = :h AND sk.x = :a", v),
+            "error: Key attributes must be scalars; list random access '[]' and map lookup '.' are "
+            "not allowed: Key: sk");
+  EXPECT_EQ(Key("pk = :a", v),
+            "error: One or more parameter values were invalid: Condition parameter type does not "
+            "match schema type");
   EXPECT_EQ(Key("pk = = :h", v),
             "error: Invalid KeyConditionExpression: Syntax error; token: \"=\", near: \"= = :h\"");
 }
