@@ -365,6 +365,11 @@ TEST(DynamoUpdate, RemoveAddDelete) {
                         "l": {"L": [{"N": "0"}, {"N": "1"}, {"N": "2"}, {"N": "3"}]}})"),
             R"({"b":{"M":{"d":{"N":"2"}}},"l":{"L":[{"N":"1"},{"N":"3"}]}})");
   EXPECT_EQ(Updated("REMOVE nope, l[9]", R"({"l": {"L": []}})"), R"({"l":{"L":[]}})");
+  // SET writes first, then REMOVE takes the old indexes out (DynamoDB Local: [9, 2]).
+  EXPECT_EQ(
+      Updated("SET l[1] = :v REMOVE l[0]", R"({"l": {"L": [{"N": "0"}, {"N": "1"}, {"N": "2"}]}})",
+              R"({":v": {"N": "9"}})"),
+      R"({"l":{"L":[{"N":"9"},{"N":"2"}]}})");
   EXPECT_EQ(Updated("ADD n :v", "{}"), R"({"n":{"N":"1"}})");
   EXPECT_EQ(Updated("ADD n :v", R"({"n": {"N": "-1"}})"), R"({"n":{"N":"0"}})");
   EXPECT_EQ(Updated("ADD s :s", R"({"s": {"SS": ["a", "c"]}})", R"({":s": {"SS": ["b", "c"]}})"),
