@@ -240,6 +240,37 @@ void LambdaEvents() {
   Seed("lambda_event", "direct", std::string("\x00") + R"({"requests":[{"type":"close"}]})");
 }
 
+// DynamoDB values (mode byte 0: JSON) and stored items (mode byte 1), and expressions.
+void Dynamo() {
+  const std::string json(1, '\0');
+  Seed("dynamo_value", "item",
+       json + R"({"k":{"S":"a"},"n":{"N":"-1.50e3"},"b":{"B":"AAE="},"t":{"BOOL":true},)"
+              R"("z":{"NULL":true},"ss":{"SS":["b","a"]},"ns":{"NS":["10","9"]},)"
+              R"("bs":{"BS":["AA=="]},"l":{"L":[{"N":"1"},{"M":{"x":{"L":[]}}}]},"m":{"M":{}}})");
+  Seed("dynamo_value", "value", json + R"({"M":{"a":{"L":[{"S":""}]}}})");
+  // {"a": N 1.5, "b": L [true], "c": SS [x, y]} in the stored encoding.
+  const char stored[] =
+      "\x01\x03\x01"
+      "a\x02\x03"
+      "1.5\x01"
+      "b\x0a\x01\x05\x01"
+      "c\x07\x02\x01"
+      "x\x01"
+      "y";
+  Seed("dynamo_value", "stored", std::string(stored, sizeof(stored) - 1));
+  const char* expressions[] = {
+      "attribute_not_exists(pk) OR (n BETWEEN :n AND :big AND NOT contains(ss, :s))",
+      "begins_with(s, :s) AND size(l) > :n AND l[2][0].q IN (:n, :l) AND attribute_type(m, :s)",
+      "#b.#c[0] <> :n OR m.a.b[0] >= :n",
+      "SET n = n + :n, l[9] = list_append(:l, l) REMOVE s ADD ss :ss DELETE ns :ns",
+      "SET #a = if_not_exists(#a, :n) - :big",
+      "pk = :s AND sk BETWEEN :n AND :n",
+      "#k = :s AND begins_with(sk, :s)",
+      "m.a, l[1], #a, s"};
+  int i = 0;
+  for (const char* e : expressions) Seed("dynamo_expression", "e" + std::to_string(i++), e);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -251,5 +282,6 @@ int main(int argc, char** argv) {
   Formats();
   Servers();
   LambdaEvents();
+  Dynamo();
   return 0;
 }

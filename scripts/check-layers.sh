@@ -23,6 +23,7 @@ declare -A may=(
   [server]="base cloudlite"
   [lambda]="net base cloudlite"
   [lambda_function]="lambda server base cloudlite"
+  [dynamo]="base cloudlite"
 )
 # Single headers a module may include from a module it may not otherwise use.
 declare -A may_header=(
@@ -33,13 +34,14 @@ declare -A may_header=(
 )
 # Public headers some modules must not include even though they see include/cloudlite/.
 declare -A never=(
-  [base]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h"
-  [format]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/options.h"
-  [net]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/options.h"
-  [store]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/options.h"
-  [engine]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/options.h"
-  [vfs]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h"
-  [lambda]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h"
+  [base]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/gc.h"
+  [format]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/gc.h cloudlite/options.h"
+  [net]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/gc.h cloudlite/options.h"
+  [store]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/gc.h cloudlite/options.h"
+  [engine]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/gc.h cloudlite/options.h"
+  [vfs]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/gc.h"
+  [lambda]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/gc.h"
+  [dynamo]="cloudlite/database.h cloudlite/admin.h cloudlite/history.h cloudlite/changes.h cloudlite/gc.h cloudlite/options.h"
 )
 # Modules that may include <sqlite3.h> (the engine and everything below it know no SQLite).
 sqlite_ok=" vfs api ext cli server "
@@ -136,6 +138,10 @@ PY
   expect no src/lambda_function/function.cc lambda/runtime.h
   expect no src/lambda_function/function.cc store/registry.h
   expect no src/lambda_function/function.cc engine/engine.h
+  # dynamo is the data model only: base and Boost.JSON, never the HTTP layer or the library.
+  expect yes src/dynamo/value.cc base/coding.h
+  expect no src/dynamo/value.cc server/http/handler.h
+  expect no src/dynamo/value.cc cloudlite/database.h
   expect yes src/server/http/handler.cc server/http/handler.h
   expect no src/server/http/handler.cc server/http/listener.h
   expect no src/server/http/handler.cc store/object_store.h

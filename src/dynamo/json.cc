@@ -1,0 +1,263 @@
+#include "dynamo/json.h"
+
+#include <array>
+
+#include "dynamo/errors.h"
+
+namespace cloudlite::dynamo {
+namespace json = boost::json;
+namespace {
+
+constexpr std::string_view kAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// What Coral's deserializer says when a member has the wrong JSON kind.
+Status WrongKind(const json::value& v, std::string_view wanted) {
+  switch (v.kind()) {
+    case json::kind::object:
+      return SerializationError("Start of structure or map found where not expected.");
+    case json::kind::array:
+      return SerializationError("Start of list found where not expected");
+    case json::kind::string:
+      return SerializationError("STRING_VALUE cannot be converted to " + std::string(wanted));
+    case json::kind::bool_:
+      return SerializationError(std::string(v.get_bool() ? "TRUE_VALUE" : "FALSE_VALUE") +
+                                " cannot be converted to " + std::string(wanted));
+    default:
+      return SerializationError("NUMBER_VALUE cannot be converted to " + std::string(wanted));
+  }
+}
+
+Result<std::string> StringOf(const json::value& v) {
+  if (!v.is_string()) return WrongKind(v, "String");
+  const auto& s = v.get_string();
+  return std::string(s.data(), s.size());
+}
+
+Result<std::string> NumberTextOf(const json::value& v) {
+  CL_ASSIGN_OR_RETURN(std::string text, StringOf(v));
+  CL_ASSIGN_OR_RETURN(Number n, Number::Parse(text));
+  return n.ToString();
+}
+
+Result<std::string> BinaryOf(const json::value& v) {
+  CL_ASSIGN_OR_RETURN(std::string text, StringOf(v));
+  return Base64Decode(text);
+}
+
+Result<std::vector<std::string>> SetOf(const json::value& v,
+                                       Result<std::string> (*element)(const json::value&)) {
+  if (!v.is_array()) return WrongKind(v, "List");
+  std::vector<std::string> out;
+  out.reserve(v.get_array().size());
+  for (const auto& e : v.get_array()) {
+    CL_ASSIGN_OR_RETURN(std::string s, element(e));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<Value> Decode(const json::value& json, int depth);
+
+Result<Map> MapOf(const json::value& json, int depth) {
+  if (!json.is_object()) return WrongKind(json, "Map");
+  Map out;
+  for (const auto& [name, member] : json.get_object()) {
+    if (name.empty()) return Status::InvalidArgument("Empty attribute name");
+    CL_ASSIGN_OR_RETURN(Value v, Decode(member, depth));
+    out.insert_or_assign(std::string(name.data(), name.size()), std::move(v));
+  }
+  return out;
+}
+
+// `depth`: how many levels hold this value, counting the item as the first.
+Result<Value> Decode(const json::value& json, int depth) {
+  if (!json.is_object()) return WrongKind(json, "AttributeValue");
+  const json::object& o = json.get_object();
+  const json::value* member = nullptr;
+  std::string_view name;
+  for (const auto& [key, v] : o) {
+    Type ignored;
+    if (v.is_null() || !TypeFromName(std::string_view(key.data(), key.size()), &ignored)) continue;
+    if (member != nullptr) {
+      return Status::InvalidArgument(
+          "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
+          "the supported datatypes");
+    }
+    member = &v;
+    name = std::string_view(key.data(), key.size());
+  }
+  if (member == nullptr) {
+    return Status::InvalidArgument(
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+  }
+  Type type;
+  TypeFromName(name, &type);
+  const json::value& v = *member;
+  switch (type) {
+    case Type::kS: {
+      CL_ASSIGN_OR_RETURN(std::string s, StringOf(v));
+      return Value::S(std::move(s));
+    }
+    case Type::kN: {
+      CL_ASSIGN_OR_RETURN(std::string s, StringOf(v));
+      CL_ASSIGN_OR_RETURN(Number n, Number::Parse(s));
+      return Value::N(n);
+    }
+    case Type::kB: {
+      CL_ASSIGN_OR_RETURN(std::string b, BinaryOf(v));
+      return Value::B(std::move(b));
+    }
+    case Type::kBool:
+      if (!v.is_bool()) return WrongKind(v, "Boolean");
+      return Value::Bool(v.get_bool());
+    case Type::kNull:
+      if (!v.is_bool()) return WrongKind(v, "Boolean");
+      if (!v.get_bool()) {
+        return Status::InvalidArgument(
+            "One or more parameter values were invalid: Null attribute value types must have the "
+            "value of true");
+      }
+      return Value::Null();
+    case Type::kSS: {
+      CL_ASSIGN_OR_RETURN(auto elements, SetOf(v, StringOf));
+      return Value::MakeSet(type, std::move(elements));
+    }
+    case Type::kNS: {
+      CL_ASSIGN_OR_RETURN(auto elements, SetOf(v, NumberTextOf));
+      return Value::MakeSet(type, std::move(elements));
+    }
+    case Type::kBS: {
+      CL_ASSIGN_OR_RETURN(auto elements, SetOf(v, BinaryOf));
+      return Value::MakeSet(type, std::move(elements));
+    }
+    case Type::kL: {
+      if (!v.is_array()) return WrongKind(v, "List");
+      if (depth + 1 > kMaxDepth) return Status::InvalidArgument(std::string(kNestingTooDeep));
+      std::vector<Value> elements;
+      elements.reserve(v.get_array().size());
+      for (const auto& e : v.get_array()) {
+        CL_ASSIGN_OR_RETURN(Value element, Decode(e, depth + 1));
+        elements.push_back(std::move(element));
+      }
+      return Value::L(std::move(elements));
+    }
+    case Type::kM: {
+      if (!v.is_object()) return WrongKind(v, "Map");
+      if (depth + 1 > kMaxDepth) return Status::InvalidArgument(std::string(kNestingTooDeep));
+      CL_ASSIGN_OR_RETURN(Map members, MapOf(v, depth + 1));
+      return Value::M(std::move(members));
+    }
+  }
+  return Status::Internal("unreachable attribute type");
+}
+
+json::array SetToJson(const Value& value) {
+  json::array out;
+  for (const auto& e : value.set) out.emplace_back(value.type == Type::kBS ? Base64Encode(e) : e);
+  return out;
+}
+
+}  // namespace
+
+Result<Value> ValueFromJson(const json::value& json) { return Decode(json, 1); }
+
+Result<Item> ItemFromJson(const json::value& json) { return MapOf(json, 1); }
+
+json::value ToJson(const Value& value) {
+  json::object out;
+  std::string_view name = TypeName(value.type);
+  switch (value.type) {
+    case Type::kS:
+    case Type::kN:
+      out[name] = value.text;
+      break;
+    case Type::kB:
+      out[name] = Base64Encode(value.text);
+      break;
+    case Type::kBool:
+      out[name] = value.boolean;
+      break;
+    case Type::kNull:
+      out[name] = true;
+      break;
+    case Type::kSS:
+    case Type::kNS:
+    case Type::kBS:
+      out[name] = SetToJson(value);
+      break;
+    case Type::kL: {
+      json::array elements;
+      for (const auto& e : value.list) elements.push_back(ToJson(e));
+      out[name] = std::move(elements);
+      break;
+    }
+    case Type::kM:
+      out[name] = ItemToJson(value.map);
+      break;
+  }
+  return out;
+}
+
+json::object ItemToJson(const Item& item) {
+  json::object out;
+  for (const auto& [name, value] : item) out[name] = ToJson(value);
+  return out;
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
+                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(kAlphabet[(n >> shift) & 63]);
+  }
+  size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
+    if (rest == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(rest == 2 ? kAlphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return SerializationError(
+        "Base64 encoded length is expected a multiple of 4 bytes but found: " +
+        std::to_string(text.size()));
+  }
+  std::array<int8_t, 256> index;
+  index.fill(-1);
+  for (size_t i = 0; i < kAlphabet.size(); i++)
+    index[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    bool last = i + 4 == text.size();
+    int pad = 0;
+    uint32_t n = 0;
+    for (size_t j = 0; j < 4; j++) {
+      char c = text[i + j];
+      int8_t d = index[static_cast<uint8_t>(c)];
+      if (c == '=' && last && j >= 2) {
+        pad++;
+        d = 0;
+      } else if (d < 0 || pad > 0) {
+        return SerializationError("Invalid Base64 character or padding in a binary value");
+      }
+      n = (n << 6) | static_cast<uint32_t>(d);
+    }
+    out.push_back(static_cast<char>(n >> 16));
+    if (pad < 2) out.push_back(static_cast<char>(n >> 8));
+    if (pad < 1) out.push_back(static_cast<char>(n));
+  }
+  return out;
+}
+
+}  // namespace cloudlite::dynamo

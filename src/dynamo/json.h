@@ -1,0 +1,41 @@
+// DynamoDB JSON <-> the value model (value.h), with Boost.JSON.
+//
+// Decoding checks everything DynamoDB checks of an AttributeValue, with its messages (verified
+// against DynamoDB Local where it answers with a 400): exactly one type member
+// ("Supplied AttributeValue is empty, ..." / "... has more than one datatypes set, ..."), valid
+// numbers (number.h), non-empty duplicate-free sets, NULL only true, non-empty map names, and at
+// most 32 levels of nesting counting the item. A member of the wrong JSON kind ({"S": 1}) or
+// base64 that does not decode is a SerializationException (errors.h), where DynamoDB Local
+// answers 500. Never throws; recursion is bounded by the depth check.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+
+#include "cloudlite/status.h"
+#include "dynamo/value.h"
+
+namespace cloudlite::dynamo {
+
+// One AttributeValue ({"S": "x"}, {"L": [...]}, ...).
+Result<Value> ValueFromJson(const boost::json::value& json);
+// An item or key: an object of attribute name -> AttributeValue.
+Result<Item> ItemFromJson(const boost::json::value& json);
+
+boost::json::value ToJson(const Value& value);
+boost::json::object ItemToJson(const Item& item);
+
+// Standard base64 with padding (what B and BS carry).
+std::string Base64Encode(std::string_view bytes);
+// Strict: length a multiple of 4, the standard alphabet, '=' only at the end. A
+// SerializationException on anything else.
+Result<std::string> Base64Decode(std::string_view text);
+
+inline constexpr std::string_view kNestingTooDeep =
+    "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
+    "beyond supported limit";
+
+}  // namespace cloudlite::dynamo
