@@ -48,8 +48,7 @@ bool CountChanges(const std::string& changeset, std::vector<TableChanges>* out);
 bool CountRecordedChanges(std::string_view section, std::vector<TableChanges>* out) {
   if (section.empty()) return false;
   Result<format::RowChanges> rows = format::DecodeRowChanges(section, "");
-  return rows.ok() && rows->complete && rows->unkeyed.empty() &&
-         CountChanges(rows->changeset, out);
+  return rows.ok() && rows->complete && rows->unkeyed.empty() && CountChanges(rows->changeset, out);
 }
 
 // Counts a session changeset's row changes per table. False when SQLite cannot read it.

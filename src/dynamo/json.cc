@@ -1,15 +1,11 @@
 #include "dynamo/json.h"
 
-#include <array>
-
+#include "base/base64.h"
 #include "dynamo/errors.h"
 
 namespace cloudlite::dynamo {
 namespace json = boost::json;
 namespace {
-
-constexpr std::string_view kAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // What Coral's deserializer says when a member has the wrong JSON kind.
 Status WrongKind(const json::value& v, std::string_view wanted) {
@@ -42,7 +38,7 @@ Result<std::string> NumberTextOf(const json::value& v) {
 
 Result<std::string> BinaryOf(const json::value& v) {
   CL_ASSIGN_OR_RETURN(std::string text, StringOf(v));
-  return Base64Decode(text);
+  return DecodeBinary(text);
 }
 
 Result<std::vector<std::string>> SetOf(const json::value& v,
@@ -205,57 +201,15 @@ json::object ItemToJson(const Item& item) {
   return out;
 }
 
-std::string Base64Encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
-                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
-    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(kAlphabet[(n >> shift) & 63]);
-  }
-  size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    if (rest == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(rest == 2 ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
+Result<std::string> DecodeBinary(std::string_view text) {
   if (text.size() % 4 != 0) {
     return SerializationError(
         "Base64 encoded length is expected a multiple of 4 bytes but found: " +
         std::to_string(text.size()));
   }
-  std::array<int8_t, 256> index;
-  index.fill(-1);
-  for (size_t i = 0; i < kAlphabet.size(); i++)
-    index[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
   std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    bool last = i + 4 == text.size();
-    int pad = 0;
-    uint32_t n = 0;
-    for (size_t j = 0; j < 4; j++) {
-      char c = text[i + j];
-      int8_t d = index[static_cast<uint8_t>(c)];
-      if (c == '=' && last && j >= 2) {
-        pad++;
-        d = 0;
-      } else if (d < 0 || pad > 0) {
-        return SerializationError("Invalid Base64 character or padding in a binary value");
-      }
-      n = (n << 6) | static_cast<uint32_t>(d);
-    }
-    out.push_back(static_cast<char>(n >> 16));
-    if (pad < 2) out.push_back(static_cast<char>(n >> 8));
-    if (pad < 1) out.push_back(static_cast<char>(n));
+  if (!Base64Decode(text, &out)) {
+    return SerializationError("Invalid Base64 character or padding in a binary value");
   }
   return out;
 }

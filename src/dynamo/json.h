@@ -28,11 +28,9 @@ Result<Item> ItemFromJson(const boost::json::value& json);
 boost::json::value ToJson(const Value& value);
 boost::json::object ItemToJson(const Item& item);
 
-// Standard base64 with padding (what B and BS carry).
-std::string Base64Encode(std::string_view bytes);
-// Strict: length a multiple of 4, the standard alphabet, '=' only at the end. A
-// SerializationException on anything else.
-Result<std::string> Base64Decode(std::string_view text);
+// The bytes of a B value or BS member: standard base64 (base/base64.h) whose length is a multiple
+// of 4, as DynamoDB requires. A SerializationException on anything else.
+Result<std::string> DecodeBinary(std::string_view text);
 
 inline constexpr std::string_view kNestingTooDeep =
     "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
