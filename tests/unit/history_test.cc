@@ -311,8 +311,9 @@ TEST_F(HistoryTest, LogCountsRowsPerTableWhenTheRecordCarriesAChangeset) {
                            /*create=*/true);
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   engine::DirtyPages dirty{{1, std::string(4096, 'p')}};
-  ASSERT_OK(
-      (*engine)->Commit(dirty, 4096, 1, format::EncodeRowChanges({.changeset = MakeChangeset()})));
+  format::RowChanges rows;
+  rows.changeset = MakeChangeset();
+  ASSERT_OK((*engine)->Commit(dirty, 4096, 1, format::EncodeRowChanges(rows)));
   ASSERT_OK((*engine)->Commit(dirty, 4096, 1));
   auto log = ReadLog(uri_);
   ASSERT_TRUE(log.ok()) << log.status().ToString();
