@@ -49,6 +49,11 @@ Status Engine::AdoptCheckpoint(bool wait) {
   std::shared_ptr<BackgroundCheckpoint> job = std::move(background_);
   job->thread.join();
   Engine& copy = *job->engine;
+  // The collection that follows a checkpoint ran on the copy too (checkpoint.cc): its counts and
+  // what it learned of checkpoints carry over (nothing else touches them while a job runs).
+  gc_runs_ = copy.gc_runs_;
+  gc_requests_ = copy.gc_requests_;
+  gc_memo_ = std::move(copy.gc_memo_);
   // This engine may have moved on since, or reloaded another incarnation: it learns of the
   // checkpoint only if it still applies, and takes its map (pages moved into the checkpoint's
   // segment) only at the very version checkpointed.
@@ -56,7 +61,14 @@ Status Engine::AdoptCheckpoint(bool wait) {
       copy.checkpoint_version_ <= version_) {
     checkpoint_version_ = copy.checkpoint_version_;
     if (copy.version_ == version_ && copy.head_nonce_ == head_nonce_) {
+      // The map now rests on that checkpoint, which is what a collector keeps objects for.
       map_ = std::move(copy.map_);
+      basis_version_ = copy.basis_version_;
+    } else {
+      // Moved on: this map still names record frames the checkpoint moved into its segment,
+      // which a collector may delete. The next transaction re-syncs from the checkpoint
+      // (docs/format.md, "Re-syncing").
+      basis_checked_ = {};
     }
   }
   return job->status;

@@ -96,6 +96,7 @@ class GcTest : public ::testing::Test {
             Page(static_cast<uint32_t>(v % kPages) + 1, v);
       }
       ASSERT_OK(e.Commit(DirtyPages(dirty), kPageSize, kPages));
+      ASSERT_OK(e.FinishCheckpoint());  // the collections below count on where checkpoints are
       std::map<uint32_t, uint64_t> state =
           states_.empty() ? std::map<uint32_t, uint64_t>{} : states_.rbegin()->second;
       for (const auto& [p, page] : dirty) state[p] = v;
