@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 namespace cloudlite {
 
@@ -17,6 +18,10 @@ class Clock {
   // Microseconds since the Unix epoch. Safe to call from any thread.
   virtual int64_t NowMicros() const = 0;
 };
+
+// "2024-05-01T12:00:00.000123Z": a time in microseconds since the Unix epoch as ISO 8601 UTC
+// with microseconds, for logs, messages and output.
+std::string IsoTime(int64_t unix_micros);
 
 // The process's one real clock (WallMicros).
 const Clock& WallClock();

@@ -8,6 +8,12 @@
 namespace cloudlite {
 namespace {
 
+TEST(ClockTest, IsoTimeIsUtcWithMicroseconds) {
+  EXPECT_EQ(IsoTime(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(IsoTime(1714564800123456), "2024-05-01T12:00:00.123456Z");
+  EXPECT_EQ(IsoTime(-1), "1969-12-31T23:59:59.999999Z");  // floor, not truncation
+}
+
 TEST(ClockTest, WallClockReadsTheSystemClock) {
   int64_t before = WallMicros();
   int64_t now = WallClock().NowMicros();

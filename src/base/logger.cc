@@ -6,7 +6,6 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 
 #include "base/clock.h"
 
@@ -43,16 +42,7 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
   return len;
 }
 
-void AppendTimestamp(std::string* out, int64_t micros) {
-  const time_t seconds = static_cast<time_t>(micros / 1000000);
-  struct tm tm {};
-  gmtime_r(&seconds, &tm);
-  char buf[96];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-           static_cast<int>(((micros % 1000000) + 1000000) % 1000000));
-  out->append(buf);
-}
+void AppendTimestamp(std::string* out, int64_t micros) { out->append(IsoTime(micros)); }
 
 void AppendValue(std::string* out, const LogField& field) {
   if (const auto* s = std::get_if<std::string>(&field.value)) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "base/clock.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "cli/signals.h"
@@ -50,7 +51,7 @@ std::string FormatChange(const RowChange& change, bool json) {
   const char* op = ChangeKindName(change.kind);
   if (json) {
     std::string out = fmt::format(R"({{"version":{},"time":{},"op":"{}")", change.version,
-                                  FormatJsonValue(FormatIsoTime(change.time_micros)), op);
+                                  FormatJsonValue(IsoTime(change.time_micros)), op);
     if (!change.table.empty()) out += ",\"table\":" + FormatJsonValue(change.table);
     if (IsRow(change)) {
       out += ",\"key\":" + KeyText(change, true);
@@ -60,7 +61,7 @@ std::string FormatChange(const RowChange& change, bool json) {
     }
     return out + "}";
   }
-  std::string out = fmt::format("{} {} {}", change.version, FormatIsoTime(change.time_micros), op);
+  std::string out = fmt::format("{} {} {}", change.version, IsoTime(change.time_micros), op);
   if (!change.table.empty()) out += " " + FormatCellText(change.table);
   if (!IsRow(change)) return out + ": " + change.note;
   out += " " + KeyText(change, false);

@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "base/clock.h"
 #include "cli/exit_codes.h"
 #include "cli/history_commands.h"
 #include "cli/output.h"
@@ -27,7 +28,7 @@ std::string LogText(const std::vector<VersionRecord>& records) {
   Rows rows;
   rows.columns = {"version", "time", "writer", "pages", "pages_written", "bytes_written", "rows"};
   for (const VersionRecord& r : records) {
-    rows.rows.push_back({static_cast<int64_t>(r.version), FormatIsoTime(r.time_micros),
+    rows.rows.push_back({static_cast<int64_t>(r.version), IsoTime(r.time_micros),
                          r.writer.substr(0, 8), static_cast<int64_t>(r.pages),
                          static_cast<int64_t>(r.pages_written),
                          static_cast<int64_t>(r.bytes_written), ChangesText(r)});
@@ -40,7 +41,7 @@ std::string LogJson(const std::vector<VersionRecord>& records) {
   for (const VersionRecord& r : records) {
     boost::json::object o;
     o["version"] = r.version;
-    o["time"] = FormatIsoTime(r.time_micros);
+    o["time"] = IsoTime(r.time_micros);
     o["time_micros"] = r.time_micros;
     o["writer"] = r.writer;
     o["page_size"] = r.page_size;

@@ -8,10 +8,10 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <cmath>
-#include <ctime>
 #include <variant>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/hex.h"
 #include "fmt/format.h"
 
@@ -273,24 +273,8 @@ std::string FormatResults(const std::vector<Rows>& results, bool json) {
   return out;
 }
 
-std::string FormatIsoTime(int64_t unix_micros) {
-  // Floor division so that times before 1970 still get a micros part in [0, 1e6).
-  int64_t seconds = unix_micros / 1'000'000;
-  int64_t micros = unix_micros % 1'000'000;
-  if (micros < 0) {
-    micros += 1'000'000;
-    seconds -= 1;
-  }
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return "";
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
-}
-
 std::string FormatInfoText(const DatabaseInfo& info) {
-  std::string last =
-      info.last_commit_micros != 0 ? FormatIsoTime(info.last_commit_micros) : "never";
+  std::string last = info.last_commit_micros != 0 ? IsoTime(info.last_commit_micros) : "never";
   return fmt::format(
       "version             {}\n"
       "page size           {}\n"
@@ -312,7 +296,7 @@ std::string FormatInfoJson(const DatabaseInfo& info) {
   j["bytes"] = info.bytes;
   j["commits"] = info.commits();
   if (info.last_commit_micros != 0) {
-    j["last_commit"] = FormatIsoTime(info.last_commit_micros);
+    j["last_commit"] = IsoTime(info.last_commit_micros);
   } else {
     j["last_commit"] = nullptr;
   }

@@ -27,9 +27,6 @@ std::string FormatResults(const std::vector<Rows>& results, bool json);
 // SQLite's own text form of a REAL (what `SELECT CAST(x AS TEXT)` gives): 1.0, 2.5, 1.0e+20.
 std::string FormatReal(double value);
 
-// ISO-8601 UTC with microseconds, e.g. 2024-05-01T12:00:00.000123Z.
-std::string FormatIsoTime(int64_t unix_micros);
-
 std::string FormatInfoText(const DatabaseInfo& info);
 std::string FormatInfoJson(const DatabaseInfo& info);
 

@@ -35,16 +35,6 @@ class CountingStore : public ForwardingStore {
   std::atomic<uint64_t> requests_{0};
 };
 
-std::vector<uint64_t> Versions(const std::vector<std::string>& keys, const std::string& prefix) {
-  std::vector<uint64_t> versions;
-  for (const auto& key : keys) {
-    uint64_t v;
-    if (format::ParseVersionKey(key, prefix, &v)) versions.push_back(v);
-  }
-  std::sort(versions.begin(), versions.end());
-  return versions;
-}
-
 // The version in a segment key "D/seg/<20 digits>-<id>", or false when it is not one.
 bool SegmentVersion(const std::string& key, const std::string& prefix, uint64_t* version) {
   if (key.size() < prefix.size() + 21 || key[prefix.size() + 20] != '-') return false;
@@ -107,8 +97,8 @@ Result<GcReport> CollectGarbage(ObjectStore& base_store, const std::string& db,
   const std::string log_prefix = format::LogPrefix(db);
   CL_ASSIGN_OR_RETURN(auto ckpt_keys, ListAll(store, ckpt_prefix));
   CL_ASSIGN_OR_RETURN(auto log_keys, ListAll(store, log_prefix));
-  const std::vector<uint64_t> checkpoints = Versions(ckpt_keys, ckpt_prefix);
-  const std::vector<uint64_t> records = Versions(log_keys, log_prefix);
+  const std::vector<uint64_t> checkpoints = format::SortedVersions(ckpt_keys, ckpt_prefix);
+  const std::vector<uint64_t> records = format::SortedVersions(log_keys, log_prefix);
   if (records.empty()) return finish("the database has no records");
   report.newest = records.back();
   const std::string newest_key = format::LogKey(db, report.newest);
@@ -169,7 +159,7 @@ Result<GcReport> CollectGarbage(ObjectStore& base_store, const std::string& db,
   const std::string rule_prefix = format::RetentionPrefix(db);
   CL_ASSIGN_OR_RETURN(auto rule_keys, ListAll(store, rule_prefix));
   const uint64_t newest_rule = format::NewestVersion(rule_keys, rule_prefix);
-  for (uint64_t e : Versions(rule_keys, rule_prefix)) {
+  for (uint64_t e : format::SortedVersions(rule_keys, rule_prefix)) {
     if (e < newest_rule) report.rules.push_back(format::RetentionKey(db, e));
   }
 

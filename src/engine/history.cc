@@ -2,27 +2,16 @@
 #include "engine/history.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 #include <optional>
 #include <utility>
 
+#include "base/clock.h"
 #include "base/parallel.h"
 #include "engine/engine.h"
 #include "format/format.h"
 
 namespace cloudlite::engine {
 namespace {
-
-std::vector<uint64_t> Versions(const std::vector<std::string>& keys, const std::string& prefix) {
-  std::vector<uint64_t> versions;
-  for (const auto& key : keys) {
-    uint64_t v;
-    if (format::ParseVersionKey(key, prefix, &v)) versions.push_back(v);
-  }
-  std::sort(versions.begin(), versions.end());
-  return versions;
-}
 
 std::string NotRetainedHint(const Retained& r) {
   return "the retained versions are " + std::to_string(r.oldest) + " to " +
@@ -46,23 +35,6 @@ Result<int64_t> CommitTime(ObjectStore& store, const std::string& db, uint64_t v
 
 }  // namespace
 
-std::string IsoTime(int64_t unix_micros) {
-  int64_t seconds = unix_micros / 1'000'000;
-  int64_t micros = unix_micros % 1'000'000;
-  if (micros < 0) {
-    micros += 1'000'000;
-    seconds -= 1;
-  }
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_micros) + " µs";
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(micros));
-  return text;
-}
-
 Result<Retained> ListRetained(ObjectStore& store, const std::string& db) {
   if (!format::IsValidDatabaseName(db)) {
     return Status::InvalidArgument("invalid database name '" + db +
@@ -72,8 +44,8 @@ Result<Retained> ListRetained(ObjectStore& store, const std::string& db) {
   const std::string ckpt_prefix = format::CheckpointPrefix(db);
   CL_ASSIGN_OR_RETURN(auto ckpt_keys, ListAll(store, ckpt_prefix));
   CL_ASSIGN_OR_RETURN(auto log_keys, ListAll(store, log_prefix));
-  std::vector<uint64_t> records = Versions(log_keys, log_prefix);
-  std::vector<uint64_t> checkpoints = Versions(ckpt_keys, ckpt_prefix);
+  std::vector<uint64_t> records = format::SortedVersions(log_keys, log_prefix);
+  std::vector<uint64_t> checkpoints = format::SortedVersions(ckpt_keys, ckpt_prefix);
   const std::string missing = "database '" + db + "' does not exist in " + store.Describe();
   Retained r;
   const uint64_t newest_checkpoint = checkpoints.empty() ? 0 : checkpoints.back();

@@ -62,7 +62,4 @@ Result<std::vector<VersionSummary>> ReadVersionSummaries(ObjectStore& store, con
                                                          const Retained& retained, uint64_t since,
                                                          uint64_t limit, int parallel = 8);
 
-// "2024-05-01T12:00:00.000123Z": for messages.
-std::string IsoTime(int64_t unix_micros);
-
 }  // namespace cloudlite::engine

@@ -186,6 +186,17 @@ uint64_t NewestVersion(const std::vector<std::string>& keys, std::string_view pr
   return newest;
 }
 
+std::vector<uint64_t> SortedVersions(const std::vector<std::string>& keys,
+                                     std::string_view prefix) {
+  std::vector<uint64_t> versions;
+  for (const auto& key : keys) {
+    uint64_t v;
+    if (ParseVersionKey(key, prefix, &v)) versions.push_back(v);
+  }
+  std::sort(versions.begin(), versions.end());
+  return versions;
+}
+
 bool IsValidDatabaseName(std::string_view name) {
   if (name.empty() || name.size() > 128 || name == "." || name == "..") return false;
   for (char c : name) {

@@ -50,6 +50,8 @@ std::string_view ObjectName(std::string_view db, std::string_view key);
 bool ParseVersionKey(std::string_view key, std::string_view prefix, uint64_t* version);
 // The largest version among `keys` that ParseVersionKey reads under `prefix`; 0 if none does.
 uint64_t NewestVersion(const std::vector<std::string>& keys, std::string_view prefix);
+// Every version ParseVersionKey reads among `keys` under `prefix`, ascending.
+std::vector<uint64_t> SortedVersions(const std::vector<std::string>& keys, std::string_view prefix);
 // Valid database names: 1..128 of [A-Za-z0-9._-], not "." or "..".
 bool IsValidDatabaseName(std::string_view name);
 bool IsValidPageSize(uint32_t page_size);

@@ -57,15 +57,16 @@ for i in 1 2 3 4 5; do
   expect_code 0 pull "$DB" "$TMP/v$((i + 1)).db"
 done
 
-# log: newest first, rows unknown (records carry no changeset yet).
+# log: newest first, the rows each commit changed (from the change feed's section).
 expect_code 0 log "$DB" --limit 2
-[[ $(grep -c unknown "$TMP/out") == 2 ]] || fail "log --limit 2: $(cat "$TMP/out")"
+[[ $(grep -c 't +1 ~0 -0' "$TMP/out") == 2 ]] || fail "log --limit 2: $(cat "$TMP/out")"
 expect_code 0 log --json --since 4 "$DB"
 python3 - "$TMP/out" <<'PY' || fail "log --json: $(cat "$TMP/out")"
 import json, sys
 rows = json.load(open(sys.argv[1]))
 assert [r["version"] for r in rows] == [6, 5], rows
-assert all(r["rows"] is None and len(r["writer"]) == 32 and r["bytes_written"] > 0 for r in rows)
+assert all(r["rows"] == [{"table": "t", "inserted": 1, "updated": 0, "deleted": 0}]
+           and len(r["writer"]) == 32 and r["bytes_written"] > 0 for r in rows), rows
 PY
 
 # sql --at: the past, read-only.
