@@ -36,7 +36,7 @@ rm -rf "$seeds"
 run() {
   local t=$1 corpus=$build/corpus/$1 crashes=$root/fuzz/crashes/$1 log=$build/logs/$1.log
   local summary=$build/logs/$1.summary
-  mkdir -p "$corpus" "$crashes"
+  mkdir -p "$corpus" "$crashes" "$seeds/$t"  # a target with no written seeds starts empty
   local rc=0
   "$build/fuzz/fuzz_$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -malloc_limit_mb=512 -timeout=25 -print_final_stats=1 -artifact_prefix="$crashes/" \

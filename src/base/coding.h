@@ -74,6 +74,9 @@ class Reader {
       in_.remove_prefix(1);
       result |= static_cast<uint64_t>(byte & 0x7f) << shift;
       if ((byte & 0x80) == 0) {
+        // Only the shortest form (a last byte of zero adds nothing), so that every value has one
+        // encoding and a decoded object re-encodes to the bytes it came from.
+        if (byte == 0 && shift > 0) return false;
         *v = result;
         return true;
       }

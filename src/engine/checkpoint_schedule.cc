@@ -64,12 +64,11 @@ Status Engine::AdoptCheckpoint(bool wait) {
       // The map now rests on that checkpoint, which is what a collector keeps objects for.
       map_ = std::move(copy.map_);
       basis_version_ = copy.basis_version_;
-    } else {
-      // Moved on: this map still names record frames the checkpoint moved into its segment,
-      // which a collector may delete. The next transaction re-syncs from the checkpoint
-      // (docs/format.md, "Re-syncing").
-      basis_checked_ = {};
     }
+    // Moved on: this map still names record frames the checkpoint moved into its segment, so
+    // it keeps its basis; the periodic basis check (relist_after) reloads from the newest
+    // checkpoint (docs/format.md, "Re-syncing"). Forcing that now would drop the history
+    // that rebases use.
   }
   return job->status;
 }
