@@ -3,7 +3,6 @@
 // and reports the id to the supervisor through a pipe only after Update acknowledged it (a
 // write(2) to a pipe survives the writer's death). Afterwards the database opens, is intact,
 // holds every acknowledged id, and the counter equals the number of ids (no torn commits).
-#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -115,27 +114,7 @@ TEST_P(CrashTorture, KilledWritersLoseNoAcknowledgedCommit) {
       }
     }
   };
-  // Reads acknowledgements for `ms` milliseconds (or until EOF when ms < 0).
-  auto drain = [&](int ms) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    char buf[4096];
-    for (;;) {
-      int wait = -1;
-      if (ms >= 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            until - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return;
-        wait = static_cast<int>(left.count());
-      }
-      pollfd pfd{pipe_fds[0], POLLIN, 0};
-      int ready = poll(&pfd, 1, wait);
-      if (ready < 0 && errno == EINTR) continue;
-      if (ready <= 0) return;
-      ssize_t got = read(pipe_fds[0], buf, sizeof buf);
-      if (got <= 0) return;  // EOF: every writer is gone
-      consume(std::string_view(buf, static_cast<size_t>(got)));
-    }
-  };
+  auto drain = [&](int ms) { DrainPipe(pipe_fds[0], ms, consume); };
 
   std::mt19937_64 rng(Seed());
   auto start = std::chrono::steady_clock::now();

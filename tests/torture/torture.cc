@@ -1,6 +1,7 @@
 #include "torture/torture.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -356,6 +357,27 @@ void PrintSummary(const std::string& name, const std::string& backend, const Wor
   ::testing::Test::RecordProperty("commits_per_second",
                                   static_cast<int>(wall > 0 ? commits / wall : 0));
   ::testing::Test::RecordProperty("wall_ms", static_cast<int>(wall * 1000));
+}
+
+void DrainPipe(int fd, int ms, const std::function<void(std::string_view)>& consume) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  char buf[4096];
+  for (;;) {
+    int wait = -1;
+    if (ms >= 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return;
+      wait = static_cast<int>(left.count());
+    }
+    pollfd pfd{fd, POLLIN, 0};
+    int ready = poll(&pfd, 1, wait);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return;
+    ssize_t got = read(fd, buf, sizeof buf);
+    if (got <= 0) return;  // EOF: every writer is gone
+    consume(std::string_view(buf, static_cast<size_t>(got)));
+  }
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {

@@ -29,6 +29,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cloudlite/database.h"
@@ -161,5 +162,9 @@ void PrintSummary(const std::string& name, const std::string& backend, const Wor
 
 // Seconds since `start`.
 double SecondsSince(std::chrono::steady_clock::time_point start);
+
+// Hands what arrives on `fd` to `consume` for `ms` milliseconds, or until end of file when
+// `ms` < 0 (every writer gone): how the kill -9 tortures read their children's acknowledgements.
+void DrainPipe(int fd, int ms, const std::function<void(std::string_view)>& consume);
 
 }  // namespace cloudlite::torture
