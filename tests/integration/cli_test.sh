@@ -4,60 +4,8 @@
 # --stats, and corruption/permission errors. Needs sqlite3 and python3.
 set -euo pipefail
 
-BIN=${CLOUDLITE_BIN:?set CLOUDLITE_BIN to the cloudlite executable}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-STORE="file://$TMP/store"
-FAILURES=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  FAILURES=$((FAILURES + 1))
-}
-
-# run ARGS...: runs cloudlite, leaving stdout in $TMP/out, stderr in $TMP/err, status in CODE.
-run() {
-  set +e
-  "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-  CODE=$?
-  set -e
-}
-
-# expect_code WANT ARGS...: runs cloudlite and checks its exit status. Always returns 0 so
-# that the checks chained after it with && still run and show what the command printed.
-expect_code() {
-  local want=$1
-  shift
-  run "$@"
-  if [[ $CODE != "$want" ]]; then
-    fail "cloudlite $*: exit $CODE, want $want; stderr: $(head -c 500 "$TMP/err")"
-  fi
-  return 0
-}
-
-# expect_out TEXT: stdout of the last run must be exactly TEXT (compared with its newline).
-expect_out() {
-  if ! diff -u <(printf '%s\n' "$1") "$TMP/out" >"$TMP/diff"; then
-    fail "unexpected stdout (---want +++got):"$'\n'"$(cat "$TMP/diff")"
-  fi
-}
-
-expect_err_contains() {
-  if ! grep -qF -- "$1" "$TMP/err"; then
-    fail "stderr lacks '$1'; stderr: $(head -c 500 "$TMP/err")"
-  fi
-}
-
-# Errors are one line, starting "cloudlite: ".
-expect_one_error_line() {
-  if [[ $(wc -l <"$TMP/err") != 1 ]] || ! grep -q '^cloudlite: ' "$TMP/err"; then
-    fail "error is not one 'cloudlite: ...' line: $(cat "$TMP/err")"
-  fi
-}
-
-expect_empty_stdout() {
-  if [[ -s $TMP/out ]]; then fail "stdout should be empty, got: $(head -c 500 "$TMP/out")"; fi
-}
+# shellcheck source=tests/integration/cli_checks.sh
+source "$(dirname "$0")/cli_checks.sh"
 
 echo "== help, version and usage errors"
 expect_code 0 --help && { grep -q 'Exit codes' "$TMP/out" || fail "--help lacks the exit codes"; }
@@ -531,8 +479,4 @@ PY
 expect_code 1 changes --since 99 "$FEED"
 expect_code 2 changes "$STORE/no-such-db"
 
-if ((FAILURES > 0)); then
-  echo "cli_test: $FAILURES check(s) failed" >&2
-  exit 1
-fi
-echo "cli_test: all checks passed"
+finish cli_test

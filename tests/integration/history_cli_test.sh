@@ -4,46 +4,9 @@
 # checkpoint, with --help, their exit codes and their errors. Needs python3.
 set -euo pipefail
 
-BIN=${CLOUDLITE_BIN:?set CLOUDLITE_BIN to the cloudlite executable}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-STORE="file://$TMP/store"
+# shellcheck source=tests/integration/cli_checks.sh
+source "$(dirname "$0")/cli_checks.sh"
 DB="$STORE/app"
-FAILURES=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  FAILURES=$((FAILURES + 1))
-}
-
-run() {
-  set +e
-  "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-  CODE=$?
-  set -e
-}
-
-expect_code() {
-  local want=$1
-  shift
-  run "$@"
-  if [[ $CODE != "$want" ]]; then
-    fail "cloudlite $*: exit $CODE, want $want; stderr: $(head -c 500 "$TMP/err")"
-  fi
-  return 0
-}
-
-expect_out_contains() {
-  if ! grep -qF -- "$1" "$TMP/out"; then
-    fail "stdout lacks '$1'; stdout: $(head -c 800 "$TMP/out")"
-  fi
-}
-
-expect_err_contains() {
-  if ! grep -qF -- "$1" "$TMP/err"; then
-    fail "stderr lacks '$1'; stderr: $(head -c 500 "$TMP/err")"
-  fi
-}
 
 for cmd in log restore verify checkpoint; do
   expect_code 0 "$cmd" --help
@@ -126,8 +89,4 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert not r["ok"] 
 [[ $(find "$TMP/store" -type f | sort | xargs md5sum) == "$before" ]] || fail "verify changed the store"
 expect_code 2 verify "$STORE/nope"
 
-if ((FAILURES > 0)); then
-  echo "history_cli_test: $FAILURES check(s) failed" >&2
-  exit 1
-fi
-echo "history_cli_test: all checks passed"
+finish history_cli_test
