@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the CLI's end-to-end tests: runs of `cloudlite` into $TMP/out and $TMP/err, and the
 # checks on them. A failed check is counted (FAILURES), not fatal, so that one run shows every
 # failure; `finish NAME` ends the test with them.
@@ -5,6 +6,7 @@
 BIN=${CLOUDLITE_BIN:?set CLOUDLITE_BIN to the cloudlite executable}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# shellcheck disable=SC2034  # the sourcing test uses it
 STORE="file://$TMP/store"
 FAILURES=0
 
