@@ -20,7 +20,7 @@ declare -A may=(
   [api]="vfs engine store format net base cloudlite"
   [ext]="vfs cloudlite"
   [cli]="base server cloudlite"
-  [server]="base cloudlite"
+  [server]="dynamo base cloudlite"
   [lambda]="net base cloudlite"
   [lambda_function]="lambda server base cloudlite"
   [dynamo]="base cloudlite"
@@ -30,7 +30,7 @@ declare -A may_header=(
   [api]="vfs/status_mapping.h"
   [cli]="api/statement.h vfs/status_mapping.h"
   [lambda]="server/http/handler.h"
-  [server]="api/statement.h vfs/status_mapping.h"
+  [server]="api/statement.h vfs/status_mapping.h net/sigv4.h net/aws/dynamodb_wire.h"
 )
 # Public headers some modules must not include even though they see include/cloudlite/.
 declare -A never=(
