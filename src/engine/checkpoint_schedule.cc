@@ -3,6 +3,8 @@
 // the record's PUT alone (docs/design.md, "Checkpoints reference only segments"). The work
 // itself is Engine::Checkpoint (checkpoint.cc), run on a copy of the engine at the committed
 // version: the copy shares only what is thread-safe (the store, the frame cache, the disk cache).
+#include <optional>
+#include <set>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -54,21 +56,29 @@ Status Engine::AdoptCheckpoint(bool wait) {
   gc_runs_ = copy.gc_runs_;
   gc_requests_ = copy.gc_requests_;
   gc_memo_ = std::move(copy.gc_memo_);
+  segment_sizes_ = std::move(copy.segment_sizes_);
   // This engine may have moved on since, or reloaded another incarnation: it learns of the
   // checkpoint only if it still applies, and takes its map (pages moved into the checkpoint's
   // segment) only at the very version checkpointed.
   if (job->status.ok() && copy.db_id_ == db_id_ && copy.checkpoint_version_ > checkpoint_version_ &&
       copy.checkpoint_version_ <= version_) {
     checkpoint_version_ = copy.checkpoint_version_;
-    if (copy.version_ == version_ && copy.head_nonce_ == head_nonce_) {
-      // The map now rests on that checkpoint, which is what a collector keeps objects for.
+    // The map takes the checkpoint's (pages moved into its segment) and so rests on it, which
+    // is what a collector keeps objects for. An engine that moved on since takes it with the
+    // pages its later versions changed laid over it. Without those changes (a page-size change,
+    // history trimmed) it keeps its own map and basis, and the periodic basis check
+    // (relist_after) reloads from the newest checkpoint (docs/format.md, "Re-syncing").
+    std::optional<std::set<uint32_t>> changed = ChangedPagesSince(copy.version_);
+    if (copy.version_ == version_) {
+      if (copy.head_nonce_ == head_nonce_) {
+        map_ = std::move(copy.map_);
+        basis_version_ = copy.basis_version_;
+      }
+    } else if (changed && copy.map_.page_size() == map_.page_size()) {
+      copy.map_.Overlay(map_, *changed, db_);
       map_ = std::move(copy.map_);
       basis_version_ = copy.basis_version_;
     }
-    // Moved on: this map still names record frames the checkpoint moved into its segment, so
-    // it keeps its basis; the periodic basis check (relist_after) reloads from the newest
-    // checkpoint (docs/format.md, "Re-syncing"). Forcing that now would drop the history
-    // that rebases use.
   }
   return job->status;
 }

@@ -62,10 +62,46 @@ std::vector<uint32_t> PageMap::PagesOutsideSegments(std::string_view db) const {
   return result;
 }
 
+std::map<std::string, double> PageMap::SegmentUse(std::string_view db) const {
+  std::string seg_prefix = format::SegmentPrefix(db);
+  std::map<std::string, double> use;
+  for (const Page& p : pages_) {
+    if (p.frame == kNoFrame) continue;
+    const Frame& f = frames_[p.frame];
+    const std::string& key = objects_[f.object];
+    if (key.compare(0, seg_prefix.size(), seg_prefix) != 0) continue;
+    use[key] += static_cast<double>(f.stored_length) / f.page_count;
+  }
+  return use;
+}
+
+std::vector<uint32_t> PageMap::PagesIn(const std::set<std::string>& objects) const {
+  std::vector<bool> chosen(objects_.size());
+  for (size_t i = 0; i < objects_.size(); i++) chosen[i] = objects.count(objects_[i]) > 0;
+  std::vector<uint32_t> result;
+  for (size_t i = 0; i < pages_.size(); i++) {
+    if (pages_[i].frame != kNoFrame && chosen[frames_[pages_[i].frame].object]) {
+      result.push_back(static_cast<uint32_t>(i + 1));
+    }
+  }
+  return result;
+}
+
 void PageMap::Forget(const std::vector<uint32_t>& pgnos) {
   for (uint32_t pgno : pgnos) {
     if (pgno >= 1 && pgno <= pages_.size()) pages_[pgno - 1] = Page{};
   }
+}
+
+void PageMap::Overlay(const PageMap& newer, const std::set<uint32_t>& pgnos, std::string_view db) {
+  std::vector<uint32_t> zeros, mapped;
+  for (uint32_t pgno : pgnos) {
+    if (pgno > newer.db_pages()) break;  // cut off: gone with the new size
+    (newer.Find(pgno) ? mapped : zeros).push_back(pgno);
+  }
+  Forget(zeros);
+  Apply(newer.Export(db, mapped, /*self_key=*/{}), db, /*self_key=*/{}, newer.page_size(),
+        newer.db_pages(), /*replace=*/false);
 }
 
 template <typename Pages>

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,8 +43,18 @@ class PageMap {
   // Pages whose frame is in an object that is not a segment (log records, to be checkpointed).
   std::vector<uint32_t> PagesOutsideSegments(std::string_view db) const;
 
+  // For each segment the map uses, the stored bytes of its frames that the map still needs,
+  // a frame counted by the share of its pages in use (compaction's measure of a segment).
+  std::map<std::string, double> SegmentUse(std::string_view db) const;
+  // Pages whose frame is in one of `objects` (full keys), ascending.
+  std::vector<uint32_t> PagesIn(const std::set<std::string>& objects) const;
+
   // Makes pages zeros (those past db_pages stay absent).
   void Forget(const std::vector<uint32_t>& pgnos);
+
+  // Takes pages `pgnos` as `newer` maps them (zeros included) and its size: this map of an
+  // older version, plus what changed since, is the map of `newer`'s version. Same page size.
+  void Overlay(const PageMap& newer, const std::set<uint32_t>& pgnos, std::string_view db);
 
   // The whole map, with keys relative to "<db>/", and only the frames it uses.
   format::PageMapData Export(std::string_view db) const;
