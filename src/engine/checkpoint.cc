@@ -1,16 +1,20 @@
-// Engine::Checkpoint: a checkpoint of the current version, with the pages still in records moved
-// into a new segment; then, every gc_interval versions, garbage collection (gc.h), which deletes
-// older checkpoints among the rest (docs/design.md, "Garbage collection").
+// Engine::Checkpoint: a checkpoint of the current version, with the pages still in records, and
+// those of segments mostly overwritten (compaction), moved into a new segment; then, every
+// gc_interval versions, garbage collection (gc.h), which deletes older checkpoints among the
+// rest (docs/design.md, "Garbage collection" and "Segment compaction").
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <utility>
 
 #include "base/parallel.h"
 #include "base/random.h"
 #include "engine/engine.h"
+#include "engine/engine_internal.h"
 #include "engine/gc.h"
 #include "format/format.h"
 
@@ -29,7 +33,83 @@ void ForEachRun(const PageNumbers& pgnos, uint32_t max_pages, Fn fn) {
   }
 }
 
+// Segment sizes learnt per checkpoint at most: the first checkpoint after opening a database of
+// many segments spreads its HEADs over several.
+constexpr size_t kSizeProbesPerCheckpoint = 64;
+
 }  // namespace
+
+void Engine::LearnSegmentSizes(const std::map<std::string, double>& use, size_t limit) {
+  std::vector<std::string> unknown;
+  for (const auto& entry : use) {
+    if (unknown.size() == limit) break;
+    if (!segment_sizes_.contains(entry.first)) unknown.push_back(entry.first);
+  }
+  std::vector<uint64_t> sizes(unknown.size(), 0);
+  std::atomic<bool> failed{false};
+  // Best effort: a size not learnt now is asked for at the next checkpoint.
+  (void)ForEachInParallel(unknown.size(), options_.transfer_parallel, &failed,
+                          [&](size_t i) -> Status {
+                            Result<ObjectInfo> info = store_->Head(format::StoreKey(unknown[i]));
+                            if (info.ok()) sizes[i] = info->size;
+                            return Status::Ok();
+                          });
+  for (size_t i = 0; i < unknown.size(); i++) {
+    if (sizes[i] > 0) segment_sizes_[unknown[i]] = sizes[i];
+  }
+}
+
+Result<std::shared_ptr<const std::string>> Engine::FrameOfObject(const std::string& object,
+                                                                 const FrameLocation& loc) {
+  const std::string_view key = format::StoreKey(*loc.key);
+  if (loc.offset > object.size() || object.size() - loc.offset < loc.stored_length) {
+    return TruncatedFrame(key, loc.offset);
+  }
+  std::string_view stored = std::string_view(object).substr(loc.offset, loc.stored_length);
+  CL_ASSIGN_OR_RETURN(std::string pages,
+                      format::DecodeFrame(stored, loc.page_count, map_.page_size(),
+                                          Seed(*loc.key, loc.offset), *loc.key, loc.offset));
+  return std::make_shared<const std::string>(std::move(pages));
+}
+
+Result<std::map<std::string, std::string>> Engine::ReadSparseSegments() {
+  std::map<std::string, std::string> sparse;
+  if (options_.compact_below <= 0) return sparse;
+  std::map<std::string, double> use = map_.SegmentUse(db_);
+  LearnSegmentSizes(use, kSizeProbesPerCheckpoint);
+  struct Candidate {
+    double share;
+    std::string key;
+    uint64_t size;
+  };
+  std::vector<Candidate> candidates;
+  for (const auto& [key, live] : use) {
+    auto known = segment_sizes_.find(key);
+    if (known == segment_sizes_.end()) continue;
+    double share = live / static_cast<double>(known->second);
+    if (share < options_.compact_below) candidates.push_back({share, key, known->second});
+  }
+  // The most wasteful first, while they fit in the budget.
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Candidate& a, const Candidate& b) { return a.share < b.share; });
+  std::vector<std::string> chosen;
+  uint64_t budget = options_.compact_bytes;
+  for (const Candidate& c : candidates) {
+    if (c.size > budget) continue;
+    budget -= c.size;
+    chosen.push_back(c.key);
+  }
+  std::mutex mu;
+  std::atomic<bool> failed{false};
+  CL_RETURN_IF_ERROR(ForEachInParallel(
+      chosen.size(), options_.transfer_parallel, &failed, [&](size_t i) -> Status {
+        CL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(format::StoreKey(chosen[i])));
+        std::lock_guard<std::mutex> lock(mu);
+        sparse[chosen[i]] = std::move(bytes);
+        return Status::Ok();
+      }));
+  return sparse;
+}
 
 Status Engine::Checkpoint() {
   if (removed_) return RemovedError();
@@ -44,7 +124,16 @@ Status Engine::Checkpoint() {
   CL_ASSIGN_OR_RETURN(bool newer, NewerCheckpointExists());
   if (newer) return Status::Ok();
   uint32_t page_size = map_.page_size();
+  CL_ASSIGN_OR_RETURN(auto sparse, ReadSparseSegments());
   std::vector<uint32_t> pgnos = map_.PagesOutsideSegments(db_);
+  if (!sparse.empty()) {
+    std::set<std::string> keys;
+    for (const auto& entry : sparse) keys.insert(entry.first);
+    std::vector<uint32_t> compacted = map_.PagesIn(keys), both;
+    std::set_union(pgnos.begin(), pgnos.end(), compacted.begin(), compacted.end(),
+                   std::back_inserter(both));
+    pgnos = std::move(both);
+  }
   PageMap next = map_;
   if (!pgnos.empty()) {
     std::string segment_key = format::SegmentKey(db_, version_, RandomHex(8));
@@ -63,9 +152,13 @@ Status Engine::Checkpoint() {
     std::atomic<bool> failed{false};
     CL_RETURN_IF_ERROR(ForEachInParallel(
         wanted.size(), options_.transfer_parallel, &failed, [&](size_t i) -> Status {
-          CL_ASSIGN_OR_RETURN(auto frame, LoadFrame(wanted[i]));
+          const FrameLocation& loc = wanted[i];
+          auto whole = sparse.find(*loc.key);
+          CL_ASSIGN_OR_RETURN(auto frame, whole == sparse.end()
+                                              ? LoadFrame(loc)
+                                              : FrameOfObject(whole->second, loc));
           std::lock_guard<std::mutex> lock(mu);
-          held[{wanted[i].key, wanted[i].offset}] = std::move(frame);
+          held[{loc.key, loc.offset}] = std::move(frame);
           return Status::Ok();
         }));
     std::vector<std::shared_ptr<const std::string>> decoded;
@@ -84,7 +177,9 @@ Status Engine::Checkpoint() {
       delta.extents.push_back({first, count, index, 0});
       decoded.push_back(std::make_shared<const std::string>(std::move(pages)));
     });
-    CL_RETURN_IF_ERROR(PutSegment(segment_key, builder.Finish()));
+    std::string segment = builder.Finish();
+    CL_RETURN_IF_ERROR(PutSegment(segment_key, segment));
+    segment_sizes_[segment_key] = segment.size();
     for (size_t i = 0; i < decoded.size(); i++) {
       cache_->Put(FrameCache::Key(cache_scope_, segment_key, delta.frames[i].offset), decoded[i]);
     }

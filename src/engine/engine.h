@@ -78,6 +78,12 @@ struct EngineOptions {
   // checkpoint, under the database's retention rule (gc.h; 0: never). A multiple of
   // checkpoint_interval, so that it runs right after a checkpoint.
   uint64_t gc_interval = 1024;
+  // Segment compaction (docs/design.md, "Segment compaction"): a checkpoint also moves the pages
+  // of segments whose share still in use fell below `compact_below` into its own segment,
+  // reading at most `compact_bytes` of such segments (whole, one GET each) per checkpoint, so
+  // that storage follows the live data. 0: never.
+  double compact_below = 0.5;
+  uint64_t compact_bytes = 32ull << 20;
 };
 
 // Deleters of log records keep those committed within this long of their own clock: a writer
@@ -273,6 +279,13 @@ class Engine {
   Status CheckNotBelowExisting(uint64_t version, const std::string& nonce,
                                Result<std::string> next);
   Status PutSegment(const std::string& key, const std::string& bytes);
+  // The frame at `loc` cut from `object`, the whole object that holds it.
+  Result<std::shared_ptr<const std::string>> FrameOfObject(const std::string& object,
+                                                           const FrameLocation& loc);
+  // The segments a checkpoint rewrites (compact_below), read whole: key -> bytes.
+  Result<std::map<std::string, std::string>> ReadSparseSegments();
+  // Learns the sizes of up to `limit` segments the map uses whose size is not known yet.
+  void LearnSegmentSizes(const std::map<std::string, double>& use, size_t limit);
   // After a checkpoint: collects garbage when this version is a multiple of gc_interval.
   void MaybeCollectGarbage();
   // Whether the page map rests on a checkpoint loaded longer than relist_after ago (the
@@ -307,6 +320,8 @@ class Engine {
   uint64_t basis_version_ = 0;
   std::chrono::steady_clock::time_point basis_checked_{};
   GcMemo gc_memo_;  // the checkpoints inline collections have read
+  // Sizes of segments (full keys), learnt by HEAD or by writing them: segments never change.
+  std::unordered_map<std::string, uint64_t> segment_sizes_;
   uint64_t gc_requests_ = 0;
   uint64_t gc_runs_ = 0;
   int64_t last_commit_micros_ = 0;

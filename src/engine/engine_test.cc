@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -344,6 +345,89 @@ TEST_F(EngineTest, CheckpointIsWrittenAfterTheCommitReturnsAndLandsEventually) {
   EXPECT_EQ((*fresh)->version(), 3u);
   EXPECT_EQ(ReadPage(**fresh, 1), Page(1, 'b'));
   EXPECT_EQ(ReadPage(**fresh, 2), Page(2, 'c'));
+}
+
+// A writer that committed on while its checkpoint was written takes that checkpoint with its own
+// later changes laid over it, so the next interval is checkpointed too (before, the writer kept
+// a map resting on no checkpoint and skipped checkpoints until its next re-sync).
+TEST_F(EngineTest, AWriterThatMovedOnTakesItsCheckpointAndCheckpointsAgain) {
+  auto gate = std::make_shared<CheckpointGateStore>(store_);
+  EngineOptions options;
+  options.checkpoint_interval = 2;
+  auto e = OpenSynced(gate, options, nullptr, /*create=*/true);
+  ASSERT_OK(e);
+  ASSERT_OK((*e)->Commit({{1, Page(1, 'a')}, {4, Page(4, 'a')}, {5, Page(5, 'a')}}, kPageSize, 5));
+  ASSERT_OK((*e)->Commit({{1, Page(1, 'b')}, {2, Page(2, 'b')}}, kPageSize, 5));
+  ASSERT_TRUE(gate->AwaitHeld());
+  // Moves on while version 2's checkpoint is held: rewrites pages 2 and 3, cuts page 5 off.
+  ASSERT_OK((*e)->Commit({{2, Page(2, 'c')}, {3, Page(3, 'c')}}, kPageSize, 4));
+  gate->Open(/*fail=*/false);
+  ASSERT_OK((*e)->FinishCheckpoint());
+  EXPECT_EQ((*e)->checkpoint_version(), 2u);
+  ASSERT_OK((*e)->Commit({{1, Page(1, 'd')}}, kPageSize, 4));
+  ASSERT_OK((*e)->FinishCheckpoint());
+  EXPECT_EQ((*e)->checkpoint_version(), 4u);
+  EXPECT_EQ(
+      *ListAll(*store_, "db/ckpt/"),
+      (std::vector<std::string>{format::CheckpointKey("db", 2), format::CheckpointKey("db", 4)}));
+  // Version 4's checkpoint alone (its records gone) gives every page.
+  std::vector<std::string> records;
+  for (uint64_t v = 1; v <= 4; v++) records.push_back(format::LogKey("db", v));
+  ASSERT_OK(store_->Delete(records));
+  auto fresh = OpenSynced(store_);
+  ASSERT_OK(fresh);
+  EXPECT_EQ((*fresh)->checkpoint_version(), 4u);
+  for (Engine* reader : {e->get(), fresh->get()}) {
+    EXPECT_EQ(reader->db_pages(), 4u);
+    EXPECT_EQ(ReadPage(*reader, 1), Page(1, 'd'));
+    EXPECT_EQ(ReadPage(*reader, 2), Page(2, 'c'));
+    EXPECT_EQ(ReadPage(*reader, 3), Page(3, 'c'));
+    EXPECT_EQ(ReadPage(*reader, 4), Page(4, 'a'));
+  }
+}
+
+// Segment compaction (issue 15, item 2): a checkpoint moves the pages still in use of a segment
+// mostly overwritten into its own segment, so that nothing needs the old one any more. The
+// writer that checkpoints here did not write that segment: it learns its size with a HEAD.
+TEST_F(EngineTest, CheckpointsMoveThePagesOfMostlyOverwrittenSegments) {
+  for (double compact_below : {0.5, 0.0}) {
+    SCOPED_TRACE(compact_below);
+    store_ = std::make_shared<MemStore>();
+    EngineOptions options;
+    options.inline_limit = 0;  // every commit's frames go to a segment of its own
+    options.pages_per_frame = 1;
+    options.checkpoint_interval = 8;
+    options.compact_below = compact_below;
+    std::string first_segment;
+    {
+      auto first = OpenEngine(options);
+      std::map<uint32_t, std::string> pages;
+      for (uint32_t p = 1; p <= 8; p++) pages[p] = Page(p, 'a');
+      ASSERT_OK(first->Commit(pages, kPageSize, 8));
+      first_segment = ListAll(*store_, format::SegmentPrefix("db"))->at(0);
+      for (uint32_t p = 1; p <= 6; p++) ASSERT_OK(first->Commit({{p, Page(p, 'b')}}, kPageSize, 8));
+    }
+    auto second = OpenEngine(options);
+    ASSERT_OK(second->Commit({{1, Page(1, 'c')}}, kPageSize, 8));  // version 8: checkpointed
+    ASSERT_OK(second->FinishCheckpoint());
+    ASSERT_EQ(second->checkpoint_version(), 8u);
+    std::string key = format::CheckpointKey("db", 8);
+    auto checkpoint = format::DecodeCheckpoint(*store_->Get(key), key);
+    ASSERT_OK(checkpoint);
+    const auto& objects = checkpoint->map.objects;
+    bool names_first = std::find(objects.begin(), objects.end(),
+                                 first_segment.substr(3)) != objects.end();  // "db/" cut
+    EXPECT_EQ(names_first, compact_below == 0.0);
+    if (names_first) continue;
+    // Only 2 of its 8 pages were in use: without it, the checkpoint still gives every page.
+    ASSERT_OK(store_->Delete(std::vector<std::string>{first_segment}));
+    cache_ = std::make_shared<FrameCache>(1 << 20);
+    auto fresh = OpenEngine(options, /*create=*/false);
+    ASSERT_NE(fresh, nullptr);
+    EXPECT_EQ(ReadPage(*fresh, 1), Page(1, 'c'));
+    for (uint32_t p = 2; p <= 6; p++) EXPECT_EQ(ReadPage(*fresh, p), Page(p, 'b'));
+    for (uint32_t p = 7; p <= 8; p++) EXPECT_EQ(ReadPage(*fresh, p), Page(p, 'a'));
+  }
 }
 
 // A writer that dies between acknowledging a commit and writing its checkpoint loses nothing:
