@@ -18,7 +18,9 @@
 #include <fstream>
 #include <thread>
 
+#include "store/object_store.h"
 #include "store/registry.h"
+#include "store/uri.h"
 
 namespace cloudlite::bench {
 
@@ -194,6 +196,26 @@ int64_t BuildBig(const std::string& path, uint64_t size_mb) {
 }
 
 // ---- store requests --------------------------------------------------------------------------
+
+StoreUsage MeasureStore(const std::string& store_uri, const std::string& db) {
+  Uri uri = Take(Uri::Parse(store_uri), "parsing " + store_uri);
+  auto store = Take(OpenStore(uri, /*create=*/false), "opening " + store_uri);
+  const std::string prefix = db + "/";
+  StoreUsage usage;
+  for (const std::string& key : Take(ListAll(*store, prefix), "listing " + prefix)) {
+    uint64_t size = Take(store->Head(key), "HEAD " + key).size;
+    std::string_view rest = std::string_view(key).substr(prefix.size());
+    std::string kind = "other";
+    for (const char* k : {"log", "ckpt", "seg"}) {
+      if (rest.starts_with(std::string(k) + "/")) kind = k;
+    }
+    usage.kinds[kind].first++;
+    usage.kinds[kind].second += size;
+    usage.objects++;
+    usage.bytes += size;
+  }
+  return usage;
+}
 
 Requests Requests::Now() {
   const StoreStats& s = ProcessStoreStats();

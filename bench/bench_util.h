@@ -114,6 +114,14 @@ struct Requests {
   uint64_t total() const { return get + put + list + del; }
 };
 
+// What database `db` keeps in the store at `store_uri` (a LIST and a HEAD per object): objects
+// and bytes per kind of key ("log", "ckpt", "seg", and "other").
+struct StoreUsage {
+  std::map<std::string, std::pair<uint64_t, uint64_t>> kinds;  // kind -> (objects, bytes)
+  uint64_t objects = 0, bytes = 0;
+};
+StoreUsage MeasureStore(const std::string& store_uri, const std::string& db);
+
 // ---- tables ----------------------------------------------------------------------------------
 
 // Prints rows as a Markdown table, columns padded to their widest cell; rows[0] is the header.

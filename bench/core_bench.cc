@@ -1,8 +1,9 @@
 // cloudlite_bench: cloudlite on the file:// store against baselines measured in the same run.
 //
-//   cloudlite_bench [--only=reads,writes,cold] [--size-mb=1024] [--rows=100000]
+//   cloudlite_bench [--only=reads,writes,cold,history] [--size-mb=1024] [--rows=100000]
 //                   [--queries=50000] [--writes=640] [--rounds=5] [--cold-runs=3]
-//                   [--dir=DIR] [--keep] [--change-feed=on|off]
+//                   [--updates=100000] [--retain-versions=1000] [--grace=10s]
+//                   [--store=URI] [--dir=DIR] [--keep] [--change-feed=on|off]
 //
 //  reads   point SELECTs by primary key on a warm cache, cloudlite vs plain SQLite on a local
 //          file (same pages: the local file is pushed), in three query styles (and one with
@@ -14,6 +15,13 @@
 //          (this binary, re-executed with --cold-child) and runs one point query: requests,
 //          bytes fetched, latency and that process's peak RSS, against downloading the whole
 //          object (its size, and the time to copy the file on the same disk).
+//  history (only when named) builds a --size-mb database, pushes it, stores a short retention rule
+//          (--retain-versions, --grace), then makes --updates single-row updates, each its own
+//          commit, with inline GC and segment compaction doing their work: what the store keeps
+//          at the end (after the writers' inline collections, and after one `gc` run) against
+//          the live database pushed afresh, the requests per commit, write p50/p99, and a cold
+//          open + point query. On --store (default file:// in the work directory; s3://... for
+//          RGW).
 //
 // Output is Markdown tables: metric, cloudlite, baseline, ratio (cloudlite / baseline), goal.
 // Nothing here asserts a time; the numbers are for people (docs/benchmarks.md).
@@ -39,6 +47,7 @@
 #include "bench_util.h"
 #include "cloudlite/admin.h"
 #include "cloudlite/database.h"
+#include "cloudlite/gc.h"
 
 namespace {
 
@@ -58,6 +67,10 @@ struct Args {
   std::string dir;  // base for the temporary directory
   bool keep = false;
   bool change_feed = true;  // Options::change_feed of the database written to
+  int updates = 100000;
+  uint64_t retain_versions = 1000;
+  std::string grace = "10s";
+  std::string store;  // empty: file:// in the work directory
   // The fresh process of the cold benchmark.
   bool cold_child = false;
   std::string uri;
@@ -74,7 +87,7 @@ Args Parse(int argc, char** argv) {
     const auto [name, value] = SplitFlag(arg);
     auto number = [&] { return FlagNumber(name, value); };
     if (name == "--only") {
-      a.only = ParseOnly(value, {"reads", "writes", "cold"});
+      a.only = ParseOnly(value, {"reads", "writes", "cold", "history"});
     } else if (name == "--size-mb") {
       a.size_mb = static_cast<uint64_t>(std::max<int64_t>(1, number()));
     } else if (name == "--rows") {
@@ -94,6 +107,14 @@ Args Parse(int argc, char** argv) {
     } else if (name == "--change-feed") {
       if (value != "on" && value != "off") Die("--change-feed is on or off");
       a.change_feed = value == "on";
+    } else if (name == "--updates") {
+      a.updates = static_cast<int>(number());
+    } else if (name == "--retain-versions") {
+      a.retain_versions = static_cast<uint64_t>(number());
+    } else if (name == "--grace") {
+      a.grace = value;
+    } else if (name == "--store") {
+      a.store = value;
     } else if (name == "--cold-child") {
       a.cold_child = true;
     } else if (name == "--uri") {
@@ -564,6 +585,109 @@ void RunCold(const Args& args, const std::string& dir, const std::string& store_
   }
 }
 
+// ---- history: what the store keeps under many updates ----------------------------------------
+
+void RunHistory(const Args& args, const std::string& dir, const std::string& store_uri) {
+  const std::string local = dir + "/history.db";
+  std::printf("\n(history: building a %" PRIu64 " MiB database ...)\n", args.size_mb);
+  std::fflush(stdout);
+  int64_t rows = BuildBig(local, args.size_mb);
+  const std::string uri = store_uri + "/history";
+  Take(cl::Push(local, uri), "push");
+  cl::GcSettings rule;
+  rule.retain_versions = args.retain_versions;
+  rule.grace = Take(cl::ParseDuration(args.grace), "--grace");
+  rule.save = true;
+  Take(cl::CollectGarbage(uri, rule), "storing the retention rule");
+
+  auto db = Take(cl::Database::Open(uri), "opening " + uri);
+  std::mt19937_64 rng(15);
+  std::uniform_int_distribution<int64_t> pick(1, rows);
+  Samples writes;
+  Requests before = Requests::Now();
+  int64_t t0 = NowNs();
+  for (int i = 0; i < args.updates; i++) {
+    int64_t id = pick(rng);
+    Timed(&writes, [&] {
+      Check(db->Update([&](cl::Connection& c) {
+              return c.Exec("UPDATE big SET a = randomblob(500) WHERE id = " + std::to_string(id));
+            }),
+            "update");
+    });
+    if ((i + 1) % 10000 == 0) {
+      std::fprintf(stderr, "  %d updates, %.0f s\n", i + 1, Ms(NowNs() - t0) / 1000);
+    }
+  }
+  int64_t update_ns = NowNs() - t0;
+  Requests updates = Requests::Now() - before;
+  db.reset();
+  StoreUsage inline_only = MeasureStore(store_uri, "history");
+  before = Requests::Now();
+  cl::GcSettings now;
+  now.grace = rule.grace;
+  cl::GcResult gc = Take(cl::CollectGarbage(uri, now), "gc");
+  Requests gc_requests = Requests::Now() - before;
+  StoreUsage after_gc = MeasureStore(store_uri, "history");
+
+  // The live database, pushed afresh: what the store would hold with no history at all.
+  const std::string now_local = dir + "/history-now.db";
+  Check(cl::Pull(uri, now_local), "pull");
+  Take(cl::Push(now_local, store_uri + "/history-live"), "push of the live copy");
+  StoreUsage live = MeasureStore(store_uri, "history-live");
+
+  std::mt19937_64 cold_rng(16);
+  ChildResult cold = RunSelf({"--cold-child", "--uri=" + uri,
+                              "--id=" + std::to_string(pick(cold_rng)),
+                              "--id2=" + std::to_string(pick(cold_rng))});
+
+  double n = args.updates;
+  auto usage = [](const StoreUsage& u) {
+    std::string out = Str("%" PRIu64 " objects, %.1f MiB (", u.objects, MiB(u.bytes));
+    const char* sep = "";
+    for (const auto& [kind, v] : u.kinds) {
+      out += Str("%s%s %" PRIu64 " / %.1f MiB", sep, kind.c_str(), v.first, MiB(v.second));
+      sep = ", ";
+    }
+    return out + ")";
+  };
+  Table table(Str("History: %d single-row updates to a %.0f MiB database (%" PRId64
+                  " rows), retain %" PRIu64 " versions, grace %s, on %s",
+                  args.updates, MiB(std::filesystem::file_size(local)), rows,
+                  args.retain_versions, args.grace.c_str(), store_uri.c_str()));
+  double goal_bytes = 1.5 * static_cast<double>(live.bytes);
+  table.Add("store after the updates (inline GC and compaction only)", usage(inline_only),
+            usage(live), Ratio(static_cast<double>(inline_only.bytes), live.bytes),
+            "≤ 1.5× + window");
+  table.Add("store after one `gc` run", usage(after_gc), usage(live),
+            Ratio(static_cast<double>(after_gc.bytes), live.bytes), "≤ 1.5× + window",
+            Verdict(static_cast<double>(after_gc.bytes) <= goal_bytes));
+  table.Add("requests per commit (GET / PUT / LIST / DELETE)",
+            Str("%.3f / %.3f / %.4f / %.4f", updates.get / n, updates.put / n, updates.list / n,
+                updates.del / n),
+            "");
+  table.Add("  LIST + DELETE per commit (GC; compaction reads are GETs)",
+            Str("%.4f", (updates.list + updates.del) / n), "", "", "≤ 0.05",
+            Verdict((updates.list + updates.del) / n <= 0.05));
+  table.Add("  bytes read / written per commit",
+            Str("%.1f KiB / %.1f KiB", updates.bytes_in / n / 1024, updates.bytes_out / n / 1024),
+            "");
+  table.Add("the `gc` run: deleted (ckpt / log / seg), requests",
+            Str("%zu / %zu / %zu, %" PRIu64, gc.checkpoints.size(), gc.records.size(),
+                gc.segments.size(), gc_requests.total()),
+            "");
+  double p50 = writes.PercentileUs(0.5), p99 = writes.PercentileUs(0.99);
+  table.Add("write latency p50 / p99 (p99 ÷ p50)",
+            Str("%.2f ms / %.2f ms (%.2f)", p50 / 1000, p99 / 1000, p99 / p50), "");
+  table.Add("updates per second", Str("%.0f", n / (Ms(update_ns) / 1000)), "");
+  double cold_requests = ColdRequests(cold);
+  table.Add("cold open + point query: requests (open GET / LIST, query GET / LIST)",
+            Str("%.0f (%" PRId64 " / %" PRId64 ", %" PRId64 " / %" PRId64 ")", cold_requests,
+                cold.V("open_get"), cold.V("open_list"), cold.V("query_get"),
+                cold.V("query_list")),
+            "", "", "≤ 8", Verdict(cold_requests <= 8));
+  table.Print();
+}
+
 // ---- main -----------------------------------------------------------------------------------
 
 int Main(int argc, char** argv) {
@@ -571,7 +695,7 @@ int Main(int argc, char** argv) {
   if (args.cold_child) return ColdChild(args);
 
   const std::string dir = MakeWorkDir(args.dir, "cloudlite-bench");
-  const std::string store_uri = "file://" + dir + "/store";
+  const std::string store_uri = args.store.empty() ? "file://" + dir + "/store" : args.store;
   PrintMachine(dir);
 
   if (args.Wants("reads") || args.Wants("writes")) {
@@ -591,6 +715,7 @@ int Main(int argc, char** argv) {
     sqlite3_close_v2(s.plain);
   }
   if (args.Wants("cold")) RunCold(args, dir, store_uri);
+  if (args.only.count("history") > 0) RunHistory(args, dir, store_uri);  // only when asked
 
   if (args.keep) {
     std::printf("\nkept %s\n", dir.c_str());

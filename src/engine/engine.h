@@ -82,7 +82,7 @@ struct EngineOptions {
   // of segments whose share still in use fell below `compact_below` into its own segment,
   // reading at most `compact_bytes` of such segments (whole, one GET each) per checkpoint, so
   // that storage follows the live data. 0: never.
-  double compact_below = 0.5;
+  double compact_below = 2.0 / 3;
   uint64_t compact_bytes = 32ull << 20;
 };
 
