@@ -610,8 +610,8 @@ void RunHistory(const Args& args, const std::string& dir, const std::string& sto
     int64_t id = pick(rng);
     Timed(&writes, [&] {
       Check(db->Update([&](cl::Connection& c) {
-              return c.Exec("UPDATE big SET a = randomblob(500) WHERE id = " + std::to_string(id));
-            }),
+        return c.Exec("UPDATE big SET a = randomblob(500) WHERE id = " + std::to_string(id));
+      }),
             "update");
     });
     if ((i + 1) % 10000 == 0) {
@@ -636,9 +636,9 @@ void RunHistory(const Args& args, const std::string& dir, const std::string& sto
   StoreUsage live = MeasureStore(store_uri, "history-live");
 
   std::mt19937_64 cold_rng(16);
-  ChildResult cold = RunSelf({"--cold-child", "--uri=" + uri,
-                              "--id=" + std::to_string(pick(cold_rng)),
-                              "--id2=" + std::to_string(pick(cold_rng))});
+  ChildResult cold =
+      RunSelf({"--cold-child", "--uri=" + uri, "--id=" + std::to_string(pick(cold_rng)),
+               "--id2=" + std::to_string(pick(cold_rng))});
 
   double n = args.updates;
   auto usage = [](const StoreUsage& u) {
@@ -652,8 +652,8 @@ void RunHistory(const Args& args, const std::string& dir, const std::string& sto
   };
   Table table(Str("History: %d single-row updates to a %.0f MiB database (%" PRId64
                   " rows), retain %" PRIu64 " versions, grace %s, on %s",
-                  args.updates, MiB(std::filesystem::file_size(local)), rows,
-                  args.retain_versions, args.grace.c_str(), store_uri.c_str()));
+                  args.updates, MiB(std::filesystem::file_size(local)), rows, args.retain_versions,
+                  args.grace.c_str(), store_uri.c_str()));
   double goal_bytes = 1.5 * static_cast<double>(live.bytes);
   table.Add("store after the updates (inline GC and compaction only)", usage(inline_only),
             usage(live), Ratio(static_cast<double>(inline_only.bytes), live.bytes),
@@ -682,8 +682,7 @@ void RunHistory(const Args& args, const std::string& dir, const std::string& sto
   double cold_requests = ColdRequests(cold);
   table.Add("cold open + point query: requests (open GET / LIST, query GET / LIST)",
             Str("%.0f (%" PRId64 " / %" PRId64 ", %" PRId64 " / %" PRId64 ")", cold_requests,
-                cold.V("open_get"), cold.V("open_list"), cold.V("query_get"),
-                cold.V("query_list")),
+                cold.V("open_get"), cold.V("open_list"), cold.V("query_get"), cold.V("query_list")),
             "", "", "≤ 8", Verdict(cold_requests <= 8));
   table.Print();
 }
