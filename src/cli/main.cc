@@ -61,6 +61,12 @@ int Main(int argc, char** argv) {
   auto add_uri = [&](CLI::App* sub, const char* what) {
     sub->add_option("URI", uri, what)->required();
   };
+  auto add_at = [&](CLI::App* sub) {
+    sub->add_option("--at", flags.at,
+                    "Read a retained past version, read-only: a version (42) or UTC time "
+                    "(2024-05-01T12:00:00Z)")
+        ->type_name("VERSION|TIME");
+  };
   auto add_create = [&](CLI::App* sub) {
     sub->add_flag("--create", flags.create, "Create the database if it does not exist");
   };
@@ -108,11 +114,7 @@ int Main(int argc, char** argv) {
   add_uri(sql_cmd, "Database URI");
   sql_cmd->add_option("SQL", sql, "Statements separated by ';'")->required();
   add_json(sql_cmd, "Print rows as a JSON array of objects (one array per query, one per line)");
-  sql_cmd
-      ->add_option("--at", flags.at,
-                   "Read a retained past version, read-only: a version (42) or UTC time "
-                   "(2024-05-01T12:00:00Z)")
-      ->type_name("VERSION|TIME");
+  add_at(sql_cmd);
   add_create(sql_cmd);
   add_stats(sql_cmd);
   sql_cmd->footer(
@@ -122,6 +124,7 @@ int Main(int argc, char** argv) {
       "shell", "Interactive SQL prompt (reads stdin without a prompt when it is not a terminal)");
   add_uri(shell, "Database URI");
   add_json(shell, "Print rows as JSON arrays");
+  add_at(shell);
   add_create(shell);
   add_stats(shell);
   shell->footer(

@@ -43,6 +43,15 @@ expect_code 1 sql --at yesterday "$DB" "SELECT 1"
 expect_err_contains "--at yesterday: expected a version number"
 expect_code 0 sql "$DB" "SELECT count(*) AS n FROM t"
 expect_out_contains "5"
+# shell --at: every statement reads that version; a write is refused.
+set +e
+printf 'SELECT count(*) AS n FROM t;\nDELETE FROM t;\n' |
+  "$BIN" shell --at 4 "$DB" >"$TMP/out" 2>"$TMP/err"
+set -e
+expect_out_contains "3"
+expect_err_contains "(time travel), which is read-only"
+expect_code 0 sql "$DB" "SELECT count(*) AS n FROM t"
+expect_out_contains "5"
 
 # restore to a file: byte for byte what pull made at that version.
 expect_code 0 restore "$DB" --at 3 --to "$TMP/r3.db"
