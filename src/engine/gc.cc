@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "engine/deleter.h"
+#include "engine/engine.h"
 #include "format/format.h"
 #include "store/forwarding_store.h"
 
@@ -58,6 +59,28 @@ Result<CheckpointFacts> ReadFacts(ObjectStore& store, const std::string& db, uin
   }
   if (memo) (*memo)[c] = facts;
   return facts;
+}
+
+// How many of records[0, n) were committed at or before `cutoff`: they form a prefix, commit
+// times growing with versions (up to clock skew, which the 5-minute grace covers), so a binary
+// search reads about log2(n) records. A record gone meanwhile counts as not old enough.
+Result<size_t> CountCommittedBy(ObjectStore& store, const std::string& db,
+                                const std::vector<uint64_t>& records, size_t n, int64_t cutoff) {
+  size_t low = 0, high = n;  // records[0, low) are old enough, records[high, n) are not
+  while (low < high) {
+    size_t mid = low + (high - low) / 2;
+    const std::string key = format::LogKey(db, records[mid]);
+    Result<std::string> bytes = store.Get(key);
+    if (bytes.status().IsNotFound()) return low;
+    CL_RETURN_IF_ERROR(bytes.status());
+    CL_ASSIGN_OR_RETURN(format::Record rec, format::DecodeRecord(*bytes, key));
+    if (rec.time_micros <= cutoff) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  return low;
 }
 
 // The horizon rule (docs/design.md): may checkpoint `c` of time `t` be the horizon?
@@ -139,14 +162,17 @@ Result<GcReport> CollectGarbage(ObjectStore& base_store, const std::string& db,
     if (c < report.horizon) report.checkpoints.push_back(format::CheckpointKey(db, c));
   }
   // Records also wait until no writer that synced recently may still commit after one
-  // (docs/format.md, "Deleting log records").
-  const int64_t log_grace =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::minutes(5)).count();
-  if (report.horizon > kRecentReach && horizon_time <= now - log_grace) {
-    for (uint64_t v : records) {
-      if (v + kRecentReach <= report.horizon) report.records.push_back(format::LogKey(db, v));
-    }
+  // (docs/format.md, "Deleting log records"): those at or below the horizon's RECENT reach that
+  // were committed 5 minutes ago go.
+  const int64_t log_cutoff =
+      now - std::chrono::duration_cast<std::chrono::microseconds>(kLogDeleteGrace).count();
+  size_t below = 0;  // records[0, below) are at or below the reach
+  while (below < records.size() && records[below] + kRecentReach <= report.horizon) below++;
+  size_t old = below;
+  if (below > 0 && horizon_time > log_cutoff) {
+    CL_ASSIGN_OR_RETURN(old, CountCommittedBy(store, db, records, below, log_cutoff));
   }
+  for (size_t i = 0; i < old; i++) report.records.push_back(format::LogKey(db, records[i]));
   const std::string seg_prefix = format::SegmentPrefix(db);
   CL_ASSIGN_OR_RETURN(auto seg_keys, ListAll(store, seg_prefix));
   for (const auto& key : seg_keys) {
