@@ -226,17 +226,14 @@ Status CheckArguments(Op op, const std::vector<Value>& args) {
   if (!ArityAllowed(op, args.size())) {
     return Invalid("Invalid number of argument(s) for the " + OpName(op) + " ComparisonOperator");
   }
+  // Element by element: its type, then whether it matches the first one's.
   for (const Value& a : args) {
     if (!TypeAllowed(op, a.type)) {
       return Invalid("ComparisonOperator " + OpName(op) + " is not valid for " +
                      std::string(TypeName(a.type)) + " AttributeValue type");
     }
-  }
-  if (op == Op::kIn || op == Op::kBetween) {
-    for (const Value& a : args) {
-      if (a.type != args[0].type) {
-        return Invalid("AttributeValues inside AttributeValueList must be of same type");
-      }
+    if ((op == Op::kIn || op == Op::kBetween) && a.type != args[0].type) {
+      return Invalid("AttributeValues inside AttributeValueList must be of same type");
     }
   }
   if (op == Op::kBetween && CompareScalars(args[0], args[1]) > 0) {

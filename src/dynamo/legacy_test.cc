@@ -155,7 +155,9 @@ TEST(Legacy, ArgumentRules) {
             invalid + "ComparisonOperator CONTAINS is not valid for L AttributeValue type");
   EXPECT_EQ(ExpectedOutcome(Op("t", "IN", R"([{"BOOL": true}])")),
             invalid + "ComparisonOperator IN is not valid for BOOL AttributeValue type");
-  // The type check comes before the same-type check.
+  // Element by element, the type check comes before the same-type check.
+  EXPECT_EQ(ExpectedOutcome(Op("n", "IN", R"([{"S": "1"}, {"N": "5"}, {"BOOL": true}])")),
+            invalid + "AttributeValues inside AttributeValueList must be of same type");
   EXPECT_EQ(ExpectedOutcome(Op("n", "IN", R"([{"N": "1"}, {"SS": ["5"]}])")),
             invalid + "ComparisonOperator IN is not valid for SS AttributeValue type");
   EXPECT_EQ(ExpectedOutcome(Op("n", "IN", R"([{"N": "1"}, {"S": "5"}])")),
