@@ -620,6 +620,27 @@ Status CheckParameterKinds(std::string_view operation, const json::object& reque
   return Status::Ok();
 }
 
+// The placeholder prefix of KeyConditions: "legacyKey", lengthened until no placeholder of the
+// request's own ExpressionAttributeNames/Values starts with it, so none can clash.
+std::string KeyPrefix(const json::object& request) {
+  std::string prefix = "legacyKey";
+  auto clashes = [&] {
+    for (const char* member : {"ExpressionAttributeNames", "ExpressionAttributeValues"}) {
+      const json::value* v = Member(request, member);
+      if (v == nullptr || !v->is_object()) continue;
+      for (const auto& [key, ignored] : v->get_object()) {
+        if (key.size() > prefix.size() && std::string_view(key).substr(1).starts_with(prefix)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  // Each round makes the prefix longer than some user key's tail, so this ends.
+  while (clashes()) prefix += "_";
+  return prefix;
+}
+
 }  // namespace
 
 Result<LegacyExpressions> TranslateLegacy(std::string_view operation, const json::object& request,
@@ -638,7 +659,7 @@ Result<LegacyExpressions> TranslateLegacy(std::string_view operation, const json
       CL_ASSIGN_OR_RETURN(out.condition,
                           ConditionBlock(expected, ExpectedCondition, conditional, &p));
     } else {
-      Placeholders k(attributes, "legacyKey");
+      Placeholders k(attributes, KeyPrefix(request));
       if (query) {
         CL_ASSIGN_OR_RETURN(const json::object* keys, ObjectMember(request, "KeyConditions"));
         if (keys != nullptr) {

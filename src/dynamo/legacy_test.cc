@@ -456,6 +456,28 @@ TEST(Legacy, MixingWithExpressions) {
             both + "{QueryFilter} Expression parameters: {FilterExpression}");
 }
 
+// KeyConditions may stand beside a FilterExpression with the user's placeholders: the generated
+// ones never take theirs.
+TEST(Legacy, KeyConditionPlaceholdersAvoidTheUsers) {
+  auto request = Request(R"({"KeyConditions": {"pk": {"ComparisonOperator": "EQ",
+      "AttributeValueList": [{"S": "a"}]}}, "FilterExpression": "#legacyKey0 = :legacyKey0",
+      "ExpressionAttributeNames": {"#legacyKey0": "n"},
+      "ExpressionAttributeValues": {":legacyKey0": {"N": "5"}}})");
+  auto attrs = ExpressionAttributes::FromJson(request.if_contains("ExpressionAttributeNames"),
+                                              request.if_contains("ExpressionAttributeValues"));
+  ASSERT_TRUE(attrs.ok());
+  auto t = TranslateLegacy("Query", request, &*attrs);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto key = KeyCondition::Parse(*t->key_condition, kSchema, &*attrs);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(key->hash, Value::S("a"));
+  auto filter = Condition::Parse("#legacyKey0 = :legacyKey0", ExpressionKind::kFilter, &*attrs);
+  ASSERT_TRUE(filter.ok());
+  EXPECT_TRUE(attrs->CheckAllUsed().ok());
+  Item item = ItemOf(kItem);
+  EXPECT_TRUE(filter->Evaluate(&item));  // n = 5, the user's placeholders untouched
+}
+
 TEST(Legacy, ExpressionAttributesWithoutExpressions) {
   const std::string names = "ExpressionAttributeNames can only be specified when using expressions";
   const std::string values =
