@@ -269,6 +269,19 @@ void Dynamo() {
       "m.a, l[1], #a, s"};
   int i = 0;
   for (const char* e : expressions) Seed("dynamo_expression", "e" + std::to_string(i++), e);
+  const char* legacy[] = {
+      R"({"Expected": {"n": {"Exists": false}, "s": {"ComparisonOperator": "IN",
+          "AttributeValueList": [{"S": "a"}, {"S": "b"}]}}, "ConditionalOperator": "OR"})",
+      R"({"AttributeUpdates": {"n": {"Action": "ADD", "Value": {"N": "1"}}, "l": {"Action": "ADD",
+          "Value": {"L": [{"S": "x"}]}}, "ss": {"Action": "DELETE", "Value": {"SS": ["a"]}},
+          "s": {"Action": "DELETE"}, "a.b": {"Value": {"S": "v"}}}})",
+      R"({"KeyConditions": {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]},
+          "sk": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [{"N": "1"}, {"N": "2"}]}},
+          "QueryFilter": {"s": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList":
+          [{"S": "q"}]}}, "AttributesToGet": ["s", "n"]})",
+      R"({"ScanFilter": {"n": {"ComparisonOperator": "NOT_NULL"}}, "ProjectionExpression": "n"})"};
+  i = 0;
+  for (const char* l : legacy) Seed("dynamo_legacy", "l" + std::to_string(i++), l);
 }
 
 }  // namespace
