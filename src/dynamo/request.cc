@@ -67,11 +67,6 @@ Status ConstraintError(std::string_view value, std::string_view member,
                  "' failed to satisfy constraint: " + std::string(constraint));
 }
 
-Status NullMember(std::string_view member) {
-  return Invalid("1 validation error detected: Value null at '" + std::string(member) +
-                 "' failed to satisfy constraint: Member must not be null");
-}
-
 // An enum member: its index in `allowed`, or `fallback` when absent.
 Result<size_t> EnumMember(const json::object& request, std::string_view name,
                           std::string_view member, const std::vector<std::string_view>& allowed,
@@ -117,11 +112,15 @@ bool IsEmptyScalar(const Value& v) {
 Result<StoredKey> EncodeChecked(const Value& hash, const Value* range, const KeySchema& schema) {
   if (IsEmptyScalar(hash)) return EmptyKeyValue(hash, schema.hash_name);
   if (range != nullptr && IsEmptyScalar(*range)) return EmptyKeyValue(*range, *schema.range_name);
-  if (ValueSize(hash) > kMaxHashKeySize ||
-      (range != nullptr && ValueSize(*range) > kMaxRangeKeySize)) {
+  if (ValueSize(hash) > kMaxHashKeySize) {
     return Invalid(
-        "Hash primary key values must be under 2048 bytes, and range primary key values must be "
-        "under 1024 bytes");
+        "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size "
+        "limit of2048 bytes");
+  }
+  if (range != nullptr && ValueSize(*range) > kMaxRangeKeySize) {
+    return Invalid(
+        "One or more parameter values were invalid: Aggregated size of all range keys has "
+        "exceeded the size limit of 1024 bytes");
   }
   StoredKey key;
   CL_ASSIGN_OR_RETURN(key.pk, EncodeKey(hash));
@@ -147,10 +146,13 @@ struct Expressions {
   bool has_values = false;
 };
 
-Result<Expressions> ReadExpressions(std::string_view operation, const json::object& request) {
+// `takes_values`: false for GetItem and BatchGetItem, whose API has no ExpressionAttributeValues
+// (DynamoDB ignores the member there).
+Result<Expressions> ReadExpressions(std::string_view operation, const json::object& request,
+                                    bool takes_values = true) {
   Expressions out;
   const json::value* names = Member(request, "ExpressionAttributeNames");
-  const json::value* values = Member(request, "ExpressionAttributeValues");
+  const json::value* values = takes_values ? Member(request, "ExpressionAttributeValues") : nullptr;
   CL_ASSIGN_OR_RETURN(out.attributes, ExpressionAttributes::FromJson(names, values));
   out.has_names = names != nullptr;
   out.has_values = values != nullptr;
@@ -167,14 +169,15 @@ Result<std::optional<std::string>> ExpressionText(const json::object& request,
   return legacy;
 }
 
-// DynamoDB refuses placeholders in a request with no expression at all. `nulls` names the
-// expressions that could have used the values ("ConditionExpression is null").
+// DynamoDB refuses names in a request with no expression, and values in one with no expression
+// that takes values. `nulls` names the expressions that could have used the values
+// ("ConditionExpression is null").
 Status CheckPlaceholdersNeedExpression(const Expressions& e, bool any_expression,
-                                       std::string_view nulls) {
-  if (any_expression) return Status::Ok();
-  if (e.has_names)
+                                       bool value_expression, std::string_view nulls) {
+  if (e.has_names && !any_expression) {
     return Invalid("ExpressionAttributeNames can only be specified when using expressions");
-  if (e.has_values) {
+  }
+  if (e.has_values && !value_expression) {
     return Invalid("ExpressionAttributeValues can only be specified when using expressions: " +
                    std::string(nulls));
   }
@@ -191,6 +194,18 @@ Item UpdatedAttributes(const Item& item, const std::vector<Path>& paths) {
     out.emplace(p[0].name, item.at(p[0].name));
   }
   return out;
+}
+
+// Query: "Filter Expression can only contain non-primary key attributes".
+Status CheckFilterSkipsKey(const Condition& filter, const KeySchema& schema) {
+  for (const Path& p : filter.Paths()) {
+    if (p[0].name == schema.hash_name || (schema.range_name && p[0].name == *schema.range_name)) {
+      return Invalid(
+          "Filter Expression can only contain non-primary key attributes: Primary key attribute: " +
+          p[0].name);
+    }
+  }
+  return Status::Ok();
 }
 
 void SetAttributes(json::object* members, const char* name, const Item& item) {
@@ -256,11 +271,13 @@ Result<WriteRequest> WriteRequest::Parse(Kind kind, const json::object& request,
                                      : kind == Kind::kUpdate ? "UpdateItem"
                                                              : "DeleteItem";
   // Enums first: DynamoDB validates the request's shape before its content.
-  CL_ASSIGN_OR_RETURN(size_t rv,
-                      EnumMember(request, "ReturnValues", "returnValues",
-                                 {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"},
-                                 "ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW"));
-  w.return_values_ = static_cast<ReturnValues>(rv);
+  static const std::vector<std::string_view> kReturnValues = {"NONE", "ALL_OLD", "UPDATED_OLD",
+                                                              "ALL_NEW", "UPDATED_NEW"};
+  CL_ASSIGN_OR_RETURN(auto rv, StringMember(request, "ReturnValues"));
+  auto rv_it =
+      rv ? std::find(kReturnValues.begin(), kReturnValues.end(), *rv) : kReturnValues.begin();
+  if (rv_it == kReturnValues.end()) return Invalid("Return values set to invalid value");
+  w.return_values_ = static_cast<ReturnValues>(rv_it - kReturnValues.begin());
   CL_ASSIGN_OR_RETURN(size_t on_failure, EnumMember(request, "ReturnValuesOnConditionCheckFailure",
                                                     "returnValuesOnConditionCheckFailure",
                                                     {"NONE", "ALL_OLD"}, "ALL_OLD, NONE"));
@@ -270,13 +287,14 @@ Result<WriteRequest> WriteRequest::Parse(Kind kind, const json::object& request,
 
   if (kind == Kind::kPut) {
     const json::value* item = Member(request, "Item");
-    if (item == nullptr) return NullMember("item");
+    if (item == nullptr) return Invalid("Item to put in PutItem cannot be null");
     CL_ASSIGN_OR_RETURN(w.put_item_, ItemFromJson(*item));
     CL_ASSIGN_OR_RETURN(w.key_, KeyOfItem(w.put_item_, schema));
     w.key_item_ = KeyAttributesOf(w.put_item_, schema);
   } else {
     const json::value* key = Member(request, "Key");
-    if (key == nullptr) return NullMember("key");
+    if (key == nullptr)
+      return Invalid("Cannot have null key for GetItem, DeleteItem, or UpdateItem");
     CL_ASSIGN_OR_RETURN(w.key_item_, ItemFromJson(*key));
     CL_ASSIGN_OR_RETURN(w.key_, KeyFromKeyAttributes(w.key_item_, schema));
   }
@@ -293,7 +311,7 @@ Result<WriteRequest> WriteRequest::Parse(Kind kind, const json::object& request,
     CL_ASSIGN_OR_RETURN(update, ExpressionText(request, "UpdateExpression", e.legacy.update));
   }
   CL_RETURN_IF_ERROR(CheckPlaceholdersNeedExpression(
-      e, condition || update,
+      e, condition || update, condition || update,
       kind == Kind::kUpdate ? "UpdateExpression and ConditionExpression are null"
                             : "ConditionExpression is null"));
   if (update) {
@@ -374,14 +392,13 @@ Result<GetRequest> GetRequest::ParseFor(std::string_view operation, const json::
   CL_ASSIGN_OR_RETURN(g.capacity_, CapacityMember(request));
   CL_ASSIGN_OR_RETURN(g.consistent_, BoolMember(request, "ConsistentRead"));
   const json::value* key = Member(request, "Key");
-  if (key == nullptr) return NullMember("key");
+  if (key == nullptr) return Invalid("Cannot have null key for GetItem, DeleteItem, or UpdateItem");
   CL_ASSIGN_OR_RETURN(Item key_item, ItemFromJson(*key));
   CL_ASSIGN_OR_RETURN(g.key_, KeyFromKeyAttributes(key_item, schema));
-  CL_ASSIGN_OR_RETURN(Expressions e, ReadExpressions(operation, request));
+  CL_ASSIGN_OR_RETURN(Expressions e, ReadExpressions(operation, request, false));
   CL_ASSIGN_OR_RETURN(auto projection,
                       ExpressionText(request, "ProjectionExpression", e.legacy.projection));
-  CL_RETURN_IF_ERROR(
-      CheckPlaceholdersNeedExpression(e, projection.has_value(), "ProjectionExpression is null"));
+  CL_RETURN_IF_ERROR(CheckPlaceholdersNeedExpression(e, projection.has_value(), true, ""));
   if (projection) {
     CL_ASSIGN_OR_RETURN(g.projection_, Projection::Parse(*projection, &e.attributes));
   }
@@ -436,9 +453,8 @@ Result<ReadRequest> ReadRequest::Parse(bool query, const json::object& request,
         "request.");
   }
   CL_RETURN_IF_ERROR(CheckPlaceholdersNeedExpression(
-      e, projection || filter || key_condition,
-      query ? "KeyConditionExpression, FilterExpression and ProjectionExpression are null"
-            : "FilterExpression and ProjectionExpression are null"));
+      e, projection || filter || key_condition, filter || key_condition,
+      query ? "FilterExpression and KeyConditionExpression are null" : "FilterExpression is null"));
   if (key_condition) {
     CL_ASSIGN_OR_RETURN(KeyCondition kc,
                         KeyCondition::Parse(*key_condition, schema, &e.attributes));
@@ -447,6 +463,7 @@ Result<ReadRequest> ReadRequest::Parse(bool query, const json::object& request,
   if (filter) {
     CL_ASSIGN_OR_RETURN(r.filter_,
                         Condition::Parse(*filter, ExpressionKind::kFilter, &e.attributes));
+    if (query) CL_RETURN_IF_ERROR(CheckFilterSkipsKey(*r.filter_, schema));
   }
   if (projection) {
     CL_ASSIGN_OR_RETURN(r.projection_, Projection::Parse(*projection, &e.attributes));
@@ -459,10 +476,7 @@ Result<ReadRequest> ReadRequest::Parse(bool query, const json::object& request,
 Status ReadRequest::ParseLimitAndSegments(bool query, const json::object& request) {
   CL_ASSIGN_OR_RETURN(auto limit, IntMember(request, "Limit"));
   if (limit) {
-    if (*limit < 1) {
-      return ConstraintError(std::to_string(*limit), "limit",
-                             "Member must have value greater than or equal to 1");
-    }
+    if (*limit < 1) return Invalid("Limit must be greater than or equal to 1");
     limit_ = static_cast<uint32_t>(std::min<int64_t>(*limit, UINT32_MAX));
   }
   if (query) return Status::Ok();
@@ -471,10 +485,6 @@ Status ReadRequest::ParseLimitAndSegments(bool query, const json::object& reques
   if (segment && *segment < 0) {
     return ConstraintError(std::to_string(*segment), "segment",
                            "Member must have value greater than or equal to 0");
-  }
-  if (segment && *segment > kMaxTotalSegments - 1) {
-    return ConstraintError(std::to_string(*segment), "segment",
-                           "Member must have value less than or equal to 999999");
   }
   if (total && *total < 1) {
     return ConstraintError(std::to_string(*total), "totalSegments",
@@ -485,22 +495,18 @@ Status ReadRequest::ParseLimitAndSegments(bool query, const json::object& reques
                            "Member must have value less than or equal to 1000000");
   }
   if (segment && !total) {
-    return Invalid(
-        "The TotalSegments parameter is required but was not present in the request when "
-        "Segment parameter is present");
+    return Invalid("If segment is specified, total segment must also be specified");
   }
   if (total && !segment) {
     return Invalid(
-        "The Segment parameter is required but was not present in the request when parameter "
-        "TotalSegments is present");
+        "If total segments is specified, a particular segment must also be specified for this "
+        "request");
   }
   if (segment) {
     if (*segment >= *total) {
-      return Invalid(
-          "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
-          "Segment: " +
-          std::to_string(*segment) +
-          " is out of bounds for TotalSegments: " + std::to_string(*total));
+      return ConstraintError(
+          std::to_string(*segment), "segment",
+          "Member must have value less than or equal to " + std::to_string(*total - 1));
     }
     segment_ = static_cast<uint32_t>(*segment);
     total_segments_ = static_cast<uint32_t>(*total);
@@ -509,11 +515,18 @@ Status ReadRequest::ParseLimitAndSegments(bool query, const json::object& reques
 }
 
 Status ReadRequest::ParseSelect(const json::object& request, bool has_projection) {
-  CL_ASSIGN_OR_RETURN(
-      size_t select,
-      EnumMember(request, "Select", "select",
-                 {"", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"},
-                 "SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES"));
+  CL_ASSIGN_OR_RETURN(auto text, StringMember(request, "Select"));
+  static const std::vector<std::string_view> kSelects = {
+      "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"};
+  size_t select = 0;
+  if (text) {
+    auto it = std::find(kSelects.begin(), kSelects.end(), *text);
+    if (it == kSelects.end()) {
+      return Invalid(
+          "Select must be ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES, COUNT, or SPECIFIC_ATTRIBUTES");
+    }
+    select = static_cast<size_t>(it - kSelects.begin()) + 1;
+  }
   const bool attributes_to_get = Member(request, "AttributesToGet") != nullptr;
   const std::string_view which = attributes_to_get ? "AttributesToGet" : "ProjectionExpression";
   switch (select) {
@@ -534,7 +547,8 @@ Status ReadRequest::ParseSelect(const json::object& request, bool has_projection
       break;
     case 4:  // COUNT
       if (has_projection) {
-        return Invalid("Cannot specify the " + std::string(which) + " when choosing to get COUNT");
+        return Invalid("Cannot specify the " + std::string(which) +
+                       " when choosing to get only the Count");
       }
       count_only_ = true;
       break;
@@ -598,8 +612,14 @@ Status ReadRequest::ParseStartKey(const json::object& request) {
     if (stored.status().code() != Status::Code::kInvalidArgument) return stored.status();
     return Invalid("The provided starting key is invalid: " + stored.status().message());
   }
-  if (pk_ && stored->pk != *pk_) {
-    return Invalid("The provided starting key does not match the range key predicate");
+  const Status outside =
+      Invalid("The provided starting key does not match the range key predicate");
+  if (pk_ && stored->pk != *pk_) return outside;
+  if (low_ && (stored->sk < low_->sk || (stored->sk == low_->sk && !low_->inclusive))) {
+    return outside;
+  }
+  if (high_ && (stored->sk > high_->sk || (stored->sk == high_->sk && !high_->inclusive))) {
+    return outside;
   }
   start_after_ = std::move(*stored);
   return Status::Ok();
@@ -633,14 +653,11 @@ json::object ReadRequest::Page::Finish(bool more) const {
 
 namespace {
 
-Result<const json::object*> RequestItems(const json::object& request) {
+// `none`: DynamoDB's message for an absent or empty RequestItems.
+Result<const json::object*> RequestItems(const json::object& request, std::string_view none) {
   const json::value* items = Member(request, "RequestItems");
-  if (items == nullptr) return NullMember("requestItems");
-  if (!items->is_object()) return WrongKind(*items, "Map");
-  if (items->get_object().empty()) {
-    return ConstraintError("{}", "requestItems",
-                           "Member must have length greater than or equal to 1");
-  }
+  if (items != nullptr && !items->is_object()) return WrongKind(*items, "Map");
+  if (items == nullptr || items->get_object().empty()) return Invalid(std::string(none));
   return &items->get_object();
 }
 
@@ -651,16 +668,16 @@ Status Duplicates() { return Invalid("Provided list of item keys contains duplic
 Result<BatchGet> BatchGet::Parse(const json::object& request, const SchemaLookup& schemas) {
   BatchGet out;
   CL_ASSIGN_OR_RETURN(out.capacity, CapacityMember(request));
-  CL_ASSIGN_OR_RETURN(const json::object* items, RequestItems(request));
+  CL_ASSIGN_OR_RETURN(const json::object* items,
+                      RequestItems(request, "BatchGetItem must have some requests set"));
   size_t total = 0;
   for (const auto& [name, entry] : *items) {
     if (!entry.is_object()) return WrongKind(entry, "Structure");
     const json::value* keys = Member(entry.get_object(), "Keys");
-    if (keys == nullptr) return NullMember("requestItems." + std::string(name) + ".member.keys");
-    if (!keys->is_array()) return WrongKind(*keys, "List");
-    if (keys->get_array().empty()) {
-      return ConstraintError("[]", "requestItems." + std::string(name) + ".member.keys",
-                             "Member must have length greater than or equal to 1");
+    if (keys != nullptr && !keys->is_array()) return WrongKind(*keys, "List");
+    if (keys == nullptr || keys->get_array().empty()) {
+      return Invalid("The list of keys in RequestItems for BatchGetItem is required: " +
+                     std::string(name) + " has empty list");
     }
     total += keys->get_array().size();
     if (total > kMaxBatchGetKeys) {
@@ -692,13 +709,15 @@ Result<BatchWrite> BatchWrite::Parse(const json::object& request, const SchemaLo
   BatchWrite out;
   CL_ASSIGN_OR_RETURN(out.capacity, CapacityMember(request));
   CL_ASSIGN_OR_RETURN(out.item_collection_metrics, CollectionMetricsMember(request));
-  CL_ASSIGN_OR_RETURN(const json::object* items, RequestItems(request));
+  CL_ASSIGN_OR_RETURN(
+      const json::object* items,
+      RequestItems(request, "BatchWriteItem cannot have a null or no requests set"));
   size_t total = 0;
   for (const auto& [name, entry] : *items) {
-    if (!entry.is_array()) return WrongKind(entry, "List");
-    if (entry.get_array().empty()) {
-      return ConstraintError("[]", "requestItems." + std::string(name) + ".member",
-                             "Member must have length greater than or equal to 1");
+    if (!entry.is_null() && !entry.is_array()) return WrongKind(entry, "List");
+    if (entry.is_null() || entry.get_array().empty()) {
+      return Invalid("The batch write request list for a table cannot be null or empty: " +
+                     std::string(name));
     }
     total += entry.get_array().size();
     if (total > kMaxBatchWrites) {
@@ -724,7 +743,9 @@ Result<BatchWrite> BatchWrite::Parse(const json::object& request, const SchemaLo
       // Only Item (put) or Key (delete) count: a batch write has no expressions or returns.
       json::object just_key;
       const char* member = put != nullptr ? "Item" : "Key";
-      if (const json::value* v = Member(body.get_object(), member)) just_key[member] = *v;
+      const json::value* v = Member(body.get_object(), member);
+      if (v == nullptr) return Invalid("The supplied Item contains a null AttributeValue");
+      just_key[member] = *v;
       CL_ASSIGN_OR_RETURN(WriteRequest w,
                           WriteRequest::Parse(put != nullptr ? WriteRequest::Kind::kPut
                                                              : WriteRequest::Kind::kDelete,
