@@ -16,7 +16,7 @@ namespace {
 
 constexpr size_t kMaxHashKeySize = 2048;
 constexpr size_t kMaxRangeKeySize = 1024;
-constexpr size_t kPageBytes = 1024 * 1024;
+constexpr size_t kPageBytes = size_t{1024} * 1024;
 constexpr size_t kMaxBatchGetKeys = 100;
 constexpr size_t kMaxBatchWrites = 25;
 constexpr int64_t kMaxTotalSegments = 1000000;
@@ -217,7 +217,7 @@ void SetAttributes(json::object* members, const char* name, const Item& item) {
 // ---- keys -----------------------------------------------------------------------------------
 
 Result<StoredKey> KeyFromKeyAttributes(const Item& key, const KeySchema& schema) {
-  const Status mismatch = Invalid("The provided key element does not match the schema");
+  Status mismatch = Invalid("The provided key element does not match the schema");
   if (key.size() != (schema.range_name ? 2u : 1u)) return mismatch;
   auto hash = key.find(schema.hash_name);
   if (hash == key.end() || hash->second.type != schema.hash_type) return mismatch;
@@ -612,7 +612,7 @@ Status ReadRequest::ParseStartKey(const json::object& request) {
     if (stored.status().code() != Status::Code::kInvalidArgument) return stored.status();
     return Invalid("The provided starting key is invalid: " + stored.status().message());
   }
-  const Status outside =
+  Status outside =
       Invalid("The provided starting key does not match the range key predicate");
   if (pk_ && stored->pk != *pk_) return outside;
   if (low_ && (stored->sk < low_->sk || (stored->sk == low_->sk && !low_->inclusive))) {
