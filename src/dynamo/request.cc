@@ -612,8 +612,7 @@ Status ReadRequest::ParseStartKey(const json::object& request) {
     if (stored.status().code() != Status::Code::kInvalidArgument) return stored.status();
     return Invalid("The provided starting key is invalid: " + stored.status().message());
   }
-  Status outside =
-      Invalid("The provided starting key does not match the range key predicate");
+  Status outside = Invalid("The provided starting key does not match the range key predicate");
   if (pk_ && stored->pk != *pk_) return outside;
   if (low_ && (stored->sk < low_->sk || (stored->sk == low_->sk && !low_->inclusive))) {
     return outside;
