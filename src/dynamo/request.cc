@@ -309,6 +309,7 @@ Result<WriteRequest> WriteRequest::Parse(Kind kind, const json::object& request,
   std::optional<std::string> update;
   if (kind == Kind::kUpdate) {
     CL_ASSIGN_OR_RETURN(update, ExpressionText(request, "UpdateExpression", e.legacy.update));
+    w.legacy_update_ = update.has_value() && Member(request, "UpdateExpression") == nullptr;
   }
   CL_RETURN_IF_ERROR(CheckPlaceholdersNeedExpression(
       e, condition || update, condition || update,
@@ -353,7 +354,11 @@ Result<WriteOutcome> WriteRequest::Apply(const Item* current) const {
   }
   Item updated = current != nullptr ? *current : key_item_;
   if (update_) {
-    CL_ASSIGN_OR_RETURN(updated, update_->Apply(updated));
+    Result<Item> applied = update_->Apply(updated);
+    if (!applied.ok()) {
+      return legacy_update_ ? LegacyUpdateError(applied.status()) : applied.status();
+    }
+    updated = std::move(*applied);
   }
   size_t size = ItemSize(updated);
   if (size > kMaxItemSize)
@@ -455,6 +460,10 @@ Result<ReadRequest> ReadRequest::Parse(bool query, const json::object& request,
   CL_RETURN_IF_ERROR(CheckPlaceholdersNeedExpression(
       e, projection || filter || key_condition, filter || key_condition,
       query ? "FilterExpression and KeyConditionExpression are null" : "FilterExpression is null"));
+  // KeyConditions and QueryFilter have checks of their own, in their own words.
+  if (query && (e.legacy.key_condition || e.legacy.filter)) {
+    CL_RETURN_IF_ERROR(CheckLegacyKeys(request, schema));
+  }
   if (key_condition) {
     CL_ASSIGN_OR_RETURN(KeyCondition kc,
                         KeyCondition::Parse(*key_condition, schema, &e.attributes));
@@ -463,7 +472,7 @@ Result<ReadRequest> ReadRequest::Parse(bool query, const json::object& request,
   if (filter) {
     CL_ASSIGN_OR_RETURN(r.filter_,
                         Condition::Parse(*filter, ExpressionKind::kFilter, &e.attributes));
-    if (query) CL_RETURN_IF_ERROR(CheckFilterSkipsKey(*r.filter_, schema));
+    if (query && !e.legacy.filter) CL_RETURN_IF_ERROR(CheckFilterSkipsKey(*r.filter_, schema));
   }
   if (projection) {
     CL_ASSIGN_OR_RETURN(r.projection_, Projection::Parse(*projection, &e.attributes));

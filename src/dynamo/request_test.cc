@@ -781,6 +781,90 @@ TEST(RequestBatchWrite, Errors) {
                   .ok());
 }
 
+// ---- legacy parameters (dynamo/legacy.h) ----------------------------------------------------
+
+// The answers below are DynamoDB Local's to the same requests.
+TEST(RequestLegacy, AttributeUpdatesAndExpectedApply) {
+  Item current = ItemOf(R"({"pk": {"S": "a"}, "sk": {"N": "1"}, "f": {"S": "x"},
+      "n": {"N": "1"}})");
+  WriteOutcome out = Apply(UpdateReq("{" + kKey + R"(, "AttributeUpdates": {
+      "f": {"Action": "PUT", "Value": {"S": "y"}}, "n": {"Action": "ADD", "Value": {"N": "2"}}},
+      "ReturnValues": "ALL_NEW"})"),
+                           &current);
+  EXPECT_EQ(Dump(out.members["Attributes"]),
+            R"({"f":{"S":"y"},"n":{"N":"3"},"pk":{"S":"a"},"sk":{"N":"1"}})");
+  auto mistyped = UpdateReq("{" + kKey + R"(, "AttributeUpdates": {
+      "f": {"Action": "ADD", "Value": {"N": "2"}}}})");
+  ASSERT_TRUE(mistyped.ok()) << Error(mistyped);
+  EXPECT_EQ(Error(mistyped->Apply(&current)), "Type mismatch for attribute to update");
+
+  auto expected = Put("{" + kItem + R"(, "Expected": {"f": {"Value": {"S": "zz"}}}})");
+  EXPECT_TRUE(Apply(expected, &current).condition_failed);
+  auto holds = Put("{" + kItem + R"(, "Expected": {"f": {"Value": {"S": "x"}}},
+      "ReturnValues": "ALL_OLD"})");
+  WriteOutcome replaced = Apply(holds, &current);
+  EXPECT_FALSE(replaced.condition_failed);
+  EXPECT_EQ(Dump(replaced.members["Attributes"]), Dump(current));
+}
+
+TEST(RequestLegacy, MixingIsRefused) {
+  EXPECT_EQ(Error(Put("{" + kItem + R"j(, "Expected": {"f": {"Exists": false}},
+      "ConditionExpression": "attribute_exists(f)"})j")),
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}");
+  EXPECT_EQ(Error(Query("pk = :p", R"({":p": {"S": "q"}})",
+                        R"(, "Select": "COUNT", "AttributesToGet": ["v"])")),
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {AttributesToGet} Expression parameters: "
+            "{KeyConditionExpression}");
+}
+
+json::object LegacyQuery(std::string_view extra) {
+  return Obj(R"({"KeyConditions": {"pk": {"ComparisonOperator": "EQ",
+      "AttributeValueList": [{"S": "q"}]}})" +
+             std::string(extra) + "}");
+}
+
+TEST(RequestLegacy, GetAndQuery) {
+  auto get = GetRequest::Parse(Obj("{" + kKey + R"(, "AttributesToGet": ["pk", "x"]})"), Schema());
+  ASSERT_TRUE(get.ok()) << Error(get);
+  EXPECT_EQ(Dump(*get->Answer(&kCurrent)), R"({"pk":{"S":"a"},"x":{"N":"5"}})");
+
+  auto query = ReadRequest::ParseQuery(Obj(R"({"KeyConditions": {"pk": {"ComparisonOperator": "EQ",
+          "AttributeValueList": [{"S": "q"}]}, "sk": {"ComparisonOperator": "GT",
+          "AttributeValueList": [{"N": "1"}]}}, "QueryFilter": {"v": {"ComparisonOperator": "EQ",
+          "AttributeValueList": [{"N": "3"}]}}})"),
+                                       Schema());
+  ASSERT_TRUE(query.ok()) << Error(query);
+  EXPECT_EQ(*query->pk(), "q");
+  EXPECT_EQ(query->low()->sk, N("1"));
+  EXPECT_FALSE(query->low()->inclusive);
+  ReadRequest::Page page(&*query);
+  EXPECT_TRUE(page.Add(Row(2, 2), 10));
+  EXPECT_TRUE(page.Add(Row(3, 3), 10));
+  EXPECT_EQ(Dump(page.Finish(false)),
+            R"({"Items":[{"pk":{"S":"q"},"sk":{"N":"3"},"v":{"N":"3"}}],"Count":1,)"
+            R"("ScannedCount":2})");
+
+  EXPECT_EQ(Error(ReadRequest::ParseQuery(
+                LegacyQuery(R"(, "QueryFilter": {"sk": {"ComparisonOperator": "EQ",
+                    "AttributeValueList": [{"N": "3"}]}})"),
+                Schema())),
+            "QueryFilter can only contain non-primary key attributes: Primary key attribute: sk");
+  EXPECT_EQ(Error(ReadRequest::ParseQuery(LegacyQuery(R"(, "FilterExpression": "sk = :v",
+                    "ExpressionAttributeValues": {":v": {"N": "1"}})"),
+                                          Schema())),
+            "Filter Expression can only contain non-primary key attributes: Primary key "
+            "attribute: sk");
+  EXPECT_EQ(Error(ReadRequest::ParseQuery(
+                LegacyQuery(R"(, "Select": "COUNT", "AttributesToGet": ["v"])"), Schema())),
+            "Cannot specify the AttributesToGet when choosing to get only the Count");
+  EXPECT_TRUE(
+      ReadRequest::ParseQuery(
+          LegacyQuery(R"(, "Select": "SPECIFIC_ATTRIBUTES", "AttributesToGet": ["v"])"), Schema())
+          .ok());
+}
+
 // ---- capacity -------------------------------------------------------------------------------
 
 TEST(RequestCapacity, UnitsAndTheConsumedCapacityMember) {
