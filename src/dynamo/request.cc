@@ -629,6 +629,11 @@ Status ReadRequest::ParseStartKey(const json::object& request) {
   if (high_ && (stored->sk > high_->sk || (stored->sk == high_->sk && !high_->inclusive))) {
     return outside;
   }
+  // As DynamoDB Local: a start key on the range's far end (nothing can follow it) is refused,
+  // except for `sk = v`, whose start key may be v itself.
+  const bool equality = low_ && high_ && low_->sk == high_->sk;
+  if (!equality && forward_ && high_ && stored->sk == high_->sk) return outside;
+  if (!equality && !forward_ && low_ && stored->sk == low_->sk) return outside;
   start_after_ = std::move(*stored);
   return Status::Ok();
 }

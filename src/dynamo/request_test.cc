@@ -559,6 +559,28 @@ TEST(RequestQuery, ExclusiveStartKeyIsValidated) {
   EXPECT_EQ(Error(Query("pk = :p AND sk <= :s", v, R"(, "ExclusiveStartKey": {"pk": {"S": "q"}})")),
             "The provided starting key is invalid: The provided key element does not match the "
             "schema");
+
+  // The far end of the range in the direction of travel is refused, as DynamoDB Local does,
+  // except for an equality.
+  auto start = [&](std::string_view cond, std::string_view esk, bool forward) {
+    const bool between = cond.find(":b") != std::string_view::npos;
+    return Error(Query(cond,
+                       between ? R"({":p": {"S": "q"}, ":a": {"N": "2"}, ":b": {"N": "3"}})"
+                               : R"({":p": {"S": "q"}, ":a": {"N": "2"}})",
+                       R"(, "ExclusiveStartKey": {"pk": {"S": "q"}, "sk": {"N": ")" +
+                           std::string(esk) + R"("}}, "ScanIndexForward": )" +
+                           (forward ? "true" : "false")));
+  };
+  EXPECT_EQ(start("pk = :p AND sk <= :a", "2", true), outside);
+  EXPECT_EQ(start("pk = :p AND sk <= :a", "2", false), "ok");
+  EXPECT_EQ(start("pk = :p AND sk >= :a", "2", true), "ok");
+  EXPECT_EQ(start("pk = :p AND sk >= :a", "2", false), outside);
+  EXPECT_EQ(start("pk = :p AND sk = :a", "2", true), "ok");
+  EXPECT_EQ(start("pk = :p AND sk = :a", "2", false), "ok");
+  EXPECT_EQ(start("pk = :p AND sk BETWEEN :a AND :b", "3", true), outside);
+  EXPECT_EQ(start("pk = :p AND sk BETWEEN :a AND :b", "2", true), "ok");
+  EXPECT_EQ(start("pk = :p AND sk BETWEEN :a AND :b", "2", false), outside);
+  EXPECT_EQ(start("pk = :p AND sk BETWEEN :a AND :b", "2.5", false), "ok");
 }
 
 Result<ReadRequest> Scan(std::string_view body) {
