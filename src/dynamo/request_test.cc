@@ -350,6 +350,12 @@ TEST(RequestApply, UpdatedNewReturnsWhatTheUpdatedPathsHoldAfterwards) {
                        &kCurrent)
                      .members),
             "{}");
+  // A path that did not exist before is not in UPDATED_OLD, though its top-level attribute was.
+  EXPECT_EQ(Dump(Apply(UpdateReq("{" + kKey + R"(, "UpdateExpression": "SET a.nf = :v",
+      "ExpressionAttributeValues": {":v": {"N": "9"}}, "ReturnValues": "UPDATED_OLD"})"),
+                       &kCurrent)
+                     .members),
+            "{}");
   // UPDATED_OLD of a new item is nothing.
   EXPECT_EQ(Dump(Apply(UpdateReq("{" + kKey + R"(, "UpdateExpression": "SET q = :v",
       "ExpressionAttributeValues": {":v": {"N": "8"}}, "ReturnValues": "UPDATED_OLD"})"),
