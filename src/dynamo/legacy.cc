@@ -522,7 +522,10 @@ Result<std::optional<std::string>> UpdateText(const json::object* updates, Place
 
 // ---- AttributesToGet ------------------------------------------------------------------------
 
-Result<std::optional<std::string>> ProjectionText(const json::array* names, Placeholders* p) {
+// AttributesToGet. DynamoDB Local lets Query and Scan send an empty list (and answers empty
+// items); the API reference says at least one name, so we refuse it everywhere.
+Result<std::optional<std::string>> ProjectionText(std::string_view operation,
+                                                  const json::array* names, Placeholders* p) {
   if (names == nullptr) return std::optional<std::string>();
   if (names->empty()) return Validation("AttributesToGet cannot be empty");
   std::set<std::string> seen;
@@ -531,8 +534,12 @@ Result<std::optional<std::string>> ProjectionText(const json::array* names, Plac
     if (!v.is_string()) return WrongKind(v, "String");
     std::string name(v.get_string());
     if (name.empty()) return Validation("Empty attribute name");
-    if (!seen.insert(name).second)
+    if (!seen.insert(name).second) {
+      if (operation == "BatchGetItem") {
+        return Invalid("Duplicate value in attribute name: " + name);
+      }
       return Validation("Cannot have two attributes with the same name");
+    }
     out += (out.empty() ? "" : ", ") + p->Name(name);
   }
   return std::optional<std::string>(out);
@@ -659,7 +666,7 @@ Result<LegacyExpressions> TranslateLegacy(std::string_view operation, const json
   if (reads || operation == "GetItem" || operation == "BatchGetItem") {
     Placeholders p(attributes, "p");
     CL_ASSIGN_OR_RETURN(const json::array* names, ArrayMember(request, "AttributesToGet"));
-    CL_ASSIGN_OR_RETURN(out.projection, ProjectionText(names, &p));
+    CL_ASSIGN_OR_RETURN(out.projection, ProjectionText(operation, names, &p));
   }
   return out;
 }

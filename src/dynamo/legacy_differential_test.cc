@@ -421,7 +421,6 @@ const char* kScans[] = {
         "ExpressionAttributeNames": {"#s": "s"}})",
     R"({"ExpressionAttributeValues": {":s": {"S": "s"}}})",
     R"({"AttributesToGet": ["k", "k"]})",
-    R"({"AttributesToGet": []})",
 };
 
 TEST_F(LegacyDifferential, ScanFilter) {
