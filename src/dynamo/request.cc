@@ -16,7 +16,7 @@ namespace {
 
 constexpr size_t kMaxHashKeySize = 2048;
 constexpr size_t kMaxRangeKeySize = 1024;
-constexpr size_t kPageBytes = 1024 * 1024;
+constexpr size_t kPageBytes = size_t{1024} * 1024;
 constexpr size_t kMaxBatchGetKeys = 100;
 constexpr size_t kMaxBatchWrites = 25;
 constexpr int64_t kMaxTotalSegments = 1000000;
@@ -217,7 +217,7 @@ void SetAttributes(json::object* members, const char* name, const Item& item) {
 // ---- keys -----------------------------------------------------------------------------------
 
 Result<StoredKey> KeyFromKeyAttributes(const Item& key, const KeySchema& schema) {
-  const Status mismatch = Invalid("The provided key element does not match the schema");
+  Status mismatch = Invalid("The provided key element does not match the schema");
   if (key.size() != (schema.range_name ? 2u : 1u)) return mismatch;
   auto hash = key.find(schema.hash_name);
   if (hash == key.end() || hash->second.type != schema.hash_type) return mismatch;
@@ -309,6 +309,7 @@ Result<WriteRequest> WriteRequest::Parse(Kind kind, const json::object& request,
   std::optional<std::string> update;
   if (kind == Kind::kUpdate) {
     CL_ASSIGN_OR_RETURN(update, ExpressionText(request, "UpdateExpression", e.legacy.update));
+    w.legacy_update_ = update.has_value() && Member(request, "UpdateExpression") == nullptr;
   }
   CL_RETURN_IF_ERROR(CheckPlaceholdersNeedExpression(
       e, condition || update, condition || update,
@@ -353,7 +354,11 @@ Result<WriteOutcome> WriteRequest::Apply(const Item* current) const {
   }
   Item updated = current != nullptr ? *current : key_item_;
   if (update_) {
-    CL_ASSIGN_OR_RETURN(updated, update_->Apply(updated));
+    Result<Item> applied = update_->Apply(updated);
+    if (!applied.ok()) {
+      return legacy_update_ ? LegacyUpdateError(applied.status()) : applied.status();
+    }
+    updated = std::move(*applied);
   }
   size_t size = ItemSize(updated);
   if (size > kMaxItemSize)
@@ -455,6 +460,10 @@ Result<ReadRequest> ReadRequest::Parse(bool query, const json::object& request,
   CL_RETURN_IF_ERROR(CheckPlaceholdersNeedExpression(
       e, projection || filter || key_condition, filter || key_condition,
       query ? "FilterExpression and KeyConditionExpression are null" : "FilterExpression is null"));
+  // KeyConditions and QueryFilter have checks of their own, in their own words.
+  if (query && (e.legacy.key_condition || e.legacy.filter)) {
+    CL_RETURN_IF_ERROR(CheckLegacyKeys(request, schema));
+  }
   if (key_condition) {
     CL_ASSIGN_OR_RETURN(KeyCondition kc,
                         KeyCondition::Parse(*key_condition, schema, &e.attributes));
@@ -463,7 +472,7 @@ Result<ReadRequest> ReadRequest::Parse(bool query, const json::object& request,
   if (filter) {
     CL_ASSIGN_OR_RETURN(r.filter_,
                         Condition::Parse(*filter, ExpressionKind::kFilter, &e.attributes));
-    if (query) CL_RETURN_IF_ERROR(CheckFilterSkipsKey(*r.filter_, schema));
+    if (query && !e.legacy.filter) CL_RETURN_IF_ERROR(CheckFilterSkipsKey(*r.filter_, schema));
   }
   if (projection) {
     CL_ASSIGN_OR_RETURN(r.projection_, Projection::Parse(*projection, &e.attributes));
@@ -612,8 +621,7 @@ Status ReadRequest::ParseStartKey(const json::object& request) {
     if (stored.status().code() != Status::Code::kInvalidArgument) return stored.status();
     return Invalid("The provided starting key is invalid: " + stored.status().message());
   }
-  const Status outside =
-      Invalid("The provided starting key does not match the range key predicate");
+  Status outside = Invalid("The provided starting key does not match the range key predicate");
   if (pk_ && stored->pk != *pk_) return outside;
   if (low_ && (stored->sk < low_->sk || (stored->sk == low_->sk && !low_->inclusive))) {
     return outside;
@@ -621,6 +629,11 @@ Status ReadRequest::ParseStartKey(const json::object& request) {
   if (high_ && (stored->sk > high_->sk || (stored->sk == high_->sk && !high_->inclusive))) {
     return outside;
   }
+  // As DynamoDB Local: a start key on the range's far end (nothing can follow it) is refused,
+  // except for `sk = v`, whose start key may be v itself.
+  const bool equality = low_ && high_ && low_->sk == high_->sk;
+  if (!equality && forward_ && high_ && stored->sk == high_->sk) return outside;
+  if (!equality && !forward_ && low_ && stored->sk == low_->sk) return outside;
   start_after_ = std::move(*stored);
   return Status::Ok();
 }

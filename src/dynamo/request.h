@@ -93,6 +93,7 @@ class WriteRequest {
   bool return_old_on_condition_failure_ = false;
   ReturnConsumedCapacity capacity_ = ReturnConsumedCapacity::kNone;
   bool collection_metrics_ = false;
+  bool legacy_update_ = false;  // the update came from AttributeUpdates: its errors' wording
   KeySchema schema_;
 };
 
