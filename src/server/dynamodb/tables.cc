@@ -249,13 +249,13 @@ struct KeySchemaInput {
   json::array definitions;
 };
 
-// CreateTable's KeySchema and AttributeDefinitions, checked as DynamoDB checks them.
-Result<KeySchemaInput> KeySchemaOf(const json::object& request) {
+// CreateTable's KeySchema and AttributeDefinitions, checked as DynamoDB checks them; constraint
+// violations join the request's others in `v`.
+Result<KeySchemaInput> KeySchemaOf(const json::object& request, Violations& v) {
   const json::value* keys = Member(request, "KeySchema");
   const json::value* defs = Member(request, "AttributeDefinitions");
   if (keys && !keys->is_array()) return dynamo::WrongKind(*keys, "List");
   if (defs && !defs->is_array()) return dynamo::WrongKind(*defs, "List");
-  Violations v;
   if (!keys) v.Add("null", "keySchema", "Member must not be null");
   if (!defs) v.Add("null", "attributeDefinitions", "Member must not be null");
   KeySchemaInput in;
@@ -524,8 +524,8 @@ OperationResult TableService::CreateTable(const json::object& request) {
     v.Add(Quoted(**table_class), "tableClass",
           "Member must satisfy enum value set: [STANDARD_INFREQUENT_ACCESS, STANDARD]");
   }
+  Result<KeySchemaInput> keys = KeySchemaOf(request, v);
   if (v.any()) return v.Error();
-  Result<KeySchemaInput> keys = KeySchemaOf(request);
   if (!keys.ok()) return ErrorOf(keys.status());
   Status unsupported = RefuseUnsupported(
       request, {"GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"});
