@@ -7,12 +7,14 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cloudlite/admin.h"
 #include "server/http/metrics.h"
 #include "testing/temp_dir.h"
 
@@ -518,6 +520,61 @@ TEST_F(TableServiceTest, ScanPagesAndSegmentsCoverEveryItemOnce) {
   EXPECT_EQ(
       Fail(*s, "BatchGetItem", R"({"RequestItems":{"none":{"Keys":[{"pk":{"S":"a"}}]}}})").type,
       "ResourceNotFoundException");
+}
+
+TEST_F(TableServiceTest, EventuallyConsistentReadsCostNothingInTheStore) {
+  TableServiceOptions o = Options();
+  o.options.max_staleness = std::chrono::hours(1);
+  auto s = Service(o);
+  CreateHash(*s, "stale");
+  Ok(*s, "PutItem", R"({"TableName":"stale","Item":{"pk":{"S":"a"},"v":{"N":"1"}}})");
+  const std::string get = R"({"TableName":"stale","Key":{"pk":{"S":"a"}}})";
+  Ok(*s, "GetItem", get);  // opens the partition's eventual reader
+  const std::string before = ProcessStoreStatsJson();
+  EXPECT_EQ(Ok(*s, "GetItem", get)["Item"].as_object()["v"].as_object()["N"], "1");
+  EXPECT_EQ(ProcessStoreStatsJson(), before);
+  // A consistent read asks the store whether it is still at the latest version.
+  const std::string consistent =
+      R"({"TableName":"stale","Key":{"pk":{"S":"a"}},"ConsistentRead":true})";
+  Ok(*s, "GetItem", consistent);
+  EXPECT_NE(ProcessStoreStatsJson(), before);
+}
+
+TEST_F(TableServiceTest, ManyConcurrentWritersShareCommits) {
+  auto s = Service();
+  CreateHash(*s, "busy");
+  constexpr int kThreads = 16, kWrites = 20;
+  Ok(*s, "PutItem", R"({"TableName":"busy","Item":{"pk":{"S":"warm"}}})");
+  const Partitions::Stats before = s->write_stats();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; i++) {
+        Ok(*s, "UpdateItem",
+           json::object{{"TableName", "busy"},
+                        {"Key", json::object{{"pk", {{"S", "k" + std::to_string(t % 4)}}}}},
+                        {"UpdateExpression", "ADD n :one"},
+                        {"ExpressionAttributeValues", json::object{{":one", {{"N", "1"}}}}}});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const Partitions::Stats after = s->write_stats();
+  const uint64_t writes = after.writes - before.writes, commits = after.commits - before.commits;
+  EXPECT_EQ(writes, uint64_t{kThreads * kWrites});
+  EXPECT_LE(commits, writes);
+  std::printf("%llu writes in %llu commits\n", static_cast<unsigned long long>(writes),
+              static_cast<unsigned long long>(commits));
+  // Every ADD counted: 4 items, 4 threads each.
+  for (int k = 0; k < 4; k++) {
+    json::object g =
+        Ok(*s, "GetItem",
+           json::object{{"TableName", "busy"},
+                        {"Key", json::object{{"pk", {{"S", "k" + std::to_string(k)}}}}},
+                        {"ConsistentRead", true}});
+    EXPECT_EQ(g["Item"].as_object()["n"].as_object()["N"],
+              json::string(std::to_string(4 * kWrites)));
+  }
 }
 
 }  // namespace
