@@ -302,6 +302,29 @@ TEST_F(TableServiceTest, DeleteThenCreateShowsNothingOldEvenToAnotherService) {
             1);
 }
 
+TEST_F(TableServiceTest, AStaleServiceNeverCreatesAPartitionOfADeletedTable) {
+  auto a = Service();
+  auto b = Service();
+  CreateHash(*a, "ghost");
+  // b knows the table but has written nothing: no partition exists.
+  EXPECT_FALSE(
+      Ok(*b, "GetItem", R"({"TableName":"ghost","Key":{"pk":{"S":"x"}}})").contains("Item"));
+  Ok(*a, "DeleteTable", R"({"TableName":"ghost"})");
+  CreateHash(*a, "ghost");
+  const std::string new_id(Ok(*a, "DescribeTable", R"({"TableName":"ghost"})")["Table"]
+                               .as_object()["TableId"]
+                               .as_string());
+  Ok(*b, "PutItem", R"({"TableName":"ghost","Item":{"pk":{"S":"x"}}})");
+  EXPECT_EQ(Ok(*a, "Scan", R"({"TableName":"ghost","ConsistentRead":true})")["Count"], 1);
+  auto names = ListDatabases("file://" + dir_);
+  ASSERT_TRUE(names.ok());
+  for (const std::string& name : *names) {
+    if (name != kCatalogName) {
+      EXPECT_EQ(name.rfind("t." + new_id + ".", 0), 0u) << name;
+    }
+  }
+}
+
 TEST_F(TableServiceTest, AnInterruptedDeletionIsFinishedByTheNextOpen) {
   {
     auto s = Service();
