@@ -139,28 +139,23 @@ const std::string& BlobOf(const cloudlite::Value& v) {
 
 }  // namespace
 
-// Runs `run` on the request's table; a partition that answers NotFound means this process's
-// view of the table is stale (it was deleted, perhaps created again, by another process): the
-// catalog is read again once and the request runs on what it says now.
-template <typename Run>
-OperationResult WithTable(TableService* service, Catalog* catalog, const json::object& request,
-                          Run&& run,
-                          Result<TableEntry> (TableService::*table_of)(const json::object&)) {
+OperationResult TableService::WithTable(const json::object& request, const TableRun& run) {
   for (int attempt = 0;; attempt++) {
-    Result<TableEntry> entry = (service->*table_of)(request);
+    Result<TableEntry> entry = TableOf(request);
     if (!entry.ok()) return ErrorOf(entry.status());
     Result<OperationResult> out = run(*entry);
     if (out.ok()) return std::move(out).value();
     if (!out.status().IsNotFound()) return ErrorOf(out.status());
-    catalog->Forget(entry->name);
+    // This process's view of the table is stale: read the catalog again, run once more.
+    catalog_->Forget(entry->name);
     if (attempt > 0) return ErrorOf(Status::NotFound("Requested resource not found"));
   }
 }
 
-OperationResult TableService::PutItem(const json::object& request) {
-  auto run = [&](const TableEntry& t) -> Result<OperationResult> {
-    Result<dynamo::WriteRequest> w =
-        dynamo::WriteRequest::Parse(dynamo::WriteRequest::Kind::kPut, request, t.schema);
+OperationResult TableService::WriteItem(dynamo::WriteRequest::Kind kind,
+                                        const json::object& request) {
+  return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
+    Result<dynamo::WriteRequest> w = dynamo::WriteRequest::Parse(kind, request, t.schema);
     if (!w.ok()) return OperationResult(ErrorOf(w.status()));
     dynamo::WriteOutcome outcome;
     Partitions::Work work = [&](Connection& c) { return ApplyWrite(c, *w, &outcome); };
@@ -179,63 +174,23 @@ OperationResult TableService::PutItem(const json::object& request) {
                                    false, w->return_consumed_capacity());
     }
     return OperationResult(std::move(out));
-  };
-  return WithTable(this, catalog_.get(), request, run, &TableService::TableOf);
+  });
+}
+
+OperationResult TableService::PutItem(const json::object& request) {
+  return WriteItem(dynamo::WriteRequest::Kind::kPut, request);
 }
 
 OperationResult TableService::UpdateItem(const json::object& request) {
-  auto run = [&](const TableEntry& t) -> Result<OperationResult> {
-    Result<dynamo::WriteRequest> w =
-        dynamo::WriteRequest::Parse(dynamo::WriteRequest::Kind::kUpdate, request, t.schema);
-    if (!w.ok()) return OperationResult(ErrorOf(w.status()));
-    dynamo::WriteOutcome outcome;
-    Partitions::Work work = [&](Connection& c) { return ApplyWrite(c, *w, &outcome); };
-    const std::string name = PartitionName(t.id, PartitionOf(w->key().pk, t.partitions));
-    Status s = partitions_->Write(name, work, CreateCheckFor(t));
-    if (s.IsNotFound()) return s;
-    if (!s.ok()) return OperationResult(ErrorOf(s));
-    if (outcome.condition_failed) {
-      return OperationResult(ApiError{"ConditionalCheckFailedException",
-                                      "The conditional request failed", 400, outcome.members});
-    }
-    json::object out = outcome.members;
-    if (w->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
-      out["ConsumedCapacity"] =
-          dynamo::ConsumedCapacity(t.name, dynamo::WriteUnits(outcome.old_size, NewSize(outcome)),
-                                   false, w->return_consumed_capacity());
-    }
-    return OperationResult(std::move(out));
-  };
-  return WithTable(this, catalog_.get(), request, run, &TableService::TableOf);
+  return WriteItem(dynamo::WriteRequest::Kind::kUpdate, request);
 }
 
 OperationResult TableService::DeleteItem(const json::object& request) {
-  auto run = [&](const TableEntry& t) -> Result<OperationResult> {
-    Result<dynamo::WriteRequest> w =
-        dynamo::WriteRequest::Parse(dynamo::WriteRequest::Kind::kDelete, request, t.schema);
-    if (!w.ok()) return OperationResult(ErrorOf(w.status()));
-    dynamo::WriteOutcome outcome;
-    Partitions::Work work = [&](Connection& c) { return ApplyWrite(c, *w, &outcome); };
-    const std::string name = PartitionName(t.id, PartitionOf(w->key().pk, t.partitions));
-    Status s = partitions_->Write(name, work, CreateCheckFor(t));
-    if (s.IsNotFound()) return s;
-    if (!s.ok()) return OperationResult(ErrorOf(s));
-    if (outcome.condition_failed) {
-      return OperationResult(ApiError{"ConditionalCheckFailedException",
-                                      "The conditional request failed", 400, outcome.members});
-    }
-    json::object out = outcome.members;
-    if (w->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
-      out["ConsumedCapacity"] = dynamo::ConsumedCapacity(
-          t.name, dynamo::WriteUnits(outcome.old_size, 0), false, w->return_consumed_capacity());
-    }
-    return OperationResult(std::move(out));
-  };
-  return WithTable(this, catalog_.get(), request, run, &TableService::TableOf);
+  return WriteItem(dynamo::WriteRequest::Kind::kDelete, request);
 }
 
 OperationResult TableService::GetItem(const json::object& request) {
-  auto run = [&](const TableEntry& t) -> Result<OperationResult> {
+  return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
     Result<dynamo::GetRequest> g = dynamo::GetRequest::Parse(request, t.schema);
     if (!g.ok()) return OperationResult(ErrorOf(g.status()));
     std::optional<StoredItem> stored;
@@ -256,12 +211,11 @@ OperationResult TableService::GetItem(const json::object& request) {
           g->return_consumed_capacity());
     }
     return OperationResult(std::move(out));
-  };
-  return WithTable(this, catalog_.get(), request, run, &TableService::TableOf);
+  });
 }
 
 OperationResult TableService::Query(const json::object& request) {
-  auto run = [&](const TableEntry& t) -> Result<OperationResult> {
+  return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
     Result<dynamo::ReadRequest> r = dynamo::ReadRequest::ParseQuery(request, t.schema);
     if (!r.ok()) return OperationResult(ErrorOf(r.status()));
     dynamo::ReadRequest::Page page(&*r);
@@ -298,12 +252,11 @@ OperationResult TableService::Query(const json::object& request) {
           r->return_consumed_capacity());
     }
     return OperationResult(std::move(out));
-  };
-  return WithTable(this, catalog_.get(), request, run, &TableService::TableOf);
+  });
 }
 
 OperationResult TableService::Scan(const json::object& request) {
-  auto run = [&](const TableEntry& t) -> Result<OperationResult> {
+  return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
     Result<dynamo::ReadRequest> r = dynamo::ReadRequest::ParseScan(request, t.schema);
     if (!r.ok()) return OperationResult(ErrorOf(r.status()));
     const SegmentPlan plan = PlanSegment(r->segment(), r->total_segments(), t.partitions);
@@ -353,8 +306,7 @@ OperationResult TableService::Scan(const json::object& request) {
           r->return_consumed_capacity());
     }
     return OperationResult(std::move(out));
-  };
-  return WithTable(this, catalog_.get(), request, run, &TableService::TableOf);
+  });
 }
 
 OperationResult TableService::BatchGetItem(const json::object& request) {

@@ -453,12 +453,6 @@ Partitions::CreateCheck TableService::CreateCheckFor(const TableEntry& entry) {
   };
 }
 
-Status TableService::Removed(const TableEntry& entry, const Status& status) {
-  if (!status.IsNotFound()) return status;
-  catalog_->Forget(entry.name);
-  return Status::NotFound("Requested resource not found");
-}
-
 Result<json::object> TableService::Describe(const TableEntry& entry, bool with_counts) {
   int64_t items = 0, bytes = 0;
   if (with_counts) {

@@ -8,12 +8,14 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "cloudlite/options.h"
 #include "cloudlite/status.h"
+#include "dynamo/request.h"
 #include "server/dynamodb/catalog.h"
 #include "server/dynamodb/operation.h"
 #include "server/dynamodb/partitions.h"
@@ -72,6 +74,14 @@ class TableService : public Operations {
   OperationResult BatchGetItem(const boost::json::object& request);
   OperationResult BatchWriteItem(const boost::json::object& request);
 
+  // One item write (PutItem, UpdateItem, DeleteItem) on its partition's writer.
+  OperationResult WriteItem(dynamo::WriteRequest::Kind kind, const boost::json::object& request);
+  // Runs `run` on the request's table. `run` answers NotFound when a partition says the table
+  // is gone: this process's view of it is stale, so the catalog is read again and `run` runs
+  // once more on what it says now.
+  using TableRun = std::function<Result<OperationResult>(const TableEntry&)>;
+  OperationResult WithTable(const boost::json::object& request, const TableRun& run);
+
   // The table the request's TableName names, ACTIVE.
   Result<TableEntry> TableOf(const boost::json::object& request);
   // The description DescribeTable answers for `entry` (ItemCount and TableSizeBytes summed over
@@ -83,8 +93,6 @@ class TableService : public Operations {
   Status FinishDeletions();
   // The check a partition of `entry` passes before its first write creates it.
   Partitions::CreateCheck CreateCheckFor(const TableEntry& entry);
-  // A NotFound from a partition of `entry`: the table is gone (or was replaced) for this process.
-  Status Removed(const TableEntry& entry, const Status& status);
 
   const TableServiceOptions options_;
   std::unique_ptr<Catalog> catalog_;
