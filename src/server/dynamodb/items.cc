@@ -4,6 +4,8 @@
 #include <boost/json/array.hpp>
 #include <map>
 #include <optional>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -404,16 +406,37 @@ OperationResult TableService::BatchWriteItem(const json::object& request) {
     std::vector<Partitions::Work> works(bt.writes.size());
     json::array left;
     double units = 0;
+    // Each partition's group on a thread of its own: the commits overlap, as for separate
+    // requests.
+    std::vector<std::vector<Status>> statuses(by_partition.size());
+    std::vector<std::thread> threads;
+    size_t g = 0;
     for (const auto& [p, indexes] : by_partition) {
       std::vector<const Partitions::Work*> group;
       for (size_t i : indexes) {
         works[i] = [&, i](Connection& c) { return ApplyWrite(c, bt.writes[i], &outcomes[i]); };
         group.push_back(&works[i]);
       }
-      std::vector<Status> statuses =
-          partitions_->Write(PartitionName(t.id, p), group, CreateCheckFor(t));
+      auto write = [&, name = PartitionName(t.id, p), group, g] {
+        statuses[g] = partitions_->Write(name, group, CreateCheckFor(t));
+      };
+      bool started = false;
+      if (g + 1 < by_partition.size()) {  // the last one runs on this thread
+        try {
+          threads.emplace_back(write);
+          started = true;
+        } catch (const std::system_error&) {
+          // No thread to be had: this one waits its turn on the request's thread.
+        }
+      }
+      if (!started) write();
+      g++;
+    }
+    for (std::thread& th : threads) th.join();
+    g = 0;
+    for (const auto& [p, indexes] : by_partition) {
       for (size_t k = 0; k < indexes.size(); k++) {
-        const Status& s = statuses[k];
+        const Status& s = statuses[g][k];
         const size_t i = indexes[k];
         if (s.IsNotFound()) {
           catalog_->Forget(t.name);
@@ -426,6 +449,7 @@ OperationResult TableService::BatchWriteItem(const json::object& request) {
         }
         units += dynamo::WriteUnits(outcomes[i].old_size, NewSize(outcomes[i]));
       }
+      g++;
     }
     if (!left.empty()) unprocessed[bt.name] = std::move(left);
     if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
