@@ -535,8 +535,28 @@ TEST_F(TableServiceTest, ScanPagesAndSegmentsCoverEveryItemOnce) {
     EXPECT_EQ(as_set(all), want) << total << " segments";
   }
 
+  // BatchWriteItem deletes, and Scan answers its consumed capacity.
+  json::array deletes;
+  for (int i = 0; i < 5; i++) {
+    deletes.push_back(json::object{
+        {"DeleteRequest",
+         json::object{{"Key", json::object{{"pk", {{"S", "item" + std::to_string(i)}}}}}}}});
+  }
+  json::object del = Ok(*s, "BatchWriteItem",
+                        json::object{{"RequestItems", json::object{{"scan", deletes}}},
+                                     {"ReturnConsumedCapacity", "TOTAL"}});
+  EXPECT_TRUE(del["UnprocessedItems"].as_object().empty());
+  EXPECT_EQ(del["ConsumedCapacity"].as_array()[0].as_object()["CapacityUnits"], 5.0);
+  json::object counted =
+      Ok(*s, "Scan", R"({"TableName":"scan","Select":"COUNT","ConsistentRead":true,
+                                             "ReturnConsumedCapacity":"TOTAL"})");
+  EXPECT_EQ(counted["Count"], 55);
+  EXPECT_EQ(counted["ScannedCount"], 55);
+  EXPECT_EQ(counted["ConsumedCapacity"].as_object()["CapacityUnits"], 1.0);  // < 4 KB read
+
   // BatchGetItem of a few of them, one absent.
-  json::object bg = Ok(*s, "BatchGetItem", R"({"RequestItems":{"scan":{"Keys":[{"pk":{"S":"item1"}},
+  json::object bg =
+      Ok(*s, "BatchGetItem", R"({"RequestItems":{"scan":{"Keys":[{"pk":{"S":"item11"}},
       {"pk":{"S":"item59"}},{"pk":{"S":"none"}}],"ConsistentRead":true}}})");
   EXPECT_EQ(bg["Responses"].as_object()["scan"].as_array().size(), 2u);
   EXPECT_TRUE(bg["UnprocessedKeys"].as_object().empty());
