@@ -271,7 +271,8 @@ void Partitions::Close(const std::string& name) {
     for (auto& db : it->second.idle) doomed.push_back(std::move(db));
     readers_.erase(it);
   }
-  // The writer's connection is the leader's: it drops it itself on the NotFound it meets.
+  // A write under way keeps its writer (it holds a reference) and meets the NotFound itself.
+  writers_.erase(name);
 }
 
 }  // namespace cloudlite::server::dynamodb

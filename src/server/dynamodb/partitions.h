@@ -87,7 +87,8 @@ class Partitions {
   Status Read(const std::string& name, bool consistent,
               const std::function<Status(Connection*)>& fn);
 
-  // Closes what this process has open of partition `name` (it was removed).
+  // Closes what this process has open of partition `name` (it was removed) and forgets its
+  // writer.
   void Close(const std::string& name);
 
   // Commits and writes so far, over every partition (for tests and metrics).
