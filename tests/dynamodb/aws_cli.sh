@@ -174,6 +174,7 @@ eq "$(ddb describe-table --table-name "$t-hash" \
 echo "-- tag-resource, list-tags-of-resource, untag-resource"
 arn=$(ddb describe-table --table-name "$t-hash" --query Table.TableArn --output text)
 if out=$(ddb tag-resource --resource-arn "$arn" --tags Key=team,Value=db Key=env,Value=test 2>&1); then
+  # shellcheck disable=SC2016  # backquotes are JMESPath literals, not shell
   eq "$(ddb list-tags-of-resource --resource-arn "$arn" --query 'Tags[?Key==`team`].Value' --output text)" \
     "db" "list-tags-of-resource"
   ddb untag-resource --resource-arn "$arn" --tag-keys team

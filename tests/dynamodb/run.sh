@@ -6,6 +6,10 @@
 #   CASE:       aws_cli | boto3 | js       a client scenario against one server
 #               differential                differential.py, DynamoDB Local against the server
 #               two_servers                 two servers over one store, concurrent increments
+#               differential_selftest       differential.py --self-test, DynamoDB Local against
+#                                           itself with the candidate's answers perturbed: it
+#                                           must find, report and shrink the difference (no
+#                                           server needed)
 #   STORE_KIND: file (default: file:// in a temporary directory) or s3 (a fresh prefix under
 #               $CLOUDLITE_TEST_S3_URI, which scripts/rgw-start.sh prints)
 # Exits 77 (ctest's skip) when the binary has no `dynamodb serve` yet, when s3 is asked for
@@ -23,6 +27,23 @@ root=$(cd "$here/../.." && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+if [[ $case_name == differential_selftest ]]; then
+  reference=${CLOUDLITE_DDB_REFERENCE:-${AWS_ENDPOINT_URL_DYNAMODB:-}}
+  [[ -n $reference ]] || skip "no DynamoDB Local: eval \"\$(scripts/dynamodb-start.sh)\" first"
+  python3 -c 'import botocore' 2>/dev/null || skip "botocore is not installed"
+  set +e
+  out=$(CLOUDLITE_DDB_REFERENCE=$reference CLOUDLITE_DDB_CANDIDATE=$reference \
+    python3 "$here/differential.py" --self-test --seed 7 --ops 300 --shrink-seconds 60 2>&1)
+  rc=$?
+  set -e
+  head -c 4000 <<<"$out"
+  [[ $rc == 1 ]] || fail "the self-test exited $rc, want 1 (a difference found)"
+  grep -q "minimal sequence (1 of" <<<"$out" || fail "the difference was not shrunk to one operation"
+  grep -q '"perturbed"' <<<"$out" || fail "the report does not show the perturbed answer"
+  echo "== differential_selftest: passed"
+  exit 0
+fi
+
 # `dynamodb serve --help` must be serve's own help: without the subcommand, CLI11 prints the
 # parent's help and exits 0 as well.
 "$bin" dynamodb serve --help 2>&1 | grep -q -- --listen || skip "$bin has no 'dynamodb serve'"
@@ -30,7 +51,9 @@ case $case_name in
   aws_cli) command -v aws >/dev/null || skip "the AWS CLI is not installed (apt-get install awscli)" ;;
   boto3 | two_servers)
     python3 -c 'import boto3' 2>/dev/null || skip "boto3 is not installed (apt-get install python3-boto3)" ;;
-  js) command -v npm >/dev/null && command -v node >/dev/null || skip "node/npm are not installed" ;;
+  js)
+    command -v npm >/dev/null || skip "npm is not installed"
+    command -v node >/dev/null || skip "node is not installed" ;;
   differential)
     python3 -c 'import botocore' 2>/dev/null || skip "botocore is not installed"
     reference=${CLOUDLITE_DDB_REFERENCE:-${AWS_ENDPOINT_URL_DYNAMODB:-}}
