@@ -183,6 +183,27 @@ def low_level_client():
     eq(client.describe_table(TableName=h)["Table"]["ItemCount"], 99, "item count")
 
 
+def one_megabyte_pages():
+    """Query and Scan stop a page at 1 MB: four items of 350 KB need more than one page, and
+    paging to the end returns each once."""
+    t = f"{PREFIX}-range"
+    for i in range(4):
+        client.put_item(TableName=t, Item={"pk": {"S": "big"}, "sk": {"N": str(i)},
+                                           "blob": {"S": str(i) * 350_000}})
+    pages = list(client.get_paginator("query").paginate(
+        TableName=t, KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "big"}}))
+    check(len(pages) >= 2, f"a 1.4 MB query came in {len(pages)} page(s)")
+    eq([i["sk"]["N"] for p in pages for i in p["Items"]], ["0", "1", "2", "3"], "query pages")
+    check(all(len(p["Items"]) <= 3 for p in pages), "a query page holds more than 1 MB")
+    seen = [i["sk"]["N"] for p in client.get_paginator("scan").paginate(
+        TableName=t, FilterExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "big"}})
+        for i in p["Items"]]
+    eq(sorted(seen), ["0", "1", "2", "3"], "scan pages")
+    for i in range(4):
+        client.delete_item(TableName=t, Key={"pk": {"S": "big"}, "sk": {"N": str(i)}})
+
+
 def legacy_parameters():
     t = f"{PREFIX}-range"
     key = {"pk": {"S": "legacy"}, "sk": {"N": "1"}}
@@ -354,7 +375,7 @@ def control_plane():
 def main():
     try:
         create_tables()
-        for step in (low_level_client, legacy_parameters, validation_errors, resource_api,
+        for step in (low_level_client, one_megabyte_pages, legacy_parameters, validation_errors, resource_api,
                      control_plane):
             print(f"-- {step.__name__}", flush=True)
             step()
