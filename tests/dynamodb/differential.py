@@ -169,6 +169,7 @@ NUMBERS = ["0", "1", "-1", "2.5", "10", "1e2", "0.001", "-3.25", "7", "100",
            "1E-130", "1.500", "-0", "01.10", "1E+2", "0.0", "-00.0100e-3"]
 BAD_NUMBERS = ["1234567890123456789012345678901234567890", "1e126", "abc", "1E-131", "--1", ""]
 STRINGS = ["", "hello", "h\u00e9llo", "aaa", "a", "zz", "hel"]
+T1_KEY = '{"pk": {"S": "a"}, "sk": {"N": "1"}}'
 TYPES = ["N", "S", "SS", "NS", "L", "M", "BOOL", "NULL", "B", "XX"]
 
 
@@ -638,6 +639,22 @@ class Gen:
             {"kind": "wrong-field-type", "target": "GetItem",
              "raw": "{\"TableName\": 5, \"Key\": {}}"},
             {"kind": "missing-field", "target": "PutItem", "raw": "{\"TableName\": \"{T1}\"}"},
+            {"kind": "empty-body", "target": "GetItem", "raw": ""},
+            {"kind": "wrong-json-type", "target": "GetItem",
+             "raw": "{\"TableName\": \"{T1}\", \"Key\": \"notamap\"}"},
+            {"kind": "wrong-json-type", "target": "GetItem",
+             "raw": "{\"TableName\": \"{T1}\", \"Key\": " + T1_KEY + ", \"ConsistentRead\": \"yes\"}"},
+            {"kind": "lax-json-type", "target": "PutItem",
+             "raw": "{\"TableName\": \"{T1}\", \"Item\": {\"pk\": {\"S\": \"a\"}, "
+                    "\"sk\": {\"N\": 1}, \"x\": {\"S\": 5}}}"},
+            {"kind": "lax-json-type", "target": "Query",
+             "raw": "{\"TableName\": \"{T1}\", \"KeyConditionExpression\": \"pk = :p\", "
+                    "\"ExpressionAttributeValues\": {\":p\": {\"S\": \"a\"}}, \"Limit\": \"2\"}"},
+            {"kind": "bad-enum", "target": "GetItem",
+             "raw": "{\"TableName\": \"{T1}\", \"Key\": " + T1_KEY + ", "
+                    "\"ReturnConsumedCapacity\": \"ALL\"}"},
+            {"kind": "unknown-field", "target": "GetItem",
+             "raw": "{\"TableName\": \"{T1}\", \"Key\": " + T1_KEY + ", \"Bogus\": 1}"},
         ])
 
     def operation(self):
