@@ -6,6 +6,7 @@
 #   CASE:       aws_cli | boto3 | js       a client scenario against one server
 #               differential                differential.py, DynamoDB Local against the server
 #               two_servers                 two servers over one store, concurrent increments
+#               auth                        a server with --credentials FILE: SigV4 refusals
 #               differential_selftest       differential.py --self-test, DynamoDB Local against
 #                                           itself with the candidate's answers perturbed: it
 #                                           must find, report and shrink the difference (no
@@ -49,7 +50,7 @@ fi
 "$bin" dynamodb serve --help 2>&1 | grep -q -- --listen || skip "$bin has no 'dynamodb serve'"
 case $case_name in
   aws_cli) command -v aws >/dev/null || skip "the AWS CLI is not installed (apt-get install awscli)" ;;
-  boto3 | two_servers)
+  boto3 | two_servers | auth)
     python3 -c 'import boto3' 2>/dev/null || skip "boto3 is not installed (apt-get install python3-boto3)" ;;
   js)
     command -v npm >/dev/null || skip "npm is not installed"
@@ -60,6 +61,10 @@ case $case_name in
     [[ -n $reference ]] || skip "no DynamoDB Local: eval \"\$(scripts/dynamodb-start.sh)\" first" ;;
   *) fail "unknown case $case_name" ;;
 esac
+if [[ $case_name == auth ]]; then
+  "$bin" dynamodb serve --help 2>&1 | grep -q -- --credentials ||
+    skip "$bin dynamodb serve has no --credentials"
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cloudlite-ddb-test.XXXXXX")
 pids=()
@@ -91,13 +96,13 @@ answers() {
   [[ $code == 200 || $code == 400 ]]
 }
 
-# start_server: a server on $store at a free port; sets $url and $server_pid.
+# start_server [FLAGS...]: a server on $store at a free port; sets $url and $server_pid.
 start_server() {
   local port log
   port=$(free_port)
   log="$work/server-$port.log"
   # shellcheck disable=SC2086  # CLOUDLITE_DDB_SERVE_FLAGS is a list of flags
-  "$bin" dynamodb serve --store "$store" --listen "127.0.0.1:$port" \
+  "$bin" dynamodb serve --store "$store" --listen "127.0.0.1:$port" "$@" \
     ${CLOUDLITE_DDB_SERVE_FLAGS:-} 2>"$log" >&2 &
   server_pid=$!
   pids+=("$server_pid")
@@ -122,7 +127,16 @@ stop_server() {
 }
 
 echo "== $case_name on $store"
-start_server
+if [[ $case_name == auth ]]; then
+  # Test keys, not secrets: the server only checks signatures made with them.
+  export CLOUDLITE_DDB_KEY=CLOUDLITEAUTHKEY0001
+  export CLOUDLITE_DDB_SECRET=cloudliteAuthSecret000000000000000000001
+  printf '# access key, secret\n%s %s\n' "$CLOUDLITE_DDB_KEY" "$CLOUDLITE_DDB_SECRET" \
+    >"$work/credentials"
+  start_server --credentials "$work/credentials"
+else
+  start_server
+fi
 first_pid=$server_pid first_url=$url
 export CLOUDLITE_DDB_ENDPOINT=$first_url
 case $case_name in
@@ -138,6 +152,7 @@ case $case_name in
     CLOUDLITE_DDB_REFERENCE=$reference CLOUDLITE_DDB_CANDIDATE=$first_url \
       python3 "$here/differential.py" --ops "${DIFF_OPS:-500}" \
       --max-seconds "${DIFF_SECONDS:-300}" ${DIFF_SEED:+--seed "$DIFF_SEED"} ;;
+  auth) python3 "$here/auth_scenario.py" ;;
   two_servers)
     start_server
     echo "-- two servers: $first_url and $url over one store"
