@@ -55,7 +55,7 @@ trap cleanup EXIT
 
 # --- installing the peers (once, into $state) ------------------------------------------------
 export CLOUDLITE_DYNAMODB_DIR=$state/ddb
-# shellcheck source=../scripts/dynamodb-lib.sh
+# shellcheck source=scripts/dynamodb-lib.sh
 source "$root/scripts/dynamodb-lib.sh"  # DDB_NPM_PACKAGE, DDB_NPM_DIR, DDB_EMULATOR
 install_ddb() {
   command -v java >/dev/null || { log "java is required (apt-get install openjdk-17-jre-headless)"; exit 1; }
@@ -138,7 +138,13 @@ print(json.dumps({"Item": item}))' >"$run_dir/getitem.json"
   wait_http "$port" "$pid" "$logfile"
 }
 
-stop_target() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+# stop_target: SIGTERM to the server we started, SIGKILL if it is still there after 10 s.
+stop_target() {
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 
 # metric NAME [LABEL]: the sum of a metric's series on $url/metrics (0 without /metrics).
 metric() {
@@ -201,7 +207,8 @@ for target in $targets; do
     ddb-memory | ddb-shareddb) install_ddb ;;
     dynalite) install_dynalite ;;
     cloudlite-file | cloudlite-s3)
-      if ! [[ -x $cloudlite ]] || ! "$cloudlite" dynamodb serve --help >/dev/null 2>&1; then
+      # serve's own help names --listen (without the subcommand CLI11 prints the parent's help).
+      if ! [[ -x $cloudlite ]] || ! "$cloudlite" dynamodb serve --help 2>&1 | grep -q -- --listen; then
         log "$target: skipped ($cloudlite has no 'dynamodb serve')"; continue
       fi
       if [[ $target == cloudlite-s3 && -z ${CLOUDLITE_TEST_S3_URI:-} ]]; then
