@@ -202,12 +202,25 @@ Reply DynamoDbClient::Call(std::string_view operation, const std::string& body,
   return reply;
 }
 
+// The binding's createPrimaryKey: {"key_name":{"S":key}}, with the fixed hash key first in
+// HASH_AND_RANGE mode (without the braces).
+void DynamoDbClient::AppendKeyAttributes(std::string* out, const std::string& key) const {
+  if (!config_.hash_key_name.empty()) {
+    AppendJsonString(out, config_.hash_key_name);
+    out->append(":{\"S\":");
+    AppendJsonString(out, config_.hash_key_value);
+    out->append("},");
+  }
+  AppendJsonString(out, config_.key_name);
+  out->append(":{\"S\":");
+  AppendJsonString(out, key);
+  out->push_back('}');
+}
+
 std::string DynamoDbClient::KeyJson(const std::string& key) const {
   std::string out = "{";
-  AppendJsonString(&out, config_.key_name);
-  out.append(":{\"S\":");
-  AppendJsonString(&out, key);
-  out.append("}}");
+  AppendKeyAttributes(&out, key);
+  out.push_back('}');
   return out;
 }
 
@@ -242,10 +255,8 @@ Reply DynamoDbClient::PutItem(const std::string& key, const Fields& fields) {
   body.append(",\"Item\":{");
   AppendStringAttributes(&body, fields);
   body.push_back(',');
-  AppendJsonString(&body, config_.key_name);
-  body.append(":{\"S\":");
-  AppendJsonString(&body, key);
-  body.append("}}}");
+  AppendKeyAttributes(&body, key);
+  body.append("}}");
   return Call("PutItem", body);
 }
 
@@ -298,13 +309,25 @@ Reply DynamoDbClient::RecreateTable() {
     if (!described.ok && described.error == "ResourceNotFoundException") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  std::string key;
-  AppendJsonString(&key, config_.key_name);
-  Reply created =
-      Call("CreateTable",
-           "{\"TableName\":" + name + ",\"AttributeDefinitions\":[" + "{\"AttributeName\":" + key +
-               ",\"AttributeType\":\"S\"}],\"KeySchema\":[" + "{\"AttributeName\":" + key +
-               ",\"KeyType\":\"HASH\"}],\"BillingMode\":" + "\"PAY_PER_REQUEST\"}");
+  auto attribute = [](const std::string& name, const char* key_type, std::string* definitions,
+                      std::string* schema) {
+    if (!definitions->empty()) definitions->push_back(',');
+    if (!schema->empty()) schema->push_back(',');
+    std::string quoted;
+    AppendJsonString(&quoted, name);
+    *definitions += "{\"AttributeName\":" + quoted + ",\"AttributeType\":\"S\"}";
+    *schema += "{\"AttributeName\":" + quoted + ",\"KeyType\":\"" + key_type + "\"}";
+  };
+  std::string definitions, schema;
+  if (config_.hash_key_name.empty()) {
+    attribute(config_.key_name, "HASH", &definitions, &schema);
+  } else {
+    attribute(config_.hash_key_name, "HASH", &definitions, &schema);
+    attribute(config_.key_name, "RANGE", &definitions, &schema);
+  }
+  Reply created = Call("CreateTable", "{\"TableName\":" + name + ",\"AttributeDefinitions\":[" +
+                                          definitions + "],\"KeySchema\":[" + schema +
+                                          "],\"BillingMode\":\"PAY_PER_REQUEST\"}");
   if (!created.ok) return created;
   for (int i = 0; i < 300; i++) {
     Reply described = Call("DescribeTable", "{\"TableName\":" + name + "}");

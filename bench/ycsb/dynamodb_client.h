@@ -31,7 +31,12 @@ struct ClientConfig {
   Endpoint endpoint;
   std::string table = "usertable";
   std::string key_name = "firstname";  // dynamodb.primaryKey, the binding's sample value
-  bool consistent_read = false;        // dynamodb.consistentReads, default false
+  // dynamodb.primaryKeyType=HASH_AND_RANGE: every item in one partition, hash_key_name =
+  // hash_key_value, the YCSB key being the range key (the binding's way to benchmark one
+  // partition). Empty: HASH, the default.
+  std::string hash_key_name;
+  std::string hash_key_value = "YCSB_0";  // dynamodb.hashKeyValue's default
+  bool consistent_read = false;           // dynamodb.consistentReads, default false
   std::string region = "us-east-1";
   std::string access_key = "ycsb";  // any key works against the local servers; none is a secret
   std::string secret_key = "ycsb";
@@ -63,7 +68,8 @@ class DynamoDbClient {
   Reply ScanFrom(const std::string& start_key, int64_t count);
 
   // The control plane, for setting up: deletes the table if it exists, creates it (hash key
-  // key_name of type S, on demand) and waits until DescribeTable says ACTIVE.
+  // key_name of type S, or hash_key_name and range key key_name; on demand) and waits until
+  // DescribeTable says ACTIVE.
   Reply RecreateTable();
 
   // Sends one operation's JSON body and reads the answer; a transport failure on a connection
@@ -79,6 +85,7 @@ class DynamoDbClient {
   bool Connect(std::string* error);
   bool Exchange(std::string_view operation, const std::string& body, Reply* reply);
   std::string KeyJson(const std::string& key) const;
+  void AppendKeyAttributes(std::string* out, const std::string& key) const;
 
   ClientConfig config_;
   boost::asio::io_context io_;

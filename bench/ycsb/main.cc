@@ -35,6 +35,7 @@ struct Flags {
                "usage: cloudlite_ycsb --endpoint=http://HOST:PORT --workload=a|b|c|d|e|f\n"
                "  [--recordcount=N] [--operationcount=N] [--threads=N] [--max-seconds=S]\n"
                "  [--phases=create,load,run] [--table=NAME] [--key-name=NAME]\n"
+               "  [--hash-key-name=NAME [--hash-key-value=V]] (one partition: HASH_AND_RANGE)\n"
                "  [--consistent-read] [--requestdistribution=uniform|zipfian|latest]\n"
                "  [--fieldcount=N] [--fieldlength=N] [--maxscanlength=N] [--seed=N]\n"
                "  [--json] [--label=TEXT]\n",
@@ -81,6 +82,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.run.client.table = value;
     } else if (name == "--key-name") {
       f.run.client.key_name = value;
+    } else if (name == "--hash-key-name") {
+      f.run.client.hash_key_name = value;
+    } else if (name == "--hash-key-value") {
+      f.run.client.hash_key_value = value;
     } else if (name == "--consistent-read") {
       f.run.client.consistent_read = true;
     } else if (name == "--requestdistribution") {
@@ -133,6 +138,7 @@ boost::json::object PhaseJson(const Flags& f, std::string_view phase, const Phas
   out["recordcount"] = spec.record_count;
   out["operationcount"] = spec.operation_count;
   out["consistent_read"] = f.run.client.consistent_read;
+  out["key_type"] = f.run.client.hash_key_name.empty() ? "HASH" : "HASH_AND_RANGE";
   out["seconds"] = r.seconds;
   out["operations"] = r.operations;
   out["ops_per_s"] = r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0;

@@ -291,6 +291,24 @@ TEST(YcsbRequests, AreTheBindingsGetItemUpdateItemAndPutItem) {
       "Item":{"field0":{"S":"a"},"field1":{"S":"b"},"firstname":{"S":"user2"}}})"));
 }
 
+TEST(YcsbRequests, HashAndRangePutsEveryItemInOnePartition) {
+  std::vector<ScriptedServer::Seen> seen;
+  {
+    ScriptedServer server({{200, "{}"}, {200, "{}"}});
+    ClientConfig config = server.Config();
+    config.hash_key_name = "pk";
+    DynamoDbClient client(config);
+    EXPECT_TRUE(client.PutItem("user2", {{"field0", "a"}}).ok);
+    EXPECT_TRUE(client.GetItem("user2").ok);
+    seen = server.seen();
+  }
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].body, boost::json::parse(R"({"TableName":"usertable",
+      "Item":{"field0":{"S":"a"},"pk":{"S":"YCSB_0"},"firstname":{"S":"user2"}}})"));
+  EXPECT_EQ(seen[1].body.at("Key"),
+            boost::json::parse(R"({"pk":{"S":"YCSB_0"},"firstname":{"S":"user2"}})"));
+}
+
 TEST(YcsbRequests, ScanReadsTheStartKeyThenPagesFromIt) {
   std::vector<ScriptedServer::Seen> seen;
   Reply scan;
