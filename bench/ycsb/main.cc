@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
     }
   }
   int status = 0;
-  auto phase = [&](std::string_view name, PhaseResult result) {
+  auto phase = [&](std::string_view name, const PhaseResult& result) {
     Report(flags, name, result);
     if (result.operations == 0 && result.errors > 0) status = 1;
   };

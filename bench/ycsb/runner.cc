@@ -86,11 +86,13 @@ Fields OneField(const WorkloadSpec& spec, Random& random) {
 // the clock starts once every worker has its client.
 PhaseResult RunPhase(const RunOptions& options, const std::function<void(Worker&, int)>& body) {
   std::vector<std::unique_ptr<Worker>> workers;
+  workers.reserve(static_cast<size_t>(options.threads));
   for (int i = 0; i < options.threads; i++) {
     workers.push_back(std::make_unique<Worker>(options.client, options.seed * 1000003 + i));
   }
   std::latch ready(options.threads + 1);
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(options.threads));
   for (int i = 0; i < options.threads; i++) {
     threads.emplace_back([&, i] {
       ready.arrive_and_wait();
