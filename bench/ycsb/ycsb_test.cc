@@ -335,6 +335,33 @@ TEST(YcsbRequests, ScanReadsTheStartKeyThenPagesFromIt) {
       "ExclusiveStartKey":{"firstname":{"S":"user7"}}})"));
 }
 
+TEST(YcsbRequests, ScanCarriesACompositeLastEvaluatedKeyOverExactly) {
+  std::vector<ScriptedServer::Seen> seen;
+  Reply scan;
+  {
+    ScriptedServer server({
+        {200, "{}"},
+        // Items with nested values and arrays before the key; the key has two attributes and an
+        // escaped quote; ScannedCount must not be taken for Count.
+        {200, R"({"ScannedCount":9,"Items":[{"l":{"L":[{"N":"1"},{"BOOL":true}]}}],"Count":1,
+                 "LastEvaluatedKey":{"pk":{"S":"YCSB_0"},"firstname":{"S":"us\"er7"}}})"},
+        // A key with a value ScanPage does not read (not DynamoDB's shape): parsed whole instead.
+        {200, R"({"Items":[{}],"Count":1,"LastEvaluatedKey":{"firstname":{"N":5}}})"},
+        {200, R"({"Items":[{}],"Count":1})"},
+    });
+    DynamoDbClient client(server.Config());
+    scan = client.ScanFrom("user5", 4);
+    seen = server.seen();
+  }
+  EXPECT_TRUE(scan.ok);
+  EXPECT_EQ(scan.items, 3);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[2].body.at("ExclusiveStartKey"),
+            boost::json::parse(R"({"pk":{"S":"YCSB_0"},"firstname":{"S":"us\"er7"}})"));
+  EXPECT_EQ(seen[2].body.at("Limit"), 2);
+  EXPECT_EQ(seen[3].body.at("ExclusiveStartKey"), boost::json::parse(R"({"firstname":{"N":5}})"));
+}
+
 TEST(YcsbRequests, ScanPastTheEndStartsOverThenStopsOnAnEmptyLastPage) {
   Reply scan;
   std::vector<ScriptedServer::Seen> seen;
