@@ -166,9 +166,7 @@ ycsb() {
     2>>"$run_dir/ycsb.log") || log "$target: workload $workload failed (see $run_dir/ycsb.log)"
   local all=$(($(metric cloudlite_store_requests_total) - before_all))
   local put=$(($(metric cloudlite_store_requests_total 'kind="put"') - before_put))
-  # The store requests of a run that also loaded belong to both phases: only the last line (the
-  # run phase) carries them, and only when there was no load in the same invocation.
-  [[ $phases == *load* ]] && all=-1 && put=-1
+  # One phase per invocation (bench_target), so the counts belong to the last line's phase.
   [[ -n $out ]] && python3 -c 'import json, sys
 lines = sys.argv[1].splitlines()
 for i, l in enumerate(lines):
@@ -187,13 +185,18 @@ bench_target() {
     stop_target
     return
   fi
+  # The load and each run phase are separate invocations, so that the store requests counted
+  # around each belong to one phase.
   local loaded=0
   for w in $workloads; do
     [[ $w == e ]] && continue
-    if [[ $loaded == 0 ]]; then ycsb "$target" "$w" create,load,run; loaded=1
-    else ycsb "$target" "$w" run; fi
+    if [[ $loaded == 0 ]]; then ycsb "$target" "$w" create,load; loaded=1; fi
+    ycsb "$target" "$w" run
   done
-  [[ " $workloads " == *" e "* ]] && ycsb "$target" e create,load,run
+  if [[ " $workloads " == *" e "* ]]; then
+    ycsb "$target" e create,load
+    ycsb "$target" e run
+  fi
   stop_target
 }
 
