@@ -1,0 +1,203 @@
+#include "runner.h"
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <latch>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace cloudlite::ycsb {
+
+using Clock = std::chrono::steady_clock;
+
+void OpStats::Merge(const OpStats& other) {
+  latency.Merge(other.latency);
+  errors += other.errors;
+  not_found += other.not_found;
+  requests += other.requests;
+  items += other.items;
+  if (first_error.empty()) first_error = other.first_error;
+}
+
+namespace {
+
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// One thread's share of a phase.
+struct Worker {
+  std::unique_ptr<DynamoDbClient> client;
+  Random random;
+  std::array<OpStats, kOpCount> ops;
+  uint64_t operations = 0;
+  uint64_t errors = 0;
+
+  Worker(const ClientConfig& config, uint64_t seed)
+      : client(std::make_unique<DynamoDbClient>(config)), random(seed) {}
+
+  // Runs `call`, timing it, and books its reply under `op`. Returns whether it succeeded.
+  bool Measure(Op op, const std::function<Reply()>& call) {
+    const auto start = Clock::now();
+    const Reply reply = call();
+    const auto elapsed = Clock::now() - start;
+    Book(op, reply, elapsed);
+    return reply.ok;
+  }
+
+  void Book(Op op, const Reply& reply, Clock::duration elapsed) {
+    OpStats& stats = ops[static_cast<size_t>(op)];
+    stats.requests += static_cast<uint64_t>(reply.requests);
+    if (!reply.ok) {
+      stats.errors++;
+      if (stats.first_error.empty()) stats.first_error = reply.error;
+      return;
+    }
+    stats.latency.Record(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
+    if (op == Op::kRead && !reply.found) stats.not_found++;
+    if (op == Op::kScan) stats.items += static_cast<uint64_t>(reply.items);
+  }
+};
+
+Fields AllFields(const WorkloadSpec& spec, Random& random) {
+  Fields fields;
+  fields.reserve(static_cast<size_t>(spec.field_count));
+  for (int i = 0; i < spec.field_count; i++) {
+    fields.emplace_back("field" + std::to_string(i), RandomValue(random, spec.field_length));
+  }
+  return fields;
+}
+
+// buildSingleValue: one field chosen uniformly, a new random value.
+Fields OneField(const WorkloadSpec& spec, Random& random) {
+  const int64_t field = random.Uniform(0, spec.field_count - 1);
+  return {{"field" + std::to_string(field), RandomValue(random, spec.field_length)}};
+}
+
+// Starts `threads` workers together, each running body(worker, thread index) until it returns;
+// the clock starts once every worker has its client.
+PhaseResult RunPhase(const RunOptions& options, const std::function<void(Worker&, int)>& body) {
+  std::vector<std::unique_ptr<Worker>> workers;
+  workers.reserve(static_cast<size_t>(options.threads));
+  for (int i = 0; i < options.threads; i++) {
+    workers.push_back(std::make_unique<Worker>(options.client, options.seed * 1000003 + i));
+  }
+  std::latch ready(options.threads + 1);
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(options.threads));
+  for (int i = 0; i < options.threads; i++) {
+    threads.emplace_back([&, i] {
+      ready.arrive_and_wait();
+      body(*workers[i], i);
+    });
+  }
+  const double cpu_before = CpuSeconds();
+  const auto start = Clock::now();
+  ready.arrive_and_wait();
+  for (std::thread& t : threads) t.join();
+  PhaseResult result;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.cpu_seconds = CpuSeconds() - cpu_before;
+  for (const auto& w : workers) {
+    for (size_t op = 0; op < kOpCount; op++) result.ops[op].Merge(w->ops[op]);
+    result.operations += w->operations;
+    result.errors += w->errors;
+    result.reconnects += static_cast<uint64_t>(w->client->reconnects());
+  }
+  return result;
+}
+
+}  // namespace
+
+PhaseResult RunLoad(const RunOptions& options) {
+  std::atomic<int64_t> next{0};
+  const WorkloadSpec& spec = options.spec;
+  return RunPhase(options, [&](Worker& w, int) {
+    for (int64_t keynum; (keynum = next.fetch_add(1)) < spec.record_count;) {
+      const Fields fields = AllFields(spec, w.random);
+      const std::string key = KeyName(keynum);
+      const bool ok = w.Measure(Op::kInsert, [&] { return w.client->PutItem(key, fields); });
+      ok ? w.operations++ : w.errors++;
+    }
+  });
+}
+
+PhaseResult RunTransactions(const RunOptions& options) {
+  const WorkloadSpec& spec = options.spec;
+  AcknowledgedCounter inserts(spec.record_count);
+  std::atomic<int64_t> claimed{0};
+  std::atomic<bool> timed_out{false};
+  const auto deadline = options.max_seconds > 0
+                            ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                 std::chrono::duration<double>(options.max_seconds))
+                            : Clock::time_point::max();
+  PhaseResult result = RunPhase(options, [&](Worker& w, int) {
+    KeyChooser keys(spec, &inserts);
+    const Discrete chooser = OperationChooser(spec);
+    while (claimed.fetch_add(1) < spec.operation_count) {
+      if (Clock::now() >= deadline) {
+        timed_out = true;
+        break;
+      }
+      bool ok = false;
+      switch (static_cast<Op>(chooser.Next(w.random))) {
+        case Op::kRead: {
+          const std::string key = KeyName(keys.NextKeynum(w.random));
+          ok = w.Measure(Op::kRead, [&] { return w.client->GetItem(key); });
+          break;
+        }
+        case Op::kUpdate: {
+          const std::string key = KeyName(keys.NextKeynum(w.random));
+          const Fields fields = OneField(spec, w.random);
+          ok = w.Measure(Op::kUpdate, [&] { return w.client->UpdateItem(key, fields); });
+          break;
+        }
+        case Op::kInsert: {
+          const int64_t keynum = inserts.NextValue();
+          const Fields fields = AllFields(spec, w.random);
+          const std::string key = KeyName(keynum);
+          ok = w.Measure(Op::kInsert, [&] { return w.client->PutItem(key, fields); });
+          inserts.Acknowledge(keynum);  // even when it failed, as YCSB does (finally)
+          break;
+        }
+        case Op::kScan: {
+          const std::string key = KeyName(keys.NextKeynum(w.random));
+          const int64_t length = w.random.Uniform(spec.min_scan_length, spec.max_scan_length);
+          ok = w.Measure(Op::kScan, [&] { return w.client->ScanFrom(key, length); });
+          break;
+        }
+        case Op::kReadModifyWrite: {
+          const std::string key = KeyName(keys.NextKeynum(w.random));
+          const Fields fields = OneField(spec, w.random);
+          ok = w.Measure(Op::kReadModifyWrite, [&] {
+            Reply read;
+            const bool read_ok =
+                w.Measure(Op::kRead, [&] { return read = w.client->GetItem(key); });
+            if (!read_ok) {
+              read.requests = 0;  // booked under READ already
+              return read;
+            }
+            Reply update;
+            w.Measure(Op::kUpdate, [&] { return update = w.client->UpdateItem(key, fields); });
+            update.requests = 0;  // booked under UPDATE already
+            return update;
+          });
+          break;
+        }
+      }
+      ok ? w.operations++ : w.errors++;
+    }
+  });
+  result.stopped_by_time = timed_out;
+  return result;
+}
+
+}  // namespace cloudlite::ycsb
