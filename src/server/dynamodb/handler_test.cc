@@ -203,10 +203,10 @@ TEST_F(WireTest, RequestIdsAreUniqueAndShapedLikeDynamoDbs) {
 
 TEST_F(WireTest, BodiesOverTheLimitAre413) {
   HandlerOptions o;
-  o.max_body_bytes = 16;
+  o.max_body_bytes = 16;  // {"Limit": 1234} is 15 bytes, {"Limit": 123456} 17
   WireHandler wire = Make(std::move(o));
   EXPECT_EQ(wire.Handle(Post("DynamoDB_20120810.ListTables", R"({"Limit": 1234})")).status, 200);
-  Response r = wire.Handle(Post("DynamoDB_20120810.ListTables", R"({"Limit": 12345})"));
+  Response r = wire.Handle(Post("DynamoDB_20120810.ListTables", R"({"Limit": 123456})"));
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(TypeOf(r), "com.amazonaws.dynamodb.v20120810#RequestEntityTooLarge");
   EXPECT_EQ(ops_.calls.size(), 1u);
