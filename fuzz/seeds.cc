@@ -281,6 +281,41 @@ void Dynamo() {
       "m.a, l[1], #a, s"};
   int i = 0;
   for (const char* e : expressions) Seed("dynamo_expression", "e" + std::to_string(i++), e);
+  // Requests (fuzz/dynamo_request_fuzz.cc: key pk S, sk N; the batch table is t1).
+  const char* requests[] = {
+      R"({"Item": {"pk": {"S": "a"}, "sk": {"N": "1"}, "x": {"L": [{"N": "2"}]}},
+          "ConditionExpression": "attribute_not_exists(pk) OR #x[0] < :v",
+          "ExpressionAttributeNames": {"#x": "x"}, "ExpressionAttributeValues": {":v": {"N": "3"}},
+          "ReturnValues": "ALL_OLD", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})",
+      R"({"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "UpdateExpression":
+          "SET n = n + :v, l[5] = :v REMOVE s ADD ss :ss", "ConditionExpression": "n > :v",
+          "ExpressionAttributeValues": {":v": {"N": "1"}, ":ss": {"SS": ["z"]}},
+          "ReturnValues": "UPDATED_NEW", "ReturnConsumedCapacity": "TOTAL"})",
+      R"({"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "ProjectionExpression": "m.a, l[1]",
+          "ConsistentRead": true})",
+      R"({"KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b", "FilterExpression":
+          "n <> :a", "ExpressionAttributeValues": {":p": {"S": "a"}, ":a": {"N": "1"},
+          ":b": {"N": "3"}}, "Limit": 2, "ScanIndexForward": false, "ExclusiveStartKey":
+          {"pk": {"S": "a"}, "sk": {"N": "2"}}, "Select": "COUNT"})",
+      R"j({"Segment": 1, "TotalSegments": 4, "FilterExpression": "begins_with(s, :s)",
+          "ExpressionAttributeValues": {":s": {"S": "ab"}}, "Limit": 3})j",
+      R"({"RequestItems": {"t1": {"Keys": [{"pk": {"S": "a"}, "sk": {"N": "1"}},
+          {"pk": {"S": "b"}, "sk": {"N": "1"}}], "ProjectionExpression": "n"}}})",
+      R"({"RequestItems": {"t1": [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"N": "1"}}}},
+          {"DeleteRequest": {"Key": {"pk": {"S": "b"}, "sk": {"N": "1"}}}}]}})"};
+  i = 0;
+  for (const char* r : requests) Seed("dynamo_request", "r" + std::to_string(i++), r);
+  // The legacy parameters (dynamo/legacy.h), as the YCSB binding sends them.
+  Seed("dynamo_request", "legacy_update",
+       R"({"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "AttributeUpdates": {"f": {"Action": "PUT",
+        "Value": {"S": "y"}}, "n": {"Action": "ADD", "Value": {"N": "2"}}},
+        "Expected": {"s": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList":
+        [{"S": "a"}]}}, "ReturnValues": "UPDATED_OLD"})");
+  Seed("dynamo_request", "legacy_query",
+       R"({"KeyConditions": {"pk": {"ComparisonOperator": "EQ", "AttributeValueList":
+        [{"S": "a"}]}, "sk": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "1"}]}},
+        "QueryFilter": {"n": {"ComparisonOperator": "NOT_NULL"}}, "AttributesToGet": ["n"],
+        "Limit": 2})");
 }
 
 }  // namespace

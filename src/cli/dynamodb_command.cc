@@ -4,11 +4,11 @@
 #include <memory>
 
 #include "base/logger.h"
-#include "cli/dynamodb_tables_shim.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_common.h"
 #include "cloudlite/admin.h"
 #include "server/dynamodb/handler.h"
+#include "server/dynamodb/tables.h"
 #include "server/http/listener.h"
 #include "server/http/metrics.h"
 

@@ -1334,6 +1334,20 @@ Result<Condition> Condition::Parse(std::string_view text, ExpressionKind kind,
 
 bool Condition::Evaluate(const Item* item) const { return root_ && Eval(*root_, item); }
 
+std::vector<Path> Condition::Paths() const {
+  std::vector<Path> out;
+  if (!root_) return out;
+  // Depth-first with an explicit stack, children pushed last-first so paths come left to right.
+  std::vector<const Node*> stack{root_.get()};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (n->kind == NodeKind::kPath) out.push_back(n->path);
+    for (auto it = n->children.rbegin(); it != n->children.rend(); ++it) stack.push_back(&*it);
+  }
+  return out;
+}
+
 Result<Update> Update::Parse(std::string_view text, ExpressionAttributes* attributes) {
   Parser parser(text, ExpressionKind::kUpdate, attributes);
   CL_RETURN_IF_ERROR(parser.Start());

@@ -90,6 +90,8 @@ class Condition {
                                  ExpressionAttributes* attributes);
   // Whether `item` satisfies it; nullptr is "no item" (every attribute missing).
   bool Evaluate(const Item* item) const;
+  // Every document path the condition reads, left to right (Query refuses a filter on a key).
+  std::vector<Path> Paths() const;
 
  private:
   std::shared_ptr<const Node> root_;

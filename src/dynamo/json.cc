@@ -5,7 +5,6 @@
 
 namespace cloudlite::dynamo {
 namespace json = boost::json;
-namespace {
 
 // What Coral's deserializer says when a member has the wrong JSON kind.
 Status WrongKind(const json::value& v, std::string_view wanted) {
@@ -23,6 +22,8 @@ Status WrongKind(const json::value& v, std::string_view wanted) {
       return SerializationError("NUMBER_VALUE cannot be converted to " + std::string(wanted));
   }
 }
+
+namespace {
 
 Result<std::string> StringOf(const json::value& v) {
   if (!v.is_string()) return WrongKind(v, "String");

@@ -32,6 +32,11 @@ boost::json::object ItemToJson(const Item& item);
 // of 4, as DynamoDB requires. A SerializationException on anything else.
 Result<std::string> DecodeBinary(std::string_view text);
 
+// The SerializationException for a request member of the wrong JSON kind, in the words of
+// DynamoDB's deserializer ("NUMBER_VALUE cannot be converted to String"); `wanted` is the
+// member's type ("String", "Boolean", "Integer", "List", "Map").
+Status WrongKind(const boost::json::value& v, std::string_view wanted);
+
 inline constexpr std::string_view kNestingTooDeep =
     "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
     "beyond supported limit";

@@ -39,4 +39,16 @@ Result<LegacyExpressions> TranslateLegacy(std::string_view operation,
                                           const boost::json::object& request,
                                           ExpressionAttributes* attributes);
 
+// The checks of KeyConditions and QueryFilter that need the table's key schema, with the legacy
+// API's messages (they differ from KeyConditionExpression's): "Query condition missed key schema
+// element" (no name), "Only scalar types can be used as Hash Key values" (NULL/NOT_NULL on a key),
+// "QueryFilter can only contain non-primary key attributes: Primary key attribute: sk". Run it
+// on a Query with KeyConditions before parsing the translated key condition.
+Status CheckLegacyKeys(const boost::json::object& request, const KeySchema& schema);
+
+// An error of Update::Apply on an update translated from AttributeUpdates, in the legacy API's
+// words: "Type mismatch for attribute to update" where the expression says "An operand in the
+// update expression has an incorrect data type"; anything else unchanged.
+Status LegacyUpdateError(Status status);
+
 }  // namespace cloudlite::dynamo

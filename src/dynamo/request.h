@@ -93,6 +93,7 @@ class WriteRequest {
   bool return_old_on_condition_failure_ = false;
   ReturnConsumedCapacity capacity_ = ReturnConsumedCapacity::kNone;
   bool collection_metrics_ = false;
+  bool legacy_update_ = false;  // the update came from AttributeUpdates: its errors' wording
   KeySchema schema_;
 };
 
@@ -107,6 +108,11 @@ class GetRequest {
   std::optional<Item> Answer(const Item* stored) const;
 
  private:
+  friend struct BatchGet;
+  // `operation` names the request for the legacy parameters ("GetItem", "BatchGetItem").
+  static Result<GetRequest> ParseFor(std::string_view operation, const boost::json::object& request,
+                                     const KeySchema& schema);
+
   StoredKey key_;
   std::optional<Projection> projection_;
   bool consistent_ = false;
@@ -116,7 +122,8 @@ class GetRequest {
 // A Query or a Scan: which rows to visit, in what order, and how to build the page.
 class ReadRequest {
  public:
-  static Result<ReadRequest> ParseQuery(const boost::json::object& request, const KeySchema& schema);
+  static Result<ReadRequest> ParseQuery(const boost::json::object& request,
+                                        const KeySchema& schema);
   static Result<ReadRequest> ParseScan(const boost::json::object& request, const KeySchema& schema);
 
   bool is_query() const { return pk_.has_value(); }
@@ -162,6 +169,13 @@ class ReadRequest {
   };
 
  private:
+  static Result<ReadRequest> Parse(bool query, const boost::json::object& request,
+                                   const KeySchema& schema);
+  Status ParseLimitAndSegments(bool query, const boost::json::object& request);
+  Status ParseSelect(const boost::json::object& request, bool has_projection);
+  Status SetKeyRange(const KeyCondition& condition);  // pk_, low_, high_
+  Status ParseStartKey(const boost::json::object& request);
+
   std::optional<std::string> pk_;
   std::optional<Bound> low_, high_;
   bool forward_ = true;

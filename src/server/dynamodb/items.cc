@@ -1,0 +1,442 @@
+// The data plane of TableService (tables.h): item reads and writes on the partitions, with
+// dynamo/request.h deciding what each request does and answers.
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "base/checksum.h"
+#include "dynamo/item_codec.h"
+#include "dynamo/json.h"
+#include "dynamo/request.h"
+#include "server/dynamodb/tables.h"
+
+namespace cloudlite::server::dynamodb {
+namespace {
+
+namespace json = boost::json;
+using dynamo::Item;
+using dynamo::StoredKey;
+
+// Rows fetched per statement of a Query or Scan: a page stops early (Limit, 1 MB), so it never
+// reads much past what it keeps.
+constexpr int64_t kBatchRows = 128;
+
+OperationResult ErrorOf(const Status& s) { return ErrorFromStatus(s); }
+
+struct StoredItem {
+  Item item;
+  size_t size = 0;
+};
+
+Result<StoredItem> DecodeRow(const cloudlite::Value& item, const cloudlite::Value& size) {
+  const Blob* bytes = std::get_if<Blob>(&item);
+  const int64_t* n = std::get_if<int64_t>(&size);
+  if (!bytes || !n || *n < 0) return Status::Corruption("a partition holds a malformed item row");
+  CL_ASSIGN_OR_RETURN(Item decoded, dynamo::DecodeItem(bytes->bytes));
+  return StoredItem{std::move(decoded), static_cast<size_t>(*n)};
+}
+
+Result<std::optional<StoredItem>> ReadItem(Connection& c, const StoredKey& key) {
+  CL_ASSIGN_OR_RETURN(Rows rows, c.Query("SELECT item, size FROM items WHERE pk = ?1 AND sk = ?2",
+                                         {Blob{key.pk}, Blob{key.sk}}));
+  if (rows.rows.empty()) return std::optional<StoredItem>();
+  CL_ASSIGN_OR_RETURN(StoredItem s, DecodeRow(rows.rows[0][0], rows.rows[0][1]));
+  return std::optional<StoredItem>(std::move(s));
+}
+
+// Applies `write` to its item inside the partition's transaction; `*outcome` says what it did.
+// Starts from scratch on every run (the group may run again after a lost race).
+Status ApplyWrite(Connection& c, const dynamo::WriteRequest& write, dynamo::WriteOutcome* outcome) {
+  CL_ASSIGN_OR_RETURN(std::optional<StoredItem> current, ReadItem(c, write.key()));
+  CL_ASSIGN_OR_RETURN(*outcome, write.Apply(current ? &current->item : nullptr));
+  if (outcome->condition_failed) return Status::Ok();
+  const dynamo::WriteEffect& effect = outcome->effect;
+  switch (effect.kind) {
+    case dynamo::WriteEffect::Kind::kNothing:
+      return Status::Ok();
+    case dynamo::WriteEffect::Kind::kStore:
+      return c
+          .Query("INSERT OR REPLACE INTO items (pk, sk, item, size) VALUES (?1, ?2, ?3, ?4)",
+                 {Blob{write.key().pk}, Blob{write.key().sk}, Blob{dynamo::EncodeItem(effect.item)},
+                  static_cast<int64_t>(effect.size)})
+          .status();
+    case dynamo::WriteEffect::Kind::kDelete:
+      return c
+          .Query("DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+                 {Blob{write.key().pk}, Blob{write.key().sk}})
+          .status();
+  }
+  return Status::Internal("unknown write effect");
+}
+
+size_t NewSize(const dynamo::WriteOutcome& o) {
+  return o.effect.kind == dynamo::WriteEffect::Kind::kStore ? o.effect.size : 0;
+}
+
+// Which partitions a Scan segment visits, and which of their rows: with TotalSegments <= P a
+// segment owns the partitions p with p mod T == segment; with more segments than partitions,
+// the segments that share a partition split its rows by the hash of their partition key.
+struct SegmentPlan {
+  std::vector<int> partitions;
+  uint64_t shares = 1;  // segments sharing each partition
+  uint64_t share = 0;   // this segment's share
+  bool Owns(std::string_view pk, int partitions_total) const {
+    if (shares == 1) return true;
+    return (Checksum(pk, 0) / static_cast<uint64_t>(partitions_total)) % shares == share;
+  }
+};
+
+SegmentPlan PlanSegment(uint32_t segment, uint32_t total, int partitions) {
+  SegmentPlan plan;
+  const auto p = static_cast<uint32_t>(partitions);
+  if (total <= p) {
+    for (uint32_t i = segment; i < p; i += total) plan.partitions.push_back(static_cast<int>(i));
+    return plan;
+  }
+  uint32_t part = segment % p;
+  plan.partitions.push_back(static_cast<int>(part));
+  plan.shares = (total - 1 - part) / p + 1;
+  plan.share = segment / p;
+  return plan;
+}
+
+// The rows of one Query's range after `cursor` (in the visiting direction), at most kBatchRows.
+Result<Rows> QueryBatch(Connection& c, const dynamo::ReadRequest& r,
+                        const std::optional<std::string>& cursor) {
+  std::string sql = "SELECT item, size FROM items WHERE pk = ?1";
+  std::vector<cloudlite::Value> params{Blob{*r.pk()}};
+  auto bound = [&](const char* op, const std::string& sk) {
+    params.emplace_back(std::in_place_type<Blob>, Blob{sk});
+    sql += " AND sk " + std::string(op) + " ?" + std::to_string(params.size());
+  };
+  if (r.low()) bound(r.low()->inclusive ? ">=" : ">", r.low()->sk);
+  if (r.high()) bound(r.high()->inclusive ? "<=" : "<", r.high()->sk);
+  if (cursor) bound(r.forward() ? ">" : "<", *cursor);
+  params.emplace_back(std::in_place_type<int64_t>, kBatchRows);
+  sql += std::string(" ORDER BY sk ") + (r.forward() ? "ASC" : "DESC") + " LIMIT ?" +
+         std::to_string(params.size());
+  return c.Query(sql, params);
+}
+
+// The rows of one partition after `cursor` in (pk, sk) order, at most kBatchRows.
+Result<Rows> ScanBatch(Connection& c, const std::optional<StoredKey>& cursor) {
+  if (!cursor) {
+    return c.Query("SELECT pk, sk, item, size FROM items ORDER BY pk, sk LIMIT ?1", {kBatchRows});
+  }
+  return c.Query(
+      "SELECT pk, sk, item, size FROM items WHERE (pk, sk) > (?1, ?2) ORDER BY pk, sk LIMIT ?3",
+      {Blob{cursor->pk}, Blob{cursor->sk}, kBatchRows});
+}
+
+const std::string& BlobOf(const cloudlite::Value& v) {
+  static const std::string kEmpty;
+  const Blob* b = std::get_if<Blob>(&v);
+  return b ? b->bytes : kEmpty;
+}
+
+}  // namespace
+
+OperationResult TableService::WithTable(const json::object& request, const TableRun& run) {
+  for (int attempt = 0;; attempt++) {
+    Result<TableEntry> entry = TableOf(request);
+    if (!entry.ok()) return ErrorOf(entry.status());
+    Result<OperationResult> out = run(*entry);
+    if (out.ok()) return std::move(out).value();
+    if (!out.status().IsNotFound()) return ErrorOf(out.status());
+    // This process's view of the table is stale: read the catalog again, run once more.
+    catalog_->Forget(entry->name);
+    if (attempt > 0) return ErrorOf(Status::NotFound("Requested resource not found"));
+  }
+}
+
+OperationResult TableService::WriteItem(dynamo::WriteRequest::Kind kind,
+                                        const json::object& request) {
+  return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
+    Result<dynamo::WriteRequest> w = dynamo::WriteRequest::Parse(kind, request, t.schema);
+    if (!w.ok()) return OperationResult(ErrorOf(w.status()));
+    dynamo::WriteOutcome outcome;
+    Partitions::Work work = [&](Connection& c) { return ApplyWrite(c, *w, &outcome); };
+    const std::string name = PartitionName(t.id, PartitionOf(w->key().pk, t.partitions));
+    Status s = partitions_->Write(name, work, CreateCheckFor(t));
+    if (s.IsNotFound()) return s;
+    if (!s.ok()) return OperationResult(ErrorOf(s));
+    if (outcome.condition_failed) {
+      return OperationResult(ApiError{"ConditionalCheckFailedException",
+                                      "The conditional request failed", 400, outcome.members});
+    }
+    json::object out = outcome.members;
+    if (w->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
+      out["ConsumedCapacity"] =
+          dynamo::ConsumedCapacity(t.name, dynamo::WriteUnits(outcome.old_size, NewSize(outcome)),
+                                   false, w->return_consumed_capacity());
+    }
+    return OperationResult(std::move(out));
+  });
+}
+
+OperationResult TableService::PutItem(const json::object& request) {
+  return WriteItem(dynamo::WriteRequest::Kind::kPut, request);
+}
+
+OperationResult TableService::UpdateItem(const json::object& request) {
+  return WriteItem(dynamo::WriteRequest::Kind::kUpdate, request);
+}
+
+OperationResult TableService::DeleteItem(const json::object& request) {
+  return WriteItem(dynamo::WriteRequest::Kind::kDelete, request);
+}
+
+OperationResult TableService::GetItem(const json::object& request) {
+  return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
+    Result<dynamo::GetRequest> g = dynamo::GetRequest::Parse(request, t.schema);
+    if (!g.ok()) return OperationResult(ErrorOf(g.status()));
+    std::optional<StoredItem> stored;
+    const std::string name = PartitionName(t.id, PartitionOf(g->key().pk, t.partitions));
+    Status s = partitions_->Read(name, g->consistent_read(), [&](Connection* c) -> Status {
+      if (!c) return Status::Ok();
+      CL_ASSIGN_OR_RETURN(stored, ReadItem(*c, g->key()));
+      return Status::Ok();
+    });
+    if (s.IsNotFound()) return s;
+    if (!s.ok()) return OperationResult(ErrorOf(s));
+    json::object out;
+    std::optional<Item> answer = g->Answer(stored ? &stored->item : nullptr);
+    if (answer) out["Item"] = dynamo::ItemToJson(*answer);
+    if (g->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
+      out["ConsumedCapacity"] = dynamo::ConsumedCapacity(
+          t.name, dynamo::ReadUnits(stored ? stored->size : 0, g->consistent_read()), true,
+          g->return_consumed_capacity());
+    }
+    return OperationResult(std::move(out));
+  });
+}
+
+OperationResult TableService::Query(const json::object& request) {
+  return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
+    Result<dynamo::ReadRequest> r = dynamo::ReadRequest::ParseQuery(request, t.schema);
+    if (!r.ok()) return OperationResult(ErrorOf(r.status()));
+    dynamo::ReadRequest::Page page(&*r);
+    bool more = false;
+    const std::string name = PartitionName(t.id, PartitionOf(*r->pk(), t.partitions));
+    Status s = partitions_->Read(name, r->consistent_read(), [&](Connection* c) -> Status {
+      page = dynamo::ReadRequest::Page(&*r);  // a re-run starts the page again
+      more = false;
+      if (!c) return Status::Ok();
+      std::optional<std::string> cursor;
+      if (r->start_after()) cursor = r->start_after()->sk;
+      while (true) {
+        CL_ASSIGN_OR_RETURN(Rows rows, QueryBatch(*c, *r, cursor));
+        for (const auto& row : rows.rows) {
+          CL_ASSIGN_OR_RETURN(StoredItem item, DecodeRow(row[0], row[1]));
+          if (!page.Add(item.item, item.size)) {
+            more = true;
+            return Status::Ok();
+          }
+          if (!t.schema.range_name) return Status::Ok();  // one row per partition key
+          auto range = item.item.find(*t.schema.range_name);
+          if (range == item.item.end()) return Status::Corruption("an item lacks its sort key");
+          CL_ASSIGN_OR_RETURN(cursor, dynamo::EncodeKey(range->second));
+        }
+        if (static_cast<int64_t>(rows.rows.size()) < kBatchRows) return Status::Ok();
+      }
+    });
+    if (s.IsNotFound()) return s;
+    if (!s.ok()) return OperationResult(ErrorOf(s));
+    json::object out = page.Finish(more);
+    if (r->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
+      out["ConsumedCapacity"] = dynamo::ConsumedCapacity(
+          t.name, dynamo::ReadUnits(page.scanned_bytes(), r->consistent_read()), true,
+          r->return_consumed_capacity());
+    }
+    return OperationResult(std::move(out));
+  });
+}
+
+OperationResult TableService::Scan(const json::object& request) {
+  return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
+    Result<dynamo::ReadRequest> r = dynamo::ReadRequest::ParseScan(request, t.schema);
+    if (!r.ok()) return OperationResult(ErrorOf(r.status()));
+    const SegmentPlan plan = PlanSegment(r->segment(), r->total_segments(), t.partitions);
+    size_t first = 0;
+    std::optional<StoredKey> cursor = r->start_after();
+    if (cursor) {
+      int p = PartitionOf(cursor->pk, t.partitions);
+      auto it = std::find(plan.partitions.begin(), plan.partitions.end(), p);
+      if (it == plan.partitions.end() || !plan.Owns(cursor->pk, t.partitions)) {
+        return OperationResult(
+            ApiError{"ValidationException",
+                     "The provided Exclusive start key does not map to the provided segment",
+                     400,
+                     {}});
+      }
+      first = static_cast<size_t>(it - plan.partitions.begin());
+    }
+    dynamo::ReadRequest::Page page(&*r);
+    bool more = false;
+    for (size_t i = first; i < plan.partitions.size() && !more; i++) {
+      const std::string name = PartitionName(t.id, plan.partitions[i]);
+      Status s = partitions_->Read(name, r->consistent_read(), [&](Connection* c) -> Status {
+        if (!c) return Status::Ok();
+        std::optional<StoredKey> at = cursor;
+        while (true) {
+          CL_ASSIGN_OR_RETURN(Rows rows, ScanBatch(*c, at));
+          for (const auto& row : rows.rows) {
+            at = StoredKey{BlobOf(row[0]), BlobOf(row[1])};
+            if (!plan.Owns(at->pk, t.partitions)) continue;
+            CL_ASSIGN_OR_RETURN(StoredItem item, DecodeRow(row[2], row[3]));
+            if (!page.Add(item.item, item.size)) {
+              more = true;
+              return Status::Ok();
+            }
+          }
+          if (static_cast<int64_t>(rows.rows.size()) < kBatchRows) return Status::Ok();
+        }
+      });
+      if (s.IsNotFound()) return s;
+      if (!s.ok()) return OperationResult(ErrorOf(s));
+      cursor.reset();  // the next partition is visited from its start
+    }
+    json::object out = page.Finish(more);
+    if (r->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
+      out["ConsumedCapacity"] = dynamo::ConsumedCapacity(
+          t.name, dynamo::ReadUnits(page.scanned_bytes(), r->consistent_read()), true,
+          r->return_consumed_capacity());
+    }
+    return OperationResult(std::move(out));
+  });
+}
+
+OperationResult TableService::BatchGetItem(const json::object& request) {
+  std::map<std::string, TableEntry, std::less<>> tables;
+  dynamo::SchemaLookup lookup = [&](std::string_view name) -> Result<dynamo::KeySchema> {
+    Result<TableEntry> e = catalog_->Get(name);
+    if (!e.ok()) {
+      if (e.status().IsNotFound()) return Status::NotFound("Requested resource not found");
+      return e.status();
+    }
+    dynamo::KeySchema schema = e->schema;
+    tables[std::string(name)] = std::move(e).value();
+    return schema;
+  };
+  Result<dynamo::BatchGet> batch = dynamo::BatchGet::Parse(request, lookup);
+  if (!batch.ok()) return ErrorOf(batch.status());
+  json::object responses;
+  json::object unprocessed;
+  json::array capacity;
+  for (const dynamo::BatchGet::Table& bt : batch->tables) {
+    const TableEntry& t = tables.at(bt.name);
+    json::array items;
+    json::array left;
+    double units = 0;
+    for (size_t i = 0; i < bt.keys.size(); i++) {
+      const dynamo::GetRequest& g = bt.keys[i];
+      std::optional<StoredItem> stored;
+      const std::string name = PartitionName(t.id, PartitionOf(g.key().pk, t.partitions));
+      Status s = partitions_->Read(name, g.consistent_read(), [&](Connection* c) -> Status {
+        if (!c) return Status::Ok();
+        CL_ASSIGN_OR_RETURN(stored, ReadItem(*c, g.key()));
+        return Status::Ok();
+      });
+      if (s.IsNotFound()) {
+        catalog_->Forget(t.name);
+        return ErrorOf(Status::NotFound("Requested resource not found"));
+      }
+      if (!s.ok()) {
+        if (!s.IsRetryable() && !s.IsBusy()) return ErrorOf(s);
+        left.push_back(dynamo::ItemToJson(bt.key_items[i]));  // the client retries these
+        continue;
+      }
+      if (stored) {
+        units += dynamo::ReadUnits(stored->size, g.consistent_read());
+        std::optional<Item> answer = g.Answer(&stored->item);
+        if (answer) items.push_back(dynamo::ItemToJson(*answer));
+      }
+    }
+    responses[bt.name] = std::move(items);
+    if (!left.empty()) {
+      json::object entry;
+      if (const json::value* asked = request.at("RequestItems").as_object().if_contains(bt.name);
+          asked && asked->is_object()) {
+        entry = asked->as_object();
+      }
+      entry["Keys"] = std::move(left);
+      unprocessed[bt.name] = std::move(entry);
+    }
+    if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+      capacity.push_back(dynamo::ConsumedCapacity(bt.name, units, true, batch->capacity));
+    }
+  }
+  json::object out{{"Responses", std::move(responses)},
+                   {"UnprocessedKeys", std::move(unprocessed)}};
+  if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+    out["ConsumedCapacity"] = std::move(capacity);
+  }
+  return out;
+}
+
+OperationResult TableService::BatchWriteItem(const json::object& request) {
+  std::map<std::string, TableEntry, std::less<>> tables;
+  dynamo::SchemaLookup lookup = [&](std::string_view name) -> Result<dynamo::KeySchema> {
+    Result<TableEntry> e = catalog_->Get(name);
+    if (!e.ok()) {
+      if (e.status().IsNotFound()) return Status::NotFound("Requested resource not found");
+      return e.status();
+    }
+    dynamo::KeySchema schema = e->schema;
+    tables[std::string(name)] = std::move(e).value();
+    return schema;
+  };
+  Result<dynamo::BatchWrite> batch = dynamo::BatchWrite::Parse(request, lookup);
+  if (!batch.ok()) return ErrorOf(batch.status());
+  json::object unprocessed;
+  json::array capacity;
+  for (const dynamo::BatchWrite::Table& bt : batch->tables) {
+    const TableEntry& t = tables.at(bt.name);
+    // The writes of each partition go to its writer together: one group, one commit.
+    std::map<int, std::vector<size_t>> by_partition;
+    for (size_t i = 0; i < bt.writes.size(); i++) {
+      by_partition[PartitionOf(bt.writes[i].key().pk, t.partitions)].push_back(i);
+    }
+    std::vector<dynamo::WriteOutcome> outcomes(bt.writes.size());
+    std::vector<Partitions::Work> works(bt.writes.size());
+    json::array left;
+    double units = 0;
+    for (const auto& [p, indexes] : by_partition) {
+      std::vector<const Partitions::Work*> group;
+      for (size_t i : indexes) {
+        works[i] = [&, i](Connection& c) { return ApplyWrite(c, bt.writes[i], &outcomes[i]); };
+        group.push_back(&works[i]);
+      }
+      std::vector<Status> statuses =
+          partitions_->Write(PartitionName(t.id, p), group, CreateCheckFor(t));
+      for (size_t k = 0; k < indexes.size(); k++) {
+        const Status& s = statuses[k];
+        const size_t i = indexes[k];
+        if (s.IsNotFound()) {
+          catalog_->Forget(t.name);
+          return ErrorOf(Status::NotFound("Requested resource not found"));
+        }
+        if (!s.ok()) {
+          if (!s.IsRetryable() && !s.IsBusy()) return ErrorOf(s);
+          left.push_back(bt.requests.at(i));  // the client retries these
+          continue;
+        }
+        units += dynamo::WriteUnits(outcomes[i].old_size, NewSize(outcomes[i]));
+      }
+    }
+    if (!left.empty()) unprocessed[bt.name] = std::move(left);
+    if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+      capacity.push_back(dynamo::ConsumedCapacity(bt.name, units, false, batch->capacity));
+    }
+  }
+  json::object out{{"UnprocessedItems", std::move(unprocessed)}};
+  if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+    out["ConsumedCapacity"] = std::move(capacity);
+  }
+  return out;
+}
+
+}  // namespace cloudlite::server::dynamodb

@@ -1,0 +1,102 @@
+// The operations of the DynamoDB-compatible API (operation.h) on a store: the control plane
+// (CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, DescribeLimits,
+// DescribeEndpoints, TagResource, UntagResource, ListTagsOfResource) over the catalog, and the
+// data plane (PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan, BatchGetItem,
+// BatchWriteItem) over the partitions, with dynamo/request.h deciding what each request does and
+// says. docs/dynamodb.md describes the layout and what differs from DynamoDB.
+// Thread-safety: Run may be called from many threads at once.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cloudlite/options.h"
+#include "cloudlite/status.h"
+#include "dynamo/request.h"
+#include "server/dynamodb/catalog.h"
+#include "server/dynamodb/operation.h"
+#include "server/dynamodb/partitions.h"
+#include "server/http/metrics.h"
+
+namespace cloudlite::server::dynamodb {
+
+struct TableServiceOptions {
+  std::string store;   // the store URI: file:///dir, s3://bucket/prefix?endpoint=...
+  int partitions = 8;  // P of the tables CreateTable makes (1 .. 256)
+  Options options;     // for every database; max_staleness bounds eventually consistent reads
+  MetricsRegistry* metrics = nullptr;
+  std::string region = "us-east-1";  // in table ARNs
+  // DescribeEndpoints' Address; empty: "dynamodb.<region>.amazonaws.com".
+  std::string endpoint_address;
+  size_t max_group = 64;  // writes per partition commit, at most
+  // Called by a partition's writer with the size of the group it is about to run (tests).
+  std::function<void(size_t)> before_group;
+};
+
+class TableService : public Operations {
+ public:
+  // Opens (creating if needed) the catalog of the store and finishes deletions a crash left.
+  static Result<std::unique_ptr<TableService>> Open(const TableServiceOptions& options);
+
+  OperationResult Run(std::string_view operation, const boost::json::object& request,
+                      const CallContext& context) override;
+
+  // Writes and commits of the partition writers so far (tests, metrics).
+  Partitions::Stats write_stats() const { return partitions_->stats(); }
+  // Writes queued behind a running group (tests).
+  size_t writes_waiting() const { return partitions_->waiting(); }
+
+ private:
+  TableService(TableServiceOptions options, std::unique_ptr<Catalog> catalog);
+
+  // Control plane (tables.cc).
+  OperationResult CreateTable(const boost::json::object& request);
+  OperationResult DescribeTable(const boost::json::object& request);
+  OperationResult ListTables(const boost::json::object& request);
+  OperationResult DeleteTable(const boost::json::object& request);
+  OperationResult UpdateTable(const boost::json::object& request);
+  OperationResult DescribeLimits(const boost::json::object& request);
+  OperationResult DescribeEndpoints(const boost::json::object& request);
+  OperationResult TagResource(const boost::json::object& request);
+  OperationResult UntagResource(const boost::json::object& request);
+  OperationResult ListTagsOfResource(const boost::json::object& request);
+
+  // Data plane (items.cc).
+  OperationResult PutItem(const boost::json::object& request);
+  OperationResult GetItem(const boost::json::object& request);
+  OperationResult UpdateItem(const boost::json::object& request);
+  OperationResult DeleteItem(const boost::json::object& request);
+  OperationResult Query(const boost::json::object& request);
+  OperationResult Scan(const boost::json::object& request);
+  OperationResult BatchGetItem(const boost::json::object& request);
+  OperationResult BatchWriteItem(const boost::json::object& request);
+
+  // One item write (PutItem, UpdateItem, DeleteItem) on its partition's writer.
+  OperationResult WriteItem(dynamo::WriteRequest::Kind kind, const boost::json::object& request);
+  // Runs `run` on the request's table. `run` answers NotFound when a partition says the table
+  // is gone: this process's view of it is stale, so the catalog is read again and `run` runs
+  // once more on what it says now.
+  using TableRun = std::function<Result<OperationResult>(const TableEntry&)>;
+  OperationResult WithTable(const boost::json::object& request, const TableRun& run);
+
+  // The table the request's TableName names, ACTIVE.
+  Result<TableEntry> TableOf(const boost::json::object& request);
+  // The description DescribeTable answers for `entry` (ItemCount and TableSizeBytes summed over
+  // its partitions when `with_counts`).
+  Result<boost::json::object> Describe(const TableEntry& entry, bool with_counts);
+  std::string ArnOf(std::string_view table) const;
+  // Removes the partitions of a DELETING table and its catalog row.
+  Status FinishDeletion(const TableEntry& entry);
+  Status FinishDeletions();
+  // The check a partition of `entry` passes before its first write creates it.
+  Partitions::CreateCheck CreateCheckFor(const TableEntry& entry);
+
+  const TableServiceOptions options_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<Partitions> partitions_;
+};
+
+}  // namespace cloudlite::server::dynamodb

@@ -1,0 +1,604 @@
+// TableService on a file:// store: every operation of the control and data plane, DeleteTable
+// then CreateTable of one name, two services over one store writing one item with conditions,
+// group commit, paging of Query and Scan, and Scan segments.
+#include "server/dynamodb/tables.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cloudlite/admin.h"
+#include "server/http/metrics.h"
+#include "testing/temp_dir.h"
+
+namespace cloudlite::server::dynamodb {
+namespace {
+namespace json = boost::json;
+
+json::object Parse(std::string_view text) { return json::parse(text).as_object(); }
+
+// The answer of a call that must succeed.
+json::object Ok(TableService& s, std::string_view op, const json::object& request) {
+  OperationResult r = s.Run(op, request, {});
+  if (auto* e = std::get_if<ApiError>(&r)) {
+    ADD_FAILURE() << op << " failed: " << e->type << ": " << e->message;
+    return {};
+  }
+  return std::get<json::object>(r);
+}
+json::object Ok(TableService& s, std::string_view op, std::string_view request) {
+  return Ok(s, op, Parse(request));
+}
+
+// The error of a call that must fail.
+ApiError Fail(TableService& s, std::string_view op, std::string_view request) {
+  OperationResult r = s.Run(op, Parse(request), {});
+  if (auto* e = std::get_if<ApiError>(&r)) return *e;
+  ADD_FAILURE() << op << " succeeded: " << json::serialize(std::get<json::object>(r));
+  return {};
+}
+
+// Bounded polling for a state another thread reaches (no timing threshold: it only bounds a hang).
+template <typename F>
+bool Eventually(F&& f) {
+  for (int i = 0; i < 20000; i++) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+class TableServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::MakeTempDir("dynamodb-tables"); }
+  void TearDown() override { test::RemoveTree(dir_); }
+
+  TableServiceOptions Options() {
+    TableServiceOptions o;
+    o.store = "file://" + dir_;
+    o.metrics = &metrics_;
+    return o;
+  }
+  std::unique_ptr<TableService> Service(TableServiceOptions o) {
+    auto s = TableService::Open(o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+  std::unique_ptr<TableService> Service() { return Service(Options()); }
+
+  static void CreateHashRange(TableService& s, std::string_view name) {
+    Ok(s, "CreateTable",
+       json::object{
+           {"TableName", name},
+           {"KeySchema", json::parse(R"([{"AttributeName":"pk","KeyType":"HASH"},
+                                                 {"AttributeName":"sk","KeyType":"RANGE"}])")},
+           {"AttributeDefinitions", json::parse(R"([{"AttributeName":"pk","AttributeType":"S"},
+                                                            {"AttributeName":"sk","AttributeType":"N"}])")},
+           {"BillingMode", "PAY_PER_REQUEST"}});
+  }
+  static void CreateHash(TableService& s, std::string_view name) {
+    Ok(s, "CreateTable",
+       json::object{
+           {"TableName", name},
+           {"KeySchema", json::parse(R"([{"AttributeName":"pk","KeyType":"HASH"}])")},
+           {"AttributeDefinitions", json::parse(R"([{"AttributeName":"pk","AttributeType":"S"}])")},
+           {"ProvisionedThroughput",
+            json::parse(R"({"ReadCapacityUnits":5,"WriteCapacityUnits":7})")}});
+  }
+
+  std::string dir_;
+  MetricsRegistry metrics_;
+};
+
+TEST_F(TableServiceTest, CreateDescribeListDelete) {
+  auto s = Service();
+  CreateHashRange(*s, "orders");
+  json::object t = Ok(*s, "DescribeTable", R"({"TableName":"orders"})")["Table"].as_object();
+  EXPECT_EQ(t["TableName"], "orders");
+  EXPECT_EQ(t["TableStatus"], "ACTIVE");
+  EXPECT_EQ(t["TableArn"], "arn:aws:dynamodb:us-east-1:000000000000:table/orders");
+  EXPECT_EQ(t["ItemCount"], 0);
+  EXPECT_EQ(t["TableSizeBytes"], 0);
+  EXPECT_GT(t["CreationDateTime"].as_double(), 1.6e9);
+  EXPECT_EQ(t["KeySchema"].as_array().size(), 2u);
+  EXPECT_EQ(t["BillingModeSummary"].as_object()["BillingMode"], "PAY_PER_REQUEST");
+  EXPECT_EQ(t["AttributeDefinitions"].as_array()[1].as_object()["AttributeType"], "N");
+
+  CreateHash(*s, "audit");
+  json::object a = Ok(*s, "DescribeTable", R"({"TableName":"audit"})")["Table"].as_object();
+  EXPECT_EQ(a["ProvisionedThroughput"].as_object()["ReadCapacityUnits"], 5);
+  EXPECT_EQ(a["ProvisionedThroughput"].as_object()["WriteCapacityUnits"], 7);
+  EXPECT_EQ(a["BillingModeSummary"].as_object()["BillingMode"], "PROVISIONED");
+
+  ApiError e = Fail(*s, "CreateTable",
+                    R"({"TableName":"orders","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"})");
+  EXPECT_EQ(e.type, "ResourceInUseException");
+
+  for (std::string name : {"tb3", "tb1", "tb2"}) CreateHash(*s, name);
+  // Pages of 2 over audit, orders, t1, t2, t3.
+  std::vector<std::string> seen;
+  std::string start;
+  for (int page = 0; page < 10; page++) {
+    json::object req{{"Limit", 2}};
+    if (!start.empty()) req["ExclusiveStartTableName"] = start;
+    json::object r = Ok(*s, "ListTables", req);
+    for (const auto& n : r["TableNames"].as_array()) seen.emplace_back(n.as_string());
+    if (!r.contains("LastEvaluatedTableName")) break;
+    start = r["LastEvaluatedTableName"].as_string();
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"audit", "orders", "tb1", "tb2", "tb3"}));
+
+  json::object d = Ok(*s, "DeleteTable", R"({"TableName":"tb2"})")["TableDescription"].as_object();
+  EXPECT_EQ(d["TableStatus"], "DELETING");
+  EXPECT_EQ(Fail(*s, "DescribeTable", R"({"TableName":"tb2"})").type, "ResourceNotFoundException");
+  EXPECT_EQ(Fail(*s, "DeleteTable", R"({"TableName":"tb2"})").type, "ResourceNotFoundException");
+  EXPECT_EQ(Ok(*s, "ListTables", "{}")["TableNames"].as_array().size(), 4u);
+}
+
+TEST_F(TableServiceTest, CreateTableRefusesBadSchemasWithDynamoDbMessages) {
+  auto s = Service();
+  ApiError e = Fail(*s, "CreateTable", R"({"TableName":"t","AttributeDefinitions":[]})");
+  EXPECT_EQ(e.type, "ValidationException");
+  EXPECT_EQ(e.message,
+            "2 validation errors detected: Value 't' at 'tableName' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 3; Value null at 'keySchema' failed "
+            "to satisfy constraint: Member must not be null");
+  e = Fail(*s, "CreateTable",
+           R"({"TableName":"tab","KeySchema":[{"AttributeName":"pk","KeyType":"HASHY"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"})");
+  EXPECT_EQ(e.message,
+            "1 validation error detected: Value 'HASHY' at 'keySchema.1.member.keyType' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]");
+  e = Fail(*s, "CreateTable",
+           R"({"TableName":"tab","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"})");
+  EXPECT_EQ(e.message,
+            "One or more parameter values were invalid: Some index key attributes are not defined "
+            "in AttributeDefinitions. Keys: [pk], AttributeDefinitions: [id]");
+  e = Fail(*s, "CreateTable",
+           R"({"TableName":"tab","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"x","AttributeType":"N"}],
+      "BillingMode":"PAY_PER_REQUEST"})");
+  EXPECT_EQ(e.message,
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not "
+            "exactly match number of attributes defined in AttributeDefinitions");
+  e = Fail(*s, "CreateTable",
+           R"({"TableName":"tab","KeySchema":[{"AttributeName":"sk","KeyType":"RANGE"}],
+      "AttributeDefinitions":[{"AttributeName":"sk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"})");
+  EXPECT_EQ(e.message, "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+  e = Fail(*s, "CreateTable",
+           R"({"TableName":"tab","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}]})");
+  EXPECT_EQ(e.message,
+            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
+            "must both be specified when BillingMode is PROVISIONED");
+  e = Fail(*s, "CreateTable",
+           R"({"TableName":"tab","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST",
+      "ProvisionedThroughput":{"ReadCapacityUnits":1,"WriteCapacityUnits":1}})");
+  EXPECT_EQ(e.message,
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+            "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+  e = Fail(*s, "CreateTable", R"({"TableName":1})");
+  EXPECT_EQ(e.type, "SerializationException");
+  EXPECT_EQ(Ok(*s, "ListTables", "{}")["TableNames"].as_array().size(), 0u);
+}
+
+TEST_F(TableServiceTest, UpdateTableTagsLimitsEndpointsAndUnknownOperations) {
+  auto s = Service();
+  CreateHash(*s, "tags");
+  json::object u = Ok(*s, "UpdateTable", R"({"TableName":"tags","BillingMode":"PAY_PER_REQUEST"})");
+  EXPECT_EQ(u["TableDescription"].as_object()["BillingModeSummary"].as_object()["BillingMode"],
+            "PAY_PER_REQUEST");
+  json::object t = Ok(*s, "DescribeTable", R"({"TableName":"tags"})")["Table"].as_object();
+  EXPECT_EQ(t["BillingModeSummary"].as_object()["BillingMode"], "PAY_PER_REQUEST");
+  EXPECT_EQ(t["ProvisionedThroughput"].as_object()["ReadCapacityUnits"], 0);
+  EXPECT_EQ(Fail(*s, "UpdateTable", R"({"TableName":"tags"})").type, "ValidationException");
+  EXPECT_EQ(Fail(*s, "UpdateTable", R"({"TableName":"nope","BillingMode":"PAY_PER_REQUEST"})").type,
+            "ResourceNotFoundException");
+
+  const std::string arn = "arn:aws:dynamodb:us-east-1:000000000000:table/tags";
+  Ok(*s, "TagResource",
+     json::object{{"ResourceArn", arn},
+                  {"Tags", json::parse(R"([{"Key":"a","Value":"1"},{"Key":"b","Value":"2"}])")}});
+  Ok(*s, "UntagResource", json::object{{"ResourceArn", arn}, {"TagKeys", json::array{"a"}}});
+  json::object tags = Ok(*s, "ListTagsOfResource", json::object{{"ResourceArn", arn}});
+  EXPECT_EQ(json::serialize(tags["Tags"]), R"([{"Key":"b","Value":"2"}])");
+  EXPECT_EQ(Fail(*s, "ListTagsOfResource",
+                 R"({"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/none"})")
+                .type,
+            "ResourceNotFoundException");
+  EXPECT_EQ(Fail(*s, "ListTagsOfResource", R"({"ResourceArn":"nonsense"})").type,
+            "ValidationException");
+
+  EXPECT_EQ(Ok(*s, "DescribeLimits", "{}")["TableMaxWriteCapacityUnits"], 40000);
+  EXPECT_EQ(Ok(*s, "DescribeEndpoints", "{}")["Endpoints"].as_array()[0].as_object()["Address"],
+            "dynamodb.us-east-1.amazonaws.com");
+  EXPECT_EQ(Fail(*s, "FrobnicateTable", "{}").type, "UnknownOperationException");
+}
+
+TEST_F(TableServiceTest, ItemOperationsWithConditionsAndReturnValues) {
+  auto s = Service();
+  CreateHashRange(*s, "items");
+  Ok(*s, "PutItem",
+     R"({"TableName":"items","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"x"}}})");
+  json::object g =
+      Ok(*s, "GetItem",
+         R"({"TableName":"items","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ConsistentRead":true,
+                          "ReturnConsumedCapacity":"TOTAL"})");
+  EXPECT_EQ(json::serialize(g["Item"]), R"({"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"x"}})");
+  EXPECT_EQ(g["ConsumedCapacity"].as_object()["CapacityUnits"], 1.0);
+
+  json::object u = Ok(*s, "UpdateItem",
+                      R"({"TableName":"items","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},
+                          "UpdateExpression":"SET n = :one ADD c :one","ExpressionAttributeValues":{":one":{"N":"1"}},
+                          "ReturnValues":"ALL_NEW"})");
+  EXPECT_EQ(json::serialize(u["Attributes"]),
+            R"({"c":{"N":"1"},"n":{"N":"1"},"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"x"}})");
+
+  ApiError e = Fail(*s, "PutItem",
+                    R"j({"TableName":"items","Item":{"pk":{"S":"a"},"sk":{"N":"1"}},
+                        "ConditionExpression":"attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure":"ALL_OLD"})j");
+  EXPECT_EQ(e.type, "ConditionalCheckFailedException");
+  EXPECT_EQ(e.message, "The conditional request failed");
+  EXPECT_EQ(json::serialize(e.members["Item"]),
+            R"({"c":{"N":"1"},"n":{"N":"1"},"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"x"}})");
+
+  json::object d =
+      Ok(*s, "DeleteItem",
+         R"({"TableName":"items","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ReturnValues":"ALL_OLD"})");
+  EXPECT_EQ(d["Attributes"].as_object()["v"].as_object()["S"], "x");
+  g = Ok(*s, "GetItem",
+         R"({"TableName":"items","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ConsistentRead":true})");
+  EXPECT_FALSE(g.contains("Item"));
+
+  EXPECT_EQ(Fail(*s, "GetItem", R"({"TableName":"items","Key":{"pk":{"S":"a"}}})").type,
+            "ValidationException");
+  EXPECT_EQ(Fail(*s, "PutItem", R"({"TableName":"absent","Item":{"pk":{"S":"a"}}})").type,
+            "ResourceNotFoundException");
+
+  // DescribeTable counts items and sums their sizes over the partitions.
+  for (int i = 0; i < 10; i++) {
+    Ok(*s, "PutItem",
+       json::object{
+           {"TableName", "items"},
+           {"Item", json::object{{"pk", {{"S", "k" + std::to_string(i)}}}, {"sk", {{"N", "1"}}}}}});
+  }
+  json::object t = Ok(*s, "DescribeTable", R"({"TableName":"items"})")["Table"].as_object();
+  EXPECT_EQ(t["ItemCount"], 10);
+  EXPECT_EQ(t["TableSizeBytes"], 10 * (2 + 2 + 2 + 2));  // "pk" + "kN", "sk" + 1 as N (2 bytes)
+}
+
+TEST_F(TableServiceTest, DeleteThenCreateShowsNothingOldEvenToAnotherService) {
+  auto a = Service();
+  auto b = Service();
+  CreateHash(*a, "cycle");
+  Ok(*a, "PutItem", R"({"TableName":"cycle","Item":{"pk":{"S":"old"},"v":{"N":"1"}}})");
+  // b knows the old table (its cache holds it).
+  EXPECT_TRUE(
+      Ok(*b, "GetItem", R"({"TableName":"cycle","Key":{"pk":{"S":"old"}},"ConsistentRead":true})")
+          .contains("Item"));
+  Ok(*a, "DeleteTable", R"({"TableName":"cycle"})");
+  CreateHash(*a, "cycle");
+  for (TableService* s : {a.get(), b.get()}) {
+    EXPECT_FALSE(
+        Ok(*s, "GetItem", R"({"TableName":"cycle","Key":{"pk":{"S":"old"}},"ConsistentRead":true})")
+            .contains("Item"));
+    EXPECT_EQ(Ok(*s, "Scan", R"({"TableName":"cycle","ConsistentRead":true})")["Count"], 0);
+  }
+  // A write through b lands in the new table, where a sees it.
+  Ok(*b, "PutItem", R"({"TableName":"cycle","Item":{"pk":{"S":"new"}}})");
+  EXPECT_EQ(Ok(*a, "Scan", R"({"TableName":"cycle","ConsistentRead":true})")["Count"], 1);
+  EXPECT_EQ(Ok(*a, "DescribeTable", R"({"TableName":"cycle"})")["Table"].as_object()["ItemCount"],
+            1);
+}
+
+TEST_F(TableServiceTest, AStaleServiceNeverCreatesAPartitionOfADeletedTable) {
+  auto a = Service();
+  auto b = Service();
+  CreateHash(*a, "ghost");
+  // b knows the table but has written nothing: no partition exists.
+  EXPECT_FALSE(
+      Ok(*b, "GetItem", R"({"TableName":"ghost","Key":{"pk":{"S":"x"}}})").contains("Item"));
+  Ok(*a, "DeleteTable", R"({"TableName":"ghost"})");
+  CreateHash(*a, "ghost");
+  const std::string new_id(Ok(*a, "DescribeTable", R"({"TableName":"ghost"})")["Table"]
+                               .as_object()["TableId"]
+                               .as_string());
+  Ok(*b, "PutItem", R"({"TableName":"ghost","Item":{"pk":{"S":"x"}}})");
+  EXPECT_EQ(Ok(*a, "Scan", R"({"TableName":"ghost","ConsistentRead":true})")["Count"], 1);
+  auto names = ListDatabases("file://" + dir_);
+  ASSERT_TRUE(names.ok());
+  for (const std::string& name : *names) {
+    if (name != kCatalogName) {
+      EXPECT_EQ(name.rfind("t." + new_id + ".", 0), 0u) << name;
+    }
+  }
+}
+
+TEST_F(TableServiceTest, AnInterruptedDeletionIsFinishedByTheNextOpen) {
+  {
+    auto s = Service();
+    CreateHash(*s, "halfgone");
+    Ok(*s, "PutItem", R"({"TableName":"halfgone","Item":{"pk":{"S":"x"}}})");
+  }
+  {
+    // A crash after the DELETING commit: the row is DELETING, the partitions are still there.
+    auto catalog = Catalog::Open("file://" + dir_, {});
+    ASSERT_TRUE(catalog.ok());
+    ASSERT_TRUE((*catalog)->MarkDeleting("halfgone").ok());
+  }
+  auto s = Service();
+  EXPECT_EQ(Ok(*s, "ListTables", "{}")["TableNames"].as_array().size(), 0u);
+  CreateHash(*s, "halfgone");
+  EXPECT_EQ(Ok(*s, "Scan", R"({"TableName":"halfgone","ConsistentRead":true})")["Count"], 0);
+}
+
+TEST_F(TableServiceTest, TwoServicesCompareAndSetOneItemWithoutLosingAnUpdate) {
+  auto a = Service();
+  auto b = Service();
+  CreateHash(*a, "counter");
+  Ok(*a, "PutItem",
+     R"({"TableName":"counter","Item":{"pk":{"S":"c"},"n":{"N":"0"},"adds":{"N":"0"}}})");
+  constexpr int kThreads = 3, kIncrements = 8;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (TableService* s : {a.get(), b.get()}) {
+    for (int t = 0; t < kThreads; t++) {
+      threads.emplace_back([&, s] {
+        for (int i = 0; i < kIncrements; i++) {
+          // Compare and set: read n, write n + 1 only if n is still what was read.
+          bool done = false;
+          for (int attempt = 0; attempt < 1000 && !done; attempt++) {
+            json::object g =
+                Ok(*s, "GetItem",
+                   R"({"TableName":"counter","Key":{"pk":{"S":"c"}},"ConsistentRead":true})");
+            std::string n(g["Item"].as_object()["n"].as_object()["N"].as_string());
+            json::object u{{"TableName", "counter"},
+                           {"Key", json::parse(R"({"pk":{"S":"c"}})")},
+                           {"UpdateExpression", "SET n = :new ADD adds :one"},
+                           {"ConditionExpression", "n = :old"},
+                           {"ExpressionAttributeValues",
+                            json::object{{":old", {{"N", n}}},
+                                         {":new", {{"N", std::to_string(std::stoi(n) + 1)}}},
+                                         {":one", {{"N", "1"}}}}}};
+            OperationResult r = s->Run("UpdateItem", u, {});
+            if (std::holds_alternative<json::object>(r)) {
+              done = true;
+            } else if (std::get<ApiError>(r).type != "ConditionalCheckFailedException" &&
+                       std::get<ApiError>(r).type != "TransactionConflictException") {
+              ADD_FAILURE() << std::get<ApiError>(r).message;
+              failures++;
+              return;
+            }
+          }
+          if (!done) failures++;
+        }
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  json::object g =
+      Ok(*b, "GetItem", R"({"TableName":"counter","Key":{"pk":{"S":"c"}},"ConsistentRead":true})");
+  const json::string total(std::to_string(2 * kThreads * kIncrements));
+  EXPECT_EQ(g["Item"].as_object()["n"].as_object()["N"], total);
+  EXPECT_EQ(g["Item"].as_object()["adds"].as_object()["N"], total);
+}
+
+TEST_F(TableServiceTest, WritesQueuedBehindARunningGroupShareOneCommit) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, held = false, released = false;
+  TableServiceOptions o = Options();
+  o.partitions = 1;  // every item in one partition
+  o.before_group = [&](size_t) {
+    std::unique_lock lock(mu);
+    if (!armed) return;
+    armed = false;
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+  };
+  auto s = Service(o);
+  CreateHash(*s, "group");
+  Ok(*s, "PutItem",
+     R"({"TableName":"group","Item":{"pk":{"S":"warm"}}})");  // creates the partition
+  const Partitions::Stats before = s->write_stats();
+  constexpr int kOthers = 15;
+  {
+    std::lock_guard lock(mu);
+    armed = true;
+  }
+  std::vector<std::thread> threads;
+  threads.emplace_back(
+      [&] { Ok(*s, "PutItem", R"({"TableName":"group","Item":{"pk":{"S":"first"}}})"); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return held; });
+  }
+  for (int i = 0; i < kOthers; i++) {
+    threads.emplace_back([&, i] {
+      // Half of them fail their condition: rolled back alone, the group still commits.
+      json::object req{{"TableName", "group"},
+                       {"Item", json::object{{"pk", {{"S", "k" + std::to_string(i)}}}}}};
+      if (i % 2) {
+        req["ConditionExpression"] = "attribute_exists(pk)";
+        EXPECT_EQ(std::get<ApiError>(s->Run("PutItem", req, {})).type,
+                  "ConditionalCheckFailedException");
+      } else {
+        Ok(*s, "PutItem", req);
+      }
+    });
+  }
+  EXPECT_TRUE(Eventually([&] { return s->writes_waiting() == kOthers; }));
+  {
+    std::lock_guard lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+  for (auto& t : threads) t.join();
+  const Partitions::Stats after = s->write_stats();
+  EXPECT_EQ(after.writes - before.writes, kOthers + 1u);
+  EXPECT_EQ(after.commits - before.commits, 2u);  // the held write's, then one for the rest
+  EXPECT_EQ(metrics_.GetCounter("cloudlite_dynamodb_commits_total", "")->value(),
+            static_cast<double>(after.commits));
+  EXPECT_EQ(Ok(*s, "Scan", R"({"TableName":"group","ConsistentRead":true})")["Count"],
+            2 + (kOthers + 1) / 2);
+}
+
+// Every page of `request` until LastEvaluatedKey is absent: the items' "pk"/"sk" as text.
+std::vector<std::string> AllPages(TableService& s, std::string_view op, json::object request,
+                                  int* pages = nullptr) {
+  std::vector<std::string> out;
+  for (int page = 0; page < 1000; page++) {
+    json::object r = Ok(s, op, request);
+    for (const auto& item : r["Items"].as_array()) {
+      const json::object& o = item.as_object();
+      std::string key(o.at("pk").as_object().at("S").as_string());
+      if (o.contains("sk")) key += "/" + std::string(o.at("sk").as_object().at("N").as_string());
+      out.push_back(key);
+    }
+    if (pages) *pages = page + 1;
+    if (!r.contains("LastEvaluatedKey")) break;
+    request["ExclusiveStartKey"] = r["LastEvaluatedKey"];
+  }
+  return out;
+}
+
+TEST_F(TableServiceTest, QueryPagesInKeyOrderBothWays) {
+  auto s = Service();
+  CreateHashRange(*s, "qry");
+  json::array puts;
+  for (int i = 0; i < 20; i++) {
+    Ok(*s, "PutItem",
+       json::object{{"TableName", "qry"},
+                    {"Item", json::object{{"pk", {{"S", "p"}}},
+                                          {"sk", {{"N", std::to_string(i * 5 - 40)}}}}}});
+  }
+  Ok(*s, "PutItem", R"({"TableName":"qry","Item":{"pk":{"S":"other"},"sk":{"N":"0"}}})");
+  json::object req = Parse(R"({"TableName":"qry","KeyConditionExpression":"pk = :p",
+                               "ExpressionAttributeValues":{":p":{"S":"p"}},"Limit":6,"ConsistentRead":true})");
+  int pages = 0;
+  std::vector<std::string> got = AllPages(*s, "Query", req, &pages);
+  std::vector<std::string> want;
+  for (int i = 0; i < 20; i++) want.push_back("p/" + std::to_string(i * 5 - 40));
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(pages, 4);
+  req["ScanIndexForward"] = false;
+  std::reverse(want.begin(), want.end());
+  EXPECT_EQ(AllPages(*s, "Query", req), want);
+
+  json::object between =
+      Parse(R"({"TableName":"qry","KeyConditionExpression":"pk = :p AND sk BETWEEN :lo AND :hi",
+      "ExpressionAttributeValues":{":p":{"S":"p"},":lo":{"N":"-7"},":hi":{"N":"10"}},"Select":"COUNT"})");
+  EXPECT_EQ(Ok(*s, "Query", between)["Count"], 4);  // -5, 0, 5, 10
+}
+
+TEST_F(TableServiceTest, ScanPagesAndSegmentsCoverEveryItemOnce) {
+  auto s = Service();
+  CreateHash(*s, "scan");
+  std::multiset<std::string> want;
+  json::array writes;
+  for (int i = 0; i < 60; i++) {
+    std::string pk = "item" + std::to_string(i);
+    want.insert(pk);
+    writes.push_back(
+        json::object{{"PutRequest", json::object{{"Item", json::object{{"pk", {{"S", pk}}}}}}}});
+    if (writes.size() == 25 || i == 59) {
+      json::object r =
+          Ok(*s, "BatchWriteItem", json::object{{"RequestItems", json::object{{"scan", writes}}}});
+      EXPECT_TRUE(r["UnprocessedItems"].as_object().empty());
+      writes.clear();
+    }
+  }
+  auto as_set = [](const std::vector<std::string>& v) {
+    return std::multiset<std::string>(v.begin(), v.end());
+  };
+  EXPECT_EQ(as_set(AllPages(*s, "Scan", Parse(R"({"TableName":"scan","Limit":7})"))), want);
+  for (int total : {1, 3, 8, 20}) {
+    std::vector<std::string> all;
+    for (int seg = 0; seg < total; seg++) {
+      json::object req{
+          {"TableName", "scan"}, {"Limit", 4}, {"Segment", seg}, {"TotalSegments", total}};
+      for (auto& k : AllPages(*s, "Scan", req)) all.push_back(k);
+    }
+    EXPECT_EQ(as_set(all), want) << total << " segments";
+  }
+
+  // BatchGetItem of a few of them, one absent.
+  json::object bg = Ok(*s, "BatchGetItem", R"({"RequestItems":{"scan":{"Keys":[{"pk":{"S":"item1"}},
+      {"pk":{"S":"item59"}},{"pk":{"S":"none"}}],"ConsistentRead":true}}})");
+  EXPECT_EQ(bg["Responses"].as_object()["scan"].as_array().size(), 2u);
+  EXPECT_TRUE(bg["UnprocessedKeys"].as_object().empty());
+  EXPECT_EQ(
+      Fail(*s, "BatchGetItem", R"({"RequestItems":{"none":{"Keys":[{"pk":{"S":"a"}}]}}})").type,
+      "ResourceNotFoundException");
+}
+
+TEST_F(TableServiceTest, EventuallyConsistentReadsCostNothingInTheStore) {
+  TableServiceOptions o = Options();
+  o.options.max_staleness = std::chrono::hours(1);
+  auto s = Service(o);
+  CreateHash(*s, "stale");
+  Ok(*s, "PutItem", R"({"TableName":"stale","Item":{"pk":{"S":"a"},"v":{"N":"1"}}})");
+  const std::string get = R"({"TableName":"stale","Key":{"pk":{"S":"a"}}})";
+  Ok(*s, "GetItem", get);  // opens the partition's eventual reader
+  const std::string before = ProcessStoreStatsJson();
+  EXPECT_EQ(Ok(*s, "GetItem", get)["Item"].as_object()["v"].as_object()["N"], "1");
+  EXPECT_EQ(ProcessStoreStatsJson(), before);
+  // A consistent read asks the store whether it is still at the latest version.
+  const std::string consistent =
+      R"({"TableName":"stale","Key":{"pk":{"S":"a"}},"ConsistentRead":true})";
+  Ok(*s, "GetItem", consistent);
+  EXPECT_NE(ProcessStoreStatsJson(), before);
+}
+
+TEST_F(TableServiceTest, ManyConcurrentWritersShareCommits) {
+  auto s = Service();
+  CreateHash(*s, "busy");
+  constexpr int kThreads = 16, kWrites = 20;
+  Ok(*s, "PutItem", R"({"TableName":"busy","Item":{"pk":{"S":"warm"}}})");
+  const Partitions::Stats before = s->write_stats();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; i++) {
+        Ok(*s, "UpdateItem",
+           json::object{{"TableName", "busy"},
+                        {"Key", json::object{{"pk", {{"S", "k" + std::to_string(t % 4)}}}}},
+                        {"UpdateExpression", "ADD n :one"},
+                        {"ExpressionAttributeValues", json::object{{":one", {{"N", "1"}}}}}});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const Partitions::Stats after = s->write_stats();
+  const uint64_t writes = after.writes - before.writes, commits = after.commits - before.commits;
+  EXPECT_EQ(writes, uint64_t{kThreads * kWrites});
+  EXPECT_LE(commits, writes);
+  std::printf("%llu writes in %llu commits\n", static_cast<unsigned long long>(writes),
+              static_cast<unsigned long long>(commits));
+  // Every ADD counted: 4 items, 4 threads each.
+  for (int k = 0; k < 4; k++) {
+    json::object g =
+        Ok(*s, "GetItem",
+           json::object{{"TableName", "busy"},
+                        {"Key", json::object{{"pk", {{"S", "k" + std::to_string(k)}}}}},
+                        {"ConsistentRead", true}});
+    EXPECT_EQ(g["Item"].as_object()["n"].as_object()["N"],
+              json::string(std::to_string(4 * kWrites)));
+  }
+}
+
+}  // namespace
+}  // namespace cloudlite::server::dynamodb
