@@ -3,7 +3,8 @@
 DynamoDB answers to requests that are not a POST of JSON, malformed JSON and unknown targets,
 x-amz-crc32 and x-amzn-RequestId on every answer, SigV4 with --credentials (botocore signs, when
 python3-boto3 is installed: a known key passes, an unknown key and a wrong secret get DynamoDB's
-errors, and botocore's own CRC32 check accepts every answer), /metrics, /readyz, the access log,
+errors, botocore's own CRC32 check accepts every answer, and a table, an item and a failed
+condition go through), /metrics, /readyz, the access log,
 and the refusal to listen beyond loopback without auth."""
 import http.client
 import json
@@ -103,6 +104,20 @@ def signed_checks(port, key, secret):
     check(passed not in ("UnrecognizedClientException", "InvalidSignatureException",
                          "MissingAuthenticationTokenException", "IncompleteSignatureException"),
           f"the right key passes SigV4 (got {passed})")
+    # A round trip through the wire and the table service, signed and checksummed by botocore.
+    ddb = client(key, secret)
+    ddb.create_table(TableName="wire", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    ddb.put_item(TableName="wire", Item={"k": {"S": "a"}, "n": {"N": "1.50"}})
+    got = ddb.get_item(TableName="wire", Key={"k": {"S": "a"}}, ConsistentRead=True)
+    check(got.get("Item") == {"k": {"S": "a"}, "n": {"N": "1.5"}}, f"put then get: {got}")
+    try:
+        ddb.put_item(TableName="wire", Item={"k": {"S": "a"}},
+                     ConditionExpression="attribute_not_exists(k)")
+        check(False, "a failed condition is an error")
+    except botocore.exceptions.ClientError as e:
+        check(e.response["Error"]["Code"] == "ConditionalCheckFailedException", str(e))
     status, _, _ = request(port, "POST", b"{}", {**JSON10, "X-Amz-Target":
                                                  "DynamoDB_20120810.DescribeLimits"})
     check(status == 400, "unsigned requests are refused")
