@@ -210,6 +210,18 @@ void Servers() {
        R"J({"baton":null,"requests":[{"type":"sequence","sql":"SELECT 1; SELECT 2"},)J"
        R"J({"type":"describe","sql_id":3},{"type":"execute","stmt":{"sql":"x"}}]})J");
 
+  // dynamodb_wire: flags byte (bit 0 POST, bit 1 SigV4 on), header lines, blank line, body.
+  const std::string ddb_headers =
+      "Content-Type: application/x-amz-json-1.0\nX-Amz-Target: DynamoDB_20120810.PutItem\n"
+      "Host: 127.0.0.1:8000\nX-Amz-Date: 20261202T080000Z\nAuthorization: AWS4-HMAC-SHA256 "
+      "Credential=AKIDFUZZ/20261202/us-east-1/dynamodb/aws4_request, "
+      "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00\n\n";
+  const std::string ddb_body =
+      R"({"TableName":"t","Item":{"k":{"S":"a"},"n":{"N":"1.5"},"l":{"L":[{"M":{}}]}}})";
+  Seed("dynamodb_wire", "put", "\1" + ddb_headers + ddb_body);
+  Seed("dynamodb_wire", "put_signed", "\3" + ddb_headers + ddb_body);
+  Seed("dynamodb_wire", "get", std::string(1, '\0') + "Content-Type: text/plain\n\n");
+
   Seed("server_text", "mixed",
        std::string("\x40\x80") + "Authorization: AWS4-HMAC-SHA256 Signature=0a\n\x1b[2J é \xff");
 }

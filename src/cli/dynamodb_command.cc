@@ -3,15 +3,142 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/logger.h"
 #include "cli/exit_codes.h"
+#include "cli/serve_common.h"
 #include "cloudlite/admin.h"
+#include "server/dynamodb/handler.h"
+#include "server/dynamodb/tables.h"
+#include "server/http/listener.h"
+#include "server/http/metrics.h"
 
 namespace cloudlite::cli {
+namespace {
+
+void AddServeFlags(CLI::App* serve, DynamoDbServeFlags& f) {
+  serve->add_option("--store", f.store, "Store URI holding the tables, e.g. file:///var/ddb")
+      ->required();
+  serve->add_option("--listen", f.listen, "Address to listen on, HOST:PORT")->capture_default_str();
+  serve->add_option("--credentials", f.credentials,
+                    "Access keys whose SigV4 signatures are accepted: lines 'ACCESS_KEY_ID "
+                    "SECRET_ACCESS_KEY' or an ~/.aws/credentials file. Without it any signature is "
+                    "accepted (as DynamoDB Local does) and only loopback addresses may listen");
+  serve->add_flag("--insecure-no-auth", f.insecure_no_auth,
+                  "Allow listening on a non-loopback address without --credentials (something in "
+                  "front of this server must check who may connect)");
+  serve
+      ->add_option("--partitions", f.partitions,
+                   "Partition databases of each table created from now on")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve->add_option("--workers", f.workers, "Threads running requests")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  serve->add_option("--max-connections", f.max_connections, "Open connections; more get 503")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  serve->add_option("--max-in-flight", f.max_in_flight, "Requests queued or running; more get 503")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  serve->add_option("--max-body-bytes", f.max_body_bytes, "Largest request body; more get 413")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
+      ->capture_default_str();
+  serve->add_option("--request-timeout-ms", f.request_timeout_ms, "Time limit of one request")
+      ->check(CLI::Range(1, 3600 * 1000))
+      ->capture_default_str();
+  serve->add_option("--access-log", f.access_log, "stderr (one JSON line per request) or off")
+      ->check(CLI::IsMember({"stderr", "off"}))
+      ->capture_default_str();
+  serve->add_option("--tls-cert", f.tls_cert, "PEM certificate chain: serve HTTPS");
+  serve->add_option("--tls-key", f.tls_key, "PEM private key of --tls-cert");
+  serve->footer(
+      "Example: cloudlite dynamodb serve --store file:///var/ddb\n"
+      "then: aws dynamodb list-tables --endpoint-url http://127.0.0.1:8000\n"
+      "A non-loopback --listen needs --credentials FILE (or --insecure-no-auth).");
+}
+
+int RunCreateTable(const DynamoDbCommand& command) {
+  DynamoDbTableOptions o;
+  o.table = command.table;
+  o.endpoint = command.endpoint;
+  o.region = command.region;
+  o.wait_limit = std::chrono::seconds(command.wait_seconds);
+  o.progress = [](const std::string& line) {
+    std::fputs(("cloudlite: " + line + "\n").c_str(), stderr);
+  };
+  Result<TableCreation> outcome = CreateDynamoDbStoreTable(o);
+  if (!outcome.ok()) return ReportError(outcome.status());
+  std::printf("%s table %s is ACTIVE: use dynamodb://%s/NAME\n",
+              *outcome == TableCreation::kCreated ? "created;" : "already existed;",
+              command.table.c_str(), command.table.c_str());
+  return static_cast<int>(ExitCode::kOk);
+}
+
+int RunServe(const DynamoDbServeFlags& f) {
+  Result<HostPort> listen = ParseListen(f.listen, "127.0.0.1:8000");
+  if (!listen.ok()) return ReportError(listen.status());
+  if (f.tls_cert.empty() != f.tls_key.empty()) {
+    return ReportError(Status::InvalidArgument("--tls-cert and --tls-key go together"));
+  }
+  if (!IsLoopback(listen->host) && f.credentials.empty() && !f.insecure_no_auth) {
+    return ReportError(Status::InvalidArgument(
+        "refusing to listen on " + listen->host +
+        " without auth: give --credentials FILE, or --insecure-no-auth if something in front of "
+        "this server checks who may connect"));
+  }
+  std::unique_ptr<server::dynamodb::AccessKeys> keys;
+  if (!f.credentials.empty()) {
+    Result<server::dynamodb::AccessKeys> loaded =
+        server::dynamodb::AccessKeys::LoadFile(f.credentials);
+    if (!loaded.ok()) return ReportError(loaded.status());
+    keys = std::make_unique<server::dynamodb::AccessKeys>(std::move(loaded).value());
+  }
+  // A store that does not answer is better found now than by the first request.
+  if (Status s = CheckStore(f.store, /*create=*/true); !s.ok()) return ReportError(s);
+
+  server::MetricsRegistry metrics;
+  server::dynamodb::TableServiceOptions table_options;
+  table_options.store = f.store;
+  table_options.partitions = f.partitions;
+  table_options.metrics = &metrics;
+  Result<std::unique_ptr<server::dynamodb::TableService>> tables =
+      server::dynamodb::TableService::Open(table_options);
+  if (!tables.ok()) return ReportError(tables.status());
+
+  server::dynamodb::HandlerOptions handler_options;
+  handler_options.access_keys = keys.get();
+  handler_options.max_body_bytes = f.max_body_bytes;
+  handler_options.metrics = &metrics;
+  handler_options.refresh_metrics = [&metrics] { RefreshStoreMetrics(metrics); };
+  handler_options.ready = [store = f.store] { return CheckStore(store); };
+  server::dynamodb::WireHandler wire(**tables, std::move(handler_options));
+
+  std::unique_ptr<Logger> access_log;
+  if (f.access_log == "stderr") access_log = Logger::ToFd(2);
+  server::ListenerOptions options;
+  options.address = listen->host;
+  options.port = listen->port;
+  options.worker_threads = f.workers;
+  options.max_connections = f.max_connections;
+  options.max_in_flight = f.max_in_flight;
+  options.max_body_bytes = f.max_body_bytes;
+  options.request_timeout = std::chrono::milliseconds(f.request_timeout_ms);
+  options.tls_cert_file = f.tls_cert;
+  options.tls_key_file = f.tls_key;
+  options.access_log = access_log.get();
+  options.metrics = &metrics;
+  return ServeUntilSignal("cloudlite dynamodb serve", std::move(options), wire.AsHandler(),
+                          f.store);
+}
+
+}  // namespace
 
 DynamoDbCommand& AddDynamoDbCommand(CLI::App& app, CommonFlags& flags) {
   // Lives as long as the process: CLI11 keeps pointers into it until parsing is done.
   static DynamoDbCommand command;
-  command.app = app.add_subcommand("dynamodb", "DynamoDB table administration");
+  command.app = app.add_subcommand("dynamodb",
+                                   "DynamoDB: table administration for dynamodb:// stores, and the "
+                                   "DynamoDB-compatible API server");
   command.app->require_subcommand(1);
   command.create_table = command.app->add_subcommand(
       "create-table",
@@ -30,24 +157,17 @@ DynamoDbCommand& AddDynamoDbCommand(CLI::App& app, CommonFlags& flags) {
   command.create_table->add_flag(
       "--stats", flags.stats, "At exit, print the store request counts to stderr as one JSON line");
   command.create_table->footer("Example: cloudlite dynamodb create-table my-table");
+  command.serve = command.app->add_subcommand(
+      "serve",
+      "Serve the DynamoDB API (PutItem, Query, CreateTable, ...) over the tables in a store, each "
+      "table in partition databases, until SIGTERM or SIGINT");
+  AddServeFlags(command.serve, command.serve_flags);
   return command;
 }
 
 int RunDynamoDbCommand(const DynamoDbCommand& command, const CommonFlags& /*flags*/) {
-  DynamoDbTableOptions o;
-  o.table = command.table;
-  o.endpoint = command.endpoint;
-  o.region = command.region;
-  o.wait_limit = std::chrono::seconds(command.wait_seconds);
-  o.progress = [](const std::string& line) {
-    std::fputs(("cloudlite: " + line + "\n").c_str(), stderr);
-  };
-  Result<TableCreation> outcome = CreateDynamoDbStoreTable(o);
-  if (!outcome.ok()) return ReportError(outcome.status());
-  std::printf("%s table %s is ACTIVE: use dynamodb://%s/NAME\n",
-              *outcome == TableCreation::kCreated ? "created;" : "already existed;",
-              command.table.c_str(), command.table.c_str());
-  return static_cast<int>(ExitCode::kOk);
+  if (command.serve->parsed()) return RunServe(command.serve_flags);
+  return RunCreateTable(command);
 }
 
 }  // namespace cloudlite::cli

@@ -1,20 +1,40 @@
 // `cloudlite dynamodb create-table NAME`: makes a DynamoDB table with the key schema cloudlite
-// (and DonutDB) use, on-demand billing, and waits until it is ACTIVE. Registered by main.cc with
-// AddDynamoDbCommand() and run with RunDynamoDbCommand() when parsed.
+// (and DonutDB) use, on-demand billing, and waits until it is ACTIVE.
+// `cloudlite dynamodb serve --store URI`: the DynamoDB-compatible API over the tables in a store
+// (docs/dynamodb.md, "Running the server"), until SIGTERM or SIGINT.
+// Registered by main.cc with AddDynamoDbCommand() and run with RunDynamoDbCommand() when parsed.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 
 #include "cli/commands.h"
 
 namespace cloudlite::cli {
 
+struct DynamoDbServeFlags {
+  std::string store;
+  std::string listen = "127.0.0.1:8000";
+  std::string credentials;
+  bool insecure_no_auth = false;
+  int partitions = 8;
+  size_t workers = 32;
+  size_t max_connections = 1024;
+  size_t max_in_flight = 64;
+  uint64_t max_body_bytes = uint64_t{16} << 20;  // DynamoDB's request limit
+  int request_timeout_ms = 30000;
+  std::string access_log = "stderr";
+  std::string tls_cert, tls_key;
+};
+
 struct DynamoDbCommand {
   CLI::App* app = nullptr;           // `dynamodb`
   CLI::App* create_table = nullptr;  // `dynamodb create-table`
+  CLI::App* serve = nullptr;         // `dynamodb serve`
   std::string table, endpoint, region;
   int wait_seconds = 300;
+  DynamoDbServeFlags serve_flags;
 
   bool parsed() const { return app != nullptr && app->parsed(); }
 };

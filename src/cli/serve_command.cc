@@ -8,6 +8,7 @@
 
 #include "base/logger.h"
 #include "cli/exit_codes.h"
+#include "cli/serve_common.h"
 #include "cloudlite/admin.h"
 #include "server/http/auth.h"
 #include "server/http/listener.h"
@@ -16,38 +17,6 @@
 
 namespace cloudlite::cli {
 namespace {
-
-struct HostPort {
-  std::string host;
-  uint16_t port = 0;
-};
-
-// "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback).
-Result<HostPort> ParseListen(const std::string& text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::InvalidArgument("--listen \"" + text +
-                                   "\" is not HOST:PORT (e.g. 127.0.0.1:8080)");
-  }
-  HostPort out;
-  out.host = text.substr(0, colon);
-  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
-    out.host = out.host.substr(1, out.host.size() - 2);
-  }
-  if (out.host.empty()) out.host = "127.0.0.1";
-  std::string port = text.substr(colon + 1);
-  char* end = nullptr;
-  unsigned long value = std::strtoul(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || value > 65535) {
-    return Status::InvalidArgument("--listen \"" + text + "\": the port must be 0..65535");
-  }
-  out.port = static_cast<uint16_t>(value);
-  return out;
-}
-
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
 
 // The JWT check as the SQL service asks it: may this request read or write `database`?
 server::sql::Authorizer MakeAuthorizer(const std::shared_ptr<const server::Authenticator>& auth) {
@@ -76,28 +45,6 @@ server::sql::Authorizer MakeAuthorizer(const std::shared_ptr<const server::Authe
     }
     return out;
   };
-}
-
-// Copies the process's store request counters (admin.h, ProcessStoreStatsJson) into counters of
-// the registry, so /metrics shows requests by kind and bytes.
-void RefreshStoreMetrics(server::MetricsRegistry& metrics) {
-  boost::system::error_code ec;
-  boost::json::value stats = boost::json::parse(ProcessStoreStatsJson(), ec);
-  if (ec || !stats.is_object()) return;
-  for (const auto& [key, value] : stats.as_object()) {
-    if (!value.is_number()) continue;
-    double now = value.to_number<double>(ec);
-    if (ec) continue;
-    std::string_view kind = key;
-    server::Counter* c =
-        kind.rfind("bytes_", 0) == 0
-            ? metrics.GetCounter("cloudlite_store_bytes_total",
-                                 "Payload bytes to and from the store",
-                                 {{"direction", std::string(kind.substr(6))}})
-            : metrics.GetCounter("cloudlite_store_requests_total", "Requests sent to the store",
-                                 {{"kind", std::string(kind)}});
-    if (now > c->value()) c->Increment(now - c->value());
-  }
 }
 
 }  // namespace
@@ -165,7 +112,7 @@ ServeCommand& AddServeCommand(CLI::App& app) {
 }
 
 int RunServeCommand(const ServeCommand& c) {
-  Result<HostPort> listen = ParseListen(c.listen);
+  Result<HostPort> listen = ParseListen(c.listen, "127.0.0.1:8080");
   if (!listen.ok()) return ReportError(listen.status());
   if ((c.tls_cert.empty()) != (c.tls_key.empty())) {
     return ReportError(Status::InvalidArgument("--tls-cert and --tls-key go together"));
@@ -234,17 +181,7 @@ int RunServeCommand(const ServeCommand& c) {
   options.tls_key_file = c.tls_key;
   options.access_log = access_log.get();
   options.metrics = &metrics;
-  Result<std::unique_ptr<server::Listener>> listener =
-      server::Listener::Start(std::move(options), handler);
-  if (!listener.ok()) return ReportError(listener.status());
-  // Scripts wait for this line (and read the port from it when --listen asked for port 0).
-  std::fprintf(stderr, "cloudlite serve: listening on %s://%s (store %s)\n",
-               (*listener)->tls() ? "https" : "http", (*listener)->address().c_str(),
-               c.store.c_str());
-  std::fflush(stderr);
-  (*listener)->ServeUntilSignal();
-  std::fputs("cloudlite serve: stopped\n", stderr);
-  return static_cast<int>(ExitCode::kOk);
+  return ServeUntilSignal("cloudlite serve", std::move(options), handler, c.store);
 }
 
 }  // namespace cloudlite::cli

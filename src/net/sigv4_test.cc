@@ -3,6 +3,7 @@
 #include "net/sigv4.h"
 
 #include <gtest/gtest.h>
+#include <strings.h>
 
 #include <ctime>
 
@@ -234,6 +235,194 @@ TEST(SigV4, RejectsMissingCredentials) {
   p.service = "s3";
   p.region = "us-east-1";
   EXPECT_EQ(SignRequest(&req, AwsCredentials{}, p).status().code(), Status::Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cloudlite
+
+// ---- VerifySignature: the server's side ------------------------------------------------------
+
+namespace cloudlite {
+namespace {
+
+constexpr char kDdbKeyId[] = "AKIDWIRETEST";
+constexpr char kDdbSecret[] = "wire/secret+key";
+constexpr char kDdbBody[] = R"({"TableName":"music","Key":{"artist":{"S":"Bach"}}})";
+
+// The headers of a request as a server receives them, host included.
+struct Received {
+  std::string method = "POST", path = "/", query, body = kDdbBody;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  ReceivedRequest View() const {
+    ReceivedRequest r{method, path, query, {}, body};
+    for (const auto& [k, v] : headers) r.headers.emplace_back(k, v);
+    return r;
+  }
+};
+
+CredentialsLookup OneKey(std::string id = kDdbKeyId, std::string secret = kDdbSecret,
+                         std::string token = "") {
+  return [=](std::string_view key) -> std::optional<AwsCredentials> {
+    if (key != id) return std::nullopt;
+    return AwsCredentials{id, secret, token};
+  };
+}
+
+SigV4VerifyParams AtTime(std::chrono::system_clock::time_point now) {
+  SigV4VerifyParams p;
+  p.service = "dynamodb";
+  p.now = now;
+  return p;
+}
+
+// A request signed by our own SignRequest at `when`, as the server would receive it.
+Received SignedByUs(std::chrono::system_clock::time_point when, std::string token = "") {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = "http://127.0.0.1:8000/";
+  req.body = kDdbBody;
+  req.SetHeader("Content-Type", "application/x-amz-json-1.0");
+  req.SetHeader("X-Amz-Target", "DynamoDB_20120810.GetItem");
+  SigV4Params p;
+  p.service = "dynamodb";
+  p.region = "us-east-1";
+  p.time = when;
+  EXPECT_TRUE(SignRequest(&req, AwsCredentials{kDdbKeyId, kDdbSecret, token}, p).ok());
+  Received r;
+  r.headers.emplace_back("host", "127.0.0.1:8000");
+  for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
+  return r;
+}
+
+void SetHeader(Received* r, const std::string& name, const std::string& value) {
+  for (auto& [k, v] : r->headers) {
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) v = value;
+  }
+}
+
+TEST(SigV4Verify, AcceptsWhatSignRequestSigns) {
+  const auto t = Utc(2026, 12, 2, 8, 0, 0);
+  SigV4Verdict v = VerifySignature(SignedByUs(t).View(), OneKey(), AtTime(t));
+  EXPECT_TRUE(v.ok) << v.message;
+  EXPECT_EQ(v.access_key_id, kDdbKeyId);
+  // Within 15 minutes either way.
+  EXPECT_TRUE(
+      VerifySignature(SignedByUs(t).View(), OneKey(), AtTime(t + std::chrono::minutes(15))).ok);
+  EXPECT_TRUE(
+      VerifySignature(SignedByUs(t).View(), OneKey(), AtTime(t - std::chrono::minutes(15))).ok);
+}
+
+// Signed by botocore 1.43 (python3-boto3's SigV4Auth for dynamodb, eu-west-1): its header
+// choice (user-agent unsigned) and its canonical form, checked against ours.
+TEST(SigV4Verify, AcceptsABotocoreSignature) {
+  Received r;
+  r.headers = {{"host", "127.0.0.1:8000"},
+               {"content-type", "application/x-amz-json-1.0"},
+               {"x-amz-target", "DynamoDB_20120810.GetItem"},
+               {"user-agent", "Boto3/1.0 test"},
+               {"x-amz-date", "20261202T080510Z"},
+               {"authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDWIRETEST/20261202/eu-west-1/dynamodb/"
+                "aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
+                "Signature=54b56c783f28a3ef1cc916a2796a296ba35a758a6ae4e7c8a48017ce239ba7d7"}};
+  const auto t = Utc(2026, 12, 2, 8, 5, 10);
+  SigV4Verdict v = VerifySignature(r.View(), OneKey(), AtTime(t));
+  EXPECT_TRUE(v.ok) << v.message;
+  // An unsigned header may change; a signed one may not, nor the body.
+  SetHeader(&r, "user-agent", "something else");
+  EXPECT_TRUE(VerifySignature(r.View(), OneKey(), AtTime(t)).ok);
+  Received body = r;
+  body.body = R"({"TableName":"music","Key":{"artist":{"S":"Bac"}}})";
+  EXPECT_EQ(VerifySignature(body.View(), OneKey(), AtTime(t)).refusal,
+            SigV4Refusal::kInvalidSignature);
+  SetHeader(&r, "x-amz-target", "DynamoDB_20120810.DeleteItem");
+  SigV4Verdict bad = VerifySignature(r.View(), OneKey(), AtTime(t));
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.refusal, SigV4Refusal::kInvalidSignature);
+  EXPECT_EQ(bad.message.rfind("The request signature we calculated does not match the signature "
+                              "you provided. Check your AWS Secret Access Key and signing method. "
+                              "Consult the service documentation for details.",
+                              0),
+            0u)
+      << bad.message;
+}
+
+TEST(SigV4Verify, RefusesWithAwsNamesAndMessages) {
+  const auto t = Utc(2026, 12, 2, 8, 0, 0);
+  auto verdict = [&](const Received& r, const CredentialsLookup& lookup = OneKey()) {
+    return VerifySignature(r.View(), lookup, AtTime(t));
+  };
+  // No Authorization, or not an AWS4 one.
+  Received none = SignedByUs(t);
+  std::erase_if(none.headers, [](const auto& h) { return h.first == "Authorization"; });
+  EXPECT_EQ(verdict(none).refusal, SigV4Refusal::kMissingAuthenticationToken);
+  EXPECT_EQ(verdict(none).message, "Request is missing Authentication Token");
+  Received basic = SignedByUs(t);
+  SetHeader(&basic, "authorization", "Basic dXNlcjpwYXNz");
+  EXPECT_EQ(verdict(basic).refusal, SigV4Refusal::kMissingAuthenticationToken);
+
+  // Unknown key.
+  SigV4Verdict unknown = verdict(SignedByUs(t), OneKey("AKIDOTHER"));
+  EXPECT_EQ(unknown.refusal, SigV4Refusal::kUnrecognizedClient);
+  EXPECT_EQ(unknown.message, "The security token included in the request is invalid.");
+  EXPECT_EQ(RefusalName(unknown.refusal), "UnrecognizedClientException");
+
+  // Wrong secret.
+  SigV4Verdict wrong = verdict(SignedByUs(t), OneKey(kDdbKeyId, "not the secret"));
+  EXPECT_EQ(wrong.refusal, SigV4Refusal::kInvalidSignature);
+  EXPECT_NE(wrong.message.find("The Canonical String for this request should have been"),
+            std::string::npos);
+  EXPECT_EQ(wrong.message.find("not the secret"), std::string::npos);
+
+  // Skewed clocks, both ways, with AWS's wording.
+  SigV4Verdict old = verdict(SignedByUs(t - std::chrono::minutes(16)));
+  EXPECT_EQ(old.refusal, SigV4Refusal::kInvalidSignature);
+  EXPECT_EQ(old.message,
+            "Signature expired: 20261202T074400Z is now earlier than 20261202T074500Z "
+            "(20261202T080000Z - 15 min.)");
+  SigV4Verdict future = verdict(SignedByUs(t + std::chrono::minutes(16)));
+  EXPECT_EQ(future.message,
+            "Signature not yet current: 20261202T081600Z is still later than 20261202T081500Z "
+            "(20261202T080000Z + 15 min.)");
+
+  // Incomplete header, bad date, scope.
+  Received partial = SignedByUs(t);
+  SetHeader(&partial, "authorization", "AWS4-HMAC-SHA256 Signature=abc");
+  SigV4Verdict incomplete = verdict(partial);
+  EXPECT_EQ(incomplete.refusal, SigV4Refusal::kIncompleteSignature);
+  EXPECT_EQ(incomplete.message.rfind("Authorization header requires 'Credential' parameter. "
+                                     "Authorization header requires 'SignedHeaders' parameter. ",
+                                     0),
+            0u);
+  Received bad_date = SignedByUs(t);
+  SetHeader(&bad_date, "x-amz-date", "201");
+  EXPECT_EQ(verdict(bad_date).message,
+            "Date must be in ISO-8601 'basic format'. Got '201'. See "
+            "http://en.wikipedia.org/wiki/ISO_8601");
+  Received s3 = SignedByUs(t);
+  for (auto& [k, v] : s3.headers) {
+    if (k == "Authorization") v.replace(v.find("/dynamodb/"), 10, "/s3/");
+  }
+  EXPECT_EQ(verdict(s3).message, "Credential should be scoped to correct service: 'dynamodb'.");
+  Received no_host = SignedByUs(t);
+  for (auto& [k, v] : no_host.headers) {
+    if (k == "Authorization")
+      v.replace(v.find("SignedHeaders=content-type;host"), 31, "SignedHeaders=content-type");
+  }
+  EXPECT_EQ(verdict(no_host).message, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+}
+
+TEST(SigV4Verify, SessionTokensMustMatch) {
+  const auto t = Utc(2026, 12, 2, 8, 0, 0);
+  EXPECT_TRUE(
+      VerifySignature(SignedByUs(t, "tok").View(), OneKey(kDdbKeyId, kDdbSecret, "tok"), AtTime(t))
+          .ok);
+  EXPECT_EQ(VerifySignature(SignedByUs(t, "tok").View(), OneKey(), AtTime(t)).refusal,
+            SigV4Refusal::kUnrecognizedClient);
+  EXPECT_EQ(VerifySignature(SignedByUs(t).View(), OneKey(kDdbKeyId, kDdbSecret, "tok"), AtTime(t))
+                .refusal,
+            SigV4Refusal::kUnrecognizedClient);
 }
 
 }  // namespace

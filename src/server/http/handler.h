@@ -42,6 +42,9 @@ struct Response {
   // What served the request, in few words ("v2/pipeline", "health"): the route label of the
   // listener's metrics and access log. Never the raw path (unbounded label values). "" = "other".
   std::string route;
+  // Fields the handler adds to the listener's access log line ("operation", "table",
+  // "request_id"): short strings, never a secret, a body or a header value.
+  std::vector<std::pair<std::string, std::string>> log_fields;
 
   void set_header(std::string name, std::string value);
   // A JSON body with Content-Type exactly "application/json" (libSQL clients keep error codes

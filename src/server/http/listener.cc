@@ -645,14 +645,13 @@ void Listener::Impl::Record(const Request& req, const Response& r, uint64_t byte
         ->Observe(seconds);
   }
   if (options_.access_log) {
-    options_.access_log->Log(LogLevel::kInfo, "http_request",
-                             {{"method", req.method},
-                              {"path", req.path.substr(0, kMaxLoggedPath)},
-                              {"route", route},
-                              {"status", r.status},
-                              {"bytes", bytes},
-                              {"duration_ms", seconds * 1000},
-                              {"remote", req.remote}});
+    const std::string path = req.path.substr(0, kMaxLoggedPath);
+    std::vector<LogField> fields = {{"method", req.method}, {"path", path},
+                                    {"route", route},       {"status", r.status},
+                                    {"bytes", bytes},       {"duration_ms", seconds * 1000},
+                                    {"remote", req.remote}};
+    for (const auto& [key, value] : r.log_fields) fields.emplace_back(key, value);
+    options_.access_log->Log(LogLevel::kInfo, "http_request", fields);
   }
 }
 
