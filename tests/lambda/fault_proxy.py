@@ -15,14 +15,15 @@ import threading
 
 
 class Rule:
-    """What to do with the answer to the next request that `matches(method, path, headers)`:
-    "cut" (reset both sides) or "hold" (keep it until `release`)."""
+    """What to do with the answers to the next `times` requests that `matches(method, path,
+    headers)`: "cut" (reset both sides) or "hold" (keep it until `release`)."""
 
-    def __init__(self, action, matches):
+    def __init__(self, action, matches, times=1):
         self.action = action
         self.matches = matches
-        self.fired = threading.Event()  # the request was forwarded and its answer arrived
-        self.request = None  # (method, path) of the request it fired on
+        self.times = times
+        self.fired = threading.Event()  # a request was forwarded and its answer arrived
+        self.requests = []  # (method, path) of the requests it took
         self.released = threading.Event()
 
 
@@ -85,8 +86,8 @@ class FaultProxy:
             rule.released.set()
         self.reset_all()
 
-    def add_rule(self, action, matches):
-        rule = Rule(action, matches)
+    def add_rule(self, action, matches, times=1):
+        rule = Rule(action, matches, times)
         with self.lock:
             self.rules.append(rule)
         return rule
@@ -143,8 +144,9 @@ class FaultProxy:
                     self.requests += 1
                     self.seen.append((method, path))
                     for rule in self.rules:
-                        if rule.request is None and rule.matches(method, path, headers):
-                            rule.request = (method, path)
+                        if len(rule.requests) < rule.times and rule.matches(method, path,
+                                                                             headers):
+                            rule.requests.append((method, path))
                             state["rule"] = rule
                             break
             try:

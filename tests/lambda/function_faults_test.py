@@ -15,6 +15,9 @@ file:// for the cases that need no network.
                         the connection before the answer arrives; the request comes out committed
                         or as an error that says the commit is ambiguous, and the table holds
                         exactly the acknowledged writes plus at most the ambiguous one, none twice.
+                        Then every answer to one record's PUT is lost, re-sends included: the
+                        request gets AMBIGUOUS_OUTCOME, the row is there at most once, and the
+                        function goes on.
   SIGKILL in flight     the proxy holds the answer to a commit's PUT (the record itself: it landed;
                         or a segment of a big commit: the record was never written), the process
                         is killed, a new one starts on the same /tmp: the commit is there or not
@@ -144,14 +147,38 @@ def check_dropped_connections(bootstrap, root, net):
         else:
             assert is_ambiguous(answer), f"an error that does not say it is ambiguous: {answer}"
             outcome = "ambiguous"
+
+        # Every answer to that record's PUT is lost, the re-sends' too: the store never says.
+        def record_put(m, p, h):
+            return m == "PUT" and "/log/" in p and h.get("if-none-match") == "*"
+
+        first_key = []
+
+        def same_record(m, p, h):
+            if record_put(m, p, h) and not first_key:
+                first_key.append(p)
+            return record_put(m, p, h) and p == first_key[0]
+
+        rule = proxy.add_rule("cut", same_record, times=1000)
+        _, answer = sql(fn, "drop", stmt("INSERT INTO log VALUES (101)"))
+        assert len(rule.requests) >= 2, rule.requests  # it was re-sent, the same record
+        assert answer["statusCode"] != 200 or any(r["type"] != "ok"
+                                                  for r in body_of(answer)["results"]), answer
+        assert is_ambiguous(answer), f"an error that does not say it is ambiguous: {answer}"
+        assert body_of(answer).get("code") == "AMBIGUOUS_OUTCOME", answer
+        rule.times = 0  # the store answers again
+        print(f"  every answer lost ({len(rule.requests)} sends of the record): "
+              f"{json.dumps(body_of(answer))[:300]}")
+
         count = ok_results(sql(fn, "drop",
                                stmt("SELECT n, count(*) FROM log GROUP BY n ORDER BY n"))[1])[0]
         got = {int(n): int(c) for n, c in rows(count)}
         assert all(c == 1 for c in got.values()), f"a write applied twice: {got}"
         assert set(acked) <= set(got), (acked, got)
-        assert set(got) - set(acked) <= {100}, (acked, got)  # at most the ambiguous one
+        assert set(got) - set(acked) <= {100, 101}, (acked, got)  # at most the ambiguous ones
+        ok_results(sql(fn, "drop", stmt("INSERT INTO log VALUES (102)"))[1])  # and it goes on
         assert fn.proc.poll() is None, fn.output()
-        return outcome, sorted(got)
+        return outcome, answer["statusCode"], sorted(got)
     except BaseException:
         print(fn.output(), file=sys.stderr)
         raise
@@ -396,9 +423,10 @@ def main():
         for net in net_stores():
             try:
                 tmp = os.path.join(root, net.name)
-                outcome, got = check_dropped_connections(bootstrap, tmp, net)
-                print(f"ok: {net.name}: dropped idle connections; interrupted conditional PUT "
-                      f"came out {outcome}; rows {got}")
+                outcome, status, got = check_dropped_connections(bootstrap, tmp, net)
+                print(f"ok: {net.name}: dropped idle connections; an interrupted conditional PUT "
+                      f"came out {outcome}, one whose every answer was lost {status} "
+                      f"AMBIGUOUS_OUTCOME; rows {got}, none twice")
                 check_kill_in_flight(bootstrap, tmp, net, cli)
                 print(f"ok: {net.name}: SIGKILL with a commit's PUT in flight, restart on /tmp")
                 first, second, seen = check_warm_counts(bootstrap, tmp, net)
