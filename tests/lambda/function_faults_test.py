@@ -81,7 +81,8 @@ class NetStore:
 
 def net_stores():
     fake = FakeS3().start()
-    creds = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"}
+    creds = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+             "AWS_REGION": "us-east-1"}
     out = [NetStore("fake-s3", f"s3://{fake.bucket}", fake.endpoint, creds, fake)]
     uri, endpoint = os.environ.get("CLOUDLITE_TEST_S3_URI"), os.environ.get("AWS_ENDPOINT_URL_S3")
     if uri and endpoint:
@@ -223,7 +224,8 @@ def check_kill_in_flight(bootstrap, root, net, cli):
             got = {b: int(n) for b, n in rows(counts)}
             assert got.get(batch, 0) == want, (batch, got)
             ok_results(sql(fn, db, stmt("INSERT INTO t VALUES ('after', x'02')"))[1])
-            counts = ok_results(sql(fn, db, stmt("SELECT count(*) FROM t WHERE batch = 'after'"))[1])
+            counts = ok_results(sql(fn, db,
+                                    stmt("SELECT count(*) FROM t WHERE batch = 'after'"))[1])
             assert int(rows(counts[0])[0][0]) >= 1
         except BaseException:
             print(fn.output(), file=sys.stderr)
@@ -294,7 +296,8 @@ def acknowledged(answer):
     for r in body["results"]:
         if r["response"]["type"] == "batch":
             res = r["response"]["result"]
-            return all(e is None for e in res["step_errors"]) and res["step_results"][-2] is not None
+            committed = res["step_results"][-2] is not None  # the COMMIT step ran
+            return committed and all(e is None for e in res["step_errors"])
     return True
 
 
