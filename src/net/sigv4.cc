@@ -238,6 +238,8 @@ std::optional<std::chrono::system_clock::time_point> ParseRequestTime(std::strin
       strptime(s.c_str(), iso_basic ? "%Y%m%dT%H%M%SZ" : "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
   if (iso_basic && s.size() != 16) return std::nullopt;
+  // system_clock counts nanoseconds: years far from now would overflow it.
+  if (tm.tm_year < 70 || tm.tm_year > 300) return std::nullopt;
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 

@@ -141,6 +141,7 @@ class MockRuntimeApi:
             return self._send(h, 404, {"errorMessage": "unknown path", "errorType": "NotFound"})
         with self.cond:
             self.next_calls += 1
+            self.cond.notify_all()  # tests may wait for the function to be idle in /next
             if self.next_status is not None:
                 status = self.next_status
                 inv = None

@@ -70,6 +70,43 @@ std::string TablesOf(const json::object& body) {
   return out.substr(0, std::min(out.size(), kMaxLoggedTable));
 }
 
+// The length of the well-formed UTF-8 sequence at the start of `s`, or 0 if there is none
+// (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
+size_t Utf8SequenceLength(std::string_view s) {
+  const auto byte = [&s](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+  if (n == 0 || lead > 0xF4 || lead == 0xC0 || lead == 0xC1 || s.size() < n) return 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  const unsigned char second = byte(1);
+  if ((lead == 0xE0 && second < 0xA0) || (lead == 0xED && second > 0x9F) ||
+      (lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second > 0x8F)) {
+    return 0;
+  }
+  return n;
+}
+
+// `text` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD: messages
+// quote what clients sent (a date, an Authorization header), and a JSON body must be UTF-8.
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    size_t n = Utf8SequenceLength(text);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      n = 1;
+    } else {
+      out.append(text.substr(0, n));
+    }
+    text.remove_prefix(n);
+  }
+  return out;
+}
+
 Response Answer(int status, std::string body, std::string content_type,
                 const std::string& request_id) {
   Response r;
@@ -190,7 +227,7 @@ std::string ErrorBody(const ApiError& error) {
   // DynamoDB's own exceptions say "message"; its deserializer's SerializationException says
   // "Message". The SDKs read either.
   if (!error.message.empty()) {
-    body[error.type == "SerializationException" ? "Message" : "message"] = error.message;
+    body[error.type == "SerializationException" ? "Message" : "message"] = ValidUtf8(error.message);
   }
   for (const auto& [k, v] : error.members) body[k] = v;
   return json::serialize(body);

@@ -359,6 +359,21 @@ TEST_F(WireAuthTest, RefusesWithDynamoDbsErrors) {
   EXPECT_TRUE(ops_.calls.empty());
 }
 
+// Messages quote what the client sent; the body stays valid JSON (UTF-8) whatever it was.
+// (Found by the dynamodb_wire fuzz target.)
+TEST_F(WireAuthTest, MessagesQuotingClientBytesStayUtf8) {
+  WireHandler wire = MakeAuth();
+  Request req = Post("DynamoDB_20120810.ListTables", "{}");
+  req.headers.push_back({"authorization", "AWS4-HMAC-SHA256 Credential=\xff\xc0\x80\xed\xa0\x80"});
+  req.headers.push_back({"x-amz-date", "20261202T080000Z"});
+  Response r = wire.Handle(req);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(TypeOf(r), "com.amazonaws.dynamodb.v20120810#IncompleteSignatureException");
+  std::string message(BodyOf(r).at("message").as_string());
+  EXPECT_NE(message.find("Credential=\xEF\xBF\xBD\xEF\xBF\xBD"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\xff'), std::string::npos);
+}
+
 TEST_F(WireAuthTest, WithoutKeysAnySignatureOrNoneIsAccepted) {
   WireHandler wire = Make();
   EXPECT_EQ(wire.Handle(Signed("ANYONE", "anything", now_ - std::chrono::hours(24))).status, 200);
