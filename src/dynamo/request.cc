@@ -658,8 +658,22 @@ json::object ReadRequest::Page::Finish(bool more) const {
   if (!request_->count_only_) out["Items"] = items_;
   out["Count"] = count_;
   out["ScannedCount"] = scanned_;
-  if ((full_ || more) && last_) out["LastEvaluatedKey"] = ItemToJson(*last_);
+  // A page that ends on the far end of a Query's range has nothing after it, and a start key
+  // there is refused (ParseStartKey), so it names none: paginators stop instead of failing.
+  if ((full_ || more) && last_ && !request_->AtFarEnd(*last_)) {
+    out["LastEvaluatedKey"] = ItemToJson(*last_);
+  }
   return out;
+}
+
+bool ReadRequest::AtFarEnd(const Item& key) const {
+  if (!pk_ || !schema_.range_name) return false;
+  const std::optional<Bound>& far = forward_ ? high_ : low_;
+  if (!far || (low_ && high_ && low_->sk == high_->sk)) return false;
+  auto range = key.find(*schema_.range_name);
+  if (range == key.end()) return false;
+  Result<std::string> sk = EncodeKey(range->second);
+  return sk.ok() && *sk == far->sk;
 }
 
 // ---- batches --------------------------------------------------------------------------------

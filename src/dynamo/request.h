@@ -169,6 +169,10 @@ class ReadRequest {
   };
 
  private:
+  // Whether a key is on the far end of a Query's sort-key range in the direction of travel
+  // (not for `sk = v`): nothing can follow it.
+  bool AtFarEnd(const Item& key) const;
+
   static Result<ReadRequest> Parse(bool query, const boost::json::object& request,
                                    const KeySchema& schema);
   Status ParseLimitAndSegments(bool query, const boost::json::object& request);

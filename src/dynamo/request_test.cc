@@ -678,6 +678,28 @@ TEST(RequestPage, WithoutLimitTheCallerSaysWhetherMoreFollow) {
   EXPECT_EQ(Dump(empty.Finish(true)), R"({"Items":[],"Count":0,"ScannedCount":0})");
 }
 
+// A page whose limit lands on the far end of the range names no LastEvaluatedKey: a start key
+// there is refused, so a paginator would fail on it (found by the boto3 scenario).
+TEST(RequestPage, APageEndingOnTheRangesFarEndNamesNoLastKey) {
+  auto r = Query("pk = :p AND sk BETWEEN :a AND :b",
+                 R"({":p": {"S": "q"}, ":a": {"N": "1"}, ":b": {"N": "2"}})", R"(, "Limit": 2)");
+  ASSERT_TRUE(r.ok()) << Error(r);
+  ReadRequest::Page page(&*r);
+  EXPECT_TRUE(page.Add(Row(1, 1), 10));
+  EXPECT_FALSE(page.Add(Row(2, 2), 10));
+  EXPECT_FALSE(page.Finish(true).contains("LastEvaluatedKey"));
+  // Backwards, the far end is the lower bound.
+  auto back = Query("pk = :p AND sk >= :a", R"({":p": {"S": "q"}, ":a": {"N": "1"}})",
+                    R"(, "Limit": 1, "ScanIndexForward": false)");
+  ASSERT_TRUE(back.ok()) << Error(back);
+  ReadRequest::Page down(&*back);
+  EXPECT_FALSE(down.Add(Row(1, 1), 10));
+  EXPECT_FALSE(down.Finish(true).contains("LastEvaluatedKey"));
+  ReadRequest::Page up(&*back);
+  EXPECT_FALSE(up.Add(Row(5, 1), 10));
+  EXPECT_TRUE(up.Finish(true).contains("LastEvaluatedKey"));
+}
+
 TEST(RequestPage, OneMegabyteOfVisitedItemsEndsAPage) {
   auto r = Scan(R"({"Select": "COUNT"})");
   ASSERT_TRUE(r.ok());
