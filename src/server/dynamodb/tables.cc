@@ -486,7 +486,11 @@ Result<json::object> TableService::Describe(const TableEntry& entry, bool with_c
     for (const auto& [k, v] : p->as_object()) pt[k] = v;
   }
   t["ProvisionedThroughput"] = std::move(pt);
-  if (const json::value* b = d.if_contains("BillingModeSummary"); b && b->is_object()) {
+  // A provisioned table has no BillingModeSummary, as DynamoDB Local answers (found by the
+  // differential test).
+  if (const json::value* b = d.if_contains("BillingModeSummary");
+      b && b->is_object() && b->as_object().if_contains("BillingMode") &&
+      b->as_object().at("BillingMode") != "PROVISIONED") {
     json::object summary = b->as_object();
     if (summary.contains("BillingMode") && summary.at("BillingMode") == "PAY_PER_REQUEST") {
       summary["LastUpdateToPayPerRequestDateTime"] = t["CreationDateTime"];

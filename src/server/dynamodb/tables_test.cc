@@ -115,7 +115,7 @@ TEST_F(TableServiceTest, CreateDescribeListDelete) {
   json::object a = Ok(*s, "DescribeTable", R"({"TableName":"audit"})")["Table"].as_object();
   EXPECT_EQ(a["ProvisionedThroughput"].as_object()["ReadCapacityUnits"], 5);
   EXPECT_EQ(a["ProvisionedThroughput"].as_object()["WriteCapacityUnits"], 7);
-  EXPECT_EQ(a["BillingModeSummary"].as_object()["BillingMode"], "PROVISIONED");
+  EXPECT_FALSE(a.contains("BillingModeSummary"));  // as DynamoDB Local answers
 
   ApiError e = Fail(*s, "CreateTable",
                     R"({"TableName":"orders","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
