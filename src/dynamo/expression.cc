@@ -1365,6 +1365,15 @@ Result<Item> Update::Apply(const Item& item) const {
   };
   std::vector<Write> writes;
   std::vector<const Path*> removes;
+  // Every clause's path must lead into an existing map or list, REMOVE's too; DynamoDB checks
+  // that before it evaluates any operand (found by the server's differential test).
+  for (const auto& c : clauses_) {
+    if (c.path.size() < 2) continue;
+    const Value* parent = Resolve(item, Path(c.path.begin(), c.path.end() - 1));
+    if (parent == nullptr || parent->type != (c.path.back().is_index ? Type::kL : Type::kM)) {
+      return InvalidPath();
+    }
+  }
   for (const auto& c : clauses_) {
     switch (c.action) {
       case Action::kSet: {

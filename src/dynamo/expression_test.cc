@@ -453,6 +453,17 @@ TEST(DynamoUpdate, ApplyErrors) {
             p + "The document path provided in the update expression is invalid for update");
   EXPECT_EQ(Updated("SET a[0] = :v", "{}"),
             p + "The document path provided in the update expression is invalid for update");
+  // A path into nothing is refused for every action, REMOVE too, and before any operand is
+  // evaluated (DynamoDB Local, through the server's differential test).
+  EXPECT_EQ(Updated("REMOVE a.b", "{}"),
+            p + "The document path provided in the update expression is invalid for update");
+  EXPECT_EQ(Updated("REMOVE l[0].v", R"({"l": {"L": [{"N": "1"}]}})"),
+            p + "The document path provided in the update expression is invalid for update");
+  EXPECT_EQ(Updated("DELETE m.s :s", "{}", R"({":s": {"SS": ["a"]}})"),
+            p + "The document path provided in the update expression is invalid for update");
+  EXPECT_EQ(Updated("SET m.y = m", "{}"),
+            p + "The document path provided in the update expression is invalid for update");
+  EXPECT_EQ(Updated("REMOVE m.y", R"({"m": {"M": {}}})"), R"({"m":{"M":{}}})");
   EXPECT_EQ(Updated("SET n = n + :v", R"({"n": {"N": "5"}})",
                     R"({":v": {"N": "99999999999999999999999999999999999999E+88"}})"),
             p + "DynamoDB only supports precision up to 38 digits");
