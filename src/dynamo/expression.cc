@@ -221,33 +221,6 @@ std::string_view CmpName(Cmp c) {
   return "=";
 }
 
-// How the ADD and DELETE messages name a type.
-std::string_view LongTypeName(Type t) {
-  switch (t) {
-    case Type::kS:
-      return "STRING";
-    case Type::kN:
-      return "NUMBER";
-    case Type::kB:
-      return "BINARY";
-    case Type::kBool:
-      return "BOOLEAN";
-    case Type::kNull:
-      return "NULL";
-    case Type::kSS:
-      return "STRING_SET";
-    case Type::kNS:
-      return "NUMBER_SET";
-    case Type::kBS:
-      return "BINARY_SET";
-    case Type::kL:
-      return "LIST";
-    case Type::kM:
-      return "MAP";
-  }
-  return "NULL";
-}
-
 bool IsScalarKey(Type t) { return t == Type::kS || t == Type::kN || t == Type::kB; }
 
 // ---- the parser -----------------------------------------------------------------------------

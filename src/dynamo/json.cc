@@ -23,6 +23,11 @@ Status WrongKind(const json::value& v, std::string_view wanted) {
   }
 }
 
+const json::value* Member(const json::object& o, std::string_view name) {
+  const json::value* v = o.if_contains(name);
+  return v == nullptr || v->is_null() ? nullptr : v;
+}
+
 namespace {
 
 Result<std::string> StringOf(const json::value& v) {

@@ -37,6 +37,10 @@ Result<std::string> DecodeBinary(std::string_view text);
 // member's type ("String", "Boolean", "Integer", "List", "Map").
 Status WrongKind(const boost::json::value& v, std::string_view wanted);
 
+// A member of a request object; nullptr when absent or JSON null (SDKs leave out what is not set,
+// and DynamoDB treats a null member as absent).
+const boost::json::value* Member(const boost::json::object& o, std::string_view name);
+
 inline constexpr std::string_view kNestingTooDeep =
     "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
     "beyond supported limit";

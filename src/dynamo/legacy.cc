@@ -20,30 +20,6 @@ Status Invalid(std::string message) {
   return Validation("One or more parameter values were invalid: " + std::move(message));
 }
 
-// What DynamoDB's deserializer says when a member has the wrong JSON kind.
-Status WrongKind(const json::value& v, std::string_view wanted) {
-  switch (v.kind()) {
-    case json::kind::object:
-      return SerializationError("Start of structure or map found where not expected.");
-    case json::kind::array:
-      return SerializationError("Start of list found where not expected");
-    case json::kind::string:
-      return SerializationError("STRING_VALUE cannot be converted to " + std::string(wanted));
-    case json::kind::bool_:
-      return SerializationError(std::string(v.get_bool() ? "TRUE_VALUE" : "FALSE_VALUE") +
-                                " cannot be converted to " + std::string(wanted));
-    default:
-      return SerializationError("NUMBER_VALUE cannot be converted to " + std::string(wanted));
-  }
-}
-
-// A member of `o`; nullptr when absent or null (SDKs leave out what is not set, and a JSON null
-// means the same to DynamoDB).
-const json::value* Member(const json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
 Result<const json::object*> ObjectMember(const json::object& o, std::string_view name) {
   const json::value* v = Member(o, name);
   if (v == nullptr) return static_cast<const json::object*>(nullptr);
@@ -75,33 +51,6 @@ Result<std::optional<bool>> BoolMember(const json::object& o, std::string_view n
 Result<const json::object*> EntryObject(const json::value& v) {
   if (!v.is_object()) return WrongKind(v, "Map");
   return &v.get_object();
-}
-
-// How the AttributeUpdates messages name a type.
-std::string_view LongTypeName(Type t) {
-  switch (t) {
-    case Type::kS:
-      return "STRING";
-    case Type::kN:
-      return "NUMBER";
-    case Type::kB:
-      return "BINARY";
-    case Type::kBool:
-      return "BOOLEAN";
-    case Type::kNull:
-      return "NULL";
-    case Type::kSS:
-      return "STRING_SET";
-    case Type::kNS:
-      return "NUMBER_SET";
-    case Type::kBS:
-      return "BINARY_SET";
-    case Type::kL:
-      return "LIST";
-    case Type::kM:
-      return "MAP";
-  }
-  return "NULL";
 }
 
 // ---- placeholders ---------------------------------------------------------------------------

@@ -25,12 +25,6 @@ Status Invalid(std::string message) { return Status::InvalidArgument(std::move(m
 
 // ---- request members ------------------------------------------------------------------------
 
-// A member of the request, nullptr when absent or JSON null (DynamoDB treats both alike).
-const json::value* Member(const json::object& request, std::string_view name) {
-  const json::value* v = request.if_contains(name);
-  return v == nullptr || v->is_null() ? nullptr : v;
-}
-
 Result<std::optional<std::string>> StringMember(const json::object& request,
                                                 std::string_view name) {
   const json::value* v = Member(request, name);

@@ -8,10 +8,15 @@ namespace {
 
 constexpr std::array<std::string_view, 10> kTypeNames = {"S",  "N",  "B",  "BOOL", "NULL",
                                                          "SS", "NS", "BS", "L",    "M"};
+constexpr std::array<std::string_view, 10> kLongTypeNames = {
+    "STRING",     "NUMBER",     "BINARY",     "BOOLEAN", "NULL",
+    "STRING_SET", "NUMBER_SET", "BINARY_SET", "LIST",    "MAP"};
 
 }  // namespace
 
 std::string_view TypeName(Type type) { return kTypeNames[static_cast<size_t>(type)]; }
+
+std::string_view LongTypeName(Type type) { return kLongTypeNames[static_cast<size_t>(type)]; }
 
 bool TypeFromName(std::string_view name, Type* type) {
   for (size_t i = 0; i < kTypeNames.size(); i++) {

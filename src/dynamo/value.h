@@ -23,6 +23,8 @@ enum class Type : uint8_t { kS, kN, kB, kBool, kNull, kSS, kNS, kBS, kL, kM };
 
 // "S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "L", "M".
 std::string_view TypeName(Type type);
+// "STRING", "NUMBER", ..., "STRING_SET", ..., "MAP": how the update messages name a type.
+std::string_view LongTypeName(Type type);
 // The inverse of TypeName; false for anything else.
 bool TypeFromName(std::string_view name, Type* type);
 bool IsSet(Type type);

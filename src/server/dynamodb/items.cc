@@ -139,6 +139,21 @@ const std::string& BlobOf(const cloudlite::Value& v) {
   return b ? b->bytes : kEmpty;
 }
 
+// The key schemas of a batch's tables from `catalog`, remembering each table in `tables`.
+dynamo::SchemaLookup SchemaLookupInto(Catalog& catalog,
+                                      std::map<std::string, TableEntry, std::less<>>* tables) {
+  return [&catalog, tables](std::string_view name) -> Result<dynamo::KeySchema> {
+    Result<TableEntry> e = catalog.Get(name);
+    if (!e.ok()) {
+      if (e.status().IsNotFound()) return Status::NotFound("Requested resource not found");
+      return e.status();
+    }
+    dynamo::KeySchema schema = e->schema;
+    (*tables)[std::string(name)] = std::move(e).value();
+    return schema;
+  };
+}
+
 }  // namespace
 
 OperationResult TableService::WithTable(const json::object& request, const TableRun& run) {
@@ -313,16 +328,7 @@ OperationResult TableService::Scan(const json::object& request) {
 
 OperationResult TableService::BatchGetItem(const json::object& request) {
   std::map<std::string, TableEntry, std::less<>> tables;
-  dynamo::SchemaLookup lookup = [&](std::string_view name) -> Result<dynamo::KeySchema> {
-    Result<TableEntry> e = catalog_->Get(name);
-    if (!e.ok()) {
-      if (e.status().IsNotFound()) return Status::NotFound("Requested resource not found");
-      return e.status();
-    }
-    dynamo::KeySchema schema = e->schema;
-    tables[std::string(name)] = std::move(e).value();
-    return schema;
-  };
+  dynamo::SchemaLookup lookup = SchemaLookupInto(*catalog_, &tables);
   Result<dynamo::BatchGet> batch = dynamo::BatchGet::Parse(request, lookup);
   if (!batch.ok()) return ErrorOf(batch.status());
   json::object responses;
@@ -381,16 +387,7 @@ OperationResult TableService::BatchGetItem(const json::object& request) {
 
 OperationResult TableService::BatchWriteItem(const json::object& request) {
   std::map<std::string, TableEntry, std::less<>> tables;
-  dynamo::SchemaLookup lookup = [&](std::string_view name) -> Result<dynamo::KeySchema> {
-    Result<TableEntry> e = catalog_->Get(name);
-    if (!e.ok()) {
-      if (e.status().IsNotFound()) return Status::NotFound("Requested resource not found");
-      return e.status();
-    }
-    dynamo::KeySchema schema = e->schema;
-    tables[std::string(name)] = std::move(e).value();
-    return schema;
-  };
+  dynamo::SchemaLookup lookup = SchemaLookupInto(*catalog_, &tables);
   Result<dynamo::BatchWrite> batch = dynamo::BatchWrite::Parse(request, lookup);
   if (!batch.ok()) return ErrorOf(batch.status());
   json::object unprocessed;

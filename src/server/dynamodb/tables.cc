@@ -17,6 +17,7 @@ namespace cloudlite::server::dynamodb {
 namespace {
 
 namespace json = boost::json;
+using dynamo::Member;
 
 ApiError Validation(std::string message) {
   return {"ValidationException", std::move(message), 400, {}};
@@ -48,11 +49,6 @@ class Violations {
 };
 
 std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-const json::value* Member(const json::object& o, std::string_view name) {
-  const json::value* v = o.if_contains(name);
-  return v == nullptr || v->is_null() ? nullptr : v;
-}
 
 // A string member: nullopt when absent; a SerializationException when not a string.
 Result<std::optional<std::string>> StringOf(const json::object& o, std::string_view name) {
@@ -704,16 +700,8 @@ OperationResult TableService::TagResource(const json::object& request) {
   }
   Result<std::vector<std::pair<std::string, std::string>>> list = TagsOf(*tags);
   if (!list.ok()) return ErrorOf(list.status());
-  Result<TableEntry> entry = catalog_->UpdateDescription(
-      *table, [&](json::object& description) { return MergeTags(*list, &description); });
-  if (!entry.ok()) {
-    if (entry.status().IsNotFound()) {
-      return NotFoundError("Requested resource not found: ResourceArn: " + ArnOf(*table) +
-                           " not found");
-    }
-    return ErrorOf(entry.status());
-  }
-  return json::object{};
+  return ChangeTags(*table,
+                    [&](json::object& description) { return MergeTags(*list, &description); });
 }
 
 OperationResult TableService::UntagResource(const json::object& request) {
@@ -731,25 +719,28 @@ OperationResult TableService::UntagResource(const json::object& request) {
     if (!k.is_string()) return ErrorOf(dynamo::WrongKind(k, "String"));
     doomed.insert(std::string(k.as_string()));
   }
-  Result<TableEntry> entry =
-      catalog_->UpdateDescription(*table, [&](json::object& description) -> Status {
-        json::array kept;
-        if (const json::value* old = description.if_contains("Tags"); old && old->is_array()) {
-          for (const json::value& t : old->as_array()) {
-            if (!doomed.count(std::string(t.as_object().at("Key").as_string()))) kept.push_back(t);
-          }
-        }
-        description["Tags"] = std::move(kept);
-        return Status::Ok();
-      });
-  if (!entry.ok()) {
-    if (entry.status().IsNotFound()) {
-      return NotFoundError("Requested resource not found: ResourceArn: " + ArnOf(*table) +
-                           " not found");
+  return ChangeTags(*table, [&](json::object& description) -> Status {
+    json::array kept;
+    if (const json::value* old = description.if_contains("Tags"); old && old->is_array()) {
+      for (const json::value& t : old->as_array()) {
+        if (!doomed.count(std::string(t.as_object().at("Key").as_string()))) kept.push_back(t);
+      }
     }
-    return ErrorOf(entry.status());
-  }
+    description["Tags"] = std::move(kept);
+    return Status::Ok();
+  });
+}
+
+OperationResult TableService::ChangeTags(const std::string& table,
+                                         const std::function<Status(json::object&)>& change) {
+  Result<TableEntry> entry = catalog_->UpdateDescription(table, change);
+  if (entry.status().IsNotFound()) return ResourceArnNotFound(table);
+  if (!entry.ok()) return ErrorOf(entry.status());
   return json::object{};
+}
+
+ApiError TableService::ResourceArnNotFound(std::string_view table) const {
+  return NotFoundError("Requested resource not found: ResourceArn: " + ArnOf(table) + " not found");
 }
 
 OperationResult TableService::ListTagsOfResource(const json::object& request) {
@@ -758,8 +749,7 @@ OperationResult TableService::ListTagsOfResource(const json::object& request) {
   Result<TableEntry> entry = catalog_->ReadLatest(*table);
   if (!entry.ok() || entry->status != "ACTIVE") {
     if (!entry.ok() && !entry.status().IsNotFound()) return ErrorOf(entry.status());
-    return NotFoundError("Requested resource not found: ResourceArn: " + ArnOf(*table) +
-                         " not found");
+    return ResourceArnNotFound(*table);
   }
   json::array tags;
   if (const json::value* t = entry->description.if_contains("Tags"); t && t->is_array()) {

@@ -63,6 +63,11 @@ class TableService : public Operations {
   OperationResult TagResource(const boost::json::object& request);
   OperationResult UntagResource(const boost::json::object& request);
   OperationResult ListTagsOfResource(const boost::json::object& request);
+  // TagResource's and UntagResource's change of `table`'s tags, and their answer.
+  OperationResult ChangeTags(const std::string& table,
+                             const std::function<Status(boost::json::object&)>& change);
+  // ResourceNotFoundException naming the ARN of `table`, as the tag operations answer.
+  ApiError ResourceArnNotFound(std::string_view table) const;
 
   // Data plane (items.cc).
   OperationResult PutItem(const boost::json::object& request);
