@@ -76,6 +76,16 @@ bool TypeOfName(std::string_view name, dynamo::Type* type) {
   return true;
 }
 
+// The row of table `name`, read on `c` (inside the caller's transaction); nullopt when none.
+Result<std::optional<TableEntry>> RowOf(Connection& c, std::string_view name) {
+  CL_ASSIGN_OR_RETURN(Rows rows,
+                      c.Query(std::string("SELECT ") + kColumns + " FROM tables WHERE name = ?1",
+                              {std::string(name)}));
+  CL_ASSIGN_OR_RETURN(std::vector<TableEntry> entries, EntriesOf(rows));
+  if (entries.empty()) return std::optional<TableEntry>();
+  return std::optional<TableEntry>(std::move(entries.front()));
+}
+
 }  // namespace
 
 Result<dynamo::KeySchema> SchemaOfDescription(const json::object& description) {
@@ -166,11 +176,7 @@ Result<TableEntry> Catalog::ReadLatest(std::string_view name) {
   {
     std::lock_guard lock(db_mu_);
     Status s = db_->View([&](Connection& c) -> Status {
-      CL_ASSIGN_OR_RETURN(
-          Rows rows, c.Query(std::string("SELECT ") + kColumns + " FROM tables WHERE name = ?1",
-                             {std::string(name)}));
-      CL_ASSIGN_OR_RETURN(std::vector<TableEntry> entries, EntriesOf(rows));
-      if (!entries.empty()) found = std::move(entries.front());
+      CL_ASSIGN_OR_RETURN(found, RowOf(c, name));
       return Status::Ok();
     });
     CL_RETURN_IF_ERROR(s);
@@ -240,13 +246,8 @@ Result<TableEntry> Catalog::MarkDeleting(std::string_view name) {
   {
     std::lock_guard lock(db_mu_);
     CL_RETURN_IF_ERROR(db_->Update([&](Connection& c) -> Status {
-      found.reset();
-      CL_ASSIGN_OR_RETURN(
-          Rows rows, c.Query(std::string("SELECT ") + kColumns + " FROM tables WHERE name = ?1",
-                             {std::string(name)}));
-      CL_ASSIGN_OR_RETURN(std::vector<TableEntry> entries, EntriesOf(rows));
-      if (entries.empty()) return Status::Ok();
-      found = std::move(entries.front());
+      CL_ASSIGN_OR_RETURN(found, RowOf(c, name));
+      if (!found) return Status::Ok();
       found->status = "DELETING";
       return c.Query("UPDATE tables SET status = 'DELETING' WHERE name = ?1", {std::string(name)})
           .status();
@@ -277,13 +278,11 @@ Result<TableEntry> Catalog::UpdateDescription(std::string_view name,
   {
     std::lock_guard lock(db_mu_);
     CL_RETURN_IF_ERROR(db_->Update([&](Connection& c) -> Status {
-      found.reset();
-      CL_ASSIGN_OR_RETURN(
-          Rows rows, c.Query(std::string("SELECT ") + kColumns + " FROM tables WHERE name = ?1",
-                             {std::string(name)}));
-      CL_ASSIGN_OR_RETURN(std::vector<TableEntry> entries, EntriesOf(rows));
-      if (entries.empty() || entries.front().status != "ACTIVE") return Status::Ok();
-      found = std::move(entries.front());
+      CL_ASSIGN_OR_RETURN(found, RowOf(c, name));
+      if (!found || found->status != "ACTIVE") {
+        found.reset();
+        return Status::Ok();
+      }
       CL_RETURN_IF_ERROR(change(found->description));
       return c
           .Query("UPDATE tables SET description = ?2 WHERE name = ?1",
