@@ -53,13 +53,7 @@ std::vector<uint32_t> PageMap::PagesOutsideSegments(std::string_view db) const {
   for (size_t i = 0; i < objects_.size(); i++) {
     outside[i] = objects_[i].compare(0, seg_prefix.size(), seg_prefix) != 0;
   }
-  std::vector<uint32_t> result;
-  for (size_t i = 0; i < pages_.size(); i++) {
-    if (pages_[i].frame != kNoFrame && outside[frames_[pages_[i].frame].object]) {
-      result.push_back(static_cast<uint32_t>(i + 1));
-    }
-  }
-  return result;
+  return PagesInObjects(outside);
 }
 
 std::map<std::string, double> PageMap::SegmentUse(std::string_view db) const {
@@ -78,6 +72,10 @@ std::map<std::string, double> PageMap::SegmentUse(std::string_view db) const {
 std::vector<uint32_t> PageMap::PagesIn(const std::set<std::string>& objects) const {
   std::vector<bool> chosen(objects_.size());
   for (size_t i = 0; i < objects_.size(); i++) chosen[i] = objects.count(objects_[i]) > 0;
+  return PagesInObjects(chosen);
+}
+
+std::vector<uint32_t> PageMap::PagesInObjects(const std::vector<bool>& chosen) const {
   std::vector<uint32_t> result;
   for (size_t i = 0; i < pages_.size(); i++) {
     if (pages_[i].frame != kNoFrame && chosen[frames_[pages_[i].frame].object]) {

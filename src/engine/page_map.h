@@ -76,6 +76,8 @@ class PageMap {
     uint32_t slot = 0;
   };
   uint32_t InternObject(std::string key);
+  // Pages whose frame's object index is marked in `chosen` (one flag per object), ascending.
+  std::vector<uint32_t> PagesInObjects(const std::vector<bool>& chosen) const;
   template <typename Pages>
   format::PageMapData ExportPages(std::string_view db, const Pages& pgnos,
                                   std::string_view self_key) const;
