@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <memory>
 
-#include "base/logger.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_common.h"
 #include "cloudlite/admin.h"
@@ -18,39 +17,16 @@ namespace {
 void AddServeFlags(CLI::App* serve, DynamoDbServeFlags& f) {
   serve->add_option("--store", f.store, "Store URI holding the tables, e.g. file:///var/ddb")
       ->required();
-  serve->add_option("--listen", f.listen, "Address to listen on, HOST:PORT")->capture_default_str();
   serve->add_option("--credentials", f.credentials,
                     "Access keys whose SigV4 signatures are accepted: lines 'ACCESS_KEY_ID "
                     "SECRET_ACCESS_KEY' or an ~/.aws/credentials file. Without it any signature is "
                     "accepted (as DynamoDB Local does) and only loopback addresses may listen");
-  serve->add_flag("--insecure-no-auth", f.insecure_no_auth,
-                  "Allow listening on a non-loopback address without --credentials (something in "
-                  "front of this server must check who may connect)");
   serve
       ->add_option("--partitions", f.partitions,
                    "Partition databases of each table created from now on")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  serve->add_option("--workers", f.workers, "Threads running requests")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
-  serve->add_option("--max-connections", f.max_connections, "Open connections; more get 503")
-      ->check(CLI::Range(1, 1 << 20))
-      ->capture_default_str();
-  serve->add_option("--max-in-flight", f.max_in_flight, "Requests queued or running; more get 503")
-      ->check(CLI::Range(1, 1 << 20))
-      ->capture_default_str();
-  serve->add_option("--max-body-bytes", f.max_body_bytes, "Largest request body; more get 413")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
-      ->capture_default_str();
-  serve->add_option("--request-timeout-ms", f.request_timeout_ms, "Time limit of one request")
-      ->check(CLI::Range(1, 3600 * 1000))
-      ->capture_default_str();
-  serve->add_option("--access-log", f.access_log, "stderr (one JSON line per request) or off")
-      ->check(CLI::IsMember({"stderr", "off"}))
-      ->capture_default_str();
-  serve->add_option("--tls-cert", f.tls_cert, "PEM certificate chain: serve HTTPS");
-  serve->add_option("--tls-key", f.tls_key, "PEM private key of --tls-cert");
+  AddListenerFlags(serve, f.listener, "--credentials FILE");
   serve->footer(
       "Example: cloudlite dynamodb serve --store file:///var/ddb\n"
       "then: aws dynamodb list-tables --endpoint-url http://127.0.0.1:8000\n"
@@ -75,17 +51,9 @@ int RunCreateTable(const DynamoDbCommand& command) {
 }
 
 int RunServe(const DynamoDbServeFlags& f) {
-  Result<HostPort> listen = ParseListen(f.listen, "127.0.0.1:8000");
-  if (!listen.ok()) return ReportError(listen.status());
-  if (f.tls_cert.empty() != f.tls_key.empty()) {
-    return ReportError(Status::InvalidArgument("--tls-cert and --tls-key go together"));
-  }
-  if (!IsLoopback(listen->host) && f.credentials.empty() && !f.insecure_no_auth) {
-    return ReportError(Status::InvalidArgument(
-        "refusing to listen on " + listen->host +
-        " without auth: give --credentials FILE, or --insecure-no-auth if something in front of "
-        "this server checks who may connect"));
-  }
+  Result<server::ListenerOptions> options = ListenerOptionsFrom(
+      f.listener, "127.0.0.1:8000", !f.credentials.empty(), "--credentials FILE");
+  if (!options.ok()) return ReportError(options.status());
   std::unique_ptr<server::dynamodb::AccessKeys> keys;
   if (!f.credentials.empty()) {
     Result<server::dynamodb::AccessKeys> loaded =
@@ -107,27 +75,14 @@ int RunServe(const DynamoDbServeFlags& f) {
 
   server::dynamodb::HandlerOptions handler_options;
   handler_options.access_keys = keys.get();
-  handler_options.max_body_bytes = f.max_body_bytes;
+  handler_options.max_body_bytes = f.listener.max_body_bytes;
   handler_options.metrics = &metrics;
   handler_options.refresh_metrics = [&metrics] { RefreshStoreMetrics(metrics); };
   handler_options.ready = [store = f.store] { return CheckStore(store); };
   server::dynamodb::WireHandler wire(**tables, std::move(handler_options));
 
-  std::unique_ptr<Logger> access_log;
-  if (f.access_log == "stderr") access_log = Logger::ToFd(2);
-  server::ListenerOptions options;
-  options.address = listen->host;
-  options.port = listen->port;
-  options.worker_threads = f.workers;
-  options.max_connections = f.max_connections;
-  options.max_in_flight = f.max_in_flight;
-  options.max_body_bytes = f.max_body_bytes;
-  options.request_timeout = std::chrono::milliseconds(f.request_timeout_ms);
-  options.tls_cert_file = f.tls_cert;
-  options.tls_key_file = f.tls_key;
-  options.access_log = access_log.get();
-  options.metrics = &metrics;
-  return ServeUntilSignal("cloudlite dynamodb serve", std::move(options), wire.AsHandler(),
+  options->metrics = &metrics;
+  return ServeUntilSignal("cloudlite dynamodb serve", std::move(*options), wire.AsHandler(),
                           f.store);
 }
 

@@ -10,22 +10,16 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/serve_common.h"
 
 namespace cloudlite::cli {
 
 struct DynamoDbServeFlags {
   std::string store;
-  std::string listen = "127.0.0.1:8000";
   std::string credentials;
-  bool insecure_no_auth = false;
   int partitions = 8;
-  size_t workers = 32;
-  size_t max_connections = 1024;
-  size_t max_in_flight = 64;
-  uint64_t max_body_bytes = uint64_t{16} << 20;  // DynamoDB's request limit
-  int request_timeout_ms = 30000;
-  std::string access_log = "stderr";
-  std::string tls_cert, tls_key;
+  // 16 MB: DynamoDB's request limit.
+  ListenerFlags listener{.listen = "127.0.0.1:8000", .max_body_bytes = uint64_t{16} << 20};
 };
 
 struct DynamoDbCommand {

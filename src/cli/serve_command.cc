@@ -6,7 +6,6 @@
 #include <memory>
 #include <optional>
 
-#include "base/logger.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_common.h"
 #include "cloudlite/admin.h"
@@ -58,16 +57,11 @@ ServeCommand& AddServeCommand(CLI::App& app) {
                          "clients) for every database in a store, until SIGTERM or SIGINT");
   c.app->add_option("--store", c.store, "Store URI holding the databases, e.g. file:///var/dbs")
       ->required();
-  c.app->add_option("--listen", c.listen, "Address to listen on, HOST:PORT")->capture_default_str();
   c.app->add_flag("--create", c.create,
                   "A request to a missing database creates it (else 404 Not Found)");
   c.app->add_option("--auth-jwt-key-file", c.jwt_key_file,
                     "Ed25519 public keys (PEM or base64url lines) that sign accepted Bearer "
                     "tokens, as libSQL's sqld takes them");
-  c.app->add_flag("--insecure-no-auth", c.insecure_no_auth,
-                  "Allow listening on a non-loopback address without --auth-jwt-key-file");
-  c.app->add_option("--tls-cert", c.tls_cert, "PEM certificate chain: serve HTTPS");
-  c.app->add_option("--tls-key", c.tls_key, "PEM private key of --tls-cert");
   c.app->add_option("--base-url", c.base_url,
                     "This process's own URL, returned to clients so that a stream's requests "
                     "come back here (sticky streams behind a load balancer)");
@@ -75,28 +69,8 @@ ServeCommand& AddServeCommand(CLI::App& app) {
       ->add_option("--default-database", c.default_database,
                    "Database of requests that name none (no path, x-namespace or Host label)")
       ->capture_default_str();
-  c.app->add_option("--access-log", c.access_log, "stderr (one JSON line per request) or off")
-      ->check(CLI::IsMember({"stderr", "off"}))
-      ->capture_default_str();
-  c.app->add_option("--workers", c.workers, "Threads running requests")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
-  c.app->add_option("--max-connections", c.max_connections, "Open connections; more get 503")
-      ->check(CLI::Range(1, 1 << 20))
-      ->capture_default_str();
-  c.app->add_option("--max-in-flight", c.max_in_flight, "Requests queued or running; more get 503")
-      ->check(CLI::Range(1, 1 << 20))
-      ->capture_default_str();
   c.app->add_option("--max-databases", c.max_databases, "Databases open at once")
       ->check(CLI::Range(1, 1 << 16))
-      ->capture_default_str();
-  c.app->add_option("--max-body-bytes", c.max_body_bytes, "Largest request body; more get 413")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
-      ->capture_default_str();
-  c.app
-      ->add_option("--request-timeout-ms", c.request_timeout_ms,
-                   "Time limit of one request; SQL still running then is interrupted")
-      ->check(CLI::Range(1, 3600 * 1000))
       ->capture_default_str();
   c.app
       ->add_option("--group-commit", c.group_commit,
@@ -104,6 +78,7 @@ ServeCommand& AddServeCommand(CLI::App& app) {
                    "commits alone")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
+  AddListenerFlags(c.app, c.listener, "--auth-jwt-key-file");
   c.app->footer(
       "Example: cloudlite serve --store file:///var/dbs --create\n"
       "then, from node: createClient({ url: \"http://127.0.0.1:8080/mydb/\" }) (mind the "
@@ -112,17 +87,9 @@ ServeCommand& AddServeCommand(CLI::App& app) {
 }
 
 int RunServeCommand(const ServeCommand& c) {
-  Result<HostPort> listen = ParseListen(c.listen, "127.0.0.1:8080");
-  if (!listen.ok()) return ReportError(listen.status());
-  if ((c.tls_cert.empty()) != (c.tls_key.empty())) {
-    return ReportError(Status::InvalidArgument("--tls-cert and --tls-key go together"));
-  }
-  if (!IsLoopback(listen->host) && c.jwt_key_file.empty() && !c.insecure_no_auth) {
-    return ReportError(Status::InvalidArgument(
-        "refusing to listen on " + listen->host +
-        " without auth: give --auth-jwt-key-file, or --insecure-no-auth if something in front "
-        "of this server checks who may connect"));
-  }
+  Result<server::ListenerOptions> options = ListenerOptionsFrom(
+      c.listener, "127.0.0.1:8080", !c.jwt_key_file.empty(), "--auth-jwt-key-file");
+  if (!options.ok()) return ReportError(options.status());
   // A store that does not answer is better found now than by the first request.
   if (Status s = CheckStore(c.store, c.create); !s.ok()) return ReportError(s);
 
@@ -131,7 +98,7 @@ int RunServeCommand(const ServeCommand& c) {
   service_options.pool.max_databases = c.max_databases;
   // Each worker holds at most one connection for a one-shot request, and a group commit one more.
   service_options.pool.max_connections =
-      std::max(service_options.pool.max_connections, c.workers + 1);
+      std::max(service_options.pool.max_connections, c.listener.workers + 1);
   service_options.create = c.create;
   service_options.default_database = c.default_database;
   service_options.base_url = c.base_url;
@@ -147,8 +114,6 @@ int RunServeCommand(const ServeCommand& c) {
   service_options.metrics = &metrics;
   server::sql::SqlService service(std::move(service_options));
 
-  std::unique_ptr<Logger> access_log;
-  if (c.access_log == "stderr") access_log = Logger::ToFd(2);
   server::Handler sql = service.AsHandler();
   const std::string store = c.store;
   server::Handler handler = [&metrics, &service, sql, store](const server::Request& r) {
@@ -169,19 +134,8 @@ int RunServeCommand(const ServeCommand& c) {
     return sql(r);
   };
 
-  server::ListenerOptions options;
-  options.address = listen->host;
-  options.port = listen->port;
-  options.worker_threads = c.workers;
-  options.max_connections = c.max_connections;
-  options.max_in_flight = c.max_in_flight;
-  options.max_body_bytes = c.max_body_bytes;
-  options.request_timeout = std::chrono::milliseconds(c.request_timeout_ms);
-  options.tls_cert_file = c.tls_cert;
-  options.tls_key_file = c.tls_key;
-  options.access_log = access_log.get();
-  options.metrics = &metrics;
-  return ServeUntilSignal("cloudlite serve", std::move(options), handler, c.store);
+  options->metrics = &metrics;
+  return ServeUntilSignal("cloudlite serve", std::move(*options), handler, c.store);
 }
 
 }  // namespace cloudlite::cli

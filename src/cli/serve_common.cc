@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "base/logger.h"
 #include "cli/exit_codes.h"
 #include "cloudlite/admin.h"
 
@@ -34,6 +35,63 @@ Result<HostPort> ParseListen(const std::string& text, std::string_view example) 
 
 bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+void AddListenerFlags(CLI::App* app, ListenerFlags& f, std::string_view auth_flag) {
+  app->add_option("--listen", f.listen, "Address to listen on, HOST:PORT")->capture_default_str();
+  app->add_flag("--insecure-no-auth", f.insecure_no_auth,
+                "Allow listening on a non-loopback address without " + std::string(auth_flag) +
+                    " (something in front of this server must check who may connect)");
+  app->add_option("--tls-cert", f.tls_cert, "PEM certificate chain: serve HTTPS");
+  app->add_option("--tls-key", f.tls_key, "PEM private key of --tls-cert");
+  app->add_option("--access-log", f.access_log, "stderr (one JSON line per request) or off")
+      ->check(CLI::IsMember({"stderr", "off"}))
+      ->capture_default_str();
+  app->add_option("--workers", f.workers, "Threads running requests")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app->add_option("--max-connections", f.max_connections, "Open connections; more get 503")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  app->add_option("--max-in-flight", f.max_in_flight, "Requests queued or running; more get 503")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  app->add_option("--max-body-bytes", f.max_body_bytes, "Largest request body; more get 413")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
+      ->capture_default_str();
+  app->add_option("--request-timeout-ms", f.request_timeout_ms, "Time limit of one request")
+      ->check(CLI::Range(1, 3600 * 1000))
+      ->capture_default_str();
+}
+
+Result<server::ListenerOptions> ListenerOptionsFrom(const ListenerFlags& f,
+                                                    std::string_view example, bool has_auth,
+                                                    std::string_view auth_flag) {
+  Result<HostPort> listen = ParseListen(f.listen, example);
+  if (!listen.ok()) return listen.status();
+  if (f.tls_cert.empty() != f.tls_key.empty()) {
+    return Status::InvalidArgument("--tls-cert and --tls-key go together");
+  }
+  if (!IsLoopback(listen->host) && !has_auth && !f.insecure_no_auth) {
+    return Status::InvalidArgument("refusing to listen on " + listen->host +
+                                   " without auth: give " + std::string(auth_flag) +
+                                   ", or --insecure-no-auth if something in front of this server "
+                                   "checks who may connect");
+  }
+  // One for the process, so that the options may outlive any caller's scope.
+  static const std::unique_ptr<Logger> stderr_log = Logger::ToFd(2);
+  server::ListenerOptions options;
+  options.address = listen->host;
+  options.port = listen->port;
+  options.worker_threads = f.workers;
+  options.max_connections = f.max_connections;
+  options.max_in_flight = f.max_in_flight;
+  options.max_body_bytes = f.max_body_bytes;
+  options.request_timeout = std::chrono::milliseconds(f.request_timeout_ms);
+  options.tls_cert_file = f.tls_cert;
+  options.tls_key_file = f.tls_key;
+  options.access_log = f.access_log == "stderr" ? stderr_log.get() : nullptr;
+  return options;
 }
 
 void RefreshStoreMetrics(server::MetricsRegistry& metrics) {

@@ -1,8 +1,11 @@
 // What the commands that serve HTTP share (`cloudlite serve`, `cloudlite dynamodb serve`):
-// parsing --listen, the loopback rule, the store's request counters in /metrics, and serving a
-// Handler on the listener until SIGTERM or SIGINT with the line scripts wait for.
+// the listener's flags (--listen and the loopback rule, TLS, limits, the access log), the
+// store's request counters in /metrics, and serving a Handler on the listener until SIGTERM or
+// SIGINT with the line scripts wait for.
 #pragma once
 
+#include <CLI/CLI.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,6 +27,32 @@ Result<HostPort> ParseListen(const std::string& text, std::string_view example);
 
 // 127.0.0.0/8, ::1 or localhost: only this machine can connect.
 bool IsLoopback(const std::string& host);
+
+// The listener's flags, with their defaults; a command sets its own --listen and body limit.
+struct ListenerFlags {
+  std::string listen{};
+  bool insecure_no_auth = false;
+  std::string tls_cert{}, tls_key{};
+  std::string access_log = "stderr";
+  // Workers mostly wait (a group's members for its PUT, any request for the store), so their
+  // count bounds how many writes share a commit, not CPU use (docs/server.md, --workers).
+  size_t workers = 32;
+  size_t max_connections = 1024;
+  size_t max_in_flight = 64;
+  uint64_t max_body_bytes = 8 << 20;
+  int request_timeout_ms = 30000;
+};
+
+// Registers the flags on `app`. `auth_flag` is the command's own auth flag ("--credentials
+// FILE"), named by the help of --insecure-no-auth.
+void AddListenerFlags(CLI::App* app, ListenerFlags& flags, std::string_view auth_flag);
+
+// The listener's options from the flags, once checked: the address (`example` shown when it is
+// not HOST:PORT), TLS given whole, and no listening beyond loopback without auth (`has_auth`)
+// unless --insecure-no-auth. The access log, when on, is the process's stderr.
+Result<server::ListenerOptions> ListenerOptionsFrom(const ListenerFlags& flags,
+                                                    std::string_view example, bool has_auth,
+                                                    std::string_view auth_flag);
 
 // Copies the process's store request counters (admin.h, ProcessStoreStatsJson) into counters of
 // the registry, so /metrics shows requests by kind and bytes.
