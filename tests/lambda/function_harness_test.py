@@ -458,7 +458,8 @@ class JwtKey:
 def check_jwt(bootstrap, tmp, store):
     """The SQL API with CLOUDLITE_AUTH_JWT_KEY_FILE, as `cloudlite serve --auth-jwt-key-file`."""
     key = JwtKey(tmp)
-    fn = Sandbox(bootstrap, tmp, store, "jwt", extra_env={"CLOUDLITE_AUTH_JWT_KEY_FILE": key.public})
+    fn = Sandbox(bootstrap, tmp, store, "jwt",
+                 extra_env={"CLOUDLITE_AUTH_JWT_KEY_FILE": key.public})
     rw, ro = key.token({"a": "rw"}), key.token({"a": "ro"})
     other_dir = os.path.join(tmp, "other-key")
     os.makedirs(other_dir, exist_ok=True)
@@ -570,7 +571,8 @@ def check_dynamodb(bootstrap, tmp, store):
         assert status == 400, body
         assert body["__type"].endswith("#InvalidSignatureException"), body
         _, status, body = call("ListTables", {}, sign=False)
-        assert status == 400 and body["__type"].endswith("#MissingAuthenticationTokenException"), body
+        assert status == 400, body
+        assert body["__type"].endswith("#MissingAuthenticationTokenException"), body
         _, status, body = call("Scan", {"TableName": "orders", "Select": "COUNT"})
         assert status == 200 and body["Count"] == 3, body
         assert fn.proc.poll() is None, fn.output()
