@@ -12,41 +12,10 @@
 #include "server/http/auth.h"
 #include "server/http/listener.h"
 #include "server/http/metrics.h"
+#include "server/sql/jwt_authorizer.h"
 #include "server/sql/service.h"
 
 namespace cloudlite::cli {
-namespace {
-
-// The JWT check as the SQL service asks it: may this request read or write `database`?
-server::sql::Authorizer MakeAuthorizer(const std::shared_ptr<const server::Authenticator>& auth) {
-  return [auth](const server::Request& request, std::string_view database) {
-    server::sql::AuthResult out;
-    Result<server::Authorization> granted = auth->Authenticate(request.header("authorization"));
-    if (!granted.ok()) {
-      // "AUTH_JWT_EXPIRED: the token expired ..." -> code and message.
-      const std::string& text = granted.status().message();
-      size_t sep = text.find(": ");
-      out.access = server::sql::Access::kDenied;
-      out.status = 401;
-      out.code = sep == std::string::npos ? "AUTH_JWT_INVALID" : text.substr(0, sep);
-      out.message = sep == std::string::npos ? text : text.substr(sep + 2);
-      return out;
-    }
-    if (granted->CanWrite(database)) {
-      out.access = server::sql::Access::kReadWrite;
-    } else if (granted->CanRead(database)) {
-      out.access = server::sql::Access::kReadOnly;
-    } else {
-      out.access = server::sql::Access::kDenied;
-      out.status = 403;
-      out.code = "AUTH_FORBIDDEN";
-      out.message = "the token does not grant access to database \"" + std::string(database) + "\"";
-    }
-    return out;
-  };
-}
-
-}  // namespace
 
 ServeCommand& AddServeCommand(CLI::App& app) {
   static ServeCommand command;  // CLI11 keeps pointers into it until parsing is done
@@ -107,7 +76,7 @@ int RunServeCommand(const ServeCommand& c) {
     Result<server::PublicKeys> keys = server::PublicKeys::LoadFile(c.jwt_key_file);
     if (!keys.ok()) return ReportError(keys.status());
     service_options.authorize =
-        MakeAuthorizer(std::make_shared<server::Authenticator>(std::move(*keys)));
+        server::sql::JwtAuthorizer(std::make_shared<server::Authenticator>(std::move(*keys)));
   }
   server::MetricsRegistry metrics;
   service_options.group_commit.enabled = c.group_commit == "on";

@@ -21,6 +21,17 @@ Result<bool> Flag(const EnvLookup& env, std::string_view name, bool fallback) {
   return Status::InvalidArgument(std::string(name) + "=" + *value + ": use 1 or 0 (on/off)");
 }
 
+// NAME (the keys themselves) or NAME_FILE (a path to them), not both.
+Result<KeySource> Keys(const EnvLookup& env, const std::string& name) {
+  KeySource out;
+  out.text = NonEmpty(env, name).value_or("");
+  out.file = NonEmpty(env, name + "_FILE").value_or("");
+  if (!out.text.empty() && !out.file.empty()) {
+    return Status::InvalidArgument(name + " and " + name + "_FILE are both set: give one");
+  }
+  return out;
+}
+
 }  // namespace
 
 EnvLookup ProcessEnvironment() {
@@ -42,6 +53,41 @@ Result<FunctionConfig> ConfigFromEnvironment(
         "(s3://bucket/prefix, dynamodb://table, file:///dir)");
   }
   config.store = std::move(*store);
+  if (std::optional<std::string> api = NonEmpty(env, "CLOUDLITE_API")) {
+    if (*api == "sql") {
+      config.api = Api::kSql;
+    } else if (*api == "dynamodb") {
+      config.api = Api::kDynamoDb;
+    } else {
+      return Status::InvalidArgument("CLOUDLITE_API=" + *api + ": use sql or dynamodb");
+    }
+  }
+  CL_ASSIGN_OR_RETURN(config.jwt_keys, Keys(env, "CLOUDLITE_AUTH_JWT_KEY"));
+  CL_ASSIGN_OR_RETURN(config.dynamodb_credentials, Keys(env, "CLOUDLITE_DYNAMODB_CREDENTIALS"));
+  CL_ASSIGN_OR_RETURN(config.insecure_no_auth, Flag(env, "CLOUDLITE_INSECURE_NO_AUTH", false));
+  // Each API's own auth: a setting for the other one is a mistake worth saying at init.
+  if (config.api == Api::kSql && !config.dynamodb_credentials.empty()) {
+    return Status::InvalidArgument(
+        "CLOUDLITE_DYNAMODB_CREDENTIALS is for CLOUDLITE_API=dynamodb; the SQL API checks "
+        "JWTs (CLOUDLITE_AUTH_JWT_KEY)");
+  }
+  if (config.api == Api::kDynamoDb) {
+    if (!config.jwt_keys.empty()) {
+      return Status::InvalidArgument(
+          "CLOUDLITE_AUTH_JWT_KEY is for the SQL API; the DynamoDB API checks SigV4 signatures "
+          "(CLOUDLITE_DYNAMODB_CREDENTIALS)");
+    }
+    if (config.dynamodb_credentials.empty() && !config.insecure_no_auth) {
+      return Status::InvalidArgument(
+          "CLOUDLITE_API=dynamodb needs the access keys callers sign with: set "
+          "CLOUDLITE_DYNAMODB_CREDENTIALS (lines 'ACCESS_KEY_ID SECRET_ACCESS_KEY') or "
+          "CLOUDLITE_DYNAMODB_CREDENTIALS_FILE, or CLOUDLITE_INSECURE_NO_AUTH=1 if the front "
+          "door checks who may call");
+    }
+  }
+  if (std::optional<std::string> region = NonEmpty(env, "AWS_REGION")) {
+    config.region = std::move(*region);
+  }
   CL_ASSIGN_OR_RETURN(config.create, Flag(env, "CLOUDLITE_CREATE", false));
   CL_ASSIGN_OR_RETURN(config.log_requests, Flag(env, "CLOUDLITE_LOG", true));
   if (std::optional<std::string> db = NonEmpty(env, "CLOUDLITE_DEFAULT_DATABASE")) {

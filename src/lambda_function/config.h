@@ -1,6 +1,6 @@
 // What the ready function, cloudlite-lambda, reads from its environment (docs/lambda.md, "The
-// ready function"): the store, how to open databases, and the Lambda-specific defaults (the
-// disk cache in /tmp, Amazon Linux's CA bundle).
+// ready function"): which API it serves, the store, how to open databases, who may call it, and
+// the Lambda-specific defaults (the disk cache in /tmp, Amazon Linux's CA bundle).
 #pragma once
 
 #include <chrono>
@@ -25,7 +25,19 @@ inline constexpr std::string_view kDefaultCacheDir = "/tmp/cloudlite";
 // does not exist there), so the function names this one unless AWS_CA_BUNDLE is set.
 inline constexpr std::string_view kAmazonLinuxCaBundle = "/etc/pki/tls/certs/ca-bundle.crt";
 
+// The API the function serves (CLOUDLITE_API): one per function, so a store holds either SQL
+// databases or DynamoDB tables, and each API's auth is the only one it answers to.
+enum class Api { kSql, kDynamoDb };
+
+// Keys given inline (the variable's value) or as a file (the *_FILE variable): one of the two.
+struct KeySource {
+  std::string text;
+  std::string file;
+  bool empty() const { return text.empty() && file.empty(); }
+};
+
 struct FunctionConfig {
+  Api api = Api::kSql;                       // CLOUDLITE_API=sql|dynamodb
   std::string store;                         // CLOUDLITE_STORE (required)
   bool create = false;                       // CLOUDLITE_CREATE=1: missing databases are created
   std::string default_database = "default";  // CLOUDLITE_DEFAULT_DATABASE
@@ -33,6 +45,15 @@ struct FunctionConfig {
   std::chrono::milliseconds deadline_margin{200};  // CLOUDLITE_DEADLINE_MARGIN_MS
   Options options;  // the CLOUDLITE_CACHE_*/ISOLATION/WRITE_MEMORY settings, cache_dir defaulted
   std::string ca_bundle;  // "" = keep AWS_CA_BUNDLE (or libcurl's default)
+  // SQL: Ed25519 keys of accepted Bearer JWTs (CLOUDLITE_AUTH_JWT_KEY[_FILE], as `cloudlite
+  // serve --auth-jwt-key-file` takes them); empty: no JWT check (the front door's auth only).
+  KeySource jwt_keys;
+  // DynamoDB: the access keys whose SigV4 signatures are accepted
+  // (CLOUDLITE_DYNAMODB_CREDENTIALS[_FILE], as `cloudlite dynamodb serve --credentials` takes
+  // them). Required unless insecure_no_auth.
+  KeySource dynamodb_credentials;
+  bool insecure_no_auth = false;     // CLOUDLITE_INSECURE_NO_AUTH=1: DynamoDB without SigV4
+  std::string region = "us-east-1";  // AWS_REGION: in the DynamoDB API's table ARNs
 };
 
 // Reads the configuration; a missing or malformed setting is InvalidArgument naming the variable.

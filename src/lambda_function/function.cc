@@ -7,7 +7,12 @@
 
 #include "cloudlite/admin.h"
 #include "lambda/lambda.h"
+#include "server/dynamodb/handler.h"
+#include "server/dynamodb/tables.h"
+#include "server/http/auth.h"
+#include "server/sql/jwt_authorizer.h"
 #include "server/sql/pool.h"
+#include "server/sql/service.h"
 
 namespace cloudlite::lambda_function {
 namespace {
@@ -84,10 +89,47 @@ std::string RequestLogLine(std::string_view request_id, const server::Request& r
   line["status"] = response.status;
   line["ms"] = static_cast<double>(static_cast<int64_t>(ms * 1000)) / 1000;
   line["store"] = std::move(store);
+  for (const auto& [name, value] : response.log_fields) {
+    if (!line.contains(name)) line[name] = value;  // the Lambda request id stays the line's own
+  }
   return json::serialize(line);
 }
 
-Result<std::unique_ptr<SqlFunction>> SqlFunction::Open(const FunctionConfig& config) {
+namespace {
+
+Result<server::PublicKeys> LoadJwtKeys(const KeySource& keys) {
+  if (!keys.file.empty()) return server::PublicKeys::LoadFile(keys.file);
+  return server::PublicKeys::Parse(keys.text);
+}
+
+Result<server::dynamodb::AccessKeys> LoadAccessKeys(const KeySource& keys) {
+  if (!keys.file.empty()) return server::dynamodb::AccessKeys::LoadFile(keys.file);
+  return server::dynamodb::AccessKeys::Parse(keys.text);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Function>> Function::Open(const FunctionConfig& config) {
+  std::unique_ptr<Function> function(new Function(config));
+  if (config.api == Api::kDynamoDb) {
+    // As `cloudlite dynamodb serve`: the store is made if missing, CreateTable makes tables.
+    CL_RETURN_IF_ERROR(CheckStore(config.store, /*create=*/true));
+    if (!config.dynamodb_credentials.empty()) {
+      CL_ASSIGN_OR_RETURN(server::dynamodb::AccessKeys keys,
+                          LoadAccessKeys(config.dynamodb_credentials));
+      function->access_keys_ = std::make_unique<server::dynamodb::AccessKeys>(std::move(keys));
+    }
+    server::dynamodb::TableServiceOptions options;
+    options.store = config.store;
+    options.options = config.options;
+    options.region = config.region;
+    CL_ASSIGN_OR_RETURN(function->tables_, server::dynamodb::TableService::Open(options));
+    server::dynamodb::HandlerOptions wire;
+    wire.access_keys = function->access_keys_.get();
+    function->wire_ =
+        std::make_unique<server::dynamodb::WireHandler>(*function->tables_, std::move(wire));
+    return function;
+  }
   // An unreachable store or a missing bucket is an init error, reported before any request.
   CL_RETURN_IF_ERROR(CheckStore(config.store, config.create));
   server::sql::ServiceOptions options;
@@ -103,22 +145,37 @@ Result<std::unique_ptr<SqlFunction>> SqlFunction::Open(const FunctionConfig& con
   options.version_text = "cloudlite-lambda";
   // One request at a time: a group would only ever hold one write.
   options.group_commit.enabled = false;
-  auto service = std::make_unique<server::sql::SqlService>(std::move(options));
-  return std::unique_ptr<SqlFunction>(new SqlFunction(config, std::move(service)));
+  if (!config.jwt_keys.empty()) {
+    CL_ASSIGN_OR_RETURN(server::PublicKeys keys, LoadJwtKeys(config.jwt_keys));
+    options.authorize =
+        server::sql::JwtAuthorizer(std::make_shared<server::Authenticator>(std::move(keys)));
+  }
+  function->sql_ = std::make_unique<server::sql::SqlService>(std::move(options));
+  return function;
 }
 
-SqlFunction::SqlFunction(const FunctionConfig& config,
-                         std::unique_ptr<server::sql::SqlService> service)
-    : log_requests_(config.log_requests), service_(std::move(service)) {}
+Function::Function(const FunctionConfig& config)
+    : log_requests_(config.log_requests), api_(config.api) {}
 
-server::Response SqlFunction::Serve(const server::Request& request) {
-  if (request.path != kDirectPath) return service_->Handle(request);
+Function::~Function() = default;
+
+server::Response Function::Serve(const server::Request& request) {
+  if (api_ == Api::kDynamoDb) {
+    // A direct invocation carries no HTTP request to sign, so SigV4 could not be checked.
+    if (request.path == kDirectPath) {
+      return BadDirect(
+          "the DynamoDB API is served to HTTP events only (a function URL, API Gateway, an "
+          "ALB): send DynamoDB's own requests, signed with SigV4");
+    }
+    return wire_->Handle(request);
+  }
+  if (request.path != kDirectPath) return sql_->Handle(request);
   Result<server::Request> routed = RouteDirectInvocation(request);
   if (!routed.ok()) return BadDirect(routed.status().message());
-  return service_->Handle(*routed);
+  return sql_->Handle(*routed);
 }
 
-server::Response SqlFunction::Handle(const server::Request& request) {
+server::Response Function::Handle(const server::Request& request) {
   if (!log_requests_) return Serve(request);
   std::string before = ProcessStoreStatsJson();
   auto start = std::chrono::steady_clock::now();

@@ -1,8 +1,10 @@
 // cloudlite-lambda, the ready function: `cloudlite serve`'s SQL service (server/sql, the same
-// Handler: Hrana for libSQL clients and CloudSQLite's {"sql_statement"} shape) behind the
-// Lambda runtime instead of the HTTP listener. One SqlFunction lives as long as the execution
-// environment, so its open databases, their caches and store connections stay warm from one
-// invocation to the next. docs/lambda.md, "The ready function".
+// Handler: Hrana for libSQL clients and CloudSQLite's {"sql_statement"} shape, JWTs checked as
+// `serve` checks them) or `cloudlite dynamodb serve`'s DynamoDB API (server/dynamodb: the same
+// wire and operations, SigV4 checked as there), behind the Lambda runtime instead of the HTTP
+// listener. One Function lives as long as the execution environment, so its open databases,
+// their caches and store connections stay warm from one invocation to the next. docs/lambda.md,
+// "The ready function".
 #pragma once
 
 #include <memory>
@@ -12,7 +14,15 @@
 #include "cloudlite/status.h"
 #include "lambda_function/config.h"
 #include "server/http/handler.h"
-#include "server/sql/service.h"
+
+namespace cloudlite::server::sql {
+class SqlService;
+}
+namespace cloudlite::server::dynamodb {
+class AccessKeys;
+class TableService;
+class WireHandler;
+}  // namespace cloudlite::server::dynamodb
 
 namespace cloudlite::lambda_function {
 
@@ -26,29 +36,33 @@ inline constexpr std::string_view kDirectPath = "lambda:direct";
 Result<server::Request> RouteDirectInvocation(const server::Request& request);
 
 // The per-request log line: {"request_id", "method", "path", "status", "ms", "store":
-// {the store requests and bytes this request caused}}. `store_before`/`store_after` are
-// ProcessStoreStatsJson() around the request.
+// {the store requests and bytes this request caused}}, plus the handler's log fields
+// ("operation", "table", "error" of the DynamoDB API) under their own names.
+// `store_before`/`store_after` are ProcessStoreStatsJson() around the request.
 std::string RequestLogLine(std::string_view request_id, const server::Request& request,
                            const server::Response& response, double ms,
                            std::string_view store_before, std::string_view store_after);
 
-class SqlFunction {
+class Function {
  public:
   // Checks the store (an unreachable or misconfigured store fails init, so Lambda reports it
-  // before any request) and builds the service.
-  static Result<std::unique_ptr<SqlFunction>> Open(const FunctionConfig& config);
+  // before any request), loads the auth keys and builds the configured API's service.
+  static Result<std::unique_ptr<Function>> Open(const FunctionConfig& config);
+  ~Function();
 
   // Serves one request; thread-safe. Logs its line to stdout when the config asks.
   server::Response Handle(const server::Request& request);
 
-  server::sql::SqlService& service() { return *service_; }
-
  private:
-  SqlFunction(const FunctionConfig& config, std::unique_ptr<server::sql::SqlService> service);
+  explicit Function(const FunctionConfig& config);
   server::Response Serve(const server::Request& request);
 
   const bool log_requests_;
-  std::unique_ptr<server::sql::SqlService> service_;
+  const Api api_;
+  std::unique_ptr<server::sql::SqlService> sql_;               // Api::kSql
+  std::unique_ptr<server::dynamodb::AccessKeys> access_keys_;  // Api::kDynamoDb, with auth
+  std::unique_ptr<server::dynamodb::TableService> tables_;     // Api::kDynamoDb
+  std::unique_ptr<server::dynamodb::WireHandler> wire_;        // over tables_
 };
 
 }  // namespace cloudlite::lambda_function

@@ -3,10 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cctype>
 #include <map>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
+#include "base/base64.h"
 #include "cloudlite/admin.h"
+#include "lambda/lambda.h"
+#include "net/sigv4.h"
 #include "testing/temp_dir.h"
 
 namespace cloudlite::lambda_function {
@@ -86,6 +93,53 @@ TEST(LambdaFunctionConfigTest, RefusesMalformedSettingsNamingThem) {
   }
 }
 
+TEST(LambdaFunctionConfigTest, ChoosesTheApiAndItsAuth) {
+  Result<FunctionConfig> c = ConfigFromEnvironment(
+      Env({{"CLOUDLITE_STORE", "file:///x"}, {"CLOUDLITE_AUTH_JWT_KEY", "KEY"}}), {}, NoFile);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->api, Api::kSql);
+  EXPECT_EQ(c->jwt_keys.text, "KEY");
+  EXPECT_EQ(c->region, "us-east-1");
+
+  c = ConfigFromEnvironment(Env({{"CLOUDLITE_STORE", "file:///x"},
+                                 {"CLOUDLITE_API", "dynamodb"},
+                                 {"CLOUDLITE_DYNAMODB_CREDENTIALS_FILE", "/opt/keys"},
+                                 {"AWS_REGION", "eu-west-1"}}),
+                            {}, NoFile);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->api, Api::kDynamoDb);
+  EXPECT_EQ(c->dynamodb_credentials.file, "/opt/keys");
+  EXPECT_EQ(c->region, "eu-west-1");
+
+  // The DynamoDB API is not served open unless asked for in so many words.
+  c = ConfigFromEnvironment(Env({{"CLOUDLITE_STORE", "file:///x"}, {"CLOUDLITE_API", "dynamodb"}}),
+                            {}, NoFile);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("CLOUDLITE_DYNAMODB_CREDENTIALS"), std::string::npos);
+  c = ConfigFromEnvironment(Env({{"CLOUDLITE_STORE", "file:///x"},
+                                 {"CLOUDLITE_API", "dynamodb"},
+                                 {"CLOUDLITE_INSECURE_NO_AUTH", "1"}}),
+                            {}, NoFile);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->insecure_no_auth);
+}
+
+TEST(LambdaFunctionConfigTest, RefusesAuthSettingsThatCannotApply) {
+  for (const std::map<std::string, std::string, std::less<>>& vars :
+       std::vector<std::map<std::string, std::string, std::less<>>>{
+           {{"CLOUDLITE_API", "graphql"}},
+           {{"CLOUDLITE_AUTH_JWT_KEY", "K"}, {"CLOUDLITE_AUTH_JWT_KEY_FILE", "/k"}},
+           {{"CLOUDLITE_DYNAMODB_CREDENTIALS", "A S"}},  // the SQL API checks JWTs
+           {{"CLOUDLITE_API", "dynamodb"},
+            {"CLOUDLITE_DYNAMODB_CREDENTIALS", "A S"},
+            {"CLOUDLITE_AUTH_JWT_KEY", "K"}},
+       }) {
+    std::map<std::string, std::string, std::less<>> env = vars;
+    env["CLOUDLITE_STORE"] = "file:///x";
+    EXPECT_FALSE(ConfigFromEnvironment(Env(env), {}, NoFile).ok()) << vars.begin()->first;
+  }
+}
+
 server::Request Direct(std::string body) {
   server::Request r;
   r.method = "POST";
@@ -139,9 +193,17 @@ TEST(LambdaFunctionLogTest, OneJsonLineWithTheStoreRequestsOfTheRequest) {
   EXPECT_EQ(store["put"].as_int64(), 0);
   EXPECT_EQ(store["bytes_in"].as_int64(), 15);
   EXPECT_EQ(store["list"].as_int64(), 1);
+
+  // The handler's log fields (the DynamoDB API's operation and table) join the line; the Lambda
+  // request id stays the line's own.
+  response.log_fields = {{"operation", "PutItem"}, {"table", "t"}, {"request_id", "wire-id"}};
+  o = json::parse(RequestLogLine("rid-1", request, response, 1, "{}", "{}")).as_object();
+  EXPECT_EQ(o["operation"].as_string(), "PutItem");
+  EXPECT_EQ(o["table"].as_string(), "t");
+  EXPECT_EQ(o["request_id"].as_string(), "rid-1");
 }
 
-class SqlFunctionTest : public ::testing::Test {
+class FunctionTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = test::MakeTempDir("lambda-fn"); }
   void TearDown() override { test::RemoveTree(dir_); }
@@ -163,15 +225,15 @@ int64_t StoreRequests() {
          o["list"].to_number<int64_t>() + o["delete"].to_number<int64_t>();
 }
 
-TEST_F(SqlFunctionTest, InitFailsOnAStoreThatIsNotThere) {
+TEST_F(FunctionTest, InitFailsOnAStoreThatIsNotThere) {
   FunctionConfig c = Config();
   c.create = false;
-  Result<std::unique_ptr<SqlFunction>> f = SqlFunction::Open(c);
+  Result<std::unique_ptr<Function>> f = Function::Open(c);
   EXPECT_FALSE(f.ok());
 }
 
-TEST_F(SqlFunctionTest, ServesHttpAndDirectRequestsAndStaysWarm) {
-  Result<std::unique_ptr<SqlFunction>> f = SqlFunction::Open(Config());
+TEST_F(FunctionTest, ServesHttpAndDirectRequestsAndStaysWarm) {
+  Result<std::unique_ptr<Function>> f = Function::Open(Config());
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   server::Request create;
   create.method = "POST";
@@ -198,6 +260,181 @@ TEST_F(SqlFunctionTest, ServesHttpAndDirectRequestsAndStaysWarm) {
   server::Response bad = (*f)->Handle(Direct("{}"));
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("INVALID_DIRECT_INVOCATION"), std::string::npos);
+}
+
+// A test key pair's public half (base64url, as sqld's key files hold it) and two tokens it signed
+// (no exp): {"a":"ro"} and {"a":"rw"}.
+constexpr std::string_view kJwtKey = "A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg";
+constexpr std::string_view kReadOnlyToken =
+    "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJhIjoicm8ifQ.pqLAwyr4fAwiHPn8QEIHJu8-Nt-khqamFtASm5bknT"
+    "uqKtTjGL1UvtQ6fchZc_jNWJjCcaGF6qdY2azVBSMxBg";
+constexpr std::string_view kReadWriteToken =
+    "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJhIjoicncifQ.oCS2gXQE8TTiIxl5Val3WT2-6y-bDSPoNG2ozfPq8p"
+    "Jj0SwdIm1YdgjOOJUI4yjG0aECIZ5RY26aBDG-578TBQ";
+
+TEST_F(FunctionTest, ChecksJwtsAsServeDoes) {
+  FunctionConfig c = Config();
+  c.jwt_keys.text = std::string(kJwtKey);
+  Result<std::unique_ptr<Function>> f = Function::Open(c);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto run = [&](std::string_view token, const std::string& sql) {
+    server::Request r;
+    r.method = "POST";
+    r.path = "/jwt/v2/pipeline";
+    r.body = R"({"requests": [{"type": "execute", "stmt": {"sql": ")" + sql +
+             R"("}}, {"type": "close"}]})";
+    if (!token.empty()) r.headers.push_back({"authorization", "Bearer " + std::string(token)});
+    return (*f)->Handle(r);
+  };
+  server::Response out = run(kReadWriteToken, "CREATE TABLE t (x)");
+  ASSERT_EQ(out.status, 200) << out.body;
+  EXPECT_EQ(out.body.find("\"error\""), std::string::npos) << out.body;
+  // Read-only: reads, and a write is refused by SQLite's authorizer, in the pipeline's result.
+  out = run(kReadOnlyToken, "SELECT count(*) FROM t");
+  ASSERT_EQ(out.status, 200) << out.body;
+  EXPECT_EQ(out.body.find("\"error\""), std::string::npos) << out.body;
+  out = run(kReadOnlyToken, "INSERT INTO t VALUES (1)");
+  EXPECT_NE(out.body.find("\"error\""), std::string::npos) << out.body;
+  out = run(kReadWriteToken, "SELECT count(*) FROM t");
+  EXPECT_NE(out.body.find("\"value\":\"0\""), std::string::npos) << out.body;  // nothing written
+  // No token, a token not signed by the key, a tampered one: 401.
+  std::string forged(kReadWriteToken);
+  forged[forged.size() - 5] = forged[forged.size() - 5] == 'A' ? 'B' : 'A';
+  for (std::string_view token :
+       {std::string_view(), std::string_view("not.a.token"), std::string_view(forged)}) {
+    out = run(token, "SELECT 1");
+    EXPECT_EQ(out.status, 401) << token << " " << out.body;
+  }
+}
+
+TEST_F(FunctionTest, RefusesJwtKeysThatDoNotParse) {
+  FunctionConfig c = Config();
+  c.jwt_keys.text = "not a key";
+  EXPECT_FALSE(Function::Open(c).ok());
+}
+
+// The DynamoDB API behind a function URL: the events as Lambda delivers them (payload 2.0, the
+// body base64-encoded), signed by net/sigv4 as cloudlite's own DynamoDB client signs.
+class DynamoDbFunctionTest : public FunctionTest {
+ protected:
+  static constexpr std::string_view kHost = "abcdefg.lambda-url.us-east-1.on.aws";
+
+  FunctionConfig DynamoConfig() {
+    FunctionConfig c = Config();
+    c.api = Api::kDynamoDb;
+    c.dynamodb_credentials.text = "AKIDLAMBDA lambda-secret\n";
+    return c;
+  }
+
+  static std::string Event(const std::string& target, const std::string& body,
+                           const std::string& secret) {
+    HttpRequest req;
+    req.method = "POST";
+    req.url = "https://" + std::string(kHost) + "/";
+    req.body = body;
+    req.SetHeader("Content-Type", "application/x-amz-json-1.0");
+    req.SetHeader("X-Amz-Target", "DynamoDB_20120810." + target);
+    SigV4Params p;
+    p.service = "dynamodb";
+    p.region = "us-east-1";
+    EXPECT_TRUE(SignRequest(&req, AwsCredentials{"AKIDLAMBDA", secret, ""}, p).ok());
+    json::object headers;
+    headers["host"] = kHost;
+    headers["x-forwarded-proto"] = "https";
+    for (const auto& [k, v] : req.headers) {
+      std::string name = k;
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      headers[name] = v;
+    }
+    json::object event;
+    event["version"] = "2.0";
+    event["routeKey"] = "$default";
+    event["rawPath"] = "/";
+    event["rawQueryString"] = "";
+    event["headers"] = std::move(headers);
+    event["requestContext"] = {
+        {"domainName", kHost},
+        {"http", {{"method", "POST"}, {"path", "/"}, {"sourceIp", "203.0.113.7"}}}};
+    event["body"] = Base64Encode(body);
+    event["isBase64Encoded"] = true;
+    return json::serialize(event);
+  }
+
+  // The function's answer to one event: the status and the decoded body.
+  static std::pair<int64_t, json::object> Call(Function& f, const std::string& event) {
+    lambda::Invocation invocation;
+    invocation.context.request_id = "rid";
+    invocation.event = event;
+    lambda::Reply reply =
+        lambda::ServeEvent([&f](const server::Request& r) { return f.Handle(r); }, invocation, {});
+    EXPECT_FALSE(reply.error);
+    json::object answer = json::parse(reply.payload).as_object();
+    std::string body(answer["body"].as_string());
+    if (answer["isBase64Encoded"].as_bool()) {
+      std::string decoded;
+      EXPECT_TRUE(Base64Decode(body, &decoded));
+      body = std::move(decoded);
+    }
+    return {answer["statusCode"].as_int64(), json::parse(body).as_object()};
+  }
+};
+
+TEST_F(DynamoDbFunctionTest, ServesSignedRequestsFromFunctionUrlEventsAndStaysWarm) {
+  Result<std::unique_ptr<Function>> f = Function::Open(DynamoConfig());
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto [status, body] = Call(**f, Event("CreateTable", R"({"TableName": "orders",
+      "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+      "BillingMode": "PAY_PER_REQUEST"})",
+                                        "lambda-secret"));
+  ASSERT_EQ(status, 200) << json::serialize(body);
+  std::tie(status, body) =
+      Call(**f, Event("PutItem",
+                      R"({"TableName": "orders", "Item": {"id": {"S": "a"}, "n": {"N": "7"}}})",
+                      "lambda-secret"));
+  ASSERT_EQ(status, 200) << json::serialize(body);
+  auto get = [&] {
+    int64_t before = StoreRequests();
+    auto [s, b] = Call(**f, Event("GetItem",
+                                  R"({"TableName": "orders", "Key": {"id": {"S": "a"}},
+                                      "ConsistentRead": true})",
+                                  "lambda-secret"));
+    EXPECT_EQ(s, 200) << json::serialize(b);
+    EXPECT_EQ(json::serialize(b), R"({"Item":{"id":{"S":"a"},"n":{"N":"7"}}})");
+    return StoreRequests() - before;
+  };
+  get();
+  // The partition stays open between invocations: a consistent read asks the store only
+  // whether anything newer was committed.
+  EXPECT_EQ(get(), 1);
+
+  // A wrong secret: DynamoDB's error, nothing served.
+  std::tie(status, body) = Call(
+      **f,
+      Event("GetItem", R"({"TableName": "orders", "Key": {"id": {"S": "a"}}})", "not-the-secret"));
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(body["__type"].as_string(),
+            "com.amazonaws.dynamodb.v20120810#InvalidSignatureException");
+  // No signature at all.
+  json::object unsigned_event = json::parse(Event("ListTables", "{}", "lambda-secret")).as_object();
+  unsigned_event["headers"].as_object().erase("authorization");
+  std::tie(status, body) = Call(**f, json::serialize(unsigned_event));
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(body["__type"].as_string(),
+            "com.amazonaws.dynamodb.v20120810#MissingAuthenticationTokenException");
+
+  // A direct invocation carries nothing to sign: refused, saying why.
+  server::Response direct = (*f)->Handle(Direct(R"({"TableName": "orders"})"));
+  EXPECT_EQ(direct.status, 400);
+  EXPECT_NE(direct.body.find("INVALID_DIRECT_INVOCATION"), std::string::npos);
+}
+
+TEST_F(DynamoDbFunctionTest, InitFailsOnCredentialsThatDoNotParse) {
+  FunctionConfig c = DynamoConfig();
+  c.dynamodb_credentials.text = "AKIDWITHOUTSECRET\n";
+  EXPECT_FALSE(Function::Open(c).ok());
+  c.dynamodb_credentials = {"", dir_ + "/no-such-file"};
+  EXPECT_FALSE(Function::Open(c).ok());
 }
 
 }  // namespace

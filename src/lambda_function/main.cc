@@ -1,5 +1,5 @@
-// cloudlite-lambda: the ready AWS Lambda function serving SQL over HTTP (docs/lambda.md, "The
-// ready function"). Packaged as the `bootstrap` of a provided.al2023 zip by
+// cloudlite-lambda: the ready AWS Lambda function serving SQL over HTTP or the DynamoDB API
+// (docs/lambda.md, "The ready function"). Packaged as the `bootstrap` of a provided.al2023 zip by
 // scripts/lambda-zip.sh; configured by environment variables (CLOUDLITE_STORE, ...).
 #include <sys/stat.h>
 
@@ -25,7 +25,7 @@ bool FileExists(const std::string& path) {
 Result<cloudlite::server::Handler> Init(const fn::FunctionConfig& config) {
   // The store clients read AWS_CA_BUNDLE when they are made, at the first open below.
   if (!config.ca_bundle.empty()) ::setenv("AWS_CA_BUNDLE", config.ca_bundle.c_str(), 1);
-  CL_ASSIGN_OR_RETURN(std::shared_ptr<fn::SqlFunction> function, fn::SqlFunction::Open(config));
+  CL_ASSIGN_OR_RETURN(std::shared_ptr<fn::Function> function, fn::Function::Open(config));
   return cloudlite::server::Handler(
       [function](const cloudlite::server::Request& r) { return function->Handle(r); });
 }

@@ -13,12 +13,20 @@ init failures (-> one /init/error, exit 1); warm reuse (the second read asks the
 the first; a new process on the kept /tmp cache reads fewer bytes than a cold one); SIGKILL in
 the middle of a commit, then a restart on the same /tmp (the database is whole and consistent);
 N processes as N sandboxes making concurrent bank transfers (every acknowledged transfer applied
-exactly once, money conserved).
+exactly once, money conserved). Then, on the file:// store, the two auth schemes: the SQL API
+with CLOUDLITE_AUTH_JWT_KEY_FILE (a read-write token writes, a read-only one reads but cannot
+write, a missing or forged token gets 401), and the DynamoDB API (CLOUDLITE_API=dynamodb) signed
+with SigV4 through a function URL and an HTTP API event (CreateTable, PutItem, GetItem, Query;
+a wrong secret and an unsigned request refused with DynamoDB's errors; a warm consistent read
+makes one store request).
 
 Every wait is bounded (60 s) and no time is measured.
     function_harness_test.py path/to/cloudlite-lambda.zip
 """
 import base64
+import datetime
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -421,6 +429,168 @@ def check_bank(bootstrap, tmp, store, sandboxes=3, transfers=12, accounts=8):
     return applied, len(sent)
 
 
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class JwtKey:
+    """An Ed25519 key made by the openssl CLI, and tokens it signs (as libSQL tooling mints)."""
+
+    def __init__(self, tmp):
+        self.private = os.path.join(tmp, "jwt.key")
+        self.public = os.path.join(tmp, "jwt.pub")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", self.private],
+                       check=True)
+        subprocess.run(["openssl", "pkey", "-in", self.private, "-pubout", "-out", self.public],
+                       check=True)
+
+    def token(self, claims):
+        signed = b64url(b'{"alg":"EdDSA","typ":"JWT"}') + "." + b64url(json.dumps(claims).encode())
+        # Ed25519 signs the whole message at once: OpenSSL 3.0 wants it in a file, not stdin.
+        message = self.private + ".msg"
+        with open(message, "w") as f:
+            f.write(signed)
+        sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", self.private, "-rawin",
+                              "-in", message], capture_output=True, check=True).stdout
+        return signed + "." + b64url(sig)
+
+
+def check_jwt(bootstrap, tmp, store):
+    """The SQL API with CLOUDLITE_AUTH_JWT_KEY_FILE, as `cloudlite serve --auth-jwt-key-file`."""
+    key = JwtKey(tmp)
+    fn = Sandbox(bootstrap, tmp, store, "jwt",
+                 extra_env={"CLOUDLITE_AUTH_JWT_KEY_FILE": key.public})
+    rw, ro = key.token({"a": "rw"}), key.token({"a": "ro"})
+    other_dir = os.path.join(tmp, "other-key")
+    os.makedirs(other_dir, exist_ok=True)
+    forged = JwtKey(other_dir).token({"a": "rw"})  # signed by a key the function does not know
+
+    def run(token, *stmts):
+        event = v2("POST", "/jwt/v2/pipeline", body=pipeline(*stmts),
+                   domain="abcdefg.lambda-url.us-east-1.on.aws")
+        if token is not None:
+            event["headers"]["authorization"] = "Bearer " + token
+        _, post = fn.call(event)
+        return response_of(post)
+
+    try:
+        answer = run(rw, stmt("CREATE TABLE t (x)"), stmt("INSERT INTO t VALUES (1)"))
+        assert answer["statusCode"] == 200, answer
+        results(body_of(answer))
+        answer = run(ro, stmt("SELECT count(*) FROM t"))
+        assert rows(results(body_of(answer))[0]) == [["1"]], answer
+        answer = run(ro, stmt("INSERT INTO t VALUES (2)"))
+        assert answer["statusCode"] == 200, answer  # Hrana reports it in the result
+        assert body_of(answer)["results"][0]["type"] == "error", answer
+        answer = run(rw, stmt("SELECT count(*) FROM t"))
+        assert rows(results(body_of(answer))[0]) == [["1"]], answer  # the read-only write is absent
+        for token in (None, "not.a.token", forged):
+            answer = run(token, stmt("SELECT 1"))
+            assert answer["statusCode"] == 401, (token, answer)
+    except BaseException:
+        print(fn.output(), file=sys.stderr)
+        raise
+    finally:
+        fn.close()
+
+
+DDB_KEY, DDB_SECRET = "AKIDHARNESS", "harness-secret"
+
+
+def signed_ddb(target, body, secret=DDB_SECRET, host="abcdefg.lambda-url.us-east-1.on.aws",
+               sign=True):
+    """A v2 event carrying a DynamoDB request as an SDK sends it, SigV4-signed for `host` (the
+    function URL's or the HTTP API's name, as the client saw it)."""
+    payload = json.dumps(body).encode()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    headers = {"content-type": "application/x-amz-json-1.0", "host": host,
+               "x-amz-date": amz_date, "x-amz-target": "DynamoDB_20120810." + target}
+    signed = sorted(headers)
+    canonical = "\n".join(["POST", "/", ""] + [f"{h}:{headers[h]}" for h in signed] +
+                          ["", ";".join(signed), hashlib.sha256(payload).hexdigest()])
+    scope = f"{day}/us-east-1/dynamodb/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    k = ("AWS4" + secret).encode()
+    for part in (day, "us-east-1", "dynamodb", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    if sign:
+        headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={DDB_KEY}/{scope}, "
+                                    f"SignedHeaders={';'.join(signed)}, Signature={signature}")
+    headers["x-forwarded-proto"] = "https"
+    event = v2("POST", "/", body=base64.b64encode(payload).decode(), b64=True, domain=host)
+    event["headers"] = headers
+    return event
+
+
+def check_dynamodb(bootstrap, tmp, store):
+    """CLOUDLITE_API=dynamodb: `cloudlite dynamodb serve`'s API, SigV4 checked."""
+    env = {"CLOUDLITE_API": "dynamodb",
+           "CLOUDLITE_DYNAMODB_CREDENTIALS": f"{DDB_KEY} {DDB_SECRET}"}
+    fn = Sandbox(bootstrap, tmp, store, "dynamodb", extra_env=env)
+
+    def call(target, body, **kwargs):
+        rid, post = fn.call(signed_ddb(target, body, **kwargs))
+        answer = response_of(post)
+        return rid, answer["statusCode"], body_of(answer)
+
+    try:
+        _, status, body = call("CreateTable", {
+            "TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                          {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "sk", "AttributeType": "N"}]})
+        assert status == 200 and body["TableDescription"]["TableStatus"] == "ACTIVE", body
+        for n in range(3):
+            _, status, body = call("PutItem", {"TableName": "orders", "Item": {
+                "pk": {"S": "cust-1"}, "sk": {"N": str(n)}, "total": {"N": str(10 * n)}}})
+            assert status == 200, body
+        # The same API behind an HTTP API (payload 2.0 from API Gateway, not a function URL).
+        _, status, body = call("Query", {
+            "TableName": "orders", "KeyConditionExpression": "pk = :p AND sk >= :s",
+            "ExpressionAttributeValues": {":p": {"S": "cust-1"}, ":s": {"N": "1"}}},
+            host="abc123.execute-api.us-east-1.amazonaws.com")
+        assert status == 200 and body["Count"] == 2, body
+        assert [i["total"]["N"] for i in body["Items"]] == ["10", "20"], body
+        get = {"TableName": "orders", "Key": {"pk": {"S": "cust-1"}, "sk": {"N": "2"}},
+               "ConsistentRead": True}
+        first, status, body = call("GetItem", get)
+        assert status == 200 and body["Item"]["total"] == {"N": "20"}, body
+        second, status, body = call("GetItem", get)
+        assert status == 200 and body["Item"]["total"] == {"N": "20"}, body
+        line = fn.log_of(second)
+        assert line["operation"] == "GetItem" and line["table"] == "orders", line
+        # Warm: the partition stays open; a consistent read probes the store once.
+        assert store_requests(line) == 1, (fn.log_of(first), line)
+        # Auth failures, with DynamoDB's errors, and nothing written.
+        _, status, body = call("PutItem", {"TableName": "orders", "Item": {
+            "pk": {"S": "intruder"}, "sk": {"N": "0"}}}, secret="wrong-secret")
+        assert status == 400, body
+        assert body["__type"].endswith("#InvalidSignatureException"), body
+        _, status, body = call("ListTables", {}, sign=False)
+        assert status == 400, body
+        assert body["__type"].endswith("#MissingAuthenticationTokenException"), body
+        _, status, body = call("Scan", {"TableName": "orders", "Select": "COUNT"})
+        assert status == 200 and body["Count"] == 3, body
+        assert fn.proc.poll() is None, fn.output()
+    except BaseException:
+        print(fn.output(), file=sys.stderr)
+        raise
+    finally:
+        fn.close()
+    # The DynamoDB API without credentials is an init error unless asked for.
+    fn = Sandbox(bootstrap, tmp, store, "dynamodb-open", extra_env={"CLOUDLITE_API": "dynamodb"})
+    try:
+        post = fn.api.wait_init_error(WAIT)
+        assert "CLOUDLITE_DYNAMODB_CREDENTIALS" in post.json()["errorMessage"], post.json()
+        assert fn.wait_exit() == 1
+    finally:
+        fn.close()
+
+
 def stores(tmp):
     out = [("file", f"file://{tmp}/store")]
     suffix = "lambda-" + uuid.uuid4().hex[:8]
@@ -463,6 +633,13 @@ def main():
             applied, sent = check_bank(bootstrap, tmp, store)
             print(f"ok: {name}: bank invariant, 3 sandboxes, {applied} of {sent} transfers "
                   "acknowledged and applied exactly once")
+            if name == "file":
+                check_jwt(bootstrap, tmp, store)
+                print(f"ok: {name}: JWT auth (read-write, read-only, 401 without or with a bad "
+                      "token)")
+                check_dynamodb(bootstrap, tmp, store)
+                print(f"ok: {name}: DynamoDB API through function URL and HTTP API events, SigV4 "
+                      "checked (wrong secret, unsigned: refused); warm read 1 store request")
 
 
 if __name__ == "__main__":
