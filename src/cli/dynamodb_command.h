@@ -19,6 +19,8 @@ struct DynamoDbServeFlags {
   std::string credentials;
   bool insecure_no_auth = false;
   int partitions = 8;
+  int eventual_staleness_ms = 1000;  // TableServiceOptions::eventual_staleness
+  size_t max_open_partitions = 256;
   size_t workers = 32;
   size_t max_connections = 1024;
   size_t max_in_flight = 64;
