@@ -30,8 +30,8 @@ class PartitionsTest : public ::testing::Test {
   // Sets the one item of partition `index` to `value`.
   static void Put(Partitions& p, int index, int64_t value) {
     Partitions::Work work = [&](Connection& c) {
-      return c.Query("INSERT OR REPLACE INTO items VALUES (x'01', x'', x'00', ?1)", {value})
-          .status();
+      return c.Exec("INSERT OR REPLACE INTO items VALUES (x'01', x'', x'00', " +
+                    std::to_string(value) + ")");
     };
     ASSERT_TRUE(p.Write(PartitionName("tbl", index), work, [] { return Status::Ok(); }).ok());
   }
