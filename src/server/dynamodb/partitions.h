@@ -70,7 +70,7 @@ struct PartitionOptions {
   // most, while none of them is in use: 256 = 32 tables of 8 partitions kept open.
   size_t max_open = 256;
   size_t max_group = 64;
-  size_t max_idle_readers = 8;  // idle read connections kept per partition and consistency
+  size_t max_idle_readers = 16;  // idle read connections kept per partition and consistency
   WriteMetrics metrics;
   // Called by a leader with the size of the group it is about to run (tests hold it here).
   std::function<void(size_t)> before_group;
