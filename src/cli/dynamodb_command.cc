@@ -26,6 +26,17 @@ void AddServeFlags(CLI::App* serve, DynamoDbServeFlags& f) {
                    "Partition databases of each table created from now on")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  serve
+      ->add_option("--eventual-staleness-ms", f.eventual_staleness_ms,
+                   "How old an eventually consistent read may be (this server's own acknowledged "
+                   "writes are always seen); 0: every read asks the store")
+      ->check(CLI::Range(0, 3600 * 1000))
+      ->capture_default_str();
+  serve
+      ->add_option("--max-open-partitions", f.max_open_partitions,
+                   "Partition databases kept open; the least recently used idle ones are closed")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
   AddListenerFlags(serve, f.listener, "--credentials FILE");
   serve->footer(
       "Example: cloudlite dynamodb serve --store file:///var/ddb\n"
@@ -68,6 +79,8 @@ int RunServe(const DynamoDbServeFlags& f) {
   server::dynamodb::TableServiceOptions table_options;
   table_options.store = f.store;
   table_options.partitions = f.partitions;
+  table_options.eventual_staleness = std::chrono::milliseconds(f.eventual_staleness_ms);
+  table_options.max_open_partitions = f.max_open_partitions;
   table_options.metrics = &metrics;
   Result<std::unique_ptr<server::dynamodb::TableService>> tables =
       server::dynamodb::TableService::Open(table_options);

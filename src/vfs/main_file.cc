@@ -175,7 +175,9 @@ Status MainFile::StartTransaction() {
   // (Commit). A connection that never synced, or whose last commit failed, probes anyway.
   probe_skipped_ = expect_write_ && engine_->synced();
   expect_write_ = false;
-  if (!probe_skipped_) CL_RETURN_IF_ERROR(engine_->Refresh().status());
+  const bool behind = engine_->version() < min_version_;
+  min_version_ = 0;
+  if (!probe_skipped_) CL_RETURN_IF_ERROR(engine_->Refresh(/*force=*/behind).status());
   // A write that may rebase wants its exact read set (change_counter.h, rule 3).
   if (counter_.StartTransaction(engine_->version(), /*exact_reads=*/probe_skipped_)) {
     cached_.Clear();

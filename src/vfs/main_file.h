@@ -78,6 +78,9 @@ class MainFile final : public WriteControl {
   // ---- the transaction, at SQLite's locks ----
   // The lock leaves NONE: looks for newer versions (unless a write skips the probe).
   Status StartTransaction();
+  // PRAGMA cloudlite_min_version: the next transaction to start looks for newer versions
+  // whatever max_staleness allows if this connection has not seen `version` yet.
+  void set_min_version(uint64_t version) { min_version_ = version; }
   // The lock reaches RESERVED: a write transaction starts on the engine's version.
   Status BeginWrite();
   void RaiseLock(int level) { lock_ = std::max(lock_, level); }
@@ -162,6 +165,7 @@ class MainFile final : public WriteControl {
 
   bool expect_write_ = false;   // the next transaction is a write: skip the freshness probe
   bool probe_skipped_ = false;  // the current (or last) transaction skipped it
+  uint64_t min_version_ = 0;    // set_min_version, for the next transaction
   bool published_ = false;      // the current (or last) write transaction committed
 
   // The open write transaction's bases. Its dirty pages were made on `snapshot_`; what it

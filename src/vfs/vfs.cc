@@ -1,6 +1,7 @@
 #include "vfs/vfs.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -178,7 +179,7 @@ int Sync(MainFile& m) {
 }
 
 // PRAGMAs that would break the assumptions in vfs.h get a clear error instead.
-int Pragma(const MainFile& m, char** args) {
+int Pragma(MainFile& m, char** args) {
   std::string name = args[1] ? args[1] : "";
   std::string value = args[2] ? args[2] : "";
   std::transform(name.begin(), name.end(), name.begin(), ::tolower);
@@ -197,6 +198,16 @@ int Pragma(const MainFile& m, char** args) {
   }
   if (name == "cloudlite_version") {
     args[0] = sqlite3_mprintf("%llu", static_cast<unsigned long long>(m.engine().version()));
+    return SQLITE_OK;
+  }
+  if (name == "cloudlite_min_version") {  // read-your-writes under max_staleness
+    uint64_t version = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), version);
+    if (ec != std::errc() || end != value.data() + value.size()) {
+      args[0] = sqlite3_mprintf("cloudlite_min_version wants a version number");
+      return SQLITE_ERROR;
+    }
+    m.set_min_version(version);
     return SQLITE_OK;
   }
   if (name == "cloudlite_last_error") {  // what SQLite's bare result code cannot say

@@ -69,6 +69,25 @@ TEST_F(VfsTest, RollbackLeavesNothingBehind) {
   EXPECT_EQ(test::QueryText(db, "PRAGMA cloudlite_version"), "2");
 }
 
+TEST_F(VfsTest, MinVersionLooksForNewerVersionsWhateverMaxStalenessAllows) {
+  sqlite3* writer = Open();
+  ASSERT_EQ(Exec(writer, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"), SQLITE_OK);
+  sqlite3* reader = Open("db", "&max_staleness_ms=3600000");
+  EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), "1");
+  ASSERT_EQ(Exec(writer, "INSERT INTO t VALUES (2)"), SQLITE_OK);
+  const std::string v = test::QueryText(writer, "PRAGMA cloudlite_version");
+  // Within the bound, the reader does not look; a version it has seen changes nothing.
+  EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), "1");
+  ASSERT_EQ(Exec(reader, "PRAGMA cloudlite_min_version = 2"), SQLITE_OK);
+  EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), "1");
+  // One it has not seen makes the next transaction look (inside BEGIN too, before any read).
+  ASSERT_EQ(Exec(reader, "BEGIN; PRAGMA cloudlite_min_version = " + v), SQLITE_OK);
+  EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), "2");
+  ASSERT_EQ(Exec(reader, "COMMIT"), SQLITE_OK);
+  EXPECT_EQ(test::QueryText(reader, "PRAGMA cloudlite_version"), v);
+  EXPECT_EQ(Exec(reader, "PRAGMA cloudlite_min_version = x"), SQLITE_ERROR);
+}
+
 TEST_F(VfsTest, TransactionsLargerThanThePageCacheSpillAndCommitWhole) {
   sqlite3* db = Open();
   ASSERT_EQ(Exec(db,

@@ -60,13 +60,49 @@ Migration ItemsSchema() {
           }};
 }
 
+class Partitions::Use {
+ public:
+  Use(Partitions& partitions, const std::string& name)
+      : partitions_(partitions), p_(partitions.Acquire(name)) {}
+  ~Use() { partitions_.Release(p_); }
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+  Partition& operator*() const { return *p_; }
+  Partition* operator->() const { return p_.get(); }
+
+ private:
+  Partitions& partitions_;
+  const PartitionPtr p_;
+};
+
 Partitions::~Partitions() = default;
 
-std::shared_ptr<Partitions::Writer> Partitions::WriterOf(const std::string& name) {
+Partitions::PartitionPtr Partitions::Acquire(const std::string& name) {
+  std::vector<PartitionPtr> closed;  // destroyed after the lock is released
   std::lock_guard lock(mu_);
-  auto& w = writers_[name];
-  if (!w) w = std::make_shared<Writer>();
-  return w;
+  PartitionPtr& p = open_[name];
+  if (p) {
+    recent_.splice(recent_.begin(), recent_, p->recent);
+  } else {
+    p = std::make_shared<Partition>();
+    p->recent = recent_.insert(recent_.begin(), name);
+    // Close the least recently used idle partitions beyond the bound.
+    for (auto it = recent_.end(); open_.size() > options_.max_open && it != recent_.begin();) {
+      --it;
+      auto victim = open_.find(*it);
+      if (victim->second == p || victim->second->users > 0) continue;
+      closed.push_back(std::move(victim->second));
+      open_.erase(victim);
+      it = recent_.erase(it);
+    }
+  }
+  p->users++;
+  return p;
+}
+
+void Partitions::Release(const PartitionPtr& p) {
+  std::lock_guard lock(mu_);
+  p->users--;
 }
 
 Status Partitions::Write(const std::string& name, const Work& work, const CreateCheck& check) {
@@ -76,7 +112,7 @@ Status Partitions::Write(const std::string& name, const Work& work, const Create
 std::vector<Status> Partitions::Write(const std::string& name,
                                       const std::vector<const Work*>& works,
                                       const CreateCheck& check) {
-  std::shared_ptr<Writer> w = WriterOf(name);
+  Use p(*this, name);
   std::vector<Member> mine(works.size());
   for (size_t i = 0; i < works.size(); i++) {
     mine[i].work = works[i];
@@ -85,30 +121,30 @@ std::vector<Status> Partitions::Write(const std::string& name,
   auto all_done = [&] {
     return std::all_of(mine.begin(), mine.end(), [](const Member& m) { return m.done; });
   };
-  std::unique_lock lock(w->mu);
-  for (Member& m : mine) w->queue.push_back(&m);
+  std::unique_lock lock(p->mu);
+  for (Member& m : mine) p->queue.push_back(&m);
   while (true) {
-    w->done.wait(lock, [&] { return all_done() || !w->leading; });
+    p->done.wait(lock, [&] { return all_done() || !p->leading; });
     if (all_done()) break;
     // Lead: the oldest writes waiting (ours among them unless more than a group wait).
-    w->leading = true;
+    p->leading = true;
     std::vector<Member*> group;
-    while (!w->queue.empty() && group.size() < std::max<size_t>(1, options_.max_group)) {
-      group.push_back(w->queue.front());
-      w->queue.pop_front();
+    while (!p->queue.empty() && group.size() < std::max<size_t>(1, options_.max_group)) {
+      group.push_back(p->queue.front());
+      p->queue.pop_front();
     }
     lock.unlock();
     try {
-      RunGroup(name, *w, group);
+      RunGroup(name, *p, group);
     } catch (...) {
       // No exception may leave the group unanswered and the writer led forever.
       for (Member* m : group) m->status = Status::Internal("the group commit failed unexpectedly");
-      w->db.reset();
+      p->db.reset();
     }
     lock.lock();
     for (Member* m : group) m->done = true;
-    w->leading = false;
-    w->done.notify_all();
+    p->leading = false;
+    p->done.notify_all();
   }
   std::vector<Status> out;
   out.reserve(mine.size());
@@ -131,24 +167,24 @@ Result<std::unique_ptr<Database>> Partitions::OpenForWrite(const std::string& na
   return Database::Open(uri, o);
 }
 
-void Partitions::RunGroup(const std::string& name, Writer& w, std::vector<Member*> members) {
+void Partitions::RunGroup(const std::string& name, Partition& p, std::vector<Member*> members) {
   if (options_.before_group) options_.before_group(members.size());
-  if (!w.db) {
+  if (!p.db) {
     Result<std::unique_ptr<Database>> db = OpenForWrite(name, *members.front()->check);
     if (!db.ok()) {
       for (Member* m : members) m->status = db.status();
       return;
     }
-    w.db = std::move(db).value();
+    p.db = std::move(db).value();
   }
   const size_t requests = members.size();
-  const UpdateStats before = w.db->stats();
+  const UpdateStats before = p.db->stats();
   size_t updates = 0;
   Status s;
   while (!members.empty()) {
     Member* aborted = nullptr;
     updates++;
-    s = RunOnce(*w.db, members, &aborted);
+    s = RunOnce(*p.db, members, &aborted);
     if (!aborted) break;
     // Its failure took the group's transaction with it: it keeps its status, the others run
     // again.
@@ -157,10 +193,13 @@ void Partitions::RunGroup(const std::string& name, Writer& w, std::vector<Member
   for (Member* m : members) {
     if (!s.ok()) m->status = s;  // the group did not commit: nothing of it was written
   }
-  Record(before, w.db->stats(), requests, updates);
+  Record(before, p.db->stats(), requests, updates);
   if (s.IsNotFound()) {
-    w.db.reset();  // removed: the next write opens it again (and is refused by its check)
+    p.db.reset();  // removed: the next write opens it again (and is refused by its check)
+    return;
   }
+  // Before the members are answered: a read after any of them looks at least this far.
+  p.committed.store(p.db->version(), std::memory_order_release);
 }
 
 Status Partitions::RunOnce(Database& db, const std::vector<Member*>& members, Member** aborted) {
@@ -208,71 +247,83 @@ Partitions::Stats Partitions::stats() const {
 }
 
 size_t Partitions::waiting() const {
-  std::vector<std::shared_ptr<Writer>> writers;
+  std::vector<PartitionPtr> open;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [name, w] : writers_) writers.push_back(w);
+    for (const auto& [name, p] : open_) open.push_back(p);
   }
   size_t n = 0;
-  for (const auto& w : writers) {
-    std::lock_guard lock(w->mu);
-    n += w->queue.size();
+  for (const auto& p : open) {
+    std::lock_guard lock(p->mu);
+    n += p->queue.size();
   }
   return n;
 }
 
-Result<std::unique_ptr<Database>> Partitions::TakeReader(const std::string& name, bool consistent) {
+size_t Partitions::open() const {
+  std::lock_guard lock(mu_);
+  return open_.size();
+}
+
+Result<std::unique_ptr<Database>> Partitions::TakeReader(const std::string& name, Partition& p,
+                                                         bool consistent) {
   {
     std::lock_guard lock(mu_);
-    auto it = readers_.find({name, consistent});
-    if (it != readers_.end() && !it->second.idle.empty()) {
-      std::unique_ptr<Database> db = std::move(it->second.idle.back());
-      it->second.idle.pop_back();
+    auto& idle = p.idle[consistent];
+    if (!idle.empty()) {
+      std::unique_ptr<Database> db = std::move(idle.back());
+      idle.pop_back();
       return db;
     }
   }
   Options o = options_.options;
   o.create_if_missing = false;
-  if (consistent) o.max_staleness = std::chrono::milliseconds(0);
+  o.max_staleness = consistent ? std::chrono::milliseconds(0) : options_.eventual_staleness;
   // A partition being created may not have its items table yet: the migration makes it once.
   o.migrations = {ItemsSchema()};
   return Database::Open(DatabaseUri(options_.store, name), o);
 }
 
-void Partitions::ReturnReader(const std::string& name, bool consistent,
-                              std::unique_ptr<Database> db) {
+void Partitions::ReturnReader(Partition& p, bool consistent, std::unique_ptr<Database> db) {
   std::lock_guard lock(mu_);
-  auto& idle = readers_[{name, consistent}].idle;
+  auto& idle = p.idle[consistent];
   if (idle.size() < options_.max_idle_readers) idle.push_back(std::move(db));
 }
 
 Status Partitions::Read(const std::string& name, bool consistent,
                         const std::function<Status(Connection*)>& fn) {
-  Result<std::unique_ptr<Database>> db = TakeReader(name, consistent);
+  Use p(*this, name);
+  // Read after the writes acknowledged so far (none to wait for on a consistent read).
+  const uint64_t written = consistent ? 0 : p->committed.load(std::memory_order_acquire);
+  Result<std::unique_ptr<Database>> db = TakeReader(name, *p, consistent);
   if (!db.ok()) {
     if (db.status().IsNotFound()) return fn(nullptr);
     return db.status();
   }
-  Status s = (*db)->View([&](Connection& c) { return fn(&c); });
+  Status s = (*db)->View([&](Connection& c) {
+    if ((*db)->version() < written) {
+      CL_RETURN_IF_ERROR(c.Exec("PRAGMA cloudlite_min_version = " + std::to_string(written)));
+    }
+    return fn(&c);
+  });
   if (s.IsNotFound()) {
     Close(name);  // removed since it was opened
     return s;
   }
-  ReturnReader(name, consistent, std::move(db).value());
+  ReturnReader(*p, consistent, std::move(db).value());
   return s;
 }
 
 void Partitions::Close(const std::string& name) {
-  std::vector<std::unique_ptr<Database>> doomed;
+  PartitionPtr closed;  // destroyed after the lock is released
   std::lock_guard lock(mu_);
-  for (bool consistent : {false, true}) {
-    auto it = readers_.find({name, consistent});
-    if (it == readers_.end()) continue;
-    for (auto& db : it->second.idle) doomed.push_back(std::move(db));
-    readers_.erase(it);
-  }
-  // A write under way keeps its writer (it holds a reference) and meets the NotFound itself.
-  writers_.erase(name);
+  auto it = open_.find(name);
+  if (it == open_.end()) return;
+  // A request under way keeps it (it holds a reference): a write meets the NotFound itself, a
+  // reader it returns is closed with it.
+  closed = std::move(it->second);
+  recent_.erase(closed->recent);
+  open_.erase(it);
 }
 
 }  // namespace cloudlite::server::dynamodb

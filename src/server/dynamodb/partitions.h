@@ -11,17 +11,29 @@
 // here over a plain Database because that one is built on the SQL server's connection pool and
 // guard, which this module may not use.
 //
+// Reads: a strongly consistent read asks the store for newer versions first (one GET when there
+// is none). An eventually consistent read may be up to `eventual_staleness` old, as DynamoDB's
+// are, and costs no store request while its connection synced within that bound, except that it
+// always sees this process's own acknowledged writes: a connection below the version the
+// partition's writer last committed (known here, without asking the store) looks for newer
+// versions first (PRAGMA cloudlite_min_version).
+//
 // A partition is created by its first write, after `check` (the table is still ACTIVE in the
 // catalog) says it may be; a read of a partition that does not exist sees no rows. A partition
 // that answers "was removed" (DeleteTable, maybe by another process) is closed here and the
-// NotFound returned.
+// NotFound returned. At most `max_open` partitions keep databases open: opening one more closes
+// the least recently used that no request is using (when every one is in use, more stay open
+// until they are idle).
 // Thread-safety: every method may be called from many threads at once.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,9 +62,15 @@ struct WriteMetrics {
 
 struct PartitionOptions {
   std::string store;  // the store URI
-  Options options;    // for every Database::Open; max_staleness bounds eventual reads
+  Options options;    // for every Database::Open (max_staleness is set below, per use)
+  // How old an eventually consistent read may be. DynamoDB's are "usually" consistent within a
+  // second; this bounds it to one.
+  std::chrono::milliseconds eventual_staleness{1000};
+  // Partitions with open databases (a writer and up to 2 × max_idle_readers readers each), at
+  // most, while none of them is in use: 256 = 32 tables of 8 partitions kept open.
+  size_t max_open = 256;
   size_t max_group = 64;
-  size_t max_idle_readers = 8;  // idle read connections kept per partition and consistency
+  size_t max_idle_readers = 16;  // idle read connections kept per partition and consistency
   WriteMetrics metrics;
   // Called by a leader with the size of the group it is about to run (tests hold it here).
   std::function<void(size_t)> before_group;
@@ -83,7 +101,8 @@ class Partitions {
   Status Write(const std::string& name, const Work& work, const CreateCheck& check);
 
   // Runs `fn` in a read transaction on partition `name`: at the latest version when
-  // `consistent`, else within the staleness bound. fn(nullptr) when the partition does not exist.
+  // `consistent`, else within eventual_staleness and after every write this process acknowledged.
+  // fn(nullptr) when the partition does not exist.
   Status Read(const std::string& name, bool consistent,
               const std::function<Status(Connection*)>& fn);
 
@@ -100,6 +119,8 @@ class Partitions {
   Stats stats() const;
   // Writes queued on every writer and not yet taken by a leader.
   size_t waiting() const;
+  // Partitions with databases open now.
+  size_t open() const;
 
  private:
   struct Member {
@@ -108,30 +129,41 @@ class Partitions {
     Status status;
     bool done = false;
   };
-  struct Writer {
+  // What this process has open of one partition.
+  struct Partition {
+    // The writer.
     std::mutex mu;
     std::condition_variable done;
     std::deque<Member*> queue;
     bool leading = false;
     std::unique_ptr<Database> db;  // only the leader touches it
+    // The version the writer last committed or read: every write it acknowledged is in it.
+    std::atomic<uint64_t> committed{0};
+    // Guarded by Partitions::mu_.
+    std::vector<std::unique_ptr<Database>> idle[2];  // read connections, [consistent]
+    size_t users = 0;                                // requests holding it (Acquire)
+    std::list<std::string>::iterator recent;         // its place in recent_
   };
-  struct Readers {
-    std::vector<std::unique_ptr<Database>> idle;
-  };
+  using PartitionPtr = std::shared_ptr<Partition>;
+  // Holds the partition (open, or opened now) for one request: it is not closed for being least
+  // recently used meanwhile.
+  class Use;
 
-  std::shared_ptr<Writer> WriterOf(const std::string& name);
-  void RunGroup(const std::string& name, Writer& w, std::vector<Member*> members);
+  PartitionPtr Acquire(const std::string& name);
+  void Release(const PartitionPtr& p);
+  void RunGroup(const std::string& name, Partition& p, std::vector<Member*> members);
   // One Update over `members`; `*aborted` the member whose failure ended the transaction.
   Status RunOnce(Database& db, const std::vector<Member*>& members, Member** aborted);
   Result<std::unique_ptr<Database>> OpenForWrite(const std::string& name, const CreateCheck& check);
-  Result<std::unique_ptr<Database>> TakeReader(const std::string& name, bool consistent);
-  void ReturnReader(const std::string& name, bool consistent, std::unique_ptr<Database> db);
+  Result<std::unique_ptr<Database>> TakeReader(const std::string& name, Partition& p,
+                                               bool consistent);
+  void ReturnReader(Partition& p, bool consistent, std::unique_ptr<Database> db);
   void Record(const UpdateStats& before, const UpdateStats& after, size_t requests, size_t updates);
 
   const PartitionOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Writer>, std::less<>> writers_;
-  std::map<std::pair<std::string, bool>, Readers> readers_;
+  std::map<std::string, PartitionPtr, std::less<>> open_;
+  std::list<std::string> recent_;  // the names in open_, most recently used first
   Stats stats_;
 };
 

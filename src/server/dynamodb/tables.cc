@@ -372,6 +372,8 @@ TableService::TableService(TableServiceOptions options, std::unique_ptr<Catalog>
   p.store = options_.store;
   p.options = options_.options;
   p.max_group = options_.max_group;
+  p.eventual_staleness = options_.eventual_staleness;
+  p.max_open = options_.max_open_partitions;
   p.metrics = WriteMetrics::In(options_.metrics);
   p.before_group = options_.before_group;
   partitions_ = std::make_unique<Partitions>(std::move(p));

@@ -26,12 +26,15 @@ namespace cloudlite::server::dynamodb {
 struct TableServiceOptions {
   std::string store;   // the store URI: file:///dir, s3://bucket/prefix?endpoint=...
   int partitions = 8;  // P of the tables CreateTable makes (1 .. 256)
-  Options options;     // for every database; max_staleness bounds eventually consistent reads
+  Options options;     // for every database (Partitions sets max_staleness per use)
   MetricsRegistry* metrics = nullptr;
   std::string region = "us-east-1";  // in table ARNs
   // DescribeEndpoints' Address; empty: "dynamodb.<region>.amazonaws.com".
   std::string endpoint_address;
   size_t max_group = 64;  // writes per partition commit, at most
+  // PartitionOptions: how old an eventually consistent read may be; partitions kept open.
+  std::chrono::milliseconds eventual_staleness{1000};
+  size_t max_open_partitions = 256;
   // Called by a partition's writer with the size of the group it is about to run (tests).
   std::function<void(size_t)> before_group;
 };

@@ -567,7 +567,7 @@ TEST_F(TableServiceTest, ScanPagesAndSegmentsCoverEveryItemOnce) {
 
 TEST_F(TableServiceTest, EventuallyConsistentReadsCostNothingInTheStore) {
   TableServiceOptions o = Options();
-  o.options.max_staleness = std::chrono::hours(1);
+  o.eventual_staleness = std::chrono::hours(1);
   auto s = Service(o);
   CreateHash(*s, "stale");
   Ok(*s, "PutItem", R"({"TableName":"stale","Item":{"pk":{"S":"a"},"v":{"N":"1"}}})");
