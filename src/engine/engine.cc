@@ -85,6 +85,7 @@ Result<bool> Engine::LoadOnce(bool create) {
   version_ = checkpoint_version_ = history_floor_ = 0;
   last_commit_micros_ = 0;
   head_nonce_.clear();
+  own_head_ = 0;
   exists_ = removed_ = behind_ = synced_ = false;
   const std::string ckpt_prefix = format::CheckpointPrefix(db_);
   const std::string log_prefix = format::LogPrefix(db_);
