@@ -1096,6 +1096,34 @@ TEST_F(EngineCatchUpTest, UpToDateIsOneGet) {
   EXPECT_EQ(lists, 0u);
 }
 
+// A reader further behind than two checkpoint intervals loads the newest checkpoint instead of
+// stepping back through a RECENT section per 7-14 versions (thousands of versions cost seconds
+// of GETs on a remote store).
+TEST_F(EngineCatchUpTest, FarBehindLoadsTheNewestCheckpoint) {
+  EngineOptions options;
+  options.checkpoint_interval = 8;
+  auto writer = Open(options);
+  auto reader = Open(options);
+  Commit(*writer, {{1, Page(1, 'a')}}, 1);
+  ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
+  for (uint32_t i = 0; i < 100; i++) {
+    Commit(*writer, {{1 + i % 3, Page(1 + i % 3, static_cast<char>('a' + i % 26))}}, 3);
+    ASSERT_OK(writer->FinishCheckpoint());
+  }
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  // The probe and the record after it; the LIST that finds version 101, the two of opening
+  // (checkpoints, and the log after the newest, 96), the head and the checkpoint.
+  EXPECT_EQ(gets, 4u);
+  EXPECT_EQ(lists, 3u);
+  ASSERT_EQ(reader->version(), versions_.size());
+  EXPECT_EQ(reader->checkpoint_version(), 96u);
+  for (uint32_t p = 1; p <= 3; p++) {
+    std::string out(kPageSize, '\0');
+    ASSERT_TRUE(reader->ReadPage(p, out.data()).ok());
+    EXPECT_EQ(out, versions_.back().at(p)) << "page " << p;
+  }
+}
+
 // A writer's commits on top of its own (nobody else wrote) are one PutIfAbsent each: the GET of
 // the next slot beside the first of them proves that slot empty for the run that follows, for
 // relist_after (docs/format.md, "Committing and holes").
