@@ -72,14 +72,31 @@ Status Engine::PutSegment(const std::string& key, const std::string& bytes) {
   return s;
 }
 
+bool Engine::NextSlotKnownEmpty(std::chrono::steady_clock::time_point now) const {
+  return own_head_ != 0 && own_head_ == version_ &&
+         now - next_slot_empty_at_ < options_.relist_after;
+}
+
 Status Engine::Publish(uint64_t version, const std::string& bytes, const std::string& nonce) {
+  const auto now = std::chrono::steady_clock::now();
+  if (version == version_ + 1 && NextSlotKnownEmpty(now)) {
+    // A hole here would need a record younger than that GET deleted by hand, which nothing
+    // that deletes records does (kLogDeleteGrace): the PutIfAbsent alone settles the slot.
+    Status s = PublishRecord(version, bytes, nonce);
+    if (s.ok()) own_head_ = version;
+    return s;
+  }
   // The next slot is read beside the PutIfAbsent: a record there that does not follow this one
   // means the slot was a hole below an existing record (docs/format.md, "Committing and holes").
   auto next = StartGet(*store_, format::LogKey(db_, version + 1));
   Status s = PublishRecord(version, bytes, nonce);
   Result<std::string> found = next.get();
   if (!s.ok()) return s;
-  return CheckNotBelowExisting(version, nonce, std::move(found));
+  const bool empty = found.status().IsNotFound();
+  CL_RETURN_IF_ERROR(CheckNotBelowExisting(version, nonce, std::move(found)));
+  own_head_ = empty ? version : 0;
+  if (empty) next_slot_empty_at_ = now;
+  return Status::Ok();
 }
 
 Status Engine::CheckNotBelowExisting(uint64_t version, const std::string& nonce,

@@ -85,6 +85,7 @@ Result<bool> Engine::LoadOnce(bool create) {
   version_ = checkpoint_version_ = history_floor_ = 0;
   last_commit_micros_ = 0;
   head_nonce_.clear();
+  own_head_ = 0;
   exists_ = removed_ = behind_ = synced_ = false;
   const std::string ckpt_prefix = format::CheckpointPrefix(db_);
   const std::string log_prefix = format::LogPrefix(db_);
@@ -448,6 +449,10 @@ Status Engine::CatchUp() {
       if (format::ParseVersionKey(key, prefix, &v)) versions.push_back(v);
     }
     if (versions.empty()) break;
+    // Far behind, the RECENT sections cost a GET per 7-14 versions missed (seconds on a remote
+    // store for thousands); the newest checkpoint costs a few requests however far.
+    const uint64_t far = 2 * options_.checkpoint_interval;
+    if (far > 0 && (page.more || versions.back() - version_ > far)) return Reload();
     std::string key = format::LogKey(db_, versions.back());
     const std::set<uint64_t> listed(versions.begin(), versions.end());
     for (uint64_t v = version_ + 1; v < versions.back(); v++) {

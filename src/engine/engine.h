@@ -268,8 +268,13 @@ class Engine {
   // nonce in format 2 (format::RecordObject).
   std::string RecordName(uint64_t version, const format::Record& rec) const;
   Result<std::shared_ptr<const std::string>> LoadFrame(const FrameLocation& loc);
-  // PublishRecord, then CheckNotBelowExisting with a GET of the next slot made beside it.
+  // PublishRecord, then CheckNotBelowExisting with a GET of the next slot made beside it,
+  // unless NextSlotKnownEmpty.
   Status Publish(uint64_t version, const std::string& bytes, const std::string& nonce);
+  // Whether a commit on top of version_ may skip the GET of the slot after it: this engine made
+  // version_ itself, in a run of its own commits since a GET beside one of them found the next
+  // slot empty less than relist_after ago (docs/format.md, "Committing and holes").
+  bool NextSlotKnownEmpty(std::chrono::steady_clock::time_point now) const;
   // The frames of a commit's pages `pgnos`, inline or in uploaded segments (commit_writer.h).
   Result<CommitFrames> WriteFrames(const DirtyPages& dirty, const std::vector<uint32_t>& pgnos,
                                    uint32_t page_size, uint64_t version);
@@ -328,6 +333,10 @@ class Engine {
   std::chrono::steady_clock::time_point last_sync_{};
   bool synced_ = false;  // see synced()
   bool behind_ = false;  // log/<version_+1> exists: a commit of it lost the race
+  // The version this engine last committed (0: none since it loaded), and when the last GET
+  // made beside one of its commits started that found the slot after that commit empty.
+  uint64_t own_head_ = 0;
+  std::chrono::steady_clock::time_point next_slot_empty_at_{};
   // Pages written by each of the latest versions applied here; versions <= history_floor_
   // are unknown. Bounded: only lost races look back, and only as far as they fell behind.
   struct Change {

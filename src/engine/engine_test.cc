@@ -1096,6 +1096,69 @@ TEST_F(EngineCatchUpTest, UpToDateIsOneGet) {
   EXPECT_EQ(lists, 0u);
 }
 
+// A reader further behind than two checkpoint intervals loads the newest checkpoint instead of
+// stepping back through a RECENT section per 7-14 versions (thousands of versions cost seconds
+// of GETs on a remote store).
+TEST_F(EngineCatchUpTest, FarBehindLoadsTheNewestCheckpoint) {
+  EngineOptions options;
+  options.checkpoint_interval = 8;
+  auto writer = Open(options);
+  auto reader = Open(options);
+  Commit(*writer, {{1, Page(1, 'a')}}, 1);
+  ASSERT_TRUE(reader->Refresh(/*force=*/true).ok());
+  for (uint32_t i = 0; i < 100; i++) {
+    Commit(*writer, {{1 + i % 3, Page(1 + i % 3, static_cast<char>('a' + i % 26))}}, 3);
+    ASSERT_OK(writer->FinishCheckpoint());
+  }
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  // The probe and the record after it; the LIST that finds version 101, the two of opening
+  // (checkpoints, and the log after the newest, 96), the head and the checkpoint.
+  EXPECT_EQ(gets, 4u);
+  EXPECT_EQ(lists, 3u);
+  ASSERT_EQ(reader->version(), versions_.size());
+  EXPECT_EQ(reader->checkpoint_version(), 96u);
+  for (uint32_t p = 1; p <= 3; p++) {
+    std::string out(kPageSize, '\0');
+    ASSERT_TRUE(reader->ReadPage(p, out.data()).ok());
+    EXPECT_EQ(out, versions_.back().at(p)) << "page " << p;
+  }
+}
+
+// A writer's commits on top of its own (nobody else wrote) are one PutIfAbsent each: the GET of
+// the next slot beside the first of them proves that slot empty for the run that follows, for
+// relist_after (docs/format.md, "Committing and holes").
+TEST_F(EngineCatchUpTest, AWritersOwnRunOfCommitsIsOnePutEach) {
+  auto a = Open();
+  auto requests = [&](auto fn) {
+    uint64_t put = stats_.put.load(), get = stats_.get.load(), list = stats_.list.load();
+    fn();
+    return std::vector<uint64_t>{stats_.put.load() - put, stats_.get.load() - get,
+                                 stats_.list.load() - list};
+  };
+  using Counts = std::vector<uint64_t>;  // PUTs, GETs, LISTs
+  EXPECT_EQ(requests([&] { Commit(*a, {{1, Page(1, 'a')}}, 1); }), (Counts{1, 1, 0}));
+  for (char c = 'b'; c < 'f'; c++) {
+    EXPECT_EQ(requests([&] { Commit(*a, {{1, Page(1, c)}}, 1); }), (Counts{1, 0, 0}));
+  }
+  // Another writer takes the next slot: `a` loses the race with that one PUT, catches up, and
+  // looks at the next slot again beside its next commit.
+  auto b = Open();
+  Commit(*b, {{2, Page(2, 'b')}}, 2);
+  EXPECT_TRUE(a->Commit({{1, Page(1, 'x')}}, kPageSize, 2).IsBusy());
+  ASSERT_TRUE(a->Refresh(/*force=*/true).ok());
+  EXPECT_EQ(requests([&] { Commit(*a, {{1, Page(1, 'g')}}, 2); }), (Counts{1, 1, 0}));
+  EXPECT_EQ(requests([&] { Commit(*a, {{1, Page(1, 'h')}}, 2); }), (Counts{1, 0, 0}));
+  ExpectLatest(*a, 0);
+  // Without the window (relist_after 0) every commit looks.
+  EngineOptions always;
+  always.relist_after = std::chrono::milliseconds(0);
+  auto c = Open(always);
+  for (char ch = 'i'; ch < 'l'; ch++) {
+    EXPECT_EQ(requests([&] { Commit(*c, {{1, Page(1, ch)}}, 2); }), (Counts{1, 1, 0}));
+  }
+  EXPECT_EQ(c->version(), versions_.size());
+}
+
 // A reader further behind than a record describes steps back through records that do.
 TEST_F(EngineCatchUpTest, BehindMoreThanOneSectionReadsOneRecordPerSection) {
   EngineOptions options;

@@ -195,9 +195,9 @@ TEST_F(RebaseTest, TableWithoutPrimaryKeyRunsAgainInsteadOfLosingRows) {
   EXPECT_EQ(notes, 3);
 }
 
-// One PUT, and the GET of the slot after it made at the same time (docs/format.md,
-// "Committing and holes").
-TEST_F(RebaseTest, AnUncontendedWriteIsOnePutAndTheGetOfTheNextSlot) {
+// One PUT: the GET of the slot after it is made beside the first commit of a writer's run of
+// its own commits, then once a minute (docs/format.md, "Committing and holes").
+TEST_F(RebaseTest, AnUncontendedWriteIsOnePut) {
   std::string dir = test::MakeTempDir("rebase");
   auto db = Database::Open("file://" + dir + "/db");
   ASSERT_OK(db);
@@ -207,7 +207,7 @@ TEST_F(RebaseTest, AnUncontendedWriteIsOnePutAndTheGetOfTheNextSlot) {
   for (int i = 0; i < 10; i++)
     ASSERT_TRUE((*db)->Update([](Connection& c) { return Add(c, 1, 1); }).ok());
   EXPECT_EQ(stats.put - puts, 10u);  // checkpoints come every 64 commits
-  EXPECT_EQ(stats.get - gets, 10u);
+  EXPECT_EQ(stats.get - gets, 0u);
   EXPECT_EQ(stats.list - lists, 0u);
 }
 

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "cloudlite/admin.h"
 #include "server/http/metrics.h"
 #include "server/sql/service.h"
 #include "testing/temp_dir.h"
@@ -58,6 +59,13 @@ std::string CodeOf(const json::array& results, size_t i) {
 
 int64_t IntOf(const json::value& hrana) {
   return std::stoll(std::string(hrana.at("value").as_string()));
+}
+
+// The process's store requests so far, by kind (cloudlite/admin.h).
+json::object StoreRequests() { return json::parse(ProcessStoreStatsJson()).as_object(); }
+
+int64_t Since(const json::object& before, const char* kind) {
+  return StoreRequests().at(kind).to_number<int64_t>() - before.at(kind).to_number<int64_t>();
 }
 
 // Waits, a bounded number of times, for `done`.
@@ -264,6 +272,45 @@ TEST_F(GroupCommitTest, TurnedOffEachWriteCommitsAlone) {
   // Reads take no part.
   ASSERT_EQ(CodeOf(Results(OneShot(s, {"SELECT count(*) FROM t"})), 0), "(ok)");
   EXPECT_EQ(Count("cloudlite_sql_write_requests_total"), 5);
+}
+
+// A one-shot write to a database nobody else writes is one store request, the PutIfAbsent of its
+// commit: no freshness probe, no look at the slot after it (docs/server.md, "Group commit").
+TEST_F(GroupCommitTest, AOneShotWriteNobodyElseRacesIsOneStoreRequest) {
+  SqlService s(Options());
+  ASSERT_EQ(CodeOf(Results(OneShot(s, {"CREATE TABLE t (x)"})), 0), "(ok)");
+  ASSERT_EQ(CodeOf(Results(OneShot(s, {"INSERT INTO t VALUES (0)"})), 0), "(ok)");
+  const json::object before = StoreRequests();
+  constexpr int kWrites = 20;  // fewer than a checkpoint interval
+  for (int i = 1; i <= kWrites; i++) {
+    ASSERT_EQ(CodeOf(Results(OneShot(s, {"INSERT INTO t VALUES (1)"})), 0), "(ok)");
+  }
+  EXPECT_EQ(Since(before, "put"), kWrites);
+  EXPECT_EQ(Since(before, "get"), 0);
+  EXPECT_EQ(Since(before, "list"), 0);
+  EXPECT_EQ(Since(before, "delete"), 0);
+  EXPECT_EQ(Count("cloudlite_sql_commits_total"), kWrites + 2);
+}
+
+// Writes that skip every look at the store still lose a race to another process at their
+// PutIfAbsent, and are then run again on the newer version: taking turns, two services count
+// exactly, and each request reads back its own value.
+TEST_F(GroupCommitTest, AOneShotWriteRacingAnotherServiceEndsCorrect) {
+  SqlService a(Options()), b(Options());
+  ASSERT_EQ(CodeOf(Results(OneShot(a, {"CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)",
+                                       "INSERT INTO c VALUES (1, 0)"})),
+                   1),
+            "(ok)");
+  auto increment = [](SqlService& s) -> int64_t {
+    json::array results = Results(OneShot(s, {"UPDATE c SET n = n + 1 WHERE id = 1 RETURNING n"}));
+    EXPECT_EQ(CodeOf(results, 0), "(ok)") << json::serialize(results);
+    return IntOf(ResultOf(results, 0).at("rows").at(0).at(0));
+  };
+  int64_t expected = 0;
+  for (SqlService* s : {&a, &a, &b, &a, &a, &b, &b, &a}) EXPECT_EQ(increment(*s), ++expected);
+  EXPECT_GE(Count("cloudlite_sql_lost_races_total"), 1);
+  json::array final_n = Results(OneShot(b, {"SELECT n FROM c"}));
+  EXPECT_EQ(IntOf(ResultOf(final_n, 0).at("rows").at(0).at(0)), expected);
 }
 
 // Two services (two processes' worth) on one store, each with writers on threads: every
