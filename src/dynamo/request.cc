@@ -890,7 +890,7 @@ Result<TransactWrite> TransactWrite::Parse(const json::object& request,
                          : KeyFromKeyAttributes(*key_item, schema).status();
       }
     }
-    if (!key_status.ok() && key_status.IsInvalidArgument()) {
+    if (!key_status.ok()) {
       out.actions.emplace_back();
       out.key_errors.push_back(key_status.message());
       continue;

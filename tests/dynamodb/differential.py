@@ -22,6 +22,7 @@ seed, shrinks the sequence to a minimal one that still shows it, prints it as JS
 import argparse
 import base64
 import copy
+import decimal
 import http.client
 import json
 import os
@@ -118,6 +119,38 @@ def sort_sets(value):
     return value
 
 
+def canon_number(text):
+    """A number's value as one spelling: "1e2", "100" and "1.00E+2" alike, "-0" as "0"."""
+    try:
+        d = decimal.Decimal(text)
+    except (decimal.InvalidOperation, TypeError):
+        return text
+    if not d.is_finite():
+        return text
+    if d == 0:
+        return "0"
+    return format(d.normalize(decimal.Context(prec=60)), "f")
+
+
+def nested_numbers(value, nested=False):
+    """DynamoDB Local keeps the text of numbers inside L and M as sent ("1e2", "-0"); DynamoDB
+    answers every number normalised, as the candidate does. Compare numbers inside L and M by
+    value (top-level ones, which Local normalises too, stay compared as text)."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if nested and k == "N" and isinstance(v, str):
+                out[k] = canon_number(v)
+            elif nested and k == "NS" and isinstance(v, list):
+                out[k] = sorted(canon_number(x) if isinstance(x, str) else x for x in v)
+            else:
+                out[k] = nested_numbers(v, nested or k in ("L", "M"))
+        return out
+    if isinstance(value, list):
+        return [nested_numbers(v, nested) for v in value]
+    return value
+
+
 def normalise_table(desc):
     if not isinstance(desc, dict):
         return desc
@@ -135,14 +168,15 @@ def normalise_table(desc):
 
 def normalise(target, status, body):
     """What of an answer must agree: (status, error name, message, body) as comparable values."""
-    body = copy.deepcopy(body)
+    body = nested_numbers(copy.deepcopy(body))
     if isinstance(body, dict) and "__type" in body:
         name = str(body.pop("__type")).rsplit("#", 1)[-1]
         # DynamoDB Local spells it "Message", DynamoDB "message": clients read both.
         message = body.pop("message", body.pop("Message", None))
         if isinstance(message, str):
             message = ARN_RE.sub("<arn>", message)
-        return {"status": status, "error": name, "message": message, "body": sort_sets(body)}
+        return {"status": status, "error": name, "message": message,
+                "body": sort_sets(body)}
     if isinstance(body, dict):
         if target in ("CreateTable", "DeleteTable") and isinstance(body.get("TableDescription"), dict):
             # DynamoDB answers CREATING / DELETING, DynamoDB Local ACTIVE: both are right for a
@@ -663,12 +697,64 @@ class Gen:
              "raw": "{\"TableName\": \"{T1}\", \"Key\": " + T1_KEY + ", \"Bogus\": 1}"},
         ])
 
+    TRANSACT_KINDS = ["Put", "Update", "Delete", "ConditionCheck"]
+
+    def transact_write(self):
+        """TransactWriteItems on one partition key of T1: the items of a transaction must share
+        a partition database on the candidate (docs/dynamodb.md "Transactions"), and one
+        partition key always does. Duplicate sort keys, failing conditions, bad keys, missing
+        tables and bad expressions among them."""
+        pk = self.pick(PKS)
+        actions = []
+        for _ in range(self.r.randint(0 if self.chance(0.03) else 1, 4)):
+            key = self.maybe_bad_key({"pk": {"S": pk}, "sk": {"N": self.pick(SKS)}})
+            kind = self.pick(self.TRANSACT_KINDS)
+            if kind == "Put":
+                item = dict(key)
+                item.update(self.attributes())
+                action = {"TableName": "{T1}", "Item": item}
+            else:
+                action = {"TableName": "{T1}", "Key": key}
+            if self.chance(0.03):
+                action["TableName"] = "{MISSING}"
+            exprs = []
+            if kind == "Update":
+                action["UpdateExpression"] = self.pick(
+                    self.BAD_UPDATES if self.chance(0.05) else self.UPDATES)
+                exprs.append(action["UpdateExpression"])
+            if kind == "ConditionCheck" or self.chance(0.5):
+                action["ConditionExpression"] = self.condition(0.05)
+                exprs.append(action["ConditionExpression"])
+                if self.chance(0.3):
+                    action["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            action.update(self.expression_parts(*exprs))
+            actions.append({kind: action})
+        body = {"TransactItems": actions}
+        body.update(self.capacity())
+        return {"kind": "transact-write", "target": "TransactWriteItems", "body": body}
+
+    def transact_get(self):
+        """TransactGetItems over both tables (reads may span partitions)."""
+        gets = []
+        for _ in range(self.r.randint(1, 4)):
+            table, key = self.table_and_key()
+            get = {"TableName": self.maybe_missing(table), "Key": key}
+            if self.chance(0.3):
+                get["ProjectionExpression"] = self.pick(["n", "s, n", "m.y.z", "l[0], n", "#n"])
+                if "#n" in get["ProjectionExpression"]:
+                    get["ExpressionAttributeNames"] = {"#n": "n"}
+            gets.append({"Get": get})
+        body = {"TransactItems": gets}
+        body.update(self.capacity())
+        return {"kind": "transact-get", "target": "TransactGetItems", "body": body}
+
     def operation(self):
         roll = self.r.random()
-        for limit, make in ((0.22, self.put), (0.36, self.get), (0.56, self.update),
-                            (0.63, self.delete), (0.73, self.query), (0.77, self.legacy_query),
-                            (0.84, self.scan), (0.88, self.batch_get), (0.92, self.batch_write),
-                            (0.97, self.control), (0.99, self.raw)):
+        for limit, make in ((0.20, self.put), (0.32, self.get), (0.50, self.update),
+                            (0.57, self.delete), (0.66, self.query), (0.70, self.legacy_query),
+                            (0.77, self.scan), (0.81, self.batch_get), (0.85, self.batch_write),
+                            (0.91, self.transact_write), (0.94, self.transact_get),
+                            (0.98, self.control), (0.995, self.raw)):
             if roll < limit:
                 return make()
         return self.oversize_put()
@@ -804,7 +890,8 @@ class Run:
                 if "LastEvaluatedKey" not in resp:
                     break
                 req["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        return {"status": 200, "body": {"Items": sorted(sort_sets(items), key=canon),
+        items = nested_numbers(sort_sets(items))
+        return {"status": 200, "body": {"Items": sorted(items, key=canon),
                                         "Count": count, "ScannedCount": scanned}}
 
 
