@@ -358,38 +358,35 @@ TEST_F(TableServiceTest, TransactWriteItemsIsAllOrNothingInOnePartition) {
   auto s = Service(o);
   CreateHash(*s, "tx");
   Ok(*s, "PutItem", R"({"TableName":"tx","Item":{"pk":{"S":"a"},"n":{"N":"1"}}})");
-  const std::string transfer = R"({"TransactItems":[
+  const std::string transfer = R"j({"TransactItems":[
       {"Update":{"TableName":"tx","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET n = n - :one",
                  "ConditionExpression":"n >= :one","ExpressionAttributeValues":{":one":{"N":"1"}}}},
       {"Update":{"TableName":"tx","Key":{"pk":{"S":"b"}},
                  "UpdateExpression":"SET n = if_not_exists(n, :zero) + :one",
                  "ExpressionAttributeValues":{":one":{"N":"1"},":zero":{"N":"0"}}}},
       {"ConditionCheck":{"TableName":"tx","Key":{"pk":{"S":"c"}},
-                         "ConditionExpression":"attribute_not_exists(pk)"
-}
-}]
-})";
+                         "ConditionExpression":"attribute_not_exists(pk)"}}]})j";
   Ok(*s, "TransactWriteItems", transfer);
-// The second transfer finds a at 0: nothing of it is written, the reasons in order.
-ApiError e = Fail(*s, "TransactWriteItems", transfer);
-EXPECT_EQ(e.type, "TransactionCanceledException");
-EXPECT_EQ(e.message,
-          "Transaction cancelled, please refer cancellation reasons for specific reasons "
-          "[ConditionalCheckFailed, None, None]");
-EXPECT_EQ(json::serialize(e.members["CancellationReasons"]),
-          R"([{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"},)"
-          R"({"Code":"None"},{"Code":"None"}])");
-json::object got = Ok(*s, "TransactGetItems", R"({"TransactItems":[
+  // The second transfer finds a at 0: nothing of it is written, the reasons in order.
+  ApiError e = Fail(*s, "TransactWriteItems", transfer);
+  EXPECT_EQ(e.type, "TransactionCanceledException");
+  EXPECT_EQ(e.message,
+            "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            "[ConditionalCheckFailed, None, None]");
+  EXPECT_EQ(json::serialize(e.members["CancellationReasons"]),
+            R"([{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"},)"
+            R"({"Code":"None"},{"Code":"None"}])");
+  json::object got = Ok(*s, "TransactGetItems", R"({"TransactItems":[
       {"Get":{"TableName":"tx","Key":{"pk":{"S":"a"}}}},
       {"Get":{"TableName":"tx","Key":{"pk":{"S":"b"}},"ProjectionExpression":"n"}},
       {"Get":{"TableName":"tx","Key":{"pk":{"S":"c"}}}}]})");
-EXPECT_EQ(json::serialize(got["Responses"]),
-          R"([{"Item":{"n":{"N":"0"},"pk":{"S":"a"}}},{"Item":{"n":{"N":"1"}}},{}])");
-EXPECT_EQ(Fail(*s, "TransactWriteItems", R"({"TransactItems":[
+  EXPECT_EQ(json::serialize(got["Responses"]),
+            R"([{"Item":{"n":{"N":"0"},"pk":{"S":"a"}}},{"Item":{"n":{"N":"1"}}},{}])");
+  EXPECT_EQ(Fail(*s, "TransactWriteItems", R"({"TransactItems":[
       {"Delete":{"TableName":"tx","Key":{"pk":{"S":"a"}}}},
       {"Put":{"TableName":"tx","Item":{"pk":{"S":"a"}}}}]})")
-              .message,
-          "Transaction request cannot include multiple operations on one item");
+                .message,
+            "Transaction request cannot include multiple operations on one item");
 }
 
 TEST_F(TableServiceTest, ARequestTokenMakesATransactionRunOnceAcrossServices) {
