@@ -671,7 +671,9 @@ OperationResult TableService::TransactGetItems(const json::object& request) {
           Status s = partitions_->Read(name, true, [&](Connection* c) -> Status {
             for (size_t i : indexes) {
               found[i].reset();
-              if (c) CL_ASSIGN_OR_RETURN(found[i], ReadItem(*c, tx->actions[i].get.key()));
+              if (c) {
+            CL_ASSIGN_OR_RETURN(found[i], ReadItem(*c, tx->actions[i].get.key()));
+          }
             }
             return Status::Ok();
           });
