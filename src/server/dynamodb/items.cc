@@ -2,6 +2,7 @@
 // dynamo/request.h deciding what each request does and answers.
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <optional>
 #include <system_error>
