@@ -877,30 +877,28 @@ Result<TransactWrite> TransactWrite::Parse(const json::object& request,
     const WriteRequest::Kind write_kind = kind == 0   ? WriteRequest::Kind::kPut
                                           : kind == 1 ? WriteRequest::Kind::kUpdate
                                                       : WriteRequest::Kind::kDelete;
-    // A key that does not fit the schema cancels the transaction; anything else malformed is
-    // the whole request's ValidationException.
-    Status key_status = Status::Ok();
-    if (const json::value* k =
-            Member(action, write_kind == WriteRequest::Kind::kPut ? "Item" : "Key");
-        k != nullptr) {
-      Result<Item> key_item = ItemFromJson(*k);
-      if (key_item.ok()) {
-        key_status = write_kind == WriteRequest::Kind::kPut
-                         ? KeyOfItem(*key_item, schema).status()
-                         : KeyFromKeyAttributes(*key_item, schema).status();
+    // An item whose key does not fit the schema cancels the transaction (DynamoDB Local: a
+    // ValidationError reason); anything else malformed, a Key too, is a ValidationException.
+    if (write_kind == WriteRequest::Kind::kPut) {
+      if (const json::value* item = Member(action, "Item"); item != nullptr) {
+        Result<Item> parsed = ItemFromJson(*item);
+        Status key = parsed.ok() ? KeyOfItem(*parsed, schema).status() : Status::Ok();
+        if (!key.ok()) {
+          out.actions.emplace_back();
+          out.key_errors.push_back(key.message());
+          continue;
+        }
       }
-    }
-    if (!key_status.ok()) {
-      out.actions.emplace_back();
-      out.key_errors.push_back(key_status.message());
-      continue;
     }
     json::object parse = action;
     parse.erase("ReturnValues");  // an action returns no values
     CL_ASSIGN_OR_RETURN(WriteRequest w, WriteRequest::Parse(write_kind, parse, schema));
-    if (!seen.emplace(table, w.key()).second) return MultipleOperationsOnOneItem();
     out.actions.push_back(Action{std::move(table), std::move(w), check_only});
     out.key_errors.emplace_back();
+  }
+  // Duplicates only once every action parsed: their own errors come first.
+  for (const std::optional<Action>& a : out.actions) {
+    if (a && !seen.emplace(a->table, a->write.key()).second) return MultipleOperationsOnOneItem();
   }
   return out;
 }
