@@ -885,6 +885,12 @@ class Run:
             if status != 200 or "LastEvaluatedKey" not in resp:
                 break
             body["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        # DynamoDB may name a LastEvaluatedKey when a page stops at Limit with nothing left;
+        # the empty page that follows adds nothing: compare as if the last key were absent.
+        while len(out) > 1 and out[-1].get("status") == 200 and \
+                out[-1]["body"].get("Count") == 0 and "LastEvaluatedKey" not in out[-1]["body"]:
+            out.pop()
+            out[-1]["body"].pop("LastEvaluatedKey", None)
         return out
 
     def scan_all(self, endpoint, body):
