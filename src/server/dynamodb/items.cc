@@ -673,8 +673,8 @@ OperationResult TableService::TransactGetItems(const json::object& request) {
             for (size_t i : indexes) {
               found[i].reset();
               if (c) {
-            CL_ASSIGN_OR_RETURN(found[i], ReadItem(*c, tx->actions[i].get.key()));
-          }
+                CL_ASSIGN_OR_RETURN(found[i], ReadItem(*c, tx->actions[i].get.key()));
+              }
             }
             return Status::Ok();
           });
