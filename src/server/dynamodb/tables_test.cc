@@ -356,15 +356,15 @@ TEST_F(TableServiceTest, TransactWriteItemsIsAllOrNothingInOnePartition) {
   TableServiceOptions o = Options();
   o.partitions = 1;  // every item of the table in one partition database
   auto s = Service(o);
-  CreateHash(*s, "tx");
-  Ok(*s, "PutItem", R"({"TableName":"tx","Item":{"pk":{"S":"a"},"n":{"N":"1"}}})");
+  CreateHash(*s, "txn");
+  Ok(*s, "PutItem", R"({"TableName":"txn","Item":{"pk":{"S":"a"},"n":{"N":"1"}}})");
   const std::string transfer = R"j({"TransactItems":[
-      {"Update":{"TableName":"tx","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET n = n - :one",
+      {"Update":{"TableName":"txn","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET n = n - :one",
                  "ConditionExpression":"n >= :one","ExpressionAttributeValues":{":one":{"N":"1"}}}},
-      {"Update":{"TableName":"tx","Key":{"pk":{"S":"b"}},
+      {"Update":{"TableName":"txn","Key":{"pk":{"S":"b"}},
                  "UpdateExpression":"SET n = if_not_exists(n, :zero) + :one",
                  "ExpressionAttributeValues":{":one":{"N":"1"},":zero":{"N":"0"}}}},
-      {"ConditionCheck":{"TableName":"tx","Key":{"pk":{"S":"c"}},
+      {"ConditionCheck":{"TableName":"txn","Key":{"pk":{"S":"c"}},
                          "ConditionExpression":"attribute_not_exists(pk)"}}]})j";
   Ok(*s, "TransactWriteItems", transfer);
   // The second transfer finds a at 0: nothing of it is written, the reasons in order.
@@ -377,14 +377,14 @@ TEST_F(TableServiceTest, TransactWriteItemsIsAllOrNothingInOnePartition) {
             R"([{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"},)"
             R"({"Code":"None"},{"Code":"None"}])");
   json::object got = Ok(*s, "TransactGetItems", R"({"TransactItems":[
-      {"Get":{"TableName":"tx","Key":{"pk":{"S":"a"}}}},
-      {"Get":{"TableName":"tx","Key":{"pk":{"S":"b"}},"ProjectionExpression":"n"}},
-      {"Get":{"TableName":"tx","Key":{"pk":{"S":"c"}}}}]})");
+      {"Get":{"TableName":"txn","Key":{"pk":{"S":"a"}}}},
+      {"Get":{"TableName":"txn","Key":{"pk":{"S":"b"}},"ProjectionExpression":"n"}},
+      {"Get":{"TableName":"txn","Key":{"pk":{"S":"c"}}}}]})");
   EXPECT_EQ(json::serialize(got["Responses"]),
             R"([{"Item":{"n":{"N":"0"},"pk":{"S":"a"}}},{"Item":{"n":{"N":"1"}}},{}])");
   EXPECT_EQ(Fail(*s, "TransactWriteItems", R"({"TransactItems":[
-      {"Delete":{"TableName":"tx","Key":{"pk":{"S":"a"}}}},
-      {"Put":{"TableName":"tx","Item":{"pk":{"S":"a"}}}}]})")
+      {"Delete":{"TableName":"txn","Key":{"pk":{"S":"a"}}}},
+      {"Put":{"TableName":"txn","Item":{"pk":{"S":"a"}}}}]})")
                 .message,
             "Transaction request cannot include multiple operations on one item");
 }
