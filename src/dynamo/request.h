@@ -228,9 +228,10 @@ struct BatchWrite {
 
 // TransactWriteItems: 1 to 100 actions, each exactly one of Put, Update, Delete and
 // ConditionCheck, no two on one item ("Transaction request cannot include multiple operations on
-// one item"), ClientRequestToken of at most 36 characters. An action whose key does not fit its
-// table's schema cancels the transaction (`key_errors`), as DynamoDB reports it: a
-// CancellationReason "ValidationError"; any other malformed action is a ValidationException.
+// one item", checked once every action parsed), ClientRequestToken of at most 36 characters. A
+// Put whose Item's key does not fit its table's schema cancels the transaction (`key_errors`: a
+// CancellationReason "ValidationError", as DynamoDB Local answers); anything else malformed, a
+// Key too, is a ValidationException of the whole request.
 struct TransactWrite {
   struct Action {
     std::string table;
