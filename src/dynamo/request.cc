@@ -780,6 +780,159 @@ Result<BatchWrite> BatchWrite::Parse(const json::object& request, const SchemaLo
   return out;
 }
 
+// ---- transactions ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr size_t kMaxTransactItems = 100;
+constexpr size_t kMaxTokenLength = 36;
+
+// TransactItems as an array of 1 to 100 members (DynamoDB Local's messages).
+Result<const json::array*> TransactItems(const json::object& request, bool empty_is_null) {
+  const json::value* items = Member(request, "TransactItems");
+  if (items != nullptr && !items->is_null() && !items->is_array()) {
+    return WrongKind(*items, "List");
+  }
+  const std::string null =
+      "Value null at 'transactItems' failed to satisfy constraint: "
+      "Member must not be null";
+  if (items == nullptr || items->is_null()) return Invalid(null);
+  const json::array& a = items->get_array();
+  if (a.empty()) {
+    if (empty_is_null) return Invalid(null);
+    return Invalid(
+        "Value [] at 'transactItems' failed to satisfy constraint: Member must have length "
+        "greater than or equal to 1");
+  }
+  if (a.size() > kMaxTransactItems) {
+    return Invalid("Member must have length less than or equal to 100");
+  }
+  return &a;
+}
+
+Status MultipleOperationsOnOneItem() {
+  return Invalid("Transaction request cannot include multiple operations on one item");
+}
+
+// The TableName of action `index` (0-based) of kind `member` ("put", "get", ...).
+Result<std::string> ActionTable(const json::object& action, size_t index, std::string_view member) {
+  const json::value* name = Member(action, "TableName");
+  if (name != nullptr && !name->is_null() && !name->is_string()) return WrongKind(*name, "String");
+  if (name == nullptr || name->is_null()) {
+    return Invalid("1 validation error detected: Value null at 'transactItems." +
+                   std::to_string(index + 1) + ".member." + std::string(member) +
+                   ".tableName' failed to satisfy constraint: Member must not be null");
+  }
+  return std::string(name->get_string());
+}
+
+}  // namespace
+
+Result<TransactWrite> TransactWrite::Parse(const json::object& request,
+                                           const SchemaLookup& schemas) {
+  TransactWrite out;
+  CL_ASSIGN_OR_RETURN(out.capacity, CapacityMember(request));
+  CL_RETURN_IF_ERROR(CollectionMetricsMember(request).status());
+  CL_ASSIGN_OR_RETURN(out.token, StringMember(request, "ClientRequestToken"));
+  if (out.token && out.token->size() > kMaxTokenLength) {
+    return Invalid("Value " + *out.token +
+                   " at 'clientRequestToken' failed to satisfy constraint: Member must have "
+                   "length less than or equal to 36");
+  }
+  CL_ASSIGN_OR_RETURN(const json::array* items, TransactItems(request, false));
+  static const std::pair<std::string_view, std::string_view> kKinds[] = {
+      {"Put", "put"},
+      {"Update", "update"},
+      {"Delete", "delete"},
+      {"ConditionCheck", "conditionCheck"}};
+  std::set<std::pair<std::string, StoredKey>> seen;
+  for (size_t i = 0; i < items->size(); i++) {
+    const json::value& one = (*items)[i];
+    if (!one.is_object()) return WrongKind(one, "Structure");
+    const json::value* body = nullptr;
+    size_t kind = 0;
+    for (size_t k = 0; k < std::size(kKinds); k++) {
+      const json::value* v = Member(one.get_object(), kKinds[k].first);
+      if (v == nullptr || v->is_null()) continue;
+      if (body != nullptr)
+        return Invalid("TransactItems can only contain one of Check, Put, Update or Delete");
+      body = v;
+      kind = k;
+    }
+    if (body == nullptr) {
+      return Invalid(
+          "Invalid Request: TransactWriteRequest should contain Delete or Put or Update "
+          "request");
+    }
+    if (!body->is_object()) return WrongKind(*body, "Structure");
+    const json::object& action = body->get_object();
+    const bool check_only = kind == 3;
+    if (check_only && Member(action, "ConditionExpression") == nullptr) {
+      return Invalid("Value null at 'transactItems." + std::to_string(i + 1) +
+                     ".member.conditionCheck.conditionExpression' failed to satisfy constraint: "
+                     "Member must not be null");
+    }
+    CL_ASSIGN_OR_RETURN(std::string table, ActionTable(action, i, kKinds[kind].second));
+    CL_ASSIGN_OR_RETURN(KeySchema schema, schemas(table));
+    const WriteRequest::Kind write_kind = kind == 0   ? WriteRequest::Kind::kPut
+                                          : kind == 1 ? WriteRequest::Kind::kUpdate
+                                                      : WriteRequest::Kind::kDelete;
+    // An item whose key does not fit the schema cancels the transaction (DynamoDB Local: a
+    // ValidationError reason); anything else malformed, a Key too, is a ValidationException.
+    if (write_kind == WriteRequest::Kind::kPut) {
+      if (const json::value* item = Member(action, "Item"); item != nullptr) {
+        Result<Item> parsed = ItemFromJson(*item);
+        Status key = parsed.ok() ? KeyOfItem(*parsed, schema).status() : Status::Ok();
+        if (!key.ok()) {
+          out.actions.emplace_back();
+          out.key_errors.push_back(key.message());
+          continue;
+        }
+      }
+    }
+    json::object parse = action;
+    parse.erase("ReturnValues");  // an action returns no values
+    CL_ASSIGN_OR_RETURN(WriteRequest w, WriteRequest::Parse(write_kind, parse, schema));
+    out.actions.push_back(Action{std::move(table), std::move(w), check_only});
+    out.key_errors.emplace_back();
+  }
+  // Duplicates only once every action parsed: their own errors come first.
+  for (const std::optional<Action>& a : out.actions) {
+    if (a && !seen.emplace(a->table, a->write.key()).second) return MultipleOperationsOnOneItem();
+  }
+  return out;
+}
+
+Result<TransactGet> TransactGet::Parse(const json::object& request, const SchemaLookup& schemas) {
+  TransactGet out;
+  CL_ASSIGN_OR_RETURN(out.capacity, CapacityMember(request));
+  CL_ASSIGN_OR_RETURN(const json::array* items, TransactItems(request, true));
+  std::set<std::pair<std::string, StoredKey>> seen;
+  for (size_t i = 0; i < items->size(); i++) {
+    const json::value& one = (*items)[i];
+    if (!one.is_object()) return WrongKind(one, "Structure");
+    const json::value* body = Member(one.get_object(), "Get");
+    if (body == nullptr || body->is_null()) {
+      return Invalid(
+          "Value null at 'transactItems' failed to satisfy constraint: Member must "
+          "not be null");
+    }
+    if (!body->is_object()) return WrongKind(*body, "Structure");
+    CL_ASSIGN_OR_RETURN(std::string table, ActionTable(body->get_object(), i, "get"));
+    CL_ASSIGN_OR_RETURN(KeySchema schema, schemas(table));
+    // Only what a Get of a transaction may carry: every read is strongly consistent.
+    json::object parse;
+    for (const char* m : {"Key", "ProjectionExpression", "ExpressionAttributeNames"}) {
+      if (const json::value* v = Member(body->get_object(), m)) parse[m] = *v;
+    }
+    CL_ASSIGN_OR_RETURN(GetRequest get, GetRequest::ParseFor("GetItem", parse, schema));
+    get.consistent_ = true;
+    if (!seen.emplace(table, get.key()).second) return MultipleOperationsOnOneItem();
+    out.actions.push_back(Action{std::move(table), std::move(get)});
+  }
+  return out;
+}
+
 // ---- capacity -------------------------------------------------------------------------------
 
 double WriteUnits(size_t old_size, size_t new_size) {

@@ -109,6 +109,7 @@ class GetRequest {
 
  private:
   friend struct BatchGet;
+  friend struct TransactGet;
   // `operation` names the request for the legacy parameters ("GetItem", "BatchGetItem").
   static Result<GetRequest> ParseFor(std::string_view operation, const boost::json::object& request,
                                      const KeySchema& schema);
@@ -223,6 +224,38 @@ struct BatchWrite {
   ReturnConsumedCapacity capacity = ReturnConsumedCapacity::kNone;
   bool item_collection_metrics = false;
   static Result<BatchWrite> Parse(const boost::json::object& request, const SchemaLookup& schemas);
+};
+
+// TransactWriteItems: 1 to 100 actions, each exactly one of Put, Update, Delete and
+// ConditionCheck, no two on one item ("Transaction request cannot include multiple operations on
+// one item", checked once every action parsed), ClientRequestToken of at most 36 characters. A
+// Put whose Item's key does not fit its table's schema cancels the transaction (`key_errors`: a
+// CancellationReason "ValidationError", as DynamoDB Local answers); anything else malformed, a
+// Key too, is a ValidationException of the whole request.
+struct TransactWrite {
+  struct Action {
+    std::string table;
+    WriteRequest write;       // ConditionCheck: a Delete whose effect is not applied
+    bool check_only = false;  // ConditionCheck
+  };
+  std::vector<std::optional<Action>> actions;  // nullopt: the action's key_error
+  std::vector<std::string> key_errors;         // per action, "" when the key is fine
+  ReturnConsumedCapacity capacity = ReturnConsumedCapacity::kNone;
+  std::optional<std::string> token;  // ClientRequestToken
+  static Result<TransactWrite> Parse(const boost::json::object& request,
+                                     const SchemaLookup& schemas);
+};
+
+// TransactGetItems: 1 to 100 Get actions (Key, ProjectionExpression, ExpressionAttributeNames),
+// no two on one item.
+struct TransactGet {
+  struct Action {
+    std::string table;
+    GetRequest get;
+  };
+  std::vector<Action> actions;
+  ReturnConsumedCapacity capacity = ReturnConsumedCapacity::kNone;
+  static Result<TransactGet> Parse(const boost::json::object& request, const SchemaLookup& schemas);
 };
 
 // DynamoDB's ConsumedCapacity member for one table: write units are ceil(KB of the larger of the

@@ -3,7 +3,7 @@
 resource (Table) API, the legacy parameters (AttributeUpdates, Expected, AttributesToGet,
 KeyConditions, QueryFilter, ScanFilter, ConditionalOperator) and the error cases
 (ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure, ValidationException,
-ResourceNotFoundException). Every answer is checked. CLOUDLITE_DDB_IS_DYNAMODB_LOCAL=1 accepts
+ResourceNotFoundException), TransactWriteItems/TransactGetItems. Every answer is checked. CLOUDLITE_DDB_IS_DYNAMODB_LOCAL=1 accepts
 DynamoDB Local's lack of tagging. Tables are named clboto-<pid>-*, deleted at the end."""
 
 import decimal
@@ -372,11 +372,91 @@ def control_plane():
     check("Item" not in client.get_item(TableName=h, Key={"id": {"S": "k001"}}), "old item")
 
 
+def transactions():
+    t, h = f"{PREFIX}-range", f"{PREFIX}-hash"
+
+    def key(sk, pk="tx"):
+        return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
+
+    def get(sk, pk="tx"):
+        return client.get_item(TableName=t, Key=key(sk, pk), ConsistentRead=True).get("Item")
+
+    # One partition key: one partition database, so the transaction is atomic on the server.
+    client.put_item(TableName=t, Item={**key(2), "n": {"N": "1"}})
+    client.transact_write_items(TransactItems=[
+        {"Put": {"TableName": t, "Item": {**key(1), "s": {"S": "one"}},
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Update": {"TableName": t, "Key": key(2), "UpdateExpression": "SET n = n + :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        {"ConditionCheck": {"TableName": t, "Key": key(3),
+                            "ConditionExpression": "attribute_not_exists(pk)"}},
+    ])
+    eq(get(1)["s"], {"S": "one"}, "transaction's put")
+    eq(get(2)["n"], {"N": "2"}, "transaction's update")
+    check(get(3) is None, "a ConditionCheck writes nothing")
+
+    # A failed condition cancels all: the reasons in order, the old item with ALL_OLD.
+    err = fails("TransactionCanceledException", client.transact_write_items, TransactItems=[
+        {"Delete": {"TableName": t, "Key": key(1)}},
+        {"Put": {"TableName": t, "Item": {**key(2), "n": {"N": "100"}},
+                 "ConditionExpression": "n > :big",
+                 "ExpressionAttributeValues": {":big": {"N": "10"}},
+                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+    ])
+    reasons = err["CancellationReasons"]
+    eq([r["Code"] for r in reasons], ["None", "ConditionalCheckFailed"], "cancellation codes")
+    eq(reasons[1]["Item"]["n"], {"N": "2"}, "the old item in the reason")
+    check("[None, ConditionalCheckFailed]" in err["Error"]["Message"], "cancellation message")
+    check(get(1) is not None and get(2)["n"] == {"N": "2"}, "a cancelled transaction wrote")
+
+    fails("ValidationException", client.transact_write_items, TransactItems=[
+        {"Delete": {"TableName": t, "Key": key(1)}},
+        {"Put": {"TableName": t, "Item": key(1)}},
+    ], message="multiple operations on one item")
+
+    # ClientRequestToken: the same request again is answered without running again.
+    inc = [{"Update": {"TableName": t, "Key": key(2), "UpdateExpression": "SET n = n + :one",
+                       "ExpressionAttributeValues": {":one": {"N": "1"}}}}]
+    client.transact_write_items(TransactItems=inc, ClientRequestToken=f"{PREFIX}-tok")
+    client.transact_write_items(TransactItems=inc, ClientRequestToken=f"{PREFIX}-tok")
+    eq(get(2)["n"], {"N": "3"}, "an idempotent transaction ran once")
+    inc[0]["Update"]["ExpressionAttributeValues"][":one"] = {"N": "5"}
+    fails("IdempotentParameterMismatchException", client.transact_write_items,
+          TransactItems=inc, ClientRequestToken=f"{PREFIX}-tok")
+    eq(get(2)["n"], {"N": "3"}, "a mismatched token wrote")
+
+    # Reads: in order, across tables and partitions, {} for a missing item.
+    client.put_item(TableName=h, Item={"id": {"S": "tx"}, "v": {"S": "hash"}})
+    got = client.transact_get_items(TransactItems=[
+        {"Get": {"TableName": t, "Key": key(2), "ProjectionExpression": "n"}},
+        {"Get": {"TableName": t, "Key": key(9)}},
+        {"Get": {"TableName": h, "Key": {"id": {"S": "tx"}}}},
+    ])["Responses"]
+    eq(got, [{"Item": {"n": {"N": "3"}}}, {}, {"Item": {"id": {"S": "tx"}, "v": {"S": "hash"}}}],
+       "TransactGetItems responses")
+
+    # Items in two partition databases: atomic on DynamoDB; refused, never half done, here
+    # (docs/dynamodb.md "Transactions"). Some pair of nine partition keys hashes apart.
+    refused = 0
+    for k in range(1, 9):
+        pair = [{"Put": {"TableName": t, "Item": key(1, "px0")}},
+                {"Put": {"TableName": t, "Item": key(1, f"px{k}")}}]
+        try:
+            client.transact_write_items(TransactItems=pair)
+        except ClientError as e:
+            eq(e.response["Error"]["Code"], "ValidationException", "cross-partition refusal")
+            check("one partition" in e.response["Error"]["Message"], "refusal names the limit")
+            check(get(1, f"px{k}") is None, "a refused transaction wrote")
+            refused += 1
+    check(IS_LOCAL or refused > 0, "no pair of partition keys was in two partitions")
+    check(not IS_LOCAL or refused == 0, "DynamoDB Local refused a transaction")
+
+
 def main():
     try:
         create_tables()
         for step in (low_level_client, one_megabyte_pages, legacy_parameters, validation_errors, resource_api,
-                     control_plane):
+                     transactions, control_plane):
             print(f"-- {step.__name__}", flush=True)
             step()
     finally:

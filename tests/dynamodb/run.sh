@@ -17,8 +17,9 @@
 # without $CLOUDLITE_TEST_S3_URI, when the differential has no DynamoDB Local
 # ($CLOUDLITE_DDB_REFERENCE or $AWS_ENDPOINT_URL_DYNAMODB, from scripts/dynamodb-start.sh), or
 # when the client itself (aws, boto3, node/npm) is missing.
-# CLOUDLITE_DDB_SERVE_FLAGS adds flags to every `serve`; DIFF_OPS / DIFF_SEED / DIFF_SECONDS
-# bound the differential (default 500 operations, a seed from the clock, 300 s).
+# CLOUDLITE_DDB_SERVE_FLAGS adds flags to every `serve`; DIFF_OPS / DIFF_SEED / DIFF_SECONDS /
+# DIFF_SHRINK_SECONDS bound the differential (default 500 operations, a seed from the clock, 300 s
+# per seed, 120 s of shrinking); DIFF_SEED may be a list ("1 2 3"), run one after the other.
 set -euo pipefail
 case_name=${1:?usage: run.sh CASE [file|s3]}
 kind=${2:-file}
@@ -149,9 +150,15 @@ case $case_name in
     cp "$here/js_scenario.mjs" "$work/"
     NODE_NO_WARNINGS=1 node "$work/js_scenario.mjs" ;;
   differential)
-    CLOUDLITE_DDB_REFERENCE=$reference CLOUDLITE_DDB_CANDIDATE=$first_url \
-      python3 "$here/differential.py" --ops "${DIFF_OPS:-500}" \
-      --max-seconds "${DIFF_SECONDS:-300}" ${DIFF_SEED:+--seed "$DIFF_SEED"} ;;
+    # DIFF_SEED may list several seeds: each is a run of its own, on tables of its own.
+    for seed in ${DIFF_SEED:-clock}; do
+      seed_flag=()
+      [[ $seed == clock ]] || seed_flag=(--seed "$seed")
+      CLOUDLITE_DDB_REFERENCE=$reference CLOUDLITE_DDB_CANDIDATE=$first_url \
+        python3 "$here/differential.py" --ops "${DIFF_OPS:-500}" \
+        --max-seconds "${DIFF_SECONDS:-300}" --shrink-seconds "${DIFF_SHRINK_SECONDS:-120}" \
+        "${seed_flag[@]}"
+    done ;;
   auth) python3 "$here/auth_scenario.py" ;;
   two_servers)
     start_server

@@ -2,6 +2,7 @@
 // dynamo/request.h deciding what each request does and answers.
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <optional>
 #include <system_error>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "base/checksum.h"
+#include "base/clock.h"
 #include "dynamo/item_codec.h"
 #include "dynamo/json.h"
 #include "dynamo/request.h"
@@ -49,29 +51,36 @@ Result<std::optional<StoredItem>> ReadItem(Connection& c, const StoredKey& key) 
   return std::optional<StoredItem>(std::move(s));
 }
 
-// Applies `write` to its item inside the partition's transaction; `*outcome` says what it did.
-// Starts from scratch on every run (the group may run again after a lost race).
-Status ApplyWrite(Connection& c, const dynamo::WriteRequest& write, dynamo::WriteOutcome* outcome) {
-  CL_ASSIGN_OR_RETURN(std::optional<StoredItem> current, ReadItem(c, write.key()));
-  CL_ASSIGN_OR_RETURN(*outcome, write.Apply(current ? &current->item : nullptr));
-  if (outcome->condition_failed) return Status::Ok();
-  const dynamo::WriteEffect& effect = outcome->effect;
+// Makes `effect` the stored state of the item at `key`.
+Status StoreEffect(Connection& c, const StoredKey& key, const dynamo::WriteEffect& effect) {
   switch (effect.kind) {
     case dynamo::WriteEffect::Kind::kNothing:
       return Status::Ok();
     case dynamo::WriteEffect::Kind::kStore:
       return c
           .Query("INSERT OR REPLACE INTO items (pk, sk, item, size) VALUES (?1, ?2, ?3, ?4)",
-                 {Blob{write.key().pk}, Blob{write.key().sk}, Blob{dynamo::EncodeItem(effect.item)},
+                 {Blob{key.pk}, Blob{key.sk}, Blob{dynamo::EncodeItem(effect.item)},
                   static_cast<int64_t>(effect.size)})
           .status();
     case dynamo::WriteEffect::Kind::kDelete:
-      return c
-          .Query("DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-                 {Blob{write.key().pk}, Blob{write.key().sk}})
+      return c.Query("DELETE FROM items WHERE pk = ?1 AND sk = ?2", {Blob{key.pk}, Blob{key.sk}})
           .status();
   }
   return Status::Internal("unknown write effect");
+}
+
+// Decides `write` on its item as it is in the partition's transaction now.
+Result<dynamo::WriteOutcome> DecideWrite(Connection& c, const dynamo::WriteRequest& write) {
+  CL_ASSIGN_OR_RETURN(std::optional<StoredItem> current, ReadItem(c, write.key()));
+  return write.Apply(current ? &current->item : nullptr);
+}
+
+// Applies `write` to its item inside the partition's transaction; `*outcome` says what it did.
+// Starts from scratch on every run (the group may run again after a lost race).
+Status ApplyWrite(Connection& c, const dynamo::WriteRequest& write, dynamo::WriteOutcome* outcome) {
+  CL_ASSIGN_OR_RETURN(*outcome, DecideWrite(c, write));
+  if (outcome->condition_failed) return Status::Ok();
+  return StoreEffect(c, write.key(), outcome->effect);
 }
 
 size_t NewSize(const dynamo::WriteOutcome& o) {
@@ -165,6 +174,19 @@ OperationResult TableService::WithTable(const json::object& request, const Table
     if (!out.status().IsNotFound()) return ErrorOf(out.status());
     // This process's view of the table is stale: read the catalog again, run once more.
     catalog_->Forget(entry->name);
+    if (attempt > 0) return ErrorOf(Status::NotFound("Requested resource not found"));
+  }
+}
+
+OperationResult TableService::WithTables(const TablesRun& run) {
+  for (int attempt = 0;; attempt++) {
+    Tables tables;
+    dynamo::SchemaLookup lookup = SchemaLookupInto(*catalog_, &tables);
+    Result<OperationResult> out = run(lookup, tables);
+    if (out.ok()) return std::move(out).value();
+    if (!out.status().IsNotFound()) return ErrorOf(out.status());
+    // A partition says a table is gone: this process's view of it is stale.
+    for (const auto& [name, entry] : tables) catalog_->Forget(name);
     if (attempt > 0) return ErrorOf(Status::NotFound("Requested resource not found"));
   }
 }
@@ -327,137 +349,356 @@ OperationResult TableService::Scan(const json::object& request) {
 }
 
 OperationResult TableService::BatchGetItem(const json::object& request) {
-  std::map<std::string, TableEntry, std::less<>> tables;
-  dynamo::SchemaLookup lookup = SchemaLookupInto(*catalog_, &tables);
-  Result<dynamo::BatchGet> batch = dynamo::BatchGet::Parse(request, lookup);
-  if (!batch.ok()) return ErrorOf(batch.status());
-  json::object responses;
-  json::object unprocessed;
-  json::array capacity;
-  for (const dynamo::BatchGet::Table& bt : batch->tables) {
-    const TableEntry& t = tables.at(bt.name);
-    json::array items;
-    json::array left;
-    double units = 0;
-    for (size_t i = 0; i < bt.keys.size(); i++) {
-      const dynamo::GetRequest& g = bt.keys[i];
-      std::optional<StoredItem> stored;
-      const std::string name = PartitionName(t.id, PartitionOf(g.key().pk, t.partitions));
-      Status s = partitions_->Read(name, g.consistent_read(), [&](Connection* c) -> Status {
-        if (!c) return Status::Ok();
-        CL_ASSIGN_OR_RETURN(stored, ReadItem(*c, g.key()));
-        return Status::Ok();
-      });
-      if (s.IsNotFound()) {
-        catalog_->Forget(t.name);
-        return ErrorOf(Status::NotFound("Requested resource not found"));
+  return WithTables([&](const dynamo::SchemaLookup& lookup,
+                        Tables& tables) -> Result<OperationResult> {
+    Result<dynamo::BatchGet> batch = dynamo::BatchGet::Parse(request, lookup);
+    if (!batch.ok()) return OperationResult(ErrorOf(batch.status()));
+    json::object responses;
+    json::object unprocessed;
+    json::array capacity;
+    for (const dynamo::BatchGet::Table& bt : batch->tables) {
+      const TableEntry& t = tables.at(bt.name);
+      json::array items;
+      json::array left;
+      double units = 0;
+      for (size_t i = 0; i < bt.keys.size(); i++) {
+        const dynamo::GetRequest& g = bt.keys[i];
+        std::optional<StoredItem> stored;
+        const std::string name = PartitionName(t.id, PartitionOf(g.key().pk, t.partitions));
+        Status s = partitions_->Read(name, g.consistent_read(), [&](Connection* c) -> Status {
+          if (!c) return Status::Ok();
+          CL_ASSIGN_OR_RETURN(stored, ReadItem(*c, g.key()));
+          return Status::Ok();
+        });
+        if (s.IsNotFound()) {
+          return Status::NotFound("a partition of the table was removed");
+        }
+        if (!s.ok()) {
+          if (!s.IsRetryable() && !s.IsBusy()) return OperationResult(ErrorOf(s));
+          left.push_back(dynamo::ItemToJson(bt.key_items[i]));  // the client retries these
+          continue;
+        }
+        if (stored) {
+          units += dynamo::ReadUnits(stored->size, g.consistent_read());
+          std::optional<Item> answer = g.Answer(&stored->item);
+          if (answer) items.push_back(dynamo::ItemToJson(*answer));
+        }
       }
-      if (!s.ok()) {
-        if (!s.IsRetryable() && !s.IsBusy()) return ErrorOf(s);
-        left.push_back(dynamo::ItemToJson(bt.key_items[i]));  // the client retries these
-        continue;
+      responses[bt.name] = std::move(items);
+      if (!left.empty()) {
+        json::object entry;
+        if (const json::value* asked = request.at("RequestItems").as_object().if_contains(bt.name);
+            asked && asked->is_object()) {
+          entry = asked->as_object();
+        }
+        entry["Keys"] = std::move(left);
+        unprocessed[bt.name] = std::move(entry);
       }
-      if (stored) {
-        units += dynamo::ReadUnits(stored->size, g.consistent_read());
-        std::optional<Item> answer = g.Answer(&stored->item);
-        if (answer) items.push_back(dynamo::ItemToJson(*answer));
+      if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+        capacity.push_back(dynamo::ConsumedCapacity(bt.name, units, true, batch->capacity));
       }
     }
-    responses[bt.name] = std::move(items);
-    if (!left.empty()) {
-      json::object entry;
-      if (const json::value* asked = request.at("RequestItems").as_object().if_contains(bt.name);
-          asked && asked->is_object()) {
-        entry = asked->as_object();
-      }
-      entry["Keys"] = std::move(left);
-      unprocessed[bt.name] = std::move(entry);
-    }
+    json::object out{{"Responses", std::move(responses)},
+                     {"UnprocessedKeys", std::move(unprocessed)}};
     if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
-      capacity.push_back(dynamo::ConsumedCapacity(bt.name, units, true, batch->capacity));
+      out["ConsumedCapacity"] = std::move(capacity);
     }
-  }
-  json::object out{{"Responses", std::move(responses)},
-                   {"UnprocessedKeys", std::move(unprocessed)}};
-  if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
-    out["ConsumedCapacity"] = std::move(capacity);
-  }
-  return out;
+    return OperationResult(std::move(out));
+  });
 }
 
 OperationResult TableService::BatchWriteItem(const json::object& request) {
-  std::map<std::string, TableEntry, std::less<>> tables;
-  dynamo::SchemaLookup lookup = SchemaLookupInto(*catalog_, &tables);
-  Result<dynamo::BatchWrite> batch = dynamo::BatchWrite::Parse(request, lookup);
-  if (!batch.ok()) return ErrorOf(batch.status());
-  json::object unprocessed;
-  json::array capacity;
-  for (const dynamo::BatchWrite::Table& bt : batch->tables) {
-    const TableEntry& t = tables.at(bt.name);
-    // The writes of each partition go to its writer together: one group, one commit.
-    std::map<int, std::vector<size_t>> by_partition;
-    for (size_t i = 0; i < bt.writes.size(); i++) {
-      by_partition[PartitionOf(bt.writes[i].key().pk, t.partitions)].push_back(i);
-    }
-    std::vector<dynamo::WriteOutcome> outcomes(bt.writes.size());
-    std::vector<Partitions::Work> works(bt.writes.size());
-    json::array left;
-    double units = 0;
-    // Each partition's group on a thread of its own: the commits overlap, as for separate
-    // requests.
-    std::vector<std::vector<Status>> statuses(by_partition.size());
-    std::vector<std::thread> threads;
-    size_t g = 0;
-    for (const auto& [p, indexes] : by_partition) {
-      std::vector<const Partitions::Work*> group;
-      for (size_t i : indexes) {
-        works[i] = [&, i](Connection& c) { return ApplyWrite(c, bt.writes[i], &outcomes[i]); };
-        group.push_back(&works[i]);
+  return WithTables([&](const dynamo::SchemaLookup& lookup,
+                        Tables& tables) -> Result<OperationResult> {
+    Result<dynamo::BatchWrite> batch = dynamo::BatchWrite::Parse(request, lookup);
+    if (!batch.ok()) return OperationResult(ErrorOf(batch.status()));
+    json::object unprocessed;
+    json::array capacity;
+    for (const dynamo::BatchWrite::Table& bt : batch->tables) {
+      const TableEntry& t = tables.at(bt.name);
+      // The writes of each partition go to its writer together: one group, one commit.
+      std::map<int, std::vector<size_t>> by_partition;
+      for (size_t i = 0; i < bt.writes.size(); i++) {
+        by_partition[PartitionOf(bt.writes[i].key().pk, t.partitions)].push_back(i);
       }
-      auto write = [&, name = PartitionName(t.id, p), group, g] {
-        statuses[g] = partitions_->Write(name, group, CreateCheckFor(t));
-      };
-      bool started = false;
-      if (g + 1 < by_partition.size()) {  // the last one runs on this thread
-        try {
-          threads.emplace_back(write);
-          started = true;
-        } catch (const std::system_error&) {
-          // No thread to be had: this one waits its turn on the request's thread.
+      std::vector<dynamo::WriteOutcome> outcomes(bt.writes.size());
+      std::vector<Partitions::Work> works(bt.writes.size());
+      json::array left;
+      double units = 0;
+      // Each partition's group on a thread of its own: the commits overlap, as for separate
+      // requests.
+      std::vector<std::vector<Status>> statuses(by_partition.size());
+      std::vector<std::thread> threads;
+      size_t g = 0;
+      for (const auto& [p, indexes] : by_partition) {
+        std::vector<const Partitions::Work*> group;
+        for (size_t i : indexes) {
+          works[i] = [&, i](Connection& c) { return ApplyWrite(c, bt.writes[i], &outcomes[i]); };
+          group.push_back(&works[i]);
         }
+        auto write = [&, name = PartitionName(t.id, p), group, g] {
+          statuses[g] = partitions_->Write(name, group, CreateCheckFor(t));
+        };
+        bool started = false;
+        if (g + 1 < by_partition.size()) {  // the last one runs on this thread
+          try {
+            threads.emplace_back(write);
+            started = true;
+          } catch (const std::system_error&) {
+            // No thread to be had: this one waits its turn on the request's thread.
+          }
+        }
+        if (!started) write();
+        g++;
       }
-      if (!started) write();
-      g++;
-    }
-    for (std::thread& th : threads) th.join();
-    g = 0;
-    for (const auto& [p, indexes] : by_partition) {
-      for (size_t k = 0; k < indexes.size(); k++) {
-        const Status& s = statuses[g][k];
-        const size_t i = indexes[k];
-        if (s.IsNotFound()) {
-          catalog_->Forget(t.name);
-          return ErrorOf(Status::NotFound("Requested resource not found"));
+      for (std::thread& th : threads) th.join();
+      g = 0;
+      for (const auto& [p, indexes] : by_partition) {
+        for (size_t k = 0; k < indexes.size(); k++) {
+          const Status& s = statuses[g][k];
+          const size_t i = indexes[k];
+          if (s.IsNotFound()) {
+            return Status::NotFound("a partition of the table was removed");
+          }
+          if (!s.ok()) {
+            if (!s.IsRetryable() && !s.IsBusy()) return OperationResult(ErrorOf(s));
+            left.push_back(bt.requests.at(i));  // the client retries these
+            continue;
+          }
+          units += dynamo::WriteUnits(outcomes[i].old_size, NewSize(outcomes[i]));
         }
-        if (!s.ok()) {
-          if (!s.IsRetryable() && !s.IsBusy()) return ErrorOf(s);
-          left.push_back(bt.requests.at(i));  // the client retries these
+        g++;
+      }
+      if (!left.empty()) unprocessed[bt.name] = std::move(left);
+      if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+        capacity.push_back(dynamo::ConsumedCapacity(bt.name, units, false, batch->capacity));
+      }
+    }
+    json::object out{{"UnprocessedItems", std::move(unprocessed)}};
+    if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+      out["ConsumedCapacity"] = std::move(capacity);
+    }
+    return OperationResult(std::move(out));
+  });
+}
+
+// ---- transactions (docs/dynamodb.md "Transactions") ------------------------------------------
+
+namespace {
+
+// How long a ClientRequestToken makes a TransactWriteItems idempotent, as in DynamoDB.
+constexpr int64_t kTokenMicros = int64_t{10} * 60 * 1000 * 1000;
+
+// The tokens of a partition's transactions, written in the transaction itself: a retry finds
+// its token exactly when the first attempt committed.
+constexpr const char* kTokensTable =
+    "CREATE TABLE IF NOT EXISTS request_tokens (token TEXT PRIMARY KEY, digest INTEGER NOT NULL,"
+    " at INTEGER NOT NULL) WITHOUT ROWID";
+
+enum class TokenState { kNew, kReplay, kMismatch };
+
+// The token's state in the partition; a new token is recorded (and tokens past their 10
+// minutes dropped) once the transaction's conditions passed.
+Result<TokenState> CheckToken(Connection& c, const std::string& token, int64_t digest,
+                              int64_t now) {
+  CL_RETURN_IF_ERROR(c.Query(kTokensTable).status());
+  CL_ASSIGN_OR_RETURN(Rows rows,
+                      c.Query("SELECT digest, at FROM request_tokens WHERE token = ?1", {token}));
+  if (rows.rows.empty()) return TokenState::kNew;
+  const int64_t* known = std::get_if<int64_t>(&rows.rows[0][0]);
+  const int64_t* at = std::get_if<int64_t>(&rows.rows[0][1]);
+  if (!known || !at) return Status::Corruption("a partition holds a malformed token row");
+  if (now - *at >= kTokenMicros) return TokenState::kNew;
+  return *known == digest ? TokenState::kReplay : TokenState::kMismatch;
+}
+
+Status RecordToken(Connection& c, const std::string& token, int64_t digest, int64_t now) {
+  CL_RETURN_IF_ERROR(
+      c.Query("DELETE FROM request_tokens WHERE at <= ?1", {now - kTokenMicros}).status());
+  return c
+      .Query("INSERT OR REPLACE INTO request_tokens (token, digest, at) VALUES (?1, ?2, ?3)",
+             {token, digest, now})
+      .status();
+}
+
+// TransactionCanceledException with one reason per action, in order.
+ApiError Cancelled(json::array reasons) {
+  std::string codes;
+  for (const json::value& r : reasons) {
+    if (!codes.empty()) codes += ", ";
+    codes += std::string(r.as_object().at("Code").as_string());
+  }
+  return ApiError{
+      "TransactionCanceledException",
+      "Transaction cancelled, please refer cancellation reasons for specific reasons [" + codes +
+          "]",
+      400,
+      {{"CancellationReasons", std::move(reasons)}}};
+}
+
+json::object NoReason() { return {{"Code", "None"}}; }
+
+// ConsumedCapacity of a transaction: `units` per table, in the order tables were first named.
+json::array TransactionCapacity(const std::vector<std::pair<std::string, double>>& units,
+                                bool reads, dynamo::ReturnConsumedCapacity mode) {
+  json::array out;
+  for (const auto& [table, n] : units)
+    out.push_back(dynamo::ConsumedCapacity(table, n, reads, mode));
+  return out;
+}
+
+void AddUnits(std::vector<std::pair<std::string, double>>* units, const std::string& table,
+              double n) {
+  for (auto& [t, u] : *units) {
+    if (t == table) {
+      u += n;
+      return;
+    }
+  }
+  units->emplace_back(table, n);
+}
+
+}  // namespace
+
+OperationResult TableService::TransactWriteItems(const json::object& request) {
+  return WithTables([&](const dynamo::SchemaLookup& lookup,
+                        Tables& tables) -> Result<OperationResult> {
+    Result<dynamo::TransactWrite> tx = dynamo::TransactWrite::Parse(request, lookup);
+    if (!tx.ok()) return OperationResult(ErrorOf(tx.status()));
+    const size_t n = tx->actions.size();
+    if (std::any_of(tx->key_errors.begin(), tx->key_errors.end(),
+                    [](const std::string& e) { return !e.empty(); })) {
+      json::array reasons;
+      for (const std::string& e : tx->key_errors) {
+        reasons.push_back(e.empty() ? NoReason()
+                                    : json::object{{"Code", "ValidationError"}, {"Message", e}});
+      }
+      return OperationResult(Cancelled(std::move(reasons)));
+    }
+    // Every item in one partition database, so one engine commit holds them all.
+    std::string partition;
+    const TableEntry* table = nullptr;
+    for (const auto& a : tx->actions) {
+      const TableEntry& t = tables.at(a->table);
+      std::string name = PartitionName(t.id, PartitionOf(a->write.key().pk, t.partitions));
+      if (table != nullptr && name != partition) {
+        return OperationResult(ApiError{
+            "ValidationException",
+            "cloudlite: the items of a transaction must be in one partition: these are in "
+            "tables or partition keys that hash to different partition databases (docs/dynamodb.md "
+            "\"Transactions\"; a table made with --partitions 1 keeps all its items in one)",
+            400,
+            {}});
+      }
+      partition = std::move(name);
+      table = &t;
+    }
+    const int64_t digest = static_cast<int64_t>(Checksum(json::serialize(request), 0));
+    const int64_t now = WallClock().NowMicros();
+    std::vector<dynamo::WriteOutcome> outcomes(n);
+    TokenState token = TokenState::kNew;
+    bool failed = false;
+    Partitions::Work work = [&](Connection& c) -> Status {
+      failed = false;
+      token = TokenState::kNew;
+      if (tx->token) {
+        CL_ASSIGN_OR_RETURN(token, CheckToken(c, *tx->token, digest, now));
+        if (token != TokenState::kNew) return Status::Ok();
+      }
+      for (size_t i = 0; i < n; i++) {
+        CL_ASSIGN_OR_RETURN(outcomes[i], DecideWrite(c, tx->actions[i]->write));
+        failed = failed || outcomes[i].condition_failed;
+      }
+      if (failed) return Status::Ok();  // nothing written
+      for (size_t i = 0; i < n; i++) {
+        if (tx->actions[i]->check_only) continue;
+        CL_RETURN_IF_ERROR(StoreEffect(c, tx->actions[i]->write.key(), outcomes[i].effect));
+      }
+      if (tx->token) CL_RETURN_IF_ERROR(RecordToken(c, *tx->token, digest, now));
+      return Status::Ok();
+    };
+    Status s = partitions_->Write(partition, work, CreateCheckFor(*table));
+    if (s.IsNotFound()) return s;
+    if (!s.ok()) return OperationResult(ErrorOf(s));
+    if (token == TokenState::kMismatch) {
+      return OperationResult(ApiError{"IdempotentParameterMismatchException",
+                                      "The request uses the same client token as a previous, "
+                                      "but non-identical request.",
+                                      400,
+                                      {}});
+    }
+    if (failed) {
+      json::array reasons;
+      for (const dynamo::WriteOutcome& o : outcomes) {
+        if (!o.condition_failed) {
+          reasons.push_back(NoReason());
           continue;
         }
-        units += dynamo::WriteUnits(outcomes[i].old_size, NewSize(outcomes[i]));
+        json::object r{{"Code", "ConditionalCheckFailed"},
+                       {"Message", "The conditional request failed"}};
+        if (const json::value* item = o.members.if_contains("Item")) r["Item"] = *item;
+        reasons.push_back(std::move(r));
       }
-      g++;
+      return OperationResult(Cancelled(std::move(reasons)));
     }
-    if (!left.empty()) unprocessed[bt.name] = std::move(left);
-    if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
-      capacity.push_back(dynamo::ConsumedCapacity(bt.name, units, false, batch->capacity));
+    json::object out;
+    if (tx->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+      // A transactional write costs twice a plain one, as in DynamoDB.
+      std::vector<std::pair<std::string, double>> units;
+      for (size_t i = 0; i < n; i++) {
+        AddUnits(&units, tx->actions[i]->table,
+                 2 * dynamo::WriteUnits(outcomes[i].old_size, NewSize(outcomes[i])));
+      }
+      out["ConsumedCapacity"] = TransactionCapacity(units, false, tx->capacity);
     }
-  }
-  json::object out{{"UnprocessedItems", std::move(unprocessed)}};
-  if (batch->capacity != dynamo::ReturnConsumedCapacity::kNone) {
-    out["ConsumedCapacity"] = std::move(capacity);
-  }
-  return out;
+    return OperationResult(std::move(out));
+  });
+}
+
+OperationResult TableService::TransactGetItems(const json::object& request) {
+  return WithTables(
+      [&](const dynamo::SchemaLookup& lookup, Tables& tables) -> Result<OperationResult> {
+        Result<dynamo::TransactGet> tx = dynamo::TransactGet::Parse(request, lookup);
+        if (!tx.ok()) return OperationResult(ErrorOf(tx.status()));
+        // Each partition read once, at its latest version, in one read transaction.
+        std::map<std::string, std::vector<size_t>> by_partition;
+        for (size_t i = 0; i < tx->actions.size(); i++) {
+          const TableEntry& t = tables.at(tx->actions[i].table);
+          by_partition[PartitionName(t.id, PartitionOf(tx->actions[i].get.key().pk, t.partitions))]
+              .push_back(i);
+        }
+        std::vector<std::optional<StoredItem>> found(tx->actions.size());
+        for (const auto& [name, indexes] : by_partition) {
+          Status s = partitions_->Read(name, true, [&](Connection* c) -> Status {
+            for (size_t i : indexes) {
+              found[i].reset();
+              if (c) {
+                CL_ASSIGN_OR_RETURN(found[i], ReadItem(*c, tx->actions[i].get.key()));
+              }
+            }
+            return Status::Ok();
+          });
+          if (s.IsNotFound()) return s;
+          if (!s.ok()) return OperationResult(ErrorOf(s));
+        }
+        json::array responses;
+        std::vector<std::pair<std::string, double>> units;
+        for (size_t i = 0; i < tx->actions.size(); i++) {
+          json::object one;
+          if (found[i]) {
+            std::optional<Item> answer = tx->actions[i].get.Answer(&found[i]->item);
+            if (answer) one["Item"] = dynamo::ItemToJson(*answer);
+          }
+          responses.push_back(std::move(one));
+          AddUnits(&units, tx->actions[i].table,
+                   2 * dynamo::ReadUnits(found[i] ? found[i]->size : 0, true));
+        }
+        json::object out{{"Responses", std::move(responses)}};
+        if (tx->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+          out["ConsumedCapacity"] = TransactionCapacity(units, true, tx->capacity);
+        }
+        return OperationResult(std::move(out));
+      });
 }
 
 }  // namespace cloudlite::server::dynamodb

@@ -414,6 +414,8 @@ OperationResult TableService::Run(std::string_view operation, const json::object
       {"Scan", &TableService::Scan},
       {"BatchGetItem", &TableService::BatchGetItem},
       {"BatchWriteItem", &TableService::BatchWriteItem},
+      {"TransactWriteItems", &TableService::TransactWriteItems},
+      {"TransactGetItems", &TableService::TransactGetItems},
   };
   auto it = kOperations.find(operation);
   if (it == kOperations.end()) {

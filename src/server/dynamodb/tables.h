@@ -2,13 +2,14 @@
 // (CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, DescribeLimits,
 // DescribeEndpoints, TagResource, UntagResource, ListTagsOfResource) over the catalog, and the
 // data plane (PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan, BatchGetItem,
-// BatchWriteItem) over the partitions, with dynamo/request.h deciding what each request does and
-// says. docs/dynamodb.md describes the layout and what differs from DynamoDB.
-// Thread-safety: Run may be called from many threads at once.
+// BatchWriteItem, TransactWriteItems, TransactGetItems) over the partitions, with
+// dynamo/request.h deciding what each request does and says. docs/dynamodb.md describes the layout
+// and what differs from DynamoDB. Thread-safety: Run may be called from many threads at once.
 #pragma once
 
 #include <boost/json/object.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -81,6 +82,8 @@ class TableService : public Operations {
   OperationResult Scan(const boost::json::object& request);
   OperationResult BatchGetItem(const boost::json::object& request);
   OperationResult BatchWriteItem(const boost::json::object& request);
+  OperationResult TransactWriteItems(const boost::json::object& request);
+  OperationResult TransactGetItems(const boost::json::object& request);
 
   // One item write (PutItem, UpdateItem, DeleteItem) on its partition's writer.
   OperationResult WriteItem(dynamo::WriteRequest::Kind kind, const boost::json::object& request);
@@ -89,6 +92,13 @@ class TableService : public Operations {
   // once more on what it says now.
   using TableRun = std::function<Result<OperationResult>(const TableEntry&)>;
   OperationResult WithTable(const boost::json::object& request, const TableRun& run);
+
+  // WithTable for the requests that name their tables inside (the batches, the transactions):
+  // `run` parses with `lookup`, which records each table it finds in `tables`.
+  using Tables = std::map<std::string, TableEntry, std::less<>>;
+  using TablesRun =
+      std::function<Result<OperationResult>(const dynamo::SchemaLookup& lookup, Tables& tables)>;
+  OperationResult WithTables(const TablesRun& run);
 
   // The table the request's TableName names, ACTIVE.
   Result<TableEntry> TableOf(const boost::json::object& request);

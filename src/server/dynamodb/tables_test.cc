@@ -325,6 +325,115 @@ TEST_F(TableServiceTest, AStaleServiceNeverCreatesAPartitionOfADeletedTable) {
   }
 }
 
+TEST_F(TableServiceTest, BatchesOnAStaleTableRunOnTheNewOne) {
+  auto a = Service();
+  auto b = Service();
+  CreateHash(*a, "renewed");
+  Ok(*a, "PutItem", R"({"TableName":"renewed","Item":{"pk":{"S":"old"}}})");
+  // b's cache holds the old table.
+  Ok(*b, "GetItem", R"({"TableName":"renewed","Key":{"pk":{"S":"old"}}})");
+  Ok(*a, "DeleteTable", R"({"TableName":"renewed"})");
+  CreateHash(*a, "renewed");
+  Ok(*b, "BatchWriteItem",
+     R"({"RequestItems":{"renewed":[{"PutRequest":{"Item":{"pk":{"S":"new"}}}}]}})");
+  json::object got = Ok(*b, "BatchGetItem",
+                        R"({"RequestItems":{"renewed":{"Keys":[{"pk":{"S":"new"}},
+                            {"pk":{"S":"old"}}],"ConsistentRead":true}}})");
+  EXPECT_EQ(got["Responses"].as_object()["renewed"].as_array().size(), 1u) << got;
+  EXPECT_EQ(Ok(*a, "Scan", R"({"TableName":"renewed","ConsistentRead":true})")["Count"], 1);
+  // The transactions re-run on the new table too.
+  Ok(*a, "DeleteTable", R"({"TableName":"renewed"})");
+  CreateHash(*a, "renewed");
+  Ok(*b, "TransactWriteItems",
+     R"({"TransactItems":[{"Put":{"TableName":"renewed","Item":{"pk":{"S":"tx"}}}}]})");
+  got = Ok(*b, "TransactGetItems",
+           R"({"TransactItems":[{"Get":{"TableName":"renewed","Key":{"pk":{"S":"tx"}}}}]})");
+  EXPECT_EQ(json::serialize(got["Responses"]), R"([{"Item":{"pk":{"S":"tx"}}}])");
+  EXPECT_EQ(Ok(*a, "Scan", R"({"TableName":"renewed","ConsistentRead":true})")["Count"], 1);
+}
+
+TEST_F(TableServiceTest, TransactWriteItemsIsAllOrNothingInOnePartition) {
+  TableServiceOptions o = Options();
+  o.partitions = 1;  // every item of the table in one partition database
+  auto s = Service(o);
+  CreateHash(*s, "txn");
+  Ok(*s, "PutItem", R"({"TableName":"txn","Item":{"pk":{"S":"a"},"n":{"N":"1"}}})");
+  const std::string transfer = R"j({"TransactItems":[
+      {"Update":{"TableName":"txn","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET n = n - :one",
+                 "ConditionExpression":"n >= :one","ExpressionAttributeValues":{":one":{"N":"1"}}}},
+      {"Update":{"TableName":"txn","Key":{"pk":{"S":"b"}},
+                 "UpdateExpression":"SET n = if_not_exists(n, :zero) + :one",
+                 "ExpressionAttributeValues":{":one":{"N":"1"},":zero":{"N":"0"}}}},
+      {"ConditionCheck":{"TableName":"txn","Key":{"pk":{"S":"c"}},
+                         "ConditionExpression":"attribute_not_exists(pk)"}}]})j";
+  Ok(*s, "TransactWriteItems", transfer);
+  // The second transfer finds a at 0: nothing of it is written, the reasons in order.
+  ApiError e = Fail(*s, "TransactWriteItems", transfer);
+  EXPECT_EQ(e.type, "TransactionCanceledException");
+  EXPECT_EQ(e.message,
+            "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            "[ConditionalCheckFailed, None, None]");
+  EXPECT_EQ(json::serialize(e.members["CancellationReasons"]),
+            R"([{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"},)"
+            R"({"Code":"None"},{"Code":"None"}])");
+  json::object got = Ok(*s, "TransactGetItems", R"({"TransactItems":[
+      {"Get":{"TableName":"txn","Key":{"pk":{"S":"a"}}}},
+      {"Get":{"TableName":"txn","Key":{"pk":{"S":"b"}},"ProjectionExpression":"n"}},
+      {"Get":{"TableName":"txn","Key":{"pk":{"S":"c"}}}}]})");
+  EXPECT_EQ(json::serialize(got["Responses"]),
+            R"([{"Item":{"n":{"N":"0"},"pk":{"S":"a"}}},{"Item":{"n":{"N":"1"}}},{}])");
+  EXPECT_EQ(Fail(*s, "TransactWriteItems", R"({"TransactItems":[
+      {"Delete":{"TableName":"txn","Key":{"pk":{"S":"a"}}}},
+      {"Put":{"TableName":"txn","Item":{"pk":{"S":"a"}}}}]})")
+                .message,
+            "Transaction request cannot include multiple operations on one item");
+}
+
+TEST_F(TableServiceTest, ARequestTokenMakesATransactionRunOnceAcrossServices) {
+  auto a = Service();
+  auto b = Service();
+  CreateHash(*a, "tok");
+  const std::string inc = R"({"ClientRequestToken":"t-1","TransactItems":[
+      {"Update":{"TableName":"tok","Key":{"pk":{"S":"k"}},"UpdateExpression":"ADD n :one",
+                 "ExpressionAttributeValues":{":one":{"N":"1"}}}}]})";
+  Ok(*a, "TransactWriteItems", inc);
+  Ok(*b, "TransactWriteItems", inc);  // a client's retry through another server
+  EXPECT_EQ(json::serialize(
+                Ok(*a, "GetItem",
+                   R"({"TableName":"tok","Key":{"pk":{"S":"k"}},"ConsistentRead":true})")["Item"]),
+            R"({"n":{"N":"1"},"pk":{"S":"k"}})");
+  EXPECT_EQ(Fail(*b, "TransactWriteItems", R"({"ClientRequestToken":"t-1","TransactItems":[
+      {"Update":{"TableName":"tok","Key":{"pk":{"S":"k"}},"UpdateExpression":"ADD n :one",
+                 "ExpressionAttributeValues":{":one":{"N":"2"}}}}]})")
+                .type,
+            "IdempotentParameterMismatchException");
+}
+
+TEST_F(TableServiceTest, ATransactionOverTwoPartitionsIsRefusedAndWritesNothing) {
+  auto s = Service();  // 8 partitions
+  CreateHash(*s, "split");
+  int refused = 0;
+  for (int k = 1; k < 9; k++) {
+    const std::string other = "k" + std::to_string(k);
+    OperationResult r = s->Run("TransactWriteItems",
+                               Parse(R"({"TransactItems":[
+        {"Put":{"TableName":"split","Item":{"pk":{"S":"k0"}}}},
+        {"Put":{"TableName":"split","Item":{"pk":{"S":")" +
+                                     other + R"("}}}}]})"),
+                               {});
+    if (auto* e = std::get_if<ApiError>(&r)) {
+      EXPECT_EQ(e->type, "ValidationException");
+      EXPECT_NE(e->message.find("one partition"), std::string::npos) << e->message;
+      EXPECT_FALSE(
+          Ok(*s, "GetItem",
+             R"({"TableName":"split","ConsistentRead":true,"Key":{"pk":{"S":")" + other + R"("}}})")
+              .contains("Item"));
+      refused++;
+    }
+  }
+  EXPECT_GT(refused, 0);  // nine keys over eight partitions: some pair lies apart
+}
+
 TEST_F(TableServiceTest, AnInterruptedDeletionIsFinishedByTheNextOpen) {
   {
     auto s = Service();
