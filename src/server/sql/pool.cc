@@ -5,6 +5,44 @@
 
 namespace cloudlite::server::sql {
 
+sqlite3_stmt* StatementCache::Find(std::string_view sql, bool read_only) {
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->sql != sql) continue;
+    if (it->read_only != read_only) return nullptr;
+    sqlite3_stmt* stmt = it->stmt;
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    std::rotate(it.base() - 1, it.base(), entries_.end());  // now the most recently used
+    return stmt;
+  }
+  return nullptr;
+}
+
+std::optional<bool> StatementCache::ReadOnly(std::string_view sql) const {
+  for (const Entry& e : entries_) {
+    if (e.sql == sql) return sqlite3_stmt_readonly(e.stmt) != 0;
+  }
+  return std::nullopt;
+}
+
+void StatementCache::Put(std::string_view sql, sqlite3_stmt* stmt, bool read_only) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);  // no argument's copy kept while idle
+  auto same =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.sql == sql; });
+  if (same == entries_.end() && entries_.size() >= capacity_) same = entries_.begin();
+  if (same != entries_.end()) {
+    sqlite3_finalize(same->stmt);
+    entries_.erase(same);
+  }
+  entries_.push_back({std::string(sql), stmt, read_only});
+}
+
+void StatementCache::Clear() {
+  for (Entry& e : entries_) sqlite3_finalize(e.stmt);
+  entries_.clear();
+}
+
 DatabasePool::Lease& DatabasePool::Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     if (c_) pool_->Release(std::move(c_));

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,36 @@
 #include "server/sql/guard.h"
 
 namespace cloudlite::server::sql {
+
+// The prepared statements of one connection by their SQL text, so that a request repeating a
+// statement skips sqlite3_prepare (the bigger part of a point query's SQL work). Each is kept
+// with the guard's read_only flag it was prepared under: the authorizer's answers depend on it.
+// Bounded; the least recently used is finalized first. Used by one thread at a time.
+class StatementCache {
+ public:
+  explicit StatementCache(size_t capacity = 32) : capacity_(capacity) {}
+  ~StatementCache() { Clear(); }
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  // The statement prepared from exactly `sql` under `read_only`, reset and without bindings;
+  // null if there is none. It stays the cache's.
+  sqlite3_stmt* Find(std::string_view sql, bool read_only);
+  // Whether the statement of `sql` (prepared under either flag) only reads; nullopt if none.
+  std::optional<bool> ReadOnly(std::string_view sql) const;
+  // Takes `stmt`, prepared from all of `sql` under `read_only`.
+  void Put(std::string_view sql, sqlite3_stmt* stmt, bool read_only);
+  void Clear();
+
+ private:
+  struct Entry {
+    std::string sql;
+    sqlite3_stmt* stmt;
+    bool read_only;
+  };
+  const size_t capacity_;
+  std::vector<Entry> entries_;  // most recently used last
+};
 
 struct PoolOptions {
   // Where the databases live: a store URI (file:///dir, s3://bucket/prefix?endpoint=...); a
@@ -39,6 +70,7 @@ class DatabasePool {
     std::unique_ptr<Database> db;
     ConnectionGuard guard;  // installed on db's handle
     std::chrono::steady_clock::time_point idle_since;
+    StatementCache statements;  // of db's handle: destroyed before it
   };
 
   // A connection lent out; it goes back to the pool when the Lease is destroyed.
@@ -51,6 +83,7 @@ class DatabasePool {
     ~Lease();
     Database& db() const { return *c_->db; }
     ConnectionGuard& guard() const { return c_->guard; }
+    StatementCache& statements() const { return c_->statements; }
     const std::string& name() const { return c_->name; }
     explicit operator bool() const { return c_ != nullptr; }
     // Gives the connection back now, to be lent after every other idle one (unless asked for

@@ -437,6 +437,45 @@ TEST_F(HranaServiceTest, ReadonlyTransactionsCannotWrite) {
             R"J([[{"type":"integer","value":"2"}]])J");
 }
 
+TEST_F(HranaServiceTest, RepeatedStatementsRunPreparedOnceUnderTheSameGuardOnly) {
+  ServiceOptions o = Options();
+  o.authorize = [](const Request& r, std::string_view) {
+    AuthResult a;
+    if (r.header("authorization") == "Bearer ro") a.access = Access::kReadOnly;
+    return a;
+  };
+  SqlService s(o);
+  auto exec = [&](const std::string& token, const std::string& sql) {
+    std::string body =
+        R"J({"requests":[{"type":"execute","stmt":{"sql":")J" + sql + R"J("}},{"type":"close"}]})J";
+    Response r = Post(s, "/v2/pipeline", body, {{"authorization", token}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body).at("results").at(0).as_object();
+  };
+  const std::string insert = "INSERT INTO t VALUES (1)";
+  const std::string select = "SELECT * FROM t";
+  ASSERT_EQ(ErrorCode(exec("Bearer rw", "CREATE TABLE t(x)")), "(ok)");
+  ASSERT_EQ(ErrorCode(exec("Bearer rw", insert)), "(ok)");
+  ASSERT_EQ(ErrorCode(exec("Bearer rw", insert)), "(ok)");
+  EXPECT_EQ(Rows(exec("Bearer rw", select)).as_array().size(), 2u);
+  {
+    // The read ran on the connection given back last (writes ran on the group's): its
+    // statement stayed prepared there.
+    Result<DatabasePool::Lease> lease = s.pool().Acquire("default", false);
+    ASSERT_TRUE(lease.ok());
+    EXPECT_EQ(lease->statements().ReadOnly(select), std::optional<bool>(true));
+  }
+  // The INSERT prepared for a writer is not reused where the authorizer must refuse it.
+  EXPECT_EQ(ErrorCode(exec("Bearer ro", insert)), "SQLITE_AUTH");
+  // A prepared statement follows the data and the schema.
+  ASSERT_EQ(ErrorCode(exec("Bearer rw", insert)), "(ok)");
+  ASSERT_EQ(ErrorCode(exec("Bearer rw", "ALTER TABLE t ADD COLUMN y DEFAULT 7")), "(ok)");
+  json::value rows = Rows(exec("Bearer ro", select));
+  ASSERT_EQ(rows.as_array().size(), 3u);
+  EXPECT_EQ(json::serialize(rows.at(2)),
+            R"J([{"type":"integer","value":"1"},{"type":"integer","value":"7"}])J");
+}
+
 TEST_F(HranaServiceTest, AuthorizerDecidesAccess) {
   ServiceOptions o = Options();
   o.authorize = [](const Request& r, std::string_view db) {

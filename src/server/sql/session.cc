@@ -172,14 +172,17 @@ Result<std::string> Session::SqlOf(const std::optional<std::string>& sql,
   return Status::NotFound(error->message);
 }
 
+std::optional<HranaError> Session::CheckDeadline() {
+  if (!PastDeadline()) return std::nullopt;
+  lease_.guard().deadline_passed = true;
+  return HranaError{"the request ran past its time limit: the statement was not run",
+                    "SQLITE_INTERRUPT"};
+}
+
 std::variant<Session::Prepared, HranaError> Session::Prepare(std::string_view sql,
                                                              const char** tail) {
+  if (auto e = CheckDeadline()) return *e;
   ConnectionGuard& guard = lease_.guard();
-  if (PastDeadline()) {
-    guard.deadline_passed = true;
-    return HranaError{"the request ran past its time limit: the statement was not run",
-                      "SQLITE_INTERRUPT"};
-  }
   guard.BeforePrepare();
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(handle(), sql.data(), static_cast<int>(sql.size()), &stmt, tail);
@@ -244,6 +247,9 @@ std::optional<HranaError> Session::Bind(sqlite3_stmt* stmt, const Stmt& s) {
 
 Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
   sqlite3_reset(stmt);
+  int rc = sqlite3_step(stmt);
+  // Columns only after the first step: a statement prepared before the schema changed (kept
+  // prepared, or prepared before its transaction's first read) is prepared again there.
   json::array cols;
   int n = sqlite3_column_count(stmt);
   for (int i = 0; i < n; i++) {
@@ -255,8 +261,7 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
     cols.push_back(std::move(col));
   }
   json::array rows;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     if (!want_rows) continue;
     if (rows.size() >= limits_.max_rows) {
       sqlite3_reset(stmt);
@@ -425,20 +430,33 @@ Session::Outcome Session::Execute(const Stmt& s) {
   HranaError error;
   Result<std::string> sql = SqlOf(s.sql, s.sql_id, &error);
   if (!sql.ok()) return error;
-  const char* tail = nullptr;
-  auto prepared = Prepare(*sql, &tail);
-  if (auto* e = std::get_if<HranaError>(&prepared)) return *e;
-  Prepared p = std::get<Prepared>(prepared);
-  StmtPtr guard(p.stmt, sqlite3_finalize);
-  if (!p.stmt) return HranaError{"the SQL holds no statement", "SQL_NO_STATEMENT"};
-  TxControl tx = p.tx;
-  if (!OnlySpaceAndComments(handle(), tail)) {
-    return HranaError{"the SQL holds more than one statement: use \"sequence\" or a batch",
-                      "SQL_MANY_STATEMENTS"};
+  // A statement this connection prepared before, under the same guard, is run again as it is.
+  StatementCache& cache = lease_.statements();
+  const bool read_only = lease_.guard().read_only;
+  Prepared p;
+  StmtPtr owned(nullptr, sqlite3_finalize);
+  if (sqlite3_stmt* cached = cache.Find(*sql, read_only)) {
+    if (auto e = CheckDeadline()) return *e;
+    p.stmt = cached;
+  } else {
+    const char* tail = nullptr;
+    auto prepared = Prepare(*sql, &tail);
+    if (auto* e = std::get_if<HranaError>(&prepared)) return *e;
+    p = std::get<Prepared>(prepared);
+    owned.reset(p.stmt);
+    if (!p.stmt) return HranaError{"the SQL holds no statement", "SQL_NO_STATEMENT"};
+    TxControl tx = p.tx;
+    if (!OnlySpaceAndComments(handle(), tail)) {
+      return HranaError{"the SQL holds more than one statement: use \"sequence\" or a batch",
+                        "SQL_MANY_STATEMENTS"};
+    }
+    p.tx = tx;
   }
-  p.tx = tx;
   if (auto e = Bind(p.stmt, s)) return *e;
-  return RunPrepared(p, *sql, s.want_rows);
+  Outcome out = RunPrepared(p, *sql, s.want_rows);
+  // Transaction control is not kept: TransactionControl steps it without a reset.
+  if (owned && p.tx == TxControl::kNone) cache.Put(*sql, owned.release(), read_only);
+  return out;
 }
 
 Session::Outcome Session::Sequence(const StreamRequest& r) {
@@ -619,6 +637,7 @@ json::object Session::Run(const StreamRequest& r) {
 }
 
 bool Session::AllReadOnly(std::string_view sql) {
+  if (std::optional<bool> known = lease_.statements().ReadOnly(sql)) return *known;
   const char* start = sql.data();
   const char* end = start + sql.size();
   while (start < end) {

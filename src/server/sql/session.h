@@ -96,6 +96,8 @@ class Session {
 
   sqlite3* handle() const { return lease_.db().handle(); }
   bool PastDeadline() const;
+  // SQLITE_INTERRUPT once the request's deadline passed (and marks it passed).
+  std::optional<HranaError> CheckDeadline();
   void UpdateGuard();
   Outcome Execute(const Stmt& stmt);
   Outcome Sequence(const StreamRequest& r);
