@@ -637,7 +637,26 @@ json::object Session::Run(const StreamRequest& r) {
 }
 
 bool Session::AllReadOnly(std::string_view sql) {
-  if (std::optional<bool> known = lease_.statements().ReadOnly(sql)) return *known;
+  StatementCache& cache = lease_.statements();
+  if (std::optional<bool> known = cache.ReadOnly(sql)) return *known;
+  {
+    // One statement that prepares under the read-only guard only reads, and is the statement
+    // the View that runs this request will execute: prepared once, kept for it.
+    ConnectionGuard& guard = lease_.guard();
+    const bool was = guard.read_only;
+    guard.read_only = true;
+    const char* tail = nullptr;
+    auto prepared = Prepare(sql, &tail);
+    guard.read_only = was;
+    if (auto* p = std::get_if<Prepared>(&prepared); p && p->stmt) {
+      StmtPtr stmt(p->stmt, sqlite3_finalize);
+      if (p->tx == TxControl::kNone && sqlite3_stmt_readonly(stmt.get()) &&
+          OnlySpaceAndComments(handle(), tail)) {
+        cache.Put(sql, stmt.release(), /*read_only=*/true);
+        return true;
+      }
+    }
+  }
   const char* start = sql.data();
   const char* end = start + sql.size();
   while (start < end) {
