@@ -26,9 +26,10 @@ struct Engine::BackgroundCheckpoint {
 
 void Engine::StartCheckpoint() {
   // One at a time: an interval that comes while the last one still runs is skipped, and the
-  // next interval's checkpoint covers it.
+  // next checkpoint covers it (at once, when the last ended behind: AdoptCheckpoint).
   if (background_ && !background_->done.load(std::memory_order_acquire)) return;
   (void)AdoptCheckpoint(/*wait=*/true);
+  checkpoint_due_ = false;
   auto job = std::make_shared<BackgroundCheckpoint>();
   job->engine.reset(new Engine(*this));
   job->engine->background_.reset();
@@ -43,6 +44,7 @@ void Engine::StartCheckpoint() {
     return;
   }
   background_ = std::move(job);
+  checkpointing_version_ = version_;
 }
 
 Status Engine::AdoptCheckpoint(bool wait) {
@@ -50,7 +52,11 @@ Status Engine::AdoptCheckpoint(bool wait) {
   if (!wait && !background_->done.load(std::memory_order_acquire)) return Status::Ok();
   std::shared_ptr<BackgroundCheckpoint> job = std::move(background_);
   job->thread.join();
+  checkpointing_version_ = 0;
   Engine& copy = *job->engine;
+  // Intervals were skipped while it ran (one at a time): the next commit checkpoints again.
+  const uint64_t interval = options_.checkpoint_interval;
+  checkpoint_due_ = interval > 0 && version_ >= copy.version_ + interval;
   // The collection that follows a checkpoint ran on the copy too (checkpoint.cc): its counts and
   // what it learned of checkpoints carry over (nothing else touches them while a job runs).
   gc_runs_ = copy.gc_runs_;

@@ -236,9 +236,10 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   // interval however many writers there are (counting from the checkpoint each writer last knew
   // would make one per writer: they do not see each other's). After the acknowledgement, in the
   // background: the commit is in the log already, and the checkpoint only shortens what opening
-  // reads. Best effort: a failed checkpoint waits for the next interval.
+  // reads. Best effort: a failed checkpoint waits for the next interval. One that ended an
+  // interval or more behind is followed at once, so that the lag stays bounded.
   const uint64_t interval = options_.checkpoint_interval;
-  if (interval == 0 || version_ % interval == 0) StartCheckpoint();
+  if (interval == 0 || version_ % interval == 0 || checkpoint_due_) StartCheckpoint();
   return Status::Ok();
 }
 

@@ -355,13 +355,20 @@ std::string Engine::RecordName(uint64_t version, const format::Record& rec) cons
 void Engine::RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages,
                            std::string tag) {
   constexpr size_t kMaxVersions = 1024;
+  // While a background checkpoint runs, adopting it needs what changed since its version
+  // (AdoptCheckpoint): kept that far back, within a bound.
+  constexpr uint64_t kMaxVersionsWhileCheckpointing = 1 << 16;
   if (!pages) {
     history_.clear();
     history_floor_ = version;
     return;
   }
   history_[version] = {std::move(*pages), std::move(tag)};
-  while (history_.size() > kMaxVersions) {
+  const uint64_t checkpointing =
+      checkpointing_version_ > 0 && version > checkpointing_version_
+          ? std::min(version - checkpointing_version_, kMaxVersionsWhileCheckpointing)
+          : 0;
+  while (history_.size() > std::max<uint64_t>(kMaxVersions, checkpointing)) {
     history_floor_ = history_.begin()->first;
     history_.erase(history_.begin());
   }

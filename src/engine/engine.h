@@ -347,6 +347,9 @@ class Engine {
   uint64_t history_floor_ = 0;
   // The checkpoint running after a commit; joined when the engine is destroyed.
   std::shared_ptr<BackgroundCheckpoint> background_;
+  uint64_t checkpointing_version_ = 0;  // its version (0: none runs)
+  // The last one ended an interval or more behind: the next commit starts another.
+  bool checkpoint_due_ = false;
 };
 
 }  // namespace cloudlite::engine

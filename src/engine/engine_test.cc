@@ -386,6 +386,51 @@ TEST_F(EngineTest, AWriterThatMovedOnTakesItsCheckpointAndCheckpointsAgain) {
   }
 }
 
+// Issue 15: a checkpoint that ran long is followed at once by another, so that the newest
+// checkpoint stays close to the head and an opening reads a bounded number of objects. Here the
+// checkpoint of version 64 is held while 1,200 more are committed (more than the 1,024 versions
+// whose changes an engine otherwise keeps, which adopting it needs). Before, the writer waited
+// for the next interval, could not take the checkpoint's map and so wrote no checkpoint until
+// its next re-sync: the cold open below cost 3 LISTs and 160 GETs.
+TEST_F(EngineTest, ACheckpointThatFellBehindIsFollowedAtOnce) {
+  auto gate = std::make_shared<CheckpointGateStore>(store_);
+  auto e = OpenSynced(gate, {}, nullptr, /*create=*/true);  // checkpoint_interval 64
+  ASSERT_OK(e);
+  uint32_t v = 0;
+  auto commit = [&] {
+    v++;
+    return (*e)->Commit({{1 + v % 8, Page(1 + v % 8, static_cast<char>(v))}}, kPageSize, 8);
+  };
+  while (v < 64) ASSERT_OK(commit());
+  ASSERT_TRUE(gate->AwaitHeld());
+  while (v < 64 + 1200) ASSERT_OK(commit());
+  gate->Open(/*fail=*/false);
+  ASSERT_OK((*e)->FinishCheckpoint());
+  EXPECT_EQ((*e)->checkpoint_version(), 64u);
+  ASSERT_OK(commit());  // not a multiple of 64, but the checkpoint before it ended far behind
+  ASSERT_OK((*e)->FinishCheckpoint());
+  EXPECT_EQ((*e)->checkpoint_version(), v);
+  EXPECT_EQ(format::NewestVersion(*ListAll(*store_, "db/ckpt/"), "db/ckpt/"), v);
+  // And only then: the next one comes at the next multiple of the interval.
+  ASSERT_OK(commit());
+  ASSERT_OK((*e)->FinishCheckpoint());
+  EXPECT_EQ((*e)->checkpoint_version(), v - 1);
+
+  // A cold open and a read of every page: LIST ckpt/ and log/, GET the newest record and the
+  // checkpoint, the probe of the next slot, and one frame of the checkpoint's segment.
+  StoreStats stats;
+  std::shared_ptr<ObjectStore> counted =
+      CountRequests(std::make_unique<ForwardingStore>(store_), &stats);
+  auto fresh = OpenSynced(counted);
+  ASSERT_OK(fresh);
+  EXPECT_EQ((*fresh)->version(), v);
+  for (uint32_t u = v - 7; u <= v; u++) {  // the last writes of pages 1..8
+    EXPECT_EQ(ReadPage(**fresh, 1 + u % 8), Page(1 + u % 8, static_cast<char>(u)));
+  }
+  EXPECT_EQ(stats.list.load(), 2u);
+  EXPECT_EQ(stats.get.load(), 4u);
+}
+
 // Segment compaction (issue 15, item 2): a checkpoint moves the pages still in use of a segment
 // mostly overwritten into its own segment, so that nothing needs the old one any more. The
 // writer that checkpoints here did not write that segment: it learns its size with a HEAD.
