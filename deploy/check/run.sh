@@ -6,7 +6,8 @@
 # CloudFormation templates for each API and auth choice and checks what they set up (the
 # function URL's AuthType, the environment, the IAM actions and prefix, the Rules), checks
 # deploy.sh's argument handling with --dry-run (which builds and runs nothing), and runs
-# ShellCheck and `terraform fmt -check` when they are installed.
+# ShellCheck, `terraform fmt -check` and Terraform's own evaluation of the locals that pick the
+# URL's auth and the prefix, when they are installed.
 # shellcheck disable=SC2016  # sed expressions and regular expressions holding a literal ${...}
 # The npm packages (package.json, pinned) go to $CLOUDLITE_DEPLOY_NPM_DIR, default
 # /tmp/cloudlite-deploy-npm, once. Skipped (77) without npm or when the install fails.
@@ -142,6 +143,25 @@ done
 
 if command -v shellcheck >/dev/null; then shellcheck "$deploy/deploy.sh" "$here/run.sh"; fi
 if command -v terraform >/dev/null; then
+  export CHECKPOINT_DISABLE=1
   out=$(terraform fmt -check -diff -no-color "$tf" 2>&1) || { echo "terraform fmt: $out" >&2; exit 1; }
+  # The locals that pick the URL's auth and the prefix, evaluated by Terraform itself: the
+  # variables and locals alone need no provider (`terraform console` in a copy of just them).
+  mkdir "$tmp/tf"
+  awk '/^variable /,/^}/; /^locals \{/,/^}/' "$tf" >"$tmp/tf/locals.tf"
+  # tflocals 'URL_AUTH_NONE PREFIX SQL_JWT' [-var NAME=VALUE]...
+  tflocals() {
+    local want=$1 out
+    shift
+    out=$(cd "$tmp/tf" && echo '"${local.url_auth_none} ${local.prefix} ${local.sql_jwt}"' |
+      terraform console -no-color "$@" 2>"$tmp/tf/stderr") || true
+    [[ $out == "\"$want\"" ]] || {
+      echo "terraform locals with '$*': $out, expected $want; $(cat "$tmp/tf/stderr")" >&2
+      exit 1
+    }
+  }
+  tflocals 'false dbs false'
+  tflocals 'true dbs true' -var jwt_key=kkk
+  tflocals 'true tables false' -var api=dynamodb -var dynamodb_credentials_secret=sss
 fi
 echo "deploy check: the templates pass; 12 broken copies are refused; both APIs render as expected"
