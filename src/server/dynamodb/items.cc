@@ -668,8 +668,10 @@ OperationResult TableService::TransactGetItems(const json::object& request) {
               .push_back(i);
         }
         std::vector<std::optional<StoredItem>> found(tx->actions.size());
-        for (const auto& [name, indexes] : by_partition) {
-          Status s = partitions_->Read(name, true, [&](Connection* c) -> Status {
+        // Not a structured binding: clang before 16 cannot capture one in the lambda.
+        for (const auto& partition : by_partition) {
+          const std::vector<size_t>& indexes = partition.second;
+          Status s = partitions_->Read(partition.first, true, [&](Connection* c) -> Status {
             for (size_t i : indexes) {
               found[i].reset();
               if (c) {
