@@ -54,10 +54,11 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
     -DCLOUDLITE_SANITIZE=thread -DCLOUDLITE_BENCH=OFF --target cloudlite_tests cloudlite_server_tests
   TSAN_OPTIONS=halt_on_error=1 "$root/build-tsan/tests/cloudlite_tests" \
     --gtest_filter='*Thread*:*Concurren*:*Race*:-*AcrossProcesses*:*Process*' --gtest_brief=1
-  # The SQL service: streams, the pool and group commit, driven from many threads (its "two
-  # processes" are two services in this process, so they run here too).
+  # The SQL service (streams, the pool and group commit) and the DynamoDB API's table service
+  # and partitions, driven from many threads (their "two processes" are two services in this
+  # process, so they run here too).
   TSAN_OPTIONS=halt_on_error=1 "$root/build-tsan/tests/cloudlite_tests" \
-    --gtest_filter='Hrana*:GroupCommit*:SharedProbe*' --gtest_brief=1
+    --gtest_filter='Hrana*:GroupCommit*:SharedProbe*:Partitions*:TableService*' --gtest_brief=1
   # The HTTP listener: I/O threads, the worker pool and shutdown, all of it multi-threaded.
   TSAN_OPTIONS=halt_on_error=1 "$root/build-tsan/tests/cloudlite_server_tests" --gtest_brief=1
 fi
