@@ -22,7 +22,8 @@
 namespace cloudlite::dynamo {
 namespace {
 
-constexpr const char* kTable = "cloudlite-dynamo-differential";
+// Each test has its own table: ctest runs the tests of this file at once on one DynamoDB Local.
+constexpr const char* kTablePrefix = "cloudlite-dynamo-differential-";
 
 const char* kItem = R"({"k": {"S": "item"}, "n": {"N": "5"}, "s": {"S": "abc"},
   "b": {"B": "AAE="}, "t": {"BOOL": true}, "z": {"NULL": true}, "ss": {"SS": ["a", "b"]},
@@ -43,8 +44,10 @@ class Differential : public ::testing::Test {
       GTEST_SKIP() << "set the environment of scripts/dynamodb-start.sh to run";
     }
     endpoint_ = endpoint;
+    table_ =
+        kTablePrefix + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
     boost::json::object create;
-    create["TableName"] = kTable;
+    create["TableName"] = table_;
     create["AttributeDefinitions"] =
         boost::json::parse(R"([{"AttributeName":"k","AttributeType":"S"}])");
     create["KeySchema"] = boost::json::parse(R"([{"AttributeName":"k","KeyType":"HASH"}])");
@@ -54,7 +57,7 @@ class Differential : public ::testing::Test {
     ASSERT_TRUE(created->status == 200 ||
                 created->body.find("ResourceInUseException") != std::string::npos)
         << created->body;
-    std::string put = std::string(R"({"TableName":")") + kTable + R"(","Item":)" + kItem + "}";
+    std::string put = std::string(R"({"TableName":")") + table_ + R"(","Item":)" + kItem + "}";
     auto stored = Call("PutItem", put);
     ASSERT_TRUE(stored.ok() && stored->status == 200) << (stored.ok() ? stored->body : "");
   }
@@ -93,7 +96,7 @@ class Differential : public ::testing::Test {
   // DynamoDB Local's outcome: "true", "false" or "error: <message>".
   std::string Remote(const std::string& condition) {
     boost::json::object req;
-    req["TableName"] = kTable;
+    req["TableName"] = table_;
     req["Key"] = boost::json::parse(R"({"k": {"S": "item"}})");
     req["UpdateExpression"] = "SET zz = :zz";
     req["ConditionExpression"] = condition;
@@ -127,6 +130,7 @@ class Differential : public ::testing::Test {
   }
 
   std::string endpoint_;
+  std::string table_;
   HttpClient client_;
 };
 

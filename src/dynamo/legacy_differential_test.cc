@@ -24,8 +24,8 @@ namespace cloudlite::dynamo {
 namespace {
 namespace json = boost::json;
 
-constexpr const char* kTable = "cloudlite-legacy-differential";
-constexpr const char* kQueryTable = "cloudlite-legacy-differential-q";
+// Each test has its own tables: ctest runs the tests of this file at once on one DynamoDB Local.
+constexpr const char* kTablePrefix = "cloudlite-legacy-differential-";
 
 const char* kItem = R"({"k": {"S": "item"}, "n": {"N": "5"}, "s": {"S": "abc"},
   "b": {"B": "AAE="}, "t": {"BOOL": true}, "z": {"NULL": true}, "ss": {"SS": ["a", "b"]},
@@ -56,22 +56,25 @@ class LegacyDifferential : public ::testing::Test {
       GTEST_SKIP() << "set the environment of scripts/dynamodb-start.sh to run";
     }
     endpoint_ = endpoint;
-    CreateTable(kTable, R"([{"AttributeName":"k","AttributeType":"S"}])",
+    table_ =
+        kTablePrefix + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    query_table_ = table_ + "-q";
+    CreateTable(table_, R"([{"AttributeName":"k","AttributeType":"S"}])",
                 R"([{"AttributeName":"k","KeyType":"HASH"}])");
-    CreateTable(kQueryTable,
+    CreateTable(query_table_,
                 R"([{"AttributeName":"pk","AttributeType":"S"},
                     {"AttributeName":"sk","AttributeType":"N"}])",
                 R"([{"AttributeName":"pk","KeyType":"HASH"},
                     {"AttributeName":"sk","KeyType":"RANGE"}])");
     for (const char* row : kRows) {
       json::object put;
-      put["TableName"] = kQueryTable;
+      put["TableName"] = query_table_;
       put["Item"] = json::parse(row);
       ASSERT_EQ(Send("PutItem", put).substr(0, 2), "ok");
     }
   }
 
-  void CreateTable(const char* name, const char* definitions, const char* schema) {
+  void CreateTable(const std::string& name, const char* definitions, const char* schema) {
     json::object create;
     create["TableName"] = name;
     create["AttributeDefinitions"] = json::parse(definitions);
@@ -113,7 +116,7 @@ class LegacyDifferential : public ::testing::Test {
 
   void Reset() {
     json::object put;
-    put["TableName"] = kTable;
+    put["TableName"] = table_;
     put["Item"] = json::parse(kItem);
     ASSERT_EQ(Send("PutItem", put).substr(0, 2), "ok");
   }
@@ -123,7 +126,7 @@ class LegacyDifferential : public ::testing::Test {
   std::string RemoteExpected(const json::value& expected, const std::string& conditional) {
     Reset();
     json::object put;
-    put["TableName"] = kTable;
+    put["TableName"] = table_;
     put["Item"] = json::parse(kItem);
     put["Expected"] = expected;
     if (!conditional.empty()) put["ConditionalOperator"] = conditional;
@@ -156,12 +159,12 @@ class LegacyDifferential : public ::testing::Test {
       Reset();
     } else {
       json::object del;
-      del["TableName"] = kTable;
+      del["TableName"] = table_;
       del["Key"] = key;
       Send("DeleteItem", del);
     }
     json::object update;
-    update["TableName"] = kTable;
+    update["TableName"] = table_;
     update["Key"] = key;
     update["AttributeUpdates"] = updates;
     update["ReturnValues"] = "ALL_NEW";
@@ -209,7 +212,7 @@ class LegacyDifferential : public ::testing::Test {
 
   std::string RemoteRead(const char* op, const json::object& legacy) {
     json::object request = legacy;
-    request["TableName"] = kQueryTable;
+    request["TableName"] = query_table_;
     return Keys(Send(op, request));
   }
 
@@ -251,6 +254,8 @@ class LegacyDifferential : public ::testing::Test {
   }
 
   std::string endpoint_;
+  std::string table_;
+  std::string query_table_;
   HttpClient client_;
 };
 
