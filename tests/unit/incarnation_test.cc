@@ -159,7 +159,23 @@ TEST(IncarnationTest, RmKeepsTheEndAndTheLastMinutesRecordsAndAnotherRmTakesThem
 
 // ---- holes -------------------------------------------------------------------------------------
 
-TEST(HoleTest, AMissingRecordBelowTheNewestIsCorruptionNamingItNeverAnOlderVersion) {
+// Engines of database "d" on one MemStore, sharing a frame cache.
+class HoleTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<engine::Engine> Open(const engine::EngineOptions& options = {},
+                                       bool create = true) {
+    auto e = engine::Engine::Open(store_, "d", options, cache_, create);
+    EXPECT_OK(e);
+    EXPECT_TRUE((*e)->Refresh(true).ok());
+    return std::move(e).value();
+  }
+  static std::string Page(char c) { return std::string(4096, c); }
+
+  std::shared_ptr<MemStore> store_ = std::make_shared<MemStore>();
+  std::shared_ptr<engine::FrameCache> cache_ = std::make_shared<engine::FrameCache>(1 << 20);
+};
+
+TEST_F(HoleTest, AMissingRecordBelowTheNewestIsCorruptionNamingItNeverAnOlderVersion) {
   std::string dir = test::MakeTempDir("hole");
   std::string uri = "file://" + dir + "/d";
   {
@@ -181,32 +197,23 @@ TEST(HoleTest, AMissingRecordBelowTheNewestIsCorruptionNamingItNeverAnOlderVersi
 
 // `a` last looked at the slot after its own commit longer than relist_after ago (0 here): within
 // it, a run of one writer's own commits skips the look (the next test).
-TEST(HoleTest, AWriterNeverFillsASlotBelowAnExistingRecord) {
-  auto store = std::make_shared<MemStore>();
-  auto cache = std::make_shared<engine::FrameCache>(1 << 20);
+TEST_F(HoleTest, AWriterNeverFillsASlotBelowAnExistingRecord) {
   engine::EngineOptions options;
   options.relist_after = std::chrono::milliseconds(0);
-  auto open = [&] {
-    auto e = engine::Engine::Open(store, "d", options, cache, /*create=*/true);
-    EXPECT_OK(e);
-    EXPECT_TRUE((*e)->Refresh(true).ok());
-    return std::move(e).value();
-  };
-  auto page = [](char c) { return std::string(4096, c); };
-  auto a = open();
-  ASSERT_TRUE(a->Commit({{1, page('a')}}, 4096, 1).ok());
-  auto b = open();
-  ASSERT_TRUE(b->Commit({{1, page('b')}}, 4096, 1).ok());
-  ASSERT_TRUE(b->Commit({{1, page('c')}}, 4096, 1).ok());
+  auto a = Open(options);
+  ASSERT_TRUE(a->Commit({{1, Page('a')}}, 4096, 1).ok());
+  auto b = Open(options);
+  ASSERT_TRUE(b->Commit({{1, Page('b')}}, 4096, 1).ok());
+  ASSERT_TRUE(b->Commit({{1, Page('c')}}, 4096, 1).ok());
   // Version 2 disappears (deleted by hand); `a`, still at version 1, commits into the hole.
   const std::string hole = format::LogKey("d", 2);
-  ASSERT_TRUE(store->Delete(std::vector<std::string>{hole}).ok());
-  Status s = a->Commit({{1, page('z')}}, 4096, 1);
+  ASSERT_TRUE(store_->Delete(std::vector<std::string>{hole}).ok());
+  Status s = a->Commit({{1, Page('z')}}, 4096, 1);
   ASSERT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_NE(s.message().find(hole), std::string::npos);
-  EXPECT_TRUE(store->Get(hole).status().IsNotFound()) << "the withdrawn record stays gone";
+  EXPECT_TRUE(store_->Get(hole).status().IsNotFound()) << "the withdrawn record stays gone";
   // Whoever reads finds the hole, never 'z' and never version 1 as the latest.
-  auto fresh = engine::Engine::Open(store, "d", {}, cache, /*create=*/false);
+  auto fresh = engine::Engine::Open(store_, "d", {}, cache_, /*create=*/false);
   EXPECT_TRUE(fresh.status().IsCorruption()) << fresh.status().ToString();
 }
 
@@ -214,82 +221,65 @@ TEST(HoleTest, AWriterNeverFillsASlotBelowAnExistingRecord) {
 // last look, a writer on its own run of commits does not look at the slot after the one it fills,
 // so a record younger than that look, deleted by hand, goes unnoticed by the commit. The commit
 // is then lost as if its own record had been deleted after it: readers follow the records above.
-TEST(HoleTest, AHoleMadeInsideAWritersOwnRunLosesTheCommitThatFillsIt) {
-  auto store = std::make_shared<MemStore>();
-  auto cache = std::make_shared<engine::FrameCache>(1 << 20);
-  auto open = [&] {
-    auto e = engine::Engine::Open(store, "d", {}, cache, /*create=*/true);
-    EXPECT_OK(e);
-    EXPECT_TRUE((*e)->Refresh(true).ok());
-    return std::move(e).value();
-  };
-  auto page = [](char c) { return std::string(4096, c); };
-  auto a = open();
-  ASSERT_TRUE(a->Commit({{1, page('a')}}, 4096, 1).ok());
-  auto b = open();
-  ASSERT_TRUE(b->Commit({{1, page('b')}}, 4096, 1).ok());
-  ASSERT_TRUE(b->Commit({{1, page('c')}}, 4096, 1).ok());
-  ASSERT_TRUE(store->Delete(std::vector<std::string>{format::LogKey("d", 2)}).ok());
-  ASSERT_TRUE(a->Commit({{1, page('z')}}, 4096, 1).ok());
-  auto fresh = engine::Engine::Open(store, "d", {}, std::make_shared<engine::FrameCache>(1 << 20),
+TEST_F(HoleTest, AHoleMadeInsideAWritersOwnRunLosesTheCommitThatFillsIt) {
+  auto a = Open();
+  ASSERT_TRUE(a->Commit({{1, Page('a')}}, 4096, 1).ok());
+  auto b = Open();
+  ASSERT_TRUE(b->Commit({{1, Page('b')}}, 4096, 1).ok());
+  ASSERT_TRUE(b->Commit({{1, Page('c')}}, 4096, 1).ok());
+  ASSERT_TRUE(store_->Delete(std::vector<std::string>{format::LogKey("d", 2)}).ok());
+  ASSERT_TRUE(a->Commit({{1, Page('z')}}, 4096, 1).ok());
+  auto fresh = engine::Engine::Open(store_, "d", {}, std::make_shared<engine::FrameCache>(1 << 20),
                                     /*create=*/false);
   ASSERT_OK(fresh);
   EXPECT_EQ((*fresh)->version(), 3u);
   std::string out(4096, '\0');
   ASSERT_TRUE((*fresh)->ReadPage(1, out.data()).ok());
-  EXPECT_EQ(out, page('c'));
+  EXPECT_EQ(out, Page('c'));
 }
 
-TEST(HoleTest, ARecordThatDoesNotFollowTheOneBeforeItIsCorruption) {
-  auto store = std::make_shared<MemStore>();
-  auto cache = std::make_shared<engine::FrameCache>(1 << 20);
-  auto e = engine::Engine::Open(store, "d", {}, cache, /*create=*/true).value();
-  ASSERT_TRUE(e->Refresh(true).ok());
-  std::string page(4096, 'a');
+TEST_F(HoleTest, ARecordThatDoesNotFollowTheOneBeforeItIsCorruption) {
+  auto e = Open();
+  const std::string page = Page('a');
   ASSERT_TRUE(e->Commit({{1, page}}, 4096, 1).ok());
   ASSERT_TRUE(e->Commit({{1, page}}, 4096, 1).ok());
-  auto reader = engine::Engine::Open(store, "d", {}, cache, /*create=*/false).value();
-  ASSERT_TRUE(reader->Refresh(true).ok());
+  auto reader = Open({}, /*create=*/false);
   ASSERT_TRUE(e->Commit({{1, page}}, 4096, 1).ok());
   // Version 3 replaced by a record of the same incarnation that names another predecessor.
   const std::string key = format::LogKey("d", 3);
-  auto rec = *format::DecodeRecord(*store->Get(key), key);
+  auto rec = *format::DecodeRecord(*store_->Get(key), key);
   rec.prev = std::string(16, '?');
   rec.map = {};
   rec.recent = {};
-  ASSERT_TRUE(store->Put(key, format::EncodeRecord(rec, {})).ok());
+  ASSERT_TRUE(store_->Put(key, format::EncodeRecord(rec, {})).ok());
   auto refreshed = reader->Refresh(true);
   ASSERT_TRUE(refreshed.status().IsCorruption()) << refreshed.status().ToString();
   EXPECT_NE(refreshed.status().message().find(key), std::string::npos);
 }
 
-TEST(HoleTest, AReaderThatHasNotListedForLongListsAndLearnsOfTheRm) {
-  auto store = std::make_shared<MemStore>();
-  auto cache = std::make_shared<engine::FrameCache>(1 << 20);
+TEST_F(HoleTest, AReaderThatHasNotListedForLongListsAndLearnsOfTheRm) {
   engine::EngineOptions options;
   options.relist_after = std::chrono::milliseconds(0);
-  auto writer = engine::Engine::Open(store, "d", options, cache, /*create=*/true).value();
-  ASSERT_TRUE(writer->Refresh(true).ok());
-  std::string page(4096, 'a');
+  auto writer = Open(options);
+  const std::string page = Page('a');
   for (int i = 0; i < 3; i++) ASSERT_TRUE(writer->Commit({{1, page}}, 4096, 1).ok());
-  auto reader = engine::Engine::Open(store, "d", options, cache, /*create=*/false).value();
-  ASSERT_TRUE(reader->Refresh(true).ok());
+  auto reader = Open(options, /*create=*/false);
   // Every record deleted but the END, as an rm does once they are old: the slot after the
   // reader's version is empty, so only a LIST tells it what happened.
-  ASSERT_TRUE(store->Delete(*ListAll(*store, "d/")).ok());
+  ASSERT_TRUE(store_->Delete(*ListAll(*store_, "d/")).ok());
   format::Record end;
   end.end = true;
   end.version = 4;
   end.db_id = writer->db_id();
   end.base = 1;
   end.nonce = std::string(16, 'n');
-  ASSERT_TRUE(store->PutIfAbsent(format::LogKey("d", 4), format::EncodeRecord(end, {})).ok());
+  ASSERT_TRUE(store_->PutIfAbsent(format::LogKey("d", 4), format::EncodeRecord(end, {})).ok());
   auto refreshed = reader->Refresh(true);
   EXPECT_TRUE(refreshed.status().IsNotFound()) << refreshed.status().ToString();
   Status commit = reader->Commit({{1, page}}, 4096, 1);
   EXPECT_TRUE(commit.IsNotFound()) << commit.ToString();
-  EXPECT_TRUE(store->Get(format::LogKey("d", 4)).ok());
-  EXPECT_TRUE(store->Get(format::LogKey("d", 1)).status().IsNotFound()) << "nothing refilled";
+  EXPECT_TRUE(store_->Get(format::LogKey("d", 4)).ok());
+  EXPECT_TRUE(store_->Get(format::LogKey("d", 1)).status().IsNotFound()) << "nothing refilled";
 }
 
 // ---- frames bound to their place, and the cache directory -------------------------------------

@@ -445,17 +445,14 @@ Session::Outcome Session::Execute(const Stmt& s) {
     p = std::get<Prepared>(prepared);
     owned.reset(p.stmt);
     if (!p.stmt) return HranaError{"the SQL holds no statement", "SQL_NO_STATEMENT"};
-    TxControl tx = p.tx;
     if (!OnlySpaceAndComments(handle(), tail)) {
       return HranaError{"the SQL holds more than one statement: use \"sequence\" or a batch",
                         "SQL_MANY_STATEMENTS"};
     }
-    p.tx = tx;
   }
   if (auto e = Bind(p.stmt, s)) return *e;
   Outcome out = RunPrepared(p, *sql, s.want_rows);
-  // Transaction control is not kept: TransactionControl steps it without a reset.
-  if (owned && p.tx == TxControl::kNone) cache.Put(*sql, owned.release(), read_only);
+  if (owned && p.Keepable()) cache.Put(*sql, owned.release(), read_only);
   return out;
 }
 
@@ -650,7 +647,7 @@ bool Session::AllReadOnly(std::string_view sql) {
     guard.read_only = was;
     if (auto* p = std::get_if<Prepared>(&prepared); p && p->stmt) {
       StmtPtr stmt(p->stmt, sqlite3_finalize);
-      if (p->tx == TxControl::kNone && sqlite3_stmt_readonly(stmt.get()) &&
+      if (p->Keepable() && sqlite3_stmt_readonly(stmt.get()) &&
           OnlySpaceAndComments(handle(), tail)) {
         cache.Put(sql, stmt.release(), /*read_only=*/true);
         return true;

@@ -92,6 +92,9 @@ class Session {
   struct Prepared {
     sqlite3_stmt* stmt = nullptr;
     TxControl tx = TxControl::kNone;
+    // Whether the statement cache may keep it: not transaction control, which
+    // TransactionControl steps without a reset.
+    bool Keepable() const { return tx == TxControl::kNone; }
   };
 
   sqlite3* handle() const { return lease_.db().handle(); }
