@@ -68,8 +68,23 @@ struct Database::Impl {
   Options options;
   UpdateStats stats;
   ProgressHandler progress;  // the caller's (SetProgressHandler)
+  // View's BEGIN and ROLLBACK, prepared once: sqlite3_exec would prepare them on every read.
+  sqlite3_stmt* begin = nullptr;
+  sqlite3_stmt* rollback = nullptr;
   ~Impl() {
+    sqlite3_finalize(begin);
+    sqlite3_finalize(rollback);
     if (db) sqlite3_close_v2(db);
+  }
+  // Runs `sql`, a statement without results, through `*kept` (prepared on first use).
+  Status RunKept(sqlite3_stmt** kept, const char* sql) {
+    if (*kept == nullptr) {
+      int rc = sqlite3_prepare_v2(db, sql, -1, kept, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(db, rc, sql);
+    }
+    int rc = sqlite3_step(*kept);
+    sqlite3_reset(*kept);
+    return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db, rc, sql);
   }
 };
 
@@ -165,9 +180,10 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
 Status Database::View(const std::function<Status(Connection&)>& fn) {
   sqlite3* db = impl_->db;
   Connection conn(db);
-  CL_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+  CL_RETURN_IF_ERROR(impl_->RunKept(&impl_->begin, "BEGIN"));
   Status s = fn(conn);
-  RollbackIfOpen(db);  // a read transaction: nothing to commit
+  // A read transaction: nothing to commit.
+  if (!sqlite3_get_autocommit(db)) (void)impl_->RunKept(&impl_->rollback, "ROLLBACK");
   return s;
 }
 

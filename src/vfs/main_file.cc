@@ -115,13 +115,17 @@ Status MainFile::ReadPage(uint32_t pgno, char* out) {
 Result<uint64_t> MainFile::Read(uint64_t offset, char* out, uint64_t amt) {
   uint64_t end = std::min(offset + amt, size());
   uint32_t page_size = this->page_size();
-  std::string page(page_size, '\0');
   for (uint64_t pos = offset; pos < end;) {
     auto pgno = static_cast<uint32_t>(pos / page_size + 1);
     uint64_t within = pos % page_size;
     uint64_t n = std::min<uint64_t>(page_size - within, end - pos);
-    CL_RETURN_IF_ERROR(ReadPage(pgno, page.data()));
-    std::memcpy(out + (pos - offset), page.data() + within, n);
+    if (n == page_size) {  // SQLite reads whole pages, but for a few bytes of the header
+      CL_RETURN_IF_ERROR(ReadPage(pgno, out + (pos - offset)));
+    } else {
+      read_buffer_.resize(page_size);
+      CL_RETURN_IF_ERROR(ReadPage(pgno, read_buffer_.data()));
+      std::memcpy(out + (pos - offset), read_buffer_.data() + within, n);
+    }
     pos += n;
   }
   return end > offset ? end - offset : 0;

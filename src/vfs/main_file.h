@@ -162,6 +162,7 @@ class MainFile final : public WriteControl {
   // (change_counter.h). A transaction may read any of them without asking, so together they are
   // its read set.
   PageSet cached_;
+  std::string read_buffer_;  // Read's page, for reads of part of one
 
   bool expect_write_ = false;   // the next transaction is a write: skip the freshness probe
   bool probe_skipped_ = false;  // the current (or last) transaction skipped it

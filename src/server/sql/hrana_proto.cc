@@ -291,11 +291,14 @@ Result<StreamRequest> ParseRequest(const json::value& v, const std::string& path
   return r;
 }
 
-Result<json::value> ParseJson(std::string_view body) {
+// The parsed body is only read, and dropped once decoded into the request's own structs: a
+// monotonic resource (`arena`) makes its many small allocations one or a few, and freeing it one
+// (about a fifth of a point query's instructions went to allocating and freeing its nodes).
+Result<json::value> ParseJson(std::string_view body, json::monotonic_resource* arena) {
   json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec, json::storage_ptr(), options);
+  json::value v = json::parse(body, ec, arena, options);
   if (ec) return Status::InvalidArgument("the body is not valid JSON: " + ec.message());
   return v;
 }
@@ -330,7 +333,9 @@ std::string_view TypeName(StreamRequest::Type type) {
 
 Result<PipelineRequest> ParsePipeline(std::string_view body, HranaVersion version,
                                       const DecodeLimits& limits) {
-  CL_ASSIGN_OR_RETURN(json::value v, ParseJson(body));
+  unsigned char buffer[4096];
+  json::monotonic_resource arena(buffer, sizeof buffer);
+  CL_ASSIGN_OR_RETURN(json::value v, ParseJson(body, &arena));
   CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, "body"));
   PipelineRequest p;
   CL_ASSIGN_OR_RETURN(p.baton, ParseBaton(*o));
@@ -348,7 +353,9 @@ Result<PipelineRequest> ParsePipeline(std::string_view body, HranaVersion versio
 }
 
 Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& limits) {
-  CL_ASSIGN_OR_RETURN(json::value v, ParseJson(body));
+  unsigned char buffer[4096];
+  json::monotonic_resource arena(buffer, sizeof buffer);
+  CL_ASSIGN_OR_RETURN(json::value v, ParseJson(body, &arena));
   CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, "body"));
   CursorRequest c;
   CL_ASSIGN_OR_RETURN(c.baton, ParseBaton(*o));
