@@ -227,8 +227,10 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
     return published;
   }
 
-  // Committed. Adopt it, warming the cache with what we wrote.
+  // Committed. Adopt it, warming the cache with what we wrote, the record included: the
+  // process's other engines of this database then catch up without fetching it.
   CL_RETURN_IF_ERROR(ApplyRecord(key, bytes));
+  RememberRecord(key, bytes, rec);
   for (CommitFrames::Warm& w : frames.warm) {
     cache_->Put(FrameCache::Key(cache_scope_, w.key, w.offset), std::move(w.pages));
   }

@@ -227,24 +227,56 @@ Result<std::string> Engine::FetchImmutable(const std::string& key, bool* cached)
 Result<format::Record> Engine::FetchRecord(uint64_t version, std::string* bytes) {
   const std::string key = format::LogKey(db_, version);
   bool cached = false;
+  if (auto known = KnownRecord(version, bytes)) return std::move(*known);
   CL_ASSIGN_OR_RETURN(*bytes, FetchImmutable(key, &cached));
   Result<format::Record> rec = DecodeRecord(key, *bytes);
-  if (!cached || (rec.ok() && rec->version == version)) return rec;
+  if (!cached || (rec.ok() && rec->version == version)) {
+    if (rec.ok() && rec->version == version) RememberRecord(key, *bytes, *rec);
+    return rec;
+  }
   // A damaged (or misplaced) cache entry: the store's copy decides.
   disk_cache_->Drop(DiskCache::Name(cache_scope_, key, 0));
   CL_ASSIGN_OR_RETURN(*bytes, FetchImmutable(key));
-  return DecodeRecord(key, *bytes);
+  rec = DecodeRecord(key, *bytes);
+  if (rec.ok() && rec->version == version) RememberRecord(key, *bytes, *rec);
+  return rec;
 }
 
-Result<format::Record> Engine::ProbeNext(std::string* bytes) {
+std::optional<format::Record> Engine::KnownRecord(uint64_t version, std::string* bytes) {
+  const std::string key = format::LogKey(db_, version);
+  auto hit = cache_->GetRecord(FrameCache::RecordKey(cache_scope_, key));
+  if (!hit) return std::nullopt;
+  Result<format::Record> rec = format::DecodeRecord(*hit, key);
+  if (!rec.ok() || rec->version != version || rec->format < 2 || rec->db_id != db_id_) {
+    return std::nullopt;  // the store decides
+  }
+  *bytes = *hit;
+  return std::move(*rec);
+}
+
+void Engine::RememberRecord(const std::string& key, const std::string& bytes,
+                            const format::Record& rec) {
+  if (rec.format < 2 || rec.db_id != db_id_) return;  // format 1 has no incarnation to name
+  cache_->Put(FrameCache::RecordKey(cache_scope_, key), std::make_shared<const std::string>(bytes));
+}
+
+Result<format::Record> Engine::ProbeNext(std::string* bytes, bool* known) {
   const uint64_t next = version_ + 1;
+  // A record that exists answers the probe: it is the next version whatever else happened
+  // since. Only an absent slot needs a GET that started after the caller's transaction did.
+  std::optional<format::Record> rec = KnownRecord(next, bytes);
+  *known = rec && rec->prev == head_nonce_;
+  if (*known) return std::move(*rec);
   if (!options_.probe) return FetchRecord(next, bytes);
   const std::string key = format::LogKey(db_, next);
   CL_ASSIGN_OR_RETURN(
       *bytes, options_.probe->Get(store_name_ + '\n' + key, [&] { return FetchImmutable(key); }));
-  Result<format::Record> rec = format::DecodeRecord(*bytes, key);
-  if (rec.ok() && rec->version == next) return rec;
-  return FetchRecord(next, bytes);  // a damaged disk-cached copy: FetchRecord drops it
+  Result<format::Record> fetched = format::DecodeRecord(*bytes, key);
+  if (!fetched.ok() || fetched->version != next) {
+    return FetchRecord(next, bytes);  // a damaged disk-cached copy: FetchRecord drops it
+  }
+  RememberRecord(key, *bytes, *fetched);
+  return fetched;
 }
 
 Result<format::Checkpoint> Engine::FetchCheckpoint(uint64_t c) {
@@ -410,13 +442,15 @@ Result<bool> Engine::Refresh(bool force) {
   // lists slowly (a directory is read whole) is read one record at a time instead.
   const bool list = store_->ListsCheaply();
   if (!list && now - last_list_ < options_.relist_after) behind_ = false;
+  // Records the process already knows cost nothing and do not count.
   for (int found = 0; !behind_;) {
     std::string bytes;
-    Result<format::Record> rec = ProbeNext(&bytes);
+    bool known = false;
+    Result<format::Record> rec = ProbeNext(&bytes, &known);
     if (rec.status().IsNotFound()) break;
     CL_RETURN_IF_ERROR(rec.status());
     CL_RETURN_IF_ERROR(ApplyDecoded(format::LogKey(db_, version_ + 1), bytes, *rec));
-    if (++found == 2 && list) behind_ = true;
+    if (!known && ++found == 2 && list) behind_ = true;
   }
   if (behind_) CL_RETURN_IF_ERROR(CatchUp());
   last_sync_ = now;

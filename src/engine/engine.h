@@ -244,7 +244,17 @@ class Engine {
   // decode, or holds another version, is dropped and fetched again from the store.
   Result<format::Record> FetchRecord(uint64_t version, std::string* bytes);
   // FetchRecord of version_+1, the freshness probe: through options_.probe when there is one.
-  Result<format::Record> ProbeNext(std::string* bytes);
+  // A record the process knows (KnownRecord) that follows this engine's costs no request:
+  // `*known` says so. NotFound always comes from a GET made by this call or one shared with it.
+  Result<format::Record> ProbeNext(std::string* bytes, bool* known);
+  // Record `version` of this incarnation from the frame cache, where the process's engines
+  // keep the records they committed or fetched: a record never changes in its slot (a slot is
+  // written again only after its record was deleted, past kLogDeleteGrace, and then holds
+  // another nonce, which CheckFollows refuses), so another engine's copy is as good as a GET
+  // (docs/design.md, "One engine per database"). Only format-2 records of this incarnation.
+  std::optional<format::Record> KnownRecord(uint64_t version, std::string* bytes);
+  // Keeps `bytes`, record `rec` at `key`, for KnownRecord, if it is of this incarnation.
+  void RememberRecord(const std::string& key, const std::string& bytes, const format::Record& rec);
   // The checkpoint of version `c`: a disk-cached copy that fails to decode, or holds another
   // version, is dropped and fetched again. NotFound when it is gone from the store.
   Result<format::Checkpoint> FetchCheckpoint(uint64_t c);

@@ -14,7 +14,9 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
+#include "engine/deleter.h"
 #include "engine/retention.h"
 #include "format/format.h"
 #include "store/fault/fault_store.h"
@@ -1030,11 +1032,12 @@ class EngineCatchUpTest : public ::testing::Test {
  protected:
   EngineCatchUpTest() { store_ = CountRequests(std::make_unique<MemStore>(), &stats_); }
 
-  std::unique_ptr<Engine> Open(EngineOptions options = {}) {
-    // Engines of one process share a frame cache; these do not, so that each one's requests
-    // are its own.
-    auto e = OpenSynced(store_, std::move(options), std::make_shared<FrameCache>(1 << 20),
-                        /*create=*/true);
+  // Engines of one process share a frame cache (and the records in it); these do not unless
+  // given one, so that each one's requests are its own.
+  std::unique_ptr<Engine> Open(EngineOptions options = {},
+                               std::shared_ptr<FrameCache> cache = nullptr) {
+    if (!cache) cache = std::make_shared<FrameCache>(1 << 20);
+    auto e = OpenSynced(store_, std::move(options), std::move(cache), /*create=*/true);
     EXPECT_OK(e);
     return e.ok() ? std::move(*e) : nullptr;
   }
@@ -1131,6 +1134,70 @@ TEST_F(EngineCatchUpTest, OneVersionBehindIsTwoGetsAndNoList) {
   EXPECT_EQ(gets, 2u);  // version 2, and the slot of version 3
   EXPECT_EQ(lists, 0u);
   ExpectLatest(*reader, 1);
+}
+
+// Engines of one process (one frame cache and probe, as the VFS gives every connection) take
+// each other's records from the cache: after one commits, another catches up with the
+// freshness probe alone, however many versions it missed, and still sees every commit.
+TEST_F(EngineCatchUpTest, AnotherEngineOfTheProcessCatchesUpWithTheProbeAlone) {
+  auto cache = std::make_shared<FrameCache>(1 << 20);
+  EngineOptions options;
+  options.probe = std::make_shared<SharedProbe>();
+  auto writer = Open(options, cache);
+  Commit(*writer, {{1, Page(1, 'a')}}, 1);
+  auto reader = Open(options, cache);
+  Commit(*writer, {{1, Page(1, 'b')}}, 1);
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 1u);  // the slot of version 3; version 2 came from the writer's commit
+  EXPECT_EQ(lists, 0u);
+  ExpectLatest(*reader, 1);
+  for (char c = 'c'; c < 'f'; c++) Commit(*writer, {{1, Page(1, c)}, {2, Page(2, c)}}, 2);
+  std::tie(gets, lists) = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 1u);
+  EXPECT_EQ(lists, 0u);
+  ExpectLatest(*reader, 2);
+  EXPECT_EQ(cache->stats().record_hits, 4u);
+  // A record one engine fetched serves the next: another process's commit costs this one GET.
+  auto elsewhere = Open();  // its own cache: another process
+  auto second = Open(options, cache);
+  ASSERT_EQ(second->version(), 5u);
+  Commit(*elsewhere, {{3, Page(3, 'x')}}, 3);
+  std::tie(gets, lists) = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 2u);  // version 6 and the slot of version 7
+  std::tie(gets, lists) = Cost([&] { ASSERT_TRUE(second->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 1u);  // the slot of version 7
+  EXPECT_EQ(lists, 0u);
+  ExpectLatest(*second, 5);
+}
+
+// A record in the cache is named by its incarnation: after the log was wiped and the name
+// created again from version 1, the old incarnation's records in the same slots are never
+// served for the new one (a GET finds the slot empty).
+TEST_F(EngineCatchUpTest, AKnownRecordOfAnotherIncarnationIsNeverServed) {
+  auto cache = std::make_shared<FrameCache>(1 << 20);
+  EngineOptions options;
+  options.probe = std::make_shared<SharedProbe>();
+  auto old_life = Open(options, cache);
+  for (char c = 'a'; c < 'd'; c++) {
+    ASSERT_TRUE(old_life->Commit({{1, Page(1, c)}}, kPageSize, 1).ok());
+  }
+  auto keys = ListAll(*store_, "db/");
+  ASSERT_OK(keys);
+  ASSERT_OK(DeleteObjects(*store_, *keys));
+  auto writer = Open(options, cache);
+  ASSERT_TRUE(writer->Commit({{1, Page(1, 'y')}}, kPageSize, 1).ok());
+  ASSERT_EQ(writer->version(), 1u);
+  ASSERT_NE(writer->db_id(), old_life->db_id());
+  auto reader = Open(options, cache);
+  ASSERT_EQ(reader->version(), 1u);
+  const uint64_t hits = cache->stats().record_hits;
+  auto [gets, lists] = Cost([&] { ASSERT_TRUE(reader->Refresh(/*force=*/true).ok()); });
+  EXPECT_EQ(gets, 1u);  // the slot of version 2, empty in this incarnation
+  EXPECT_EQ(cache->stats().record_hits, hits);
+  EXPECT_EQ(reader->version(), 1u);
+  std::string out(kPageSize, '\0');
+  ASSERT_TRUE(reader->ReadPage(1, out.data()).ok());
+  EXPECT_EQ(out, Page(1, 'y'));
 }
 
 TEST_F(EngineCatchUpTest, UpToDateIsOneGet) {

@@ -11,16 +11,34 @@ std::string FrameCache::Key(std::string_view store, std::string_view object, uin
   return key;
 }
 
-std::shared_ptr<const std::string> FrameCache::Get(const std::string& key) {
-  std::lock_guard lock(mu_);
+std::string FrameCache::RecordKey(std::string_view scope, std::string_view key) {
+  // Frame keys end in '@' and an offset after the object; object names hold no '\0'.
+  std::string entry;
+  entry.reserve(scope.size() + key.size() + 2);
+  entry.append(scope).push_back('\0');
+  entry.append(key).push_back('\0');
+  return entry;
+}
+
+std::shared_ptr<const std::string> FrameCache::FindLocked(const std::string& key) {
   auto it = index_.find(key);
-  if (it == index_.end()) {
-    misses_++;
-    return nullptr;
-  }
-  hits_++;
+  if (it == index_.end()) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second);
   return it->second->second;
+}
+
+std::shared_ptr<const std::string> FrameCache::Get(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto frame = FindLocked(key);
+  (frame ? hits_ : misses_)++;
+  return frame;
+}
+
+std::shared_ptr<const std::string> FrameCache::GetRecord(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto record = FindLocked(key);
+  if (record) record_hits_++;
+  return record;
 }
 
 void FrameCache::Put(const std::string& key, std::shared_ptr<const std::string> frame) {
@@ -43,7 +61,7 @@ void FrameCache::Reserve(size_t capacity_bytes) {
 
 FrameCache::Stats FrameCache::stats() const {
   std::lock_guard lock(mu_);
-  return {hits_, misses_};
+  return {hits_, misses_, record_hits_};
 }
 
 size_t FrameCache::capacity() const {

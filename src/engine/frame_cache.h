@@ -1,8 +1,10 @@
-// A bounded, thread-safe LRU cache of decompressed frames.
+// A bounded, thread-safe LRU cache of decompressed frames, and of the log records the process's
+// engines committed or fetched (one budget for both).
 //
 // Frames are immutable (their objects are never rewritten), so entries never need
-// invalidation; keys name the store, the object and the offset. Shared by every Engine of a
-// process on any store.
+// invalidation; keys name the store, the object and the offset. A record is immutable within
+// its incarnation, which its key names (Engine::KnownRecord says why that suffices). Shared by
+// every Engine of a process on any store.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +22,13 @@ class FrameCache {
   explicit FrameCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
 
   static std::string Key(std::string_view store, std::string_view object, uint64_t offset);
+  // The entry of log record `key` (its store key) in `scope` (store and incarnation): never a
+  // frame's key.
+  static std::string RecordKey(std::string_view scope, std::string_view key);
 
   std::shared_ptr<const std::string> Get(const std::string& key);
+  // Get of a RecordKey, counted apart from frames.
+  std::shared_ptr<const std::string> GetRecord(const std::string& key);
   void Put(const std::string& key, std::shared_ptr<const std::string> frame);
   // Raises the capacity (never lowers it: other databases may rely on it).
   void Reserve(size_t capacity_bytes);
@@ -30,18 +37,21 @@ class FrameCache {
   struct Stats {
     uint64_t hits = 0;    // Gets that found their frame
     uint64_t misses = 0;  // Gets that did not (the caller then reads the disk cache or store)
+    uint64_t record_hits = 0;  // GetRecords that found their record
   };
   Stats stats() const;
 
  private:
   using Entry = std::pair<std::string, std::shared_ptr<const std::string>>;
   void EvictLocked();
+  std::shared_ptr<const std::string> FindLocked(const std::string& key);
 
   mutable std::mutex mu_;
   size_t capacity_;
   size_t bytes_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
+  uint64_t record_hits_ = 0;
   std::list<Entry> lru_;  // front = most recent
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;
 };
