@@ -243,7 +243,12 @@ TEST_F(HoleTest, ARecordThatDoesNotFollowTheOneBeforeItIsCorruption) {
   const std::string page = Page('a');
   ASSERT_TRUE(e->Commit({{1, page}}, 4096, 1).ok());
   ASSERT_TRUE(e->Commit({{1, page}}, 4096, 1).ok());
-  auto reader = Open({}, /*create=*/false);
+  // Another process: one sharing `cache_` takes version 3 as the writer committed it, never
+  // reading the replaced copy (docs/design.md, "One engine per database").
+  auto reader = engine::Engine::Open(store_, "d", {}, std::make_shared<engine::FrameCache>(1 << 20),
+                                     /*create=*/false)
+                    .value();
+  ASSERT_TRUE(reader->Refresh(true).ok());
   ASSERT_TRUE(e->Commit({{1, page}}, 4096, 1).ok());
   // Version 3 replaced by a record of the same incarnation that names another predecessor.
   const std::string key = format::LogKey("d", 3);
