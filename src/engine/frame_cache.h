@@ -35,8 +35,8 @@ class FrameCache {
   size_t bytes() const;
   size_t capacity() const;
   struct Stats {
-    uint64_t hits = 0;    // Gets that found their frame
-    uint64_t misses = 0;  // Gets that did not (the caller then reads the disk cache or store)
+    uint64_t hits = 0;         // Gets that found their frame
+    uint64_t misses = 0;       // Gets that did not (the caller then reads the disk cache or store)
     uint64_t record_hits = 0;  // GetRecords that found their record
   };
   Stats stats() const;
