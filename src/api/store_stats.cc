@@ -10,7 +10,7 @@ std::string ProcessStoreStatsJson() { return ProcessStoreStats().ToJson(); }
 
 ProcessCacheStats GetProcessCacheStats() {
   vfs::SharedStats s = vfs::ProcessSharedStats();
-  return {s.frame_hits, s.frame_misses, s.probes_made, s.probes_shared};
+  return {s.frame_hits, s.frame_misses, s.probes_made, s.probes_shared, s.records_known};
 }
 
 }  // namespace cloudlite

@@ -39,7 +39,7 @@ const std::shared_ptr<engine::SharedProbe>& SharedProbes() {
 SharedStats ProcessSharedStats() {
   engine::FrameCache::Stats frames = SharedCache()->stats();
   engine::SharedProbe::Stats probes = SharedProbes()->stats();
-  return {frames.hits, frames.misses, probes.fetches, probes.shared};
+  return {frames.hits, frames.misses, probes.fetches, probes.shared, frames.record_hits};
 }
 
 std::chrono::microseconds Contention::Backoff(int lost) const {

@@ -89,6 +89,7 @@ WriteControl* WriteControlOf(sqlite3* db);
 struct SharedStats {
   uint64_t frame_hits = 0, frame_misses = 0;    // engine::FrameCache::Stats
   uint64_t probes_made = 0, probes_shared = 0;  // engine::SharedProbe::Stats
+  uint64_t records_known = 0;                   // engine::FrameCache::Stats::record_hits
 };
 SharedStats ProcessSharedStats();
 
