@@ -2,7 +2,7 @@
 # Store requests per YCSB phase against one `cloudlite dynamodb serve` on a fresh file:// store
 # (docs/benchmarks.md, "Records shared by a process's connections"): create and load, then the
 # run phase three times (the third with ConsistentRead), printing each phase's JSON line and the
-# server's cloudlite_store_requests_total deltas.
+# server's cloudlite_store_requests_total and cloudlite_known_records_total deltas.
 #   bench/ycsb/store_requests.sh LABEL CLOUDLITE_BINARY PORT [WORKLOAD]
 # CLOUDLITE_BUILD (default build/) holds bench/ycsb/cloudlite_ycsb.
 set -euo pipefail
@@ -14,7 +14,7 @@ dir=$(mktemp -d /tmp/store-requests-XXXX)
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/" && break; sleep 0.2; done
-snap() { curl -s "http://127.0.0.1:$port/metrics" | awk '$1 ~ /^cloudlite_store_requests_total/ {print $1, $2}'; }
+snap() { curl -s "http://127.0.0.1:$port/metrics" | awk '$1 ~ /^cloudlite_(store_requests|known_records)_total/ {print $1, $2}'; }
 run() {  # PHASES [cloudlite_ycsb arguments]
   snap >"$dir/before"
   "$ycsb" --endpoint="http://127.0.0.1:$port" --workload="$workload" --recordcount=5000 \

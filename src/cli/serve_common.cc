@@ -112,6 +112,11 @@ void RefreshStoreMetrics(server::MetricsRegistry& metrics) {
                                  {{"kind", std::string(kind)}});
     if (now > c->value()) c->Increment(now - c->value());
   }
+  server::Counter* known = metrics.GetCounter(
+      "cloudlite_known_records_total",
+      "Log records a connection took from the process's cache instead of the store");
+  const auto records = static_cast<double>(GetProcessCacheStats().records_known);
+  if (records > known->value()) known->Increment(records - known->value());
 }
 
 int ServeUntilSignal(std::string_view name, server::ListenerOptions options,

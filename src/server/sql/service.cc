@@ -185,9 +185,6 @@ void SqlService::RefreshMetrics() {
        cache.probes_made);
   copy(m->GetCounter("cloudlite_freshness_probes_total", probes, {{"result", "shared"}}),
        cache.probes_shared);
-  copy(m->GetCounter("cloudlite_known_records_total",
-                     "Log records a connection took from the cache instead of the store"),
-       cache.records_known);
 }
 
 Handler SqlService::AsHandler() {
