@@ -938,11 +938,10 @@ TEST_F(HranaServiceTest, MetricsShowOpenStreamsDatabasesAndCaches) {
   // A write through another connection: the stream's connection, at the version before it, takes
   // the new record from the process's cache instead of the store (docs/design.md).
   Exec(s, "INSERT INTO t VALUES (2)", "[]", "/a/v2/pipeline");
-  json::object again{
-      {"baton", open["baton"]},
-      {"requests", json::array{json::object{
-                       {"type", "execute"},
-                       {"stmt", json::object{{"sql", "SELECT count(*) FROM t"}}}}}}};
+  json::object again{{"baton", open["baton"]},
+                     {"requests", json::array{json::object{
+                                      {"type", "execute"},
+                                      {"stmt", json::object{{"sql", "SELECT count(*) FROM t"}}}}}}};
   const uint64_t known = GetProcessCacheStats().records_known;
   json::object counted = Pipeline(s, json::serialize(again), "/a/v2/pipeline");
   ASSERT_TRUE(counted["baton"].is_string()) << json::serialize(counted);
