@@ -117,7 +117,7 @@ Result<FunctionConfig> ConfigFromEnvironment(
                       Integer(env, "CLOUDLITE_DYNAMODB_PARTITIONS", 1, 256, "a partition count"));
   CL_ASSIGN_OR_RETURN(
       std::optional<int64_t> staleness,
-      Integer(env, "CLOUDLITE_DYNAMODB_EVENTUAL_STALENESS_MS", 0, 3600 * 1000, "milliseconds"));
+      Integer(env, "CLOUDLITE_DYNAMODB_EVENTUAL_STALENESS_MS", 0, 3'600'000, "milliseconds"));
   CL_ASSIGN_OR_RETURN(std::optional<int64_t> max_open,
                       Integer(env, "CLOUDLITE_DYNAMODB_MAX_OPEN_PARTITIONS", 1, int64_t{1} << 20,
                               "a partition count"));
