@@ -91,7 +91,7 @@ for t in "$sam" "$cfn"; do
   # SQL API, no JWT key: an AWS_IAM URL, nothing public, no auth setting of the function.
   expect "$t" '' '+\.AuthType=AWS_IAM$' '-\.AuthType=NONE$' '-^Resources\.UrlPublic' \
     '+CLOUDLITE_API=sql$' '+CLOUDLITE_CREATE=1$' '-CLOUDLITE_DYNAMODB_CREDENTIALS' \
-    '-CLOUDLITE_AUTH_JWT_KEY' '+CLOUDLITE_STORE=.*"s3://\$\{Name\}/dbs"' \
+    '-CLOUDLITE_AUTH_JWT_KEY' '-CLOUDLITE_DYNAMODB_PARTITIONS' '+CLOUDLITE_STORE=.*"s3://\$\{Name\}/dbs"' \
     '+Resource=arn:aws:s3:::\$\{Bucket\}/dbs/\*$' '+Action=s3:ListBucket$' '-secretsmanager'
   expect "$t" 'CreateDatabases=0' '+CLOUDLITE_CREATE=0$'
   # SQL API with a JWT key: the function checks tokens, the URL is public (both permissions).
@@ -104,14 +104,15 @@ for t in "$sam" "$cfn"; do
   # DynamoDB API on S3: SigV4 keys resolved from Secrets Manager at deploy time (the role gets
   # no secretsmanager action), a public URL, its own prefix, no SQL settings.
   expect "$t" 'Api=dynamodb DynamoDbCredentialsSecret=sss' '+\.AuthType=NONE$' \
-    '+CLOUDLITE_API=dynamodb$' \
+    '+CLOUDLITE_API=dynamodb$' '+CLOUDLITE_DYNAMODB_PARTITIONS=8$' \
     '+CLOUDLITE_DYNAMODB_CREDENTIALS=\{\{resolve:secretsmanager:sss:SecretString\}\}$' \
     '+^Resources\.UrlPublicInvokeFunction\.Properties\.InvokedViaFunctionUrl=true$' \
     '-CLOUDLITE_CREATE' '-CLOUDLITE_AUTH_JWT_KEY' '+CLOUDLITE_STORE=.*"s3://\$\{Name\}/tables"' \
     '+Resource=arn:aws:s3:::\$\{Bucket\}/tables/\*$' '-/dbs' '-Action.*=secretsmanager:' \
     '+Action=s3:ListBucket$'
   # DynamoDB API on DynamoDB, the secret pinned to a version: the table's actions only.
-  expect "$t" 'Api=dynamodb Store=dynamodb DynamoDbCredentialsSecret=sss DynamoDbCredentialsVersion=vvv' \
+  expect "$t" 'Api=dynamodb Store=dynamodb DynamoDbCredentialsSecret=sss DynamoDbCredentialsVersion=vvv DynamoDbPartitions=1' \
+    '+CLOUDLITE_DYNAMODB_PARTITIONS=1$' \
     '+CLOUDLITE_DYNAMODB_CREDENTIALS=\{\{resolve:secretsmanager:sss:SecretString:::vvv\}\}$' \
     '+CLOUDLITE_STORE=.*"dynamodb://\$\{Name\}/tables"' '+Action\.[0-9]+=dynamodb:BatchWriteItem$' \
     '-Action.*=s3:' '-Action.*=dynamodb:(CreateTable|Scan|UpdateItem|\*)' '+\.AuthType=NONE$'

@@ -65,6 +65,16 @@ variable "dynamodb_credentials_secret" {
   EOT
 }
 
+variable "dynamodb_partitions" {
+  type        = number
+  default     = 8
+  description = "DynamoDB API: partition databases of each table created from now on (CLOUDLITE_DYNAMODB_PARTITIONS, 1..256)."
+  validation {
+    condition     = var.dynamodb_partitions >= 1 && var.dynamodb_partitions <= 256
+    error_message = "dynamodb_partitions must be 1 .. 256."
+  }
+}
+
 variable "zip" {
   type    = string
   default = "../../build-al2023/cloudlite-lambda.zip"
@@ -201,6 +211,7 @@ resource "aws_lambda_function" "sql" {
       local.sql_jwt ? { CLOUDLITE_AUTH_JWT_KEY = var.jwt_key } : {},
       local.sql_api ? {} : {
         CLOUDLITE_DYNAMODB_CREDENTIALS = data.aws_secretsmanager_secret_version.dynamodb_credentials[0].secret_string
+        CLOUDLITE_DYNAMODB_PARTITIONS  = tostring(var.dynamodb_partitions)
       },
     )
   }

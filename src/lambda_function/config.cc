@@ -32,6 +32,22 @@ Result<KeySource> Keys(const EnvLookup& env, const std::string& name) {
   return out;
 }
 
+// An integer setting from `min` to `max` (`what` names its unit); nullopt when unset.
+Result<std::optional<int64_t>> Integer(const EnvLookup& env, std::string_view name, int64_t min,
+                                       int64_t max, std::string_view what) {
+  std::optional<std::string> value = NonEmpty(env, name);
+  if (!value) return std::optional<int64_t>();
+  int64_t n = 0;
+  const char* end = value->data() + value->size();
+  auto [stop, ec] = std::from_chars(value->data(), end, n);
+  if (ec != std::errc() || stop != end || n < min || n > max) {
+    return Status::InvalidArgument(std::string(name) + "=" + *value + ": expected " +
+                                   std::string(what) + " from " + std::to_string(min) + " to " +
+                                   std::to_string(max));
+  }
+  return std::optional<int64_t>(n);
+}
+
 }  // namespace
 
 EnvLookup ProcessEnvironment() {
@@ -93,16 +109,26 @@ Result<FunctionConfig> ConfigFromEnvironment(
   if (std::optional<std::string> db = NonEmpty(env, "CLOUDLITE_DEFAULT_DATABASE")) {
     config.default_database = std::move(*db);
   }
-  if (std::optional<std::string> margin = NonEmpty(env, "CLOUDLITE_DEADLINE_MARGIN_MS")) {
-    int64_t ms = 0;
-    const char* end = margin->data() + margin->size();
-    auto [stop, ec] = std::from_chars(margin->data(), end, ms);
-    if (ec != std::errc() || stop != end || ms < 0 || ms > 60'000) {
-      return Status::InvalidArgument("CLOUDLITE_DEADLINE_MARGIN_MS=" + *margin +
-                                     ": expected milliseconds from 0 to 60000");
-    }
-    config.deadline_margin = std::chrono::milliseconds(ms);
+  CL_ASSIGN_OR_RETURN(std::optional<int64_t> margin,
+                      Integer(env, "CLOUDLITE_DEADLINE_MARGIN_MS", 0, 60'000, "milliseconds"));
+  if (margin) config.deadline_margin = std::chrono::milliseconds(*margin);
+  // The DynamoDB API's table service, in the ranges `cloudlite dynamodb serve` takes.
+  CL_ASSIGN_OR_RETURN(std::optional<int64_t> partitions,
+                      Integer(env, "CLOUDLITE_DYNAMODB_PARTITIONS", 1, 256, "a partition count"));
+  CL_ASSIGN_OR_RETURN(
+      std::optional<int64_t> staleness,
+      Integer(env, "CLOUDLITE_DYNAMODB_EVENTUAL_STALENESS_MS", 0, 3'600'000, "milliseconds"));
+  CL_ASSIGN_OR_RETURN(std::optional<int64_t> max_open,
+                      Integer(env, "CLOUDLITE_DYNAMODB_MAX_OPEN_PARTITIONS", 1, int64_t{1} << 20,
+                              "a partition count"));
+  if ((partitions || staleness || max_open) && config.api != Api::kDynamoDb) {
+    return Status::InvalidArgument(
+        "CLOUDLITE_DYNAMODB_PARTITIONS, _EVENTUAL_STALENESS_MS and _MAX_OPEN_PARTITIONS are for "
+        "CLOUDLITE_API=dynamodb");
   }
+  if (partitions) config.dynamodb_partitions = static_cast<int>(*partitions);
+  if (staleness) config.dynamodb_eventual_staleness = std::chrono::milliseconds(*staleness);
+  if (max_open) config.dynamodb_max_open_partitions = static_cast<size_t>(*max_open);
   config.options = std::move(base);
   if (config.options.cache_dir.empty()) config.options.cache_dir = kDefaultCacheDir;
   if (!NonEmpty(env, "AWS_CA_BUNDLE") && file_exists(std::string(kAmazonLinuxCaBundle))) {

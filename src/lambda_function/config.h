@@ -54,6 +54,12 @@ struct FunctionConfig {
   KeySource dynamodb_credentials;
   bool insecure_no_auth = false;     // CLOUDLITE_INSECURE_NO_AUTH=1: DynamoDB without SigV4
   std::string region = "us-east-1";  // AWS_REGION: in the DynamoDB API's table ARNs
+  // DynamoDB: `cloudlite dynamodb serve`'s --partitions, --eventual-staleness-ms and
+  // --max-open-partitions; unset: its defaults (TableServiceOptions).
+  std::optional<int> dynamodb_partitions;  // CLOUDLITE_DYNAMODB_PARTITIONS, 1 .. 256
+  // CLOUDLITE_DYNAMODB_EVENTUAL_STALENESS_MS, 0 .. 3600000
+  std::optional<std::chrono::milliseconds> dynamodb_eventual_staleness;
+  std::optional<size_t> dynamodb_max_open_partitions;  // CLOUDLITE_DYNAMODB_MAX_OPEN_PARTITIONS
 };
 
 // Reads the configuration; a missing or malformed setting is InvalidArgument naming the variable.

@@ -123,6 +123,13 @@ Result<std::unique_ptr<Function>> Function::Open(const FunctionConfig& config) {
     options.store = config.store;
     options.options = config.options;
     options.region = config.region;
+    if (config.dynamodb_partitions) options.partitions = *config.dynamodb_partitions;
+    if (config.dynamodb_eventual_staleness) {
+      options.eventual_staleness = *config.dynamodb_eventual_staleness;
+    }
+    if (config.dynamodb_max_open_partitions) {
+      options.max_open_partitions = *config.dynamodb_max_open_partitions;
+    }
     CL_ASSIGN_OR_RETURN(function->tables_, server::dynamodb::TableService::Open(options));
     server::dynamodb::HandlerOptions wire;
     wire.access_keys = function->access_keys_.get();

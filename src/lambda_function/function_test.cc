@@ -4,7 +4,9 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -80,17 +82,45 @@ TEST(LambdaFunctionConfigTest, AnExplicitCaBundleWins) {
 }
 
 TEST(LambdaFunctionConfigTest, RefusesMalformedSettingsNamingThem) {
-  for (auto [name, value] : std::map<std::string, std::string>{
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
            {"CLOUDLITE_CREATE", "yes please"},
            {"CLOUDLITE_LOG", "2"},
            {"CLOUDLITE_DEADLINE_MARGIN_MS", "-1"},
            {"CLOUDLITE_DEADLINE_MARGIN_MS", "10s"},
+           {"CLOUDLITE_DYNAMODB_PARTITIONS", "0"},
+           {"CLOUDLITE_DYNAMODB_PARTITIONS", "257"},
+           {"CLOUDLITE_DYNAMODB_EVENTUAL_STALENESS_MS", "1s"},
+           {"CLOUDLITE_DYNAMODB_MAX_OPEN_PARTITIONS", "0"},
        }) {
     Result<FunctionConfig> c =
         ConfigFromEnvironment(Env({{"CLOUDLITE_STORE", "file:///x"}, {name, value}}), {}, NoFile);
     ASSERT_FALSE(c.ok()) << name << "=" << value;
     EXPECT_NE(c.status().message().find(name + "=" + value), std::string::npos);
   }
+}
+
+TEST(LambdaFunctionConfigTest, ReadsTheDynamoDbSettingsForThatApiOnly) {
+  std::map<std::string, std::string, std::less<>> env{{"CLOUDLITE_STORE", "file:///x"},
+                                                      {"CLOUDLITE_API", "dynamodb"},
+                                                      {"CLOUDLITE_INSECURE_NO_AUTH", "1"}};
+  Result<FunctionConfig> c = ConfigFromEnvironment(Env(env), {}, NoFile);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->dynamodb_partitions);  // the table service's defaults
+  EXPECT_FALSE(c->dynamodb_eventual_staleness);
+  EXPECT_FALSE(c->dynamodb_max_open_partitions);
+  env["CLOUDLITE_DYNAMODB_PARTITIONS"] = "1";
+  env["CLOUDLITE_DYNAMODB_EVENTUAL_STALENESS_MS"] = "0";
+  env["CLOUDLITE_DYNAMODB_MAX_OPEN_PARTITIONS"] = "16";
+  c = ConfigFromEnvironment(Env(env), {}, NoFile);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->dynamodb_partitions, 1);
+  EXPECT_EQ(c->dynamodb_eventual_staleness, std::chrono::milliseconds(0));
+  EXPECT_EQ(c->dynamodb_max_open_partitions, 16u);
+  // Given to the SQL API: a mistake said at init.
+  c = ConfigFromEnvironment(
+      Env({{"CLOUDLITE_STORE", "file:///x"}, {"CLOUDLITE_DYNAMODB_PARTITIONS", "1"}}), {}, NoFile);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("CLOUDLITE_API=dynamodb"), std::string::npos);
 }
 
 TEST(LambdaFunctionConfigTest, ChoosesTheApiAndItsAuth) {
@@ -361,9 +391,12 @@ class DynamoDbFunctionTest : public FunctionTest {
   }
 
   // The function's answer to one event: the status and the decoded body.
-  static std::pair<int64_t, json::object> Call(Function& f, const std::string& event) {
+  // `deadline_ms`: Lambda's deadline (Unix ms), 0 for none.
+  static std::pair<int64_t, json::object> Call(Function& f, const std::string& event,
+                                               int64_t deadline_ms = 0) {
     lambda::Invocation invocation;
     invocation.context.request_id = "rid";
+    invocation.context.deadline_ms = deadline_ms;
     invocation.event = event;
     lambda::Reply reply =
         lambda::ServeEvent([&f](const server::Request& r) { return f.Handle(r); }, invocation, {});
@@ -427,6 +460,60 @@ TEST_F(DynamoDbFunctionTest, ServesSignedRequestsFromFunctionUrlEventsAndStaysWa
   server::Response direct = (*f)->Handle(Direct(R"({"TableName": "orders"})"));
   EXPECT_EQ(direct.status, 400);
   EXPECT_NE(direct.body.find("INVALID_DIRECT_INVOCATION"), std::string::npos);
+}
+
+TEST_F(DynamoDbFunctionTest, ARequestWithinTheMarginOfLambdasDeadlineIsAnsweredAndRunsNothing) {
+  Result<std::unique_ptr<Function>> f = Function::Open(DynamoConfig());
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto [status, body] = Call(**f, Event("CreateTable", R"({"TableName": "late",
+      "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+      "BillingMode": "PAY_PER_REQUEST"})",
+                                        "lambda-secret"));
+  ASSERT_EQ(status, 200) << json::serialize(body);
+  // Lambda's deadline 100 ms away, inside the 200 ms margin: too late to start.
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  std::tie(status, body) = Call(
+      **f,
+      Event("PutItem", R"({"TableName": "late", "Item": {"id": {"S": "a"}}})", "lambda-secret"),
+      now_ms + 100);
+  EXPECT_EQ(status, 500);
+  EXPECT_EQ(body["__type"].as_string(), "com.amazonaws.dynamodb.v20120810#RequestTimeoutException");
+  std::tie(status, body) =
+      Call(**f, Event("Scan", R"({"TableName": "late", "ConsistentRead": true})", "lambda-secret"));
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["Count"], 0);
+}
+
+TEST_F(DynamoDbFunctionTest, TablesGetThePartitionCountOfTheEnvironment) {
+  // A transaction's items must share a partition database: with one per table, any do.
+  const std::string transaction = R"({"TransactItems": [
+      {"Put": {"TableName": "one", "Item": {"id": {"S": "a"}}}},
+      {"Put": {"TableName": "one", "Item": {"id": {"S": "b"}}}},
+      {"Put": {"TableName": "one", "Item": {"id": {"S": "c"}}}},
+      {"Put": {"TableName": "one", "Item": {"id": {"S": "d"}}}}]})";
+  const std::string create = R"({"TableName": "one",
+      "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+      "BillingMode": "PAY_PER_REQUEST"})";
+  for (std::optional<int> partitions : {std::optional<int>(), std::optional<int>(1)}) {
+    test::RemoveTree(dir_ + "/store");
+    FunctionConfig c = DynamoConfig();
+    c.dynamodb_partitions = partitions;
+    Result<std::unique_ptr<Function>> f = Function::Open(c);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    auto [status, body] = Call(**f, Event("CreateTable", create, "lambda-secret"));
+    ASSERT_EQ(status, 200) << json::serialize(body);
+    std::tie(status, body) = Call(**f, Event("TransactWriteItems", transaction, "lambda-secret"));
+    if (partitions) {
+      EXPECT_EQ(status, 200) << json::serialize(body);
+    } else {  // 8: the four keys are in more than one
+      EXPECT_EQ(status, 400);
+      EXPECT_EQ(body["__type"].as_string(), "com.amazonaws.dynamodb.v20120810#ValidationException");
+    }
+  }
 }
 
 TEST_F(DynamoDbFunctionTest, InitFailsOnCredentialsThatDoNotParse) {

@@ -526,13 +526,15 @@ def signed_ddb(target, body, secret=DDB_SECRET, host="abcdefg.lambda-url.us-east
 
 
 def check_dynamodb(bootstrap, tmp, store):
-    """CLOUDLITE_API=dynamodb: `cloudlite dynamodb serve`'s API, SigV4 checked."""
+    """CLOUDLITE_API=dynamodb: `cloudlite dynamodb serve`'s API, SigV4 checked; one partition
+    per table (CLOUDLITE_DYNAMODB_PARTITIONS), so a transaction may hold any of its items."""
     env = {"CLOUDLITE_API": "dynamodb",
-           "CLOUDLITE_DYNAMODB_CREDENTIALS": f"{DDB_KEY} {DDB_SECRET}"}
+           "CLOUDLITE_DYNAMODB_CREDENTIALS": f"{DDB_KEY} {DDB_SECRET}",
+           "CLOUDLITE_DYNAMODB_PARTITIONS": "1"}
     fn = Sandbox(bootstrap, tmp, store, "dynamodb", extra_env=env)
 
-    def call(target, body, **kwargs):
-        rid, post = fn.call(signed_ddb(target, body, **kwargs))
+    def call(target, body, deadline_ms=None, **kwargs):
+        rid, post = fn.call(signed_ddb(target, body, **kwargs), deadline_ms=deadline_ms)
         answer = response_of(post)
         return rid, answer["statusCode"], body_of(answer)
 
@@ -573,8 +575,21 @@ def check_dynamodb(bootstrap, tmp, store):
         _, status, body = call("ListTables", {}, sign=False)
         assert status == 400, body
         assert body["__type"].endswith("#MissingAuthenticationTokenException"), body
+        # Lambda's deadline 100 ms away, inside the function's 200 ms margin: answered at once
+        # with an error SDKs retry, nothing written.
+        _, status, body = call("PutItem", {"TableName": "orders", "Item": {
+            "pk": {"S": "late"}, "sk": {"N": "0"}}}, deadline_ms=int(time.time() * 1000) + 100)
+        assert status == 500, body
+        assert body["__type"].endswith("#RequestTimeoutException"), body
         _, status, body = call("Scan", {"TableName": "orders", "Select": "COUNT"})
         assert status == 200 and body["Count"] == 3, body
+        # One partition: a transaction over several partition keys is one commit.
+        _, status, body = call("TransactWriteItems", {"TransactItems": [
+            {"Put": {"TableName": "orders", "Item": {"pk": {"S": f"cust-{n}"}, "sk": {"N": "9"}}}}
+            for n in range(2, 6)]})
+        assert status == 200, body
+        _, status, body = call("Scan", {"TableName": "orders", "Select": "COUNT"})
+        assert status == 200 and body["Count"] == 7, body
         assert fn.proc.poll() is None, fn.output()
     except BaseException:
         print(fn.output(), file=sys.stderr)

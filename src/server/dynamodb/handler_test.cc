@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <ctime>
 #include <mutex>
 #include <set>
@@ -15,6 +16,7 @@
 
 #include "net/aws/dynamodb_wire.h"
 #include "net/sigv4.h"
+#include "server/dynamodb/deadline.h"
 
 namespace cloudlite::server::dynamodb {
 namespace {
@@ -26,7 +28,7 @@ class FakeOperations : public Operations {
   OperationResult Run(std::string_view operation, const json::object& request,
                       const CallContext& context) override {
     std::lock_guard lock(mu_);
-    calls.push_back({std::string(operation), request, context.request_id});
+    calls.push_back({std::string(operation), request, context.request_id, context.deadline});
     if (throw_) throw std::runtime_error("bug");
     return answer;
   }
@@ -35,6 +37,7 @@ class FakeOperations : public Operations {
     std::string operation;
     json::object request;
     std::string request_id;
+    std::chrono::steady_clock::time_point deadline;
   };
   std::mutex mu_;
   std::vector<Call> calls;
@@ -175,6 +178,17 @@ TEST_F(WireTest, OperationErrorsKeepTheirTypeStatusAndMembers) {
   Response down = wire.Handle(Post("DynamoDB_20120810.GetItem", "{}"));
   EXPECT_EQ(down.status, 503);
   EXPECT_EQ(TypeOf(down), "com.amazonaws.dynamodb.v20120810#ServiceUnavailable");
+
+  // The request's deadline reaches the operation; what it did not run in time is an error SDKs
+  // retry.
+  Request late = Post("DynamoDB_20120810.PutItem", R"({"TableName":"t1"})");
+  late.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  ops_.answer = ErrorFromStatus(NotRunInTime());
+  Response timed_out = wire.Handle(late);
+  EXPECT_EQ(ops_.calls.back().deadline, late.deadline);
+  EXPECT_EQ(timed_out.status, 500);
+  EXPECT_EQ(TypeOf(timed_out), "com.amazonaws.dynamodb.v20120810#RequestTimeoutException");
+  EXPECT_EQ(LogField(timed_out, "error"), "RequestTimeoutException");
 }
 
 TEST_F(WireTest, AnOperationThatThrowsIsAnInternalServerError) {

@@ -192,14 +192,14 @@ OperationResult TableService::WithTables(const TablesRun& run) {
 }
 
 OperationResult TableService::WriteItem(dynamo::WriteRequest::Kind kind,
-                                        const json::object& request) {
+                                        const json::object& request, const Deadline& deadline) {
   return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
     Result<dynamo::WriteRequest> w = dynamo::WriteRequest::Parse(kind, request, t.schema);
     if (!w.ok()) return OperationResult(ErrorOf(w.status()));
     dynamo::WriteOutcome outcome;
     Partitions::Work work = [&](Connection& c) { return ApplyWrite(c, *w, &outcome); };
     const std::string name = PartitionName(t.id, PartitionOf(w->key().pk, t.partitions));
-    Status s = partitions_->Write(name, work, CreateCheckFor(t));
+    Status s = partitions_->Write(name, work, CreateCheckFor(t), deadline);
     if (s.IsNotFound()) return s;
     if (!s.ok()) return OperationResult(ErrorOf(s));
     if (outcome.condition_failed) {
@@ -216,29 +216,30 @@ OperationResult TableService::WriteItem(dynamo::WriteRequest::Kind kind,
   });
 }
 
-OperationResult TableService::PutItem(const json::object& request) {
-  return WriteItem(dynamo::WriteRequest::Kind::kPut, request);
+OperationResult TableService::PutItem(const json::object& request, const Deadline& deadline) {
+  return WriteItem(dynamo::WriteRequest::Kind::kPut, request, deadline);
 }
 
-OperationResult TableService::UpdateItem(const json::object& request) {
-  return WriteItem(dynamo::WriteRequest::Kind::kUpdate, request);
+OperationResult TableService::UpdateItem(const json::object& request, const Deadline& deadline) {
+  return WriteItem(dynamo::WriteRequest::Kind::kUpdate, request, deadline);
 }
 
-OperationResult TableService::DeleteItem(const json::object& request) {
-  return WriteItem(dynamo::WriteRequest::Kind::kDelete, request);
+OperationResult TableService::DeleteItem(const json::object& request, const Deadline& deadline) {
+  return WriteItem(dynamo::WriteRequest::Kind::kDelete, request, deadline);
 }
 
-OperationResult TableService::GetItem(const json::object& request) {
+OperationResult TableService::GetItem(const json::object& request, const Deadline& deadline) {
   return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
     Result<dynamo::GetRequest> g = dynamo::GetRequest::Parse(request, t.schema);
     if (!g.ok()) return OperationResult(ErrorOf(g.status()));
     std::optional<StoredItem> stored;
     const std::string name = PartitionName(t.id, PartitionOf(g->key().pk, t.partitions));
-    Status s = partitions_->Read(name, g->consistent_read(), [&](Connection* c) -> Status {
-      if (!c) return Status::Ok();
-      CL_ASSIGN_OR_RETURN(stored, ReadItem(*c, g->key()));
-      return Status::Ok();
-    });
+    Status s =
+        partitions_->Read(name, g->consistent_read(), deadline, [&](Connection* c) -> Status {
+          if (!c) return Status::Ok();
+          CL_ASSIGN_OR_RETURN(stored, ReadItem(*c, g->key()));
+          return Status::Ok();
+        });
     if (s.IsNotFound()) return s;
     if (!s.ok()) return OperationResult(ErrorOf(s));
     json::object out;
@@ -253,35 +254,41 @@ OperationResult TableService::GetItem(const json::object& request) {
   });
 }
 
-OperationResult TableService::Query(const json::object& request) {
+OperationResult TableService::Query(const json::object& request, const Deadline& deadline) {
   return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
     Result<dynamo::ReadRequest> r = dynamo::ReadRequest::ParseQuery(request, t.schema);
     if (!r.ok()) return OperationResult(ErrorOf(r.status()));
     dynamo::ReadRequest::Page page(&*r);
     bool more = false;
     const std::string name = PartitionName(t.id, PartitionOf(*r->pk(), t.partitions));
-    Status s = partitions_->Read(name, r->consistent_read(), [&](Connection* c) -> Status {
-      page = dynamo::ReadRequest::Page(&*r);  // a re-run starts the page again
-      more = false;
-      if (!c) return Status::Ok();
-      std::optional<std::string> cursor;
-      if (r->start_after()) cursor = r->start_after()->sk;
-      while (true) {
-        CL_ASSIGN_OR_RETURN(Rows rows, QueryBatch(*c, *r, cursor));
-        for (const auto& row : rows.rows) {
-          CL_ASSIGN_OR_RETURN(StoredItem item, DecodeRow(row[0], row[1]));
-          if (!page.Add(item.item, item.size)) {
-            more = true;
-            return Status::Ok();
+    Status s =
+        partitions_->Read(name, r->consistent_read(), deadline, [&](Connection* c) -> Status {
+          page = dynamo::ReadRequest::Page(&*r);  // a re-run starts the page again
+          more = false;
+          if (!c) return Status::Ok();
+          std::optional<std::string> cursor;
+          if (r->start_after()) cursor = r->start_after()->sk;
+          while (true) {
+            CL_ASSIGN_OR_RETURN(Rows rows, QueryBatch(*c, *r, cursor));
+            for (const auto& row : rows.rows) {
+              CL_ASSIGN_OR_RETURN(StoredItem item, DecodeRow(row[0], row[1]));
+              if (!page.Add(item.item, item.size)) {
+                more = true;
+                return Status::Ok();
+              }
+              if (!t.schema.range_name) return Status::Ok();  // one row per partition key
+              auto range = item.item.find(*t.schema.range_name);
+              if (range == item.item.end()) return Status::Corruption("an item lacks its sort key");
+              CL_ASSIGN_OR_RETURN(cursor, dynamo::EncodeKey(range->second));
+              // Past the deadline the page ends here: the client goes on from its LastEvaluatedKey.
+              if (deadline.Passed()) {
+                more = true;
+                return Status::Ok();
+              }
+            }
+            if (static_cast<int64_t>(rows.rows.size()) < kBatchRows) return Status::Ok();
           }
-          if (!t.schema.range_name) return Status::Ok();  // one row per partition key
-          auto range = item.item.find(*t.schema.range_name);
-          if (range == item.item.end()) return Status::Corruption("an item lacks its sort key");
-          CL_ASSIGN_OR_RETURN(cursor, dynamo::EncodeKey(range->second));
-        }
-        if (static_cast<int64_t>(rows.rows.size()) < kBatchRows) return Status::Ok();
-      }
-    });
+        });
     if (s.IsNotFound()) return s;
     if (!s.ok()) return OperationResult(ErrorOf(s));
     json::object out = page.Finish(more);
@@ -294,7 +301,7 @@ OperationResult TableService::Query(const json::object& request) {
   });
 }
 
-OperationResult TableService::Scan(const json::object& request) {
+OperationResult TableService::Scan(const json::object& request, const Deadline& deadline) {
   return WithTable(request, [&](const TableEntry& t) -> Result<OperationResult> {
     Result<dynamo::ReadRequest> r = dynamo::ReadRequest::ParseScan(request, t.schema);
     if (!r.ok()) return OperationResult(ErrorOf(r.status()));
@@ -315,25 +322,37 @@ OperationResult TableService::Scan(const json::object& request) {
     }
     dynamo::ReadRequest::Page page(&*r);
     bool more = false;
+    bool visited = false;  // a row: the page can end with a LastEvaluatedKey
     for (size_t i = first; i < plan.partitions.size() && !more; i++) {
       const std::string name = PartitionName(t.id, plan.partitions[i]);
-      Status s = partitions_->Read(name, r->consistent_read(), [&](Connection* c) -> Status {
-        if (!c) return Status::Ok();
-        std::optional<StoredKey> at = cursor;
-        while (true) {
-          CL_ASSIGN_OR_RETURN(Rows rows, ScanBatch(*c, at));
-          for (const auto& row : rows.rows) {
-            at = StoredKey{BlobOf(row[0]), BlobOf(row[1])};
-            if (!plan.Owns(at->pk, t.partitions)) continue;
-            CL_ASSIGN_OR_RETURN(StoredItem item, DecodeRow(row[2], row[3]));
-            if (!page.Add(item.item, item.size)) {
-              more = true;
-              return Status::Ok();
+      Status s =
+          partitions_->Read(name, r->consistent_read(), deadline, [&](Connection* c) -> Status {
+            if (!c) return Status::Ok();
+            std::optional<StoredKey> at = cursor;
+            while (true) {
+              CL_ASSIGN_OR_RETURN(Rows rows, ScanBatch(*c, at));
+              for (const auto& row : rows.rows) {
+                at = StoredKey{BlobOf(row[0]), BlobOf(row[1])};
+                if (!plan.Owns(at->pk, t.partitions)) continue;
+                CL_ASSIGN_OR_RETURN(StoredItem item, DecodeRow(row[2], row[3]));
+                if (!page.Add(item.item, item.size)) {
+                  more = true;
+                  return Status::Ok();
+                }
+                visited = true;
+                // Past the deadline the page ends here: the client goes on from LastEvaluatedKey.
+                if (deadline.Passed()) {
+                  more = true;
+                  return Status::Ok();
+                }
+              }
+              if (static_cast<int64_t>(rows.rows.size()) < kBatchRows) return Status::Ok();
             }
-          }
-          if (static_cast<int64_t>(rows.rows.size()) < kBatchRows) return Status::Ok();
-        }
-      });
+          });
+      if (visited && IsNotRunInTime(s)) {
+        more = true;  // the deadline came before this partition: the page ends with what it has
+        break;
+      }
       if (s.IsNotFound()) return s;
       if (!s.ok()) return OperationResult(ErrorOf(s));
       cursor.reset();  // the next partition is visited from its start
@@ -348,7 +367,7 @@ OperationResult TableService::Scan(const json::object& request) {
   });
 }
 
-OperationResult TableService::BatchGetItem(const json::object& request) {
+OperationResult TableService::BatchGetItem(const json::object& request, const Deadline& deadline) {
   return WithTables([&](const dynamo::SchemaLookup& lookup,
                         Tables& tables) -> Result<OperationResult> {
     Result<dynamo::BatchGet> batch = dynamo::BatchGet::Parse(request, lookup);
@@ -365,11 +384,13 @@ OperationResult TableService::BatchGetItem(const json::object& request) {
         const dynamo::GetRequest& g = bt.keys[i];
         std::optional<StoredItem> stored;
         const std::string name = PartitionName(t.id, PartitionOf(g.key().pk, t.partitions));
-        Status s = partitions_->Read(name, g.consistent_read(), [&](Connection* c) -> Status {
-          if (!c) return Status::Ok();
-          CL_ASSIGN_OR_RETURN(stored, ReadItem(*c, g.key()));
-          return Status::Ok();
-        });
+        // Past the deadline, Read runs nothing: the key is answered as unprocessed.
+        Status s =
+            partitions_->Read(name, g.consistent_read(), deadline, [&](Connection* c) -> Status {
+              if (!c) return Status::Ok();
+              CL_ASSIGN_OR_RETURN(stored, ReadItem(*c, g.key()));
+              return Status::Ok();
+            });
         if (s.IsNotFound()) {
           return Status::NotFound("a partition of the table was removed");
         }
@@ -407,7 +428,8 @@ OperationResult TableService::BatchGetItem(const json::object& request) {
   });
 }
 
-OperationResult TableService::BatchWriteItem(const json::object& request) {
+OperationResult TableService::BatchWriteItem(const json::object& request,
+                                             const Deadline& deadline) {
   return WithTables([&](const dynamo::SchemaLookup& lookup,
                         Tables& tables) -> Result<OperationResult> {
     Result<dynamo::BatchWrite> batch = dynamo::BatchWrite::Parse(request, lookup);
@@ -437,7 +459,8 @@ OperationResult TableService::BatchWriteItem(const json::object& request) {
           group.push_back(&works[i]);
         }
         auto write = [&, name = PartitionName(t.id, p), group, g] {
-          statuses[g] = partitions_->Write(name, group, CreateCheckFor(t));
+          // Writes not run by the deadline come back retryable: UnprocessedItems.
+          statuses[g] = partitions_->Write(name, group, CreateCheckFor(t), deadline);
         };
         bool started = false;
         if (g + 1 < by_partition.size()) {  // the last one runs on this thread
@@ -560,7 +583,8 @@ void AddUnits(std::vector<std::pair<std::string, double>>* units, const std::str
 
 }  // namespace
 
-OperationResult TableService::TransactWriteItems(const json::object& request) {
+OperationResult TableService::TransactWriteItems(const json::object& request,
+                                                 const Deadline& deadline) {
   return WithTables([&](const dynamo::SchemaLookup& lookup,
                         Tables& tables) -> Result<OperationResult> {
     Result<dynamo::TransactWrite> tx = dynamo::TransactWrite::Parse(request, lookup);
@@ -617,7 +641,7 @@ OperationResult TableService::TransactWriteItems(const json::object& request) {
       if (tx->token) CL_RETURN_IF_ERROR(RecordToken(c, *tx->token, digest, now));
       return Status::Ok();
     };
-    Status s = partitions_->Write(partition, work, CreateCheckFor(*table));
+    Status s = partitions_->Write(partition, work, CreateCheckFor(*table), deadline);
     if (s.IsNotFound()) return s;
     if (!s.ok()) return OperationResult(ErrorOf(s));
     if (token == TokenState::kMismatch) {
@@ -655,52 +679,53 @@ OperationResult TableService::TransactWriteItems(const json::object& request) {
   });
 }
 
-OperationResult TableService::TransactGetItems(const json::object& request) {
-  return WithTables(
-      [&](const dynamo::SchemaLookup& lookup, Tables& tables) -> Result<OperationResult> {
-        Result<dynamo::TransactGet> tx = dynamo::TransactGet::Parse(request, lookup);
-        if (!tx.ok()) return OperationResult(ErrorOf(tx.status()));
-        // Each partition read once, at its latest version, in one read transaction.
-        std::map<std::string, std::vector<size_t>> by_partition;
-        for (size_t i = 0; i < tx->actions.size(); i++) {
-          const TableEntry& t = tables.at(tx->actions[i].table);
-          by_partition[PartitionName(t.id, PartitionOf(tx->actions[i].get.key().pk, t.partitions))]
-              .push_back(i);
-        }
-        std::vector<std::optional<StoredItem>> found(tx->actions.size());
-        // Not a structured binding: clang before 16 cannot capture one in the lambda.
-        for (const auto& partition : by_partition) {
-          const std::vector<size_t>& indexes = partition.second;
-          Status s = partitions_->Read(partition.first, true, [&](Connection* c) -> Status {
-            for (size_t i : indexes) {
-              found[i].reset();
-              if (c) {
-                CL_ASSIGN_OR_RETURN(found[i], ReadItem(*c, tx->actions[i].get.key()));
-              }
-            }
-            return Status::Ok();
-          });
-          if (s.IsNotFound()) return s;
-          if (!s.ok()) return OperationResult(ErrorOf(s));
-        }
-        json::array responses;
-        std::vector<std::pair<std::string, double>> units;
-        for (size_t i = 0; i < tx->actions.size(); i++) {
-          json::object one;
-          if (found[i]) {
-            std::optional<Item> answer = tx->actions[i].get.Answer(&found[i]->item);
-            if (answer) one["Item"] = dynamo::ItemToJson(*answer);
+OperationResult TableService::TransactGetItems(const json::object& request,
+                                               const Deadline& deadline) {
+  return WithTables([&](const dynamo::SchemaLookup& lookup,
+                        Tables& tables) -> Result<OperationResult> {
+    Result<dynamo::TransactGet> tx = dynamo::TransactGet::Parse(request, lookup);
+    if (!tx.ok()) return OperationResult(ErrorOf(tx.status()));
+    // Each partition read once, at its latest version, in one read transaction.
+    std::map<std::string, std::vector<size_t>> by_partition;
+    for (size_t i = 0; i < tx->actions.size(); i++) {
+      const TableEntry& t = tables.at(tx->actions[i].table);
+      by_partition[PartitionName(t.id, PartitionOf(tx->actions[i].get.key().pk, t.partitions))]
+          .push_back(i);
+    }
+    std::vector<std::optional<StoredItem>> found(tx->actions.size());
+    // Not a structured binding: clang before 16 cannot capture one in the lambda.
+    for (const auto& partition : by_partition) {
+      const std::vector<size_t>& indexes = partition.second;
+      Status s = partitions_->Read(partition.first, true, deadline, [&](Connection* c) -> Status {
+        for (size_t i : indexes) {
+          found[i].reset();
+          if (c) {
+            CL_ASSIGN_OR_RETURN(found[i], ReadItem(*c, tx->actions[i].get.key()));
           }
-          responses.push_back(std::move(one));
-          AddUnits(&units, tx->actions[i].table,
-                   2 * dynamo::ReadUnits(found[i] ? found[i]->size : 0, true));
         }
-        json::object out{{"Responses", std::move(responses)}};
-        if (tx->capacity != dynamo::ReturnConsumedCapacity::kNone) {
-          out["ConsumedCapacity"] = TransactionCapacity(units, true, tx->capacity);
-        }
-        return OperationResult(std::move(out));
+        return Status::Ok();
       });
+      if (s.IsNotFound()) return s;
+      if (!s.ok()) return OperationResult(ErrorOf(s));
+    }
+    json::array responses;
+    std::vector<std::pair<std::string, double>> units;
+    for (size_t i = 0; i < tx->actions.size(); i++) {
+      json::object one;
+      if (found[i]) {
+        std::optional<Item> answer = tx->actions[i].get.Answer(&found[i]->item);
+        if (answer) one["Item"] = dynamo::ItemToJson(*answer);
+      }
+      responses.push_back(std::move(one));
+      AddUnits(&units, tx->actions[i].table,
+               2 * dynamo::ReadUnits(found[i] ? found[i]->size : 0, true));
+    }
+    json::object out{{"Responses", std::move(responses)}};
+    if (tx->capacity != dynamo::ReturnConsumedCapacity::kNone) {
+      out["ConsumedCapacity"] = TransactionCapacity(units, true, tx->capacity);
+    }
+    return OperationResult(std::move(out));
+  });
 }
 
 }  // namespace cloudlite::server::dynamodb

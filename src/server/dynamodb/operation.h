@@ -45,9 +45,10 @@ class Operations {
 
 // The DynamoDB error a Status stands for: dynamo::ExceptionName's mapping (InvalidArgument ->
 // ValidationException, NotSupported -> SerializationException, AlreadyExists ->
-// ConditionalCheckFailedException), NotFound -> ResourceNotFoundException, Busy/Unavailable ->
-// the retryable InternalServerError/ThrottlingException family (HTTP 500/400), anything else
-// InternalServerError (HTTP 500) with a message that names no internals.
+// ConditionalCheckFailedException), NotFound -> ResourceNotFoundException, Busy ->
+// TransactionConflictException, Unavailable -> ServiceUnavailable (HTTP 503) or, for work not
+// run because the request's deadline passed (deadline.h), RequestTimeoutException (500), anything
+// else InternalServerError (HTTP 500) with a message that names no internals.
 ApiError ErrorFromStatus(const Status& status);
 
 }  // namespace cloudlite::server::dynamodb

@@ -105,26 +105,44 @@ void Partitions::Release(const PartitionPtr& p) {
   p->users--;
 }
 
-Status Partitions::Write(const std::string& name, const Work& work, const CreateCheck& check) {
-  return Write(name, std::vector<const Work*>{&work}, check).front();
+Status Partitions::Write(const std::string& name, const Work& work, const CreateCheck& check,
+                         const Deadline& deadline) {
+  return Write(name, std::vector<const Work*>{&work}, check, deadline).front();
 }
 
 std::vector<Status> Partitions::Write(const std::string& name,
                                       const std::vector<const Work*>& works,
-                                      const CreateCheck& check) {
+                                      const CreateCheck& check, const Deadline& deadline) {
   Use p(*this, name);
   std::vector<Member> mine(works.size());
   for (size_t i = 0; i < works.size(); i++) {
     mine[i].work = works[i];
     mine[i].check = &check;
+    mine[i].deadline = deadline;
   }
   auto all_done = [&] {
     return std::all_of(mine.begin(), mine.end(), [](const Member& m) { return m.done; });
   };
+  auto may_go = [&] { return all_done() || !p->leading; };
   std::unique_lock lock(p->mu);
   for (Member& m : mine) p->queue.push_back(&m);
+  bool bounded = deadline.at() != Deadline::Clock::time_point::max();
   while (true) {
-    p->done.wait(lock, [&] { return all_done() || !p->leading; });
+    if (!bounded) {
+      p->done.wait(lock, may_go);
+    } else if (!p->done.wait_until(lock, deadline.at(), may_go)) {
+      // The deadline came while another group ran: the writes still queued are withdrawn, not
+      // run; any already in that group wait for its outcome.
+      bounded = false;
+      for (Member& m : mine) {
+        auto queued = std::find(p->queue.begin(), p->queue.end(), &m);
+        if (queued == p->queue.end()) continue;
+        p->queue.erase(queued);
+        m.status = NotRunInTime();
+        m.done = true;
+      }
+      continue;
+    }
     if (all_done()) break;
     // Lead: the oldest writes waiting (ours among them unless more than a group wait).
     p->leading = true;
@@ -169,6 +187,18 @@ Result<std::unique_ptr<Database>> Partitions::OpenForWrite(const std::string& na
 
 void Partitions::RunGroup(const std::string& name, Partition& p, std::vector<Member*> members) {
   if (options_.before_group) options_.before_group(members.size());
+  // A write whose deadline passed before its group began is not run (RunOnce leaves it out of
+  // every run, too).
+  std::vector<Member*> in_time;
+  for (Member* m : members) {
+    if (m->deadline.Passed()) {
+      m->status = NotRunInTime();
+    } else {
+      in_time.push_back(m);
+    }
+  }
+  members = std::move(in_time);
+  if (members.empty()) return;
   if (!p.db) {
     Result<std::unique_ptr<Database>> db = OpenForWrite(name, *members.front()->check);
     if (!db.ok()) {
@@ -206,6 +236,11 @@ Status Partitions::RunOnce(Database& db, const std::vector<Member*>& members, Me
   return db.Update([&](Connection& c) -> Status {
     *aborted = nullptr;
     for (Member* m : members) {
+      if (m->deadline.Passed()) {
+        // Not run in this transaction (a run before it did not commit): never written.
+        m->status = NotRunInTime();
+        continue;
+      }
       CL_RETURN_IF_ERROR(c.Exec(kSavepoint));
       m->status = (*m->work)(c);
       if (sqlite3_get_autocommit(c.handle())) {
@@ -290,8 +325,9 @@ void Partitions::ReturnReader(Partition& p, bool consistent, std::unique_ptr<Dat
   if (idle.size() < options_.max_idle_readers) idle.push_back(std::move(db));
 }
 
-Status Partitions::Read(const std::string& name, bool consistent,
+Status Partitions::Read(const std::string& name, bool consistent, const Deadline& deadline,
                         const std::function<Status(Connection*)>& fn) {
+  if (deadline.Passed()) return NotRunInTime();
   Use p(*this, name);
   // Read after the writes acknowledged so far (none to wait for on a consistent read).
   const uint64_t written = consistent ? 0 : p->committed.load(std::memory_order_acquire);
@@ -299,6 +335,10 @@ Status Partitions::Read(const std::string& name, bool consistent,
   if (!db.ok()) {
     if (db.status().IsNotFound()) return fn(nullptr);
     return db.status();
+  }
+  if (deadline.Passed()) {  // opening the partition took the time left
+    ReturnReader(*p, consistent, std::move(db).value());
+    return NotRunInTime();
   }
   Status s = (*db)->View([&](Connection& c) {
     if ((*db)->version() < written) {

@@ -24,6 +24,12 @@
 // NotFound returned. At most `max_open` partitions keep databases open: opening one more closes
 // the least recently used that no request is using (when every one is in use, more stay open
 // until they are idle).
+//
+// Deadlines (deadline.h): a read whose deadline passed before it began, or while its partition
+// was opened, is NotRunInTime. A write is run only while its deadline has not passed: one still
+// queued when it passes is withdrawn, and one whose group runs after it (or runs again after a
+// lost race) is left out of the transaction; both are NotRunInTime, never written. A write
+// whose work is in the transaction being committed waits for the commit's outcome.
 // Thread-safety: every method may be called from many threads at once.
 #pragma once
 
@@ -45,6 +51,7 @@
 #include "cloudlite/database.h"
 #include "cloudlite/options.h"
 #include "cloudlite/status.h"
+#include "server/dynamodb/deadline.h"
 #include "server/http/metrics.h"
 
 namespace cloudlite::server::dynamodb {
@@ -95,15 +102,18 @@ class Partitions {
   ~Partitions();
 
   // Runs `works` (all for partition `name`) in committed transactions, group-committed with
-  // other writes to the partition; each one's status, in order.
+  // other writes to the partition; each one's status, in order (NotRunInTime: not run, see
+  // Deadlines above).
   std::vector<Status> Write(const std::string& name, const std::vector<const Work*>& works,
-                            const CreateCheck& check);
-  Status Write(const std::string& name, const Work& work, const CreateCheck& check);
+                            const CreateCheck& check, const Deadline& deadline);
+  Status Write(const std::string& name, const Work& work, const CreateCheck& check,
+               const Deadline& deadline);
 
   // Runs `fn` in a read transaction on partition `name`: at the latest version when
   // `consistent`, else within eventual_staleness and after every write this process acknowledged.
-  // fn(nullptr) when the partition does not exist.
-  Status Read(const std::string& name, bool consistent,
+  // fn(nullptr) when the partition does not exist. NotRunInTime without running fn when
+  // `deadline` passed first.
+  Status Read(const std::string& name, bool consistent, const Deadline& deadline,
               const std::function<Status(Connection*)>& fn);
 
   // Closes what this process has open of partition `name` (it was removed) and forgets its
@@ -126,6 +136,7 @@ class Partitions {
   struct Member {
     const Work* work = nullptr;
     const CreateCheck* check = nullptr;
+    Deadline deadline;
     Status status;
     bool done = false;
   };

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -33,17 +34,20 @@ class PartitionsTest : public ::testing::Test {
       return c.Exec("INSERT OR REPLACE INTO items VALUES (x'01', x'', x'00', " +
                     std::to_string(value) + ")");
     };
-    ASSERT_TRUE(p.Write(PartitionName("tbl", index), work, [] { return Status::Ok(); }).ok());
+    ASSERT_TRUE(p.Write(
+                     PartitionName("tbl", index), work, [] { return Status::Ok(); }, Deadline())
+                    .ok());
   }
   // The value of that item, -1 when there is none.
   static int64_t Get(Partitions& p, int index, bool consistent) {
     int64_t value = -1;
-    Status s = p.Read(PartitionName("tbl", index), consistent, [&](Connection* c) -> Status {
-      if (!c) return Status::Ok();
-      CL_ASSIGN_OR_RETURN(Rows rows, c->Query("SELECT size FROM items"));
-      if (!rows.rows.empty()) value = std::get<int64_t>(rows.rows[0][0]);
-      return Status::Ok();
-    });
+    Status s =
+        p.Read(PartitionName("tbl", index), consistent, Deadline(), [&](Connection* c) -> Status {
+          if (!c) return Status::Ok();
+          CL_ASSIGN_OR_RETURN(Rows rows, c->Query("SELECT size FROM items"));
+          if (!rows.rows.empty()) value = std::get<int64_t>(rows.rows[0][0]);
+          return Status::Ok();
+        });
     EXPECT_TRUE(s.ok()) << s.ToString();
     return value;
   }
@@ -100,7 +104,7 @@ TEST_F(PartitionsTest, TheLeastRecentlyUsedIdlePartitionsAreClosedBeyondTheBound
   Put(p, 2, 12);                    // closes 1
   EXPECT_EQ(p.open(), 2u);
   // A closed partition opens again with everything it had; one in use is never closed.
-  Status s = p.Read(PartitionName("tbl", 1), false, [&](Connection* c) -> Status {
+  Status s = p.Read(PartitionName("tbl", 1), false, Deadline(), [&](Connection* c) -> Status {
     EXPECT_NE(c, nullptr);
     Put(p, 3, 13);
     Put(p, 4, 14);
@@ -112,7 +116,7 @@ TEST_F(PartitionsTest, TheLeastRecentlyUsedIdlePartitionsAreClosedBeyondTheBound
   // With a bound of 1, the partitions in use stay open beyond it until they are idle.
   o.max_open = 1;
   Partitions q(o);
-  s = q.Read(PartitionName("tbl", 5), true, [&](Connection* c) -> Status {
+  s = q.Read(PartitionName("tbl", 5), true, Deadline(), [&](Connection* c) -> Status {
     EXPECT_EQ(c, nullptr);  // never written
     Put(q, 6, 16);
     EXPECT_EQ(q.open(), 2u);
@@ -123,6 +127,66 @@ TEST_F(PartitionsTest, TheLeastRecentlyUsedIdlePartitionsAreClosedBeyondTheBound
   EXPECT_EQ(q.open(), 1u);
   EXPECT_EQ(Get(q, 6, false), 16);
   EXPECT_EQ(p.open(), 2u);
+}
+
+// A clock for deadlines that moves only when a test moves it.
+struct TestClock {
+  const Deadline::Clock::time_point base = Deadline::Clock::now();
+  std::atomic<int64_t> ms{0};
+  Deadline::Now now = [this] { return base + std::chrono::milliseconds(ms.load()); };
+  // A deadline an hour away (so no wait on the real clock ends by it during a test).
+  Deadline Soon() const { return Deadline(base + std::chrono::hours(1), &now); }
+  void PassIt() { ms += 2 * 3600 * 1000; }
+};
+
+TEST_F(PartitionsTest, AWriteInTheCommitWhenItsDeadlinePassesWaitsForTheOutcome) {
+  Partitions p(Options());
+  TestClock clock;
+  const Deadline deadline = clock.Soon();
+  Partitions::Work work = [&](Connection& c) {
+    clock.PassIt();  // the work ran in time; the commit ends after the deadline
+    return c.Exec("INSERT OR REPLACE INTO items VALUES (x'01', x'', x'00', 7)");
+  };
+  Status s = p.Write(
+      PartitionName("tbl", 0), work, [] { return Status::Ok(); }, deadline);
+  EXPECT_TRUE(s.ok()) << s.ToString();  // written, and answered so
+  EXPECT_EQ(Get(p, 0, true), 7);
+  // The next write with that deadline is not run, and a read is not either.
+  Put(p, 0, 8);
+  EXPECT_TRUE(IsNotRunInTime(p.Write(
+      PartitionName("tbl", 0), work, [] { return Status::Ok(); }, deadline)));
+  EXPECT_EQ(Get(p, 0, true), 8);
+  bool ran = false;
+  EXPECT_TRUE(IsNotRunInTime(p.Read(PartitionName("tbl", 0), true, deadline, [&](Connection*) {
+    ran = true;
+    return Status::Ok();
+  })));
+  EXPECT_FALSE(ran);
+}
+
+TEST_F(PartitionsTest, AWriteRunAgainAfterALostRacePastItsDeadlineIsNotWritten) {
+  // a's write reads the item, b (another process) commits a change to it, and a's deadline
+  // passes: a lost the race on something it read, so its work would run again, but not past the
+  // deadline. Its first run never committed: the answer "not run" is true.
+  Partitions a(Options()), b(Options());
+  Put(a, 0, 1);
+  TestClock clock;
+  int runs = 0;
+  Partitions::Work work = [&](Connection& c) -> Status {
+    runs++;
+    CL_ASSIGN_OR_RETURN(Rows rows, c.Query("SELECT size FROM items"));
+    if (runs == 1) {
+      Put(b, 0, 2);
+      clock.PassIt();
+    }
+    return c.Exec("INSERT OR REPLACE INTO items VALUES (x'01', x'', x'00', 3)");
+  };
+  Status s = a.Write(
+      PartitionName("tbl", 0), work, [] { return Status::Ok(); }, clock.Soon());
+  EXPECT_TRUE(IsNotRunInTime(s)) << s.ToString();
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(Get(a, 0, true), 2);
+  EXPECT_EQ(Get(b, 0, true), 2);
 }
 
 }  // namespace

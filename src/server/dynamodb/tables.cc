@@ -388,13 +388,13 @@ Result<std::unique_ptr<TableService>> TableService::Open(const TableServiceOptio
   CL_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
                       Catalog::Open(options.store, options.options));
   std::unique_ptr<TableService> service(new TableService(options, std::move(catalog)));
-  CL_RETURN_IF_ERROR(service->FinishDeletions());
+  CL_RETURN_IF_ERROR(service->FinishDeletions(Deadline()));
   return service;
 }
 
 OperationResult TableService::Run(std::string_view operation, const json::object& request,
-                                  const CallContext& /*context*/) {
-  using Op = OperationResult (TableService::*)(const json::object&);
+                                  const CallContext& context) {
+  using Op = OperationResult (TableService::*)(const json::object&, const Deadline&);
   static const std::map<std::string_view, Op> kOperations = {
       {"CreateTable", &TableService::CreateTable},
       {"DescribeTable", &TableService::DescribeTable},
@@ -421,8 +421,11 @@ OperationResult TableService::Run(std::string_view operation, const json::object
   if (it == kOperations.end()) {
     return ApiError{"UnknownOperationException", "", 400, {}};
   }
+  const Deadline deadline(context.deadline, &options_.now);
+  // Too late to answer in time: nothing is run.
+  if (deadline.Passed()) return ErrorFromStatus(NotRunInTime());
   try {
-    return (this->*(it->second))(request);
+    return (this->*(it->second))(request, deadline);
   } catch (const std::exception& e) {
     // A bug (a JSON accessor that threw): answered, never propagated across the boundary.
     return ApiError{"InternalServerError", std::string("internal error: ") + e.what(), 500, {}};
@@ -453,18 +456,20 @@ Partitions::CreateCheck TableService::CreateCheckFor(const TableEntry& entry) {
   };
 }
 
-Result<json::object> TableService::Describe(const TableEntry& entry, bool with_counts) {
+Result<json::object> TableService::Describe(const TableEntry& entry, bool with_counts,
+                                            const Deadline& deadline) {
   int64_t items = 0, bytes = 0;
   if (with_counts) {
     for (int p = 0; p < entry.partitions; p++) {
-      Status s = partitions_->Read(PartitionName(entry.id, p), false, [&](Connection* c) -> Status {
-        if (!c) return Status::Ok();
-        CL_ASSIGN_OR_RETURN(Rows rows,
-                            c->Query("SELECT count(*), coalesce(sum(size), 0) FROM items"));
-        items += std::get<int64_t>(rows.rows.at(0).at(0));
-        bytes += std::get<int64_t>(rows.rows.at(0).at(1));
-        return Status::Ok();
-      });
+      Status s = partitions_->Read(
+          PartitionName(entry.id, p), false, deadline, [&](Connection* c) -> Status {
+            if (!c) return Status::Ok();
+            CL_ASSIGN_OR_RETURN(Rows rows,
+                                c->Query("SELECT count(*), coalesce(sum(size), 0) FROM items"));
+            items += std::get<int64_t>(rows.rows.at(0).at(0));
+            bytes += std::get<int64_t>(rows.rows.at(0).at(1));
+            return Status::Ok();
+          });
       if (!s.ok() && !s.IsNotFound()) return s;
     }
   }
@@ -506,7 +511,7 @@ Result<json::object> TableService::Describe(const TableEntry& entry, bool with_c
 
 // ---- control plane ----------------------------------------------------------------------------
 
-OperationResult TableService::CreateTable(const json::object& request) {
+OperationResult TableService::CreateTable(const json::object& request, const Deadline& deadline) {
   Result<std::optional<std::string>> name = StringOf(request, "TableName");
   if (!name.ok()) return ErrorOf(name.status());
   Violations v;
@@ -553,7 +558,7 @@ OperationResult TableService::CreateTable(const json::object& request) {
   // A deletion of this name that a crash interrupted is finished first.
   Result<TableEntry> old = catalog_->ReadLatest(entry.name);
   if (old.ok() && old->status == "DELETING") {
-    s = FinishDeletion(*old);
+    s = FinishDeletion(*old, deadline);
     if (!s.ok()) return ErrorOf(s);
   } else if (old.ok()) {
     return ApiError{"ResourceInUseException", "Table already exists: " + entry.name, 400, {}};
@@ -565,22 +570,22 @@ OperationResult TableService::CreateTable(const json::object& request) {
     return ApiError{"ResourceInUseException", "Table already exists: " + entry.name, 400, {}};
   }
   if (!s.ok()) return ErrorOf(s);
-  Result<json::object> description = Describe(entry, false);
+  Result<json::object> description = Describe(entry, false, Deadline());
   if (!description.ok()) return ErrorOf(description.status());
   return json::object{{"TableDescription", std::move(*description)}};
 }
 
-OperationResult TableService::DescribeTable(const json::object& request) {
+OperationResult TableService::DescribeTable(const json::object& request, const Deadline& deadline) {
   Result<std::string> name = TableNameOf(request);
   if (!name.ok()) return ErrorOf(name.status());
   Result<TableEntry> entry = catalog_->ReadLatest(*name);
   if (!entry.ok()) return ErrorOf(entry.status());
-  Result<json::object> description = Describe(*entry, entry->status == "ACTIVE");
+  Result<json::object> description = Describe(*entry, entry->status == "ACTIVE", deadline);
   if (!description.ok()) return ErrorOf(description.status());
   return json::object{{"Table", std::move(*description)}};
 }
 
-OperationResult TableService::ListTables(const json::object& request) {
+OperationResult TableService::ListTables(const json::object& request, const Deadline& deadline) {
   Result<std::optional<std::string>> start = StringOf(request, "ExclusiveStartTableName");
   if (!start.ok()) return ErrorOf(start.status());
   Violations v;
@@ -599,7 +604,7 @@ OperationResult TableService::ListTables(const json::object& request) {
     }
   }
   if (v.any()) return v.Error();
-  Status s = FinishDeletions();
+  Status s = FinishDeletions(deadline);
   if (!s.ok()) return ErrorOf(s);
   bool more = false;
   Result<std::vector<TableEntry>> entries =
@@ -612,8 +617,9 @@ OperationResult TableService::ListTables(const json::object& request) {
   return out;
 }
 
-Status TableService::FinishDeletion(const TableEntry& entry) {
+Status TableService::FinishDeletion(const TableEntry& entry, const Deadline& deadline) {
   for (int p = 0; p < entry.partitions; p++) {
+    if (deadline.Passed()) return NotRunInTime();  // what is removed stays removed: resumable
     const std::string name = PartitionName(entry.id, p);
     Status s = RemoveDatabase(DatabaseUri(options_.store, name));
     if (!s.ok() && !s.IsNotFound()) return s;
@@ -622,25 +628,28 @@ Status TableService::FinishDeletion(const TableEntry& entry) {
   return catalog_->Drop(entry.name, entry.id);
 }
 
-Status TableService::FinishDeletions() {
+Status TableService::FinishDeletions(const Deadline& deadline) {
   CL_ASSIGN_OR_RETURN(std::vector<TableEntry> deleting, catalog_->ListDeleting());
-  for (const TableEntry& e : deleting) CL_RETURN_IF_ERROR(FinishDeletion(e));
+  for (const TableEntry& e : deleting) CL_RETURN_IF_ERROR(FinishDeletion(e, deadline));
   return Status::Ok();
 }
 
-OperationResult TableService::DeleteTable(const json::object& request) {
+OperationResult TableService::DeleteTable(const json::object& request, const Deadline& deadline) {
   Result<std::string> name = TableNameOf(request);
   if (!name.ok()) return ErrorOf(name.status());
   Result<TableEntry> entry = catalog_->MarkDeleting(*name);
   if (!entry.ok()) return ErrorOf(entry.status());
-  Result<json::object> description = Describe(*entry, false);
+  Result<json::object> description = Describe(*entry, false, Deadline());
   if (!description.ok()) return ErrorOf(description.status());
-  Status s = FinishDeletion(*entry);
-  if (!s.ok()) return ErrorOf(s);
+  Status s = FinishDeletion(*entry, deadline);
+  // Past the deadline the table stays DELETING, as DynamoDB's do for a while: the next
+  // ListTables or CreateTable of the name (or the next process) finishes it.
+  if (!s.ok() && !IsNotRunInTime(s)) return ErrorOf(s);
   return json::object{{"TableDescription", std::move(*description)}};
 }
 
-OperationResult TableService::UpdateTable(const json::object& request) {
+OperationResult TableService::UpdateTable(const json::object& request,
+                                          const Deadline& /*deadline*/) {
   Result<std::string> name = TableNameOf(request);
   if (!name.ok()) return ErrorOf(name.status());
   Violations v;
@@ -672,12 +681,13 @@ OperationResult TableService::UpdateTable(const json::object& request) {
         return Status::Ok();
       });
   if (!entry.ok()) return ErrorOf(entry.status());
-  Result<json::object> description = Describe(*entry, false);
+  Result<json::object> description = Describe(*entry, false, Deadline());
   if (!description.ok()) return ErrorOf(description.status());
   return json::object{{"TableDescription", std::move(*description)}};
 }
 
-OperationResult TableService::DescribeLimits(const json::object& /*request*/) {
+OperationResult TableService::DescribeLimits(const json::object& /*request*/,
+                                             const Deadline& /*deadline*/) {
   // DynamoDB's default account quotas; this server enforces none of them.
   return json::object{{"AccountMaxReadCapacityUnits", 80000},
                       {"AccountMaxWriteCapacityUnits", 80000},
@@ -685,7 +695,8 @@ OperationResult TableService::DescribeLimits(const json::object& /*request*/) {
                       {"TableMaxWriteCapacityUnits", 40000}};
 }
 
-OperationResult TableService::DescribeEndpoints(const json::object& /*request*/) {
+OperationResult TableService::DescribeEndpoints(const json::object& /*request*/,
+                                                const Deadline& /*deadline*/) {
   std::string address = options_.endpoint_address.empty()
                             ? "dynamodb." + options_.region + ".amazonaws.com"
                             : options_.endpoint_address;
@@ -693,7 +704,8 @@ OperationResult TableService::DescribeEndpoints(const json::object& /*request*/)
                                                              {"CachePeriodInMinutes", 1440}}}}};
 }
 
-OperationResult TableService::TagResource(const json::object& request) {
+OperationResult TableService::TagResource(const json::object& request,
+                                          const Deadline& /*deadline*/) {
   Result<std::string> table = TableOfArn(request);
   if (!table.ok()) return ErrorOf(table.status());
   const json::value* tags = Member(request, "Tags");
@@ -708,7 +720,8 @@ OperationResult TableService::TagResource(const json::object& request) {
                     [&](json::object& description) { return MergeTags(*list, &description); });
 }
 
-OperationResult TableService::UntagResource(const json::object& request) {
+OperationResult TableService::UntagResource(const json::object& request,
+                                            const Deadline& /*deadline*/) {
   Result<std::string> table = TableOfArn(request);
   if (!table.ok()) return ErrorOf(table.status());
   const json::value* keys = Member(request, "TagKeys");
@@ -747,7 +760,8 @@ ApiError TableService::ResourceArnNotFound(std::string_view table) const {
   return NotFoundError("Requested resource not found: ResourceArn: " + ArnOf(table) + " not found");
 }
 
-OperationResult TableService::ListTagsOfResource(const json::object& request) {
+OperationResult TableService::ListTagsOfResource(const json::object& request,
+                                                 const Deadline& /*deadline*/) {
   Result<std::string> table = TableOfArn(request);
   if (!table.ok()) return ErrorOf(table.status());
   Result<TableEntry> entry = catalog_->ReadLatest(*table);

@@ -18,6 +18,7 @@
 #include "cloudlite/status.h"
 #include "dynamo/request.h"
 #include "server/dynamodb/catalog.h"
+#include "server/dynamodb/deadline.h"
 #include "server/dynamodb/operation.h"
 #include "server/dynamodb/partitions.h"
 #include "server/http/metrics.h"
@@ -38,6 +39,9 @@ struct TableServiceOptions {
   size_t max_open_partitions = 256;
   // Called by a partition's writer with the size of the group it is about to run (tests).
   std::function<void(size_t)> before_group;
+  // The time CallContext::deadline is compared with (deadline.h); empty: the steady clock
+  // (tests set their own).
+  Deadline::Now now;
 };
 
 class TableService : public Operations {
@@ -57,16 +61,16 @@ class TableService : public Operations {
   TableService(TableServiceOptions options, std::unique_ptr<Catalog> catalog);
 
   // Control plane (tables.cc).
-  OperationResult CreateTable(const boost::json::object& request);
-  OperationResult DescribeTable(const boost::json::object& request);
-  OperationResult ListTables(const boost::json::object& request);
-  OperationResult DeleteTable(const boost::json::object& request);
-  OperationResult UpdateTable(const boost::json::object& request);
-  OperationResult DescribeLimits(const boost::json::object& request);
-  OperationResult DescribeEndpoints(const boost::json::object& request);
-  OperationResult TagResource(const boost::json::object& request);
-  OperationResult UntagResource(const boost::json::object& request);
-  OperationResult ListTagsOfResource(const boost::json::object& request);
+  OperationResult CreateTable(const boost::json::object& request, const Deadline& deadline);
+  OperationResult DescribeTable(const boost::json::object& request, const Deadline& deadline);
+  OperationResult ListTables(const boost::json::object& request, const Deadline& deadline);
+  OperationResult DeleteTable(const boost::json::object& request, const Deadline& deadline);
+  OperationResult UpdateTable(const boost::json::object& request, const Deadline& deadline);
+  OperationResult DescribeLimits(const boost::json::object& request, const Deadline& deadline);
+  OperationResult DescribeEndpoints(const boost::json::object& request, const Deadline& deadline);
+  OperationResult TagResource(const boost::json::object& request, const Deadline& deadline);
+  OperationResult UntagResource(const boost::json::object& request, const Deadline& deadline);
+  OperationResult ListTagsOfResource(const boost::json::object& request, const Deadline& deadline);
   // TagResource's and UntagResource's change of `table`'s tags, and their answer.
   OperationResult ChangeTags(const std::string& table,
                              const std::function<Status(boost::json::object&)>& change);
@@ -74,19 +78,20 @@ class TableService : public Operations {
   ApiError ResourceArnNotFound(std::string_view table) const;
 
   // Data plane (items.cc).
-  OperationResult PutItem(const boost::json::object& request);
-  OperationResult GetItem(const boost::json::object& request);
-  OperationResult UpdateItem(const boost::json::object& request);
-  OperationResult DeleteItem(const boost::json::object& request);
-  OperationResult Query(const boost::json::object& request);
-  OperationResult Scan(const boost::json::object& request);
-  OperationResult BatchGetItem(const boost::json::object& request);
-  OperationResult BatchWriteItem(const boost::json::object& request);
-  OperationResult TransactWriteItems(const boost::json::object& request);
-  OperationResult TransactGetItems(const boost::json::object& request);
+  OperationResult PutItem(const boost::json::object& request, const Deadline& deadline);
+  OperationResult GetItem(const boost::json::object& request, const Deadline& deadline);
+  OperationResult UpdateItem(const boost::json::object& request, const Deadline& deadline);
+  OperationResult DeleteItem(const boost::json::object& request, const Deadline& deadline);
+  OperationResult Query(const boost::json::object& request, const Deadline& deadline);
+  OperationResult Scan(const boost::json::object& request, const Deadline& deadline);
+  OperationResult BatchGetItem(const boost::json::object& request, const Deadline& deadline);
+  OperationResult BatchWriteItem(const boost::json::object& request, const Deadline& deadline);
+  OperationResult TransactWriteItems(const boost::json::object& request, const Deadline& deadline);
+  OperationResult TransactGetItems(const boost::json::object& request, const Deadline& deadline);
 
   // One item write (PutItem, UpdateItem, DeleteItem) on its partition's writer.
-  OperationResult WriteItem(dynamo::WriteRequest::Kind kind, const boost::json::object& request);
+  OperationResult WriteItem(dynamo::WriteRequest::Kind kind, const boost::json::object& request,
+                            const Deadline& deadline);
   // Runs `run` on the request's table. `run` answers NotFound when a partition says the table
   // is gone: this process's view of it is stale, so the catalog is read again and `run` runs
   // once more on what it says now.
@@ -103,12 +108,14 @@ class TableService : public Operations {
   // The table the request's TableName names, ACTIVE.
   Result<TableEntry> TableOf(const boost::json::object& request);
   // The description DescribeTable answers for `entry` (ItemCount and TableSizeBytes summed over
-  // its partitions when `with_counts`).
-  Result<boost::json::object> Describe(const TableEntry& entry, bool with_counts);
+  // its partitions when `with_counts`, read within `deadline`).
+  Result<boost::json::object> Describe(const TableEntry& entry, bool with_counts,
+                                       const Deadline& deadline);
   std::string ArnOf(std::string_view table) const;
-  // Removes the partitions of a DELETING table and its catalog row.
-  Status FinishDeletion(const TableEntry& entry);
-  Status FinishDeletions();
+  // Removes the partitions of a DELETING table and its catalog row; NotRunInTime, the rest left
+  // for later, once `deadline` passed.
+  Status FinishDeletion(const TableEntry& entry, const Deadline& deadline);
+  Status FinishDeletions(const Deadline& deadline);
   // The check a partition of `entry` passes before its first write creates it.
   Partitions::CreateCheck CreateCheckFor(const TableEntry& entry);
 

@@ -5,10 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
+#include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -25,8 +30,9 @@ namespace json = boost::json;
 json::object Parse(std::string_view text) { return json::parse(text).as_object(); }
 
 // The answer of a call that must succeed.
-json::object Ok(TableService& s, std::string_view op, const json::object& request) {
-  OperationResult r = s.Run(op, request, {});
+json::object Ok(TableService& s, std::string_view op, const json::object& request,
+                const CallContext& context = {}) {
+  OperationResult r = s.Run(op, request, context);
   if (auto* e = std::get_if<ApiError>(&r)) {
     ADD_FAILURE() << op << " failed: " << e->type << ": " << e->message;
     return {};
@@ -566,11 +572,13 @@ TEST_F(TableServiceTest, WritesQueuedBehindARunningGroupShareOneCommit) {
 }
 
 // Every page of `request` until LastEvaluatedKey is absent: the items' "pk"/"sk" as text.
+// Each request's context from `context` when given.
 std::vector<std::string> AllPages(TableService& s, std::string_view op, json::object request,
-                                  int* pages = nullptr) {
+                                  int* pages = nullptr,
+                                  const std::function<CallContext()>& context = {}) {
   std::vector<std::string> out;
   for (int page = 0; page < 1000; page++) {
-    json::object r = Ok(s, op, request);
+    json::object r = Ok(s, op, request, context ? context() : CallContext{});
     for (const auto& item : r["Items"].as_array()) {
       const json::object& o = item.as_object();
       std::string key(o.at("pk").as_object().at("S").as_string());
@@ -727,6 +735,238 @@ TEST_F(TableServiceTest, ManyConcurrentWritersShareCommits) {
     EXPECT_EQ(g["Item"].as_object()["n"].as_object()["N"],
               json::string(std::to_string(4 * kWrites)));
   }
+}
+
+// ---- deadlines (deadline.h) --------------------------------------------------------------------
+
+// The time TableServiceOptions::now tells: it moves `tick` ms at every reading, or when told.
+struct TestClock {
+  const Deadline::Clock::time_point base = Deadline::Clock::now();
+  std::atomic<int64_t> ms{0};
+  std::atomic<int64_t> tick{0};
+  Deadline::Now Now() {
+    return [this] { return base + std::chrono::milliseconds(ms.fetch_add(tick)); };
+  }
+  // A call whose deadline is `after` ms from now, as this clock tells it.
+  CallContext In(int64_t after) const {
+    return {"", base + std::chrono::milliseconds(ms.load() + after)};
+  }
+  void Jump() { ms += 3600 * 1000; }
+};
+
+std::vector<std::string> KeysOf(const json::value& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items.as_array()) {
+    out.emplace_back(item.as_object().at("pk").as_object().at("S").as_string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(TableServiceTest, QueryAndScanStopAtTheDeadlineAndGoOnFromLastEvaluatedKey) {
+  TestClock clock;
+  TableServiceOptions o = Options();
+  o.now = clock.Now();
+  auto s = Service(o);
+  CreateHashRange(*s, "cut");
+  CreateHash(*s, "flat");
+  for (int i = 0; i < 30; i++) {
+    Ok(*s, "PutItem",
+       json::object{
+           {"TableName", "cut"},
+           {"Item", json::object{{"pk", {{"S", "p"}}}, {"sk", {{"N", std::to_string(i)}}}}}});
+  }
+  for (int i = 0; i < 40; i++) {
+    Ok(*s, "PutItem",
+       json::object{{"TableName", "flat"},
+                    {"Item", json::object{{"pk", {{"S", "k" + std::to_string(i)}}}}}});
+  }
+  const json::object query = Parse(R"({"TableName":"cut","KeyConditionExpression":"pk = :p",
+      "ExpressionAttributeValues":{":p":{"S":"p"}},"ConsistentRead":true})");
+  const json::object scan = Parse(R"({"TableName":"flat","ConsistentRead":true})");
+  int pages = 0;
+  const std::vector<std::string> whole_query = AllPages(*s, "Query", query, &pages);
+  ASSERT_EQ(whole_query.size(), 30u);
+  EXPECT_EQ(pages, 1);
+  const std::vector<std::string> whole_scan = AllPages(*s, "Scan", scan, &pages);
+  ASSERT_EQ(whole_scan.size(), 40u);
+  EXPECT_EQ(pages, 1);
+
+  // Every reading of the clock moves it 1 ms: a request with a deadline 12 ms away ends its page
+  // after a few rows, each page with a LastEvaluatedKey the next one goes on from.
+  clock.tick = 1;
+  auto soon = [&] { return clock.In(12); };
+  EXPECT_EQ(AllPages(*s, "Query", query, &pages, soon), whole_query);
+  EXPECT_GT(pages, 2);
+  EXPECT_EQ(AllPages(*s, "Scan", scan, &pages, soon), whole_scan);
+  EXPECT_GT(pages, 2);
+  json::object descending = query;
+  descending["ScanIndexForward"] = false;
+  std::vector<std::string> backwards(whole_query.rbegin(), whole_query.rend());
+  EXPECT_EQ(AllPages(*s, "Query", descending, &pages, soon), backwards);
+  EXPECT_GT(pages, 2);
+}
+
+TEST_F(TableServiceTest, ARequestPastItsDeadlineRunsNothing) {
+  auto s = Service();
+  CreateHash(*s, "late");
+  const CallContext late{"", std::chrono::steady_clock::now() - std::chrono::seconds(1)};
+  for (auto [op, request] : std::vector<std::pair<std::string, std::string>>{
+           {"PutItem", R"({"TableName":"late","Item":{"pk":{"S":"a"}}})"},
+           {"GetItem", R"({"TableName":"late","Key":{"pk":{"S":"a"}}})"},
+           {"Scan", R"({"TableName":"late"})"},
+           {"BatchWriteItem",
+            R"({"RequestItems":{"late":[{"PutRequest":{"Item":{"pk":{"S":"b"}}}}]}})"},
+           {"CreateTable", R"({"TableName":"never","KeySchema":[{"AttributeName":"pk",
+             "KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"pk",
+             "AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"})"},
+           {"DeleteTable", R"({"TableName":"late"})"}}) {
+    OperationResult r = s->Run(op, Parse(request), late);
+    const ApiError* e = std::get_if<ApiError>(&r);
+    ASSERT_NE(e, nullptr) << op;
+    // A code every AWS SDK retries.
+    EXPECT_EQ(e->type, "RequestTimeoutException") << op;
+    EXPECT_EQ(e->http_status, 500) << op;
+  }
+  EXPECT_EQ(Ok(*s, "Scan", R"({"TableName":"late","ConsistentRead":true})")["Count"], 0);
+  EXPECT_EQ(Ok(*s, "ListTables", "{}")["TableNames"], json::array{"late"});
+}
+
+TEST_F(TableServiceTest, BatchGetItemAnswersTheKeysNotReadInTimeAsUnprocessed) {
+  TestClock clock;
+  TableServiceOptions o = Options();
+  o.now = clock.Now();
+  auto s = Service(o);
+  CreateHash(*s, "bget");
+  json::array keys;
+  std::vector<std::string> all;
+  for (int i = 0; i < 10; i++) {
+    const std::string pk = "k" + std::to_string(i);
+    Ok(*s, "PutItem",
+       json::object{{"TableName", "bget"},
+                    {"Item", json::object{{"pk", {{"S", pk}}}, {"v", {{"N", "1"}}}}}});
+    keys.push_back(json::object{{"pk", {{"S", pk}}}});
+    all.push_back(pk);
+  }
+  const json::object request{
+      {"RequestItems", json::object{{"bget", json::object{{"Keys", keys},
+                                                          {"ConsistentRead", true},
+                                                          {"ProjectionExpression", "pk"}}}}}};
+  clock.tick = 1;
+  json::object r = Ok(*s, "BatchGetItem", request, clock.In(8));
+  clock.tick = 0;
+  std::vector<std::string> read = KeysOf(r["Responses"].as_object()["bget"]);
+  const json::object& left = r["UnprocessedKeys"].as_object()["bget"].as_object();
+  std::vector<std::string> unread = KeysOf(left.at("Keys"));
+  EXPECT_FALSE(read.empty());
+  EXPECT_FALSE(unread.empty());
+  // The unprocessed keys keep their table's settings, and asking for them again reads the rest.
+  EXPECT_EQ(left.at("ConsistentRead"), true);
+  EXPECT_EQ(left.at("ProjectionExpression"), "pk");
+  json::object again = Ok(*s, "BatchGetItem", json::object{{"RequestItems", r["UnprocessedKeys"]}});
+  EXPECT_TRUE(again["UnprocessedKeys"].as_object().empty());
+  std::vector<std::string> rest = KeysOf(again["Responses"].as_object()["bget"]);
+  EXPECT_EQ(rest, unread);
+  read.insert(read.end(), rest.begin(), rest.end());
+  std::sort(read.begin(), read.end());
+  EXPECT_EQ(read, all);
+}
+
+TEST_F(TableServiceTest, BatchWriteItemAnswersTheWritesNotRunInTimeAsUnprocessed) {
+  TestClock clock;
+  std::atomic<int> groups{-1};  // counting once armed
+  TableServiceOptions o = Options();
+  o.now = clock.Now();
+  o.partitions = 1;  // one group per table
+  // The deadline passes when the second table's group is about to start.
+  o.before_group = [&](size_t) {
+    if (groups >= 0 && ++groups == 2) clock.Jump();
+  };
+  auto s = Service(o);
+  CreateHash(*s, "first");
+  CreateHash(*s, "second");
+  const json::object request = Parse(R"({"RequestItems":{
+      "first":[{"PutRequest":{"Item":{"pk":{"S":"a"}}}},{"PutRequest":{"Item":{"pk":{"S":"b"}}}}],
+      "second":[{"PutRequest":{"Item":{"pk":{"S":"c"}}}},{"DeleteRequest":{"Key":{"pk":{"S":"d"}}}}]}})");
+  Ok(*s, "PutItem", R"({"TableName":"second","Item":{"pk":{"S":"d"}}})");
+  groups = 0;
+  json::object r = Ok(*s, "BatchWriteItem", request, clock.In(1000));
+  groups = -1;
+  EXPECT_EQ(groups.load(), -1);
+  const json::object& unprocessed = r["UnprocessedItems"].as_object();
+  ASSERT_EQ(unprocessed.size(), 1u);
+  EXPECT_EQ(unprocessed.at("second"), request.at("RequestItems").as_object().at("second"));
+  auto keys = [&](std::string_view table) {
+    return KeysOf(
+        Ok(*s, "Scan", json::object{{"TableName", table}, {"ConsistentRead", true}})["Items"]);
+  };
+  EXPECT_EQ(keys("first"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(keys("second"), std::vector<std::string>{"d"});  // nothing of it written
+  Ok(*s, "BatchWriteItem", json::object{{"RequestItems", unprocessed}});
+  EXPECT_EQ(keys("second"), std::vector<std::string>{"c"});
+}
+
+TEST_F(TableServiceTest, AWriteNotInACommitByItsDeadlineIsNotRun) {
+  TestClock clock;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, held = false, released = false;
+  TableServiceOptions o = Options();
+  o.now = clock.Now();
+  o.partitions = 1;
+  o.before_group = [&](size_t) {
+    std::unique_lock lock(mu);
+    if (!armed) return;
+    armed = false;
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+  };
+  auto s = Service(o);
+  CreateHash(*s, "queue");
+  Ok(*s, "PutItem", R"({"TableName":"queue","Item":{"pk":{"S":"warm"}}})");
+  {
+    std::lock_guard lock(mu);
+    armed = true;
+  }
+  std::thread first(
+      [&] { Ok(*s, "PutItem", R"({"TableName":"queue","Item":{"pk":{"S":"first"}}})"); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return held; });
+  }
+  auto put = [&](std::string pk, CallContext context) {
+    return std::async(std::launch::async, [&s, pk, context] {
+      return s->Run(
+          "PutItem",
+          json::object{{"TableName", "queue"}, {"Item", json::object{{"pk", {{"S", pk}}}}}},
+          context);
+    });
+  };
+  // Queued behind the held group when its deadline (on the real clock) comes: withdrawn, answered
+  // while that group still runs.
+  std::future<OperationResult> withdrawn =
+      put("withdrawn", {"", std::chrono::steady_clock::now() + std::chrono::milliseconds(20)});
+  EXPECT_TRUE(Eventually(
+      [&] { return withdrawn.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }));
+  // Queued, then its deadline passes before its group begins: left out of it.
+  std::future<OperationResult> dropped = put("dropped", clock.In(60 * 1000));
+  EXPECT_TRUE(Eventually([&] { return s->writes_waiting() == 1; }));
+  clock.Jump();
+  {
+    std::lock_guard lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+  first.join();
+  for (auto* f : {&withdrawn, &dropped}) {
+    OperationResult r = f->get();
+    const ApiError* e = std::get_if<ApiError>(&r);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->type, "RequestTimeoutException");
+  }
+  EXPECT_EQ(KeysOf(Ok(*s, "Scan", R"({"TableName":"queue","ConsistentRead":true})")["Items"]),
+            (std::vector<std::string>{"first", "warm"}));
 }
 
 }  // namespace
