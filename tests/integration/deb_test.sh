@@ -3,7 +3,8 @@
 # names Debian packages that this machine has installed, it holds the CLI, the extension, the
 # library, the headers and the CMake package under /usr, and what it installs works: unpacked
 # into a scratch root with `dpkg -x`, the CLI runs a push/sql/pull round trip on a file:// store
-# and sqlite3 loads the extension from its installed path.
+# and sqlite3 loads the extension from its installed path. As root on a machine without the
+# package (CI), it is also installed with dpkg -i, used from /usr and removed.
 set -euo pipefail
 build=${CLOUDLITE_BUILD:?set by ctest}
 for tool in cpack dpkg-deb dpkg-shlibdeps sqlite3; do
@@ -80,4 +81,33 @@ SQL
 [[ $got == one,two,three,four ]] || fail "sqlite3 with the installed extension: $got"
 [[ $("$cli" sql "$store/db" "SELECT count(*) AS n FROM t" | tail -1) == 4 ]] ||
   fail "the extension's commit is not seen by the CLI"
+
+# Installed for real with dpkg -i where that changes nothing of the machine's own: as root, with
+# no cloudlite package installed (CI's fresh Debian 12). The CLI and the extension then run from
+# /usr, and the package is removed again. A developer's installed cloudlite is never replaced.
+echo "== installed with dpkg -i"
+if [[ $(id -u) != 0 ]]; then
+  echo "skipped: dpkg -i needs root"
+elif dpkg-query -W -f='${Status}' cloudlite 2>/dev/null | grep -q 'ok installed'; then
+  echo "skipped: a cloudlite package is installed here already"
+else
+  trap 'dpkg -r cloudlite >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+  dpkg -i "$deb" >"$work/dpkg.log" 2>&1 || fail "dpkg -i: $(tail -20 "$work/dpkg.log")"
+  /usr/bin/cloudlite --version | grep -qF "$(dpkg-deb -f "$deb" Version)" ||
+    fail "/usr/bin/cloudlite --version is not the package's"
+  installed_ext=$(dpkg -L cloudlite | grep -m1 '/libcloudlite\.so$') ||
+    fail "dpkg -L lists no libcloudlite.so"
+  got=$(sqlite3 <<SQL
+.load ${installed_ext%.so}
+.open 'file:db?vfs=cloudlite&store=$store'
+INSERT INTO t VALUES (5, 'five');
+SELECT count(*) FROM t;
+SQL
+  )
+  [[ $got == 5 ]] || fail "sqlite3 with the extension installed by dpkg: $got"
+  [[ $(/usr/bin/cloudlite sql "$store/db" "SELECT s FROM t WHERE x = 5" | tail -1) == five ]] ||
+    fail "the installed CLI does not see the installed extension's commit"
+  dpkg -r cloudlite >"$work/dpkg-r.log" 2>&1 || fail "dpkg -r: $(tail -20 "$work/dpkg-r.log")"
+  [[ ! -e /usr/bin/cloudlite ]] || fail "dpkg -r left /usr/bin/cloudlite"
+fi
 echo PASS
