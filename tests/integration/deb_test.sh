@@ -91,7 +91,7 @@ if [[ $(id -u) != 0 ]]; then
 elif dpkg-query -W -f='${Status}' cloudlite 2>/dev/null | grep -q 'ok installed'; then
   echo "skipped: a cloudlite package is installed here already"
 else
-  trap 'dpkg -r cloudlite >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+  trap 'dpkg --purge cloudlite >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
   dpkg -i "$deb" >"$work/dpkg.log" 2>&1 || fail "dpkg -i: $(tail -20 "$work/dpkg.log")"
   /usr/bin/cloudlite --version | grep -qF "$(dpkg-deb -f "$deb" Version)" ||
     fail "/usr/bin/cloudlite --version is not the package's"
@@ -107,7 +107,7 @@ SQL
   [[ $got == 5 ]] || fail "sqlite3 with the extension installed by dpkg: $got"
   [[ $(/usr/bin/cloudlite sql "$store/db" "SELECT s FROM t WHERE x = 5" | tail -1) == five ]] ||
     fail "the installed CLI does not see the installed extension's commit"
-  dpkg -r cloudlite >"$work/dpkg-r.log" 2>&1 || fail "dpkg -r: $(tail -20 "$work/dpkg-r.log")"
-  [[ ! -e /usr/bin/cloudlite ]] || fail "dpkg -r left /usr/bin/cloudlite"
+  dpkg --purge cloudlite >"$work/dpkg-r.log" 2>&1 || fail "dpkg --purge: $(tail -20 "$work/dpkg-r.log")"
+  [[ ! -e /usr/bin/cloudlite ]] || fail "dpkg --purge left /usr/bin/cloudlite"
 fi
 echo PASS
