@@ -1,10 +1,13 @@
 # cloudlite_add_lambda(<target> SOURCES <files>... [LIBRARIES <targets>...])
 #
-# Builds <target>, a program whose main() calls cloudlite::lambda::Run (src/lambda/lambda.h), and
+# Builds <target>, a program whose main() calls cloudlite::lambda::Run (<cloudlite/lambda.h>),
+# linked with cloudlite::lambda and LIBRARIES (cloudlite::cloudlite for a database), and
 # <target>.zip beside it: the program as `bootstrap` (mode 0755) at the root of the zip, what a
 # custom runtime (provided.al2023) runs. The zip is a plain zip of the built binary: it loads
 # where the binary's shared libraries and glibc exist (docs/lambda.md, "Packaging").
 # The zip is made by the target <target>_zip, part of the default build, when `zip` is found.
+# The same file serves this tree and, installed beside cloudliteConfig.cmake which includes it,
+# any project that does find_package(cloudlite).
 find_program(CLOUDLITE_ZIP zip)
 
 function(cloudlite_add_lambda target)
@@ -13,7 +16,7 @@ function(cloudlite_add_lambda target)
     message(FATAL_ERROR "cloudlite_add_lambda(${target}): SOURCES is required")
   endif()
   add_executable(${target} ${L_SOURCES})
-  target_link_libraries(${target} PRIVATE cloudlite_lambda ${L_LIBRARIES})
+  target_link_libraries(${target} PRIVATE cloudlite::lambda ${L_LIBRARIES})
   if(NOT CLOUDLITE_ZIP)
     message(WARNING "cloudlite_add_lambda(${target}): `zip` not found, no ${target}.zip "
                     "(apt-get install zip)")

@@ -27,10 +27,13 @@ endfunction()
 #   HEADERS globs under src/ seen by the targets that link this one
 #   PRIVATE_HEADERS globs under src/ seen only by this module's own sources
 #   PUBLIC_API headers under include/ (installed; seen by the linking targets)
+#   INSTALL_HEADERS files under src/ that a public header includes: installed as they are under
+#     include/cloudlite/internal/ (on the installed target's include path), so that the same
+#     `#include "lambda/lambda.h"` resolves in the tree and after `cmake --install`
 #   DEPS targets whose headers this module's headers include (propagated)
 #   PRIVATE_DEPS targets only this module's sources use)
 function(cloudlite_module name)
-  cmake_parse_arguments(M "" "" "SOURCES;HEADERS;PRIVATE_HEADERS;PUBLIC_API;DEPS;PRIVATE_DEPS;EXCLUDE"
+  cmake_parse_arguments(M "" "" "SOURCES;HEADERS;PRIVATE_HEADERS;PUBLIC_API;INSTALL_HEADERS;DEPS;PRIVATE_DEPS;EXCLUDE"
                         ${ARGN})
   set(src ${PROJECT_SOURCE_DIR}/src)
   list(TRANSFORM M_SOURCES PREPEND ${src}/)
@@ -70,6 +73,13 @@ function(cloudlite_module name)
     cloudlite_make_view(${CLOUDLITE_VIEWS}/${name}-api ${PROJECT_SOURCE_DIR}/include ${M_PUBLIC_API})
     target_include_directories(${target} ${scope}
       $<BUILD_INTERFACE:${CLOUDLITE_VIEWS}/${name}-api> $<INSTALL_INTERFACE:include>)
+  endif()
+  foreach(h ${M_INSTALL_HEADERS})
+    get_filename_component(dir ${h} DIRECTORY)
+    install(FILES ${src}/${h} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/cloudlite/internal/${dir})
+  endforeach()
+  if(M_INSTALL_HEADERS)
+    target_include_directories(${target} ${scope} $<INSTALL_INTERFACE:include/cloudlite/internal>)
   endif()
   if(private_headers)
     cloudlite_make_view(${CLOUDLITE_VIEWS}/${name}-private ${src} ${private_headers})

@@ -9,6 +9,7 @@
 // A request whose deadline (Lambda's, a little early) passes before or while its SQL runs is
 // interrupted and answered 504, so the caller gets an answer rather than a timeout.
 #include <cloudlite/database.h>
+#include <cloudlite/lambda.h>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
@@ -20,13 +21,11 @@
 #include <mutex>
 #include <string>
 
-#include "lambda/lambda.h"
-
 namespace {
 
 namespace json = boost::json;
-using cloudlite::server::Request;
-using cloudlite::server::Response;
+using cloudlite::lambda::Request;
+using cloudlite::lambda::Response;
 using Clock = std::chrono::steady_clock;
 
 int HexDigit(char c) {
@@ -125,7 +124,7 @@ class Greeter {
   std::mutex mu_;
 };
 
-cloudlite::Result<cloudlite::server::Handler> Init() {
+cloudlite::Result<cloudlite::lambda::Handler> Init() {
   const char* uri = std::getenv("CLOUDLITE_DATABASE");
   if (uri == nullptr || *uri == '\0') {
     return cloudlite::Status::InvalidArgument(
@@ -139,7 +138,7 @@ cloudlite::Result<cloudlite::server::Handler> Init() {
                          }}};
   CL_ASSIGN_OR_RETURN(auto db, cloudlite::Database::Open(uri, options));
   auto greeter = std::make_shared<Greeter>(std::move(db));
-  return cloudlite::server::Handler(
+  return cloudlite::lambda::Handler(
       [greeter](const Request& request) { return greeter->Handle(request); });
 }
 
