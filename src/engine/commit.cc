@@ -30,9 +30,11 @@ std::future<Result<std::string>> StartGet(ObjectStore& store, std::string key) {
 }  // namespace
 
 format::Recent Engine::DescribeRecent() const {
-  // Bounded so that a commit stays about as small as its pages (DynamoDB bills writes by the
-  // KiB): 192 bytes describe 7-14 small commits (docs/format.md).
-  constexpr size_t kMaxBytes = 192;
+  // Where writes are billed by the KiB (DynamoDB), bounded so that a commit stays about as small
+  // as its pages: 192 bytes describe 6-14 small commits. Elsewhere 2 KiB, about the 64 versions
+  // of a checkpoint interval, so that an opening reads the newest record and the checkpoint
+  // only (docs/format.md, "RECENT section").
+  const size_t max_bytes = store_->BillsWritesByKiB() ? 192 : 2048;
   format::Recent recent;
   recent.db_pages = map_.db_pages();
   std::vector<format::RecentVersion> newest_first;
@@ -53,7 +55,7 @@ format::Recent Engine::DescribeRecent() const {
     entry.map =
         map_.Export(db_, last, format::ObjectKey(db_, format::RecordObject(it->first, entry.tag)));
     bytes += format::EncodedSize(entry);
-    if (bytes > kMaxBytes) break;
+    if (bytes > max_bytes) break;
     seen.insert(last.begin(), last.end());
     newest_first.push_back(std::move(entry));
   }
