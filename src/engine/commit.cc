@@ -30,11 +30,12 @@ std::future<Result<std::string>> StartGet(ObjectStore& store, std::string key) {
 }  // namespace
 
 format::Recent Engine::DescribeRecent() const {
-  // Where writes are billed by the KiB (DynamoDB), bounded so that a commit stays about as small
-  // as its pages: 192 bytes describe 6-14 small commits. Elsewhere 2 KiB, about the 64 versions
-  // of a checkpoint interval, so that an opening reads the newest record and the checkpoint
-  // only (docs/format.md, "RECENT section").
-  const size_t max_bytes = store_->BillsWritesByKiB() ? 192 : 2048;
+  // Bounded so that a commit stays about as small as its pages: 192 bytes describe 6-14 small
+  // commits. Where writes are billed by the request, up to 2 KiB to reach back to the newest
+  // checkpoint (about the 64 versions of an interval), so that an opening reads the newest
+  // record and the checkpoint only (docs/format.md, "RECENT section").
+  constexpr size_t kSmallBytes = 192, kToCheckpointBytes = 2048;
+  const bool to_checkpoint = !store_->BillsWritesByKiB();
   format::Recent recent;
   recent.db_pages = map_.db_pages();
   std::vector<format::RecentVersion> newest_first;
@@ -55,7 +56,8 @@ format::Recent Engine::DescribeRecent() const {
     entry.map =
         map_.Export(db_, last, format::ObjectKey(db_, format::RecordObject(it->first, entry.tag)));
     bytes += format::EncodedSize(entry);
-    if (bytes > max_bytes) break;
+    const bool reaching = to_checkpoint && it->first >= checkpoint_version_;
+    if (bytes > (reaching ? kToCheckpointBytes : kSmallBytes)) break;
     seen.insert(last.begin(), last.end());
     newest_first.push_back(std::move(entry));
   }
