@@ -18,6 +18,7 @@
 #include <fstream>
 #include <thread>
 
+#include "format/format.h"
 #include "store/object_store.h"
 #include "store/registry.h"
 #include "store/uri.h"
@@ -202,6 +203,8 @@ StoreUsage MeasureStore(const std::string& store_uri, const std::string& db) {
   auto store = Take(OpenStore(uri, /*create=*/false), "opening " + store_uri);
   const std::string prefix = db + "/";
   StoreUsage usage;
+  std::map<std::string, uint64_t> sizes;  // relative to prefix
+  std::string newest_checkpoint;          // keys list in version order
   for (const std::string& key : Take(ListAll(*store, prefix), "listing " + prefix)) {
     uint64_t size = Take(store->Head(key), "HEAD " + key).size;
     std::string_view rest = std::string_view(key).substr(prefix.size());
@@ -209,10 +212,23 @@ StoreUsage MeasureStore(const std::string& store_uri, const std::string& db) {
     for (const char* k : {"log", "ckpt", "seg"}) {
       if (rest.starts_with(std::string(k) + "/")) kind = k;
     }
+    if (kind == "ckpt") newest_checkpoint = key;
+    sizes[std::string(rest)] = size;
     usage.kinds[kind].first++;
     usage.kinds[kind].second += size;
     usage.objects++;
     usage.bytes += size;
+  }
+  if (newest_checkpoint.empty()) return usage;
+  format::Checkpoint cp =
+      Take(format::DecodeCheckpoint(Take(store->Get(newest_checkpoint), "GET " + newest_checkpoint),
+                                    newest_checkpoint),
+           "decoding " + newest_checkpoint);
+  for (const std::string& object : cp.map.objects) {
+    auto it = sizes.find(object);
+    if (it == sizes.end()) continue;
+    usage.newest_segments++;
+    usage.newest_segment_bytes += it->second;
   }
   return usage;
 }

@@ -119,6 +119,8 @@ struct Requests {
 struct StoreUsage {
   std::map<std::string, std::pair<uint64_t, uint64_t>> kinds;  // kind -> (objects, bytes)
   uint64_t objects = 0, bytes = 0;
+  // The segments the newest checkpoint names: the rest are there for older retained versions.
+  uint64_t newest_segments = 0, newest_segment_bytes = 0;
 };
 StoreUsage MeasureStore(const std::string& store_uri, const std::string& db);
 

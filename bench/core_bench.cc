@@ -661,6 +661,16 @@ void RunHistory(const Args& args, const std::string& dir, const std::string& sto
   table.Add("store after one `gc` run", usage(after_gc), usage(live),
             Ratio(static_cast<double>(after_gc.bytes), live.bytes), "≤ 1.5× + window",
             Verdict(static_cast<double>(after_gc.bytes) <= goal_bytes));
+  auto segments = [&](const StoreUsage& u) {
+    auto seg = u.kinds.count("seg") ? u.kinds.at("seg") : std::pair<uint64_t, uint64_t>{};
+    return Str("%" PRIu64 " / %.1f MiB named by the newest checkpoint (the other %" PRIu64
+               " / %.1f MiB by older checkpoints of the window)",
+               u.newest_segments, MiB(u.newest_segment_bytes), seg.first - u.newest_segments,
+               MiB(seg.second - u.newest_segment_bytes));
+  };
+  table.Add("  segments after `gc`", segments(after_gc), "",
+            Ratio(static_cast<double>(after_gc.newest_segment_bytes), live.bytes), "≤ 1.5×",
+            Verdict(static_cast<double>(after_gc.newest_segment_bytes) <= goal_bytes));
   table.Add("requests per commit (GET / PUT / LIST / DELETE)",
             Str("%.3f / %.3f / %.4f / %.4f", updates.get / n, updates.put / n, updates.list / n,
                 updates.del / n),

@@ -30,9 +30,12 @@ std::future<Result<std::string>> StartGet(ObjectStore& store, std::string key) {
 }  // namespace
 
 format::Recent Engine::DescribeRecent() const {
-  // Bounded so that a commit stays about as small as its pages (DynamoDB bills writes by the
-  // KiB): 192 bytes describe 7-14 small commits (docs/format.md).
-  constexpr size_t kMaxBytes = 192;
+  // Bounded so that a commit stays about as small as its pages: 192 bytes describe 6-14 small
+  // commits. Where writes are billed by the request, up to 2 KiB to reach back to the newest
+  // checkpoint (about the 64 versions of an interval), so that an opening reads the newest
+  // record and the checkpoint only (docs/format.md, "RECENT section").
+  constexpr size_t kSmallBytes = 192, kToCheckpointBytes = 2048;
+  const bool to_checkpoint = !store_->BillsWritesByKiB();
   format::Recent recent;
   recent.db_pages = map_.db_pages();
   std::vector<format::RecentVersion> newest_first;
@@ -53,7 +56,8 @@ format::Recent Engine::DescribeRecent() const {
     entry.map =
         map_.Export(db_, last, format::ObjectKey(db_, format::RecordObject(it->first, entry.tag)));
     bytes += format::EncodedSize(entry);
-    if (bytes > kMaxBytes) break;
+    const bool reaching = to_checkpoint && it->first >= checkpoint_version_;
+    if (bytes > (reaching ? kToCheckpointBytes : kSmallBytes)) break;
     seen.insert(last.begin(), last.end());
     newest_first.push_back(std::move(entry));
   }

@@ -490,7 +490,7 @@ Status Engine::CatchUp() {
       if (format::ParseVersionKey(key, prefix, &v)) versions.push_back(v);
     }
     if (versions.empty()) break;
-    // Far behind, the RECENT sections cost a GET per 7-14 versions missed (seconds on a remote
+    // Far behind, the RECENT sections cost a GET per 6-64 versions missed (seconds on a remote
     // store for thousands); the newest checkpoint costs a few requests however far.
     const uint64_t far = 2 * options_.checkpoint_interval;
     if (far > 0 && (page.more || versions.back() - version_ > far)) return Reload();

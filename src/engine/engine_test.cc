@@ -433,6 +433,52 @@ TEST_F(EngineTest, ACheckpointThatFellBehindIsFollowedAtOnce) {
   EXPECT_EQ(stats.get.load(), 4u);
 }
 
+// A store billed by the request, as the engine sees one billed by the KiB (DynamoDB).
+class BilledByKiBStore : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  bool BillsWritesByKiB() const override { return true; }
+};
+
+// An opening reads the newest record and, through its RECENT section, reaches the newest
+// checkpoint (docs/format.md, "RECENT section"): on a store billed by the request, a section of
+// up to 2 KiB describes a whole checkpoint interval of small commits, so an opening 63 versions
+// past the checkpoint costs 2 LISTs and 2 GETs. Where writes are billed by the KiB, sections
+// stay within 192 bytes (about 8 of these commits each) and the opening steps back through 8
+// more records. Before, every store had the 192 bytes (issue 15's history benchmark: 14 requests).
+TEST_F(EngineTest, AnOpeningReadsTheNewestRecordAndTheCheckpoint) {
+  for (bool by_kib : {false, true}) {
+    SCOPED_TRACE(by_kib);
+    store_ = std::make_shared<MemStore>();
+    std::shared_ptr<ObjectStore> writer_store =
+        by_kib ? std::make_shared<BilledByKiBStore>(store_) : std::shared_ptr<ObjectStore>(store_);
+    auto writer = OpenSynced(writer_store, {}, nullptr, /*create=*/true);  // checkpoint_interval 64
+    ASSERT_OK(writer);
+    constexpr uint32_t kPages = 100;
+    for (uint32_t v = 1; v <= 127; v++) {
+      ASSERT_OK((*writer)->Commit({{1 + v % kPages, Page(1 + v % kPages, static_cast<char>(v))}},
+                                  kPageSize, kPages));
+      if (v == 64) {
+        ASSERT_OK((*writer)->FinishCheckpoint());
+      }
+    }
+    ASSERT_EQ((*writer)->checkpoint_version(), 64u);
+
+    StoreStats stats;
+    std::shared_ptr<ObjectStore> counted =
+        CountRequests(std::make_unique<ForwardingStore>(store_), &stats);
+    auto fresh = Engine::Open(counted, "db", {}, std::make_shared<FrameCache>(1 << 20),
+                              /*create=*/false);
+    ASSERT_OK(fresh);
+    EXPECT_EQ((*fresh)->version(), 127u);
+    EXPECT_EQ(stats.list.load(), 2u);
+    EXPECT_EQ(stats.get.load(), by_kib ? 10u : 2u);
+    for (uint32_t v = 127 - kPages + 1; v <= 127; v++) {  // the last write of every page
+      EXPECT_EQ(ReadPage(**fresh, 1 + v % kPages), Page(1 + v % kPages, static_cast<char>(v)));
+    }
+  }
+}
+
 // Segment compaction (issue 15, item 2): a checkpoint moves the pages still in use of a segment
 // mostly overwritten into its own segment, so that nothing needs the old one any more. The
 // writer that checkpoints here did not write that segment: it learns its size with a HEAD.

@@ -37,6 +37,7 @@ class ForwardingStore : public ObjectStore {
   Result<bool> CheckAccess() override { return inner_->CheckAccess(); }
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
+  bool BillsWritesByKiB() const override { return inner_->BillsWritesByKiB(); }
 
  protected:
   // The wrapped store, for a wrapper that acts on it besides forwarding (the adversary).

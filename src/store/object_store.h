@@ -68,6 +68,10 @@ class ObjectStore {
   // Whether a List of the few keys after `start_after` costs about what a Get does (true for
   // S3, DynamoDB and memory; a directory is read whole). The engine lists to catch up only then.
   virtual bool ListsCheaply() const { return true; }
+
+  // Whether a write costs by the KiB rather than by the request (DynamoDB's write units): the
+  // engine then keeps its records' optional bytes few (docs/format.md, "RECENT section").
+  virtual bool BillsWritesByKiB() const { return false; }
 };
 
 // Validates a key against the contract above. Backends call it first.

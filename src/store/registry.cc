@@ -82,6 +82,7 @@ class CountingStore final : public ObjectStore {
   }
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
+  bool BillsWritesByKiB() const override { return inner_->BillsWritesByKiB(); }
 
  private:
   Result<std::string> CountIn(Result<std::string> result) {

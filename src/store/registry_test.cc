@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "base/random.h"
+#include "store/forwarding_store.h"
 #include "store/mem/mem_store.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -69,6 +70,23 @@ TEST(StoreStatsTest, CountRequestsCountsEveryCall) {
   ASSERT_TRUE(store->Delete(keys).ok());
   EXPECT_EQ(stats.ToJson(), R"({"get":4,"put":3,"list":1,"delete":1,"bytes_in":7,"bytes_out":10})");
   EXPECT_EQ(store->Describe(), "mem://(private)");
+}
+
+// The engine sizes its records' RECENT sections by how the store bills writes (docs/format.md):
+// the counter and the forwarding wrappers pass the inner store's answer on.
+TEST(StoreStatsTest, WrappersForwardHowWritesAreBilled) {
+  class BilledByKiB : public ForwardingStore {
+   public:
+    using ForwardingStore::ForwardingStore;
+    bool BillsWritesByKiB() const override { return true; }
+  };
+  MemStore mem;
+  BilledByKiB billed(mem);
+  ObjectStore& dynamo_like = billed;  // (a ForwardingStore& would pick the copy constructor)
+  StoreStats stats;
+  EXPECT_FALSE(CountRequests(std::make_unique<ForwardingStore>(mem), &stats)->BillsWritesByKiB());
+  EXPECT_TRUE(
+      CountRequests(std::make_unique<ForwardingStore>(dynamo_like), &stats)->BillsWritesByKiB());
 }
 
 TEST(OpenStoreTest, MemIsSharedByNameAndCounted) {

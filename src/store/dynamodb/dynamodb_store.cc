@@ -296,6 +296,7 @@ class DynamoDbStore final : public ObjectStore {
   }
 
   std::string Describe() const override { return describe_; }
+  bool BillsWritesByKiB() const override { return true; }
 
   // DescribeTable: the table exists and has the key schema this layout needs.
   Result<bool> CheckAccess() override {

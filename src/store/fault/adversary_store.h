@@ -127,7 +127,7 @@ class AdversaryStore final : public ForwardingStore {
   Result<ListPage> List(std::string_view prefix, std::string_view start_after,
                         size_t limit) override;
   Status Delete(std::span<const std::string> keys) override;
-  // Describe, ListsCheaply and CheckAccess are forwarded as they are: no strike.
+  // Describe, ListsCheaply, BillsWritesByKiB and CheckAccess are forwarded as they are: no strike.
 
  private:
   std::shared_ptr<StoreAdversary> adversary_;
