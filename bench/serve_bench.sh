@@ -35,33 +35,8 @@ if [[ $peers == 1 ]]; then
   cp "$root/bench/node/libsql_load.mjs" "$npm_dir/"
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# start PROGRAM ARGS...: starts a server that prints "listening on http://..."; sets $url, $pid.
-start() {
-  local log
-  log=$(mktemp -p "$work" server-XXXX.log)
-  "$@" 2>"$log" &
-  pid=$!
-  pids+=("$pid")
-  url=""
-  for _ in $(seq 1 300); do
-    url=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$log")
-    [[ -n $url ]] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-    sleep 0.1
-  done
-  cat "$log" >&2
-  exit 1
-}
-stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
+# shellcheck source=bench/server-lib.sh
+. "$root/bench/server-lib.sh"
 
 pipeline() {  # pipeline SQL: a one-shot Hrana pipeline (what @libsql/client's execute sends)
   printf '{"requests":[{"type":"execute","stmt":{"sql":"%s"}},{"type":"close"}]}' "$1"

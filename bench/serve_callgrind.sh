@@ -16,14 +16,9 @@ build=${CLOUDLITE_BUILD:-$root/build}
 variant=${1:?usage: serve_callgrind.sh args|text|fixed}
 seconds=${SECONDS_PER_RUN:-20}
 out=${OUT:-$PWD/callgrind.$variant.out}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/server-lib.sh
+. "$root/bench/server-lib.sh"
+START_SECONDS=${START_SECONDS:-120}  # valgrind starts slowly
 
 pipeline() { printf '{"requests":[{"type":"execute","stmt":%s},{"type":"close"}]}' "$1"; }
 text=$(pipeline '{"sql":"SELECT id, v FROM t WHERE id = 1 + {n} % 1000"}')
@@ -31,22 +26,8 @@ args=$(pipeline '{"sql":"SELECT id, v FROM t WHERE id = ?","args":[{"type":"inte
 create=$(pipeline '{"sql":"CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"}')
 fill=$(pipeline '{"sql":"WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000) INSERT INTO t (v) SELECT '"'row '"' || n || '"' of the benchmark'"' FROM c"}')
 
-start() {  # start LOG PROGRAM ARGS...: sets $url once it listens
-  local log=$1
-  shift
-  "$@" 2>"$log" &
-  pids+=($!)
-  url=""
-  for _ in $(seq 1 600); do
-    url=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$log")
-    [[ -n $url ]] && return 0
-    sleep 0.1
-  done
-  cat "$log" >&2
-  exit 1
-}
 serve() {  # serve [WRAPPER...]: a fresh database with the table, at $url/bench/v2/pipeline
-  start "$work/serve.log" "$@" "$build/cloudlite" serve --store "file://$work/store" --create \
+  start "$@" "$build/cloudlite" serve --store "file://$work/store" --create \
     --listen 127.0.0.1:0 --access-log off --workers 4
   curl -sS "$url/bench/v2/pipeline" -d "$create" >/dev/null
   curl -sS "$url/bench/v2/pipeline" -d "$fill" >/dev/null
@@ -61,8 +42,8 @@ case $variant in
   fixed)
     serve  # only to get the response the baseline answers with
     curl -sS "$url/bench/v2/pipeline" -d "${text//\{n\}/7}" >"$work/point.json"
-    kill "${pids[-1]}"
-    start "$work/fixed.log" "${callgrind[@]}" "$build/bench/cloudlite_fixed_response_server" \
+    stop "$pid"
+    start "${callgrind[@]}" "$build/bench/cloudlite_fixed_response_server" \
       --body-file="$work/point.json" --workers=4
     target=$url/
     body=$text
@@ -72,8 +53,8 @@ esac
 result=$("$build/bench/cloudlite_http_load" --url="$target" --clients=4 --seconds="$seconds" \
   --body="$body")
 echo "$result"
-kill -INT "${pids[-1]}"
-wait "${pids[-1]}" 2>/dev/null || true
+kill -INT "$pid"  # callgrind writes its file on exit
+wait "$pid" 2>/dev/null || true
 requests=$(sed -n 's/.*"requests":\([0-9]*\).*/\1/p' <<<"$result")
 total=$(callgrind_annotate "$out" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
 echo "instructions per request: $((total / requests)) ($total over $requests requests)"

@@ -16,28 +16,8 @@ fixed=$build/bench/cloudlite_fixed_response_server
 seconds=${SECONDS_PER_RUN:-4}
 rounds=${ROUNDS:-3}
 workers=${WORKERS:-32}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-start() {  # start PROGRAM ARGS...: sets $url once it listens
-  local log
-  log=$(mktemp -p "$work")
-  "$@" 2>"$log" &
-  pids+=($!)
-  url=""
-  for _ in $(seq 1 300); do
-    url=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$log")
-    [[ -n $url ]] && return 0
-    sleep 0.1
-  done
-  cat "$log" >&2
-  exit 1
-}
+# shellcheck source=bench/server-lib.sh
+. "$root/bench/server-lib.sh"
 pipeline() {
   printf '{"requests":[{"type":"execute","stmt":{"sql":"%s"}},{"type":"close"}]}' "$1"
 }
