@@ -7,6 +7,7 @@
 #include "base/random.h"
 #include "store/forwarding_store.h"
 #include "store/mem/mem_store.h"
+#include "testing/env.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 
@@ -36,17 +37,19 @@ TEST(StoreStatsTest, JsonFormat) {
 // Issue 11, item 16: opening an S3 store checks the bucket with one request; when that is the
 // only request and it fails, --stats still counts it.
 TEST(StoreStatsTest, AFailedOpeningCheckIsCounted) {
-  ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-  ::setenv("AWS_REGION", "us-east-1", 1);
-  ::setenv("AWS_MAX_ATTEMPTS", "1", 1);
+  Status opened;
   const uint64_t before = ProcessStoreStats().get.load();
-  // Port 1 on loopback: nothing listens there, so the check fails at once.
-  Uri uri = ParseOk("s3://bucket/prefix?endpoint=http%3A%2F%2F127.0.0.1%3A1");
-  auto store = OpenStore(uri, /*create=*/false);
-  ::unsetenv("AWS_MAX_ATTEMPTS");
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(ProcessStoreStats().get.load() - before, 1u) << store.status().ToString();
+  {
+    test::ScopedEnv env({{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                         {"AWS_SECRET_ACCESS_KEY", "secret"},
+                         {"AWS_REGION", "us-east-1"},
+                         {"AWS_MAX_ATTEMPTS", "1"}});
+    // Port 1 on loopback: nothing listens there, so the check fails at once.
+    Uri uri = ParseOk("s3://bucket/prefix?endpoint=http%3A%2F%2F127.0.0.1%3A1");
+    opened = OpenStore(uri, /*create=*/false).status();
+  }
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(ProcessStoreStats().get.load() - before, 1u) << opened.ToString();
   // A file store makes no request to open: nothing is counted.
   std::string dir = ::testing::TempDir() + "/stats-" + RandomHex(6);
   Uri file = ParseOk("file://" + dir);
