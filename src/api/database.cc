@@ -180,10 +180,14 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
 Status Database::View(const std::function<Status(Connection&)>& fn) {
   sqlite3* db = impl_->db;
   Connection conn(db);
-  CL_RETURN_IF_ERROR(impl_->RunKept(&impl_->begin, "BEGIN"));
-  Status s = fn(conn);
+  // One probe for the whole view, however many read transactions SQLite starts in it.
+  vfs::WriteControl* control = vfs::WriteControlOf(db);
+  if (control) control->BeginView();
+  Status s = impl_->RunKept(&impl_->begin, "BEGIN");
+  if (s.ok()) s = fn(conn);
   // A read transaction: nothing to commit.
   if (!sqlite3_get_autocommit(db)) (void)impl_->RunKept(&impl_->rollback, "ROLLBACK");
+  if (control) control->EndView();
   return s;
 }
 

@@ -181,7 +181,12 @@ Status MainFile::StartTransaction() {
   expect_write_ = false;
   const bool behind = engine_->version() < min_version_;
   min_version_ = 0;
-  if (!probe_skipped_) CL_RETURN_IF_ERROR(engine_->Refresh(/*force=*/behind).status());
+  // A view's later read transactions read the version its first one probed (BeginView).
+  const bool probed_in_this_view = view_ != 0 && probed_in_view_ == view_;
+  if (!probe_skipped_ && !(probed_in_this_view && !behind)) {
+    CL_RETURN_IF_ERROR(engine_->Refresh(/*force=*/behind).status());
+    probed_in_view_ = view_;
+  }
   // A write that may rebase wants its exact read set (change_counter.h, rule 3).
   if (counter_.StartTransaction(engine_->version(), /*exact_reads=*/probe_skipped_)) {
     cached_.Clear();
@@ -406,6 +411,10 @@ void MainFile::PrepareWrite(const NextWrite& next) {
   expect_write_ = next.skip_probe;
   if (next.inherit_reads) carry_.armed = true;
 }
+
+void MainFile::BeginView() { view_ = ++views_begun_; }
+
+void MainFile::EndView() { view_ = 0; }
 
 void MainFile::SetRowChanges(std::string section) {
   if (lock_ >= SQLITE_LOCK_RESERVED) row_changes_ = std::move(section);

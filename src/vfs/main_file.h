@@ -100,6 +100,8 @@ class MainFile final : public WriteControl {
 
   // ---- WriteControl (api/transaction.h) ----
   void PrepareWrite(const NextWrite& next) override;
+  void BeginView() override;
+  void EndView() override;
   WriteOutcome Outcome() const override;
   Result<bool> ConfirmReads() override;
   void SetRowChanges(std::string section) override;
@@ -167,6 +169,9 @@ class MainFile final : public WriteControl {
   bool expect_write_ = false;   // the next transaction is a write: skip the freshness probe
   bool probe_skipped_ = false;  // the current (or last) transaction skipped it
   uint64_t min_version_ = 0;    // set_min_version, for the next transaction
+  uint64_t view_ = 0;           // the owner's current view (BeginView), 0 outside one
+  uint64_t views_begun_ = 0;
+  uint64_t probed_in_view_ = 0;  // the view whose transaction last probed, 0 if none
   bool published_ = false;      // the current (or last) write transaction committed
 
   // The open write transaction's bases. Its dirty pages were made on `snapshot_`; what it

@@ -64,6 +64,13 @@ class WriteControl {
  public:
   // Before BEGIN IMMEDIATE.
   virtual void PrepareWrite(const NextWrite& next) = 0;
+  // Around a read-only transaction of the owner's (Database::View): SQLite may start more than
+  // one read transaction inside one BEGIN (a statement's first prepare reads the schema in a
+  // transaction of its own), and only the first probes. The probe, made after BeginView, found
+  // the version latest at a moment inside the view, so the view's later read transactions read
+  // that same version and the view stays linearizable (docs/vfs.md, "Freshness").
+  virtual void BeginView() = 0;
+  virtual void EndView() = 0;
   // After COMMIT (or ROLLBACK).
   virtual WriteOutcome Outcome() const = 0;
   // After a write transaction that skipped the probe and committed nothing (it only read):

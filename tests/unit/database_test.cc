@@ -10,6 +10,7 @@
 
 #include "base/random.h"
 #include "cloudlite/admin.h"
+#include "store/registry.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 
@@ -49,6 +50,31 @@ TEST(DatabaseTest, UpdateThenViewOnAFreshHandle) {
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->version, 1u);
   EXPECT_EQ(info->page_size, 4096u);
+}
+
+// SQLite reads the schema of a fresh connection in a read transaction of its own, then runs the
+// query in another: inside one View only the first probes (docs/vfs.md, "What happens
+// underneath"). A view that begins after another connection's commit still sees it.
+TEST(DatabaseTest, AViewProbesOnceHoweverManyReadTransactionsSqliteStarts) {
+  const std::string uri = TempStore() + "/app";
+  auto writer = Database::Open(uri);
+  ASSERT_OK(writer);
+  ASSERT_TRUE((*writer)
+                  ->Update([](Connection& c) {
+                    return c.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER);"
+                                  "INSERT INTO t VALUES (1, 10);");
+                  })
+                  .ok());
+  auto reader = Database::Open(uri);
+  ASSERT_OK(reader);
+  StoreStats& stats = ProcessStoreStats();
+  const uint64_t gets = stats.get, lists = stats.list;
+  EXPECT_EQ(*QueryInt(**reader, "SELECT v FROM t WHERE id = 1"), 10);
+  // The probe of log/2 (absent); the pages come from the process's frame cache.
+  EXPECT_EQ(stats.get - gets, 1u);
+  EXPECT_EQ(stats.list - lists, 0u);
+  ASSERT_TRUE((*writer)->Update([](Connection& c) { return c.Exec("UPDATE t SET v = 11"); }).ok());
+  EXPECT_EQ(*QueryInt(**reader, "SELECT v FROM t WHERE id = 1"), 11);
 }
 
 TEST(DatabaseTest, VersionIsWhatTheLastTransactionCommittedOrRead) {
