@@ -172,7 +172,7 @@ class MainFile final : public WriteControl {
   uint64_t view_ = 0;           // the owner's current view (BeginView), 0 outside one
   uint64_t views_begun_ = 0;
   uint64_t probed_in_view_ = 0;  // the view whose transaction last probed, 0 if none
-  bool published_ = false;      // the current (or last) write transaction committed
+  bool published_ = false;       // the current (or last) write transaction committed
 
   // The open write transaction's bases. Its dirty pages were made on `snapshot_`; what it
   // depends on is known unchanged up to `validated_` (the two differ for a replay, which

@@ -61,8 +61,9 @@ TEST(DatabaseTest, AViewProbesOnceHoweverManyReadTransactionsSqliteStarts) {
   ASSERT_OK(writer);
   ASSERT_TRUE((*writer)
                   ->Update([](Connection& c) {
-                    return c.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER);"
-                                  "INSERT INTO t VALUES (1, 10);");
+                    return c.Exec(
+                        "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER);"
+                        "INSERT INTO t VALUES (1, 10);");
                   })
                   .ok());
   auto reader = Database::Open(uri);
