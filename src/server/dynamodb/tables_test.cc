@@ -61,6 +61,40 @@ bool Eventually(F&& f) {
   return false;
 }
 
+// Holds a service's next write group before it begins (TableServiceOptions::before_group): once
+// armed, the next group stops there until Release; WaitHeld returns when one does.
+class GroupGate {
+ public:
+  std::function<void(size_t)> Hook() {
+    return [this](size_t) {
+      std::unique_lock lock(mu_);
+      if (!armed_) return;
+      armed_ = false;
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    };
+  }
+  void Arm() {
+    std::lock_guard lock(mu_);
+    armed_ = true;
+  }
+  void WaitHeld() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return held_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool armed_ = false, held_ = false, released_ = false;
+};
+
 class TableServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = test::MakeTempDir("dynamodb-tables"); }
@@ -511,36 +545,21 @@ TEST_F(TableServiceTest, TwoServicesCompareAndSetOneItemWithoutLosingAnUpdate) {
 }
 
 TEST_F(TableServiceTest, WritesQueuedBehindARunningGroupShareOneCommit) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool armed = false, held = false, released = false;
+  GroupGate gate;
   TableServiceOptions o = Options();
   o.partitions = 1;  // every item in one partition
-  o.before_group = [&](size_t) {
-    std::unique_lock lock(mu);
-    if (!armed) return;
-    armed = false;
-    held = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return released; });
-  };
+  o.before_group = gate.Hook();
   auto s = Service(o);
   CreateHash(*s, "group");
   Ok(*s, "PutItem",
      R"({"TableName":"group","Item":{"pk":{"S":"warm"}}})");  // creates the partition
   const Partitions::Stats before = s->write_stats();
   constexpr int kOthers = 15;
-  {
-    std::lock_guard lock(mu);
-    armed = true;
-  }
+  gate.Arm();
   std::vector<std::thread> threads;
   threads.emplace_back(
       [&] { Ok(*s, "PutItem", R"({"TableName":"group","Item":{"pk":{"S":"first"}}})"); });
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return held; });
-  }
+  gate.WaitHeld();
   for (int i = 0; i < kOthers; i++) {
     threads.emplace_back([&, i] {
       // Half of them fail their condition: rolled back alone, the group still commits.
@@ -556,11 +575,7 @@ TEST_F(TableServiceTest, WritesQueuedBehindARunningGroupShareOneCommit) {
     });
   }
   EXPECT_TRUE(Eventually([&] { return s->writes_waiting() == kOthers; }));
-  {
-    std::lock_guard lock(mu);
-    released = true;
-    cv.notify_all();
-  }
+  gate.Release();
   for (auto& t : threads) t.join();
   const Partitions::Stats after = s->write_stats();
   EXPECT_EQ(after.writes - before.writes, kOthers + 1u);
@@ -908,33 +923,18 @@ TEST_F(TableServiceTest, BatchWriteItemAnswersTheWritesNotRunInTimeAsUnprocessed
 
 TEST_F(TableServiceTest, AWriteNotInACommitByItsDeadlineIsNotRun) {
   TestClock clock;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool armed = false, held = false, released = false;
+  GroupGate gate;
   TableServiceOptions o = Options();
   o.now = clock.Now();
   o.partitions = 1;
-  o.before_group = [&](size_t) {
-    std::unique_lock lock(mu);
-    if (!armed) return;
-    armed = false;
-    held = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return released; });
-  };
+  o.before_group = gate.Hook();
   auto s = Service(o);
   CreateHash(*s, "queue");
   Ok(*s, "PutItem", R"({"TableName":"queue","Item":{"pk":{"S":"warm"}}})");
-  {
-    std::lock_guard lock(mu);
-    armed = true;
-  }
+  gate.Arm();
   std::thread first(
       [&] { Ok(*s, "PutItem", R"({"TableName":"queue","Item":{"pk":{"S":"first"}}})"); });
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return held; });
-  }
+  gate.WaitHeld();
   auto put = [&](std::string pk, CallContext context) {
     return std::async(std::launch::async, [&s, pk, context] {
       return s->Run(
@@ -953,11 +953,7 @@ TEST_F(TableServiceTest, AWriteNotInACommitByItsDeadlineIsNotRun) {
   std::future<OperationResult> dropped = put("dropped", clock.In(60 * 1000));
   EXPECT_TRUE(Eventually([&] { return s->writes_waiting() == 1; }));
   clock.Jump();
-  {
-    std::lock_guard lock(mu);
-    released = true;
-    cv.notify_all();
-  }
+  gate.Release();
   first.join();
   for (auto* f : {&withdrawn, &dropped}) {
     OperationResult r = f->get();
