@@ -23,6 +23,15 @@ constexpr int64_t kMaxTotalSegments = 1000000;
 
 Status Invalid(std::string message) { return Status::InvalidArgument(std::move(message)); }
 
+// A table named in a batch or transaction must be a valid name before it is looked up: a name no
+// table can have is the client's mistake (ValidationException, as DynamoDB Local answers), not a
+// missing table.
+Status CheckTableName(std::string_view name) {
+  if (name.size() >= 3 && name.size() <= 255 && TableNameCharsValid(name)) return Status::Ok();
+  return Invalid("Invalid table name '" + std::string(name) +
+                 "': table names are 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'");
+}
+
 // ---- request members ------------------------------------------------------------------------
 
 Result<std::optional<std::string>> StringMember(const json::object& request,
@@ -686,6 +695,13 @@ Status Duplicates() { return Invalid("Provided list of item keys contains duplic
 
 }  // namespace
 
+bool TableNameCharsValid(std::string_view name) {
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  });
+}
+
 Result<BatchGet> BatchGet::Parse(const json::object& request, const SchemaLookup& schemas) {
   BatchGet out;
   CL_ASSIGN_OR_RETURN(out.capacity, CapacityMember(request));
@@ -693,6 +709,7 @@ Result<BatchGet> BatchGet::Parse(const json::object& request, const SchemaLookup
                       RequestItems(request, "BatchGetItem must have some requests set"));
   size_t total = 0;
   for (const auto& [name, entry] : *items) {
+    CL_RETURN_IF_ERROR(CheckTableName(name));
     if (!entry.is_object()) return WrongKind(entry, "Structure");
     const json::value* keys = Member(entry.get_object(), "Keys");
     if (keys != nullptr && !keys->is_array()) return WrongKind(*keys, "List");
@@ -735,6 +752,7 @@ Result<BatchWrite> BatchWrite::Parse(const json::object& request, const SchemaLo
       RequestItems(request, "BatchWriteItem cannot have a null or no requests set"));
   size_t total = 0;
   for (const auto& [name, entry] : *items) {
+    CL_RETURN_IF_ERROR(CheckTableName(name));
     if (!entry.is_null() && !entry.is_array()) return WrongKind(entry, "List");
     if (entry.is_null() || entry.get_array().empty()) {
       return Invalid("The batch write request list for a table cannot be null or empty: " +
@@ -823,6 +841,7 @@ Result<std::string> ActionTable(const json::object& action, size_t index, std::s
                    std::to_string(index + 1) + ".member." + std::string(member) +
                    ".tableName' failed to satisfy constraint: Member must not be null");
   }
+  CL_RETURN_IF_ERROR(CheckTableName(name->get_string()));
   return std::string(name->get_string());
 }
 

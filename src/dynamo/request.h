@@ -195,6 +195,9 @@ class ReadRequest {
   KeySchema schema_;
 };
 
+// Whether every character of `name` is one DynamoDB allows in a table name: a-z A-Z 0-9 _ . -
+bool TableNameCharsValid(std::string_view name);
+
 // The key schema of a table by name, for the batch requests: NotFound (Requested resource not
 // found) when there is no such table.
 using SchemaLookup = std::function<Result<KeySchema>(std::string_view table)>;

@@ -831,6 +831,34 @@ TEST(RequestBatchWrite, Errors) {
                   .ok());
 }
 
+// A name no table can have is the client's mistake (ValidationException), not a missing table
+// (ResourceNotFoundException): DynamoDB Local answers so for BatchGetItem, BatchWriteItem and
+// TransactWriteItems.
+TEST(RequestBatches, ANameNoTableCanHaveIsInvalidNotMissing) {
+  const std::string key = R"({"pk": {"S": "a"}, "sk": {"N": "1"}})";
+  for (const std::string& name : {std::string("ab"), std::string("a$b"), std::string(256, 't')}) {
+    SCOPED_TRACE(name.substr(0, 8));
+    const std::string get = R"({"RequestItems": {")" + name + R"(": {"Keys": [)" + key + "]}}}";
+    const std::string write =
+        R"({"RequestItems": {")" + name + R"(": [{"DeleteRequest": {"Key": )" + key + "}}]}}";
+    const std::string put =
+        R"({"TransactItems": [{"Put": {"TableName": ")" + name + R"(", "Item": )" + key + "}}]}";
+    const std::string tget =
+        R"({"TransactItems": [{"Get": {"TableName": ")" + name + R"(", "Key": )" + key + "}}]}";
+    for (const Status& s : {BatchGet::Parse(Obj(get), Lookup).status(),
+                            BatchWrite::Parse(Obj(write), Lookup).status(),
+                            TransactWrite::Parse(Obj(put), Lookup).status(),
+                            TransactGet::Parse(Obj(tget), Lookup).status()}) {
+      EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.message();
+      EXPECT_NE(s.message().find("Invalid table name"), std::string::npos) << s.message();
+    }
+  }
+  EXPECT_EQ(BatchGet::Parse(Obj(R"({"RequestItems": {"nope": {"Keys": [)" + key + "]}}}"), Lookup)
+                .status()
+                .code(),
+            Status::Code::kNotFound);
+}
+
 // ---- legacy parameters (dynamo/legacy.h) ----------------------------------------------------
 
 // The answers below are DynamoDB Local's to the same requests.

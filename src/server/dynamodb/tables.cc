@@ -58,15 +58,6 @@ Result<std::optional<std::string>> StringOf(const json::object& o, std::string_v
   return std::optional<std::string>(std::string(v->as_string()));
 }
 
-bool ValidTableNameChars(std::string_view name) {
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // DynamoDB's checks of a table name member (`member`: "tableName", "exclusiveStartTableName").
 void CheckTableName(const std::optional<std::string>& name, std::string_view member, bool required,
                     Violations* v) {
@@ -80,7 +71,7 @@ void CheckTableName(const std::optional<std::string>& name, std::string_view mem
   if (name->size() > 255) {
     v->Add(Quoted(*name), member, "Member must have length less than or equal to 255");
   }
-  if (!ValidTableNameChars(*name)) {
+  if (!dynamo::TableNameCharsValid(*name)) {
     v->Add(Quoted(*name), member,
            "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
   }
