@@ -37,6 +37,7 @@ void AddServeFlags(CLI::App* serve, DynamoDbServeFlags& f) {
                    "Partition databases kept open; the least recently used idle ones are closed")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();
+  AddDatabaseFlags(serve, f.database);
   AddListenerFlags(serve, f.listener, "--credentials FILE");
   serve->footer(
       "Example: cloudlite dynamodb serve --store file:///var/ddb\n"
@@ -65,6 +66,8 @@ int RunServe(const DynamoDbServeFlags& f) {
   Result<server::ListenerOptions> options = ListenerOptionsFrom(
       f.listener, "127.0.0.1:8000", !f.credentials.empty(), "--credentials FILE");
   if (!options.ok()) return ReportError(options.status());
+  Result<Options> database_options = DatabaseOptionsFrom(f.database);
+  if (!database_options.ok()) return ReportError(database_options.status());
   std::unique_ptr<server::dynamodb::AccessKeys> keys;
   if (!f.credentials.empty()) {
     Result<server::dynamodb::AccessKeys> loaded =
@@ -78,6 +81,7 @@ int RunServe(const DynamoDbServeFlags& f) {
   server::MetricsRegistry metrics;
   server::dynamodb::TableServiceOptions table_options;
   table_options.store = f.store;
+  table_options.options = std::move(database_options).value();
   table_options.partitions = f.partitions;
   table_options.eventual_staleness = std::chrono::milliseconds(f.eventual_staleness_ms);
   table_options.max_open_partitions = f.max_open_partitions;

@@ -47,6 +47,7 @@ ServeCommand& AddServeCommand(CLI::App& app) {
                    "commits alone")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
+  AddDatabaseFlags(c.app, c.database);
   AddListenerFlags(c.app, c.listener, "--auth-jwt-key-file");
   c.app->footer(
       "Example: cloudlite serve --store file:///var/dbs --create\n"
@@ -59,11 +60,14 @@ int RunServeCommand(const ServeCommand& c) {
   Result<server::ListenerOptions> options = ListenerOptionsFrom(
       c.listener, "127.0.0.1:8080", !c.jwt_key_file.empty(), "--auth-jwt-key-file");
   if (!options.ok()) return ReportError(options.status());
+  Result<Options> database_options = DatabaseOptionsFrom(c.database);
+  if (!database_options.ok()) return ReportError(database_options.status());
   // A store that does not answer is better found now than by the first request.
   if (Status s = CheckStore(c.store, c.create); !s.ok()) return ReportError(s);
 
   server::sql::ServiceOptions service_options;
   service_options.pool.store = c.store;
+  service_options.pool.options = std::move(database_options).value();
   service_options.pool.max_databases = c.max_databases;
   // Each worker holds at most one connection for a one-shot request, and a group commit one more.
   service_options.pool.max_connections =

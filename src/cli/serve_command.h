@@ -22,6 +22,7 @@ struct ServeCommand {
   std::string default_database = "default";
   size_t max_databases = 64;
   std::string group_commit = "on";
+  DatabaseFlags database;
   ListenerFlags listener{.listen = "127.0.0.1:8080"};
 
   bool parsed() const { return app != nullptr && app->parsed(); }

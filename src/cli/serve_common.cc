@@ -64,6 +64,19 @@ void AddListenerFlags(CLI::App* app, ListenerFlags& f, std::string_view auth_fla
       ->capture_default_str();
 }
 
+void AddDatabaseFlags(CLI::App* app, DatabaseFlags& f) {
+  app->add_option("--cache-size", f.cache_bytes,
+                  "Bytes of decompressed pages kept in memory for all databases of the process "
+                  "(default $CLOUDLITE_CACHE_SIZE, else 32 MiB)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));
+}
+
+Result<Options> DatabaseOptionsFrom(const DatabaseFlags& f) {
+  CL_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());
+  if (f.cache_bytes) options.cache_bytes = *f.cache_bytes;
+  return options;
+}
+
 Result<server::ListenerOptions> ListenerOptionsFrom(const ListenerFlags& f,
                                                     std::string_view example, bool has_auth,
                                                     std::string_view auth_flag) {

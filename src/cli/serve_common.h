@@ -7,9 +7,11 @@
 #include <CLI/CLI.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "cloudlite/options.h"
 #include "cloudlite/status.h"
 #include "server/http/handler.h"
 #include "server/http/listener.h"
@@ -53,6 +55,14 @@ void AddListenerFlags(CLI::App* app, ListenerFlags& flags, std::string_view auth
 Result<server::ListenerOptions> ListenerOptionsFrom(const ListenerFlags& flags,
                                                     std::string_view example, bool has_auth,
                                                     std::string_view auth_flag);
+
+// What every database a server opens is given: the library's CLOUDLITE_* environment
+// (CLOUDLITE_CACHE_SIZE, CLOUDLITE_CACHE_DIR, ...: docs/cli.md), then the flags, which win.
+struct DatabaseFlags {
+  std::optional<size_t> cache_bytes;  // --cache-size: the in-memory frame cache, bytes
+};
+void AddDatabaseFlags(CLI::App* app, DatabaseFlags& flags);
+Result<Options> DatabaseOptionsFrom(const DatabaseFlags& flags);
 
 // Copies the process's store request counters (admin.h, ProcessStoreStatsJson) into counters of
 // the registry, so /metrics shows requests by kind and bytes.

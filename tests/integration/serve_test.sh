@@ -139,8 +139,30 @@ run_auth() {
   grep -q 'without auth' "$work/err" || fail "no reason given for refusing 0.0.0.0: $(cat "$work/err")"
 }
 
+# Both servers give their databases the library's CLOUDLITE_* environment, then --cache-size: a
+# malformed value stops them at start, naming what to fix.
+run_database_options() {
+  local cmd
+  for cmd in "serve" "dynamodb serve"; do
+    # shellcheck disable=SC2086  # $cmd is one or two words
+    # (timeout: a server that ignored the variable would serve until stopped)
+    if CLOUDLITE_CACHE_SIZE=lots timeout 20 "$bin" $cmd --store "file://$work/opt-store" --listen 127.0.0.1:0 \
+      2>"$work/err"; then
+      fail "$cmd started with CLOUDLITE_CACHE_SIZE=lots"
+    fi
+    grep -q 'CLOUDLITE_CACHE_SIZE=lots' "$work/err" ||
+      fail "$cmd did not name the bad variable: $(cat "$work/err")"
+    # shellcheck disable=SC2086
+    if timeout 20 "$bin" $cmd --store "file://$work/opt-store" --cache-size lots 2>"$work/err"; then
+      fail "$cmd started with --cache-size lots"
+    fi
+    grep -q -- '--cache-size' "$work/err" || fail "$cmd did not name --cache-size: $(cat "$work/err")"
+  done
+}
+
 run_on "file://$work/store"
 run_auth
+run_database_options
 if [[ -n ${CLOUDLITE_TEST_S3_URI:-} ]]; then
   run_on "${CLOUDLITE_TEST_S3_URI%/}/serve-$RANDOM$RANDOM"
 fi
