@@ -435,21 +435,25 @@ def transactions():
     eq(got, [{"Item": {"n": {"N": "3"}}}, {}, {"Item": {"id": {"S": "tx"}, "v": {"S": "hash"}}}],
        "TransactGetItems responses")
 
-    # Items in two partition databases: atomic on DynamoDB; refused, never half done, here
-    # (docs/dynamodb.md "Transactions"). Some pair of nine partition keys hashes apart.
-    refused = 0
-    for k in range(1, 9):
-        pair = [{"Put": {"TableName": t, "Item": key(1, "px0")}},
-                {"Put": {"TableName": t, "Item": key(1, f"px{k}")}}]
-        try:
-            client.transact_write_items(TransactItems=pair)
-        except ClientError as e:
-            eq(e.response["Error"]["Code"], "ValidationException", "cross-partition refusal")
-            check("one partition" in e.response["Error"]["Message"], "refusal names the limit")
-            check(get(1, f"px{k}") is None, "a refused transaction wrote")
-            refused += 1
-    check(IS_LOCAL or refused > 0, "no pair of partition keys was in two partitions")
-    check(not IS_LOCAL or refused == 0, "DynamoDB Local refused a transaction")
+    # Items in several partition databases (nine partition keys over eight partitions): the
+    # protocol across partitions (docs/dynamodb.md "Transactions across partitions"), all or
+    # nothing as on DynamoDB.
+    spread = [{"Update": {"TableName": t, "Key": key(1, f"px{k}"),
+                          "UpdateExpression": "ADD n :one",
+                          "ExpressionAttributeValues": {":one": {"N": "1"}}}} for k in range(9)]
+    client.transact_write_items(TransactItems=spread)
+    eq([get(1, f"px{k}")["n"] for k in range(9)], [{"N": "1"}] * 9, "a transaction across partitions")
+    try:
+        client.transact_write_items(TransactItems=spread + [
+            {"ConditionCheck": {"TableName": t, "Key": key(1, "px9"),
+                                "ConditionExpression": "attribute_exists(pk)"}}])
+        check(False, "a transaction across partitions with a false condition committed")
+    except ClientError as e:
+        eq(e.response["Error"]["Code"], "TransactionCanceledException", "cancelled across partitions")
+        eq([r["Code"] for r in e.response["CancellationReasons"]], ["None"] * 9 + ["ConditionalCheckFailed"],
+           "the reasons of a transaction across partitions")
+    eq([get(1, f"px{k}")["n"] for k in range(9)], [{"N": "1"}] * 9,
+       "a cancelled transaction across partitions wrote")
 
 
 def main():

@@ -227,6 +227,9 @@ TYPES = ["N", "S", "SS", "NS", "L", "M", "BOOL", "NULL", "B", "XX"]
 class Gen:
     def __init__(self, seed):
         self.r = random.Random(seed)
+        # Draws added after the sequences were first recorded: their own generator, so that the
+        # operations of a seed stay what they were.
+        self.spread_r = random.Random(seed + 1000003)
 
     def chance(self, p):
         return self.r.random() < p
@@ -713,13 +716,16 @@ class Gen:
     TRANSACT_KINDS = ["Put", "Update", "Delete", "ConditionCheck"]
 
     def transact_write(self):
-        """TransactWriteItems on one partition key of T1: the items of a transaction must share
-        a partition database on the candidate (docs/dynamodb.md "Transactions"), and one
-        partition key always does. Duplicate sort keys, failing conditions, bad keys, missing
-        tables and bad expressions among them."""
+        """TransactWriteItems on T1: half of them on one partition key (one partition database
+        of the candidate: one commit), half on any keys (usually several partitions: the
+        protocol across partitions, docs/dynamodb.md). Duplicate items, failing conditions, bad
+        keys, missing tables and bad expressions among them."""
+        one_pk = self.spread_r.random() < 0.5
         pk = self.pick(PKS)
         actions = []
         for _ in range(self.r.randint(0 if self.chance(0.03) else 1, 4)):
+            if not one_pk:
+                pk = self.spread_r.choice(PKS)
             key = self.maybe_bad_key({"pk": {"S": pk}, "sk": {"N": self.pick(SKS)}})
             kind = self.pick(self.TRANSACT_KINDS)
             if kind == "Put":

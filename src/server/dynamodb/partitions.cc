@@ -47,17 +47,31 @@ int PartitionOf(std::string_view pk, int partitions) {
   return static_cast<int>(Checksum(pk, 0) % static_cast<uint64_t>(partitions));
 }
 
-Migration ItemsSchema() {
-  return {1, "dynamodb items", [](Connection& c) {
-            return c.Exec(
-                "CREATE TABLE items ("
-                "  pk BLOB NOT NULL,"
-                "  sk BLOB NOT NULL,"
-                "  item BLOB NOT NULL,"
-                "  size INTEGER NOT NULL,"
-                "  PRIMARY KEY (pk, sk)"
-                ") WITHOUT ROWID");
-          }};
+std::vector<Migration> PartitionSchema() {
+  return {{1, "dynamodb items",
+           [](Connection& c) {
+             return c.Exec(
+                 "CREATE TABLE items ("
+                 "  pk BLOB NOT NULL,"
+                 "  sk BLOB NOT NULL,"
+                 "  item BLOB NOT NULL,"
+                 "  size INTEGER NOT NULL,"
+                 "  PRIMARY KEY (pk, sk)"
+                 ") WITHOUT ROWID");
+           }},
+          {2, "dynamodb transaction intents", [](Connection& c) {
+             return c.Exec(
+                 "CREATE TABLE intents ("
+                 "  pk BLOB NOT NULL,"
+                 "  sk BLOB NOT NULL,"
+                 "  txn TEXT NOT NULL,"
+                 "  kind TEXT NOT NULL CHECK (kind IN ('store', 'delete', 'check')),"
+                 "  item BLOB,"
+                 "  size INTEGER,"
+                 "  at INTEGER NOT NULL,"
+                 "  PRIMARY KEY (pk, sk)"
+                 ") WITHOUT ROWID");
+           }}};
 }
 
 class Partitions::Use {
@@ -175,7 +189,7 @@ Result<std::unique_ptr<Database>> Partitions::OpenForWrite(const std::string& na
   Options o = options_.options;
   o.create_if_missing = false;
   o.max_staleness = std::chrono::milliseconds(0);
-  o.migrations = {ItemsSchema()};
+  o.migrations = PartitionSchema();
   const std::string uri = DatabaseUri(options_.store, name);
   Result<std::unique_ptr<Database>> db = Database::Open(uri, o);
   if (db.ok() || !db.status().IsNotFound()) return db;
@@ -315,7 +329,7 @@ Result<std::unique_ptr<Database>> Partitions::TakeReader(const std::string& name
   o.create_if_missing = false;
   o.max_staleness = consistent ? std::chrono::milliseconds(0) : options_.eventual_staleness;
   // A partition being created may not have its items table yet: the migration makes it once.
-  o.migrations = {ItemsSchema()};
+  o.migrations = PartitionSchema();
   return Database::Open(DatabaseUri(options_.store, name), o);
 }
 

@@ -88,8 +88,10 @@ std::string PartitionName(std::string_view table_id, int index);
 // The partition an encoded partition key belongs to: XXH3_64(seed 0, pk) mod partitions.
 int PartitionOf(std::string_view pk, int partitions);
 
-// The items table of a partition (docs/dynamodb.md, "Items in a partition").
-Migration ItemsSchema();
+// The tables of a partition, as migrations: its items (docs/dynamodb.md, "Items in a
+// partition") and the intents of transactions across partitions ("Transactions across
+// partitions").
+std::vector<Migration> PartitionSchema();
 
 class Partitions {
  public:

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,7 @@
 #include "dynamo/request.h"
 #include "server/dynamodb/catalog.h"
 #include "server/dynamodb/deadline.h"
+#include "server/dynamodb/decisions.h"
 #include "server/dynamodb/operation.h"
 #include "server/dynamodb/partitions.h"
 #include "server/http/metrics.h"
@@ -42,6 +44,12 @@ struct TableServiceOptions {
   // The time CallContext::deadline is compared with (deadline.h); empty: the steady clock
   // (tests set their own).
   Deadline::Now now;
+  // A transaction across partitions still undecided this long after its prepare was left by a
+  // coordinator that stopped: the next request that meets its intents aborts it.
+  std::chrono::milliseconds abandoned_transaction{10000};
+  // Tests: called by a coordinator after its prepare ("prepared") and after its commit point
+  // ("decided"); a non-ok status stops it right there, as a crash would (nothing cleaned up).
+  std::function<Status(std::string_view stage)> transaction_stage;
 };
 
 class TableService : public Operations {
@@ -119,9 +127,41 @@ class TableService : public Operations {
   // The check a partition of `entry` passes before its first write creates it.
   Partitions::CreateCheck CreateCheckFor(const TableEntry& entry);
 
+  // Transactions across partitions (items.cc; docs/dynamodb.md "Transactions across
+  // partitions").
+  // TransactWriteItems whose items are in several partitions: prepare, decide, apply.
+  Result<OperationResult> TransactAcrossPartitions(const dynamo::TransactWrite& tx,
+                                                   const Tables& tables,
+                                                   const boost::json::object& request,
+                                                   const Deadline& deadline);
+  // The decisions database, opened on first use.
+  Result<Decisions*> decisions();
+  // The decision of `txn`, whose intent was prepared at `prepared_micros`: an undecided one
+  // abandoned (abandoned_transaction) is aborted now.
+  Result<Decision> Settle(const std::string& txn, int64_t prepared_micros);
+  // Inside a write on partition `c`: the intent on `key` of another transaction than `own`
+  // settled first (applied, or dropped); Busy while that transaction is in flight.
+  Status SettleKey(Connection& c, const dynamo::StoredKey& key, std::string_view own);
+  // Applies the intents of the committed transactions in `decided` on partition `name`, and drops
+  // those of the aborted ones, in one write.
+  Status ResolveIntents(const std::string& name, const std::map<std::string, Decision>& decided,
+                        const Deadline& deadline);
+  // Partitions::Read that runs `fn` only once no intent is left in `scope` (the item `sk` of
+  // `pk`, every item of `pk`, or, both null, the whole partition): committed ones are applied,
+  // aborted ones dropped, and while a transaction is in flight the read waits for it (Busy
+  // after about 2 s).
+  struct IntentScope {
+    const std::string* pk = nullptr;
+    const std::string* sk = nullptr;
+  };
+  Status ReadSettled(const std::string& name, IntentScope scope, bool consistent,
+                     const Deadline& deadline, const std::function<Status(Connection*)>& fn);
+
   const TableServiceOptions options_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Partitions> partitions_;
+  std::mutex decisions_mu_;
+  std::unique_ptr<Decisions> decisions_;
 };
 
 }  // namespace cloudlite::server::dynamodb

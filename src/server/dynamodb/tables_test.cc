@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <map>
@@ -449,29 +450,216 @@ TEST_F(TableServiceTest, ARequestTokenMakesATransactionRunOnceAcrossServices) {
             "IdempotentParameterMismatchException");
 }
 
-TEST_F(TableServiceTest, ATransactionOverTwoPartitionsIsRefusedAndWritesNothing) {
+// A TransactWriteItems over the nine items k0..k8: nine keys over eight partitions, so always
+// more than one partition. Each item's n goes up by `add`, if each is below `below`.
+std::string NineItemTransaction(int add, int below) {
+  std::string actions;
+  for (int k = 0; k < 9; k++) {
+    actions += std::string(k ? "," : "") + R"({"Update":{"TableName":"split","Key":{"pk":{"S":"k)" +
+               std::to_string(k) +
+               R"("}},"UpdateExpression":"SET n = if_not_exists(n, :zero) + :add",
+               "ConditionExpression":"attribute_not_exists(n) OR n < :below",
+               "ExpressionAttributeValues":{":zero":{"N":"0"},":add":{"N":")" +
+               std::to_string(add) + R"("},":below":{"N":")" + std::to_string(below) + R"("}}}})";
+  }
+  return R"({"TransactItems":[)" + actions + "]}";
+}
+
+// n of item k0..k8 of table "split" (-1: no item), strongly consistent.
+std::vector<int> NineItems(TableService& s) {
+  std::vector<int> out;
+  for (int k = 0; k < 9; k++) {
+    json::object g = Ok(s, "GetItem",
+                        R"({"TableName":"split","ConsistentRead":true,"Key":{"pk":{"S":"k)" +
+                            std::to_string(k) + R"("}}})");
+    out.push_back(g.contains("Item") ? std::stoi(std::string(
+                                           g["Item"].as_object()["n"].as_object()["N"].as_string()))
+                                     : -1);
+  }
+  return out;
+}
+
+// Rows left in the partitions' intents and in the decisions of the store at `dir`.
+int LeftOver(const std::string& dir, const std::string& table_id) {
+  int rows = 0;
+  Options existing;
+  existing.create_if_missing = false;
+  for (int p = 0; p < 8; p++) {
+    auto db = Database::Open(DatabaseUri("file://" + dir, PartitionName(table_id, p)), existing);
+    if (!db.ok()) continue;
+    EXPECT_TRUE((*db)
+                    ->View([&](Connection& c) {
+                      auto r = c.Query("SELECT count(*) FROM intents");
+                      if (r.ok()) rows += static_cast<int>(std::get<int64_t>(r->rows[0][0]));
+                      return Status::Ok();
+                    })
+                    .ok());
+  }
+  auto db = Database::Open(DatabaseUri("file://" + dir, kDecisionsName), existing);
+  if (db.ok()) {
+    EXPECT_TRUE((*db)
+                    ->View([&](Connection& c) {
+                      auto r = c.Query("SELECT count(*) FROM decisions");
+                      if (r.ok()) rows += static_cast<int>(std::get<int64_t>(r->rows[0][0]));
+                      return Status::Ok();
+                    })
+                    .ok());
+  }
+  return rows;
+}
+
+TEST_F(TableServiceTest, ATransactionAcrossPartitionsIsAllOrNothing) {
   auto s = Service();  // 8 partitions
   CreateHash(*s, "split");
-  int refused = 0;
-  for (int k = 1; k < 9; k++) {
-    const std::string other = "k" + std::to_string(k);
-    OperationResult r = s->Run("TransactWriteItems",
-                               Parse(R"({"TransactItems":[
-        {"Put":{"TableName":"split","Item":{"pk":{"S":"k0"}}}},
-        {"Put":{"TableName":"split","Item":{"pk":{"S":")" +
-                                     other + R"("}}}}]})"),
-                               {});
-    if (auto* e = std::get_if<ApiError>(&r)) {
-      EXPECT_EQ(e->type, "ValidationException");
-      EXPECT_NE(e->message.find("one partition"), std::string::npos) << e->message;
-      EXPECT_FALSE(
-          Ok(*s, "GetItem",
-             R"({"TableName":"split","ConsistentRead":true,"Key":{"pk":{"S":")" + other + R"("}}})")
-              .contains("Item"));
-      refused++;
+  Ok(*s, "TransactWriteItems", NineItemTransaction(1, 5));
+  EXPECT_EQ(NineItems(*s), std::vector<int>(9, 1));
+  Ok(*s, "PutItem", R"({"TableName":"split","Item":{"pk":{"S":"k4"},"n":{"N":"7"}}})");
+  // k4 is at 7, not below 5: nothing of the transaction is written, and every reason is there.
+  ApiError e = Fail(*s, "TransactWriteItems", NineItemTransaction(1, 5));
+  EXPECT_EQ(e.type, "TransactionCanceledException");
+  EXPECT_EQ(e.message,
+            "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            "[None, None, None, None, ConditionalCheckFailed, None, None, None, None]");
+  std::vector<int> expected(9, 1);
+  expected[4] = 7;
+  EXPECT_EQ(NineItems(*s), expected);
+  auto table = Catalog::Open("file://" + dir_, {});
+  ASSERT_TRUE(table.ok());
+  Result<TableEntry> entry = (*table)->ReadLatest("split");
+  ASSERT_TRUE(entry.ok());
+  EXPECT_EQ(LeftOver(dir_, entry->id), 0);  // no intent, no decision row left behind
+}
+
+TEST_F(TableServiceTest, TransfersAcrossPartitionsFromTwoServicesLoseNothing) {
+  auto a = Service();
+  auto b = Service();
+  CreateHash(*a, "split");
+  for (int k = 0; k < 9; k++) {
+    Ok(*a, "PutItem",
+       R"({"TableName":"split","Item":{"pk":{"S":"k)" + std::to_string(k) +
+           R"("},"n":{"N":"100"}}})");
+  }
+  constexpr int kThreads = 2, kTransfers = 12;
+  std::mutex mu;
+  std::vector<int> expected(9, 100);  // changed by every acknowledged transfer
+  std::atomic<int> failures{0};
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> threads;
+  for (TableService* s : {a.get(), b.get()}) {
+    for (int t = 0; t < kThreads; t++) {
+      threads.emplace_back([&, s, t] {
+        unsigned seed = static_cast<unsigned>(t * 7919 + (s == a.get() ? 1 : 2));
+        for (int i = 0; i < kTransfers; i++) {
+          const int from = static_cast<int>(rand_r(&seed) % 9);
+          const int to = (from + 1 + static_cast<int>(rand_r(&seed) % 8)) % 9;
+          const std::string move = R"({"TransactItems":[
+              {"Update":{"TableName":"split","Key":{"pk":{"S":"k)" +
+                                   std::to_string(from) +
+                                   R"("}},"UpdateExpression":"SET n = n - :one",
+                         "ConditionExpression":"n >= :one","ExpressionAttributeValues":{":one":{"N":"1"}}}},
+              {"Update":{"TableName":"split","Key":{"pk":{"S":"k)" +
+                                   std::to_string(to) +
+                                   R"("}},"UpdateExpression":"SET n = n + :one",
+                         "ExpressionAttributeValues":{":one":{"N":"1"}}}}]})";
+          bool done = false;
+          for (int attempt = 0; attempt < 500 && !done; attempt++) {
+            OperationResult r = s->Run("TransactWriteItems", Parse(move), {});
+            if (std::holds_alternative<json::object>(r)) {
+              std::lock_guard lock(mu);
+              expected[from]--;
+              expected[to]++;
+              done = true;
+            } else if (std::get<ApiError>(r).type != "TransactionCanceledException" &&
+                       std::get<ApiError>(r).type != "TransactionConflictException") {
+              ADD_FAILURE() << std::get<ApiError>(r).type << ": " << std::get<ApiError>(r).message;
+              failures++;
+              return;
+            } else {
+              std::this_thread::sleep_for(std::chrono::milliseconds(attempt % 8));
+            }
+          }
+          if (!done) failures++;
+        }
+      });
     }
   }
-  EXPECT_GT(refused, 0);  // nine keys over eight partitions: some pair lies apart
+  // Meanwhile every TransactGetItems of all nine sees the total: never half a transfer.
+  int whole_reads = 0;
+  std::thread reader([&] {
+    std::string gets;
+    for (int k = 0; k < 9; k++) {
+      gets += std::string(k ? "," : "") + R"({"Get":{"TableName":"split","Key":{"pk":{"S":"k)" +
+              std::to_string(k) + R"("}}}})";
+    }
+    while (writing) {
+      OperationResult r =
+          b->Run("TransactGetItems", Parse(R"({"TransactItems":[)" + gets + "]}"), {});
+      if (auto* e = std::get_if<ApiError>(&r)) {
+        if (e->type != "TransactionCanceledException") {
+          ADD_FAILURE() << e->type << ": " << e->message;
+          failures++;
+        }
+        continue;
+      }
+      int total = 0;
+      for (const json::value& one : std::get<json::object>(r)["Responses"].as_array()) {
+        total += std::stoi(std::string(
+            one.as_object().at("Item").as_object().at("n").as_object().at("N").as_string()));
+      }
+      EXPECT_EQ(total, 900);
+      whole_reads++;
+    }
+  });
+  for (auto& t : threads) t.join();
+  writing = false;
+  reader.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_GT(whole_reads, 0);
+  EXPECT_EQ(NineItems(*a), expected);
+  EXPECT_EQ(NineItems(*b), expected);
+}
+
+TEST_F(TableServiceTest, ACoordinatorStoppedAfterItsCommitPointIsFinishedByOthers) {
+  TableServiceOptions o = Options();
+  o.transaction_stage = [](std::string_view stage) {
+    return stage == "decided" ? Status::Unavailable("stopped here, as by a crash") : Status::Ok();
+  };
+  auto crashing = Service(o);
+  auto other = Service();
+  CreateHash(*other, "split");
+  EXPECT_EQ(
+      std::get<ApiError>(crashing->Run("TransactWriteItems", Parse(NineItemTransaction(3, 5)), {}))
+          .type,
+      "ServiceUnavailable");
+  // Committed: another service's reads apply the intents they meet and see all of it.
+  EXPECT_EQ(NineItems(*other), std::vector<int>(9, 3));
+  // And writes build on it.
+  Ok(*other, "TransactWriteItems", NineItemTransaction(1, 5));
+  EXPECT_EQ(NineItems(*other), std::vector<int>(9, 4));
+}
+
+TEST_F(TableServiceTest, ACoordinatorStoppedBeforeItsCommitPointIsAbortedOnceAbandoned) {
+  TableServiceOptions o = Options();
+  o.transaction_stage = [](std::string_view stage) {
+    return stage == "prepared" ? Status::Unavailable("stopped here, as by a crash") : Status::Ok();
+  };
+  auto crashing = Service(o);
+  auto patient = Service();  // waits 10 s before it calls a transaction abandoned
+  TableServiceOptions quick = Options();
+  quick.abandoned_transaction = std::chrono::milliseconds(0);
+  auto impatient = Service(quick);
+  CreateHash(*patient, "split");
+  EXPECT_EQ(
+      std::get<ApiError>(crashing->Run("TransactWriteItems", Parse(NineItemTransaction(3, 5)), {}))
+          .type,
+      "ServiceUnavailable");
+  // In flight as far as `patient` knows: its items are held.
+  EXPECT_EQ(Fail(*patient, "PutItem", R"({"TableName":"split","Item":{"pk":{"S":"k0"}}})").type,
+            "TransactionConflictException");
+  // `impatient` aborts it: none of it was written, and the items are free again.
+  EXPECT_EQ(NineItems(*impatient), std::vector<int>(9, -1));
+  Ok(*patient, "TransactWriteItems", NineItemTransaction(1, 5));
+  EXPECT_EQ(NineItems(*patient), std::vector<int>(9, 1));
 }
 
 TEST_F(TableServiceTest, AnInterruptedDeletionIsFinishedByTheNextOpen) {
