@@ -481,31 +481,25 @@ std::vector<int> NineItems(TableService& s) {
 
 // Rows left in the partitions' intents and in the decisions of the store at `dir`.
 int LeftOver(const std::string& dir, const std::string& table_id) {
-  int rows = 0;
   Options existing;
   existing.create_if_missing = false;
-  for (int p = 0; p < 8; p++) {
-    auto db = Database::Open(DatabaseUri("file://" + dir, PartitionName(table_id, p)), existing);
-    if (!db.ok()) continue;
+  // The rows of `table` in database `name`, 0 when there is no such database.
+  auto count = [&](const std::string& name, const std::string& table) {
+    int64_t n = 0;
+    auto db = Database::Open(DatabaseUri("file://" + dir, name), existing);
+    if (!db.ok()) return n;
     EXPECT_TRUE((*db)
                     ->View([&](Connection& c) {
-                      auto r = c.Query("SELECT count(*) FROM intents");
-                      if (r.ok()) rows += static_cast<int>(std::get<int64_t>(r->rows[0][0]));
+                      CL_ASSIGN_OR_RETURN(Rows r, c.Query("SELECT count(*) FROM " + table));
+                      n = std::get<int64_t>(r.rows[0][0]);
                       return Status::Ok();
                     })
                     .ok());
-  }
-  auto db = Database::Open(DatabaseUri("file://" + dir, kDecisionsName), existing);
-  if (db.ok()) {
-    EXPECT_TRUE((*db)
-                    ->View([&](Connection& c) {
-                      auto r = c.Query("SELECT count(*) FROM decisions");
-                      if (r.ok()) rows += static_cast<int>(std::get<int64_t>(r->rows[0][0]));
-                      return Status::Ok();
-                    })
-                    .ok());
-  }
-  return rows;
+    return n;
+  };
+  int64_t rows = count(std::string(kDecisionsName), "decisions");
+  for (int p = 0; p < 8; p++) rows += count(PartitionName(table_id, p), "intents");
+  return static_cast<int>(rows);
 }
 
 TEST_F(TableServiceTest, ATransactionAcrossPartitionsIsAllOrNothing) {
