@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "cloudlite/status.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace cloudlite {
 
@@ -48,7 +50,13 @@ class Connection {
   sqlite3* handle() const { return db_; }
 
  private:
+  friend class Database;
+  // Statements Query keeps prepared from one call to the next, by their SQL: a Database's own.
+  using Kept = std::unordered_map<std::string, sqlite3_stmt*>;
+  Connection(sqlite3* db, Kept* kept) : db_(db), kept_(kept) {}
+
   sqlite3* db_;
+  Kept* kept_ = nullptr;
 };
 
 // What this Database's Update calls have done so far (counters since Open).

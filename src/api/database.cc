@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "api/sql.h"
@@ -32,12 +33,57 @@ Status Connection::Exec(std::string_view sql) {
   return Status::Ok();
 }
 
+namespace {
+
+// At most this many statements are kept per Database: the callers of Query use a few fixed ones.
+constexpr size_t kMaxKept = 64;
+
+// Whether a statement may be kept prepared: one that SQLite answers when it runs. Not a PRAGMA
+// (cloudlite's own are answered when prepared: docs/vfs.md), not DDL or transaction control.
+bool Keepable(std::string_view sql) {
+  size_t i = 0;
+  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t')) i++;
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 8) {
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+  }
+  return word == "SELECT" || word == "INSERT" || word == "UPDATE" || word == "DELETE" ||
+         word == "REPLACE" || word == "WITH";
+}
+
+}  // namespace
+
 Result<Rows> Connection::Query(std::string_view sql, const std::vector<Value>& params) {
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-  if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing SQL");
-  if (!stmt) return Rows{};
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
+  bool keep = kept_ != nullptr && Keepable(sql);
+  if (keep) {
+    auto it = kept_->find(std::string(sql));
+    if (it != kept_->end()) stmt = it->second;
+  }
+  if (stmt == nullptr) {
+    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing SQL");
+    if (!stmt) return Rows{};
+    if (keep && kept_->size() < kMaxKept) {
+      kept_->emplace(std::string(sql), stmt);
+    } else {
+      keep = false;
+    }
+  }
+  // A kept statement is reset for its next use (releasing what it holds), any other finalized.
+  struct Done {
+    sqlite3_stmt* stmt;
+    bool kept;
+    ~Done() {
+      if (!kept) {
+        sqlite3_finalize(stmt);
+        return;
+      }
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    }
+  } done{stmt, keep};
+  int rc = SQLITE_OK;
   for (size_t i = 0; i < params.size(); i++) {
     int index = static_cast<int>(i + 1);
     const Value& v = params[i];
@@ -71,9 +117,12 @@ struct Database::Impl {
   // View's BEGIN and ROLLBACK, prepared once: sqlite3_exec would prepare them on every read.
   sqlite3_stmt* begin = nullptr;
   sqlite3_stmt* rollback = nullptr;
+  // What Connection::Query keeps prepared: preparing a point query costs more than running it.
+  Connection::Kept kept;
   ~Impl() {
     sqlite3_finalize(begin);
     sqlite3_finalize(rollback);
+    for (const auto& [sql, stmt] : kept) sqlite3_finalize(stmt);
     if (db) sqlite3_close_v2(db);
   }
   // Runs `sql`, a statement without results, through `*kept` (prepared on first use).
@@ -165,7 +214,7 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
 // else its recorded row changes are replayed there), and only when what it depends on changed,
 // run fn again. The lifecycle is Transaction's (api/transaction.h).
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
-  Connection conn(impl_->db);
+  Connection conn(impl_->db, &impl_->kept);
   Transaction txn(impl_->db, {impl_->options.isolation, impl_->options.max_attempts,
                               impl_->progress, impl_->options.change_feed});
   Status s = txn.Run([&] { return fn(conn); });
@@ -179,7 +228,7 @@ Status Database::Update(const std::function<Status(Connection&)>& fn) {
 
 Status Database::View(const std::function<Status(Connection&)>& fn) {
   sqlite3* db = impl_->db;
-  Connection conn(db);
+  Connection conn(db, &impl_->kept);
   // One probe for the whole view, however many read transactions SQLite starts in it.
   vfs::WriteControl* control = vfs::WriteControlOf(db);
   if (control) control->BeginView();
