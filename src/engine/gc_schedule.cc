@@ -15,7 +15,7 @@ namespace cloudlite::engine {
 struct Engine::BackgroundCollection {
   std::thread thread;
   std::atomic<bool> done{false};
-  GcMemo memo;                                  // the engine's, while it runs
+  GcMemo memo;                                            // the engine's, while it runs
   Result<GcReport> report = Status::Internal("not run");  // written by `thread` before `done`
 
   ~BackgroundCollection() {
