@@ -852,8 +852,7 @@ namespace {
 // Engines on several threads share one store and one frame cache (as the VFS does): each
 // thread's commits are exact and every thread reads the others' pages (TSan checks the sharing).
 // Records pass through the cache at every commit; they are kept in a sixteenth of it, so that
-// they never push frames out (before, one LRU held both, and a 32 MiB cache holding a 20 MB
-// database refetched its frames: 0.39 GETs per commit instead of 0.06, docs/benchmarks.md).
+// they never push frames out (before, one LRU held both: docs/benchmarks.md).
 TEST(FrameCacheTest, RecordsDoNotPushFramesOut) {
   FrameCache cache(1 << 20);
   auto bytes = [](size_t n) { return std::make_shared<const std::string>(n, 'x'); };
