@@ -600,7 +600,9 @@ void RunHistory(const Args& args, const std::string& dir, const std::string& sto
   rule.save = true;
   Take(cl::CollectGarbage(uri, rule), "storing the retention rule");
 
-  auto db = Take(cl::Database::Open(uri), "opening " + uri);
+  // CLOUDLITE_CACHE_SIZE and the like apply, as they do to the CLI (Database::Open reads none).
+  cl::Options env = Take(cl::OptionsFromEnvironment(), "the CLOUDLITE_* variables");
+  auto db = Take(cl::Database::Open(uri, env), "opening " + uri);
   std::mt19937_64 rng(15);
   std::uniform_int_distribution<int64_t> pick(1, rows);
   Samples writes;

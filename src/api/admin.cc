@@ -474,8 +474,9 @@ Result<std::vector<std::string>> ListDatabases(std::string_view store_uri) {
 
 Status CheckStore(std::string_view store_uri, bool create) {
   CL_ASSIGN_OR_RETURN(Uri uri, Uri::Parse(store_uri));
-  // OpenStore checks access itself (ObjectStore::CheckAccess).
-  return OpenStore(uri, create).status();
+  // OpenStore checks access itself, or at the first request (ObjectStore::ListChecksAccess).
+  CL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenStore(uri, create));
+  return store->ListChecksAccess() ? store->CheckAccess().status() : Status::Ok();
 }
 
 Status RemoveDatabase(std::string_view uri) {

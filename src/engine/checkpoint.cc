@@ -1,7 +1,7 @@
 // Engine::Checkpoint: a checkpoint of the current version, with the pages still in records, and
-// those of segments mostly overwritten (compaction), moved into a new segment; then, every
-// gc_interval versions, garbage collection (gc.h), which deletes older checkpoints among the
-// rest (docs/design.md, "Garbage collection" and "Segment compaction").
+// those of segments mostly overwritten (compaction), moved into a new segment (docs/design.md,
+// "Segment compaction"). Garbage collection, which deletes older checkpoints, runs apart
+// (gc_schedule.cc).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -15,7 +15,6 @@
 #include "base/random.h"
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
-#include "engine/gc.h"
 #include "format/format.h"
 
 namespace cloudlite::engine {
@@ -214,20 +213,7 @@ Status Engine::Checkpoint() {
   checkpoint_version_ = version_;
   // The map is now this checkpoint's, which rests on the newest one listed just before.
   basis_version_ = version_;
-  MaybeCollectGarbage();
   return Status::Ok();
-}
-
-void Engine::MaybeCollectGarbage() {
-  // Checkpoints, records and segments no retained version needs (docs/design.md, "Garbage
-  // collection"). Best effort: what is left is collected next time.
-  if (options_.gc_interval == 0 || version_ % options_.gc_interval != 0) return;
-  GcOptions gc;
-  gc.clock = options_.clock;
-  gc.memo = &gc_memo_;
-  Result<GcReport> report = CollectGarbage(*store_, db_, gc);
-  gc_runs_++;
-  if (report.ok()) gc_requests_ += report->requests;
 }
 
 }  // namespace cloudlite::engine

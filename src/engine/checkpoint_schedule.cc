@@ -33,6 +33,8 @@ void Engine::StartCheckpoint() {
   auto job = std::make_shared<BackgroundCheckpoint>();
   job->engine.reset(new Engine(*this));
   job->engine->background_.reset();
+  job->engine->collection_.reset();  // the collection is this engine's to adopt
+  job->engine->gc_memo_ = {};
   job->engine->history_.clear();  // a checkpoint needs the map, not what recent versions changed
   try {
     job->thread = std::thread([raw = job.get()] {
@@ -57,11 +59,8 @@ Status Engine::AdoptCheckpoint(bool wait) {
   // Intervals were skipped while it ran (one at a time): the next commit checkpoints again.
   const uint64_t interval = options_.checkpoint_interval;
   checkpoint_due_ = interval > 0 && version_ >= copy.version_ + interval;
-  // The collection that follows a checkpoint ran on the copy too (checkpoint.cc): its counts and
-  // what it learned of checkpoints carry over (nothing else touches them while a job runs).
-  gc_runs_ = copy.gc_runs_;
-  gc_requests_ = copy.gc_requests_;
-  gc_memo_ = std::move(copy.gc_memo_);
+  // What compaction learned of segment sizes carries over (nothing else touches them while a
+  // job runs).
   segment_sizes_ = std::move(copy.segment_sizes_);
   // This engine may have moved on since, or reloaded another incarnation: it learns of the
   // checkpoint only if it still applies, and takes its map (pages moved into the checkpoint's

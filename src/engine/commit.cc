@@ -178,6 +178,7 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
                       std::string_view changeset) {
   if (removed_) return RemovedError();
   (void)AdoptCheckpoint(/*wait=*/false);  // its failure cost the commit nothing
+  (void)AdoptCollection(/*wait=*/false);  // best effort: what is left goes next time
   if (exists_ && db_id_ == format::Format1DbId()) {
     return Status::NotSupported("'" + db_ + "' in " + store_name_ +
                                 " is in storage format 1, which this cloudlite reads but does not "
@@ -246,6 +247,9 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   // interval or more behind is followed at once, so that the lag stays bounded.
   const uint64_t interval = options_.checkpoint_interval;
   if (interval == 0 || version_ % interval == 0 || checkpoint_due_) StartCheckpoint();
+  // Garbage collection too, on its own thread and trigger: it never holds up a checkpoint.
+  const uint64_t gc_interval = options_.gc_interval;
+  if (gc_interval > 0 && version_ % gc_interval == 0) StartCollection();
   return Status::Ok();
 }
 

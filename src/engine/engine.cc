@@ -257,7 +257,8 @@ std::optional<format::Record> Engine::KnownRecord(uint64_t version, std::string*
 void Engine::RememberRecord(const std::string& key, const std::string& bytes,
                             const format::Record& rec) {
   if (rec.format < 2 || rec.db_id != db_id_) return;  // format 1 has no incarnation to name
-  cache_->Put(FrameCache::RecordKey(cache_scope_, key), std::make_shared<const std::string>(bytes));
+  cache_->PutRecord(FrameCache::RecordKey(cache_scope_, key),
+                    std::make_shared<const std::string>(bytes));
 }
 
 Result<format::Record> Engine::ProbeNext(std::string* bytes, bool* known) {

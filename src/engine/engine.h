@@ -14,12 +14,14 @@
 // they fill: commit_writer.h) and creates log/<v+1> with PutIfAbsent; a lost race is Busy and
 // changes nothing. The committer of every `checkpoint_interval`-th version writes
 // a checkpoint, after the commit returned, on a thread of its own (checkpoint_schedule.cc), and
-// the committer of every `gc_interval`-th one collects garbage (gc.h).
+// the committer of every `gc_interval`-th one collects garbage (gc.h) on another thread of its
+// own (gc_schedule.cc): neither waits for the other.
 // CommitImage replaces the whole database (push): frames are compressed on worker threads and
 // segments uploaded while the next ones are compressed.
 // Thread-safety: an Engine is used by one thread at a time (ReadImage and CommitImage start and
 // join their own workers inside the call; a background checkpoint runs on a copy of the
-// engine, joined at the latest when it is destroyed); FrameCache and ObjectStore are shared.
+// engine, a background collection on the store alone, both joined at the latest when it is
+// destroyed); FrameCache and ObjectStore are shared.
 // Sources, one job each: engine.cc (open, follow, read), commit.cc, checkpoint.cc and image.cc
 // (ReadImage, CommitImage); engine_internal.h has what they share.
 #pragma once
@@ -74,9 +76,10 @@ struct EngineOptions {
   // Freshness probes made once for all the engines that share it and ask at about the same
   // time (shared_probe.h); null: this engine probes alone.
   std::shared_ptr<SharedProbe> probe;
-  // The committer of every version that is a multiple of this collects garbage after its
-  // checkpoint, under the database's retention rule (gc.h; 0: never). A multiple of
-  // checkpoint_interval, so that it runs right after a checkpoint.
+  // The committer of every version that is a multiple of this collects garbage under the
+  // database's retention rule (gc.h; 0: never), after the commit returned, on a thread of its
+  // own: a collection never holds up a checkpoint. One at a time per engine: a multiple that
+  // comes while the last still runs is skipped.
   uint64_t gc_interval = 1024;
   // Segment compaction (docs/design.md, "Segment compaction"): a checkpoint also moves the pages
   // of segments whose share still in use fell below `compact_below` into its own segment,
@@ -201,6 +204,10 @@ class Engine {
   // shortens what opening reads (checkpoint_schedule.cc).
   Status FinishCheckpoint();
 
+  // Waits for the garbage collection a commit started, if one is running, and returns how it
+  // ended (Ok when there was none): commits never need it either (gc_schedule.cc).
+  Status FinishCollection();
+
  private:
   Engine(std::shared_ptr<ObjectStore> store, std::string db, EngineOptions options,
          std::shared_ptr<FrameCache> cache);
@@ -208,6 +215,7 @@ class Engine {
   Engine(const Engine&) = default;
   Engine& operator=(const Engine&) = delete;
   struct BackgroundCheckpoint;
+  struct BackgroundCollection;
   // After a commit of a checkpoint_interval-th version: Checkpoint() on a copy of this engine,
   // on a thread of its own. Skipped while the last one still runs.
   void StartCheckpoint();
@@ -301,8 +309,11 @@ class Engine {
   Result<std::map<std::string, std::string>> ReadSparseSegments();
   // Learns the sizes of up to `limit` segments the map uses whose size is not known yet.
   void LearnSegmentSizes(const std::map<std::string, double>& use, size_t limit);
-  // After a checkpoint: collects garbage when this version is a multiple of gc_interval.
-  void MaybeCollectGarbage();
+  // After a commit of a gc_interval-th version: garbage collection on a thread of its own,
+  // with what the last one learned (gc_memo_). Skipped while the last one still runs.
+  void StartCollection();
+  // Takes the outcome of the background collection once it is done (or waits, when `wait`).
+  Status AdoptCollection(bool wait);
   // Whether the page map rests on a checkpoint loaded longer than relist_after ago (the
   // re-sync rule: docs/format.md, "Re-syncing").
   bool BasisIsStale() const;
@@ -334,7 +345,7 @@ class Engine {
   // this engine last knew no newer one existed.
   uint64_t basis_version_ = 0;
   std::chrono::steady_clock::time_point basis_checked_{};
-  GcMemo gc_memo_;  // the checkpoints inline collections have read
+  GcMemo gc_memo_;  // what inline collections learned (with the running one while it runs)
   // Sizes of segments (full keys), learnt by HEAD or by writing them: segments never change.
   std::unordered_map<std::string, uint64_t> segment_sizes_;
   uint64_t gc_requests_ = 0;
@@ -360,6 +371,8 @@ class Engine {
   uint64_t checkpointing_version_ = 0;  // its version (0: none runs)
   // The last one ended an interval or more behind: the next commit starts another.
   bool checkpoint_due_ = false;
+  // The garbage collection running after a commit; joined when the engine is destroyed.
+  std::shared_ptr<BackgroundCollection> collection_;
 };
 
 }  // namespace cloudlite::engine

@@ -20,37 +20,48 @@ std::string FrameCache::RecordKey(std::string_view scope, std::string_view key) 
   return entry;
 }
 
-std::shared_ptr<const std::string> FrameCache::FindLocked(const std::string& key) {
-  auto it = index_.find(key);
-  if (it == index_.end()) return nullptr;
-  lru_.splice(lru_.begin(), lru_, it->second);
+std::shared_ptr<const std::string> FrameCache::FindLocked(Lru& lru, Index& index,
+                                                          const std::string& key) {
+  auto it = index.find(key);
+  if (it == index.end()) return nullptr;
+  lru.splice(lru.begin(), lru, it->second);
   return it->second->second;
 }
 
 std::shared_ptr<const std::string> FrameCache::Get(const std::string& key) {
   std::lock_guard lock(mu_);
-  auto frame = FindLocked(key);
+  auto frame = FindLocked(lru_, index_, key);
   (frame ? hits_ : misses_)++;
   return frame;
 }
 
 std::shared_ptr<const std::string> FrameCache::GetRecord(const std::string& key) {
   std::lock_guard lock(mu_);
-  auto record = FindLocked(key);
+  auto record = FindLocked(records_, record_index_, key);
   if (record) record_hits_++;
   return record;
 }
 
 void FrameCache::Put(const std::string& key, std::shared_ptr<const std::string> frame) {
   std::lock_guard lock(mu_);
-  auto it = index_.find(key);
-  if (it != index_.end()) {
-    lru_.splice(lru_.begin(), lru_, it->second);
-    return;  // same immutable content
-  }
+  if (FindLocked(lru_, index_, key)) return;  // same immutable content
   bytes_ += frame->size();
   lru_.emplace_front(key, std::move(frame));
   index_[key] = lru_.begin();
+  EvictLocked();
+}
+
+void FrameCache::PutRecord(const std::string& key, std::shared_ptr<const std::string> record) {
+  std::lock_guard lock(mu_);
+  if (FindLocked(records_, record_index_, key)) return;
+  record_bytes_ += record->size();
+  records_.emplace_front(key, std::move(record));
+  record_index_[key] = records_.begin();
+  while (record_bytes_ > capacity_ / 16 && records_.size() > 1) {
+    record_bytes_ -= records_.back().second->size();
+    record_index_.erase(records_.back().first);
+    records_.pop_back();
+  }
   EvictLocked();
 }
 
@@ -71,11 +82,11 @@ size_t FrameCache::capacity() const {
 
 size_t FrameCache::bytes() const {
   std::lock_guard lock(mu_);
-  return bytes_;
+  return bytes_ + record_bytes_;
 }
 
 void FrameCache::EvictLocked() {
-  while (bytes_ > capacity_ && lru_.size() > 1) {
+  while (bytes_ + record_bytes_ > capacity_ && lru_.size() > 1) {
     bytes_ -= lru_.back().second->size();
     index_.erase(lru_.back().first);
     lru_.pop_back();

@@ -1,5 +1,8 @@
 // A bounded, thread-safe LRU cache of decompressed frames, and of the log records the process's
-// engines committed or fetched (one budget for both).
+// engines committed or fetched. Records get a sixteenth of the budget, in an LRU of their own:
+// every commit passes its record through, and in one LRU with frames they pushed the database's
+// frames out (20,000 updates to a 20 MB database with the default 32 MiB: 0.39 GETs per commit,
+// 0.33 with the records apart; docs/benchmarks.md).
 //
 // Frames are immutable (their objects are never rewritten), so entries never need
 // invalidation; keys name the store, the object and the offset. A record is immutable within
@@ -30,6 +33,8 @@ class FrameCache {
   // Get of a RecordKey, counted apart from frames.
   std::shared_ptr<const std::string> GetRecord(const std::string& key);
   void Put(const std::string& key, std::shared_ptr<const std::string> frame);
+  // Put of a RecordKey: evicts only records, the least recently used first.
+  void PutRecord(const std::string& key, std::shared_ptr<const std::string> record);
   // Raises the capacity (never lowers it: other databases may rely on it).
   void Reserve(size_t capacity_bytes);
   size_t bytes() const;
@@ -43,8 +48,11 @@ class FrameCache {
 
  private:
   using Entry = std::pair<std::string, std::shared_ptr<const std::string>>;
+  using Lru = std::list<Entry>;  // front = most recent
+  using Index = std::unordered_map<std::string, Lru::iterator>;
   void EvictLocked();
-  std::shared_ptr<const std::string> FindLocked(const std::string& key);
+  static std::shared_ptr<const std::string> FindLocked(Lru& lru, Index& index,
+                                                       const std::string& key);
 
   mutable std::mutex mu_;
   size_t capacity_;
@@ -52,8 +60,11 @@ class FrameCache {
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
   uint64_t record_hits_ = 0;
-  std::list<Entry> lru_;  // front = most recent
-  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  Lru lru_;  // frames
+  Index index_;
+  size_t record_bytes_ = 0;
+  Lru records_;
+  Index record_index_;
 };
 
 }  // namespace cloudlite::engine

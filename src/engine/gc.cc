@@ -4,6 +4,7 @@
 #include <atomic>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "engine/deleter.h"
 #include "engine/engine.h"
@@ -46,8 +47,8 @@ bool SegmentVersion(const std::string& key, const std::string& prefix, uint64_t*
 Result<CheckpointFacts> ReadFacts(ObjectStore& store, const std::string& db, uint64_t c,
                                   GcMemo* memo) {
   if (memo) {
-    auto it = memo->find(c);
-    if (it != memo->end()) return it->second;
+    auto it = memo->checkpoints.find(c);
+    if (it != memo->checkpoints.end()) return it->second;
   }
   const std::string key = format::CheckpointKey(db, c);
   CL_ASSIGN_OR_RETURN(std::string bytes, store.Get(key));
@@ -57,21 +58,26 @@ Result<CheckpointFacts> ReadFacts(ObjectStore& store, const std::string& db, uin
   for (const auto& object : cp.map.objects) {
     if (object.rfind("seg/", 0) == 0) facts.segments.push_back(object);
   }
-  if (memo) (*memo)[c] = facts;
+  if (memo) memo->checkpoints[c] = facts;
   return facts;
 }
 
 // How many of records[0, n) were committed at or before `cutoff`: they form a prefix, commit
 // times growing with versions (up to clock skew, which the 5-minute grace covers), so a binary
-// search reads about log2(n) records. A record gone meanwhile counts as not old enough.
+// search reads about log2(n) records. A record gone meanwhile counts as not old enough, and
+// sets `*gone`.
 Result<size_t> CountCommittedBy(ObjectStore& store, const std::string& db,
-                                const std::vector<uint64_t>& records, size_t n, int64_t cutoff) {
+                                const std::vector<uint64_t>& records, size_t n, int64_t cutoff,
+                                bool* gone) {
   size_t low = 0, high = n;  // records[0, low) are old enough, records[high, n) are not
   while (low < high) {
     size_t mid = low + (high - low) / 2;
     const std::string key = format::LogKey(db, records[mid]);
     Result<std::string> bytes = store.Get(key);
-    if (bytes.status().IsNotFound()) return low;
+    if (bytes.status().IsNotFound()) {
+      *gone = true;
+      return low;
+    }
     CL_RETURN_IF_ERROR(bytes.status());
     CL_ASSIGN_OR_RETURN(format::Record rec, format::DecodeRecord(*bytes, key));
     if (rec.time_micros <= cutoff) {
@@ -119,9 +125,21 @@ Result<GcReport> CollectGarbage(ObjectStore& base_store, const std::string& db,
   const std::string ckpt_prefix = format::CheckpointPrefix(db);
   const std::string log_prefix = format::LogPrefix(db);
   CL_ASSIGN_OR_RETURN(auto ckpt_keys, ListAll(store, ckpt_prefix));
-  CL_ASSIGN_OR_RETURN(auto log_keys, ListAll(store, log_prefix));
   const std::vector<uint64_t> checkpoints = format::SortedVersions(ckpt_keys, ckpt_prefix);
-  const std::vector<uint64_t> records = format::SortedVersions(log_keys, log_prefix);
+  // The records the last run left, and the log listed after them: log keys sort by version
+  // (docs/format.md), so a run lists the records committed since the last one, not the log's
+  // whole length. Taken out of the memo: a run that fails leaves the next one to list it all.
+  std::vector<uint64_t> records;
+  if (options.memo) records = std::exchange(options.memo->records, {});
+  const std::string log_after = records.empty() ? "" : format::LogKey(db, records.back());
+  CL_ASSIGN_OR_RETURN(auto log_keys, ListAll(store, log_prefix, log_after));
+  for (uint64_t v : format::SortedVersions(log_keys, log_prefix)) {
+    if (records.empty() || v > records.back()) records.push_back(v);
+  }
+  // What the next run starts from when this one deletes none of `records[0, kept_from)`.
+  auto remember = [&](size_t kept_from) {
+    if (options.memo) options.memo->records.assign(records.begin() + kept_from, records.end());
+  };
   if (records.empty()) return finish("the database has no records");
   report.newest = records.back();
   const std::string newest_key = format::LogKey(db, report.newest);
@@ -154,9 +172,14 @@ Result<GcReport> CollectGarbage(ObjectStore& base_store, const std::string& db,
       break;
     }
   }
-  if (report.horizon == 0) return finish("no checkpoint is older than the retention window yet");
-  if (options.memo)
-    options.memo->erase(options.memo->begin(), options.memo->lower_bound(report.horizon));
+  if (report.horizon == 0) {
+    remember(0);
+    return finish("no checkpoint is older than the retention window yet");
+  }
+  if (options.memo) {
+    auto& read = options.memo->checkpoints;
+    read.erase(read.begin(), read.lower_bound(report.horizon));
+  }
 
   for (uint64_t c : checkpoints) {
     if (c < report.horizon) report.checkpoints.push_back(format::CheckpointKey(db, c));
@@ -169,8 +192,9 @@ Result<GcReport> CollectGarbage(ObjectStore& base_store, const std::string& db,
   size_t below = 0;  // records[0, below) are at or below the reach
   while (below < records.size() && records[below] + kRecentReach <= report.horizon) below++;
   size_t old = below;
+  bool gone = false;  // a record listed (now or by an earlier run) is no longer there
   if (below > 0 && horizon_time > log_cutoff) {
-    CL_ASSIGN_OR_RETURN(old, CountCommittedBy(store, db, records, below, log_cutoff));
+    CL_ASSIGN_OR_RETURN(old, CountCommittedBy(store, db, records, below, log_cutoff, &gone));
   }
   for (size_t i = 0; i < old; i++) report.records.push_back(format::LogKey(db, records[i]));
   const std::string seg_prefix = format::SegmentPrefix(db);
@@ -200,9 +224,11 @@ Result<GcReport> CollectGarbage(ObjectStore& base_store, const std::string& db,
       }
     }
     report.requests = store.requests() + stats.requests;
+    if (!gone) remember(old);
     return report;
   }
   report.requests = store.requests();
+  if (!gone) remember(0);
   return report;
 }
 

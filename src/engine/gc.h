@@ -17,21 +17,29 @@
 
 namespace cloudlite::engine {
 
-// What a collector learned from a checkpoint, kept across runs by an inline collector:
-// checkpoints never change, so each is read once.
+// What a collector learned from a checkpoint: checkpoints never change, so each is read once.
 struct CheckpointFacts {
   int64_t time_micros = 0;
   std::string db_id;
   uint64_t base = 0;
   std::vector<std::string> segments;  // the segments its map references, relative to "D/"
 };
-using GcMemo = std::map<uint64_t, CheckpointFacts>;
+
+// What an inline collector keeps across runs, so that a run costs what changed since the last
+// one rather than what the store holds (docs/design.md, "Garbage collection").
+struct GcMemo {
+  std::map<uint64_t, CheckpointFacts> checkpoints;
+  // The versions of the records the last run listed and left, ascending: the next run lists
+  // only the log after the newest of them. Empty: the next run lists the whole log. Forgotten
+  // whenever a run fails or finds one of them gone (another collector, `rm`).
+  std::vector<uint64_t> records;
+};
 
 struct GcOptions {
   std::optional<RetentionRule> rule;  // overrides the database's rule for this run
   bool dry_run = false;               // decide and report, delete nothing
   const Clock* clock = nullptr;       // default: WallClock()
-  GcMemo* memo = nullptr;             // optional: checkpoints already read
+  GcMemo* memo = nullptr;             // optional: what earlier runs learned (read and updated)
 };
 
 struct GcReport {

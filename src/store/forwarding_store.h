@@ -38,6 +38,7 @@ class ForwardingStore : public ObjectStore {
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
   bool BillsWritesByKiB() const override { return inner_->BillsWritesByKiB(); }
+  bool ListChecksAccess() const override { return inner_->ListChecksAccess(); }
 
  protected:
   // The wrapped store, for a wrapper that acts on it besides forwarding (the adversary).

@@ -65,6 +65,11 @@ class ObjectStore {
   // request counter, so that --stats counts it (as a GET) even when it is the only request.
   virtual Result<bool> CheckAccess() { return false; }
 
+  // Whether any List that succeeds proves what CheckAccess checks (S3: the bucket exists and the
+  // credentials can list it). OpenStore then checks at the first request instead of at open: a
+  // first List is the check, and only a failed one is followed by CheckAccess for its error.
+  virtual bool ListChecksAccess() const { return false; }
+
   // Whether a List of the few keys after `start_after` costs about what a Get does (true for
   // S3, DynamoDB and memory; a directory is read whole). The engine lists to catch up only then.
   virtual bool ListsCheaply() const { return true; }

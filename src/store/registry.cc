@@ -1,12 +1,15 @@
 #include "store/registry.h"
 
 #include <array>
+#include <atomic>
+#include <memory>
 #include <utility>
 
 #include "store/dynamodb/dynamodb_store.h"
 #include "store/fault/adversary_store.h"
 #include "store/fault/fault_store.h"
 #include "store/file/file_store.h"
+#include "store/forwarding_store.h"
 #include "store/mem/mem_store.h"
 #include "store/s3/s3_store.h"
 
@@ -83,6 +86,7 @@ class CountingStore final : public ObjectStore {
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
   bool BillsWritesByKiB() const override { return inner_->BillsWritesByKiB(); }
+  bool ListChecksAccess() const override { return inner_->ListChecksAccess(); }
 
  private:
   Result<std::string> CountIn(Result<std::string> result) {
@@ -97,6 +101,61 @@ class CountingStore final : public ObjectStore {
 
   std::unique_ptr<ObjectStore> inner_;
   StoreStats* stats_;
+};
+
+// Checks access at the first request rather than at open, for stores where a List that succeeds
+// proves it (ObjectStore::ListChecksAccess): an opening's first request is a List, so the check
+// costs nothing more. A List that fails is followed by the check, whose error (no such bucket,
+// wrong credentials) is the one reported, as at open before; any other first request is preceded
+// by the check, as at open.
+class FirstUseCheckedStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<std::string> Get(std::string_view key) override {
+    CL_RETURN_IF_ERROR(Check());
+    return ForwardingStore::Get(key);
+  }
+  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
+    CL_RETURN_IF_ERROR(Check());
+    return ForwardingStore::GetRange(key, offset, length);
+  }
+  Result<ObjectInfo> Head(std::string_view key) override {
+    CL_RETURN_IF_ERROR(Check());
+    return ForwardingStore::Head(key);
+  }
+  Status PutIfAbsent(std::string_view key, std::string_view data) override {
+    CL_RETURN_IF_ERROR(Check());
+    return ForwardingStore::PutIfAbsent(key, data);
+  }
+  Status Put(std::string_view key, std::string_view data) override {
+    CL_RETURN_IF_ERROR(Check());
+    return ForwardingStore::Put(key, data);
+  }
+  Status Delete(std::span<const std::string> keys) override {
+    CL_RETURN_IF_ERROR(Check());
+    return ForwardingStore::Delete(keys);
+  }
+  Result<ListPage> List(std::string_view prefix, std::string_view start_after,
+                        size_t limit) override {
+    Result<ListPage> page = ForwardingStore::List(prefix, start_after, limit);
+    if (page.ok()) {
+      checked_.store(true, std::memory_order_release);
+    } else {
+      CL_RETURN_IF_ERROR(Check());
+    }
+    return page;
+  }
+  Result<bool> CheckAccess() override {
+    if (checked_.load(std::memory_order_acquire)) return false;
+    Result<bool> made = ForwardingStore::CheckAccess();
+    if (made.ok()) checked_.store(true, std::memory_order_release);
+    return made;
+  }
+
+ private:
+  Status Check() { return CheckAccess().status(); }
+
+  std::atomic<bool> checked_{false};
 };
 
 }  // namespace
@@ -165,6 +224,10 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(Uri& uri, bool create) {
     if (adversary) store = InjectAdversary(std::move(store), *adversary);
     if (faults) store = InjectFaults(std::move(store), std::move(*faults));
     store = CountRequests(std::move(store), &ProcessStoreStats());
+    if (store->ListChecksAccess()) {
+      return std::unique_ptr<ObjectStore>(
+          std::make_unique<FirstUseCheckedStore>(std::shared_ptr<ObjectStore>(std::move(store))));
+    }
     CL_RETURN_IF_ERROR(store->CheckAccess().status());
     return store;
   }

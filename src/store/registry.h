@@ -26,7 +26,10 @@ std::unique_ptr<ObjectStore> CountRequests(std::unique_ptr<ObjectStore> inner, S
 // Opens the backend named by uri.scheme, consuming the query parameters it understands.
 // Unknown scheme: InvalidArgument naming the supported ones; a parameter the store does not
 // take: CheckStoreParams's error, before anything is opened or created. file:// creates the
-// directory if `create` is set, else a missing directory is NotFound.
+// directory if `create` is set, else a missing directory is NotFound. Access is checked
+// (ObjectStore::CheckAccess) at open, or, where a List proves it (S3), at the first request:
+// an opening's first List is then the check, and a missing bucket or wrong credentials fail
+// that request with the check's error.
 Result<std::unique_ptr<ObjectStore>> OpenStore(Uri& uri, bool create);
 
 // InvalidArgument naming the first query parameter of `uri` that its store does not take.

@@ -231,6 +231,8 @@ class S3Store final : public ObjectStore {
     CL_RETURN_IF_ERROR(CheckBucket());
     return true;
   }
+  // A List that succeeds is what CheckBucket makes: the bucket exists and we may list it.
+  bool ListChecksAccess() const override { return true; }
 
   // Fails unless the bucket exists and our credentials can list it: a one-key ListObjectsV2,
   // whose error body (unlike HEAD's) says which of the two is wrong.

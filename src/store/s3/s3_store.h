@@ -22,8 +22,10 @@
 //  - S3 limits keys to 1024 bytes including PREFIX/, so a store with a prefix holds slightly
 //    shorter keys than the contract's 1024 (the server answers KeyTooLongError ->
 //    InvalidArgument).
-// Open() checks that the bucket exists (HEAD bucket), so a wrong name or endpoint fails at open
-// with NotFound or Unavailable instead of at the first read. Buckets are never created.
+// OpenS3StoreWithOptions checks that the bucket exists and can be listed (a one-key LIST) unless
+// check_bucket is off; OpenStore (registry.h) turns it off and checks at the first request
+// instead, where a List that succeeds is the check (ListChecksAccess). Buckets are never
+// created.
 // Describe() is "s3://BUCKET/PREFIX": no endpoint credentials, no secrets.
 // Thread-safety: all methods may be called concurrently (one HttpClient with a handle pool).
 #pragma once
