@@ -86,5 +86,5 @@ echo "instructions per request: $((total / requests)) ($total over $requests req
 # Without start-up (which a short run on a busy machine spreads over fewer requests): the SQL
 # handler's own share, inclusive.
 handler=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
-  sed -n 's/^ *\([0-9,]*\) .*SqlService::Handle(.*/\1/p' | head -1 | tr -d ,)
+  sed -n 's/^ *\([0-9,]*\) .*SqlService::Handle(.*/\1/p' | awk 'NR == 1' | tr -d ,)
 [[ -z $handler ]] || echo "SqlService::Handle instructions per request: $((handler / requests))"
