@@ -4,8 +4,8 @@
 # machine's load, unlike requests/s, so this is the measure to compare builds on a busy machine.
 # Each run: the server under callgrind (--workers 4), the 1000-row table of serve_point_ab.sh,
 # then SECONDS (default 20) of point queries at 4 clients; prints the load generator's JSON line
-# and "instructions per request", the process's total (start-up included) over the requests, and
-# for cloudlite serve the SQL handler's own instructions per request.
+# and "instructions per request", the process's total while the load ran over the requests, and
+# for cloudlite serve the SQL handler's share of it.
 #
 #   bench/serve_callgrind.sh args    # SELECT ... WHERE id = ? with the id as an argument
 #   bench/serve_callgrind.sh text    # the id written into the SQL text (a new text per request)
@@ -37,7 +37,9 @@ serve() {  # serve [WRAPPER...]: a fresh database with the table, at $url/bench/
   curl -sS "$url/bench/v2/pipeline" -d "$create" >/dev/null
   curl -sS "$url/bench/v2/pipeline" -d "$fill" >/dev/null
 }
-callgrind=(valgrind --tool=callgrind "--callgrind-out-file=$out")
+# Counting starts with the load (callgrind_control below): start-up and the table's setup are left
+# out, so the count per request does not depend on how many requests a busy machine let through.
+callgrind=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$out")
 clients=4
 case $variant in
   args | text)
@@ -75,6 +77,7 @@ case $variant in
     ;;
   *) echo "unknown variant $variant: args, text, fixed, insert or floor" >&2; exit 2 ;;
 esac
+callgrind_control --instr=on "$pid" >/dev/null 2>&1
 result=$("$build/bench/cloudlite_http_load" --url="$target" --clients="$clients" --seconds="$seconds" \
   --body="$body")
 echo "$result"
@@ -83,8 +86,7 @@ wait "$pid" 2>/dev/null || true
 requests=$(sed -n 's/.*"requests":\([0-9]*\).*/\1/p' <<<"$result")
 total=$(callgrind_annotate "$out" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
 echo "instructions per request: $((total / requests)) ($total over $requests requests)"
-# Without start-up (which a short run on a busy machine spreads over fewer requests): the SQL
-# handler's own share, inclusive.
+# The SQL handler's share (inclusive): the rest is the listener's.
 handler=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
   sed -n 's/^ *\([0-9,]*\) .*SqlService::Handle(.*/\1/p' | awk 'NR == 1' | tr -d ,)
 [[ -z $handler ]] || echo "SqlService::Handle instructions per request: $((handler / requests))"
