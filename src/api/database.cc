@@ -119,10 +119,12 @@ struct Database::Impl {
   sqlite3_stmt* rollback = nullptr;
   // What Connection::Query keeps prepared: preparing a point query costs more than running it.
   Connection::Kept kept;
+  std::unique_ptr<SchemaFacts> schema;  // for Update's transactions, made with `db`
   ~Impl() {
     sqlite3_finalize(begin);
     sqlite3_finalize(rollback);
     for (const auto& [sql, stmt] : kept) sqlite3_finalize(stmt);
+    schema.reset();
     if (db) sqlite3_close_v2(db);
   }
   // Runs `sql`, a statement without results, through `*kept` (prepared on first use).
@@ -215,8 +217,9 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
 // run fn again. The lifecycle is Transaction's (api/transaction.h).
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
   Connection conn(impl_->db, &impl_->kept);
+  if (!impl_->schema) impl_->schema = std::make_unique<SchemaFacts>(impl_->db);
   Transaction txn(impl_->db, {impl_->options.isolation, impl_->options.max_attempts,
-                              impl_->progress, impl_->options.change_feed});
+                              impl_->progress, impl_->options.change_feed, impl_->schema.get()});
   Status s = txn.Run([&] { return fn(conn); });
   UpdateStats& stats = impl_->stats;
   stats.commits += txn.stats().commits;

@@ -12,30 +12,6 @@ Status SessionError(sqlite3* db, int rc, const char* what) {
                           sqlite3_errmsg(db) + ")");
 }
 
-// Whether the session extension records every change to `table` of `main`: it has a PRIMARY
-// KEY whose columns cannot be NULL (rows with a NULL key go unrecorded). Keys of WITHOUT ROWID
-// tables and rowid aliases (INTEGER PRIMARY KEY, which has no index of its own) never are;
-// other keys of rowid tables only if declared NOT NULL.
-Result<bool> FullyRecorded(sqlite3* db, const std::string& table) {
-  sqlite3_stmt* stmt = nullptr;
-  const char* sql =
-      "SELECT (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0), "
-      "       (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0 AND \"notnull\"), "
-      "       (SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'), "
-      "       (SELECT count(*) FROM pragma_index_list(?1, 'main') WHERE origin = 'pk')";
-  int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-  if (rc != SQLITE_OK) return SessionError(db, rc, "inspecting a table");
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
-  sqlite3_bind_text(stmt, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step(stmt);
-  if (rc != SQLITE_ROW) return SessionError(db, rc, "inspecting a table");
-  int64_t key_columns = sqlite3_column_int64(stmt, 0);
-  int64_t not_null = sqlite3_column_int64(stmt, 1);
-  bool without_rowid = sqlite3_column_int64(stmt, 2) != 0;
-  bool rowid_alias = !without_rowid && sqlite3_column_int64(stmt, 3) == 0;
-  return key_columns > 0 && (without_rowid || rowid_alias || not_null == key_columns);
-}
-
 int AbortOnConflict(void*, int, sqlite3_changeset_iter*) { return SQLITE_CHANGESET_ABORT; }
 
 }  // namespace
@@ -98,10 +74,61 @@ Result<RecordedChanges> ChangeRecorder::Finish() {
   return changes;
 }
 
-Result<bool> ApplyChangeset(sqlite3* db, const RecordedChanges& changes) {
+SchemaFacts::~SchemaFacts() {
+  sqlite3_finalize(version_);
+  sqlite3_finalize(fully_recorded_);
+}
+
+Result<int64_t> SchemaFacts::Version() {
+  int rc = version_ ? SQLITE_OK
+                    : sqlite3_prepare_v2(db_, "PRAGMA main.schema_version", -1, &version_, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(version_);
+  const int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(version_, 0) : 0;
+  sqlite3_reset(version_);
+  if (rc != SQLITE_ROW) return SessionError(db_, rc, "reading the schema version");
+  return version;
+}
+
+// Keys of WITHOUT ROWID tables and rowid aliases (INTEGER PRIMARY KEY, which has no index of
+// its own) never hold NULL; other keys of rowid tables only if declared NOT NULL.
+Result<bool> SchemaFacts::FullyRecorded(const std::string& table, bool remember) {
+  CL_ASSIGN_OR_RETURN(int64_t version, Version());
+  if (version != known_version_) {
+    known_.clear();
+    known_version_ = version;
+  }
+  if (auto it = known_.find(table); it != known_.end()) return it->second;
+  if (!fully_recorded_) {
+    const char* sql =
+        "SELECT (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0), "
+        "       (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0 AND "
+        "\"notnull\"), "
+        "       (SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'), "
+        "       (SELECT count(*) FROM pragma_index_list(?1, 'main') WHERE origin = 'pk')";
+    int rc = sqlite3_prepare_v2(db_, sql, -1, &fully_recorded_, nullptr);
+    if (rc != SQLITE_OK) return SessionError(db_, rc, "inspecting a table");
+  }
+  sqlite3_bind_text(fully_recorded_, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(fully_recorded_);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(fully_recorded_);
+    return SessionError(db_, rc, "inspecting a table");
+  }
+  const int64_t key_columns = sqlite3_column_int64(fully_recorded_, 0);
+  const int64_t not_null = sqlite3_column_int64(fully_recorded_, 1);
+  const bool without_rowid = sqlite3_column_int64(fully_recorded_, 2) != 0;
+  const bool rowid_alias = !without_rowid && sqlite3_column_int64(fully_recorded_, 3) == 0;
+  sqlite3_reset(fully_recorded_);
+  const bool fully = key_columns > 0 && (without_rowid || rowid_alias || not_null == key_columns);
+  if (remember) known_[table] = fully;
+  return fully;
+}
+
+Result<bool> ApplyChangeset(sqlite3* db, SchemaFacts& facts, const RecordedChanges& changes) {
   if (changes.changeset.empty()) return false;
+  // Rows only: the transaction has not changed the schema.
   for (const std::string& table : changes.tables) {
-    CL_ASSIGN_OR_RETURN(bool recorded, FullyRecorded(db, table));
+    CL_ASSIGN_OR_RETURN(bool recorded, facts.FullyRecorded(table, /*remember=*/true));
     if (!recorded) return false;
   }
   const std::string& changeset = changes.changeset;
@@ -117,14 +144,14 @@ Result<bool> ApplyChangeset(sqlite3* db, const RecordedChanges& changes) {
   return true;
 }
 
-Result<std::string> RowChangesSection(sqlite3* db, const RecordedChanges& changes,
+Result<std::string> RowChangesSection(SchemaFacts& facts, const RecordedChanges& changes,
                                       bool schema_changed) {
   format::RowChanges section;
   section.complete = changes.complete;
   section.schema_changed = schema_changed;
   section.changeset = changes.changeset;
   for (const std::string& table : changes.tables) {
-    CL_ASSIGN_OR_RETURN(bool recorded, FullyRecorded(db, table));
+    CL_ASSIGN_OR_RETURN(bool recorded, facts.FullyRecorded(table, !schema_changed));
     if (!recorded) section.unkeyed.push_back(table);
   }
   return format::EncodeRowChanges(section);

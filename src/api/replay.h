@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -68,15 +69,43 @@ class ChangeRecorder {
   std::set<std::string> tables_;  // tables the transaction changed
 };
 
-// Applies `changes` inside the open transaction of `db`, as the rows they record: triggers are
-// off (their effects are already in them). Returns false, with nothing applied, if they cannot
-// be replayed faithfully (a table the changeset cannot carry, or none at all) or any row
-// conflicts: it was changed, deleted or inserted by someone else, or a constraint fails.
-Result<bool> ApplyChangeset(sqlite3* db, const RecordedChanges& changes);
+// What every commit asks about a connection's schema, cheaply: from statements prepared once,
+// and whether a table's rows are fully recorded remembered per schema cookie, which every schema
+// change moves (the key SQLite's own schema cache trusts). Asking it afresh on every commit was
+// a fifth of a one-row write's instructions. One per connection, kept across its transactions.
+class SchemaFacts {
+ public:
+  explicit SchemaFacts(sqlite3* db) : db_(db) {}
+  ~SchemaFacts();
+  SchemaFacts(const SchemaFacts&) = delete;
+  SchemaFacts& operator=(const SchemaFacts&) = delete;
 
-// The CHANGESET section of the commit record of a transaction that made `changes` on `db`
-// (docs/format.md): the changeset, and the tables whose rows it cannot carry.
-Result<std::string> RowChangesSection(sqlite3* db, const RecordedChanges& changes,
+  // The schema cookie (PRAGMA main.schema_version) as the open transaction sees it.
+  Result<int64_t> Version();
+  // Whether the session extension records every row change of `table`: it has a PRIMARY KEY
+  // whose columns cannot be NULL. `remember`: false when the open transaction changed the
+  // schema, which may yet roll back (then its cookie may come back with another schema).
+  Result<bool> FullyRecorded(const std::string& table, bool remember);
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* version_ = nullptr;
+  sqlite3_stmt* fully_recorded_ = nullptr;
+  int64_t known_version_ = -1;         // the cookie `known_` was learned at
+  std::map<std::string, bool> known_;  // FullyRecorded by table
+};
+
+// Applies `changes` inside the open transaction of `db` (whose schema `facts` describes), as the
+// rows they record: triggers are off (their effects are already in them). Returns false, with
+// nothing applied, if they cannot be replayed faithfully (a table the changeset cannot carry, or
+// none at all) or any row conflicts: it was changed, deleted or inserted by someone else, or a
+// constraint fails.
+Result<bool> ApplyChangeset(sqlite3* db, SchemaFacts& facts, const RecordedChanges& changes);
+
+// The CHANGESET section of the commit record of a transaction that made `changes` on the
+// connection `facts` describes (docs/format.md): the changeset, and the tables whose rows it
+// cannot carry.
+Result<std::string> RowChangesSection(SchemaFacts& facts, const RecordedChanges& changes,
                                       bool schema_changed);
 
 }  // namespace cloudlite

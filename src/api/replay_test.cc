@@ -45,10 +45,36 @@ TEST_F(ReplayMemoryTest, ChangesPastTheLimitAreNotKept) {
   EXPECT_EQ(big.tables, std::set<std::string>{"t"});
   // Applying them refuses (the caller runs the transaction again).
   Exec("BEGIN");
-  auto applied = ApplyChangeset(db_, big);
+  SchemaFacts facts(db_);
+  auto applied = ApplyChangeset(db_, facts, big);
   ASSERT_TRUE(applied.ok());
   EXPECT_FALSE(*applied);
   Exec("ROLLBACK");
+}
+
+// What SchemaFacts remembers follows the schema: a table made again with another key, and a
+// schema change rolled back.
+TEST_F(ReplayMemoryTest, SchemaFactsFollowTheSchema) {
+  SchemaFacts facts(db_);
+  auto fully = [&](const char* table, bool remember = true) {
+    Result<bool> r = facts.FullyRecorded(table, remember);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() && *r;
+  };
+  Exec("CREATE TABLE u (a, b)");
+  EXPECT_TRUE(fully("t"));
+  EXPECT_FALSE(fully("u"));
+  EXPECT_FALSE(fully("u"));  // remembered
+  Exec("DROP TABLE u");
+  Exec("CREATE TABLE u (a PRIMARY KEY NOT NULL, b)");
+  EXPECT_TRUE(fully("u"));
+  // Inside a transaction that changes the schema: answered, not remembered.
+  Exec("BEGIN");
+  Exec("DROP TABLE u");
+  Exec("CREATE TABLE u (a, b)");
+  EXPECT_FALSE(fully("u", /*remember=*/false));
+  Exec("ROLLBACK");
+  EXPECT_TRUE(fully("u"));
 }
 
 }  // namespace

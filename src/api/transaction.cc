@@ -24,6 +24,8 @@ uint64_t ReplayMemory(sqlite3* db) {
 Transaction::Transaction(sqlite3* db, TransactionOptions options)
     : db_(db),
       options_(options),
+      own_schema_(options.schema ? nullptr : std::make_unique<SchemaFacts>(db)),
+      schema_(options.schema ? options.schema : own_schema_.get()),
       control_(vfs::WriteControlOf(db)),
       replay_memory_(ReplayMemory(db)) {}
 
@@ -70,26 +72,10 @@ Status Transaction::Attempt(const std::function<Status()>& work) {
   return s;
 }
 
-namespace {
-
-// The schema cookie, which every schema change bumps.
-Result<int64_t> SchemaVersion(sqlite3* db) {
-  sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db, "PRAGMA main.schema_version", -1, &stmt, nullptr);
-  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
-  int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-  sqlite3_finalize(stmt);
-  if (rc != SQLITE_ROW)
-    return Status::Internal(std::string("reading the schema version: ") + sqlite3_errmsg(db));
-  return version;
-}
-
-}  // namespace
-
 Status Transaction::WithRowChanges(const std::function<Status()>& work,
                                    const RecordedChanges* changes) {
   if (!control_ || !options_.change_feed) return work();
-  CL_ASSIGN_OR_RETURN(int64_t schema_before, SchemaVersion(db_));
+  CL_ASSIGN_OR_RETURN(int64_t schema_before, schema_->Version());
   std::unique_ptr<ChangeRecorder> recorder;
   if (!changes) {
     CL_ASSIGN_OR_RETURN(recorder, ChangeRecorder::Start(db_, replay_memory_, options_.progress));
@@ -100,9 +86,9 @@ Status Transaction::WithRowChanges(const std::function<Status()>& work,
     CL_ASSIGN_OR_RETURN(replayed, recorder->Finish());
     changes = &replayed;
   }
-  CL_ASSIGN_OR_RETURN(int64_t schema_after, SchemaVersion(db_));
+  CL_ASSIGN_OR_RETURN(int64_t schema_after, schema_->Version());
   CL_ASSIGN_OR_RETURN(std::string section,
-                      RowChangesSection(db_, *changes, schema_after != schema_before));
+                      RowChangesSection(*schema_, *changes, schema_after != schema_before));
   control_->SetRowChanges(std::move(section));
   return Status::Ok();
 }
@@ -132,7 +118,7 @@ Status Transaction::Rebase(const RecordedChanges& changes, Status lost) {
       // What the replay wrote on the new version, recorded afresh for its commit record.
       return WithRowChanges(
           [&]() -> Status {
-            CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db_, changes));
+            CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db_, *schema_, changes));
             if (applied) return Status::Ok();
             conflict = true;
             return Status::Busy(

@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include <functional>
+#include <memory>
 
 #include "api/replay.h"
 #include "cloudlite/database.h"
@@ -50,6 +51,8 @@ struct TransactionOptions {
   ProgressHandler progress;
   // The commit record carries the row changes (Options::change_feed).
   bool change_feed = true;
+  // The connection's, kept across its transactions (null: the transaction's own).
+  SchemaFacts* schema = nullptr;
 };
 
 class Transaction {
@@ -86,6 +89,8 @@ class Transaction {
 
   sqlite3* db_;
   TransactionOptions options_;
+  std::unique_ptr<SchemaFacts> own_schema_;  // when options_.schema is null
+  SchemaFacts* schema_;
   vfs::WriteControl* control_;  // null when `db_` is not ours
   uint64_t replay_memory_;      // bytes of row changes recorded for a replay, at most
   UpdateStats stats_;

@@ -53,8 +53,7 @@ format::Recent Engine::DescribeRecent() const {
     for (uint32_t p : entry.changed) {
       if (!seen.count(p)) last.push_back(p);
     }
-    entry.map =
-        map_.Export(db_, last, format::ObjectKey(db_, format::RecordObject(it->first, entry.tag)));
+    entry.map = map_.Export(db_, last, it->second.record_key);
     bytes += format::EncodedSize(entry);
     const bool reaching = to_checkpoint && it->first >= checkpoint_version_;
     if (bytes > (reaching ? kToCheckpointBytes : kSmallBytes)) break;

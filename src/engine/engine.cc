@@ -396,7 +396,8 @@ void Engine::RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>
     history_floor_ = version;
     return;
   }
-  history_[version] = {std::move(*pages), std::move(tag)};
+  std::string record_key = format::ObjectKey(db_, format::RecordObject(version, tag));
+  history_[version] = {std::move(*pages), std::move(tag), std::move(record_key)};
   const uint64_t checkpointing =
       checkpointing_version_ > 0 && version > checkpointing_version_
           ? std::min(version - checkpointing_version_, kMaxVersionsWhileCheckpointing)

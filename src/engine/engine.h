@@ -362,7 +362,8 @@ class Engine {
   // are unknown. Bounded: only lost races look back, and only as far as they fell behind.
   struct Change {
     std::vector<uint32_t> pages;
-    std::string tag;  // format::RecordTag of its record
+    std::string tag;         // format::RecordTag of its record
+    std::string record_key;  // the record's object key, named once: every commit's RECENT names it
   };
   std::map<uint64_t, Change> history_;
   uint64_t history_floor_ = 0;

@@ -3,7 +3,6 @@
 #include <zstd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <memory>
 
 #include "base/checksum.h"
@@ -136,10 +135,11 @@ void Put16(std::string* out, std::string_view bytes) {
   *out += field;
 }
 
+// Digit by digit rather than snprintf: a commit names each recent version's record (RECENT).
 std::string Pad20(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(v));
-  return buf;
+  std::string out(20, '0');  // 2^64 - 1 has 20 digits
+  for (size_t i = out.size(); v > 0; v /= 10) out[--i] = static_cast<char>('0' + v % 10);
+  return out;
 }
 
 }  // namespace

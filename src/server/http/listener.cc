@@ -164,7 +164,13 @@ class SessionBase {
 class Listener::Impl {
  public:
   Impl(ListenerOptions options, Handler handler)
-      : options_(std::move(options)), handler_(std::move(handler)) {}
+      : options_(std::move(options)), handler_(std::move(handler)) {
+    if (MetricsRegistry* m = options_.metrics) {
+      connections_ = m->GetGauge("cloudlite_http_connections", "Open HTTP connections");
+      in_flight_gauge_ =
+          m->GetGauge("cloudlite_http_in_flight", "Requests admitted and not yet answered");
+    }
+  }
 
   Status Open();
   void Accept();
@@ -191,6 +197,10 @@ class Listener::Impl {
   void StartSession(tcp::socket socket);
   void Reject(tcp::socket socket);
   void SetGauges();
+  Counter* Rejected(std::string_view reason);
+  // The request counter of (route, status) and the duration histogram of route, resolved once
+  // each rather than by rendering their labels on every request.
+  std::pair<Counter*, Histogram*> RouteMetrics(std::string_view route, int status);
 
   const ListenerOptions options_;
   const Handler handler_;
@@ -202,7 +212,15 @@ class Listener::Impl {
   bool shut_down_ = false;
   std::atomic<size_t> in_flight_{0};
   std::atomic<bool> stopping_{false};
-  std::mutex shutdown_mu_;  // Shutdown runs once; a second caller waits for the first
+  std::mutex shutdown_mu_;        // Shutdown runs once; a second caller waits for the first
+  Gauge* connections_ = nullptr;  // null without options_.metrics
+  Gauge* in_flight_gauge_ = nullptr;
+  struct RouteSeries {
+    Histogram* duration = nullptr;
+    std::map<int, Counter*> requests;  // by status
+  };
+  std::mutex route_metrics_mu_;
+  std::map<std::string, RouteSeries, std::less<>> route_metrics_;
 
   net::io_context ioc_;
   // Keeps run() going while the only work is a handler on the pool (no pending I/O).
@@ -556,12 +574,7 @@ void Listener::Impl::StartSession(tcp::socket socket) {
 // Over max_connections: a 503 (plain HTTP) or a closed connection (TLS, which would need a
 // handshake first), never a wait.
 void Listener::Impl::Reject(tcp::socket socket) {
-  if (options_.metrics) {
-    options_.metrics
-        ->GetCounter("cloudlite_http_rejected_total", "Requests and connections refused when full",
-                     {{"reason", "connections"}})
-        ->Increment();
-  }
+  if (options_.metrics) Rejected("connections")->Increment();
   auto sock = std::make_shared<tcp::socket>(std::move(socket));
   if (ssl_) {
     beast::error_code ec;
@@ -598,21 +611,16 @@ void Listener::Impl::Unregister(SessionBase* session) {
 bool Listener::Impl::TryAdmit() {
   if (in_flight_.fetch_add(1) >= options_.max_in_flight) {
     in_flight_.fetch_sub(1);
-    if (options_.metrics) {
-      options_.metrics
-          ->GetCounter("cloudlite_http_rejected_total",
-                       "Requests and connections refused when full", {{"reason", "in_flight"}})
-          ->Increment();
-    }
+    if (options_.metrics) Rejected("in_flight")->Increment();
     return false;
   }
-  SetGauges();
+  if (in_flight_gauge_) in_flight_gauge_->Set(static_cast<double>(in_flight_.load()));
   return true;
 }
 
 void Listener::Impl::Release() {
   in_flight_.fetch_sub(1);
-  SetGauges();
+  if (in_flight_gauge_) in_flight_gauge_->Set(static_cast<double>(in_flight_.load()));
 }
 
 void Listener::Impl::SetGauges() {
@@ -622,27 +630,44 @@ void Listener::Impl::SetGauges() {
     std::lock_guard lock(mu_);
     connections = sessions_.size();
   }
-  options_.metrics->GetGauge("cloudlite_http_connections", "Open HTTP connections")
-      ->Set(static_cast<double>(connections));
-  options_.metrics->GetGauge("cloudlite_http_in_flight", "Requests admitted and not yet answered")
-      ->Set(static_cast<double>(in_flight_.load()));
+  connections_->Set(static_cast<double>(connections));
+  in_flight_gauge_->Set(static_cast<double>(in_flight_.load()));
+}
+
+Counter* Listener::Impl::Rejected(std::string_view reason) {
+  return options_.metrics->GetCounter("cloudlite_http_rejected_total",
+                                      "Requests and connections refused when full",
+                                      {{"reason", std::string(reason)}});
+}
+
+std::pair<Counter*, Histogram*> Listener::Impl::RouteMetrics(std::string_view route, int status) {
+  std::lock_guard lock(route_metrics_mu_);
+  auto it = route_metrics_.find(route);
+  if (it == route_metrics_.end()) {
+    it = route_metrics_.emplace(std::string(route), RouteSeries{}).first;
+    it->second.duration = options_.metrics->GetHistogram(
+        "cloudlite_http_request_duration_seconds",
+        "Time from a request's first byte to its response's last, by route", LatencyBuckets(),
+        {{"route", std::string(route)}});
+  }
+  Counter*& requests = it->second.requests[status];
+  if (!requests) {
+    requests = options_.metrics->GetCounter(
+        "cloudlite_http_requests_total", "HTTP requests answered, by route and status",
+        {{"route", std::string(route)}, {"status", std::to_string(status)}});
+  }
+  return {requests, it->second.duration};
 }
 
 // Metrics and the access log line: never the query, the body or any header.
 void Listener::Impl::Record(const Request& req, const Response& r, uint64_t bytes,
                             Clock::time_point start) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const std::string route = r.route.empty() ? "other" : r.route;
+  const std::string_view route = r.route.empty() ? "other" : std::string_view(r.route);
   if (options_.metrics) {
-    options_.metrics
-        ->GetCounter("cloudlite_http_requests_total", "HTTP requests answered, by route and status",
-                     {{"route", route}, {"status", std::to_string(r.status)}})
-        ->Increment();
-    options_.metrics
-        ->GetHistogram("cloudlite_http_request_duration_seconds",
-                       "Time from a request's first byte to its response's last, by route",
-                       LatencyBuckets(), {{"route", route}})
-        ->Observe(seconds);
+    auto [requests, duration] = RouteMetrics(route, r.status);
+    requests->Increment();
+    duration->Observe(seconds);
   }
   if (options_.access_log) {
     const std::string path = req.path.substr(0, kMaxLoggedPath);

@@ -366,8 +366,8 @@ Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& lim
   return c;
 }
 
-json::object EncodeValue(const Value& value) {
-  json::object o;
+json::object EncodeValue(const Value& value, const json::storage_ptr& sp) {
+  json::object o(sp);
   if (std::holds_alternative<std::nullptr_t>(value)) {
     o["type"] = "null";
   } else if (const int64_t* n = std::get_if<int64_t>(&value)) {

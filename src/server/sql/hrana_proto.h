@@ -85,7 +85,7 @@ Result<PipelineRequest> ParsePipeline(std::string_view body, HranaVersion versio
                                       const DecodeLimits& limits);
 Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& limits);
 
-// {"type":"integer","value":"42"}, ... ; blobs as standard base64 without padding.
-boost::json::object EncodeValue(const Value& value);
+// {"type":"integer","value":"42"}, ... ; blobs as standard base64 without padding. Made in `sp`.
+boost::json::object EncodeValue(const Value& value, const boost::json::storage_ptr& sp = {});
 
 }  // namespace cloudlite::server::sql

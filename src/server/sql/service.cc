@@ -144,13 +144,13 @@ std::unique_ptr<Session> SqlService::OneShotSession(DatabasePool::Lease lease,
 
 std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
     const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
-    json::array* results) {
+    const json::storage_ptr& sp, json::array* results) {
   Result<DatabasePool::Lease> lease =
       pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
   if (!lease.ok()) return ErrorResponse(lease.status());
   std::unique_ptr<Session> session = OneShotSession(std::move(lease).value(), target);
   if (auto r = EnsureMinVersion(request, *session)) return std::move(*r);
-  session->BeginRequest(request.deadline);
+  session->BeginRequest(request.deadline, sp);
   std::optional<HranaError> abort;
   Result<json::array> ran = session->RunAtomically(requests, &abort);
   session->EndRequest();
@@ -305,14 +305,18 @@ Response SqlService::Pipeline(const Request& request, const Target& target, Hran
   Result<PipelineRequest> parsed = ParsePipeline(request.body, version, options_.decode);
   if (!parsed.ok()) return BadRequest(parsed.status());
   PipelineRequest& p = *parsed;
-  json::object body;
+  // The response's values live in one arena, freed at once (Session::BeginRequest).
+  unsigned char arena[4096];
+  json::monotonic_resource resource(arena, sizeof arena);
+  json::storage_ptr sp(&resource);
+  json::object body(sp);
   Response response;
   const bool one_shot =
       !p.baton && !p.requests.empty() && p.requests.back().type == StreamRequest::Type::kClose;
   if (one_shot) {
     // A request without a stream: all of it in one transaction (re-run on a lost race).
-    json::array results;
-    auto ran = RunOneShot(request, target, p.requests, &results);
+    json::array results(sp);
+    auto ran = RunOneShot(request, target, p.requests, sp, &results);
     if (auto* r = std::get_if<Response>(&ran)) return std::move(*r);
     const Session& session = *std::get<std::unique_ptr<Session>>(ran);
     body["baton"] = nullptr;
@@ -331,8 +335,8 @@ Response SqlService::Pipeline(const Request& request, const Target& target, Hran
     streams_->Put(std::move(taken));
     return std::move(*r);
   }
-  session.BeginRequest(request.deadline);
-  json::array results;
+  session.BeginRequest(request.deadline, sp);
+  json::array results(sp);
   for (const StreamRequest& r : p.requests) results.push_back(session.Run(r));
   session.EndRequest();
   SetVersion(&response, session);
@@ -443,7 +447,7 @@ Response SqlService::SqlStatement(const Request& request, const Target& target) 
   StreamRequest close;
   close.type = StreamRequest::Type::kClose;
   json::array results;
-  auto ran = RunOneShot(request, target, {execute, close}, &results);
+  auto ran = RunOneShot(request, target, {execute, close}, results.storage(), &results);
   if (auto* r = std::get_if<Response>(&ran)) return std::move(*r);
   const Session& session = *std::get<std::unique_ptr<Session>>(ran);
   const json::object& first = results[0].as_object();

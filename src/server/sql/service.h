@@ -99,11 +99,11 @@ class SqlService {
   // A session for a one-shot request on `lease`.
   std::unique_ptr<Session> OneShotSession(DatabasePool::Lease lease, const Target& target);
   // Runs `requests` as one atomic one-shot request (RunAtomically) on a fresh session: the
-  // session, kept for the version it read or committed, with `*results` filled in; or the error
-  // response.
+  // session, kept for the version it read or committed, with `*results` filled in (made in `sp`);
+  // or the error response.
   std::variant<std::unique_ptr<Session>, Response> RunOneShot(
       const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
-      boost::json::array* results);
+      const boost::json::storage_ptr& sp, boost::json::array* results);
 
   const ServiceOptions options_;
   const WriteMetrics write_metrics_;

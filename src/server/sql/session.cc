@@ -55,28 +55,28 @@ bool IsUtf8(std::string_view text) {
 }
 
 json::object OkResult(json::object response) {
-  json::object r;
+  json::object r(response.storage());
   r["type"] = "ok";
   r["response"] = std::move(response);
   return r;
 }
 
-json::object ErrorObject(const HranaError& e) {
-  json::object o;
+json::object ErrorObject(const HranaError& e, const json::storage_ptr& sp) {
+  json::object o(sp);
   o["message"] = e.message;
   o["code"] = e.code;
   return o;
 }
 
-json::object ErrorResult(const HranaError& e) {
-  json::object r;
+json::object ErrorResult(const HranaError& e, const json::storage_ptr& sp) {
+  json::object r(sp);
   r["type"] = "error";
-  r["error"] = ErrorObject(e);
+  r["error"] = ErrorObject(e, sp);
   return r;
 }
 
-json::object Typed(std::string_view type) {
-  json::object o;
+json::object Typed(std::string_view type, const json::storage_ptr& sp) {
+  json::object o(sp);
   o["type"] = type;
   return o;
 }
@@ -131,8 +131,10 @@ void Session::UpdateGuard() {
   lease_.guard().read_only = read_only_access_ || state_.tx_read_only || view_only_;
 }
 
-void Session::BeginRequest(std::chrono::steady_clock::time_point deadline) {
+void Session::BeginRequest(std::chrono::steady_clock::time_point deadline,
+                           json::storage_ptr storage) {
   EndRequest();
+  sp_ = std::move(storage);
   auto limit = std::chrono::steady_clock::now() + limits_.max_request_time;
   ConnectionGuard& guard = lease_.guard();
   guard.deadline = std::min(deadline, limit);
@@ -142,6 +144,7 @@ void Session::BeginRequest(std::chrono::steady_clock::time_point deadline) {
 
 void Session::EndRequest() {
   if (lease_) lease_.guard().deadline = std::chrono::steady_clock::time_point::max();
+  sp_ = {};
 }
 
 bool Session::PastDeadline() const {
@@ -250,17 +253,17 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
   int rc = sqlite3_step(stmt);
   // Columns only after the first step: a statement prepared before the schema changed (kept
   // prepared, or prepared before its transaction's first read) is prepared again there.
-  json::array cols;
+  json::array cols(sp_);
   int n = sqlite3_column_count(stmt);
   for (int i = 0; i < n; i++) {
-    json::object col;
+    json::object col(sp_);
     const char* name = sqlite3_column_name(stmt, i);
     const char* decltype_ = sqlite3_column_decltype(stmt, i);
     col["name"] = name ? json::value(name) : json::value(nullptr);
     col["decltype"] = decltype_ ? json::value(decltype_) : json::value(nullptr);
     cols.push_back(std::move(col));
   }
-  json::array rows;
+  json::array rows(sp_);
   for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     if (!want_rows) continue;
     if (rows.size() >= limits_.max_rows) {
@@ -269,7 +272,7 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
                             " rows, the server's limit: ask for fewer (LIMIT) or page through them",
                         "RESPONSE_TOO_LARGE"};
     }
-    json::array row;
+    json::array row(sp_);
     for (int i = 0; i < n; i++) {
       Value v = ColumnValue(stmt, i);
       if (auto* t = std::get_if<std::string>(&v); t && !IsUtf8(*t)) {
@@ -282,7 +285,7 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
       if (auto* t = std::get_if<std::string>(&v)) result_bytes_ += t->size();
       if (auto* b = std::get_if<Blob>(&v)) result_bytes_ += b->bytes.size();
       result_bytes_ += 8;
-      row.push_back(EncodeValue(v));
+      row.push_back(EncodeValue(v, sp_));
     }
     if (result_bytes_ > limits_.max_result_bytes) {
       sqlite3_reset(stmt);
@@ -299,7 +302,7 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
     return e;
   }
   bool read_only = sqlite3_stmt_readonly(stmt);
-  json::object result;
+  json::object result(sp_);
   result["cols"] = std::move(cols);
   result["rows"] = std::move(rows);
   result["affected_row_count"] = read_only ? 0 : sqlite3_changes64(handle());
@@ -319,7 +322,7 @@ Session::Outcome Session::TransactionControl(const Prepared& p, std::string_view
     if (rc != SQLITE_OK) return SqliteError(rc);
     return std::nullopt;
   };
-  json::object empty;
+  json::object empty(sp_);
   empty["cols"] = json::array();
   empty["rows"] = json::array();
   empty["affected_row_count"] = 0;
@@ -374,7 +377,7 @@ Session::Outcome Session::TransactionControl(const Prepared& p, std::string_view
 
 Session::Outcome Session::RunPrepared(const Prepared& p, std::string_view sql, bool want_rows) {
   if (p.tx != TxControl::kNone) return TransactionControl(p, sql);
-  Outcome out;
+  Outcome out = HranaError{};  // as in Run
   if (!nested_ && sqlite3_get_autocommit(handle()) && !sqlite3_stmt_readonly(p.stmt)) {
     // A write outside any transaction: its own Update, re-run if another writer wins.
     Status s = lease_.db().Update([&](Connection&) -> Status {
@@ -474,7 +477,7 @@ Session::Outcome Session::Sequence(const StreamRequest& r) {
     Outcome out = RunPrepared(p, text, false);
     if (std::holds_alternative<HranaError>(out) || aborted_) return out;
   }
-  return Typed("sequence");
+  return Typed("sequence", sp_);
 }
 
 Session::Outcome Session::Describe(const StreamRequest& r) {
@@ -486,27 +489,27 @@ Session::Outcome Session::Describe(const StreamRequest& r) {
   if (auto* e = std::get_if<HranaError>(&prepared)) return *e;
   StmtPtr stmt(std::get<Prepared>(prepared).stmt, sqlite3_finalize);
   if (!stmt) return HranaError{"the SQL holds no statement", "SQL_NO_STATEMENT"};
-  json::array params;
+  json::array params(sp_);
   for (int i = 1; i <= sqlite3_bind_parameter_count(stmt.get()); i++) {
     const char* name = sqlite3_bind_parameter_name(stmt.get(), i);
-    json::object p;
+    json::object p(sp_);
     p["name"] = name ? json::value(name) : json::value(nullptr);
     params.push_back(std::move(p));
   }
-  json::array cols;
+  json::array cols(sp_);
   for (int i = 0; i < sqlite3_column_count(stmt.get()); i++) {
-    json::object c;
+    json::object c(sp_);
     c["name"] = sqlite3_column_name(stmt.get(), i);
     const char* decl = sqlite3_column_decltype(stmt.get(), i);
     c["decltype"] = decl ? json::value(decl) : json::value(nullptr);
     cols.push_back(std::move(c));
   }
-  json::object result;
+  json::object result(sp_);
   result["params"] = std::move(params);
   result["cols"] = std::move(cols);
   result["is_explain"] = sqlite3_stmt_isexplain(stmt.get()) != 0;
   result["is_readonly"] = sqlite3_stmt_readonly(stmt.get()) != 0;
-  json::object response = Typed("describe");
+  json::object response = Typed("describe", sp_);
   response["result"] = std::move(result);
   return response;
 }
@@ -525,7 +528,7 @@ Session::Outcome Session::Close() {
   }
   state_.closed = true;
   state_.stored_sql.clear();
-  return Typed("close");
+  return Typed("close", sp_);
 }
 
 std::vector<StepOutcome> Session::RunBatch(const Batch& batch) {
@@ -564,9 +567,9 @@ std::vector<StepOutcome> Session::RunBatch(const Batch& batch) {
 
 json::object Session::Run(const StreamRequest& r) {
   using Type = StreamRequest::Type;
-  if (state_.closed) return ErrorResult({"the stream is closed", "STREAM_CLOSED"});
-  if (aborted_) return ErrorResult(*aborted_);
-  Outcome out;
+  if (state_.closed) return ErrorResult({"the stream is closed", "STREAM_CLOSED"}, sp_);
+  if (aborted_) return ErrorResult(*aborted_, sp_);
+  Outcome out = HranaError{};  // not an object: assigning one would copy it out of sp_
   switch (r.type) {
     case Type::kClose:
       out = Close();
@@ -574,22 +577,22 @@ json::object Session::Run(const StreamRequest& r) {
     case Type::kExecute: {
       out = Execute(r.stmt);
       if (auto* result = std::get_if<json::object>(&out)) {
-        json::object response = Typed("execute");
+        json::object response = Typed("execute", sp_);
         response["result"] = std::move(*result);
         out = std::move(response);
       }
       break;
     }
     case Type::kBatch: {
-      json::array results, errors;
+      json::array results(sp_), errors(sp_);
       for (StepOutcome& s : RunBatch(r.batch)) {
         results.push_back(s.result ? json::value(std::move(*s.result)) : json::value(nullptr));
-        errors.push_back(s.error ? json::value(ErrorObject(*s.error)) : json::value(nullptr));
+        errors.push_back(s.error ? json::value(ErrorObject(*s.error, sp_)) : json::value(nullptr));
       }
-      json::object result;
+      json::object result(sp_);
       result["step_results"] = std::move(results);
       result["step_errors"] = std::move(errors);
-      json::object response = Typed("batch");
+      json::object response = Typed("batch", sp_);
       response["result"] = std::move(result);
       out = std::move(response);
       break;
@@ -615,21 +618,21 @@ json::object Session::Run(const StreamRequest& r) {
                          "SQL_STORE_TOO_LARGE"};
       } else {
         state_.stored_sql[*r.sql_id] = *r.sql;
-        out = Typed("store_sql");
+        out = Typed("store_sql", sp_);
       }
       break;
     case Type::kCloseSql:
       state_.stored_sql.erase(*r.sql_id);
-      out = Typed("close_sql");
+      out = Typed("close_sql", sp_);
       break;
     case Type::kGetAutocommit: {
-      json::object response = Typed("get_autocommit");
+      json::object response = Typed("get_autocommit", sp_);
       response["is_autocommit"] = is_autocommit();
       out = std::move(response);
       break;
     }
   }
-  if (auto* e = std::get_if<HranaError>(&out)) return ErrorResult(*e);
+  if (auto* e = std::get_if<HranaError>(&out)) return ErrorResult(*e, sp_);
   return OkResult(std::move(std::get<json::object>(out)));
 }
 
@@ -712,7 +715,7 @@ Result<json::array> Session::RunAtomically(const std::vector<StreamRequest>& req
                                            std::optional<HranaError>* abort) {
   const bool writes = !read_only_access_ && MayWrite(requests);
   const State before = state_;
-  json::array results;
+  json::array results(sp_);
   std::function<Status()> body = [&]() -> Status {
     state_ = before;  // a re-run starts over
     aborted_.reset();

@@ -59,8 +59,11 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   // Before each HTTP request on this session: its deadline (the earlier of `deadline` and
-  // max_request_time from now) and a fresh result byte budget. EndRequest lifts the deadline.
-  void BeginRequest(std::chrono::steady_clock::time_point deadline);
+  // max_request_time from now) and a fresh result byte budget. The results it returns until
+  // EndRequest are made in `storage` (the request's, so that they cost no malloc and free each):
+  // they must not outlive it. EndRequest lifts the deadline and lets go of `storage`.
+  void BeginRequest(std::chrono::steady_clock::time_point deadline,
+                    boost::json::storage_ptr storage = {});
   void EndRequest();
 
   // One request, as a pipeline result: {"type":"ok","response":...} or {"type":"error",...}.
@@ -132,6 +135,7 @@ class Session {
   bool view_only_ = false;             // that transaction is a View
   std::optional<HranaError> aborted_;  // a statement rolled that transaction back
   size_t result_bytes_ = 0;
+  boost::json::storage_ptr sp_;  // where results are made (BeginRequest)
   GroupCommitter* const committer_;
   uint64_t committed_version_ = 0;  // of the last write RunAtomically committed
 };

@@ -131,13 +131,14 @@ struct Context {
 
   // The Status for errno `err` from an operation (`verb`, e.g. "reading") on root/`rel`.
   Status Error(int err, std::string_view verb, std::string_view rel) const {
+    // A missing object first, without building the path: every freshness probe ends here.
+    if (err == ENOENT && !key.empty()) {
+      return Status::NotFound("no object " + KeyText() + " in " + std::string(description));
+    }
     std::string path = DiskPath(rel);
     std::string what = std::string(verb) + " " + path;
     switch (err) {
       case ENOENT:
-        if (!key.empty()) {
-          return Status::NotFound("no object " + KeyText() + " in " + std::string(description));
-        }
         return Status::NotFound(path + " does not exist");
       case EACCES:
       case EPERM:
