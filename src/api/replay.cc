@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "format/format.h"
+#include "vfs/row_feed.h"
 
 namespace cloudlite {
 namespace {
@@ -10,30 +11,6 @@ namespace {
 Status SessionError(sqlite3* db, int rc, const char* what) {
   return Status::Internal(std::string(what) + ": " + sqlite3_errstr(rc) + " (" +
                           sqlite3_errmsg(db) + ")");
-}
-
-// Whether the session extension records every change to `table` of `main`: it has a PRIMARY
-// KEY whose columns cannot be NULL (rows with a NULL key go unrecorded). Keys of WITHOUT ROWID
-// tables and rowid aliases (INTEGER PRIMARY KEY, which has no index of its own) never are;
-// other keys of rowid tables only if declared NOT NULL.
-Result<bool> FullyRecorded(sqlite3* db, const std::string& table) {
-  sqlite3_stmt* stmt = nullptr;
-  const char* sql =
-      "SELECT (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0), "
-      "       (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0 AND \"notnull\"), "
-      "       (SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'), "
-      "       (SELECT count(*) FROM pragma_index_list(?1, 'main') WHERE origin = 'pk')";
-  int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-  if (rc != SQLITE_OK) return SessionError(db, rc, "inspecting a table");
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
-  sqlite3_bind_text(stmt, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step(stmt);
-  if (rc != SQLITE_ROW) return SessionError(db, rc, "inspecting a table");
-  int64_t key_columns = sqlite3_column_int64(stmt, 0);
-  int64_t not_null = sqlite3_column_int64(stmt, 1);
-  bool without_rowid = sqlite3_column_int64(stmt, 2) != 0;
-  bool rowid_alias = !without_rowid && sqlite3_column_int64(stmt, 3) == 0;
-  return key_columns > 0 && (without_rowid || rowid_alias || not_null == key_columns);
 }
 
 int AbortOnConflict(void*, int, sqlite3_changeset_iter*) { return SQLITE_CHANGESET_ABORT; }
@@ -101,7 +78,7 @@ Result<RecordedChanges> ChangeRecorder::Finish() {
 Result<bool> ApplyChangeset(sqlite3* db, const RecordedChanges& changes) {
   if (changes.changeset.empty()) return false;
   for (const std::string& table : changes.tables) {
-    CL_ASSIGN_OR_RETURN(bool recorded, FullyRecorded(db, table));
+    CL_ASSIGN_OR_RETURN(bool recorded, vfs::FullyRecorded(db, "main", table));
     if (!recorded) return false;
   }
   const std::string& changeset = changes.changeset;
@@ -124,7 +101,7 @@ Result<std::string> RowChangesSection(sqlite3* db, const RecordedChanges& change
   section.schema_changed = schema_changed;
   section.changeset = changes.changeset;
   for (const std::string& table : changes.tables) {
-    CL_ASSIGN_OR_RETURN(bool recorded, FullyRecorded(db, table));
+    CL_ASSIGN_OR_RETURN(bool recorded, vfs::FullyRecorded(db, "main", table));
     if (!recorded) section.unkeyed.push_back(table);
   }
   return format::EncodeRowChanges(section);
