@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "base/coding.h"
 #include "base/retry.h"
 #include "format/format.h"
 #include "vfs/memory_file.h"
@@ -440,8 +441,8 @@ std::string MainFile::PlainRowChanges(const std::string& page1, uint32_t db_page
   }
   if (touched_.empty()) return format::EncodeRowChanges(changes);  // no row changed
   // Both states as files: the version the transaction started from, and it with its pages.
-  auto state = [this](bool after, uint64_t bytes) {
-    return [this, after, bytes](uint32_t pgno, char* out) -> Status {
+  auto state = [this](bool after) {
+    return [this, after](uint32_t pgno, char* out) -> Status {
       if (after && dirty_.contains(pgno)) {
         CL_RETURN_IF_ERROR(dirty_.Read(pgno, out));
       } else if (pgno <= snapshot_pages_) {
@@ -449,15 +450,17 @@ std::string MainFile::PlainRowChanges(const std::string& page1, uint32_t db_page
       } else {
         std::memset(out, 0, this->page_size());
       }
-      if (pgno == 1) StampHeader(out, this->page_size(), snapshot_ + (after ? 1 : 0), bytes);
       return Status::Ok();
     };
   };
   const uint64_t before_bytes = uint64_t{snapshot_pages_} * page_size;
   const uint64_t after_bytes = uint64_t{db_pages} * page_size;
-  Image before{page_size, before_bytes, state(false, before_bytes)};
-  Image after{page_size, after_bytes, state(true, after_bytes)};
-  Result<format::RowChanges> diff = DiffRows(before, after, touched_, write_memory_ / 4);
+  Image before{page_size, before_bytes, state(false)};
+  Image after{page_size, after_bytes, state(true)};
+  if (!differ_) differ_ = std::make_unique<RowDiffer>();
+  Result<format::RowChanges> diff =
+      differ_->Diff(std::move(before), std::move(after), touched_, write_memory_ / 4,
+                    snapshot_page1_.size() < 44 ? 0 : DecodeFixed32(snapshot_page1_.data() + 40));
   if (!diff.ok()) {  // not recorded rather than failing the commit
     sqlite3_log(SQLITE_WARNING, "cloudlite: the commit's row changes are not recorded: %s",
                 diff.status().ToString().c_str());

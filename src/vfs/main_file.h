@@ -171,6 +171,7 @@ class MainFile final : public WriteControl {
   bool owned_ = false;          // set_owned
   bool change_feed_ = true;     // Options::change_feed
   TouchedRows touched_;         // rows the plain VFS's hook saw the transaction touch
+  std::unique_ptr<RowDiffer> differ_;  // what they changed, made on the first such commit
 
   ChangeCounter counter_;  // what SQLite's page cache holds, and when it drops it
   // Pages SQLite may hold in its page cache: everything served since it last dropped its cache

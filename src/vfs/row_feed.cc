@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "vfs/guard.h"
+#include "vfs/sqlite_header.h"
 
 namespace cloudlite::vfs {
 namespace {
@@ -98,27 +99,31 @@ Lent& LentImages() {
   return *lent;
 }
 
+}  // namespace
+
 // Lends `image` under a file name for as long as it lives.
-class Loan {
+class ImageLoan {
  public:
-  explicit Loan(const Image* image) {
+  explicit ImageLoan(const Image* image) {
     Lent& lent = LentImages();
     std::lock_guard<std::mutex> lock(lent.mu);
     name_ = "cloudlite-image-" + std::to_string(++lent.next);
     lent.images[name_] = image;
   }
-  ~Loan() {
+  ~ImageLoan() {
     Lent& lent = LentImages();
     std::lock_guard<std::mutex> lock(lent.mu);
     lent.images.erase(name_);
   }
-  Loan(const Loan&) = delete;
-  Loan& operator=(const Loan&) = delete;
+  ImageLoan(const ImageLoan&) = delete;
+  ImageLoan& operator=(const ImageLoan&) = delete;
   const std::string& name() const { return name_; }
 
  private:
   std::string name_;
 };
+
+namespace {
 
 struct ImageHandle {
   sqlite3_file base;
@@ -151,6 +156,7 @@ int ImageRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
         sqlite3_log(SQLITE_IOERR_READ, "cloudlite: %s", s.ToString().c_str());
         return SQLITE_IOERR_READ;
       }
+      if (pgno == 1) StampHeader(h.page->data(), image.page_size, image.counter, image.bytes);
       std::memcpy(out + (pos - offset), h.page->data() + within, n);
       pos += n;
     }
@@ -177,7 +183,7 @@ int ImageCheckReservedLock(sqlite3_file*, int* out) {
 }
 int ImageFileControl(sqlite3_file*, int, void*) { return SQLITE_NOTFOUND; }
 int ImageSectorSize(sqlite3_file*) { return 4096; }
-int ImageDeviceCharacteristics(sqlite3_file*) { return SQLITE_IOCAP_IMMUTABLE; }
+int ImageDeviceCharacteristics(sqlite3_file*) { return 0; }  // not immutable: a new one each commit
 
 const sqlite3_io_methods kImageMethods = {1,
                                           ImageClose,
@@ -278,9 +284,10 @@ Result<Columns> ReadColumns(sqlite3* side, const std::string& table) {
   return cols;
 }
 
-// Copies the touched rows of `table` in `image` (an attached schema) into `rows`.
-Status CopyRows(sqlite3* side, const std::string& table, const Columns& cols,
-                const TouchedRows::Table& keys, const char* image, const char* rows) {
+// The statement that copies a touched row of `table` in `image` (an attached schema) into
+// `rows`, by rowid or, WITHOUT ROWID, by key.
+Result<StmtPtr> PrepareCopy(sqlite3* side, const std::string& table, const Columns& cols,
+                            const char* image, const char* rows) {
   std::string where;
   if (cols.without_rowid) {
     for (size_t i = 0; i < cols.key.size(); i++) {
@@ -289,20 +296,23 @@ Status CopyRows(sqlite3* side, const std::string& table, const Columns& cols,
   } else {
     where = "_rowid_ = ?1";
   }
-  CL_ASSIGN_OR_RETURN(
-      StmtPtr copy,
-      Prepare(side, "INSERT OR IGNORE INTO " + std::string(rows) + "." + Quote(table) +
-                        " SELECT * FROM " + image + "." + Quote(table) + " WHERE " + where));
+  return Prepare(side, "INSERT OR IGNORE INTO " + std::string(rows) + "." + Quote(table) +
+                           " SELECT * FROM " + image + "." + Quote(table) + " WHERE " + where);
+}
+
+// Copies the touched rows through `copy` (PrepareCopy).
+Status CopyRows(sqlite3* side, sqlite3_stmt* copy, const Columns& cols,
+                const TouchedRows::Table& keys) {
   auto step = [&]() -> Status {
-    int rc = sqlite3_step(copy.get());
-    sqlite3_reset(copy.get());
-    sqlite3_clear_bindings(copy.get());
-    if (rc != SQLITE_DONE) return SqlError(side, rc, "copying the rows of " + table);
+    int rc = sqlite3_step(copy);
+    sqlite3_reset(copy);
+    sqlite3_clear_bindings(copy);
+    if (rc != SQLITE_DONE) return SqlError(side, rc, "copying touched rows");
     return Status::Ok();
   };
   if (!cols.without_rowid) {
     for (int64_t rowid : keys.rowids) {
-      sqlite3_bind_int64(copy.get(), 1, rowid);
+      sqlite3_bind_int64(copy, 1, rowid);
       CL_RETURN_IF_ERROR(step());
     }
     return Status::Ok();
@@ -310,7 +320,7 @@ Status CopyRows(sqlite3* side, const std::string& table, const Columns& cols,
   for (const TouchedRows::Row& row : keys.rows) {
     if (row.size() != cols.names.size()) return Status::Internal("a row of another shape");
     for (size_t i = 0; i < cols.key.size(); i++) {
-      Bind(copy.get(), static_cast<int>(i + 1), row[cols.key[i]]);
+      Bind(copy, static_cast<int>(i + 1), row[cols.key[i]]);
     }
     CL_RETURN_IF_ERROR(step());
   }
@@ -388,51 +398,118 @@ void TouchedRows::Clear() {
   overflow_ = false;
 }
 
-Result<format::RowChanges> DiffRows(const Image& before, const Image& after,
-                                    const TouchedRows& touched, uint64_t limit) {
-  format::RowChanges out;
-  format::RowChanges incomplete;
-  incomplete.complete = false;
+struct RowDiffer::TableShape {
+  bool comparable = false;  // neither a system table nor one with generated columns
+  bool keyed = false;       // FullyRecorded
+  Columns cols;
+  StmtPtr copy_after{nullptr, sqlite3_finalize};
+  StmtPtr copy_before{nullptr, sqlite3_finalize};
+};
+
+RowDiffer::RowDiffer() = default;
+RowDiffer::~RowDiffer() { Close(); }
+
+void RowDiffer::Close() {
+  shapes_.clear();  // their statements first
+  sqlite3_close(side_);
+  side_ = nullptr;
+  before_loan_.reset();
+  after_loan_.reset();
+}
+
+Status RowDiffer::Open() {
   CL_RETURN_IF_ERROR(RegisterImageVfs());
-  sqlite3* side = nullptr;
-  int rc = sqlite3_open_v2(":memory:", &side,
+  int rc = sqlite3_open_v2(":memory:", &side_,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> close(side, sqlite3_close);
-  if (rc != SQLITE_OK) return SqlError(side, rc, "opening a side connection");
-  Loan before_loan(&before);
-  Loan after_loan(&after);
+  if (rc != SQLITE_OK) return SqlError(side_, rc, "opening a side connection");
+  before_loan_ = std::make_unique<ImageLoan>(&before_);
+  after_loan_ = std::make_unique<ImageLoan>(&after_);
   // main holds the touched rows as committed, before_rows as they were.
-  CL_RETURN_IF_ERROR(Exec(side, "ATTACH 'file:" + before_loan.name() + "?vfs=" + kImageVfs +
-                                    "&mode=ro' AS before_image;"
-                                    "ATTACH 'file:" +
-                                    after_loan.name() + "?vfs=" + kImageVfs +
-                                    "&mode=ro' AS after_image;"
-                                    "ATTACH ':memory:' AS before_rows;"
-                                    "BEGIN"));
-  sqlite3_session* session = nullptr;
-  rc = sqlite3session_create(side, "main", &session);
-  if (rc != SQLITE_OK) return SqlError(side, rc, "starting a session");
-  std::unique_ptr<sqlite3_session, void (*)(sqlite3_session*)> end(session, sqlite3session_delete);
-  for (const auto& entry : touched.tables()) {
-    const std::string& table = entry.first;
-    if (table.rfind("sqlite_", 0) == 0) return incomplete;  // sqlite_stat1 has no key
-    CL_ASSIGN_OR_RETURN(Columns cols, ReadColumns(side, table));
-    if (cols.names.empty() || cols.generated) return incomplete;
-    CL_ASSIGN_OR_RETURN(bool keyed, FullyRecorded(side, "after_image", table));
-    if (!keyed) {
-      out.unkeyed.push_back(table);
-      continue;
+  return Exec(side_, "ATTACH 'file:" + before_loan_->name() + "?vfs=" + kImageVfs +
+                         "&mode=ro' AS before_image;"
+                         "ATTACH 'file:" +
+                         after_loan_->name() + "?vfs=" + kImageVfs +
+                         "&mode=ro' AS after_image;"
+                         "ATTACH ':memory:' AS before_rows");
+}
+
+Result<format::RowChanges> RowDiffer::Diff(Image before, Image after, const TouchedRows& touched,
+                                           uint64_t limit, uint32_t schema_cookie) {
+  if (schema_cookie != schema_cookie_) Close();  // what it knows of the tables is stale
+  schema_cookie_ = schema_cookie;
+  before_ = std::move(before);
+  after_ = std::move(after);
+  // Each image a counter of its own: the side connection keeps no page of an earlier one.
+  before_.counter = ++generation_;
+  after_.counter = ++generation_;
+  if (!side_) {
+    Status opened = Open();
+    if (!opened.ok()) {
+      Close();
+      return opened;
     }
+  }
+  Result<format::RowChanges> diff = DiffOpen(touched, limit);
+  // Drops the copies and ends the read of the images; after an error, start afresh.
+  Status rolled_back = Exec(side_, "ROLLBACK");
+  if (!diff.ok() || !rolled_back.ok()) Close();
+  before_.read_page = after_.read_page = nullptr;
+  return diff;
+}
+
+Result<RowDiffer::TableShape*> RowDiffer::Shape(const std::string& table) {
+  auto found = shapes_.find(table);
+  if (found != shapes_.end()) return found->second.get();
+  auto shape = std::make_unique<TableShape>();
+  if (table.rfind("sqlite_", 0) != 0) {  // sqlite_stat1, say, has no key
+    CL_ASSIGN_OR_RETURN(shape->cols, ReadColumns(side_, table));
+    shape->comparable = !shape->cols.names.empty() && !shape->cols.generated;
+  }
+  if (shape->comparable) {
+    CL_ASSIGN_OR_RETURN(shape->keyed, FullyRecorded(side_, "after_image", table));
+  }
+  if (shape->keyed) {
     // Plain copies: no types, constraints or collations, so every value stays as it is.
+    const Columns& cols = shape->cols;
     std::string columns;
     for (const std::string& name : cols.names) columns += Quote(name) + ", ";
     std::string key;
     for (size_t k : cols.key) key += (key.empty() ? "" : ", ") + Quote(cols.names[k]);
-    const std::string shape = Quote(table) + " (" + columns + "PRIMARY KEY (" + key + "))";
+    const std::string def = Quote(table) + " (" + columns + "PRIMARY KEY (" + key + "))";
     CL_RETURN_IF_ERROR(
-        Exec(side, "CREATE TABLE main." + shape + "; CREATE TABLE before_rows." + shape));
-    CL_RETURN_IF_ERROR(CopyRows(side, table, cols, entry.second, "after_image", "main"));
-    CL_RETURN_IF_ERROR(CopyRows(side, table, cols, entry.second, "before_image", "before_rows"));
+        Exec(side_, "CREATE TABLE main." + def + "; CREATE TABLE before_rows." + def));
+    CL_ASSIGN_OR_RETURN(shape->copy_after, PrepareCopy(side_, table, cols, "after_image", "main"));
+    CL_ASSIGN_OR_RETURN(shape->copy_before,
+                        PrepareCopy(side_, table, cols, "before_image", "before_rows"));
+  }
+  return shapes_.emplace(table, std::move(shape)).first->second.get();
+}
+
+Result<format::RowChanges> RowDiffer::DiffOpen(const TouchedRows& touched, uint64_t limit) {
+  format::RowChanges out;
+  format::RowChanges incomplete;
+  incomplete.complete = false;
+  sqlite3* side = side_;
+  std::vector<std::pair<const TouchedRows::Table*, TableShape*>> tables;
+  for (const auto& entry : touched.tables()) {
+    CL_ASSIGN_OR_RETURN(TableShape * shape, Shape(entry.first));
+    if (!shape->comparable) return incomplete;
+    if (!shape->keyed) out.unkeyed.push_back(entry.first);
+    if (shape->keyed) tables.emplace_back(&entry.second, shape);
+  }
+  // The copies are made in a transaction that Diff rolls back: the copy tables stay empty.
+  CL_RETURN_IF_ERROR(Exec(side, "BEGIN"));
+  sqlite3_session* session = nullptr;
+  int rc = sqlite3session_create(side, "main", &session);
+  if (rc != SQLITE_OK) return SqlError(side, rc, "starting a session");
+  std::unique_ptr<sqlite3_session, void (*)(sqlite3_session*)> end(session, sqlite3session_delete);
+  for (const auto& [keys, shape] : tables) {
+    CL_RETURN_IF_ERROR(CopyRows(side, shape->copy_after.get(), shape->cols, *keys));
+    CL_RETURN_IF_ERROR(CopyRows(side, shape->copy_before.get(), shape->cols, *keys));
+  }
+  for (const auto& entry : touched.tables()) {
+    const std::string& table = entry.first;
+    if (!shapes_.at(table)->keyed) continue;
     rc = sqlite3session_attach(session, table.c_str());
     if (rc != SQLITE_OK) return SqlError(side, rc, "attaching " + table);
     char* error = nullptr;

@@ -10,7 +10,7 @@
 //  2. What they changed: at the commit (MainFile::Commit), a side connection of its own reads
 //     each touched row in the version the transaction started from and in the state being
 //     committed (two read-only Images), and SQLite's session extension writes exactly the
-//     differences as a changeset (DiffRows).
+//     differences as a changeset (RowDiffer).
 // Whatever cannot be shown right is not recorded (RowChanges::complete false).
 #pragma once
 
@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -73,18 +74,50 @@ class TouchedRows {
 void MarkRowHookInstalled(sqlite3* db);
 bool RowHookInstalled(sqlite3* db);
 
-// A read-only database file image: `bytes` long, read in pages of `page_size`.
+// A read-only database file image: `bytes` long, read in pages of `page_size`. Its page 1 is
+// stamped with `counter` (set by RowDiffer) so that a connection reading it drops the pages it
+// cached from an earlier image.
 struct Image {
   uint32_t page_size = 0;
   uint64_t bytes = 0;
   std::function<Status(uint32_t pgno, char* out)> read_page;
+  uint64_t counter = 0;
 };
 
-// The row changes that turned `before` into `after`, among the rows `touched` names, as a
-// CHANGESET section's content (the caller sets schema_changed). Incomplete when a touched table
-// cannot be compared (a system table, generated columns, one missing on either side) or the
-// changeset outgrows `limit` bytes.
-Result<format::RowChanges> DiffRows(const Image& before, const Image& after,
-                                    const TouchedRows& touched, uint64_t limit);
+// Finds a commit's row changes on a side connection of its own, kept open across commits (a
+// new one costs more than the comparison).
+class ImageLoan;
+class RowDiffer {
+ public:
+  RowDiffer();
+  ~RowDiffer();
+  RowDiffer(const RowDiffer&) = delete;
+  RowDiffer& operator=(const RowDiffer&) = delete;
+
+  // The row changes that turned `before` into `after`, among the rows `touched` names, as a
+  // CHANGESET section's content (the caller sets schema_changed). Incomplete when a touched
+  // table cannot be compared (a system table, generated columns, missing) or the changeset
+  // outgrows `limit` bytes. The images are read only during the call.
+  // `schema_cookie` is both images' (page 1, offset 40): what the differ learned of their tables
+  // holds while it stays the same.
+  Result<format::RowChanges> Diff(Image before, Image after, const TouchedRows& touched,
+                                  uint64_t limit, uint32_t schema_cookie);
+
+ private:
+  struct TableShape;
+  Status Open();
+  void Close();
+  // What the differ knows of `table`, learned on first use.
+  Result<TableShape*> Shape(const std::string& table);
+  Result<format::RowChanges> DiffOpen(const TouchedRows& touched, uint64_t limit);
+
+  std::map<std::string, std::unique_ptr<TableShape>> shapes_;
+  uint32_t schema_cookie_ = 0;
+
+  Image before_, after_;
+  std::unique_ptr<ImageLoan> before_loan_, after_loan_;
+  sqlite3* side_ = nullptr;
+  uint64_t generation_ = 0;
+};
 
 }  // namespace cloudlite::vfs
