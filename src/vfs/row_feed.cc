@@ -380,11 +380,10 @@ void TouchedRows::Note(sqlite3* db, int op, const char* table, int64_t key1, int
   if (t.rowids.insert(key1).second) bytes_ += kKeyBytes;
   if (t.rowids.insert(key2).second) bytes_ += kKeyBytes;
   if (key1 == 0 && key2 == 0) {  // perhaps a WITHOUT ROWID table: keep the rows themselves
+    const size_t first = t.rows.size();
     if (op != SQLITE_INSERT) t.rows.push_back(ReadRow(db, sqlite3_preupdate_old));
     if (op != SQLITE_DELETE) t.rows.push_back(ReadRow(db, sqlite3_preupdate_new));
-    if (op != SQLITE_INSERT)
-      bytes_ += RowBytes(t.rows[t.rows.size() - (op == SQLITE_DELETE ? 1 : 2)]);
-    if (op != SQLITE_DELETE) bytes_ += RowBytes(t.rows.back());
+    for (size_t i = first; i < t.rows.size(); i++) bytes_ += RowBytes(t.rows[i]);
   }
   if (bytes_ > limit_) {
     overflow_ = true;
