@@ -436,6 +436,29 @@ TEST(ChangeFeedTest, PlainVfsCommitsCarryExactlyTheirCommittedRows) {
   EXPECT_EQ(Describe(ReadFeed(uri, before)), "not-recorded ;");
 }
 
+// A plain-VFS commit that lost the race and whose pages the VFS moved onto the winner's version
+// carries its own rows, and the winner's record its own.
+TEST(ChangeFeedTest, PlainVfsCommitMovedOntoANewerVersionCarriesItsOwnRows) {
+  std::string uri = NewUri();
+  // Under snapshot isolation a's commit depends only on the pages it writes.
+  PlainConnection a(uri, "&lease=off&isolation=snapshot");
+  PlainConnection b(uri, "&lease=off");
+  ASSERT_EQ(a.Exec(std::string("BEGIN;") + kSchema + "COMMIT"), SQLITE_OK);
+  ASSERT_EQ(a.Exec("INSERT INTO a VALUES (1, 'one', 0, NULL); INSERT INTO b VALUES ('k', 1, 0)"),
+            SQLITE_OK);
+  uint64_t before = a.version();
+  ASSERT_EQ(a.Exec("BEGIN; UPDATE a SET name = 'uno' WHERE id = 1"), SQLITE_OK);
+  ASSERT_EQ(b.Exec("UPDATE b SET v = 5"), SQLITE_OK);  // other pages: a's may move
+  ASSERT_EQ(a.Exec("COMMIT"), SQLITE_OK) << sqlite3_errmsg(a.db());
+  EXPECT_EQ(a.version(), before + 2);
+  std::vector<RowChange> feed = ReadFeed(uri, before);
+  EXPECT_EQ(Describe(feed), "update b k 1;update a 1;");
+  ASSERT_EQ(feed.size(), 2u);
+  EXPECT_EQ(feed[0].version, before + 1);
+  EXPECT_EQ(feed[1].version, before + 2);
+  EXPECT_EQ(feed[1].values.at(1), Value(std::string("uno")));
+}
+
 // Random transactions of a sqlite3 user on two connections (lost races included: one moves its
 // pages, or fails with SQLITE_BUSY and runs again), with failing statements and savepoints
 // rolled back: the feed applied onto an empty copy gives the same rows.
@@ -447,7 +470,7 @@ TEST(ChangeFeedTest, PlainVfsWorkloadReplayedOntoAnEmptyCopyReproducesTheDatabas
     PlainConnection first(uri, "&lease=off");  // no waiting: the races are the point
     ASSERT_EQ(first.Exec(kSchema), SQLITE_OK);
     uint64_t schema_version = first.version();
-    PlainConnection second(uri, "&lease=off");
+    PlainConnection second(uri, "&lease=off&isolation=snapshot");  // its pages move more often
     int busy = 0;
     PlainConnection* conns[2] = {&first, &second};
     for (int txn = 0; txn < 60; txn++) {
