@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -434,6 +435,56 @@ TEST(ChangeFeedTest, PlainVfsCommitsCarryExactlyTheirCommittedRows) {
   before = off.version();
   ASSERT_EQ(off.Exec("INSERT INTO a VALUES (99, 'off', 0, NULL)"), SQLITE_OK);
   EXPECT_EQ(Describe(ReadFeed(uri, before)), "not-recorded ;");
+}
+
+// Everything a row change says but its commit time, as text.
+std::string Full(const RowChange& c) {
+  auto text = [](const Value& v) -> std::string {
+    if (const auto* n = std::get_if<int64_t>(&v)) return "i" + std::to_string(*n);
+    if (const auto* d = std::get_if<double>(&v)) return "r" + std::to_string(*d);
+    if (const auto* t = std::get_if<std::string>(&v)) return "t" + *t;
+    if (const auto* b = std::get_if<Blob>(&v)) return "b" + b->bytes;
+    return "null";
+  };
+  std::string out = std::to_string(c.version) + " " + ChangeKindName(c.kind) + " " + c.table;
+  for (const Value& k : c.key) out += " k:" + text(k);
+  for (const std::optional<Value>& v : c.values) out += " " + (v ? text(*v) : std::string("-"));
+  return out;
+}
+
+// The same transactions through Database::Update (the library's session recorder) and through
+// the plain VFS give the same row changes, commit by commit.
+TEST(ChangeFeedTest, PlainVfsRecordsWhatTheLibraryRecordsForTheSameTransactions) {
+  const std::vector<std::string> transactions = {
+      "INSERT INTO a VALUES (1, 'one', 1.5, x'01'), (2, 'two', NULL, NULL), (3, 'x', 0, NULL)",
+      "UPDATE a SET score = 3 WHERE id = 1; DELETE FROM a WHERE id = 2; "
+      "INSERT INTO b VALUES ('x', 1, 'v'), ('y', 2, NULL)",
+      "UPDATE a SET id = 7 WHERE id = 1; UPDATE a SET name = NULL, data = x'0203' WHERE id = 3",
+      "INSERT OR REPLACE INTO b VALUES ('x', 1, 'w'); UPDATE b SET k2 = 5 WHERE k1 = 'y'",
+      "DELETE FROM b; INSERT INTO a VALUES (2, 'again', 2.0, NULL)",
+  };
+  std::string library_uri = NewUri();
+  auto db = Database::Open(library_uri);
+  ASSERT_OK(db);
+  ASSERT_OK((*db)->Update([](Connection& c) { return c.Exec(kSchema); }));
+  for (const std::string& sql : transactions) {
+    ASSERT_OK((*db)->Update([&](Connection& c) { return c.Exec(sql); }));
+  }
+  std::string plain_uri = NewUri();
+  PlainConnection plain(plain_uri);
+  ASSERT_EQ(plain.Exec(std::string("BEGIN;") + kSchema + "COMMIT"), SQLITE_OK);
+  for (const std::string& sql : transactions) {
+    ASSERT_EQ(plain.Exec("BEGIN;" + sql + ";COMMIT"), SQLITE_OK) << sqlite3_errmsg(plain.db());
+  }
+  auto changes = [](const std::string& uri) {
+    std::vector<std::string> out;
+    for (const RowChange& c : ReadFeed(uri, 1)) out.push_back(Full(c));
+    std::sort(out.begin(), out.end());  // a changeset's order of rows is not part of it
+    return out;
+  };
+  std::vector<std::string> library = changes(library_uri);
+  EXPECT_EQ(library.size(), 16u);
+  EXPECT_EQ(changes(plain_uri), library);
 }
 
 // A plain-VFS commit that lost the race and whose pages the VFS moved onto the winner's version
