@@ -206,22 +206,24 @@ const sqlite3_io_methods kImageMethods = {1,
                                           nullptr};
 
 int ImageOpen(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
-  f->pMethods = nullptr;
-  if (!(flags & SQLITE_OPEN_MAIN_DB))
-    return g_platform->xOpen(g_platform, name, f, flags, out_flags);
-  const Image* image = nullptr;
-  {
-    Lent& lent = LentImages();
-    std::lock_guard<std::mutex> lock(lent.mu);
-    auto it = name ? lent.images.find(name) : lent.images.end();
-    if (it != lent.images.end()) image = it->second;
-  }
-  if (!image) return SQLITE_CANTOPEN;
-  HandleOf(f).image = image;
-  HandleOf(f).page = new std::string();
-  f->pMethods = &kImageMethods;
-  if (out_flags) *out_flags = flags;
-  return SQLITE_OK;
+  return Guard([&] {
+    f->pMethods = nullptr;
+    if (!(flags & SQLITE_OPEN_MAIN_DB))
+      return g_platform->xOpen(g_platform, name, f, flags, out_flags);
+    const Image* image = nullptr;
+    {
+      Lent& lent = LentImages();
+      std::lock_guard<std::mutex> lock(lent.mu);
+      auto it = name ? lent.images.find(name) : lent.images.end();
+      if (it != lent.images.end()) image = it->second;
+    }
+    if (!image) return SQLITE_CANTOPEN;
+    HandleOf(f).image = image;
+    HandleOf(f).page = new std::string();
+    f->pMethods = &kImageMethods;
+    if (out_flags) *out_flags = flags;
+    return SQLITE_OK;
+  });
 }
 
 int ImageAccess(sqlite3_vfs*, const char* name, int flags, int* out) {
