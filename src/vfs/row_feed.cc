@@ -329,8 +329,7 @@ Status CopyRows(sqlite3* side, sqlite3_stmt* copy, const Columns& cols,
   return Status::Ok();
 }
 
-// Connections with the hook. A connection opened after the hook's auto extension was registered
-// always has it, so an address a closed one leaves here can only come back as one that has it too.
+// Connections with the hook, each until it closes.
 struct Hooked {
   std::mutex mu;
   std::set<sqlite3*> connections;
@@ -340,9 +339,24 @@ Hooked& HookedConnections() {
   return *hooked;
 }
 
+// The connection's marker function is destroyed when it closes: then it has no hook.
+void ForgetRowHook(void* db) {
+  Hooked& hooked = HookedConnections();
+  std::lock_guard<std::mutex> lock(hooked.mu);
+  hooked.connections.erase(static_cast<sqlite3*>(db));
+}
+void MarkerFunction(sqlite3_context* context, int, sqlite3_value**) {
+  sqlite3_result_null(context);
+}
+
 }  // namespace
 
 void MarkRowHookInstalled(sqlite3* db) {
+  // Replacing an earlier marker forgets the connection first: mark it after.
+  if (sqlite3_create_function_v2(db, "cloudlite_row_hook", 0, SQLITE_UTF8, db, MarkerFunction,
+                                 nullptr, nullptr, ForgetRowHook) != SQLITE_OK) {
+    return;  // not marked: its commits record no rows
+  }
   Hooked& hooked = HookedConnections();
   std::lock_guard<std::mutex> lock(hooked.mu);
   hooked.connections.insert(db);

@@ -442,6 +442,20 @@ TEST(ChangeFeedTest, PlainVfsCommitsCarryExactlyTheirCommittedRows) {
   before = off.version();
   ASSERT_EQ(off.Exec("INSERT INTO a VALUES (99, 'off', 0, NULL)"), SQLITE_OK);
   EXPECT_EQ(Describe(ReadFeed(uri, before)), "not-recorded ;");
+  // Nor does a connection that never got the hook: no event would say what it changed.
+  sqlite3_reset_auto_extension();  // later connections of this process open without it
+  size_t slash = uri.rfind('/');
+  std::string file =
+      "file:" + uri.substr(slash + 1) + "?vfs=cloudlite&store=" + uri.substr(0, slash);
+  sqlite3* bare = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(file.c_str(), &bare, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, nullptr),
+            SQLITE_OK);
+  before = vfs::Info(bare)->version;
+  EXPECT_EQ(
+      sqlite3_exec(bare, "INSERT INTO a VALUES (98, 'bare', 0, NULL)", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(bare);
+  EXPECT_EQ(Describe(ReadFeed(uri, before)), "not-recorded ;");
 }
 
 // Everything a row change says but its commit time, as text.
