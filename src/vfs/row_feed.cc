@@ -296,7 +296,9 @@ Result<StmtPtr> PrepareCopy(sqlite3* side, const std::string& table, const Colum
       where += (i ? " AND " : "") + Quote(cols.names[cols.key[i]]) + " = ?" + std::to_string(i + 1);
     }
   } else {
+    // A nullable key (an unkeyed table): the rows whose key holds no NULL, as a session records.
     where = "_rowid_ = ?1";
+    for (size_t k : cols.key) where += " AND " + Quote(cols.names[k]) + " IS NOT NULL";
   }
   return Prepare(side, "INSERT OR IGNORE INTO " + std::string(rows) + "." + Quote(table) +
                            " SELECT * FROM " + image + "." + Quote(table) + " WHERE " + where);
@@ -416,6 +418,7 @@ void TouchedRows::Clear() {
 struct RowDiffer::TableShape {
   bool comparable = false;  // neither a system table nor one with generated columns
   bool keyed = false;       // FullyRecorded
+  bool carried = false;     // it has a key: its rows whose key holds no NULL can be carried
   Columns cols;
   StmtPtr copy_after{nullptr, sqlite3_finalize};
   StmtPtr copy_before{nullptr, sqlite3_finalize};
@@ -483,7 +486,8 @@ Result<RowDiffer::TableShape*> RowDiffer::Shape(const std::string& table) {
   if (shape->comparable) {
     CL_ASSIGN_OR_RETURN(shape->keyed, FullyRecorded(side_, "after_image", table));
   }
-  if (shape->keyed) {
+  shape->carried = shape->comparable && !shape->cols.key.empty();
+  if (shape->carried) {
     // Plain copies: no types, constraints or collations, so every value stays as it is.
     const Columns& cols = shape->cols;
     std::string columns;
@@ -510,7 +514,7 @@ Result<format::RowChanges> RowDiffer::DiffOpen(const TouchedRows& touched, uint6
     CL_ASSIGN_OR_RETURN(TableShape * shape, Shape(entry.first));
     if (!shape->comparable) return incomplete;
     if (!shape->keyed) out.unkeyed.push_back(entry.first);
-    if (shape->keyed) tables.emplace_back(&entry.second, shape);
+    if (shape->carried) tables.emplace_back(&entry.second, shape);
   }
   // The copies are made in a transaction that Diff rolls back: the copy tables stay empty.
   CL_RETURN_IF_ERROR(Exec(side, "BEGIN"));
@@ -524,7 +528,7 @@ Result<format::RowChanges> RowDiffer::DiffOpen(const TouchedRows& touched, uint6
   }
   for (const auto& entry : touched.tables()) {
     const std::string& table = entry.first;
-    if (!shapes_.at(table)->keyed) continue;
+    if (!shapes_.at(table)->carried) continue;
     rc = sqlite3session_attach(session, table.c_str());
     if (rc != SQLITE_OK) return SqlError(side, rc, "attaching " + table);
     char* error = nullptr;

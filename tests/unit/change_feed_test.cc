@@ -430,6 +430,9 @@ TEST(ChangeFeedTest, PlainVfsCommitsCarryExactlyTheirCommittedRows) {
   EXPECT_EQ(commit("INSERT INTO logs VALUES ('hello'); "), "unkeyed logs;");
   EXPECT_EQ(commit("BEGIN; INSERT INTO logs VALUES ('x'); DELETE FROM a WHERE id = 3; COMMIT"),
             "unkeyed logs;delete a 3;");
+  // A nullable key: listed as unkeyed, and its rows with a key carried, as by the library.
+  EXPECT_EQ(commit("CREATE TABLE n (k TEXT PRIMARY KEY, v)"), "schema ;not-recorded ;");
+  EXPECT_EQ(commit("INSERT INTO n VALUES ('a', 1), (NULL, 2)"), "unkeyed n;insert n a;");
   // Rows changed by a trigger are there; sqlite_sequence (AUTOINCREMENT) is not, as for the
   // library (it sends no preupdate event).
   EXPECT_EQ(commit("BEGIN; CREATE TABLE s (id INTEGER PRIMARY KEY AUTOINCREMENT, v); CREATE "
