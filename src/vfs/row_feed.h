@@ -1,5 +1,6 @@
 // Row changes of commits made through the plain VFS (a user's own sqlite3 with the extension),
-// for the change feed (docs/design.md, "The change feed"; docs/format.md, "CHANGESET section").
+// for the change feed (docs/design.md, "A write transaction has one owner"; docs/vfs.md, "Row
+// changes"; docs/format.md, "CHANGESET section").
 //
 // The library records a transaction's rows with a session before COMMIT (api/replay.h). The
 // plain VFS cannot: it learns that a transaction ends only inside COMMIT, where no SQL may run on
