@@ -95,7 +95,7 @@ Status Describe(const format::Record& rec, const std::string& key, std::deque<Ro
   };
   if (rec.changeset.empty()) {
     note(ChangeKind::kNotRecorded, "",
-         "not recorded: written by push, migrate, the plain VFS or with change_feed off");
+         "not recorded: written by push, migrate or with change_feed off");
     return Status::Ok();
   }
   CL_ASSIGN_OR_RETURN(format::RowChanges changes, format::DecodeRowChanges(rec.changeset, key));
@@ -106,8 +106,10 @@ Status Describe(const format::Record& rec, const std::string& key, std::deque<Ro
   }
   if (!changes.complete) {
     note(ChangeKind::kNotRecorded, "",
-         "not recorded: the transaction changed more rows than its writer records "
-         "(a quarter of write_memory)");
+         changes.schema_changed
+             ? "not recorded: the plain VFS records no rows of a commit that changed the schema"
+             : "not recorded: the transaction changed more rows than its writer records "
+               "(a quarter of write_memory), or rows the plain VFS cannot compare");
   }
   return AppendRows(rec, changes.changeset, key, out);
 }

@@ -10,8 +10,9 @@ SQLITE_EXTENSION_INIT1
 extern "C" __attribute__((visibility("default"))) int sqlite3_cloudlite_init(
     sqlite3* db, char** error, const sqlite3_api_routines* api) {
   SQLITE_EXTENSION_INIT2(api);
-  (void)db;
   int rc = cloudlite::vfs::Register();
+  // Commits of this connection and of every later one record their row changes (row_feed.h).
+  if (rc == SQLITE_OK) rc = cloudlite::vfs::RecordPlainRowChanges(db);
   if (rc != SQLITE_OK) {
     *error = sqlite3_mprintf("cloudlite: could not register the VFS");
     return rc;

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "base/coding.h"
 #include "base/retry.h"
 #include "format/format.h"
 #include "vfs/memory_file.h"
@@ -76,6 +77,8 @@ Result<std::unique_ptr<MainFile>> MainFile::Open(const OpenRequest& request, boo
     m->lease_wait_ = options.lease_wait;
   }
   m->write_memory_ = options.write_memory;
+  m->change_feed_ = options.change_feed;
+  m->touched_.set_limit(m->write_memory_ / 4);  // the library's recorder's bound
   m->spill_dir_ = TempDirectory();
   m->dirty_.SetMemoryLimit(m->write_memory_, m->spill_dir_);
   return m;
@@ -242,6 +245,7 @@ void MainFile::Unlock(int level) {
     if (lock_ >= SQLITE_LOCK_RESERVED) ReleaseLease();
     dirty_.Clear();  // committed at SQLITE_FCNTL_SYNC, or rolled back
     row_changes_.clear();
+    touched_.Clear();
     txn_dirty_ = false;
     if (commit_failed_) counter_.CommitFailed();
     commit_failed_ = false;
@@ -363,6 +367,7 @@ Status MainFile::Commit() {
   auto pages = static_cast<uint32_t>((bytes + page_size - 1) / page_size);
   lost_ = {};
   carry_ = {};
+  if (row_changes_.empty()) row_changes_ = PlainRowChanges(page1, pages);
   // A replay inherits a read set validated up to an older version: check it reaches this one.
   Result<bool> valid = StillValid(/*writing=*/true, &lost_);
   Status s = !valid.ok() ? valid.status()
@@ -415,6 +420,54 @@ void MainFile::PrepareWrite(const NextWrite& next) {
 void MainFile::BeginView() { view_ = ++views_begun_; }
 
 void MainFile::EndView() { view_ = 0; }
+
+void MainFile::NoteRowChange(sqlite3* db, int op, const char* table, int64_t key1, int64_t key2) {
+  if (owned_ || !change_feed_ || lock_ < SQLITE_LOCK_RESERVED) return;
+  touched_.Note(db, op, table, key1, key2);
+}
+
+std::string MainFile::PlainRowChanges(const std::string& page1, uint32_t db_pages) {
+  // Only a connection whose every row change reaches the hook may say which rows changed.
+  if (owned_ || !change_feed_ || !RowHookInstalled(connection())) return {};
+  format::RowChanges changes;
+  // DDL sends no preupdate event, and neither do the page copies of VACUUM or the backup API
+  // (which bump the schema cookie, at 40): the rows of such a commit are not recorded.
+  changes.schema_changed = !page1.empty() && (snapshot_page1_.size() < 44 ||
+                                              page1.compare(40, 4, snapshot_page1_, 40, 4) != 0);
+  const uint32_t page_size = this->page_size();
+  if (changes.schema_changed || !touched_.complete() || page_size != engine_->page_size()) {
+    changes.complete = false;
+    return format::EncodeRowChanges(changes);
+  }
+  if (touched_.empty()) return format::EncodeRowChanges(changes);  // no row changed
+  // Both states as files: the version the transaction started from, and it with its pages.
+  auto state = [this](bool after) {
+    return [this, after](uint32_t pgno, char* out) -> Status {
+      if (after && dirty_.contains(pgno)) {
+        CL_RETURN_IF_ERROR(dirty_.Read(pgno, out));
+      } else if (pgno <= snapshot_pages_) {
+        CL_RETURN_IF_ERROR(engine_->ReadPage(pgno, out));
+      } else {
+        std::memset(out, 0, this->page_size());
+      }
+      return Status::Ok();
+    };
+  };
+  const uint64_t before_bytes = uint64_t{snapshot_pages_} * page_size;
+  const uint64_t after_bytes = uint64_t{db_pages} * page_size;
+  Image before{page_size, before_bytes, state(false)};
+  Image after{page_size, after_bytes, state(true)};
+  if (!differ_) differ_ = std::make_unique<RowDiffer>();
+  Result<format::RowChanges> diff =
+      differ_->Diff(std::move(before), std::move(after), touched_, write_memory_ / 4,
+                    snapshot_page1_.size() < 44 ? 0 : DecodeFixed32(snapshot_page1_.data() + 40));
+  if (!diff.ok()) {  // not recorded rather than failing the commit
+    sqlite3_log(SQLITE_WARNING, "cloudlite: the commit's row changes are not recorded: %s",
+                diff.status().ToString().c_str());
+    return {};
+  }
+  return format::EncodeRowChanges(*diff);
+}
 
 void MainFile::SetRowChanges(std::string section) {
   if (lock_ >= SQLITE_LOCK_RESERVED) row_changes_ = std::move(section);

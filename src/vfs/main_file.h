@@ -35,6 +35,7 @@
 #include "vfs/journal_buffer.h"
 #include "vfs/options.h"
 #include "vfs/page_set.h"
+#include "vfs/row_feed.h"
 #include "vfs/vfs.h"
 #include "vfs/write_control.h"
 
@@ -106,6 +107,12 @@ class MainFile final : public WriteControl {
   Result<bool> ConfirmReads() override;
   void SetRowChanges(std::string section) override;
 
+  // ---- row changes of the plain VFS (row_feed.h) ----
+  // The library owns this file's transactions (WriteControlOf): it records their rows itself.
+  void set_owned() { owned_ = true; }
+  // One preupdate event of the connection's hook, for a table of this database.
+  void NoteRowChange(sqlite3* db, int op, const char* table, int64_t key1, int64_t key2);
+
  private:
   MainFile() = default;
 
@@ -134,6 +141,9 @@ class MainFile final : public WriteControl {
   // One PutIfAbsent of the next version, timing a lost race's round trip.
   Status Publish(uint32_t page_size, uint32_t db_pages);
   void CountLostRace();
+  // The CHANGESET section of a plain-VFS commit of `db_pages` pages whose page 1 is `page1`
+  // ("" if unchanged), from the rows its hook saw touched; "" when it records none.
+  std::string PlainRowChanges(const std::string& page1, uint32_t db_pages);
 
   std::string name_;  // the database's
   std::unique_ptr<engine::Engine> engine_;
@@ -158,6 +168,10 @@ class MainFile final : public WriteControl {
   bool txn_dirty_ = false;      // written or truncated since RESERVED
   bool commit_failed_ = false;  // this write transaction's commit failed: it publishes nothing
   std::string row_changes_;     // its CHANGESET section, if its owner recorded one
+  bool owned_ = false;          // set_owned
+  bool change_feed_ = true;     // Options::change_feed
+  TouchedRows touched_;         // rows the plain VFS's hook saw the transaction touch
+  std::unique_ptr<RowDiffer> differ_;  // what they changed, made on the first such commit
 
   ChangeCounter counter_;  // what SQLite's page cache holds, and when it drops it
   // Pages SQLite may hold in its page cache: everything served since it last dropped its cache

@@ -72,6 +72,13 @@ Status SetLease(std::string_view value, Options& o) {
   return Status::Ok();
 }
 
+Status SetChangeFeed(std::string_view value, Options& o) {
+  if (value != "on" && value != "off")
+    return Status::InvalidArgument("use on (the default) or off");
+  o.change_feed = value == "on";
+  return Status::Ok();
+}
+
 Status SetLeaseWait(std::string_view value, Options& o) {
   CL_ASSIGN_OR_RETURN(uint64_t ms, WholeNumber(value, kMaxMillis, "milliseconds"));
   o.lease_wait = std::chrono::milliseconds(ms);
@@ -101,6 +108,7 @@ constexpr Spec kSpecs[] = {
     {"lease", "CLOUDLITE_LEASE", SetLease, /*vfs_only=*/true},
     {"lease_wait_ms", "", SetLeaseWait, /*vfs_only=*/true},
     {"at", "", SetAt},
+    {"change_feed", "", SetChangeFeed, /*vfs_only=*/true},  // Database::Open has the field
 };
 
 bool Takes(Reader reader, const Spec& spec) { return reader == Reader::kVfs || !spec.vfs_only; }

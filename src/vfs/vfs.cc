@@ -13,6 +13,7 @@
 #include "vfs/main_file.h"
 #include "vfs/memory_file.h"
 #include "vfs/options.h"
+#include "vfs/row_feed.h"
 #include "vfs/status_mapping.h"
 
 // The SQLite side of the VFS: registration, the sqlite3_vfs and main-file trampolines (each
@@ -439,7 +440,25 @@ MainFile* MainOf(sqlite3* db, const char* schema = "main") {
   return m;
 }
 
+void RowHook(void*, sqlite3* db, int op, const char* schema, const char* table, sqlite3_int64 key1,
+             sqlite3_int64 key2) {
+  MainFile* m = MainOf(db, schema);
+  if (m) m->NoteRowChange(db, op, table, key1, key2);
+}
+
+int InstallRowHook(sqlite3* db, const char**, const sqlite3_api_routines*) {
+  sqlite3_preupdate_hook(db, RowHook, nullptr);
+  MarkRowHookInstalled(db);
+  return SQLITE_OK;
+}
+
 }  // namespace
+
+int RecordPlainRowChanges(sqlite3* db) {
+  static int rc = sqlite3_auto_extension(reinterpret_cast<void (*)()>(InstallRowHook));
+  if (db) InstallRowHook(db, nullptr, nullptr);
+  return rc;
+}
 
 int Register() {
   static int rc = [] {
@@ -497,6 +516,10 @@ Result<WriteMemoryStats> WriteMemory(sqlite3* db) {
   return m->write_memory();
 }
 
-WriteControl* WriteControlOf(sqlite3* db) { return MainOf(db); }
+WriteControl* WriteControlOf(sqlite3* db) {
+  MainFile* m = MainOf(db);
+  if (m) m->set_owned();
+  return m;
+}
 
 }  // namespace cloudlite::vfs

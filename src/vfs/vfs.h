@@ -85,6 +85,12 @@ Status LastOpenError();
 // is not a cloudlite database. The one way the library steers the VFS (write_control.h).
 WriteControl* WriteControlOf(sqlite3* db);
 
+// Records the row changes of commits made through the plain VFS (row_feed.h): installs the
+// preupdate hook on `db` (if not null) and, once per process, on every connection opened later
+// (sqlite3_auto_extension). The extension's init calls it. Overrides a preupdate hook of the
+// user's own on those connections.
+int RecordPlainRowChanges(sqlite3* db);
+
 // The frame cache and freshness probes every connection of the process shares (main_file.cc).
 struct SharedStats {
   uint64_t frame_hits = 0, frame_misses = 0;    // engine::FrameCache::Stats

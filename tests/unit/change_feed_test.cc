@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -15,6 +16,7 @@
 #include "format/format.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
+#include "vfs/vfs.h"
 
 namespace cloudlite {
 namespace {
@@ -334,6 +336,268 @@ TEST(ChangeFeedTest, TheFeedFollowsNewCommitsAndStartsAfterSince) {
   EXPECT_EQ(ReadFeed(uri, 2).size(), 0u);
   EXPECT_EQ(ChangeFeed::Open(uri, 3).status().code(), Status::Code::kInvalidArgument);
   EXPECT_TRUE(ChangeFeed::Open("mem://feed-none-" + RandomHex(4) + "/db", 0).status().IsNotFound());
+}
+
+// ---- the plain VFS (a user's sqlite3 with the extension; vfs/row_feed.h) ----
+
+// A connection of the plain VFS on `uri` (mem://STORE/NAME), with the preupdate hook the
+// extension's init installs. `params` are more URI parameters.
+class PlainConnection {
+ public:
+  explicit PlainConnection(const std::string& uri, const std::string& params = "") {
+    EXPECT_EQ(vfs::Register(), SQLITE_OK);
+    size_t slash = uri.rfind('/');
+    std::string file =
+        "file:" + uri.substr(slash + 1) + "?vfs=cloudlite&store=" + uri.substr(0, slash) + params;
+    EXPECT_EQ(
+        sqlite3_open_v2(file.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr),
+        SQLITE_OK);
+    EXPECT_EQ(vfs::RecordPlainRowChanges(db_), SQLITE_OK);
+  }
+  ~PlainConnection() { sqlite3_close(db_); }
+  sqlite3* db() { return db_; }
+  // Runs `sql`; returns SQLite's code.
+  int Exec(const std::string& sql) {
+    return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  }
+  uint64_t version() { return vfs::Info(db_)->version; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::string Describe(const std::vector<RowChange>& feed) {
+  std::string out;
+  for (const RowChange& c : feed) {
+    out += std::string(ChangeKindName(c.kind)) + " " + c.table;
+    for (const Value& k : c.key) {
+      if (const auto* n = std::get_if<int64_t>(&k)) out += " " + std::to_string(*n);
+      if (const auto* t = std::get_if<std::string>(&k)) out += " " + *t;
+    }
+    out += ";";
+  }
+  return out;
+}
+
+// Each kind of commit a sqlite3 shell makes: the feed reports exactly the rows it committed.
+TEST(ChangeFeedTest, PlainVfsCommitsCarryExactlyTheirCommittedRows) {
+  std::string uri = NewUri();
+  PlainConnection c(uri);
+  // The changes of the commit that `sql` makes (one commit).
+  auto commit = [&](const std::string& sql) {
+    uint64_t before = c.version();
+    EXPECT_EQ(c.Exec(sql), SQLITE_OK) << sql << ": " << sqlite3_errmsg(c.db());
+    EXPECT_EQ(c.version(), before + 1) << sql;
+    return Describe(ReadFeed(uri, before));
+  };
+  // DDL: no row changes are recorded (no preupdate event says what it did), and it says so.
+  EXPECT_EQ(commit(std::string("BEGIN;") + kSchema + "COMMIT"), "schema ;not-recorded ;");
+  EXPECT_EQ(commit("INSERT INTO a VALUES (1, 'one', 1.5, NULL), (2, 'two', 2.5, x'00')"),
+            "insert a 1;insert a 2;");
+  EXPECT_EQ(commit("UPDATE a SET name = 'uno' WHERE id = 1"), "update a 1;");
+  EXPECT_EQ(commit("DELETE FROM a WHERE id = 2"), "delete a 2;");
+  // An UPDATE that changes the rowid: a delete and an insert, as the library records it.
+  EXPECT_EQ(commit("UPDATE a SET id = 10 WHERE id = 1"), "insert a 10;delete a 1;");
+  // INSERT OR REPLACE of an existing row: its changed columns.
+  EXPECT_EQ(commit("INSERT OR REPLACE INTO a VALUES (10, 'ten', 1.5, NULL)"), "update a 10;");
+  // A transaction of several statements, one failing midway (its rows are undone), a savepoint
+  // rolled back: only what was committed.
+  uint64_t before = c.version();
+  ASSERT_EQ(c.Exec("BEGIN; INSERT INTO a VALUES (3, 'three', 0, NULL)"), SQLITE_OK);
+  EXPECT_EQ(c.Exec("INSERT INTO a VALUES (4, 'four', 0, NULL), (3, 'dup', 0, NULL)"),
+            SQLITE_CONSTRAINT);
+  ASSERT_EQ(c.Exec("SAVEPOINT s; DELETE FROM a WHERE id = 10; INSERT INTO a VALUES (5, 'x', 0, "
+                   "NULL); ROLLBACK TO s; RELEASE s; UPDATE a SET score = 9 WHERE id = 3; "
+                   "INSERT INTO b VALUES ('k', 1, 'v'); COMMIT"),
+            SQLITE_OK)
+      << sqlite3_errmsg(c.db());
+  EXPECT_EQ(Describe(ReadFeed(uri, before)), "insert a 3;insert b k 1;");
+  // A transaction rolled back commits nothing.
+  before = c.version();
+  ASSERT_EQ(c.Exec("BEGIN; DELETE FROM a; ROLLBACK"), SQLITE_OK);
+  EXPECT_EQ(c.version(), before);
+  // WITHOUT ROWID: keys are the PRIMARY KEY's values; a changed key is a delete and an insert.
+  EXPECT_EQ(commit("UPDATE b SET v = 'w'"), "update b k 1;");
+  EXPECT_EQ(commit("UPDATE b SET k1 = 'm'"), "insert b m 1;delete b k 1;");
+  // A row changed and changed back, or a statement that changed nothing: no row.
+  EXPECT_EQ(commit("BEGIN; UPDATE a SET name = 'x' WHERE id = 3; UPDATE a SET name = 'three' "
+                   "WHERE id = 3; COMMIT"),
+            "");
+  EXPECT_EQ(commit("PRAGMA user_version = 7"), "");
+  // A table whose rows a changeset cannot carry is reported, not skipped.
+  EXPECT_EQ(commit("CREATE TABLE logs (msg TEXT)"), "schema ;not-recorded ;");
+  EXPECT_EQ(commit("INSERT INTO logs VALUES ('hello'); "), "unkeyed logs;");
+  EXPECT_EQ(commit("BEGIN; INSERT INTO logs VALUES ('x'); DELETE FROM a WHERE id = 3; COMMIT"),
+            "unkeyed logs;delete a 3;");
+  // A nullable key: listed as unkeyed, and its rows with a key carried, as by the library.
+  EXPECT_EQ(commit("CREATE TABLE n (k TEXT PRIMARY KEY, v)"), "schema ;not-recorded ;");
+  EXPECT_EQ(commit("INSERT INTO n VALUES ('a', 1), (NULL, 2)"), "unkeyed n;insert n a;");
+  // Rows changed by a trigger are there; sqlite_sequence (AUTOINCREMENT) is not, as for the
+  // library (it sends no preupdate event).
+  EXPECT_EQ(commit("BEGIN; CREATE TABLE s (id INTEGER PRIMARY KEY AUTOINCREMENT, v); CREATE "
+                   "TRIGGER tr AFTER INSERT ON s BEGIN UPDATE a SET name = NEW.v WHERE id = 10; "
+                   "END; COMMIT"),
+            "schema ;not-recorded ;");
+  EXPECT_EQ(commit("INSERT INTO s (v) VALUES ('t')"), "update a 10;insert s 1;");
+  // With change_feed=off the connection records nothing.
+  PlainConnection off(uri, "&change_feed=off");
+  before = off.version();
+  ASSERT_EQ(off.Exec("INSERT INTO a VALUES (99, 'off', 0, NULL)"), SQLITE_OK);
+  EXPECT_EQ(Describe(ReadFeed(uri, before)), "not-recorded ;");
+  // Nor does a connection that never got the hook: no event would say what it changed.
+  sqlite3_reset_auto_extension();  // later connections of this process open without it
+  size_t slash = uri.rfind('/');
+  std::string file =
+      "file:" + uri.substr(slash + 1) + "?vfs=cloudlite&store=" + uri.substr(0, slash);
+  sqlite3* bare = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(file.c_str(), &bare, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, nullptr),
+            SQLITE_OK);
+  before = vfs::Info(bare)->version;
+  EXPECT_EQ(
+      sqlite3_exec(bare, "INSERT INTO a VALUES (98, 'bare', 0, NULL)", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(bare);
+  EXPECT_EQ(Describe(ReadFeed(uri, before)), "not-recorded ;");
+}
+
+// Everything a row change says but its commit time, as text.
+std::string Full(const RowChange& c) {
+  auto text = [](const Value& v) -> std::string {
+    if (const auto* n = std::get_if<int64_t>(&v)) return "i" + std::to_string(*n);
+    if (const auto* d = std::get_if<double>(&v)) return "r" + std::to_string(*d);
+    if (const auto* t = std::get_if<std::string>(&v)) return "t" + *t;
+    if (const auto* b = std::get_if<Blob>(&v)) return "b" + b->bytes;
+    return "null";
+  };
+  std::string out = std::to_string(c.version) + " " + ChangeKindName(c.kind) + " " + c.table;
+  for (const Value& k : c.key) out += " k:" + text(k);
+  for (const std::optional<Value>& v : c.values) out += " " + (v ? text(*v) : std::string("-"));
+  return out;
+}
+
+// The same transactions through Database::Update (the library's session recorder) and through
+// the plain VFS give the same row changes, commit by commit.
+TEST(ChangeFeedTest, PlainVfsRecordsWhatTheLibraryRecordsForTheSameTransactions) {
+  const std::vector<std::string> transactions = {
+      "INSERT INTO a VALUES (1, 'one', 1.5, x'01'), (2, 'two', NULL, NULL), (3, 'x', 0, NULL)",
+      "UPDATE a SET score = 3 WHERE id = 1; DELETE FROM a WHERE id = 2; "
+      "INSERT INTO b VALUES ('x', 1, 'v'), ('y', 2, NULL)",
+      "UPDATE a SET id = 7 WHERE id = 1; UPDATE a SET name = NULL, data = x'0203' WHERE id = 3",
+      "INSERT OR REPLACE INTO b VALUES ('x', 1, 'w'); UPDATE b SET k2 = 5 WHERE k1 = 'y'",
+      "DELETE FROM b; INSERT INTO a VALUES (2, 'again', 2.0, NULL)",
+  };
+  std::string library_uri = NewUri();
+  auto db = Database::Open(library_uri);
+  ASSERT_OK(db);
+  ASSERT_OK((*db)->Update([](Connection& c) { return c.Exec(kSchema); }));
+  for (const std::string& sql : transactions) {
+    ASSERT_OK((*db)->Update([&](Connection& c) { return c.Exec(sql); }));
+  }
+  std::string plain_uri = NewUri();
+  PlainConnection plain(plain_uri);
+  ASSERT_EQ(plain.Exec(std::string("BEGIN;") + kSchema + "COMMIT"), SQLITE_OK);
+  for (const std::string& sql : transactions) {
+    ASSERT_EQ(plain.Exec("BEGIN;" + sql + ";COMMIT"), SQLITE_OK) << sqlite3_errmsg(plain.db());
+  }
+  auto changes = [](const std::string& uri) {
+    std::vector<std::string> out;
+    for (const RowChange& c : ReadFeed(uri, 1)) out.push_back(Full(c));
+    std::sort(out.begin(), out.end());  // a changeset's order of rows is not part of it
+    return out;
+  };
+  std::vector<std::string> library = changes(library_uri);
+  EXPECT_EQ(library.size(), 16u);
+  EXPECT_EQ(changes(plain_uri), library);
+}
+
+// A plain-VFS commit that lost the race and whose pages the VFS moved onto the winner's version
+// carries its own rows, and the winner's record its own.
+TEST(ChangeFeedTest, PlainVfsCommitMovedOntoANewerVersionCarriesItsOwnRows) {
+  std::string uri = NewUri();
+  // Under snapshot isolation a's commit depends only on the pages it writes.
+  PlainConnection a(uri, "&lease=off&isolation=snapshot");
+  PlainConnection b(uri, "&lease=off");
+  ASSERT_EQ(a.Exec(std::string("BEGIN;") + kSchema + "COMMIT"), SQLITE_OK);
+  ASSERT_EQ(a.Exec("INSERT INTO a VALUES (1, 'one', 0, NULL); INSERT INTO b VALUES ('k', 1, 0)"),
+            SQLITE_OK);
+  uint64_t before = a.version();
+  ASSERT_EQ(a.Exec("BEGIN; UPDATE a SET name = 'uno' WHERE id = 1"), SQLITE_OK);
+  ASSERT_EQ(b.Exec("UPDATE b SET v = 5"), SQLITE_OK);  // other pages: a's may move
+  ASSERT_EQ(a.Exec("COMMIT"), SQLITE_OK) << sqlite3_errmsg(a.db());
+  EXPECT_EQ(a.version(), before + 2);
+  std::vector<RowChange> feed = ReadFeed(uri, before);
+  EXPECT_EQ(Describe(feed), "update b k 1;update a 1;");
+  ASSERT_EQ(feed.size(), 2u);
+  EXPECT_EQ(feed[0].version, before + 1);
+  EXPECT_EQ(feed[1].version, before + 2);
+  EXPECT_EQ(feed[1].values.at(1), Value(std::string("uno")));
+}
+
+// Random transactions of a sqlite3 user on two connections (lost races included: one moves its
+// pages, or fails with SQLITE_BUSY and runs again), with failing statements and savepoints
+// rolled back: the feed applied onto an empty copy gives the same rows.
+TEST(ChangeFeedTest, PlainVfsWorkloadReplayedOntoAnEmptyCopyReproducesTheDatabase) {
+  for (uint32_t seed : {1u, 2u}) {
+    SCOPED_TRACE(seed);
+    std::mt19937 rng(seed);
+    std::string uri = NewUri();
+    PlainConnection first(uri, "&lease=off");  // no waiting: the races are the point
+    ASSERT_EQ(first.Exec(kSchema), SQLITE_OK);
+    uint64_t schema_version = first.version();
+    PlainConnection second(uri, "&lease=off&isolation=snapshot");  // its pages move more often
+    int busy = 0;
+    PlainConnection* conns[2] = {&first, &second};
+    for (int txn = 0; txn < 60; txn++) {
+      const size_t self = rng() % 2;
+      PlainConnection& c = *conns[self];
+      PlainConnection& other = *conns[1 - self];
+      std::string sql = "BEGIN;";
+      for (int n = 1 + rng() % 4; n > 0; n--) {
+        switch (rng() % 8) {
+          case 0:  // fails midway on an existing key (or not), and is undone alone
+            sql += "INSERT OR ABORT INTO a VALUES (" + std::to_string(40 + rng() % 4) +
+                   ", 'm', 0, NULL), (" + std::to_string(rng() % 40) + ", 'dup', 0, NULL);";
+            break;
+          case 1:
+            sql += "SAVEPOINT s; " + RandomStatement(rng) + "; " + RandomStatement(rng) +
+                   "; ROLLBACK TO s; RELEASE s;";
+            break;
+          case 2:
+            sql += "UPDATE a SET id = id + 100 WHERE id = " + std::to_string(rng() % 40) + ";";
+            break;
+          default:
+            sql += RandomStatement(rng) + ";";
+        }
+      }
+      // A statement that fails does not end the transaction: run them one by one.
+      for (size_t at = 0; at < sql.size();) {
+        size_t end = sql.find(';', at);
+        std::string one = sql.substr(at, end - at);
+        at = end + 1;
+        int rc = c.Exec(one);
+        EXPECT_TRUE(rc == SQLITE_OK || rc == SQLITE_CONSTRAINT) << one << ": " << rc;
+      }
+      if (rng() % 3 == 0) {  // another writer commits first
+        EXPECT_EQ(other.Exec(RandomStatement(rng)), SQLITE_OK) << sqlite3_errmsg(other.db());
+      }
+      int rc = c.Exec("COMMIT");
+      if (rc != SQLITE_OK) {  // lost a race it could not settle: SQLite rolled it back
+        EXPECT_EQ(rc & 0xff, SQLITE_BUSY) << sqlite3_errmsg(c.db());
+        c.Exec("ROLLBACK");
+        busy++;
+      }
+    }
+    EXPECT_GT(busy, 0);
+    Copy copy;
+    for (const RowChange& c : ReadFeed(uri, schema_version)) {
+      ASSERT_NO_FATAL_FAILURE(copy.Apply(c));
+    }
+    PlainConnection reader(uri);
+    std::string expected = Dump(reader.db());
+    EXPECT_FALSE(expected.empty());
+    EXPECT_EQ(Dump(copy.db()), expected);
+  }
 }
 
 TEST(ChangeFeedTest, RowChangesSectionRoundTripsAndRejectsDamage) {
