@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "format/format.h"
+#include "vfs/row_feed.h"
 
 namespace cloudlite {
 namespace {
@@ -74,10 +75,7 @@ Result<RecordedChanges> ChangeRecorder::Finish() {
   return changes;
 }
 
-SchemaFacts::~SchemaFacts() {
-  sqlite3_finalize(version_);
-  sqlite3_finalize(fully_recorded_);
-}
+SchemaFacts::~SchemaFacts() { sqlite3_finalize(version_); }
 
 Result<int64_t> SchemaFacts::Version() {
   int rc = version_ ? SQLITE_OK
@@ -89,8 +87,7 @@ Result<int64_t> SchemaFacts::Version() {
   return version;
 }
 
-// Keys of WITHOUT ROWID tables and rowid aliases (INTEGER PRIMARY KEY, which has no index of
-// its own) never hold NULL; other keys of rowid tables only if declared NOT NULL.
+// The rule is vfs::FullyRecorded's (the plain VFS asks it too); this remembers its answers.
 Result<bool> SchemaFacts::FullyRecorded(const std::string& table, bool remember) {
   CL_ASSIGN_OR_RETURN(int64_t version, Version());
   if (version != known_version_) {
@@ -98,28 +95,7 @@ Result<bool> SchemaFacts::FullyRecorded(const std::string& table, bool remember)
     known_version_ = version;
   }
   if (auto it = known_.find(table); it != known_.end()) return it->second;
-  if (!fully_recorded_) {
-    const char* sql =
-        "SELECT (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0), "
-        "       (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0 AND "
-        "\"notnull\"), "
-        "       (SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'), "
-        "       (SELECT count(*) FROM pragma_index_list(?1, 'main') WHERE origin = 'pk')";
-    int rc = sqlite3_prepare_v2(db_, sql, -1, &fully_recorded_, nullptr);
-    if (rc != SQLITE_OK) return SessionError(db_, rc, "inspecting a table");
-  }
-  sqlite3_bind_text(fully_recorded_, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(fully_recorded_);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(fully_recorded_);
-    return SessionError(db_, rc, "inspecting a table");
-  }
-  const int64_t key_columns = sqlite3_column_int64(fully_recorded_, 0);
-  const int64_t not_null = sqlite3_column_int64(fully_recorded_, 1);
-  const bool without_rowid = sqlite3_column_int64(fully_recorded_, 2) != 0;
-  const bool rowid_alias = !without_rowid && sqlite3_column_int64(fully_recorded_, 3) == 0;
-  sqlite3_reset(fully_recorded_);
-  const bool fully = key_columns > 0 && (without_rowid || rowid_alias || not_null == key_columns);
+  CL_ASSIGN_OR_RETURN(bool fully, vfs::FullyRecorded(db_, "main", table));
   if (remember) known_[table] = fully;
   return fully;
 }

@@ -90,7 +90,6 @@ class SchemaFacts {
  private:
   sqlite3* db_;
   sqlite3_stmt* version_ = nullptr;
-  sqlite3_stmt* fully_recorded_ = nullptr;
   int64_t known_version_ = -1;         // the cookie `known_` was learned at
   std::map<std::string, bool> known_;  // FullyRecorded by table
 };
