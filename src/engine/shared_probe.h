@@ -8,9 +8,15 @@
 // reader that joins it asked before it started. Its answer is then true at a moment inside
 // every joiner's transaction: reads stay linearizable (docs/server.md, "Freshness"), and with N
 // readers at once one probe is under way and at most one waits, instead of N.
+//
+// Waiting is not free: a waiter sleeps and is woken, two context switches that cost more than a
+// GET of a local file. So sharing is kept for stores whose GETs are slow: while the recent GETs
+// (a moving average) took less than kShareAbove, each caller makes its own, which is as fresh.
 // Thread-safe; shared by engines through EngineOptions::probe.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -39,7 +45,14 @@ class SharedProbe {
   };
   Stats stats() const;
 
+  // GETs quicker than this on average are not shared: about what a waiter's sleep and wake-up
+  // cost on a busy 2-core machine, measured in bench/serve_bench.sh's point queries (file://).
+  static constexpr std::chrono::nanoseconds kShareAbove = std::chrono::microseconds(50);
+
  private:
+  // Runs `fetch` and folds its duration into the moving average.
+  Result<std::string> Timed(const Fetch& fetch);
+
   struct Flight {
     std::optional<Result<std::string>> result;  // set when its GET ended
   };
@@ -52,6 +65,10 @@ class SharedProbe {
   std::condition_variable changed_;
   std::map<std::string, Slot> slots_;  // only keys with a flight running
   Stats stats_;
+  std::atomic<uint64_t> direct_fetches_{0};
+  // A moving average (1/8 weight to the newest) of GET durations. It starts above kShareAbove,
+  // so a store proves fast before its callers stop sharing.
+  std::atomic<int64_t> typical_fetch_ns_{2 * kShareAbove.count()};
 };
 
 }  // namespace cloudlite::engine

@@ -120,6 +120,36 @@ TEST(SharedProbe, KeysAreProbedIndependently) {
   a.join();
 }
 
+// A store whose GETs are quicker than a wake-up (a local file) is not worth waiting for: once
+// its GETs have proved fast, a caller makes its own even while another's GET is under way.
+TEST(SharedProbe, CallersOfAFastStoreDoNotWait) {
+  SharedProbe probe;
+  auto fast = []() -> Result<std::string> { return Status::NotFound("absent"); };
+  for (int i = 0; i < 64; i++) ASSERT_TRUE(probe.Get("k", fast).status().IsNotFound());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> started{false};
+  std::thread stuck([&] {
+    (void)probe.Get("k", [&]() -> Result<std::string> {
+      started = true;
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return release; });
+      return Status::NotFound("absent");
+    });
+  });
+  ASSERT_TRUE(Eventually([&] { return started.load(); }));
+  EXPECT_TRUE(probe.Get("k", fast).status().IsNotFound());  // did not wait for `stuck`
+  EXPECT_EQ(probe.stats().shared, 0u);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  stuck.join();
+  EXPECT_EQ(probe.stats().fetches, 66u);
+}
+
 TEST(SharedProbe, AnErrorReachesEveryCallerOfItsFetch) {
   SharedProbe probe;
   auto r = probe.Get("k", []() -> Result<std::string> { return Status::Unavailable("down"); });

@@ -1,6 +1,7 @@
 // cloudlite-lambda: the ready AWS Lambda function serving SQL over HTTP or the DynamoDB API
 // (docs/lambda.md, "The ready function"). Packaged as the `bootstrap` of a provided.al2023 zip by
 // scripts/lambda-zip.sh; configured by environment variables (CLOUDLITE_STORE, ...).
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -33,6 +34,7 @@ Result<cloudlite::server::Handler> Init(const fn::FunctionConfig& config) {
 }  // namespace
 
 int main() {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // one mutex less per malloc (as cli/main.cc)
   fn::FunctionConfig config;
   cloudlite::Status config_status = cloudlite::Status::Ok();
   Result<cloudlite::Options> options = cloudlite::OptionsFromEnvironment();
