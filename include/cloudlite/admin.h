@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -94,8 +95,12 @@ struct ProcessCacheStats {
   uint64_t probes_made = 0;
   uint64_t probes_shared = 0;
   uint64_t records_known = 0;
+  uint64_t cache_capacity_bytes = 0;  // the frame cache's budget (the largest cache_size asked)
 };
 ProcessCacheStats GetProcessCacheStats();
+// Raises the process's frame cache budget now rather than at the first open (a server, at start,
+// so that /metrics shows it). Never lowers it.
+void ReserveProcessCache(size_t bytes);
 
 // A DynamoDB table for dynamodb:// stores, as `cloudlite dynamodb create-table` makes it.
 struct DynamoDbTableOptions {

@@ -67,13 +67,18 @@ void AddListenerFlags(CLI::App* app, ListenerFlags& f, std::string_view auth_fla
 void AddDatabaseFlags(CLI::App* app, DatabaseFlags& f) {
   app->add_option("--cache-size", f.cache_bytes,
                   "Bytes of decompressed pages kept in memory for all databases of the process "
-                  "(default $CLOUDLITE_CACHE_SIZE, else 32 MiB)")
+                  "(default $CLOUDLITE_CACHE_SIZE, else 256 MiB)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));
 }
 
 Result<Options> DatabaseOptionsFrom(const DatabaseFlags& f) {
   CL_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());
-  if (f.cache_bytes) options.cache_bytes = *f.cache_bytes;
+  if (f.cache_bytes) {
+    options.cache_bytes = *f.cache_bytes;
+  } else if (!std::getenv("CLOUDLITE_CACHE_SIZE")) {
+    options.cache_bytes = kServerCacheBytes;
+  }
+  ReserveProcessCache(options.cache_bytes);
   return options;
 }
 
@@ -128,8 +133,13 @@ void RefreshStoreMetrics(server::MetricsRegistry& metrics) {
   server::Counter* known = metrics.GetCounter(
       "cloudlite_known_records_total",
       "Log records a connection took from the process's cache instead of the store");
-  const auto records = static_cast<double>(GetProcessCacheStats().records_known);
+  const ProcessCacheStats cache = GetProcessCacheStats();
+  const auto records = static_cast<double>(cache.records_known);
   if (records > known->value()) known->Increment(records - known->value());
+  metrics
+      .GetGauge("cloudlite_frame_cache_capacity_bytes",
+                "The process's budget of decompressed pages and log records (--cache-size)")
+      ->Set(static_cast<double>(cache.cache_capacity_bytes));
 }
 
 int ServeUntilSignal(std::string_view name, server::ListenerOptions options,

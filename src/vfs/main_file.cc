@@ -40,8 +40,11 @@ const std::shared_ptr<engine::SharedProbe>& SharedProbes() {
 SharedStats ProcessSharedStats() {
   engine::FrameCache::Stats frames = SharedCache()->stats();
   engine::SharedProbe::Stats probes = SharedProbes()->stats();
-  return {frames.hits, frames.misses, probes.fetches, probes.shared, frames.record_hits};
+  return {frames.hits,   frames.misses,      probes.fetches,
+          probes.shared, frames.record_hits, SharedCache()->capacity()};
 }
+
+void ReserveSharedCache(size_t bytes) { SharedCache()->Reserve(bytes); }
 
 std::chrono::microseconds Contention::Backoff(int lost) const {
   return RaceBackoff(round_trip, std::max(lost, lost_in_a_row));

@@ -157,7 +157,37 @@ run_database_options() {
       fail "$cmd started with --cache-size lots"
     fi
     grep -q -- '--cache-size' "$work/err" || fail "$cmd did not name --cache-size: $(cat "$work/err")"
+    # The frame cache's budget: a server's own default (256 MiB), unless the variable says.
+    local env budget
+    for env in "" "CLOUDLITE_CACHE_SIZE=536870912"; do
+      budget=$(cache_budget "$env" "$cmd")
+      local want=268435456
+      [[ -z $env ]] || want=536870912
+      [[ $budget == "$want" ]] || fail "$cmd ${env:-(no variable)}: frame cache budget $budget, want $want"
+    done
   done
+}
+
+# cache_budget ENV CMD: starts the server CMD with ENV (NAME=VALUE or empty) and prints the frame
+# cache budget its /metrics reports.
+cache_budget() {
+  local log=$work/budget.log address="" p value
+  mkdir -p "$work/opt-store"
+  # shellcheck disable=SC2086  # $2 is one or two words; $1 is empty or one assignment
+  env $1 "$bin" $2 --store "file://$work/opt-store" --listen 127.0.0.1:0 2>"$log" &
+  p=$!
+  pids+=("$p")
+  for _ in $(seq 1 300); do
+    address=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$log")
+    [[ -n $address ]] && break
+    kill -0 "$p" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $address ]] || { cat "$log" >&2; fail "$2 did not start"; }
+  value=$(curl -sS "$address/metrics" | awk '$1 == "cloudlite_frame_cache_capacity_bytes" { printf "%.0f", $2 }')
+  kill "$p"
+  wait "$p" 2>/dev/null || true
+  echo "$value"
 }
 
 run_on "file://$work/store"
