@@ -1,5 +1,6 @@
 #include "lambda_function/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <utility>
@@ -56,6 +57,17 @@ EnvLookup ProcessEnvironment() {
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   };
+}
+
+size_t CacheBytesFor(const std::optional<std::string>& memory_mb) {
+  uint64_t mb = 0;
+  if (memory_mb) {
+    const char* end = memory_mb->data() + memory_mb->size();
+    auto [ptr, ec] = std::from_chars(memory_mb->data(), end, mb);
+    // Lambda sets it; a value it never gives (or none: a test) keeps the library's default.
+    if (ec != std::errc() || ptr != end || mb > (uint64_t{1} << 20)) mb = 0;
+  }
+  return std::max<size_t>(kDefaultCacheBytes, static_cast<size_t>(mb << 20) / 4);
 }
 
 Result<FunctionConfig> ConfigFromEnvironment(
@@ -131,6 +143,9 @@ Result<FunctionConfig> ConfigFromEnvironment(
   if (max_open) config.dynamodb_max_open_partitions = static_cast<size_t>(*max_open);
   config.options = std::move(base);
   if (config.options.cache_dir.empty()) config.options.cache_dir = kDefaultCacheDir;
+  if (!NonEmpty(env, "CLOUDLITE_CACHE_SIZE")) {
+    config.options.cache_bytes = CacheBytesFor(NonEmpty(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));
+  }
   if (!NonEmpty(env, "AWS_CA_BUNDLE") && file_exists(std::string(kAmazonLinuxCaBundle))) {
     config.ca_bundle = kAmazonLinuxCaBundle;
   }

@@ -53,6 +53,28 @@ TEST(LambdaFunctionConfigTest, DefaultsForLambda) {
   EXPECT_EQ(c->options.cache_dir, kDefaultCacheDir);
   EXPECT_EQ(c->deadline_margin.count(), 200);
   EXPECT_EQ(c->ca_bundle, "");
+  EXPECT_EQ(c->options.cache_bytes, kDefaultCacheBytes);  // no AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+}
+
+TEST(LambdaFunctionConfigTest, SizesTheFrameCacheFromTheFunctionsMemory) {
+  auto cache = [](std::map<std::string, std::string, std::less<>> vars) {
+    vars["CLOUDLITE_STORE"] = "s3://b/p";
+    Options base;
+    if (auto it = vars.find("CLOUDLITE_CACHE_SIZE"); it != vars.end()) {
+      base.cache_bytes = std::stoull(it->second);  // as OptionsFromEnvironment reads it
+    }
+    Result<FunctionConfig> c = ConfigFromEnvironment(Env(vars), base, NoFile);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? c->options.cache_bytes : 0;
+  };
+  EXPECT_EQ(cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"}}), size_t{256} << 20);
+  EXPECT_EQ(cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "10240"}}), size_t{2560} << 20);
+  EXPECT_EQ(cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"}}), kDefaultCacheBytes);  // floor
+  EXPECT_EQ(cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "lots"}}), kDefaultCacheBytes);
+  // The variable wins.
+  EXPECT_EQ(
+      cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"}, {"CLOUDLITE_CACHE_SIZE", "1048576"}}),
+      size_t{1} << 20);
 }
 
 TEST(LambdaFunctionConfigTest, ReadsEverySetting) {
