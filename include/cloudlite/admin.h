@@ -102,6 +102,13 @@ ProcessCacheStats GetProcessCacheStats();
 // so that /metrics shows it). Never lowers it.
 void ReserveProcessCache(size_t bytes);
 
+// For a process that is a server (the CLI, a Lambda function), called first thing in main:
+// turns off SQLite's memory statistics, which put one global mutex around every malloc and free
+// (the servers' threads queued on it: docs/benchmarks.md, "Point queries, session 12").
+// Nothing in cloudlite reads them. Does nothing once SQLite is initialized; a library user's
+// process keeps its own setting.
+void ConfigureSqliteForServers();
+
 // A DynamoDB table for dynamodb:// stores, as `cloudlite dynamodb create-table` makes it.
 struct DynamoDbTableOptions {
   std::string table;                     // 3-255 of A-Za-z0-9_.-

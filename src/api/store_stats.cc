@@ -1,5 +1,7 @@
-// ProcessStoreStatsJson (cloudlite/admin.h): the store registry's counters for the front-ends,
-// which do not see the store module.
+// The process-wide pieces of cloudlite/admin.h the front-ends need and cannot reach themselves
+// (they do not see the store, VFS or SQLite): store counters, the frame cache, SQLite's setup.
+#include <sqlite3.h>
+
 #include "cloudlite/admin.h"
 #include "store/registry.h"
 #include "vfs/vfs.h"
@@ -15,5 +17,7 @@ ProcessCacheStats GetProcessCacheStats() {
 }
 
 void ReserveProcessCache(size_t bytes) { vfs::ReserveSharedCache(bytes); }
+
+void ConfigureSqliteForServers() { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 
 }  // namespace cloudlite

@@ -197,10 +197,7 @@ int Main(int argc, char** argv) {
 }  // namespace cloudlite::cli
 
 int main(int argc, char** argv) {
-  // SQLite's memory statistics put one global mutex around every malloc and free: the servers'
-  // threads queued on it (perf, bench/serve_bench.sh's point queries). Nothing here reads them.
-  // Must come before SQLite initializes.
-  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  cloudlite::ConfigureSqliteForServers();
   try {
     return cloudlite::cli::Main(argc, argv);
   } catch (const std::exception& e) {

@@ -1,13 +1,13 @@
 // cloudlite-lambda: the ready AWS Lambda function serving SQL over HTTP or the DynamoDB API
 // (docs/lambda.md, "The ready function"). Packaged as the `bootstrap` of a provided.al2023 zip by
 // scripts/lambda-zip.sh; configured by environment variables (CLOUDLITE_STORE, ...).
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <memory>
 #include <string>
 
+#include "cloudlite/admin.h"
 #include "cloudlite/options.h"
 #include "lambda/lambda.h"
 #include "lambda_function/config.h"
@@ -34,7 +34,7 @@ Result<cloudlite::server::Handler> Init(const fn::FunctionConfig& config) {
 }  // namespace
 
 int main() {
-  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // one mutex less per malloc (as cli/main.cc)
+  cloudlite::ConfigureSqliteForServers();
   fn::FunctionConfig config;
   cloudlite::Status config_status = cloudlite::Status::Ok();
   Result<cloudlite::Options> options = cloudlite::OptionsFromEnvironment();
