@@ -68,6 +68,7 @@ int RunServe(const DynamoDbServeFlags& f) {
   if (!options.ok()) return ReportError(options.status());
   Result<Options> database_options = DatabaseOptionsFrom(f.database);
   if (!database_options.ok()) return ReportError(database_options.status());
+  ReserveProcessCache(database_options->cache_bytes);
   std::unique_ptr<server::dynamodb::AccessKeys> keys;
   if (!f.credentials.empty()) {
     Result<server::dynamodb::AccessKeys> loaded =

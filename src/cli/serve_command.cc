@@ -62,6 +62,7 @@ int RunServeCommand(const ServeCommand& c) {
   if (!options.ok()) return ReportError(options.status());
   Result<Options> database_options = DatabaseOptionsFrom(c.database);
   if (!database_options.ok()) return ReportError(database_options.status());
+  ReserveProcessCache(database_options->cache_bytes);
   // A store that does not answer is better found now than by the first request.
   if (Status s = CheckStore(c.store, c.create); !s.ok()) return ReportError(s);
 

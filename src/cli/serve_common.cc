@@ -72,13 +72,10 @@ void AddDatabaseFlags(CLI::App* app, DatabaseFlags& f) {
 }
 
 Result<Options> DatabaseOptionsFrom(const DatabaseFlags& f) {
-  CL_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());
-  if (f.cache_bytes) {
-    options.cache_bytes = *f.cache_bytes;
-  } else if (!std::getenv("CLOUDLITE_CACHE_SIZE")) {
-    options.cache_bytes = kServerCacheBytes;
-  }
-  ReserveProcessCache(options.cache_bytes);
+  Options defaults;
+  defaults.cache_bytes = kServerCacheBytes;
+  CL_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment(defaults));
+  if (f.cache_bytes) options.cache_bytes = *f.cache_bytes;
   return options;
 }
 

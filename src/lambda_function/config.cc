@@ -59,7 +59,8 @@ EnvLookup ProcessEnvironment() {
   };
 }
 
-size_t CacheBytesFor(const std::optional<std::string>& memory_mb) {
+Options DefaultOptions(const EnvLookup& env) {
+  const std::optional<std::string> memory_mb = NonEmpty(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
   uint64_t mb = 0;
   if (memory_mb) {
     const char* end = memory_mb->data() + memory_mb->size();
@@ -67,11 +68,14 @@ size_t CacheBytesFor(const std::optional<std::string>& memory_mb) {
     // Lambda sets it; a value it never gives (or none: a test) keeps the library's default.
     if (ec != std::errc() || ptr != end || mb > (uint64_t{1} << 20)) mb = 0;
   }
-  return std::max<size_t>(kDefaultCacheBytes, static_cast<size_t>(mb << 20) / 4);
+  Options options;
+  options.cache_dir = kDefaultCacheDir;
+  options.cache_bytes = std::max<size_t>(kDefaultCacheBytes, static_cast<size_t>(mb << 20) / 4);
+  return options;
 }
 
 Result<FunctionConfig> ConfigFromEnvironment(
-    const EnvLookup& env, Options base,
+    const EnvLookup& env, Options options,
     const std::function<bool(const std::string&)>& file_exists) {
   FunctionConfig config;
   std::optional<std::string> store = NonEmpty(env, "CLOUDLITE_STORE");
@@ -141,11 +145,7 @@ Result<FunctionConfig> ConfigFromEnvironment(
   if (partitions) config.dynamodb_partitions = static_cast<int>(*partitions);
   if (staleness) config.dynamodb_eventual_staleness = std::chrono::milliseconds(*staleness);
   if (max_open) config.dynamodb_max_open_partitions = static_cast<size_t>(*max_open);
-  config.options = std::move(base);
-  if (config.options.cache_dir.empty()) config.options.cache_dir = kDefaultCacheDir;
-  if (!NonEmpty(env, "CLOUDLITE_CACHE_SIZE")) {
-    config.options.cache_bytes = CacheBytesFor(NonEmpty(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));
-  }
+  config.options = std::move(options);
   if (!NonEmpty(env, "AWS_CA_BUNDLE") && file_exists(std::string(kAmazonLinuxCaBundle))) {
     config.ca_bundle = kAmazonLinuxCaBundle;
   }

@@ -62,16 +62,19 @@ struct FunctionConfig {
   std::optional<size_t> dynamodb_max_open_partitions;  // CLOUDLITE_DYNAMODB_MAX_OPEN_PARTITIONS
 };
 
-// The frame cache when CLOUDLITE_CACHE_SIZE does not say: a quarter of the function's memory
+// The library's options where the function's CLOUDLITE_* variables do not say
+// (OptionsFromEnvironment(DefaultOptions(env)) applies them): the cache directory
+// kDefaultCacheDir, and a frame cache of a quarter of the function's memory
 // (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, megabytes; the rest is SQLite's own caches, the requests and
 // the runtime), at least the library's 32 MiB; a server re-fetches pages and records from the
 // store when it is short of them (docs/benchmarks.md, "The frame cache of a server").
-size_t CacheBytesFor(const std::optional<std::string>& memory_mb);
+Options DefaultOptions(const EnvLookup& env);
 
 // Reads the configuration; a missing or malformed setting is InvalidArgument naming the variable.
-// `base` holds the library's own CLOUDLITE_* options (OptionsFromEnvironment()). `file_exists`
-// says whether the CA bundle is there (tests pass their own).
+// `options` are the library's own options, OptionsFromEnvironment(DefaultOptions(env)).
+// `file_exists` says whether the CA bundle is there (tests pass their own).
 Result<FunctionConfig> ConfigFromEnvironment(
-    const EnvLookup& env, Options base, const std::function<bool(const std::string&)>& file_exists);
+    const EnvLookup& env, Options options,
+    const std::function<bool(const std::string&)>& file_exists);
 
 }  // namespace cloudlite::lambda_function

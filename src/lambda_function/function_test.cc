@@ -17,6 +17,7 @@
 #include "cloudlite/admin.h"
 #include "lambda/lambda.h"
 #include "net/sigv4.h"
+#include "testing/env.h"
 #include "testing/temp_dir.h"
 
 namespace cloudlite::lambda_function {
@@ -50,43 +51,39 @@ TEST(LambdaFunctionConfigTest, DefaultsForLambda) {
   EXPECT_FALSE(c->create);
   EXPECT_TRUE(c->log_requests);
   EXPECT_EQ(c->default_database, "default");
-  EXPECT_EQ(c->options.cache_dir, kDefaultCacheDir);
   EXPECT_EQ(c->deadline_margin.count(), 200);
   EXPECT_EQ(c->ca_bundle, "");
-  EXPECT_EQ(c->options.cache_bytes, kDefaultCacheBytes);  // no AWS_LAMBDA_FUNCTION_MEMORY_SIZE
 }
 
 TEST(LambdaFunctionConfigTest, SizesTheFrameCacheFromTheFunctionsMemory) {
-  auto cache = [](std::map<std::string, std::string, std::less<>> vars) {
-    vars["CLOUDLITE_STORE"] = "s3://b/p";
-    Options base;
-    if (auto it = vars.find("CLOUDLITE_CACHE_SIZE"); it != vars.end()) {
-      base.cache_bytes = std::stoull(it->second);  // as OptionsFromEnvironment reads it
-    }
-    Result<FunctionConfig> c = ConfigFromEnvironment(Env(vars), base, NoFile);
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? c->options.cache_bytes : 0;
+  auto cache = [](std::string memory_mb) {
+    return DefaultOptions(Env({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb}})).cache_bytes;
   };
-  EXPECT_EQ(cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"}}), size_t{256} << 20);
-  EXPECT_EQ(cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "10240"}}), size_t{2560} << 20);
-  EXPECT_EQ(cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"}}), kDefaultCacheBytes);  // floor
-  EXPECT_EQ(cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "lots"}}), kDefaultCacheBytes);
-  // The variable wins.
-  EXPECT_EQ(
-      cache({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"}, {"CLOUDLITE_CACHE_SIZE", "1048576"}}),
-      size_t{1} << 20);
+  EXPECT_EQ(cache("1024"), size_t{256} << 20);
+  EXPECT_EQ(cache("10240"), size_t{2560} << 20);
+  EXPECT_EQ(cache("128"), kDefaultCacheBytes);  // the floor
+  EXPECT_EQ(cache("lots"), kDefaultCacheBytes);
+  EXPECT_EQ(cache(""), kDefaultCacheBytes);
+  EXPECT_EQ(DefaultOptions(Env({})).cache_dir, kDefaultCacheDir);
+  // The variables win, as main() applies them.
+  test::ScopedEnv vars({{"CLOUDLITE_CACHE_SIZE", "1048576"}, {"CLOUDLITE_CACHE_DIR", "/tmp/x"}});
+  Result<Options> options =
+      OptionsFromEnvironment(DefaultOptions(Env({{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"}})));
+  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  EXPECT_EQ(options->cache_bytes, size_t{1} << 20);
+  EXPECT_EQ(options->cache_dir, "/tmp/x");
 }
 
 TEST(LambdaFunctionConfigTest, ReadsEverySetting) {
-  Options base;
-  base.cache_dir = "/tmp/elsewhere";  // CLOUDLITE_CACHE_DIR, read by OptionsFromEnvironment
+  Options options;
+  options.cache_dir = "/tmp/elsewhere";
   Result<FunctionConfig> c = ConfigFromEnvironment(
       Env({{"CLOUDLITE_STORE", "file:///x"},
            {"CLOUDLITE_CREATE", "1"},
            {"CLOUDLITE_LOG", "off"},
            {"CLOUDLITE_DEFAULT_DATABASE", "main"},
            {"CLOUDLITE_DEADLINE_MARGIN_MS", "350"}}),
-      base, [](const std::string& path) { return path == kAmazonLinuxCaBundle; });
+      options, [](const std::string& path) { return path == kAmazonLinuxCaBundle; });
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE(c->create);
   EXPECT_FALSE(c->log_requests);

@@ -37,10 +37,10 @@ int main() {
   cloudlite::ConfigureSqliteForServers();
   fn::FunctionConfig config;
   cloudlite::Status config_status = cloudlite::Status::Ok();
-  Result<cloudlite::Options> options = cloudlite::OptionsFromEnvironment();
+  const fn::EnvLookup env = fn::ProcessEnvironment();
+  Result<cloudlite::Options> options = cloudlite::OptionsFromEnvironment(fn::DefaultOptions(env));
   if (options.ok()) {
-    Result<fn::FunctionConfig> read =
-        fn::ConfigFromEnvironment(fn::ProcessEnvironment(), *options, FileExists);
+    Result<fn::FunctionConfig> read = fn::ConfigFromEnvironment(env, *options, FileExists);
     if (read.ok()) {
       config = std::move(*read);
     } else {

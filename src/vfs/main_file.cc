@@ -38,10 +38,11 @@ const std::shared_ptr<engine::SharedProbe>& SharedProbes() {
 }  // namespace
 
 SharedStats ProcessSharedStats() {
-  engine::FrameCache::Stats frames = SharedCache()->stats();
+  const std::shared_ptr<engine::FrameCache>& cache = SharedCache();
+  engine::FrameCache::Stats frames = cache->stats();
   engine::SharedProbe::Stats probes = SharedProbes()->stats();
   return {frames.hits,   frames.misses,      probes.fetches,
-          probes.shared, frames.record_hits, SharedCache()->capacity()};
+          probes.shared, frames.record_hits, cache->capacity()};
 }
 
 void ReserveSharedCache(size_t bytes) { SharedCache()->Reserve(bytes); }
