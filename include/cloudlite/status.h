@@ -28,6 +28,9 @@ class [[nodiscard]] Status {
     kNotSupported,      // e.g. a newer format version, WAL mode
     kIOError,           // local I/O failed
     kInternal,          // a bug in cloudlite
+    // The caller's deadline passed before the work was run: nothing of it was done. Not
+    // IsRetryable (no retry fits in a deadline that has passed); the caller may send it again.
+    kDeadlineExceeded,
   };
 
   Status() = default;
@@ -45,6 +48,7 @@ class [[nodiscard]] Status {
   static Status NotSupported(std::string m) { return {Code::kNotSupported, std::move(m)}; }
   static Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status DeadlineExceeded(std::string m) { return {Code::kDeadlineExceeded, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

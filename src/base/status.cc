@@ -28,6 +28,8 @@ std::string_view CodeName(Status::Code code) {
       return "I/O error";
     case Status::Code::kInternal:
       return "internal error";
+    case Status::Code::kDeadlineExceeded:
+      return "deadline exceeded";
   }
   return "unknown";
 }

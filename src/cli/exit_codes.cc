@@ -18,6 +18,7 @@ ExitCode ExitCodeFor(const Status& status) {
     case Code::kCorruption:
       return ExitCode::kCorruption;
     case Code::kUnavailable:
+    case Code::kDeadlineExceeded:
     case Code::kPermissionDenied:
     case Code::kIOError:
     // The write may or may not have landed; like an outage, the cure is to look and retry.

@@ -85,6 +85,7 @@ int HttpStatusFor(const Status& s) {
     case Code::kNotSupported:
       return 501;
     case Code::kUnavailable:
+    case Code::kDeadlineExceeded:  // nothing was done: as retryable as an outage
       return 503;
     case Code::kAmbiguous:
       return 504;

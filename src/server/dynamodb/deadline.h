@@ -35,13 +35,13 @@ class Deadline {
   const Now* now_ = nullptr;
 };
 
-// The status of work not run because its deadline had passed: retryable (Unavailable), and
-// nothing of it happened. The wire answers it as RequestTimeoutException (ErrorFromStatus).
-inline constexpr const char* kNotRunInTime =
-    "the request's deadline passed before this part of it was run: nothing of it was done, retry";
-inline Status NotRunInTime() { return Status::Unavailable(kNotRunInTime); }
-inline bool IsNotRunInTime(const Status& s) {
-  return s.code() == Status::Code::kUnavailable && s.message() == kNotRunInTime;
+// The status of work not run because its deadline had passed: nothing of it happened, and the
+// caller may send it again. The wire answers it as RequestTimeoutException (ErrorFromStatus).
+inline Status NotRunInTime() {
+  return Status::DeadlineExceeded(
+      "the request's deadline passed before this part of it was run: nothing of it was done, "
+      "retry");
 }
+inline bool IsNotRunInTime(const Status& s) { return s.code() == Status::Code::kDeadlineExceeded; }
 
 }  // namespace cloudlite::server::dynamodb

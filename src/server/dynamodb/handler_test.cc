@@ -189,6 +189,10 @@ TEST_F(WireTest, OperationErrorsKeepTheirTypeStatusAndMembers) {
   EXPECT_EQ(timed_out.status, 500);
   EXPECT_EQ(TypeOf(timed_out), "com.amazonaws.dynamodb.v20120810#RequestTimeoutException");
   EXPECT_EQ(LogField(timed_out, "error"), "RequestTimeoutException");
+  // Known by its code, not its words: a layer that adds context keeps it a timeout.
+  ApiError wrapped = ErrorFromStatus(NotRunInTime().WithContext("partition 3 of t1"));
+  EXPECT_EQ(wrapped.type, "RequestTimeoutException");
+  EXPECT_FALSE(NotRunInTime().IsRetryable());  // no retry fits in a deadline that has passed
 }
 
 TEST_F(WireTest, AnOperationThatThrowsIsAnInternalServerError) {

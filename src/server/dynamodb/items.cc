@@ -18,6 +18,7 @@
 #include "dynamo/item_codec.h"
 #include "dynamo/json.h"
 #include "dynamo/request.h"
+#include "server/dynamodb/deadline.h"
 #include "server/dynamodb/tables.h"
 #include "server/dynamodb/tokens.h"
 
@@ -33,6 +34,11 @@ using dynamo::StoredKey;
 constexpr int64_t kBatchRows = 128;
 
 OperationResult ErrorOf(const Status& s) { return ErrorFromStatus(s); }
+
+// Whether a batch answers a key or request its status stopped as unprocessed, for the client to
+// send again (DynamoDB's UnprocessedKeys/Items), rather than failing the whole batch: an outage,
+// a writer that kept winning, or the deadline.
+bool LeftToTheClient(const Status& s) { return s.IsRetryable() || s.IsBusy() || IsNotRunInTime(s); }
 
 struct StoredItem {
   Item item;
@@ -478,8 +484,8 @@ OperationResult TableService::BatchGetItem(const json::object& request, const De
           return Status::NotFound("a partition of the table was removed");
         }
         if (!s.ok()) {
-          if (!s.IsRetryable() && !s.IsBusy()) return OperationResult(ErrorOf(s));
-          left.push_back(dynamo::ItemToJson(bt.key_items[i]));  // the client retries these
+          if (!LeftToTheClient(s)) return OperationResult(ErrorOf(s));
+          left.push_back(dynamo::ItemToJson(bt.key_items[i]));
           continue;
         }
         if (stored) {
@@ -572,8 +578,8 @@ OperationResult TableService::BatchWriteItem(const json::object& request,
                 return Status::NotFound("a partition of the table was removed");
               }
               if (!s.ok()) {
-                if (!s.IsRetryable() && !s.IsBusy()) return OperationResult(ErrorOf(s));
-                left.push_back(bt.requests.at(i));  // the client retries these
+                if (!LeftToTheClient(s)) return OperationResult(ErrorOf(s));
+                left.push_back(bt.requests.at(i));
                 continue;
               }
               units += dynamo::WriteUnits(outcomes[i].old_size, NewSize(outcomes[i]));

@@ -1,7 +1,6 @@
 #include "server/dynamodb/operation.h"
 
 #include "dynamo/errors.h"
-#include "server/dynamodb/deadline.h"
 
 namespace cloudlite::server::dynamodb {
 
@@ -17,12 +16,11 @@ ApiError ErrorFromStatus(const Status& status) {
       // Another writer kept winning: the client's retry is the cure, as for DynamoDB's own
       // write conflicts.
       return {"TransactionConflictException", status.message(), 400, {}};
+    case Status::Code::kDeadlineExceeded:
+      // Nothing was done: a code every AWS SDK retries (its transient errors), with a 5xx
+      // status that SDKs retry in their legacy modes too.
+      return {"RequestTimeoutException", status.message(), 500, {}};
     case Status::Code::kUnavailable:
-      if (IsNotRunInTime(status)) {
-        // Nothing was done: a code every AWS SDK retries (its transient errors), with a 5xx
-        // status that SDKs retry in their legacy modes too.
-        return {"RequestTimeoutException", status.message(), 500, {}};
-      }
       return {"ServiceUnavailable", "The service is unavailable: " + status.message(), 503, {}};
     default:
       // Corruption, I/O, internal, ambiguous: say what happened without pretending it was the
