@@ -342,13 +342,18 @@ Status Engine::ApplyDecoded(const std::string& key, std::string_view bytes,
   const bool genesis = rec.version == base_ && rec.format >= 2;
   const std::string self = RecordName(rec.version, rec);
   // Decode inline frames now: it verifies them, and the writer's neighbours will read them.
+  // Not those another engine of the process cached already (the writer its own, or a reader
+  // that applied this record first): the record is immutable, and its checksum, verified, covers
+  // them. Every reader connection of a busy database applies every record, so this was a
+  // decompression per frame per connection (docs/benchmarks.md, YCSB, session 13).
   for (const auto& f : rec.map.frames) {
     if (!rec.map.objects[f.object].empty()) continue;
+    std::string frame_key = FrameCache::Key(cache_scope_, self, f.offset);
+    if (cache_->Touch(frame_key)) continue;
     CL_ASSIGN_OR_RETURN(std::string pages,
                         format::DecodeFrame(bytes.substr(f.offset, f.stored_length), f.page_count,
                                             rec.page_size, Seed(self, f.offset), key, f.offset));
-    cache_->Put(FrameCache::Key(cache_scope_, self, f.offset),
-                std::make_shared<const std::string>(std::move(pages)));
+    cache_->Put(frame_key, std::make_shared<const std::string>(std::move(pages)));
   }
   // A genesis replaces what came before: nothing, unless it migrates a format-1 database.
   bool page_size_changed = map_.page_size() != 0 && (genesis || map_.page_size() != rec.page_size);

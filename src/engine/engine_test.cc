@@ -871,6 +871,21 @@ TEST(FrameCacheTest, RecordsDoNotPushFramesOut) {
   EXPECT_LE(cache.bytes(), size_t{1} << 20);
 }
 
+// Touch answers whether a frame is there (what an engine applying a record asks before
+// decompressing its inline frames), keeps it recent, and counts neither a hit nor a miss.
+TEST(FrameCacheTest, TouchFindsAFrameWithoutCountingAndKeepsItRecent) {
+  FrameCache cache(256 << 10);
+  auto bytes = [](size_t n) { return std::make_shared<const std::string>(n, 'x'); };
+  EXPECT_FALSE(cache.Touch(FrameCache::Key("s", "log/1", 0)));
+  for (int i = 0; i < 4; i++) cache.Put(FrameCache::Key("s", "log/1", i), bytes(64 << 10));
+  EXPECT_TRUE(cache.Touch(FrameCache::Key("s", "log/1", 0)));
+  EXPECT_EQ(cache.stats().hits, 0u);
+  EXPECT_EQ(cache.stats().misses, 0u);
+  cache.Put(FrameCache::Key("s", "log/2", 0), bytes(64 << 10));  // evicts the oldest: offset 1
+  EXPECT_TRUE(cache.Touch(FrameCache::Key("s", "log/1", 0)));
+  EXPECT_FALSE(cache.Touch(FrameCache::Key("s", "log/1", 1)));
+}
+
 TEST(EngineThreadsTest, EnginesOnThreadsShareAStoreAndACache) {
   auto store = std::make_shared<MemStore>();
   auto cache = std::make_shared<FrameCache>(64 << 10);  // small: eviction under contention

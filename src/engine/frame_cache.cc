@@ -51,6 +51,11 @@ void FrameCache::Put(const std::string& key, std::shared_ptr<const std::string> 
   EvictLocked();
 }
 
+bool FrameCache::Touch(const std::string& key) {
+  std::lock_guard lock(mu_);
+  return FindLocked(lru_, index_, key) != nullptr;
+}
+
 void FrameCache::PutRecord(const std::string& key, std::shared_ptr<const std::string> record) {
   std::lock_guard lock(mu_);
   if (FindLocked(records_, record_index_, key)) return;

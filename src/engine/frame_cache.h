@@ -33,6 +33,9 @@ class FrameCache {
   // Get of a RecordKey, counted apart from frames.
   std::shared_ptr<const std::string> GetRecord(const std::string& key);
   void Put(const std::string& key, std::shared_ptr<const std::string> frame);
+  // Whether frame `key` is cached, made the most recent as a Get would, without counting a hit
+  // or a miss: for a caller that would otherwise make the frame to Put it.
+  bool Touch(const std::string& key);
   // Put of a RecordKey: evicts only records, the least recently used first.
   void PutRecord(const std::string& key, std::shared_ptr<const std::string> record);
   // Raises the capacity (never lowers it: other databases may rely on it).
