@@ -483,11 +483,12 @@ int OpenBeneath(int root_fd, const std::string& rel, int flags) {
 Result<OpenedObject> OpenObject(int root_fd, const Context& ctx, std::string* rel) {
   CL_RETURN_IF_ERROR(ValidateKey(ctx.key));
   std::vector<std::string_view> segments = SplitKey(ctx.key);
+  const std::string name = FileStore::EncodeName(segments.back(), /*directory=*/false);
   rel->clear();
   for (size_t i = 0; i + 1 < segments.size(); i++) {
     *rel = JoinRel(*rel, FileStore::EncodeName(segments[i], /*directory=*/true));
   }
-  *rel = JoinRel(*rel, FileStore::EncodeName(segments.back(), /*directory=*/false));
+  *rel = JoinRel(*rel, name);
   OpenedObject object;
   object.fd = UniqueFd(OpenBeneath(root_fd, *rel, kReadFlags));
   if (object.fd.get() < 0) {
@@ -499,7 +500,6 @@ Result<OpenedObject> OpenObject(int root_fd, const Context& ctx, std::string* re
     CL_ASSIGN_OR_RETURN(UniqueFd dir,
                         OpenDir(root_fd, std::span(segments).first(segments.size() - 1),
                                 /*create=*/false, ctx, &dir_rel));
-    std::string name = FileStore::EncodeName(segments.back(), /*directory=*/false);
     object.fd = UniqueFd(RetryOnEintr([&] { return openat(dir.get(), name.c_str(), kReadFlags); }));
     if (object.fd.get() < 0) return ctx.Error(errno, "reading", *rel);
   }
