@@ -17,41 +17,74 @@
 namespace cloudlite {
 // ---- Connection -----------------------------------------------------------------------------
 
-Status Connection::Exec(std::string_view sql) {
-  std::string text(sql);
-  const char* tail = text.c_str();
-  while (*tail) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db_, tail, -1, &stmt, &tail);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing SQL");
-    if (!stmt) continue;  // whitespace or a comment
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "running SQL");
-  }
-  return Status::Ok();
-}
-
 namespace {
 
-// At most this many statements are kept per Database: the callers of Query use a few fixed ones.
+// At most this many statements are kept per Database: the callers of Exec and Query use a few
+// fixed ones.
 constexpr size_t kMaxKept = 64;
 
-// Whether a statement may be kept prepared: one that SQLite answers when it runs. Not a PRAGMA
-// (cloudlite's own are answered when prepared: docs/vfs.md), not DDL or transaction control.
+// Whether a statement may be kept prepared: one that SQLite answers when it runs, transaction
+// control included (a group commit's SAVEPOINT and RELEASE run for every request). Not a PRAGMA
+// (cloudlite's own are answered when prepared: docs/vfs.md), not DDL.
 bool Keepable(std::string_view sql) {
   size_t i = 0;
   while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t')) i++;
   std::string word;
-  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 8) {
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 10) {
     word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
   }
-  return word == "SELECT" || word == "INSERT" || word == "UPDATE" || word == "DELETE" ||
-         word == "REPLACE" || word == "WITH";
+  for (const char* keepable : {"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "BEGIN",
+                               "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}) {
+    if (word == keepable) return true;
+  }
+  return false;
+}
+
+// Whether nothing but blanks and semicolons is left of a statement's text.
+bool OnlyBlanks(const char* tail) {
+  while (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';') tail++;
+  return *tail == 0;
+}
+
+// Runs a prepared statement to its end, discarding its rows.
+int RunToEnd(sqlite3_stmt* stmt) {
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  }
+  return rc;
 }
 
 }  // namespace
+
+Status Connection::Exec(std::string_view sql) {
+  if (kept_ != nullptr) {
+    if (auto it = kept_->find(std::string(sql)); it != kept_->end()) {
+      int rc = RunToEnd(it->second);
+      sqlite3_reset(it->second);
+      return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db_, rc, "running SQL");
+    }
+  }
+  std::string text(sql);
+  const char* tail = text.c_str();
+  while (*tail) {
+    sqlite3_stmt* stmt = nullptr;
+    const bool first = tail == text.c_str();
+    int rc = sqlite3_prepare_v2(db_, tail, -1, &stmt, &tail);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing SQL");
+    if (!stmt) continue;  // whitespace or a comment
+    rc = RunToEnd(stmt);
+    // A statement alone that runs again and again (BEGIN, SAVEPOINT, ...) is kept prepared.
+    if (first && kept_ != nullptr && OnlyBlanks(tail) && Keepable(sql) &&
+        kept_->size() < kMaxKept) {
+      sqlite3_reset(stmt);
+      kept_->emplace(std::string(sql), stmt);
+    } else {
+      sqlite3_finalize(stmt);
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "running SQL");
+  }
+  return Status::Ok();
+}
 
 Result<Rows> Connection::Query(std::string_view sql, const std::vector<Value>& params) {
   sqlite3_stmt* stmt = nullptr;
@@ -114,28 +147,14 @@ struct Database::Impl {
   Options options;
   UpdateStats stats;
   ProgressHandler progress;  // the caller's (SetProgressHandler)
-  // View's BEGIN and ROLLBACK, prepared once: sqlite3_exec would prepare them on every read.
-  sqlite3_stmt* begin = nullptr;
-  sqlite3_stmt* rollback = nullptr;
-  // What Connection::Query keeps prepared: preparing a point query costs more than running it.
+  // What Connection::Exec and Query keep prepared: preparing a point query costs more than
+  // running it, and every View and Update runs BEGIN.
   Connection::Kept kept;
   std::unique_ptr<SchemaFacts> schema;  // for Update's transactions, made with `db`
   ~Impl() {
-    sqlite3_finalize(begin);
-    sqlite3_finalize(rollback);
     for (const auto& [sql, stmt] : kept) sqlite3_finalize(stmt);
     schema.reset();
     if (db) sqlite3_close_v2(db);
-  }
-  // Runs `sql`, a statement without results, through `*kept` (prepared on first use).
-  Status RunKept(sqlite3_stmt** kept, const char* sql) {
-    if (*kept == nullptr) {
-      int rc = sqlite3_prepare_v2(db, sql, -1, kept, nullptr);
-      if (rc != SQLITE_OK) return SqliteError(db, rc, sql);
-    }
-    int rc = sqlite3_step(*kept);
-    sqlite3_reset(*kept);
-    return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db, rc, sql);
   }
 };
 
@@ -218,8 +237,8 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
   Connection conn(impl_->db, &impl_->kept);
   if (!impl_->schema) impl_->schema = std::make_unique<SchemaFacts>(impl_->db);
-  Transaction txn(impl_->db, {impl_->options.isolation, impl_->options.max_attempts,
-                              impl_->progress, impl_->options.change_feed, impl_->schema.get()});
+  Transaction txn(conn, {impl_->options.isolation, impl_->options.max_attempts, impl_->progress,
+                         impl_->options.change_feed, impl_->schema.get()});
   Status s = txn.Run([&] { return fn(conn); });
   UpdateStats& stats = impl_->stats;
   stats.commits += txn.stats().commits;
@@ -235,10 +254,10 @@ Status Database::View(const std::function<Status(Connection&)>& fn) {
   // One probe for the whole view, however many read transactions SQLite starts in it.
   vfs::WriteControl* control = vfs::WriteControlOf(db);
   if (control) control->BeginView();
-  Status s = impl_->RunKept(&impl_->begin, "BEGIN");
+  Status s = conn.Exec("BEGIN");
   if (s.ok()) s = fn(conn);
   // A read transaction: nothing to commit.
-  if (!sqlite3_get_autocommit(db)) (void)impl_->RunKept(&impl_->rollback, "ROLLBACK");
+  if (!sqlite3_get_autocommit(db)) (void)conn.Exec("ROLLBACK");
   if (control) control->EndView();
   return s;
 }

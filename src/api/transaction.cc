@@ -21,13 +21,14 @@ uint64_t ReplayMemory(sqlite3* db) {
 
 }  // namespace
 
-Transaction::Transaction(sqlite3* db, TransactionOptions options)
-    : db_(db),
+Transaction::Transaction(Connection connection, TransactionOptions options)
+    : connection_(connection),
+      db_(connection.handle()),
       options_(options),
-      own_schema_(options.schema ? nullptr : std::make_unique<SchemaFacts>(db)),
+      own_schema_(options.schema ? nullptr : std::make_unique<SchemaFacts>(db_)),
       schema_(options.schema ? options.schema : own_schema_.get()),
-      control_(vfs::WriteControlOf(db)),
-      replay_memory_(ReplayMemory(db)) {}
+      control_(vfs::WriteControlOf(db_)),
+      replay_memory_(ReplayMemory(db_)) {}
 
 // What may move after a lost race, in one place:
 //  - pages: the VFS moves them within the COMMIT itself (vfs/main_file.h) when nothing the
@@ -59,9 +60,9 @@ Status Transaction::Attempt(const std::function<Status()>& work) {
     control_->PrepareWrite(next);
     before = control_->Outcome().races;
   }
-  CL_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  CL_RETURN_IF_ERROR(connection_.Exec("BEGIN IMMEDIATE"));
   Status s = work();
-  if (s.ok()) s = Exec(db_, "COMMIT");
+  if (s.ok()) s = connection_.Exec("COMMIT");
   RollbackIfOpen(db_);
   if (control_) {
     vfs::WriteOutcome outcome = control_->Outcome();

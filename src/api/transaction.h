@@ -59,9 +59,10 @@ class Transaction {
  public:
   using Body = std::function<Status()>;
 
-  // A write transaction on `db`: a connection of the cloudlite VFS, or any other (then nothing
-  // ever rebases, and a lost race is whatever SQLite says).
-  Transaction(sqlite3* db, TransactionOptions options);
+  // A write transaction on `connection`: one of the cloudlite VFS, or any other (then nothing
+  // ever rebases, and a lost race is whatever SQLite says). BEGIN and COMMIT go through it, so a
+  // Database's connection keeps them prepared.
+  Transaction(Connection connection, TransactionOptions options);
 
   // Runs `body` inside write transactions until one commits, as described above. Returns the
   // body's own failure at once (rolled back, never retried), Busy when attempts ran out, or
@@ -87,6 +88,7 @@ class Transaction {
   // version (the policy, in transaction.cc).
   bool MayReplay(const vfs::LostRace& race) const;
 
+  Connection connection_;
   sqlite3* db_;
   TransactionOptions options_;
   std::unique_ptr<SchemaFacts> own_schema_;  // when options_.schema is null

@@ -22,7 +22,7 @@ TEST(TransactionTest, TheBodysFailureIsReturnedAtOnceAndNothingCommits) {
   ASSERT_OK(db);
   Connection c((*db)->handle());
   ASSERT_OK(c.Exec("CREATE TABLE t (x)"));
-  Transaction txn((*db)->handle(), {});
+  Transaction txn(Connection((*db)->handle()), {});
   Status s = txn.Run([&]() -> Status {
     CL_RETURN_IF_ERROR(c.Exec("INSERT INTO t VALUES (1)"));
     return Status::InvalidArgument("no");
@@ -38,7 +38,7 @@ TEST(TransactionTest, APlainSqliteConnectionCommitsWithoutTheVfs) {
   ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
   Connection c(db);
   ASSERT_OK(c.Exec("CREATE TABLE t (x)"));
-  Transaction txn(db, {});
+  Transaction txn(Connection(db), {});
   EXPECT_OK(txn.Run([&] { return c.Exec("INSERT INTO t VALUES (1)"); }));
   EXPECT_EQ(txn.stats().commits, 1u);
   EXPECT_EQ(txn.stats().runs, 1u);
@@ -74,7 +74,7 @@ TEST(TransactionTest, ARequestUnderASavepointFailsAloneAndALostRaceReplaysTheGro
   };
   bool raced = false;
   std::vector<Status> results;
-  Transaction txn((*a)->handle(), {Isolation::kSnapshot, 8, {}});
+  Transaction txn(Connection((*a)->handle()), {Isolation::kSnapshot, 8, {}});
   ASSERT_OK(txn.Run([&]() -> Status {
     results.clear();
     if (!raced) {

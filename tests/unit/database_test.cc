@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "base/random.h"
 #include "cloudlite/admin.h"
@@ -106,6 +107,39 @@ TEST(DatabaseTest, AFailingFunctionRollsBackAndReturnsItsStatus) {
   EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 0);
   EXPECT_FALSE(
       (*db)->Update([](Connection& c) { return c.Exec("INSERT INTO nope VALUES (1)"); }).ok());
+}
+
+// The statements every Update and View runs (BEGIN, COMMIT, a group commit's SAVEPOINT and
+// RELEASE) are prepared once per Database, not on every call; a PRAGMA (cloudlite's are answered
+// while being prepared) and a script of several statements are not kept.
+TEST(DatabaseTest, TransactionControlIsPreparedOnceAndPragmasNever) {
+  auto db = Database::Open("mem://db-test-" + RandomHex(4) + "/app");
+  ASSERT_OK(db);
+  ASSERT_OK((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }));
+  for (int i = 0; i < 3; i++) {
+    ASSERT_OK((*db)->Update([&](Connection& c) {
+      CL_RETURN_IF_ERROR(c.Exec("SAVEPOINT request"));
+      CL_RETURN_IF_ERROR(c.Exec("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)"));
+      CL_RETURN_IF_ERROR(c.Exec("PRAGMA cloudlite_min_version = 1"));
+      return c.Exec("RELEASE request");
+    }));
+    ASSERT_OK(QueryInt(**db, "SELECT count(*) FROM t"));
+  }
+  std::map<std::string, int> kept;
+  for (sqlite3_stmt* s = sqlite3_next_stmt((*db)->handle(), nullptr); s != nullptr;
+       s = sqlite3_next_stmt((*db)->handle(), s)) {
+    kept[sqlite3_sql(s)]++;
+  }
+  EXPECT_EQ(kept, (std::map<std::string, int>{{"BEGIN", 1},
+                                              {"BEGIN IMMEDIATE", 1},
+                                              {"COMMIT", 1},
+                                              // Update's own, kept by its SchemaFacts
+                                              {"PRAGMA main.schema_version", 1},
+                                              {"SAVEPOINT request", 1},
+                                              {"RELEASE request", 1},
+                                              {"ROLLBACK", 1},
+                                              {"SELECT count(*) FROM t", 1}}));
+  EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 6);
 }
 
 // A progress handler set with SetProgressHandler is called inside Update (chained to the one
