@@ -3,6 +3,7 @@
 // record that removes a database.
 #include <algorithm>
 #include <future>
+#include <map>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -63,6 +64,29 @@ format::Recent Engine::DescribeRecent() const {
   recent.versions.assign(std::make_move_iterator(newest_first.rbegin()),
                          std::make_move_iterator(newest_first.rend()));
   return recent;
+}
+
+void Engine::WarmCache(const format::Record& published, std::vector<CommitFrames::Warm> warm) {
+  // The record's frames moved by the length of what precedes them in it: the offsets written
+  // are relative to the first one. Each is checked against the record's own map (object "",
+  // that offset, that many pages): a frame cached under another's address would be served for it.
+  std::map<uint64_t, uint32_t> in_record;  // absolute offset -> pages
+  for (const auto& f : published.map.frames) {
+    if (published.map.objects[f.object].empty()) in_record.emplace(f.offset, f.page_count);
+  }
+  const uint64_t base = in_record.empty() ? 0 : in_record.begin()->first;
+  const std::string self = RecordName(published.version, published);
+  for (CommitFrames::Warm& w : warm) {
+    if (!w.key.empty()) {
+      cache_->Put(FrameCache::Key(cache_scope_, w.key, w.offset), std::move(w.pages));
+      continue;
+    }
+    auto it = in_record.find(base + w.offset);
+    if (it == in_record.end() || uint64_t{it->second} * published.page_size != w.pages->size()) {
+      continue;  // not where the map says: left to ApplyDecoded
+    }
+    cache_->Put(FrameCache::Key(cache_scope_, self, it->first), std::move(w.pages));
+  }
 }
 
 Status Engine::PutSegment(const std::string& key, const std::string& bytes) {
@@ -232,12 +256,12 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   }
 
   // Committed. Adopt it, warming the cache with what we wrote, the record included: the
-  // process's other engines of this database then catch up without fetching it.
-  CL_RETURN_IF_ERROR(ApplyRecord(key, bytes));
+  // process's other engines of this database then catch up without fetching it, and no engine
+  // decompresses the record's frames again (ApplyDecoded skips those cached).
+  CL_ASSIGN_OR_RETURN(format::Record published_rec, DecodeRecord(key, bytes));
+  WarmCache(published_rec, std::move(frames.warm));
+  CL_RETURN_IF_ERROR(ApplyDecoded(key, bytes, published_rec));
   RememberRecord(key, bytes, rec);
-  for (CommitFrames::Warm& w : frames.warm) {
-    cache_->Put(FrameCache::Key(cache_scope_, w.key, w.offset), std::move(w.pages));
-  }
   // The committer of every checkpoint_interval-th version checkpoints: one checkpoint per
   // interval however many writers there are (counting from the checkpoint each writer last knew
   // would make one per writer: they do not see each other's). After the acknowledgement, in the

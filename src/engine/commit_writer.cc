@@ -44,6 +44,7 @@ class FrameWriter {
       out_.map.objects = {""};
       for (Frame& f : pending_) {
         AddToMap(f, 0, out_.inline_frames.size());
+        if (f.pages) warm_.push_back({"", out_.inline_frames.size(), std::move(f.pages)});
         out_.inline_frames += f.stored;
       }
     }

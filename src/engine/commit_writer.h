@@ -29,8 +29,8 @@ struct CommitWriterOptions {
   uint64_t inline_limit = 1 << 20;
   uint64_t segment_bytes = 16ull << 20;
   int uploads_in_flight = 4;
-  // Pages of segment frames kept to warm the frame cache once the record is in: at most this
-  // many bytes, the newest frames (the cache would evict the older ones anyway).
+  // Pages of frames kept to warm the frame cache once the record is in: at most this many
+  // bytes, the newest frames (the cache would evict the older ones anyway).
   uint64_t warm_bytes = 0;
 };
 
@@ -39,8 +39,8 @@ struct CommitFrames {
   format::PageMapData map;
   std::string inline_frames;  // the record's frame bytes; empty when the frames are in segments
   struct Warm {
-    std::string key;  // the segment's full key
-    uint64_t offset;
+    std::string key;  // the segment's full key; empty for a frame inline in the record
+    uint64_t offset;  // in the segment; in inline_frames for a frame inline in the record
     std::shared_ptr<const std::string> pages;
   };
   std::vector<Warm> warm;

@@ -146,6 +146,38 @@ TEST_F(StreamedCommitTest, ACommitThatFitsInlineIsOnePut) {
   EXPECT_EQ(Segments(), 0u);
 }
 
+// An inline commit hands back its frames' pages too (key "", offsets in inline_frames), so that
+// the writer caches them instead of decompressing its own record; past warm_bytes, the first
+// frames only.
+TEST_F(StreamedCommitTest, InlineFramesComeBackWithTheirPagesWithinTheWarmBudget) {
+  CommitWriterOptions o;
+  o.db = "db";
+  o.version = 1;
+  o.page_size = kPageSize;
+  o.frame_pages = 4;
+  o.warm_bytes = 10 * kPageSize;  // two frames of four pages, not the third
+  DirtyPages dirty;
+  std::vector<uint32_t> pgnos;
+  for (uint32_t p = 1; p <= 16; p++) {
+    ASSERT_TRUE(dirty.Write(p, Page(p, 1)).ok());
+    pgnos.push_back(p);
+  }
+  auto frames = WriteCommitFrames(dirty, pgnos, o, [](const std::string&, const std::string&) {
+    return Status::Internal("no segment expected");
+  });
+  ASSERT_TRUE(frames.ok()) << frames.status().ToString();
+  ASSERT_EQ(frames->map.frames.size(), 4u);
+  ASSERT_EQ(frames->warm.size(), 2u);
+  for (size_t i = 0; i < frames->warm.size(); i++) {
+    const CommitFrames::Warm& w = frames->warm[i];
+    EXPECT_EQ(w.key, "");
+    EXPECT_EQ(w.offset, frames->map.frames[i].offset);
+    std::string expected;
+    for (uint32_t p = 1; p <= 4; p++) expected += Page(static_cast<uint32_t>(4 * i) + p, 1);
+    EXPECT_EQ(*w.pages, expected) << i;
+  }
+}
+
 // A segment upload that fails is the error of the commit, which then publishes no record.
 TEST_F(StreamedCommitTest, AFailedSegmentUploadIsTheCommitsError) {
   std::atomic<int> calls{0};

@@ -280,6 +280,9 @@ class Engine {
   void ApplyRecent(const format::Recent& recent, uint64_t to, uint32_t page_size);
   // The RECENT section for the record of version_+1.
   format::Recent DescribeRecent() const;
+  // Puts the pages of a commit's frames, `warm`, into the frame cache under the addresses the
+  // published record `published` gives them.
+  void WarmCache(const format::Record& published, std::vector<CommitFrames::Warm> warm);
   // Remembers what `version` changed (nullopt: everything), for ChangedPagesSince.
   void RecordChanges(uint64_t version, std::optional<std::vector<uint32_t>> pages, std::string tag);
   // The name of record `version`'s frames in page maps and caches: its key, tagged with its
