@@ -20,13 +20,16 @@ namespace cloudlite {
 namespace {
 
 // At most this many statements are kept per Database: the callers of Exec and Query use a few
-// fixed ones.
+// fixed ones. A long text is a one-off (values written into it): never kept, so that what is
+// kept stays small.
 constexpr size_t kMaxKept = 64;
+constexpr size_t kMaxKeptText = 1024;
 
 // Whether a statement may be kept prepared: one that SQLite answers when it runs, transaction
 // control included (a group commit's SAVEPOINT and RELEASE run for every request). Not a PRAGMA
 // (cloudlite's own are answered when prepared: docs/vfs.md), not DDL.
 bool Keepable(std::string_view sql) {
+  if (sql.size() > kMaxKeptText) return false;
   size_t i = 0;
   while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t')) i++;
   std::string word;

@@ -111,7 +111,7 @@ TEST(DatabaseTest, AFailingFunctionRollsBackAndReturnsItsStatus) {
 
 // The statements every Update and View runs (BEGIN, COMMIT, a group commit's SAVEPOINT and
 // RELEASE) are prepared once per Database, not on every call; a PRAGMA (cloudlite's are answered
-// while being prepared) and a script of several statements are not kept.
+// while being prepared), a script of several statements and a long text are not kept.
 TEST(DatabaseTest, TransactionControlIsPreparedOnceAndPragmasNever) {
   auto db = Database::Open("mem://db-test-" + RandomHex(4) + "/app");
   ASSERT_OK(db);
@@ -121,6 +121,7 @@ TEST(DatabaseTest, TransactionControlIsPreparedOnceAndPragmasNever) {
       CL_RETURN_IF_ERROR(c.Exec("SAVEPOINT request"));
       CL_RETURN_IF_ERROR(c.Exec("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)"));
       CL_RETURN_IF_ERROR(c.Exec("PRAGMA cloudlite_min_version = 1"));
+      CL_RETURN_IF_ERROR(c.Exec("SELECT '" + std::string(2000, 'x') + "'"));  // a long one-off
       return c.Exec("RELEASE request");
     }));
     ASSERT_OK(QueryInt(**db, "SELECT count(*) FROM t"));
