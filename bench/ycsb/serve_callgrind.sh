@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Instructions of `cloudlite dynamodb serve` under callgrind for a fixed YCSB load: a store on
-# file://, `usertable` created, RECORDS records loaded, OPERATIONS workload-C reads (4 threads).
+# file://, `usertable` created, RECORDS records loaded, OPERATIONS operations of WORKLOAD
+# (default c: reads only; a: half updates) on 4 threads.
 # Instruction counts do not move with the machine's load: use it for A/B checks of the server's
 # CPU per request (docs/benchmarks.md, "Instructions per request of dynamodb serve").
 # Usage: bench/ycsb/serve_callgrind.sh [CLOUDLITE_BIN] [PORT]
@@ -19,9 +20,9 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_REGION=us-east-1 \
-  "$ycsb" --endpoint="http://127.0.0.1:$port" --workload=c --recordcount="${RECORDS:-300}" \
+  "$ycsb" --endpoint="http://127.0.0.1:$port" --workload="${WORKLOAD:-c}" --recordcount="${RECORDS:-300}" \
   --operationcount="${OPERATIONS:-2000}" --threads=4 --phases=create,load,run --max-seconds=600 |
-  grep -E "ops/s|READ|INSERT"
+  grep -E "ops/s|READ|INSERT|UPDATE"
 kill -TERM "$pid"
 wait "$pid" || true
 callgrind_annotate "$work/cg.out" 2>/dev/null | grep -m1 'PROGRAM TOTALS'
