@@ -30,7 +30,8 @@ struct CommitWriterOptions {
   uint64_t segment_bytes = 16ull << 20;
   int uploads_in_flight = 4;
   // Pages of frames kept to warm the frame cache once the record is in: at most this many
-  // bytes, the newest frames (the cache would evict the older ones anyway).
+  // bytes, of segment frames the newest (the cache would evict the older ones anyway), of frames
+  // inline in the record the first ones.
   uint64_t warm_bytes = 0;
 };
 
