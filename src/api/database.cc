@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "api/sql.h"
@@ -49,6 +51,25 @@ bool OnlyBlanks(const char* tail) {
   return *tail == 0;
 }
 
+// Connection::Kept, spelled out for the helpers below (a change to it stops their callers
+// compiling).
+using KeptStatements = std::unordered_map<std::string, sqlite3_stmt*>;
+
+// The statement `kept` holds for `sql`, or null.
+sqlite3_stmt* FindKept(KeptStatements* kept, std::string_view sql) {
+  if (kept == nullptr || !Keepable(sql)) return nullptr;
+  auto it = kept->find(std::string(sql));
+  return it == kept->end() ? nullptr : it->second;
+}
+
+// Keeps `stmt`, just prepared from `sql`, when it may be kept and there is room; false: the
+// caller finalizes it after use.
+bool Keep(KeptStatements* kept, std::string_view sql, sqlite3_stmt* stmt) {
+  if (kept == nullptr || !Keepable(sql) || kept->size() >= kMaxKept) return false;
+  kept->emplace(std::string(sql), stmt);
+  return true;
+}
+
 // Runs a prepared statement to its end, discarding its rows.
 int RunToEnd(sqlite3_stmt* stmt) {
   int rc;
@@ -60,12 +81,10 @@ int RunToEnd(sqlite3_stmt* stmt) {
 }  // namespace
 
 Status Connection::Exec(std::string_view sql) {
-  if (kept_ != nullptr) {
-    if (auto it = kept_->find(std::string(sql)); it != kept_->end()) {
-      int rc = RunToEnd(it->second);
-      sqlite3_reset(it->second);
-      return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db_, rc, "running SQL");
-    }
+  if (sqlite3_stmt* kept = FindKept(kept_, sql)) {
+    int rc = RunToEnd(kept);
+    sqlite3_reset(kept);
+    return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db_, rc, "running SQL");
   }
   std::string text(sql);
   const char* tail = text.c_str();
@@ -77,10 +96,8 @@ Status Connection::Exec(std::string_view sql) {
     if (!stmt) continue;  // whitespace or a comment
     rc = RunToEnd(stmt);
     // A statement alone that runs again and again (BEGIN, SAVEPOINT, ...) is kept prepared.
-    if (first && kept_ != nullptr && OnlyBlanks(tail) && Keepable(sql) &&
-        kept_->size() < kMaxKept) {
+    if (first && OnlyBlanks(tail) && Keep(kept_, sql, stmt)) {
       sqlite3_reset(stmt);
-      kept_->emplace(std::string(sql), stmt);
     } else {
       sqlite3_finalize(stmt);
     }
@@ -90,21 +107,13 @@ Status Connection::Exec(std::string_view sql) {
 }
 
 Result<Rows> Connection::Query(std::string_view sql, const std::vector<Value>& params) {
-  sqlite3_stmt* stmt = nullptr;
-  bool keep = kept_ != nullptr && Keepable(sql);
-  if (keep) {
-    auto it = kept_->find(std::string(sql));
-    if (it != kept_->end()) stmt = it->second;
-  }
+  sqlite3_stmt* stmt = FindKept(kept_, sql);
+  bool keep = stmt != nullptr;
   if (stmt == nullptr) {
     int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing SQL");
     if (!stmt) return Rows{};
-    if (keep && kept_->size() < kMaxKept) {
-      kept_->emplace(std::string(sql), stmt);
-    } else {
-      keep = false;
-    }
+    keep = Keep(kept_, sql, stmt);
   }
   // A kept statement is reset for its next use (releasing what it holds), any other finalized.
   struct Done {

@@ -23,12 +23,11 @@ uint64_t ReplayMemory(sqlite3* db) {
 
 Transaction::Transaction(Connection connection, TransactionOptions options)
     : connection_(connection),
-      db_(connection.handle()),
       options_(options),
-      own_schema_(options.schema ? nullptr : std::make_unique<SchemaFacts>(db_)),
+      own_schema_(options.schema ? nullptr : std::make_unique<SchemaFacts>(db())),
       schema_(options.schema ? options.schema : own_schema_.get()),
-      control_(vfs::WriteControlOf(db_)),
-      replay_memory_(ReplayMemory(db_)) {}
+      control_(vfs::WriteControlOf(db())),
+      replay_memory_(ReplayMemory(db())) {}
 
 // What may move after a lost race, in one place:
 //  - pages: the VFS moves them within the COMMIT itself (vfs/main_file.h) when nothing the
@@ -63,7 +62,7 @@ Status Transaction::Attempt(const std::function<Status()>& work) {
   CL_RETURN_IF_ERROR(connection_.Exec("BEGIN IMMEDIATE"));
   Status s = work();
   if (s.ok()) s = connection_.Exec("COMMIT");
-  RollbackIfOpen(db_);
+  RollbackIfOpen(db());
   if (control_) {
     vfs::WriteOutcome outcome = control_->Outcome();
     stats_.lost_races += outcome.races.lost - before.lost;
@@ -79,7 +78,7 @@ Status Transaction::WithRowChanges(const std::function<Status()>& work,
   CL_ASSIGN_OR_RETURN(int64_t schema_before, schema_->Version());
   std::unique_ptr<ChangeRecorder> recorder;
   if (!changes) {
-    CL_ASSIGN_OR_RETURN(recorder, ChangeRecorder::Start(db_, replay_memory_, options_.progress));
+    CL_ASSIGN_OR_RETURN(recorder, ChangeRecorder::Start(db(), replay_memory_, options_.progress));
   }
   CL_RETURN_IF_ERROR(work());
   RecordedChanges replayed;
@@ -95,7 +94,8 @@ Status Transaction::WithRowChanges(const std::function<Status()>& work,
 }
 
 Status Transaction::RunBody(const Body& body, RecordedChanges* changes, bool* body_failed) {
-  CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db_, replay_memory_, options_.progress));
+  CL_ASSIGN_OR_RETURN(auto recorder,
+                      ChangeRecorder::Start(db(), replay_memory_, options_.progress));
   stats_.runs++;
   return WithRowChanges(
       [&]() -> Status {
@@ -119,7 +119,7 @@ Status Transaction::Rebase(const RecordedChanges& changes, Status lost) {
       // What the replay wrote on the new version, recorded afresh for its commit record.
       return WithRowChanges(
           [&]() -> Status {
-            CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db_, *schema_, changes));
+            CL_ASSIGN_OR_RETURN(bool applied, ApplyChangeset(db(), *schema_, changes));
             if (applied) return Status::Ok();
             conflict = true;
             return Status::Busy(

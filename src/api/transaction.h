@@ -89,11 +89,11 @@ class Transaction {
   bool MayReplay(const vfs::LostRace& race) const;
 
   Connection connection_;
-  sqlite3* db_;
+  sqlite3* db() const { return connection_.handle(); }
   TransactionOptions options_;
   std::unique_ptr<SchemaFacts> own_schema_;  // when options_.schema is null
   SchemaFacts* schema_;
-  vfs::WriteControl* control_;  // null when `db_` is not ours
+  vfs::WriteControl* control_;  // null when the connection is not ours
   uint64_t replay_memory_;      // bytes of row changes recorded for a replay, at most
   UpdateStats stats_;
 
