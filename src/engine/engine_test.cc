@@ -521,6 +521,37 @@ class BilledByKiBStore : public ForwardingStore {
   bool BillsWritesByKiB() const override { return true; }
 };
 
+// A small commit's frames are stored as they are unless the store bills written bytes: a page
+// of one byte repeated takes a whole page in the record, or a few bytes where writes are billed
+// by the KiB. A commit above the inline limit is compressed on every store.
+TEST_F(EngineTest, SmallCommitsAreStoredUncompressedUnlessTheStoreBillsBytes) {
+  for (bool by_kib : {false, true}) {
+    SCOPED_TRACE(by_kib);
+    store_ = std::make_shared<MemStore>();
+    std::shared_ptr<ObjectStore> writer_store =
+        by_kib ? std::make_shared<BilledByKiBStore>(store_) : std::shared_ptr<ObjectStore>(store_);
+    EngineOptions options;
+    options.inline_limit = 4 * kPageSize;
+    auto writer = OpenSynced(writer_store, options, nullptr, /*create=*/true);
+    ASSERT_OK(writer);
+    ASSERT_OK((*writer)->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+    const uint64_t small = store_->Get(format::LogKey("db", 1))->size();
+    if (by_kib) {
+      EXPECT_LT(small, kPageSize / 4);
+    } else {
+      EXPECT_GT(small, kPageSize);
+    }
+    DirtyPages big;
+    for (uint32_t p = 1; p <= 8; p++) ASSERT_OK(big.Write(p, Page(p, 'b')));
+    ASSERT_OK((*writer)->Commit(big, kPageSize, 8));
+    EXPECT_LT(store_->Get(format::LogKey("db", 2))->size(), kPageSize);  // inline, compressed
+
+    auto reader = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+    ASSERT_OK(reader);
+    for (uint32_t p = 1; p <= 8; p++) EXPECT_EQ(ReadPage(**reader, p), Page(p, 'b'));
+  }
+}
+
 // An opening reads the newest record and, through its RECENT section, reaches the newest
 // checkpoint (docs/format.md, "RECENT section"): on a store billed by the request, a section of
 // up to 2 KiB describes a whole checkpoint interval of small commits, so an opening 63 versions
