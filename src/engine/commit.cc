@@ -263,10 +263,10 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   // Committed. Adopt it, warming the cache with what we wrote, the record included: the
   // process's other engines of this database then catch up without fetching it, and no engine
   // decompresses the record's frames again (ApplyDecoded skips those cached).
-  CL_ASSIGN_OR_RETURN(format::Record published_rec, DecodeRecord(key, bytes));
-  WarmCache(published_rec, std::move(frames.warm));
-  CL_RETURN_IF_ERROR(ApplyDecoded(key, bytes, published_rec));
-  RememberRecord(key, bytes, rec);
+  CL_ASSIGN_OR_RETURN(std::shared_ptr<const LogRecord> adopted,
+                      DecodeRecord(key, version, std::move(bytes)));
+  WarmCache(adopted->rec, std::move(frames.warm));
+  CL_RETURN_IF_ERROR(Apply(key, *adopted));
   // The committer of every checkpoint_interval-th version checkpoints: one checkpoint per
   // interval however many writers there are (counting from the checkpoint each writer last knew
   // would make one per writer: they do not see each other's). After the acknowledgement, in the

@@ -106,8 +106,8 @@ Result<bool> Engine::LoadOnce(bool create) {
     if (v == c) checkpoint_record = true;
   }
   const uint64_t h = listed.empty() ? 0 : *listed.rbegin();
-  std::optional<format::Record> head;
-  std::string head_key, head_bytes;
+  std::shared_ptr<const LogRecord> head;
+  std::string head_key;
   if (h > 0) {
     head_key = format::LogKey(db_, h);
     Result<std::string> bytes = store_->Get(head_key);
@@ -117,8 +117,7 @@ Result<bool> Engine::LoadOnce(bool create) {
     if (rec.version != h) {
       return Status::Corruption(head_key + ": holds version " + std::to_string(rec.version));
     }
-    head_bytes = std::move(*bytes);
-    head = std::move(rec);
+    head = std::make_shared<const LogRecord>(LogRecord{std::move(*bytes), std::move(rec)});
   }
   auto absent = [&](uint64_t next_base) -> Result<bool> {
     if (!create) {
@@ -131,11 +130,11 @@ Result<bool> Engine::LoadOnce(bool create) {
     head_nonce_ = format::ZeroNonce();
     return true;
   };
-  if (head && head->end) return absent(h + 1);
-  if (c > 0 && (!head || c >= head->base)) {
+  if (head && head->rec.end) return absent(h + 1);
+  if (c > 0 && (!head || c >= head->rec.base)) {
     std::string key = format::CheckpointKey(db_, c);
     // Known to be the head's incarnation, the checkpoint may come from the disk cache.
-    if (head) SetIncarnation(head->db_id, head->base);
+    if (head) SetIncarnation(head->rec.db_id, head->rec.base);
     Result<format::Checkpoint> fetched =
         head ? FetchCheckpoint(c) : [&]() -> Result<format::Checkpoint> {
       CL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
@@ -144,7 +143,7 @@ Result<bool> Engine::LoadOnce(bool create) {
     if (fetched.status().IsNotFound()) return false;
     CL_ASSIGN_OR_RETURN(format::Checkpoint cp, std::move(fetched));
     if (cp.version != c) return Status::Corruption(key + ": holds another version");
-    if (head && cp.db_id != head->db_id) {
+    if (head && cp.db_id != head->rec.db_id) {
       return Status::Corruption(key + ": belongs to another incarnation of '" + db_ + "' than " +
                                 head_key);
     }
@@ -170,8 +169,8 @@ Result<bool> Engine::LoadOnce(bool create) {
     head_nonce_ = cp.head;
     last_commit_micros_ = cp.time_micros;
   } else if (head) {
-    SetIncarnation(head->db_id, head->base);
-    version_ = history_floor_ = head->base - 1;
+    SetIncarnation(head->rec.db_id, head->rec.base);
+    version_ = history_floor_ = head->rec.base - 1;
     head_nonce_ = format::ZeroNonce();
   } else {
     return absent(1);
@@ -181,7 +180,7 @@ Result<bool> Engine::LoadOnce(bool create) {
     if (!listed.count(v)) CL_RETURN_IF_ERROR(CheckMissing(v, head_key));
   }
   if (h > version_) {
-    CL_RETURN_IF_ERROR(ReachNewest(std::move(head_key), std::move(head_bytes), std::move(*head)));
+    CL_RETURN_IF_ERROR(ReachNewest(std::move(head_key), std::move(head)));
   }
   // Not synced(): the first transaction probes, as time passes between opening and using.
   return true;
@@ -224,59 +223,62 @@ Result<std::string> Engine::FetchImmutable(const std::string& key, bool* cached)
   return bytes;
 }
 
-Result<format::Record> Engine::FetchRecord(uint64_t version, std::string* bytes) {
+Result<std::shared_ptr<const LogRecord>> Engine::FetchRecord(uint64_t version) {
+  if (auto known = KnownRecord(version)) return known;
   const std::string key = format::LogKey(db_, version);
   bool cached = false;
-  if (auto known = KnownRecord(version, bytes)) return std::move(*known);
-  CL_ASSIGN_OR_RETURN(*bytes, FetchImmutable(key, &cached));
-  Result<format::Record> rec = DecodeRecord(key, *bytes);
-  if (!cached || (rec.ok() && rec->version == version)) {
-    if (rec.ok() && rec->version == version) RememberRecord(key, *bytes, *rec);
-    return rec;
-  }
+  CL_ASSIGN_OR_RETURN(std::string bytes, FetchImmutable(key, &cached));
+  Result<std::shared_ptr<const LogRecord>> record = DecodeRecord(key, version, std::move(bytes));
+  if (!cached || (record.ok() && (*record)->rec.version == version)) return record;
   // A damaged (or misplaced) cache entry: the store's copy decides.
   disk_cache_->Drop(DiskCache::Name(cache_scope_, key, 0));
-  CL_ASSIGN_OR_RETURN(*bytes, FetchImmutable(key));
-  rec = DecodeRecord(key, *bytes);
-  if (rec.ok() && rec->version == version) RememberRecord(key, *bytes, *rec);
-  return rec;
+  CL_ASSIGN_OR_RETURN(bytes, FetchImmutable(key));
+  return DecodeRecord(key, version, std::move(bytes));
 }
 
-std::optional<format::Record> Engine::KnownRecord(uint64_t version, std::string* bytes) {
-  const std::string key = format::LogKey(db_, version);
-  auto hit = cache_->GetRecord(FrameCache::RecordKey(cache_scope_, key));
-  if (!hit) return std::nullopt;
-  Result<format::Record> rec = format::DecodeRecord(*hit, key);
-  if (!rec.ok() || rec->version != version || rec->format < 2 || rec->db_id != db_id_) {
-    return std::nullopt;  // the store decides
+std::shared_ptr<const LogRecord> Engine::KnownRecord(uint64_t version) {
+  auto hit = cache_->GetRecord(FrameCache::RecordKey(cache_scope_, format::LogKey(db_, version)));
+  if (!hit || hit->rec.version != version || hit->rec.format < 2 || hit->rec.db_id != db_id_) {
+    return nullptr;  // the store decides
   }
-  *bytes = *hit;
-  return std::move(*rec);
+  return hit;
 }
 
-void Engine::RememberRecord(const std::string& key, const std::string& bytes,
-                            const format::Record& rec) {
+Result<std::shared_ptr<const LogRecord>> Engine::DecodeRecord(const std::string& key,
+                                                              uint64_t version, std::string bytes) {
+  Result<format::Record> decoded = format::DecodeRecord(bytes, key);
+  if (!decoded.ok()) {
+    if (disk_cache_) disk_cache_->Drop(DiskCache::Name(cache_scope_, key, 0));
+    return decoded.status();
+  }
+  auto record = std::make_shared<const LogRecord>(LogRecord{std::move(bytes), std::move(*decoded)});
+  if (record->rec.version == version) RememberRecord(key, record);
+  return record;
+}
+
+void Engine::RememberRecord(const std::string& key, std::shared_ptr<const LogRecord> record) {
+  const format::Record& rec = record->rec;
   if (rec.format < 2 || rec.db_id != db_id_) return;  // format 1 has no incarnation to name
-  cache_->PutRecord(FrameCache::RecordKey(cache_scope_, key),
-                    std::make_shared<const std::string>(bytes));
+  cache_->PutRecord(FrameCache::RecordKey(cache_scope_, key), std::move(record));
 }
 
-Result<format::Record> Engine::ProbeNext(std::string* bytes, bool* known) {
+Result<std::shared_ptr<const LogRecord>> Engine::ProbeNext(bool* known) {
   const uint64_t next = version_ + 1;
   // A record that exists answers the probe: it is the next version whatever else happened
   // since. Only an absent slot needs a GET that started after the caller's transaction did.
-  std::optional<format::Record> rec = KnownRecord(next, bytes);
-  *known = rec && rec->prev == head_nonce_;
-  if (*known) return std::move(*rec);
-  if (!options_.probe) return FetchRecord(next, bytes);
+  std::shared_ptr<const LogRecord> record = KnownRecord(next);
+  *known = record && record->rec.prev == head_nonce_;
+  if (*known) return record;
+  if (!options_.probe) return FetchRecord(next);
   const std::string key = format::LogKey(db_, next);
-  CL_ASSIGN_OR_RETURN(
-      *bytes, options_.probe->Get(store_name_ + '\n' + key, [&] { return FetchImmutable(key); }));
-  Result<format::Record> fetched = format::DecodeRecord(*bytes, key);
-  if (!fetched.ok() || fetched->version != next) {
-    return FetchRecord(next, bytes);  // a damaged disk-cached copy: FetchRecord drops it
+  CL_ASSIGN_OR_RETURN(std::string bytes, options_.probe->Get(store_name_ + '\n' + key,
+                                                             [&] { return FetchImmutable(key); }));
+  // The engines that shared the probe decode its answer once between them.
+  if (auto decoded = KnownRecord(next)) return decoded;
+  Result<std::shared_ptr<const LogRecord>> fetched = DecodeRecord(key, next, std::move(bytes));
+  if (!fetched.ok() || (*fetched)->rec.version != next) {
+    return FetchRecord(next);  // a damaged disk-cached copy: DecodeRecord dropped it
   }
-  RememberRecord(key, *bytes, *fetched);
   return fetched;
 }
 
@@ -293,17 +295,6 @@ Result<format::Checkpoint> Engine::FetchCheckpoint(uint64_t c) {
     if (cp.ok() && cp->version == c) disk_cache_->Put(DiskCache::Name(cache_scope_, key, 0), bytes);
   }
   return cp;
-}
-
-Result<format::Record> Engine::DecodeRecord(const std::string& key, std::string_view bytes) {
-  Result<format::Record> decoded = format::DecodeRecord(bytes, key);
-  if (!decoded.ok() && disk_cache_) disk_cache_->Drop(DiskCache::Name(cache_scope_, key, 0));
-  return decoded;
-}
-
-Status Engine::ApplyRecord(const std::string& key, std::string_view bytes) {
-  CL_ASSIGN_OR_RETURN(format::Record rec, DecodeRecord(key, bytes));
-  return ApplyDecoded(key, bytes, rec);
 }
 
 Status Engine::CheckFollows(const std::string& key, const format::Record& rec) {
@@ -451,12 +442,11 @@ Result<bool> Engine::Refresh(bool force) {
   if (!list && now - last_list_ < options_.relist_after) behind_ = false;
   // Records the process already knows cost nothing and do not count.
   for (int found = 0; !behind_;) {
-    std::string bytes;
     bool known = false;
-    Result<format::Record> rec = ProbeNext(&bytes, &known);
-    if (rec.status().IsNotFound()) break;
-    CL_RETURN_IF_ERROR(rec.status());
-    CL_RETURN_IF_ERROR(ApplyDecoded(format::LogKey(db_, version_ + 1), bytes, *rec));
+    Result<std::shared_ptr<const LogRecord>> record = ProbeNext(&known);
+    if (record.status().IsNotFound()) break;
+    CL_RETURN_IF_ERROR(record.status());
+    CL_RETURN_IF_ERROR(Apply(format::LogKey(db_, version_ + 1), **record));
     if (!known && ++found == 2 && list) behind_ = true;
   }
   if (behind_) CL_RETURN_IF_ERROR(CatchUp());
@@ -510,84 +500,84 @@ Status Engine::CatchUp() {
       if (!missing.ok() && v == version_ + 1 && missing.IsCorruption()) return Reload();
       CL_RETURN_IF_ERROR(missing);
     }
-    std::string bytes;
-    Result<format::Record> rec = FetchRecord(versions.back(), &bytes);
-    if (rec.status().IsNotFound()) return Reload();
-    CL_RETURN_IF_ERROR(rec.status());
-    CL_RETURN_IF_ERROR(ReachNewest(std::move(key), std::move(bytes), std::move(*rec)));
+    Result<std::shared_ptr<const LogRecord>> newest = FetchRecord(versions.back());
+    if (newest.status().IsNotFound()) return Reload();
+    CL_RETURN_IF_ERROR(newest.status());
+    CL_RETURN_IF_ERROR(ReachNewest(std::move(key), std::move(*newest)));
     if (!page.more) break;
   }
   behind_ = false;
   return Status::Ok();
 }
 
-Status Engine::ReachNewest(std::string key, std::string bytes, format::Record newest) {
+Status Engine::ReachNewest(std::string key, std::shared_ptr<const LogRecord> newest) {
   // The newest record, then back from it through RECENT sections, one record standing in for
   // up to recent_versions before it ("stones"); records no section describes are read in order.
   struct Stone {
     std::string key;
-    std::string bytes;
-    format::Record rec;
+    std::shared_ptr<const LogRecord> record;
     uint64_t described = 0;  // versions its RECENT section stands in for
+    const format::Record& rec() const { return record->rec; }
   };
   std::vector<Stone> stones;  // newest first
   auto add = [&](Stone stone) {
     // A database this engine was about to create may have been created by another writer: its
     // incarnation starts where this one would have.
-    const bool ours = stone.rec.db_id == db_id_ || (!exists_ && stone.rec.base == base_);
-    stone.described =
-        SamePageSize(stone.rec) && ours && !stone.rec.end ? stone.rec.recent.versions.size() : 0;
+    const format::Record& rec = stone.rec();
+    const bool ours = rec.db_id == db_id_ || (!exists_ && rec.base == base_);
+    stone.described = SamePageSize(rec) && ours && !rec.end ? rec.recent.versions.size() : 0;
     stones.push_back(std::move(stone));
-    return stones.back().rec.version - stones.back().described;  // the oldest version it covers
+    return stones.back().rec().version - stones.back().described;  // the oldest version it covers
   };
-  if (newest.version <= version_) {
-    return Status::Corruption(key + ": holds version " + std::to_string(newest.version));
+  if (newest->rec.version <= version_) {
+    return Status::Corruption(key + ": holds version " + std::to_string(newest->rec.version));
   }
   // A section is used only if it also describes the version this engine is at, whose record it
   // knows, so that the tag there proves the section continues this engine's chain (not one whose
   // record was deleted and written again). Before the genesis there is nothing to continue.
   const bool chained = head_nonce_.size() == format::kNonceSize && version_ >= base_;
   const uint64_t need = chained ? version_ : version_ + 1;
-  uint64_t read_from = add({std::move(key), std::move(bytes), std::move(newest)});
+  uint64_t read_from = add({std::move(key), std::move(newest)});
   while (read_from > need && stones.back().described > 0) {
     // The next stone is the oldest version this one describes, so that each section is checked
     // against the stone before it.
-    Stone stone{format::LogKey(db_, read_from), {}, {}};
-    CL_ASSIGN_OR_RETURN(stone.rec, FetchRecord(read_from, &stone.bytes));
-    if (stone.rec.version != read_from) {
-      return Status::Corruption(stone.key + ": holds version " + std::to_string(stone.rec.version));
+    Stone stone{format::LogKey(db_, read_from), {}};
+    CL_ASSIGN_OR_RETURN(stone.record, FetchRecord(read_from));
+    if (stone.rec().version != read_from) {
+      return Status::Corruption(stone.key + ": holds version " +
+                                std::to_string(stone.rec().version));
     }
     read_from = add(std::move(stone));
   }
   // Versions below the oldest stone's reach, one record at a time.
-  const uint64_t reach = stones.back().rec.version - stones.back().described;
+  const uint64_t reach = stones.back().rec().version - stones.back().described;
   while (version_ + 1 < reach || (chained && version_ < reach && stones.back().described > 0 &&
-                                  version_ + 1 < stones.back().rec.version)) {
+                                  version_ + 1 < stones.back().rec().version)) {
     std::string next = format::LogKey(db_, version_ + 1);
-    std::string bytes;
-    Result<format::Record> record = FetchRecord(version_ + 1, &bytes);
+    Result<std::shared_ptr<const LogRecord>> record = FetchRecord(version_ + 1);
     if (record.status().IsNotFound()) {
       return Status::Corruption(next + " is missing, but " + stones.back().key + " exists");
     }
     CL_RETURN_IF_ERROR(record.status());
-    CL_RETURN_IF_ERROR(ApplyDecoded(next, bytes, *record));
+    CL_RETURN_IF_ERROR(Apply(next, **record));
   }
   for (auto it = stones.rbegin(); it != stones.rend(); ++it) {
-    if (it->described > 0 && version_ + 1 < it->rec.version) {
-      const uint64_t first = it->rec.version - it->described;
+    const format::Record& rec = it->rec();
+    if (it->described > 0 && version_ + 1 < rec.version) {
+      const uint64_t first = rec.version - it->described;
       if (head_nonce_.size() == format::kNonceSize && version_ >= base_ && version_ >= first &&
-          it->rec.recent.versions[version_ - first].tag != format::RecordTag(head_nonce_)) {
+          rec.recent.versions[version_ - first].tag != format::RecordTag(head_nonce_)) {
         return Status::Corruption(it->key + ": describes version " + std::to_string(version_) +
                                   " as another record than " + format::LogKey(db_, version_) +
                                   " (one of them was deleted and written again)");
       }
       // The stone's prev names a record this engine skips: the tag above stands for it.
-      if (it->rec.db_id != db_id_) SetIncarnation(it->rec.db_id, it->rec.base);
+      if (rec.db_id != db_id_) SetIncarnation(rec.db_id, rec.base);
       exists_ = true;
-      ApplyRecent(it->rec.recent, it->rec.version, it->rec.page_size);
+      ApplyRecent(rec.recent, rec.version, rec.page_size);
       head_nonce_.clear();
     }
-    CL_RETURN_IF_ERROR(ApplyDecoded(it->key, it->bytes, it->rec));
+    CL_RETURN_IF_ERROR(Apply(it->key, *it->record));
   }
   return Status::Ok();
 }

@@ -243,33 +243,37 @@ class Engine {
   // Checks that `rec` may follow this engine's version: same incarnation, chained to the record
   // it has (or a genesis it may adopt). Sets removed_ at an END record.
   Status CheckFollows(const std::string& key, const format::Record& rec);
-  // Applies records version_+1 .. newest, where `newest` (already decoded) is the record of a
-  // version the store listed; versions in between must exist.
-  Status ReachNewest(std::string key, std::string bytes, format::Record newest);
+  // Applies records version_+1 .. newest, where `newest` is the record of a version the store
+  // listed; versions in between must exist.
+  Status ReachNewest(std::string key, std::shared_ptr<const LogRecord> newest);
   // The bytes of `key`, from the disk cache if there (`cached` says which), else the store.
   Result<std::string> FetchImmutable(const std::string& key, bool* cached = nullptr);
-  // Fetches and decodes record `version` (into `bytes` too). A disk-cached copy that fails to
-  // decode, or holds another version, is dropped and fetched again from the store.
-  Result<format::Record> FetchRecord(uint64_t version, std::string* bytes);
+  // Fetches and decodes record `version`, or takes it from the process (KnownRecord). A
+  // disk-cached copy that fails to decode, or holds another version, is dropped and fetched
+  // again from the store.
+  Result<std::shared_ptr<const LogRecord>> FetchRecord(uint64_t version);
   // FetchRecord of version_+1, the freshness probe: through options_.probe when there is one.
   // A record the process knows (KnownRecord) that follows this engine's costs no request:
   // `*known` says so. NotFound always comes from a GET made by this call or one shared with it.
-  Result<format::Record> ProbeNext(std::string* bytes, bool* known);
+  Result<std::shared_ptr<const LogRecord>> ProbeNext(bool* known);
   // Record `version` of this incarnation from the frame cache, where the process's engines
-  // keep the records they committed or fetched: a record never changes in its slot (a slot is
-  // written again only after its record was deleted, past kLogDeleteGrace, and then holds
-  // another nonce, which CheckFollows refuses), so another engine's copy is as good as a GET
-  // (docs/design.md, "One engine per database"). Only format-2 records of this incarnation.
-  std::optional<format::Record> KnownRecord(uint64_t version, std::string* bytes);
-  // Keeps `bytes`, record `rec` at `key`, for KnownRecord, if it is of this incarnation.
-  void RememberRecord(const std::string& key, const std::string& bytes, const format::Record& rec);
+  // keep the records they committed or fetched, decoded: a record never changes in its slot (a
+  // slot is written again only after its record was deleted, past kLogDeleteGrace, and then
+  // holds another nonce, which CheckFollows refuses), so another engine's copy is as good as a
+  // GET (docs/design.md, "One engine per database"). Only format-2 records of this incarnation.
+  std::shared_ptr<const LogRecord> KnownRecord(uint64_t version);
+  // Decodes `bytes`, the record at `key` (of `version`), and keeps it for KnownRecord if it
+  // holds that version of this incarnation. A disk-cached copy that fails to decode is dropped.
+  Result<std::shared_ptr<const LogRecord>> DecodeRecord(const std::string& key, uint64_t version,
+                                                        std::string bytes);
+  void RememberRecord(const std::string& key, std::shared_ptr<const LogRecord> record);
   // The checkpoint of version `c`: a disk-cached copy that fails to decode, or holds another
   // version, is dropped and fetched again. NotFound when it is gone from the store.
   Result<format::Checkpoint> FetchCheckpoint(uint64_t c);
-  // Decodes a record, dropping a disk-cached copy that fails to.
-  Result<format::Record> DecodeRecord(const std::string& key, std::string_view bytes);
-  Status ApplyRecord(const std::string& key, std::string_view bytes);
   Status ApplyDecoded(const std::string& key, std::string_view bytes, const format::Record& rec);
+  Status Apply(const std::string& key, const LogRecord& record) {
+    return ApplyDecoded(key, record.bytes, record.rec);
+  }
   // Reaches the newest version when log/<version_+1> is known to exist (docs/format.md,
   // "Catching up").
   Status CatchUp();

@@ -889,7 +889,8 @@ TEST(FrameCacheTest, RecordsDoNotPushFramesOut) {
   auto bytes = [](size_t n) { return std::make_shared<const std::string>(n, 'x'); };
   for (int i = 0; i < 12; i++) cache.Put(FrameCache::Key("s", "seg", i), bytes(64 << 10));
   for (int i = 0; i < 1000; i++) {
-    cache.PutRecord(FrameCache::RecordKey("s", "log/" + std::to_string(i)), bytes(4 << 10));
+    cache.PutRecord(FrameCache::RecordKey("s", "log/" + std::to_string(i)),
+                    std::make_shared<const LogRecord>(LogRecord{std::string(4 << 10, 'x'), {}}));
   }
   for (int i = 0; i < 12; i++) EXPECT_NE(cache.Get(FrameCache::Key("s", "seg", i)), nullptr) << i;
   EXPECT_NE(cache.GetRecord(FrameCache::RecordKey("s", "log/999")), nullptr);  // the newest stay

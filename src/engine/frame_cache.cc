@@ -20,8 +20,9 @@ std::string FrameCache::RecordKey(std::string_view scope, std::string_view key) 
   return entry;
 }
 
-std::shared_ptr<const std::string> FrameCache::FindLocked(Lru& lru, Index& index,
-                                                          const std::string& key) {
+template <class T>
+std::shared_ptr<const T> FrameCache::FindLocked(LruOf<T>& lru, IndexOf<T>& index,
+                                                const std::string& key) {
   auto it = index.find(key);
   if (it == index.end()) return nullptr;
   lru.splice(lru.begin(), lru, it->second);
@@ -35,7 +36,7 @@ std::shared_ptr<const std::string> FrameCache::Get(const std::string& key) {
   return frame;
 }
 
-std::shared_ptr<const std::string> FrameCache::GetRecord(const std::string& key) {
+std::shared_ptr<const LogRecord> FrameCache::GetRecord(const std::string& key) {
   std::lock_guard lock(mu_);
   auto record = FindLocked(records_, record_index_, key);
   if (record) record_hits_++;
@@ -56,14 +57,14 @@ bool FrameCache::Touch(const std::string& key) {
   return FindLocked(lru_, index_, key) != nullptr;
 }
 
-void FrameCache::PutRecord(const std::string& key, std::shared_ptr<const std::string> record) {
+void FrameCache::PutRecord(const std::string& key, std::shared_ptr<const LogRecord> record) {
   std::lock_guard lock(mu_);
   if (FindLocked(records_, record_index_, key)) return;
-  record_bytes_ += record->size();
+  record_bytes_ += record->bytes.size();
   records_.emplace_front(key, std::move(record));
   record_index_[key] = records_.begin();
   while (record_bytes_ > capacity_ / 16 && records_.size() > 1) {
-    record_bytes_ -= records_.back().second->size();
+    record_bytes_ -= records_.back().second->bytes.size();
     record_index_.erase(records_.back().first);
     records_.pop_back();
   }

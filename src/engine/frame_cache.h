@@ -17,8 +17,18 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+
+#include "format/format.h"
 
 namespace cloudlite::engine {
+
+// A log record as stored and as decoded (its map's inline frames address `bytes`): what the
+// engines of a process share, so that each of them neither copies nor decodes it again.
+struct LogRecord {
+  std::string bytes;
+  format::Record rec;
+};
 
 class FrameCache {
  public:
@@ -31,13 +41,14 @@ class FrameCache {
 
   std::shared_ptr<const std::string> Get(const std::string& key);
   // Get of a RecordKey, counted apart from frames.
-  std::shared_ptr<const std::string> GetRecord(const std::string& key);
+  std::shared_ptr<const LogRecord> GetRecord(const std::string& key);
   void Put(const std::string& key, std::shared_ptr<const std::string> frame);
   // Whether frame `key` is cached, made the most recent as a Get would, without counting a hit
   // or a miss: for a caller that would otherwise make the frame to Put it.
   bool Touch(const std::string& key);
   // Put of a RecordKey: evicts only records, the least recently used first.
-  void PutRecord(const std::string& key, std::shared_ptr<const std::string> record);
+  // A record counts as its stored bytes.
+  void PutRecord(const std::string& key, std::shared_ptr<const LogRecord> record);
   // Raises the capacity (never lowers it: other databases may rely on it).
   void Reserve(size_t capacity_bytes);
   size_t bytes() const;
@@ -50,12 +61,16 @@ class FrameCache {
   Stats stats() const;
 
  private:
-  using Entry = std::pair<std::string, std::shared_ptr<const std::string>>;
-  using Lru = std::list<Entry>;  // front = most recent
-  using Index = std::unordered_map<std::string, Lru::iterator>;
+  template <class T>
+  using LruOf = std::list<std::pair<std::string, std::shared_ptr<const T>>>;  // front: newest
+  template <class T>
+  using IndexOf = std::unordered_map<std::string, typename LruOf<T>::iterator>;
+  using Lru = LruOf<std::string>;
+  using Index = IndexOf<std::string>;
   void EvictLocked();
-  static std::shared_ptr<const std::string> FindLocked(Lru& lru, Index& index,
-                                                       const std::string& key);
+  template <class T>
+  static std::shared_ptr<const T> FindLocked(LruOf<T>& lru, IndexOf<T>& index,
+                                             const std::string& key);
 
   mutable std::mutex mu_;
   size_t capacity_;
@@ -66,8 +81,8 @@ class FrameCache {
   Lru lru_;  // frames
   Index index_;
   size_t record_bytes_ = 0;
-  Lru records_;
-  Index record_index_;
+  LruOf<LogRecord> records_;
+  IndexOf<LogRecord> record_index_;
 };
 
 }  // namespace cloudlite::engine

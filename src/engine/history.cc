@@ -212,21 +212,19 @@ Status Engine::LoadVersion(uint64_t from, uint64_t version) {
   }
   while (version_ < version) {
     const uint64_t next = version_ + 1;
-    std::string bytes;
-    Result<format::Record> rec = FetchRecord(next, &bytes);
-    if (rec.status().IsNotFound()) {
+    Result<std::shared_ptr<const LogRecord>> record = FetchRecord(next);
+    if (record.status().IsNotFound()) {
       return Status::NotFound("version " + std::to_string(version) + " of '" + db_ +
                               "' is not retained: " + format::LogKey(db_, next) + " was deleted");
     }
-    CL_RETURN_IF_ERROR(rec.status());
-    CL_RETURN_IF_ERROR(ApplyDecoded(format::LogKey(db_, next), bytes, *rec));
+    CL_RETURN_IF_ERROR(record.status());
+    CL_RETURN_IF_ERROR(Apply(format::LogKey(db_, next), **record));
   }
   // The record after the version, when there is one, must name it: the version read is the one
   // the rest of the log builds on, not a record deleted and written again.
-  std::string after;
-  Result<format::Record> next = FetchRecord(version + 1, &after);
-  if (next.ok() && next->format >= 2 && !next->end && head_nonce_.size() == format::kNonceSize &&
-      next->prev != head_nonce_) {
+  Result<std::shared_ptr<const LogRecord>> next = FetchRecord(version + 1);
+  if (next.ok() && (*next)->rec.format >= 2 && !(*next)->rec.end &&
+      head_nonce_.size() == format::kNonceSize && (*next)->rec.prev != head_nonce_) {
     return Status::Corruption(format::LogKey(db_, version + 1) + ": does not follow version " +
                               std::to_string(version) +
                               " (the record before it was replaced, or this slot was written "
