@@ -491,7 +491,8 @@ Result<RowChanges> DecodeRowChanges(std::string_view payload, std::string_view k
   return changes;
 }
 
-std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
+std::string EncodeRecord(const Record& record, std::string_view inline_frames,
+                         uint64_t* frames_at) {
   std::string out;
   PutHeader(&out, kTypeRecord, record.end ? kRecordEnd : 0);
   PutFixed64(&out, record.version);
@@ -510,6 +511,7 @@ std::string EncodeRecord(const Record& record, std::string_view inline_frames) {
     out.push_back(static_cast<char>(kSectionRequired));
     PutVarint64(&out, inline_frames.size());
     uint64_t base = out.size();
+    if (frames_at) *frames_at = base;
     out.append(inline_frames);
     std::string self = RecordObject(record.version, RecordTag(record.nonce));
     for (auto& f : map.frames) {

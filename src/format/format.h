@@ -166,7 +166,10 @@ Result<RowChanges> DecodeRowChanges(std::string_view payload, std::string_view k
 // `inline_frames` is the FRAMES payload; in record.map, frames of object "" give offsets
 // relative to its start. The encoder rewrites them to offsets in the record and seals each
 // inline frame's checksum to its place (FrameSeed of "log/<v>" and that offset).
-std::string EncodeRecord(const Record& record, std::string_view inline_frames);
+// `frames_at`, when given, receives where `inline_frames` start in the result: the offsets
+// DecodeRecord gives the record's own frames are those of record.map plus it.
+std::string EncodeRecord(const Record& record, std::string_view inline_frames,
+                         uint64_t* frames_at = nullptr);
 Result<Record> DecodeRecord(std::string_view bytes, std::string_view key);
 
 // ---- Checkpoints ----------------------------------------------------------------------------

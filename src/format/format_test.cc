@@ -146,9 +146,27 @@ Record SampleRecord(std::string* inline_frames) {
 TEST(FormatRecord, RoundTripWithInlineFrames) {
   std::string frames;
   Record r = SampleRecord(&frames);
-  std::string bytes = EncodeRecord(r, frames);
+  uint64_t frames_at = 0;
+  std::string bytes = EncodeRecord(r, frames, &frames_at);
   auto d = DecodeRecord(bytes, "db/log/5");
   ASSERT_TRUE(d.ok()) << d.status().ToString();
+  // A writer adopts its record as `r` with its own frames moved by frames_at, without decoding
+  // it (Engine::Commit): that must be what a reader decodes.
+  const uint64_t n0 = r.map.frames[0].stored_length;  // past its checksum, resealed in place
+  EXPECT_EQ(bytes.substr(frames_at + 8, n0 - 8), frames.substr(8, n0 - 8));
+  EXPECT_EQ(d->map.objects, r.map.objects);
+  ASSERT_EQ(d->map.frames.size(), r.map.frames.size());
+  for (size_t i = 0; i < r.map.frames.size(); i++) {
+    const FrameRef& want = r.map.frames[i];
+    const uint64_t shift = r.map.objects[want.object].empty() ? frames_at : 0;
+    EXPECT_EQ(d->map.frames[i].object, want.object);
+    EXPECT_EQ(d->map.frames[i].offset, want.offset + shift);
+    EXPECT_EQ(d->map.frames[i].stored_length, want.stored_length);
+    EXPECT_EQ(d->map.frames[i].page_count, want.page_count);
+  }
+  EXPECT_EQ(d->time_micros, r.time_micros);
+  EXPECT_EQ(d->writer_id, r.writer_id);
+  EXPECT_EQ(d->page_size, r.page_size);
   EXPECT_EQ(d->version, 5u);
   EXPECT_EQ(d->format, 2);
   EXPECT_EQ(d->db_id, r.db_id);
