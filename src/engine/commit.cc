@@ -187,12 +187,10 @@ Result<CommitFrames> Engine::WriteFrames(const DirtyPages& dirty,
   o.version = version;
   o.page_size = page_size;
   o.frame_pages = FramePages(options_.pages_per_frame, page_size);
-  // Small commits are stored uncompressed unless the store bills written bytes: compressing
-  // their few pages (page 1 and a leaf or two, in pieces) was a quarter of a busy server's
-  // instructions, and what they add to the store is undone at the next checkpoint, which
-  // compresses (docs/benchmarks.md, "Commits stored uncompressed").
+  // Small commits at the fast level unless the store bills written bytes (EngineOptions).
   const bool small = uint64_t{page_size} * pgnos.size() <= options_.inline_limit;
-  o.zstd_level = small && !store_->BillsWritesByKiB() ? format::kUncompressed : options_.zstd_level;
+  o.zstd_level =
+      small && !store_->BillsWritesByKiB() ? options_.fast_zstd_level : options_.zstd_level;
   o.inline_limit = options_.inline_limit;
   o.segment_bytes = options_.segment_bytes;
   o.uploads_in_flight = options_.transfer_parallel;

@@ -240,33 +240,11 @@ uint64_t FrameSeed(std::string_view db_id, std::string_view object, uint64_t off
   return Checksum(address);
 }
 
-// A zstd frame of raw blocks (RFC 8878, 3.1.1): magic number, a header saying "single segment,
-// 4-byte content size", then blocks of at most 128 KiB, each a 3-byte header (last-block bit,
-// type 0 = raw, size) and the bytes as they are.
-void AppendRawZstdFrame(std::string* out, std::string_view in) {
-  constexpr size_t kMaxBlock = 128 << 10;
-  PutFixed32(out, 0xFD2FB528);
-  out->push_back(static_cast<char>(0xA0));  // content-size flag 2 (4 bytes), single segment
-  PutFixed32(out, static_cast<uint32_t>(in.size()));
-  for (size_t at = 0; at < in.size(); at += kMaxBlock) {
-    const size_t n = std::min(kMaxBlock, in.size() - at);
-    const uint32_t header = static_cast<uint32_t>(n << 3) | (at + n == in.size() ? 1 : 0);
-    for (int i = 0; i < 3; i++) out->push_back(static_cast<char>(header >> (8 * i)));
-    out->append(in.substr(at, n));
-  }
-}
-
 std::string EncodeFrame(std::string_view pages, int zstd_level) {
-  std::string out(8, '\0');
-  if (zstd_level == kUncompressed) {
-    out.reserve(8 + 9 + pages.size() + 3 * (pages.size() / (128 << 10) + 1));
-    AppendRawZstdFrame(&out, pages);
-  } else {
-    out.resize(8 + ZSTD_compressBound(pages.size()));
-    size_t n = Compress(out.data() + 8, out.size() - 8, pages, zstd_level);
-    // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
-    out.resize(8 + n);
-  }
+  std::string out(8 + ZSTD_compressBound(pages.size()), '\0');
+  size_t n = Compress(out.data() + 8, out.size() - 8, pages, zstd_level);
+  // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
+  out.resize(8 + n);
   SealFrame(&out, 0);
   return out;
 }

@@ -71,13 +71,8 @@ std::string_view StoreKey(std::string_view object);
 // and offset, so that it is valid nowhere else. 0 for format-1 incarnations (all-zero id).
 uint64_t FrameSeed(std::string_view db_id, std::string_view object, uint64_t offset);
 
-// The EncodeFrame level that compresses nothing: the zstd frame holds the pages in raw blocks,
-// which every zstd decoder reads, for the cost of a copy (docs/format.md, "Frames").
-inline constexpr int kUncompressed = 0;
-
-// Compresses `pages` (a whole number of pages) into a stored frame: checksum + zstd frame, at a
-// zstd level or kUncompressed. The checksum uses seed 0 until SealFrame binds it to where the
-// frame is stored.
+// Compresses `pages` (a whole number of pages) into a stored frame: checksum + zstd frame. The
+// checksum uses seed 0 until SealFrame binds it to where the frame is stored.
 std::string EncodeFrame(std::string_view pages, int zstd_level);
 // Rewrites a stored frame's checksum with `seed` (FrameSeed of where it is placed).
 void SealFrame(std::string* stored, uint64_t seed);

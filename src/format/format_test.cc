@@ -77,24 +77,6 @@ TEST(FormatFrame, RoundTripsAndDetectsEveryFlippedByte) {
   EXPECT_FALSE(DecodeFrame(stored.substr(0, 5), 3, 512, 0, "k", 0).ok());
 }
 
-// kUncompressed stores the pages in raw zstd blocks of at most 128 KiB, each with a 3-byte
-// header, after a 9-byte frame header: zstd itself decodes them, so readers need nothing new.
-TEST(FormatFrame, UncompressedFramesAreZstdFramesOfRawBlocks) {
-  for (uint32_t page_size : {512u, 4096u, 65536u}) {
-    for (uint32_t count : {1u, 2u, 3u, 16u}) {
-      SCOPED_TRACE(std::to_string(count) + " pages of " + std::to_string(page_size));
-      std::string pages = Pages(count, page_size, 'u');
-      std::string stored = EncodeFrame(pages, kUncompressed);
-      const size_t blocks = (pages.size() + (128 << 10) - 1) / (128 << 10);
-      EXPECT_EQ(stored.size(), 8 + 9 + pages.size() + 3 * blocks);
-      auto decoded = DecodeFrame(stored, count, page_size, 0, "k", 0);
-      ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-      EXPECT_EQ(*decoded, pages);
-      EXPECT_FALSE(DecodeFrame(stored, count + 1, page_size, 0, "k", 0).ok());
-    }
-  }
-}
-
 TEST(FormatFrame, IsValidOnlyWhereItWasSealed) {
   const std::string id(16, 'i');
   std::string stored = EncodeFrame(Pages(2, 512, 'a'), 3);
