@@ -32,11 +32,13 @@ std::future<Result<std::string>> StartGet(ObjectStore& store, std::string key) {
 
 format::Recent Engine::DescribeRecent() const {
   // Bounded so that a commit stays about as small as its pages: 192 bytes describe 6-14 small
-  // commits. Where writes are billed by the request, up to 2 KiB to reach back to the newest
-  // checkpoint (about the 64 versions of an interval), so that an opening reads the newest
-  // record and the checkpoint only (docs/format.md, "RECENT section").
+  // commits. Where writes are billed by the request and requests are round trips, up to 2 KiB
+  // to reach back to the newest checkpoint (about the 64 versions of an interval), so that an
+  // opening reads the newest record and the checkpoint only (docs/format.md, "RECENT section").
+  // Not on a local store: describing 2 KiB was a tenth of a busy server's instructions there,
+  // to save an opening a few reads of local files.
   constexpr size_t kSmallBytes = 192, kToCheckpointBytes = 2048;
-  const bool to_checkpoint = !store_->BillsWritesByKiB();
+  const bool to_checkpoint = !store_->BillsWritesByKiB() && !store_->IsLocal();
   format::Recent recent;
   recent.db_pages = map_.db_pages();
   std::vector<format::RecentVersion> newest_first;

@@ -77,6 +77,11 @@ class ObjectStore {
   // Whether a write costs by the KiB rather than by the request (DynamoDB's write units): the
   // engine then keeps its records' optional bytes few (docs/format.md, "RECENT section").
   virtual bool BillsWritesByKiB() const { return false; }
+
+  // Whether the store is on this machine (a directory), so that a request costs microseconds
+  // rather than a round trip: the engine then keeps its records' RECENT sections short, since an
+  // opening that reads a few more records costs little there (docs/format.md, "RECENT section").
+  virtual bool IsLocal() const { return false; }
 };
 
 // Validates a key against the contract above. Backends call it first.

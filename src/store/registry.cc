@@ -86,6 +86,7 @@ class CountingStore final : public ObjectStore {
   std::string Describe() const override { return inner_->Describe(); }
   bool ListsCheaply() const override { return inner_->ListsCheaply(); }
   bool BillsWritesByKiB() const override { return inner_->BillsWritesByKiB(); }
+  bool IsLocal() const override { return inner_->IsLocal(); }
   bool ListChecksAccess() const override { return inner_->ListChecksAccess(); }
 
  private:

@@ -127,7 +127,8 @@ class AdversaryStore final : public ForwardingStore {
   Result<ListPage> List(std::string_view prefix, std::string_view start_after,
                         size_t limit) override;
   Status Delete(std::span<const std::string> keys) override;
-  // Describe, ListsCheaply, BillsWritesByKiB and CheckAccess are forwarded as they are: no strike.
+  // Describe, ListsCheaply, BillsWritesByKiB, IsLocal and CheckAccess are forwarded as they
+  // are: no strike.
 
  private:
   std::shared_ptr<StoreAdversary> adversary_;

@@ -99,7 +99,8 @@ class FaultStore final : public ForwardingStore {
   Result<ListPage> List(std::string_view prefix, std::string_view start_after,
                         size_t limit) override;
   Status Delete(std::span<const std::string> keys) override;
-  // Describe, ListsCheaply, BillsWritesByKiB and CheckAccess are forwarded as they are: no faults.
+  // Describe, ListsCheaply, BillsWritesByKiB, IsLocal and CheckAccess are forwarded as they
+  // are: no faults.
 
   const FaultCounts& counts() const { return counts_; }
 

@@ -66,6 +66,7 @@ class FileStore final : public ObjectStore {
   Status Delete(std::span<const std::string> keys) override;
   // "file:///root/dir"
   bool ListsCheaply() const override { return false; }  // readdir of the whole directory
+  bool IsLocal() const override { return true; }
   std::string Describe() const override;
 
   // The on-disk name of one key segment: of a directory when `directory`, else of an object.
