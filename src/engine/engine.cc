@@ -273,8 +273,11 @@ Result<std::shared_ptr<const LogRecord>> Engine::ProbeNext(bool* known) {
   const std::string key = format::LogKey(db_, next);
   CL_ASSIGN_OR_RETURN(std::string bytes, options_.probe->Get(store_name_ + '\n' + key,
                                                              [&] { return FetchImmutable(key); }));
-  // The engines that shared the probe decode its answer once between them.
-  if (auto decoded = KnownRecord(next)) return decoded;
+  // The engines that shared the probe decode its answer once between them (on the terms of
+  // the first look above).
+  if (auto decoded = KnownRecord(next); decoded && decoded->rec.prev == head_nonce_) {
+    return decoded;
+  }
   Result<std::shared_ptr<const LogRecord>> fetched = DecodeRecord(key, next, std::move(bytes));
   if (!fetched.ok() || (*fetched)->rec.version != next) {
     return FetchRecord(next);  // a damaged disk-cached copy: DecodeRecord dropped it
