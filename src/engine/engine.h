@@ -60,9 +60,9 @@ struct EngineOptions {
   uint64_t segment_bytes = 16ull << 20;  // push and big commits make segments of this size
   int zstd_level = 3;
   // A commit of at most inline_limit bytes of pages, on a store that does not bill written
-  // bytes: zstd's fast level -20 costs a tenth of level 3's instructions on the few pages of an
-  // ordinary commit, for about 18% more bytes stored (docs/benchmarks.md, "Commits at a fast
-  // level").
+  // bytes: zstd's fast level -20 costs a quarter of level 3's instructions on the few pages
+  // of an ordinary commit, for about 17% more bytes stored (docs/benchmarks.md, "Cheaper
+  // commits").
   int fast_zstd_level = -20;
   int image_zstd_level = 1;  // CommitImage's level (docs/benchmarks.md: 1 vs 3 on push)
   // Whole-database transfers (ReadImage, CommitImage): at most this many requests in flight,
