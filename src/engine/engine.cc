@@ -608,8 +608,8 @@ void Engine::ApplyRecent(const format::Recent& recent, uint64_t to, uint32_t pag
 
 Result<std::shared_ptr<const std::string>> Engine::LoadFrame(const FrameLocation& loc) {
   std::string cache_key = FrameCache::Key(cache_scope_, *loc.key, loc.offset);
-  const uint64_t seed = Seed(*loc.key, loc.offset);
   if (auto hit = cache_->Get(cache_key)) return hit;
+  const uint64_t seed = Seed(*loc.key, loc.offset);  // only a frame to decode needs it
   uint32_t page_size = map_.page_size();
   std::string disk_name;
   if (disk_cache_) {
