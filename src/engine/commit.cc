@@ -264,11 +264,8 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
   // Committed. Adopt it, warming the cache with what we wrote, the record included: the
   // process's other engines of this database then catch up without fetching it, and no engine
   // decompresses the record's frames again (ApplyDecoded skips those cached).
-  // The record as a reader decodes it, without decoding it (format_test checks they agree):
-  // its own frames at their offsets in it.
-  for (auto& f : rec.map.frames) {
-    if (rec.map.objects[f.object].empty()) f.offset += frames_at;
-  }
+  // The record as a reader decodes it, without decoding it (format_test checks they agree).
+  format::PlaceInlineFrames(&rec.map, frames_at);
   auto adopted = std::make_shared<const LogRecord>(LogRecord{std::move(bytes), std::move(rec)});
   WarmCache(adopted->rec, std::move(frames.warm));
   CL_RETURN_IF_ERROR(Apply(key, *adopted));

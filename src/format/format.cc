@@ -491,10 +491,10 @@ std::string EncodeRecord(const Record& record, std::string_view inline_frames,
     uint64_t base = out.size();
     if (frames_at) *frames_at = base;
     out.append(inline_frames);
+    PlaceInlineFrames(&map, base);
     std::string self = RecordObject(record.version, RecordTag(record.nonce));
     for (auto& f : map.frames) {
       if (!map.objects[f.object].empty()) continue;
-      f.offset += base;
       if (f.offset + f.stored_length > out.size())
         continue;  // not in the payload: the caller's bug
       SealFrame(out.data() + f.offset, f.stored_length, FrameSeed(record.db_id, self, f.offset));
@@ -515,6 +515,12 @@ std::string EncodeRecord(const Record& record, std::string_view inline_frames,
   }
   PutFixed64(&out, Checksum(out));
   return out;
+}
+
+void PlaceInlineFrames(PageMapData* map, uint64_t frames_at) {
+  for (auto& f : map->frames) {
+    if (map->objects[f.object].empty()) f.offset += frames_at;
+  }
 }
 
 Result<Record> DecodeRecord(std::string_view bytes, std::string_view key) {

@@ -161,10 +161,13 @@ Result<RowChanges> DecodeRowChanges(std::string_view payload, std::string_view k
 // `inline_frames` is the FRAMES payload; in record.map, frames of object "" give offsets
 // relative to its start. The encoder rewrites them to offsets in the record and seals each
 // inline frame's checksum to its place (FrameSeed of "log/<v>" and that offset).
-// `frames_at`, when given, receives where `inline_frames` start in the result: the offsets
-// DecodeRecord gives the record's own frames are those of record.map plus it.
+// `frames_at`, when given, receives where `inline_frames` start in the result: the map
+// DecodeRecord gives back is record.map after PlaceInlineFrames(&map, *frames_at).
 std::string EncodeRecord(const Record& record, std::string_view inline_frames,
                          uint64_t* frames_at = nullptr);
+// Moves the frames of object "" (the record's own) from offsets in the FRAMES payload to
+// offsets in the record, whose payload starts at `frames_at`.
+void PlaceInlineFrames(PageMapData* map, uint64_t frames_at);
 Result<Record> DecodeRecord(std::string_view bytes, std::string_view key);
 
 // ---- Checkpoints ----------------------------------------------------------------------------
