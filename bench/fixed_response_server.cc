@@ -3,9 +3,11 @@
 // second is the limit of the HTTP layer on this machine; the SQL server is measured against it.
 // With --put-store, each request first makes one conditional PUT (PutIfAbsent) of --put-bytes
 // to a new key in that store through the project's store client: one raw PUT plus one HTTP
-// round trip, the floor for a one-client write request.
+// round trip, the floor for a one-client write request. With --inline (and no --put-store) the
+// listener's fast path answers on the I/O thread, as `cloudlite serve` answers one-shot reads on
+// a file:// store: the limit for point queries.
 //
-//   cloudlite_fixed_response_server --body-file=FILE [--workers=N]
+//   cloudlite_fixed_response_server --body-file=FILE [--workers=N] [--inline]
 //                                   [--put-store=URI --put-bytes=N]
 //
 // Listens on 127.0.0.1 (a free port) and prints "listening on http://ADDRESS" on stderr, like
@@ -17,6 +19,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -29,19 +32,23 @@ int main(int argc, char** argv) {
   size_t workers = 8;  // `cloudlite serve --workers` default
   std::string put_store;
   size_t put_bytes = 0;
+  bool answer_inline = false;
   for (int i = 1; i < argc; i++) {
     std::string_view arg = argv[i];
     if (arg.rfind("--body-file=", 0) == 0) {
       body_file = std::string(arg.substr(12));
     } else if (arg.rfind("--workers=", 0) == 0) {
       workers = std::strtoul(argv[i] + 10, nullptr, 10);
+    } else if (arg == "--inline") {
+      answer_inline = true;
     } else if (arg.rfind("--put-store=", 0) == 0) {
       put_store = std::string(arg.substr(12));
     } else if (arg.rfind("--put-bytes=", 0) == 0) {
       put_bytes = std::strtoul(argv[i] + 12, nullptr, 10);
     } else {
       std::fprintf(stderr,
-                   "usage: %s --body-file=FILE [--workers=N] [--put-store=URI --put-bytes=N]\n",
+                   "usage: %s --body-file=FILE [--workers=N] [--inline] [--put-store=URI "
+                   "--put-bytes=N]\n",
                    argv[0]);
       return 2;
     }
@@ -84,7 +91,11 @@ int main(int argc, char** argv) {
     r.set_header("x-cloudlite-version", "1");  // as the SQL server's answers carry
     return r;
   };
-  auto listener = cloudlite::server::Listener::Start(std::move(options), handler);
+  cloudlite::server::InlineHandler fast;
+  if (answer_inline && !store) {
+    fast = [&](const cloudlite::server::Request& r) { return std::optional(handler(r)); };
+  }
+  auto listener = cloudlite::server::Listener::Start(std::move(options), handler, fast);
   if (!listener.ok()) {
     std::fprintf(stderr, "%s\n", listener.status().ToString().c_str());
     return 1;

@@ -168,7 +168,10 @@ bench_store() {
       curl -sS "$base/bench/v2/pipeline" -d "${point//\{n\}/7}" >"$work/point.json"
       grep -q '"type":"ok"' "$work/point.json" || { cat "$work/point.json" >&2; exit 1; }
       local server=$pid
-      start "$fixed" --body-file="$work/point.json" --workers="$workers"
+      # On file:// serve answers one-shot reads on the I/O thread: so does the baseline there.
+      local inline=()
+      [[ $kind == file ]] && inline=(--inline)
+      start "$fixed" --body-file="$work/point.json" --workers="$workers" "${inline[@]}"
       local fixed_url=$url fixed_pid=$pid
       for _ in $(seq 1 "$rounds"); do
         run "$kind point" "$base/bench/v2/pipeline" 16 "$point" "$base"

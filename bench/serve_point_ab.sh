@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Point queries at 16 clients against two builds of `cloudlite serve` (BEFORE, an older binary,
-# and $CLOUDLITE_BUILD/cloudlite) and the fixed-response baseline, alternating rounds in one run
+# and $CLOUDLITE_BUILD/cloudlite) and the fixed-response baseline, answered by a worker (fixed) and
+# on the I/O thread (fixed-inline, as serve answers reads on file://), alternating rounds in one run
 # so that a change in the machine's load hits all three alike (docs/benchmarks.md, "SQL over
 # HTTP", point queries). Prints one JSON line per run, then each server's probe and store
 # counters from /metrics. Builds nothing.
@@ -40,12 +41,15 @@ fill "$after_url"
 curl -sS "$after_url/bench/v2/pipeline" -d "${point//\{n\}/7}" >"$work/point.json"
 start "$fixed" --body-file="$work/point.json" --workers="$workers"
 fixed_url=$url
+start "$fixed" --body-file="$work/point.json" --workers="$workers" --inline
+fixed_inline_url=$url
 for _ in $(seq 1 "$rounds"); do
-  for which in before after fixed; do
+  for which in before after fixed fixed-inline; do
     case $which in
       before) u=$before_url/bench/v2/pipeline ;;
       after) u=$after_url/bench/v2/pipeline ;;
       fixed) u=$fixed_url/ ;;
+      fixed-inline) u=$fixed_inline_url/ ;;
     esac
     echo "$which $("$load" --url="$u" --clients=16 --seconds="$seconds" --body="$point")"
   done

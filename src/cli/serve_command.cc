@@ -38,6 +38,13 @@ ServeCommand& AddServeCommand(CLI::App& app) {
       ->add_option("--default-database", c.default_database,
                    "Database of requests that name none (no path, x-namespace or Host label)")
       ->capture_default_str();
+  c.app
+      ->add_option("--inline-reads-ms", c.inline_reads_ms,
+                   "On a file:// store, one-shot reads run on the I/O thread, skipping two thread "
+                   "hand-offs, unless they take longer than this (then a worker runs them again); "
+                   "0: every request on a worker")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   c.app->add_option("--max-databases", c.max_databases, "Databases open at once")
       ->check(CLI::Range(1, 1 << 16))
       ->capture_default_str();
@@ -70,13 +77,15 @@ int RunServeCommand(const ServeCommand& c) {
   service_options.pool.store = c.store;
   service_options.pool.options = std::move(database_options).value();
   service_options.pool.max_databases = c.max_databases;
-  // Each worker holds at most one connection for a one-shot request, and a group commit one more.
+  // Each worker holds at most one connection for a one-shot request, a group commit one more,
+  // and the I/O thread's fast path one.
   service_options.pool.max_connections =
-      std::max(service_options.pool.max_connections, c.listener.workers + 1);
+      std::max(service_options.pool.max_connections, c.listener.workers + 2);
   service_options.create = c.create;
   service_options.default_database = c.default_database;
   service_options.base_url = c.base_url;
   service_options.version_text = "cloudlite " CLOUDLITE_VERSION;
+  service_options.inline_budget = InlineBudget(c.store, c.inline_reads_ms);
   if (!c.jwt_key_file.empty()) {
     Result<server::PublicKeys> keys = server::PublicKeys::LoadFile(c.jwt_key_file);
     if (!keys.ok()) return ReportError(keys.status());
@@ -109,7 +118,8 @@ int RunServeCommand(const ServeCommand& c) {
   };
 
   options->metrics = &metrics;
-  return ServeUntilSignal("cloudlite serve", std::move(*options), handler, c.store);
+  return ServeUntilSignal("cloudlite serve", std::move(*options), handler, c.store,
+                          service.AsInlineHandler());
 }
 
 }  // namespace cloudlite::cli

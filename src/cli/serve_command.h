@@ -21,6 +21,7 @@ struct ServeCommand {
   std::string base_url;
   std::string default_database = "default";
   size_t max_databases = 64;
+  int inline_reads_ms = 2;  // a one-shot read's time on the I/O thread (file:// only); 0: none
   std::string group_commit = "on";
   DatabaseFlags database;
   ListenerFlags listener{.listen = "127.0.0.1:8080"};

@@ -1,6 +1,8 @@
 #include "cli/serve_common.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -139,10 +141,20 @@ void RefreshStoreMetrics(server::MetricsRegistry& metrics) {
       ->Set(static_cast<double>(cache.cache_capacity_bytes));
 }
 
+std::chrono::milliseconds InlineBudget(const std::string& store, int inline_reads_ms) {
+  constexpr std::string_view kLocal = "file://";
+  const bool local = store.size() >= kLocal.size() &&
+                     std::equal(kLocal.begin(), kLocal.end(), store.begin(), [](char a, char b) {
+                       return a == std::tolower(static_cast<unsigned char>(b));
+                     });
+  return std::chrono::milliseconds(local ? inline_reads_ms : 0);
+}
+
 int ServeUntilSignal(std::string_view name, server::ListenerOptions options,
-                     const server::Handler& handler, const std::string& store) {
+                     const server::Handler& handler, const std::string& store,
+                     server::InlineHandler fast) {
   Result<std::unique_ptr<server::Listener>> listener =
-      server::Listener::Start(std::move(options), handler);
+      server::Listener::Start(std::move(options), handler, std::move(fast));
   if (!listener.ok()) return ReportError(listener.status());
   const std::string who(name);
   // Scripts wait for this line (and read the port from it when --listen asked for port 0).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -75,7 +76,13 @@ void RefreshStoreMetrics(server::MetricsRegistry& metrics);
 
 // Starts the listener, prints "<name>: listening on http://ADDRESS:PORT (store URI)" on stderr,
 // serves until SIGTERM or SIGINT, then prints "<name>: stopped". The exit code (docs/cli.md).
+// `fast`, if set, is the handler's fast path on the I/O thread (server/http/handler.h).
 int ServeUntilSignal(std::string_view name, server::ListenerOptions options,
-                     const server::Handler& handler, const std::string& store);
+                     const server::Handler& handler, const std::string& store,
+                     server::InlineHandler fast = nullptr);
+
+// How long a read may run on the I/O thread before a worker takes it over (--inline-reads-ms):
+// only on a local store (file://), whose reads wait for no network; zero elsewhere.
+std::chrono::milliseconds InlineBudget(const std::string& store, int inline_reads_ms);
 
 }  // namespace cloudlite::cli

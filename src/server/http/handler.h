@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,5 +56,14 @@ struct Response {
 
 // Handlers are called on worker threads, several at once; they must be thread-safe.
 using Handler = std::function<Response(const Request&)>;
+
+// A handler's fast path, called on the listener's I/O thread before a request goes to the
+// workers: it answers what it can without blocking (reads on a local store: no network
+// request, no waiting for a lock or a commit, a small bound on its work) and returns nullopt for
+// everything else, which the Handler then serves on a worker as if the fast path were not
+// there. It must have no effect when it returns nullopt. A request answered here skips two
+// thread hand-offs (to a worker and back), the bigger part of a point query's cost on a small
+// machine (docs/benchmarks.md, "Reads on the I/O thread").
+using InlineHandler = std::function<std::optional<Response>(const Request&)>;
 
 }  // namespace cloudlite::server

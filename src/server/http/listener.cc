@@ -108,6 +108,15 @@ Response CallHandler(const Handler& handler, const Request& req) {
   }
 }
 
+// A fast path that throws leaves the request to the workers, whose handler reports the error.
+std::optional<Response> CallFast(const InlineHandler& fast, const Request& req) {
+  try {
+    return fast(req);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
 // The status line, the handler's headers and ours. `chunked` for streamed bodies; otherwise
 // Content-Length is `content_length` (the body's size, also for HEAD, which sends no body).
 template <class Body>
@@ -163,8 +172,8 @@ class SessionBase {
 
 class Listener::Impl {
  public:
-  Impl(ListenerOptions options, Handler handler)
-      : options_(std::move(options)), handler_(std::move(handler)) {
+  Impl(ListenerOptions options, Handler handler, InlineHandler fast)
+      : options_(std::move(options)), handler_(std::move(handler)), fast_(std::move(fast)) {
     if (MetricsRegistry* m = options_.metrics) {
       connections_ = m->GetGauge("cloudlite_http_connections", "Open HTTP connections");
       in_flight_gauge_ =
@@ -186,6 +195,7 @@ class Listener::Impl {
 
   const ListenerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
+  const InlineHandler& fast() const { return fast_; }
   WorkerPool& pool() { return *pool_; }
   bool stopping() const { return stopping_.load(); }
   ssl::context* ssl_context() { return ssl_ ? &*ssl_ : nullptr; }
@@ -204,6 +214,7 @@ class Listener::Impl {
 
   const ListenerOptions options_;
   const Handler handler_;
+  const InlineHandler fast_;
   // Declared before the io_context: sessions destroyed with it still unregister here.
   std::mutex mu_;
   std::condition_variable cv_;
@@ -357,6 +368,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     request_ = ToRequest(parser_->release(), remote_, start_ + options_.request_timeout);
     if (!listener_->TryAdmit()) return Write(Overloaded(options_), /*admitted=*/false);
     state_ = State::kHandling;
+    if (listener_->fast()) {
+      if (std::optional<Response> answer = CallFast(listener_->fast(), request_)) {
+        return Write(std::move(*answer), /*admitted=*/true);
+      }
+    }
     listener_->pool().Submit([self = this->shared_from_this()] {
       Response response = CallHandler(self->listener_->handler(), self->request_);
       net::post(self->stream_.get_executor(), [self, r = std::move(response)]() mutable {
@@ -750,8 +766,9 @@ void Listener::Impl::ServeUntilSignal(const std::function<void()>& on_waiting) {
 
 // ---- Listener ----
 
-Result<std::unique_ptr<Listener>> Listener::Start(ListenerOptions options, Handler handler) {
-  auto impl = std::make_shared<Impl>(std::move(options), std::move(handler));
+Result<std::unique_ptr<Listener>> Listener::Start(ListenerOptions options, Handler handler,
+                                                  InlineHandler fast) {
+  auto impl = std::make_shared<Impl>(std::move(options), std::move(handler), std::move(fast));
   try {
     CL_RETURN_IF_ERROR(impl->Open());
   } catch (const std::exception& e) {  // Asio reports some setup failures only by throwing

@@ -53,8 +53,10 @@ struct ListenerOptions {
 class Listener {
  public:
   // Binds, listens and starts serving; errors (address in use, unreadable certificate) are
-  // values. The handler must be thread-safe.
-  static Result<std::unique_ptr<Listener>> Start(ListenerOptions options, Handler handler);
+  // values. The handlers must be thread-safe; `fast`, if set, sees each admitted request first,
+  // on the I/O thread (handler.h, InlineHandler).
+  static Result<std::unique_ptr<Listener>> Start(ListenerOptions options, Handler handler,
+                                                 InlineHandler fast = nullptr);
   ~Listener();  // Shutdown()
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;

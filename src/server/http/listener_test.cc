@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -212,6 +214,50 @@ TEST(Listener, PipelinedRequestsAreAnsweredInOrder) {
   c.Send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(c.ReadResponse().find("GET /1"), std::string::npos);
   EXPECT_NE(c.ReadResponse().find("GET /2"), std::string::npos);
+}
+
+TEST(Listener, TheFastPathAnswersOnTheIoThreadOrLeavesTheRequestToTheWorkers) {
+  std::mutex mu;
+  std::set<std::thread::id> worker_threads, fast_threads;
+  InlineHandler fast = [&](const Request& req) -> std::optional<Response> {
+    {
+      std::lock_guard lock(mu);
+      fast_threads.insert(std::this_thread::get_id());
+    }
+    if (req.path == "/throws") throw std::runtime_error("a bug in the fast path");
+    if (req.path != "/fast") return std::nullopt;
+    Response r = Response::Text(200, "fast " + req.body);
+    r.route = "fast";
+    return r;
+  };
+  auto listener = Listener::Start(
+      TestOptions(),
+      [&](const Request& req) {
+        {
+          std::lock_guard lock(mu);
+          worker_threads.insert(std::this_thread::get_id());
+        }
+        return Echo(req);
+      },
+      fast);
+  ASSERT_TRUE(listener.ok()) << listener.status().ToString();
+  RawClient c((*listener)->port());
+  c.Send("POST /fast HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+  std::string answer = c.ReadResponse();
+  EXPECT_NE(answer.find("200 OK"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("fast hi"), std::string::npos) << answer;
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(worker_threads.empty()) << "answered by the fast path alone";
+  }
+  // Declined, and thrown: the worker's handler answers, the same connection goes on.
+  c.Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /throws HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(c.ReadResponse().find("GET /slow"), std::string::npos);
+  EXPECT_NE(c.ReadResponse().find("GET /throws"), std::string::npos);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(fast_threads.size(), 1u) << "one I/O thread";
+  EXPECT_FALSE(worker_threads.empty());
+  for (const std::thread::id& id : worker_threads) EXPECT_EQ(fast_threads.count(id), 0u);
 }
 
 TEST(Listener, BodyOverTheLimitIs413) {

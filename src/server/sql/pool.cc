@@ -187,6 +187,15 @@ Result<DatabasePool::Lease> DatabasePool::Acquire(std::string_view name, bool cr
   return Lease(this, std::move(c));
 }
 
+std::optional<DatabasePool::Lease> DatabasePool::TryIdle(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(name);
+  if (it == entries_.end() || it->second.idle.empty()) return std::nullopt;
+  std::unique_ptr<Connection> c = std::move(it->second.idle.back());
+  it->second.idle.pop_back();
+  return Lease(this, std::move(c));
+}
+
 void DatabasePool::Release(std::unique_ptr<Connection> c, bool parked) {
   // A connection goes back clean: no transaction, no guard state of its last user.
   if (!sqlite3_get_autocommit(c->db->handle())) {

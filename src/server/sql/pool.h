@@ -106,6 +106,9 @@ class DatabasePool {
   enum class Pick { kLastReturned, kFreshest };
   Result<Lease> Acquire(std::string_view name, bool create, Pick pick = Pick::kLastReturned);
 
+  // The idle connection to `name` given back last, if there is one: never opens a connection or
+  // closes idle ones, so it does not block (the I/O thread's fast path, SqlService::TryInline).
+  std::optional<Lease> TryIdle(std::string_view name);
   // The database URI of `name` under the store.
   std::string UriOf(std::string_view name) const;
   static Status CheckName(std::string_view name);

@@ -144,16 +144,28 @@ std::unique_ptr<Session> SqlService::OneShotSession(DatabasePool::Lease lease,
 
 std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
     const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
-    const json::storage_ptr& sp, json::array* results) {
-  Result<DatabasePool::Lease> lease =
-      pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
-  if (!lease.ok()) return ErrorResponse(lease.status());
-  std::unique_ptr<Session> session = OneShotSession(std::move(lease).value(), target);
+    const json::storage_ptr& sp, json::array* results, InlineUntil inline_until) {
+  DatabasePool::Lease lease;
+  if (inline_until) {
+    std::optional<DatabasePool::Lease> idle = pool_->TryIdle(target.database);
+    if (!idle) return nullptr;
+    lease = std::move(*idle);
+  } else {
+    Result<DatabasePool::Lease> acquired =
+        pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
+    if (!acquired.ok()) return ErrorResponse(acquired.status());
+    lease = std::move(acquired).value();
+  }
+  std::unique_ptr<Session> session = OneShotSession(std::move(lease), target);
+  if (inline_until && session->WouldWrite(requests)) return nullptr;
   if (auto r = EnsureMinVersion(request, *session)) return std::move(*r);
-  session->BeginRequest(request.deadline, sp);
+  session->BeginRequest(inline_until ? std::min(request.deadline, *inline_until) : request.deadline,
+                        sp);
   std::optional<HranaError> abort;
   Result<json::array> ran = session->RunAtomically(requests, &abort);
   session->EndRequest();
+  // Out of time on the fast path (interrupted, or slow): a worker runs it again from the start.
+  if (inline_until && std::chrono::steady_clock::now() >= *inline_until) return nullptr;
   if (abort) return ErrorResponse(400, abort->message, abort->code);
   if (!ran.ok()) return ErrorResponse(ran.status());
   *results = std::move(ran).value();
@@ -191,6 +203,18 @@ Handler SqlService::AsHandler() {
   return [this](const Request& r) { return Handle(r); };
 }
 
+InlineHandler SqlService::AsInlineHandler() {
+  return [this](const Request& r) { return TryInline(r); };
+}
+
+Response SqlService::Handle(const Request& request) { return *Serve(request, nullptr); }
+
+std::optional<Response> SqlService::TryInline(const Request& request) {
+  if (options_.inline_budget.count() <= 0) return std::nullopt;
+  const auto until = std::chrono::steady_clock::now() + options_.inline_budget;
+  return Serve(request, &until);
+}
+
 std::variant<SqlService::Target, Response> SqlService::Resolve(const Request& request,
                                                                std::string path_database) {
   Target t;
@@ -218,7 +242,10 @@ std::variant<SqlService::Target, Response> SqlService::Resolve(const Request& re
   return t;
 }
 
-Response SqlService::Handle(const Request& request) {
+std::optional<Response> SqlService::Serve(const Request& request, InlineUntil inline_until) {
+  // The fast path is for POSTed pipelines; what the process serves besides (GET /metrics, ...)
+  // goes to the workers.
+  if (inline_until && request.method != "POST") return std::nullopt;
   std::vector<std::string> parts = Segments(request.path);
   const bool get = request.method == "GET" || request.method == "HEAD";
   const bool post = request.method == "POST";
@@ -255,15 +282,19 @@ Response SqlService::Handle(const Request& request) {
     return Response::Text(200, std::string(kHello));
   }
   if (!post) return MethodNotAllowed("POST");
-  streams_->Expire();
+  // The fast path serves one-shot pipelines only: streams, cursors and CloudSQLite's shape go
+  // to the workers, as does closing expired streams (it may roll back their transactions).
+  const bool pipeline = route == Route::kPipeline2 || route == Route::kPipeline3;
+  if (inline_until && !pipeline) return std::nullopt;
+  if (!inline_until) streams_->Expire();
   auto target = Resolve(request, std::move(path_database));
   if (auto* r = std::get_if<Response>(&target)) return std::move(*r);
   const Target& t = std::get<Target>(target);
   switch (route) {
     case Route::kPipeline2:
-      return Pipeline(request, t, HranaVersion::k2);
+      return Pipeline(request, t, HranaVersion::k2, inline_until);
     case Route::kPipeline3:
-      return Pipeline(request, t, HranaVersion::k3);
+      return Pipeline(request, t, HranaVersion::k3, inline_until);
     case Route::kCursor:
       return Cursor(request, t);
     default:
@@ -301,7 +332,8 @@ std::variant<StreamTable::Taken, Response> TakeStream(StreamTable& streams, Data
 
 }  // namespace
 
-Response SqlService::Pipeline(const Request& request, const Target& target, HranaVersion version) {
+std::optional<Response> SqlService::Pipeline(const Request& request, const Target& target,
+                                             HranaVersion version, InlineUntil inline_until) {
   Result<PipelineRequest> parsed = ParsePipeline(request.body, version, options_.decode);
   if (!parsed.ok()) return BadRequest(parsed.status());
   PipelineRequest& p = *parsed;
@@ -316,8 +348,9 @@ Response SqlService::Pipeline(const Request& request, const Target& target, Hran
   if (one_shot) {
     // A request without a stream: all of it in one transaction (re-run on a lost race).
     json::array results(sp);
-    auto ran = RunOneShot(request, target, p.requests, sp, &results);
+    auto ran = RunOneShot(request, target, p.requests, sp, &results, inline_until);
     if (auto* r = std::get_if<Response>(&ran)) return std::move(*r);
+    if (!std::get<std::unique_ptr<Session>>(ran)) return std::nullopt;
     const Session& session = *std::get<std::unique_ptr<Session>>(ran);
     body["baton"] = nullptr;
     body["base_url"] = nullptr;
@@ -326,6 +359,7 @@ Response SqlService::Pipeline(const Request& request, const Target& target, Hran
     SetVersion(&response, session);
     return response;
   }
+  if (inline_until) return std::nullopt;  // a stream's requests run on the workers
   auto stream = TakeStream(*streams_, *pool_, request, target.database, p.baton, options_.create,
                            target.access, options_.session);
   if (auto* r = std::get_if<Response>(&stream)) return std::move(*r);
@@ -447,7 +481,7 @@ Response SqlService::SqlStatement(const Request& request, const Target& target) 
   StreamRequest close;
   close.type = StreamRequest::Type::kClose;
   json::array results;
-  auto ran = RunOneShot(request, target, {execute, close}, results.storage(), &results);
+  auto ran = RunOneShot(request, target, {execute, close}, results.storage(), &results, nullptr);
   if (auto* r = std::get_if<Response>(&ran)) return std::move(*r);
   const Session& session = *std::get<std::unique_ptr<Session>>(ran);
   const json::object& first = results[0].as_object();

@@ -11,10 +11,12 @@
 // of Host (mydb.localhost:8080), else `default_database`.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -60,6 +62,10 @@ struct ServiceOptions {
   Authorizer authorize;                // empty: every request may read and write
   GroupCommitOptions group_commit;     // enabled = false: each one-shot write commits alone
   MetricsRegistry* metrics = nullptr;  // kept by the caller; writes, commits, group sizes
+  // Above zero: TryInline answers one-shot reads of a database with an idle connection, if it
+  // can within this long (else a worker runs them again). For a local store, whose reads do not
+  // wait on a network; zero leaves every request to the workers.
+  std::chrono::milliseconds inline_budget{0};
 };
 
 // Response headers: the version of the database a request read or committed, and the request
@@ -74,8 +80,12 @@ class SqlService {
 
   // Thread-safe.
   Response Handle(const Request& request);
-  // The service as a Handler; the service must outlive it.
+  // The fast path (server/http/handler.h, InlineHandler): Handle's answer to a request it can
+  // serve within options.inline_budget without blocking, else nullopt. Thread-safe.
+  std::optional<Response> TryInline(const Request& request);
+  // The service as a Handler and as its fast path; the service must outlive them.
   Handler AsHandler();
+  InlineHandler AsInlineHandler();
 
   // Sets the gauges and counters that are read rather than counted (open streams, databases and
   // connections; the process's frame cache and freshness probes) in options.metrics, if any:
@@ -89,7 +99,12 @@ class SqlService {
 
  private:
   struct Target;
-  Response Pipeline(const Request& request, const Target& target, HranaVersion version);
+  // When the fast path must be done by (null on a worker): the functions that take it return
+  // nullopt, or a null session, for a request they leave to a worker.
+  using InlineUntil = const std::chrono::steady_clock::time_point*;
+  std::optional<Response> Serve(const Request& request, InlineUntil inline_until);
+  std::optional<Response> Pipeline(const Request& request, const Target& target,
+                                   HranaVersion version, InlineUntil inline_until);
   Response Cursor(const Request& request, const Target& target);
   Response SqlStatement(const Request& request, const Target& target);
   // The database a request addresses, with the authorizer's verdict.
@@ -100,10 +115,11 @@ class SqlService {
   std::unique_ptr<Session> OneShotSession(DatabasePool::Lease lease, const Target& target);
   // Runs `requests` as one atomic one-shot request (RunAtomically) on a fresh session: the
   // session, kept for the version it read or committed, with `*results` filled in (made in `sp`);
-  // or the error response.
+  // or the error response. With `inline_until`, only reads on an idle connection, done in time:
+  // a null session for the rest.
   std::variant<std::unique_ptr<Session>, Response> RunOneShot(
       const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
-      const boost::json::storage_ptr& sp, boost::json::array* results);
+      const boost::json::storage_ptr& sp, boost::json::array* results, InlineUntil inline_until);
 
   const ServiceOptions options_;
   const WriteMetrics write_metrics_;

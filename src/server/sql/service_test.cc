@@ -583,6 +583,61 @@ TEST_F(HranaServiceTest, ARequestPastItsDeadlineIsInterrupted) {
             R"J([[{"type":"integer","value":"0"}]])J");
 }
 
+TEST_F(HranaServiceTest, TheFastPathAnswersOnlyOneShotReadsOnAnIdleConnectionInTime) {
+  ServiceOptions o = Options();
+  o.inline_budget = std::chrono::milliseconds(200);
+  SqlService s(o);
+  auto request = [](const std::string& sql, bool one_shot = true) {
+    Request r;
+    r.method = "POST";
+    r.path = "/v2/pipeline";
+    json::array requests{json::object{{"type", "execute"}, {"stmt", json::object{{"sql", sql}}}}};
+    if (one_shot) requests.push_back(json::object{{"type", "close"}});
+    r.body = json::serialize(json::object{{"requests", requests}});
+    return r;
+  };
+  const Request read = request("SELECT count(*) FROM t");
+  EXPECT_FALSE(s.TryInline(read)) << "no database open yet: opening one may take long";
+  Exec(s, "CREATE TABLE t(x)");
+  // A write, also beside a read, is left to the workers and not run.
+  EXPECT_FALSE(s.TryInline(request("INSERT INTO t VALUES (1)")));
+  Request mixed = read;
+  mixed.body.insert(mixed.body.find(R"J("requests":[)J") + 12,
+                    R"J({"type":"execute","stmt":{"sql":"INSERT INTO t VALUES (2)"}},)J");
+  EXPECT_FALSE(s.TryInline(mixed));
+  EXPECT_FALSE(s.TryInline(request("SELECT 1", /*one_shot=*/false))) << "a stream";
+  EXPECT_EQ(json::serialize(Rows(Exec(s, "SELECT count(*) FROM t"))),
+            R"J([[{"type":"integer","value":"0"}]])J");
+  // A one-shot read: the answer Handle gives, with the version header.
+  std::optional<Response> fast = s.TryInline(read);
+  ASSERT_TRUE(fast);
+  Response slow = s.Handle(read);
+  EXPECT_EQ(fast->status, 200);
+  EXPECT_EQ(fast->body, slow.body);
+  EXPECT_EQ(HeaderOf(*fast, std::string(kVersionHeader)),
+            HeaderOf(slow, std::string(kVersionHeader)));
+  // Client mistakes are answered right there.
+  Request malformed = read;
+  malformed.body = "{";
+  ASSERT_TRUE(s.TryInline(malformed));
+  EXPECT_EQ(s.TryInline(malformed)->status, 400);
+  // A read longer than the budget is given up (a worker runs it again).
+  EXPECT_FALSE(s.TryInline(request(
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT count(*) FROM c")));
+  // Only POSTed pipelines: the process's own routes (GET /metrics) are the workers'.
+  Request get;
+  get.method = "GET";
+  get.path = "/metrics";
+  EXPECT_FALSE(s.TryInline(get));
+  get.path = "/health";
+  EXPECT_FALSE(s.TryInline(get));
+  // Without a budget, nothing is tried.
+  ServiceOptions off = Options();
+  SqlService none(off);
+  Exec(none, "SELECT 1");
+  EXPECT_FALSE(none.TryInline(read));
+}
+
 TEST_F(HranaServiceTest, MalformedRequestsGetA400NamingTheProblem) {
   SqlService s(Options());
   struct Case {

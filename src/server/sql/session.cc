@@ -711,9 +711,13 @@ bool Session::MayWrite(const std::vector<StreamRequest>& requests) {
   return false;
 }
 
+bool Session::WouldWrite(const std::vector<StreamRequest>& requests) {
+  return !read_only_access_ && MayWrite(requests);
+}
+
 Result<json::array> Session::RunAtomically(const std::vector<StreamRequest>& requests,
                                            std::optional<HranaError>* abort) {
-  const bool writes = !read_only_access_ && MayWrite(requests);
+  const bool writes = WouldWrite(requests);
   const State before = state_;
   json::array results(sp_);
   std::function<Status()> body = [&]() -> Status {

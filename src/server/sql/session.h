@@ -73,6 +73,9 @@ class Session {
   // (and the Status is InvalidArgument).
   Result<boost::json::array> RunAtomically(const std::vector<StreamRequest>& requests,
                                            std::optional<HranaError>* abort);
+  // Whether RunAtomically would run `requests` as a write (through the committer), rather
+  // than in a View: unless every statement is known to only read, or this session may not write.
+  bool WouldWrite(const std::vector<StreamRequest>& requests);
   // A batch's steps (for cursors).
   std::vector<StepOutcome> RunBatch(const Batch& batch);
 
