@@ -52,6 +52,11 @@ void AddListenerFlags(CLI::App* app, ListenerFlags& f, std::string_view auth_fla
   app->add_option("--workers", f.workers, "Threads running requests")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  app->add_option("--io-threads", f.io_threads,
+                  "Threads doing socket I/O and HTTP parsing, each with its own connections "
+                  "(default: half the cores)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   app->add_option("--max-connections", f.max_connections, "Open connections; more get 503")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
@@ -101,6 +106,7 @@ Result<server::ListenerOptions> ListenerOptionsFrom(const ListenerFlags& f,
   options.address = listen->host;
   options.port = listen->port;
   options.worker_threads = f.workers;
+  options.io_threads = f.io_threads;
   options.max_connections = f.max_connections;
   options.max_in_flight = f.max_in_flight;
   options.max_body_bytes = f.max_body_bytes;

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "cloudlite/options.h"
 #include "cloudlite/status.h"
@@ -40,6 +42,9 @@ struct ListenerFlags {
   // Workers mostly wait (a group's members for its PUT, any request for the store), so their
   // count bounds how many writes share a commit, not CPU use (docs/server.md, --workers).
   size_t workers = 32;
+  // Each with its own connections. Half the cores: `serve` answers one-shot reads on a file://
+  // store on these threads, and the other half is left to the workers (writes, commits).
+  size_t io_threads = std::max<size_t>(1, std::thread::hardware_concurrency() / 2);
   size_t max_connections = 1024;
   size_t max_in_flight = 64;
   uint64_t max_body_bytes = 8 << 20;

@@ -176,6 +176,13 @@ class Listener::Impl {
       : options_(std::move(options)), handler_(std::move(handler)), fast_(std::move(fast)) {
     if (MetricsRegistry* m = options_.metrics) {
       connections_ = m->GetGauge("cloudlite_http_connections", "Open HTTP connections");
+      if (fast_) {
+        const std::string help = "Requests the fast path saw on the I/O thread, by outcome";
+        fast_answered_ =
+            m->GetCounter("cloudlite_http_fast_path_total", help, {{"result", "answered"}});
+        fast_declined_ =
+            m->GetCounter("cloudlite_http_fast_path_total", help, {{"result", "declined"}});
+      }
       in_flight_gauge_ =
           m->GetGauge("cloudlite_http_in_flight", "Requests admitted and not yet answered");
     }
@@ -196,6 +203,10 @@ class Listener::Impl {
   const ListenerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
   const InlineHandler& fast() const { return fast_; }
+  // Counts what the fast path did with a request.
+  void CountFast(bool answered) {
+    if (Counter* c = answered ? fast_answered_ : fast_declined_) c->Increment();
+  }
   WorkerPool& pool() { return *pool_; }
   bool stopping() const { return stopping_.load(); }
   ssl::context* ssl_context() { return ssl_ ? &*ssl_ : nullptr; }
@@ -226,6 +237,8 @@ class Listener::Impl {
   std::mutex shutdown_mu_;        // Shutdown runs once; a second caller waits for the first
   Gauge* connections_ = nullptr;  // null without options_.metrics
   Gauge* in_flight_gauge_ = nullptr;
+  Counter* fast_answered_ = nullptr;  // null without options_.metrics or a fast path
+  Counter* fast_declined_ = nullptr;
   struct RouteSeries {
     Histogram* duration = nullptr;
     std::map<int, Counter*> requests;  // by status
@@ -233,9 +246,14 @@ class Listener::Impl {
   std::mutex route_metrics_mu_;
   std::map<std::string, RouteSeries, std::less<>> route_metrics_;
 
-  net::io_context ioc_;
-  // Keeps run() going while the only work is a handler on the pool (no pending I/O).
-  net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
+  // One io_context per I/O thread, each run by that thread alone: a connection stays on the
+  // context it was accepted onto (round robin), so no two I/O threads contend for one queue.
+  // ioc_ also runs the acceptor and the signal wait.
+  net::io_context ioc_{1};
+  std::vector<std::unique_ptr<net::io_context>> more_io_;
+  size_t next_io_ = 0;  // the context of the next connection; the acceptor's strand only
+  // Keep run() going while the only work is a handler on the pool (no pending I/O).
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::optional<ssl::context> ssl_;
   tcp::acceptor acceptor_{net::make_strand(ioc_)};
   std::unique_ptr<net::steady_timer> accept_retry_;
@@ -369,9 +387,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (!listener_->TryAdmit()) return Write(Overloaded(options_), /*admitted=*/false);
     state_ = State::kHandling;
     if (listener_->fast()) {
-      if (std::optional<Response> answer = CallFast(listener_->fast(), request_)) {
-        return Write(std::move(*answer), /*admitted=*/true);
-      }
+      std::optional<Response> answer = CallFast(listener_->fast(), request_);
+      listener_->CountFast(answer.has_value());
+      if (answer) return Write(std::move(*answer), /*admitted=*/true);
     }
     listener_->pool().Submit([self = this->shared_from_this()] {
       Response response = CallHandler(self->listener_->handler(), self->request_);
@@ -531,12 +549,18 @@ Status Listener::Impl::Open() {
   bound_ = EndpointText(local);
   accept_retry_ = std::make_unique<net::steady_timer>(acceptor_.get_executor());
   pool_ = std::make_unique<WorkerPool>(options_.worker_threads);
+  for (size_t i = 1; i < std::max<size_t>(options_.io_threads, 1); ++i) {
+    more_io_.push_back(std::make_unique<net::io_context>(1));
+  }
+  work_.push_back(net::make_work_guard(ioc_));
+  for (auto& io : more_io_) work_.push_back(net::make_work_guard(*io));
   Accept();
-  for (size_t i = 0; i < std::max<size_t>(options_.io_threads, 1); ++i) {
-    io_threads_.emplace_back([this] {
+  for (size_t i = 0; i <= more_io_.size(); ++i) {
+    net::io_context& io = i == 0 ? ioc_ : *more_io_[i - 1];
+    io_threads_.emplace_back([this, &io] {
       for (;;) {
         try {
-          ioc_.run();
+          io.run();
           return;
         } catch (const std::exception& e) {  // a bug; keep serving the other connections
           if (options_.access_log) {
@@ -555,7 +579,9 @@ Status Listener::Impl::Open() {
 }
 
 void Listener::Impl::Accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+  const size_t slot = next_io_++ % (more_io_.size() + 1);
+  net::io_context& io = slot == 0 ? ioc_ : *more_io_[slot - 1];
+  acceptor_.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping_) return;
     if (ec) {  // e.g. out of file descriptors: try again shortly rather than spin
       accept_retry_->expires_after(std::chrono::milliseconds(50));
@@ -734,6 +760,7 @@ void Listener::Impl::Shutdown() {
     cv_.wait_for(lock, bound, [this] { return sessions_.empty(); });
   }
   ioc_.stop();
+  for (auto& io : more_io_) io->stop();
   for (std::thread& t : io_threads_) t.join();
   io_threads_.clear();
   {

@@ -31,7 +31,8 @@ namespace cloudlite::server {
 struct ListenerOptions {
   std::string address = "127.0.0.1";  // loopback unless told otherwise
   uint16_t port = 8080;               // 0: the system picks a free port (tests); see port()
-  size_t io_threads = 1;              // threads doing socket I/O and HTTP parsing
+  size_t io_threads = 1;              // threads doing socket I/O and HTTP parsing, each its own
+                                      // connections (and the fast path's work)
   size_t worker_threads = 8;          // threads running handlers
   size_t max_connections = 1024;      // more are answered 503 and closed
   size_t max_in_flight = 64;          // requests queued or running; more are answered 503

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -230,8 +231,11 @@ TEST(Listener, TheFastPathAnswersOnTheIoThreadOrLeavesTheRequestToTheWorkers) {
     r.route = "fast";
     return r;
   };
+  MetricsRegistry metrics;
+  ListenerOptions options = TestOptions();
+  options.metrics = &metrics;
   auto listener = Listener::Start(
-      TestOptions(),
+      options,
       [&](const Request& req) {
         {
           std::lock_guard lock(mu);
@@ -254,10 +258,42 @@ TEST(Listener, TheFastPathAnswersOnTheIoThreadOrLeavesTheRequestToTheWorkers) {
   c.Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /throws HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(c.ReadResponse().find("GET /slow"), std::string::npos);
   EXPECT_NE(c.ReadResponse().find("GET /throws"), std::string::npos);
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find(R"(cloudlite_http_fast_path_total{result="answered"} 1)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(cloudlite_http_fast_path_total{result="declined"} 2)"), std::string::npos)
+      << text;
   std::lock_guard lock(mu);
   EXPECT_EQ(fast_threads.size(), 1u) << "one I/O thread";
   EXPECT_FALSE(worker_threads.empty());
   for (const std::thread::id& id : worker_threads) EXPECT_EQ(fast_threads.count(id), 0u);
+}
+
+TEST(Listener, EachIoThreadServesTheConnectionsItWasGiven) {
+  std::mutex mu;
+  std::map<std::string, std::thread::id> thread_of;  // by connection (the peer's address)
+  ListenerOptions options = TestOptions();
+  options.io_threads = 3;
+  auto listener = Listener::Start(options, Echo, [&](const Request& req) {
+    std::lock_guard lock(mu);
+    auto [it, added] = thread_of.emplace(req.remote, std::this_thread::get_id());
+    EXPECT_TRUE(added || it->second == std::this_thread::get_id()) << "a connection moved";
+    return std::optional(Echo(req));
+  });
+  ASSERT_TRUE(listener.ok()) << listener.status().ToString();
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 6; i++) clients.push_back(std::make_unique<RawClient>((*listener)->port()));
+  for (int round = 0; round < 2; round++) {
+    for (auto& c : clients) {
+      c->Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+      EXPECT_NE(c->ReadResponse().find("GET /x"), std::string::npos);
+    }
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(thread_of.size(), 6u);
+  std::set<std::thread::id> threads;
+  for (const auto& [remote, id] : thread_of) threads.insert(id);
+  EXPECT_EQ(threads.size(), 3u) << "connections are dealt to the I/O threads in turn";
 }
 
 TEST(Listener, BodyOverTheLimitIs413) {
