@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config git
   libsqlite3-dev sqlite3 libzstd-dev libxxhash-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libedit-dev
+  # the cloudlite executable's allocator (CMakeLists.txt, CLOUDLITE_JEMALLOC)
+  libjemalloc-dev
   # Beast/Asio for the HTTP servers and Boost.JSON (1.81: Debian's default Boost 1.74 has no JSON)
   libboost1.81-dev libboost-json1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
