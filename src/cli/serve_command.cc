@@ -78,9 +78,9 @@ int RunServeCommand(const ServeCommand& c) {
   service_options.pool.options = std::move(database_options).value();
   service_options.pool.max_databases = c.max_databases;
   // Each worker holds at most one connection for a one-shot request, a group commit one more,
-  // and the I/O thread's fast path one.
-  service_options.pool.max_connections =
-      std::max(service_options.pool.max_connections, c.listener.workers + 2);
+  // and each I/O thread's fast path one.
+  service_options.pool.max_connections = std::max(service_options.pool.max_connections,
+                                                  c.listener.workers + 1 + c.listener.io_threads);
   service_options.create = c.create;
   service_options.default_database = c.default_database;
   service_options.base_url = c.base_url;
