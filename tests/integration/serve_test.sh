@@ -171,7 +171,10 @@ run_database_options() {
 # cache_budget ENV CMD: starts the server CMD with ENV (NAME=VALUE or empty) and prints the frame
 # cache budget its /metrics reports.
 cache_budget() {
-  local log=$work/budget.log address="" p value
+  local log address="" p value
+  # A log of its own: the background job may not have truncated a reused one when the loop
+  # below first reads it, and would show the last server's address.
+  log=$(mktemp -p "$work" budget-XXXX.log)
   mkdir -p "$work/opt-store"
   # shellcheck disable=SC2086  # $2 is one or two words; $1 is empty or one assignment
   env $1 "$bin" $2 --store "file://$work/opt-store" --listen 127.0.0.1:0 2>"$log" &
