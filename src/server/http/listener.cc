@@ -217,6 +217,8 @@ class Listener::Impl {
   template <class Session>
   void StartSession(tcp::socket socket);
   void Reject(tcp::socket socket);
+  // The I/O thread `i`'s context: ioc_, then more_io_.
+  net::io_context& IoContext(size_t i) { return i == 0 ? ioc_ : *more_io_[i - 1]; }
   void SetGauges();
   Counter* Rejected(std::string_view reason);
   // The request counter of (route, status) and the duration histogram of route, resolved once
@@ -556,8 +558,7 @@ Status Listener::Impl::Open() {
   for (auto& io : more_io_) work_.push_back(net::make_work_guard(*io));
   Accept();
   for (size_t i = 0; i <= more_io_.size(); ++i) {
-    net::io_context& io = i == 0 ? ioc_ : *more_io_[i - 1];
-    io_threads_.emplace_back([this, &io] {
+    io_threads_.emplace_back([this, &io = IoContext(i)] {
       for (;;) {
         try {
           io.run();
@@ -579,8 +580,7 @@ Status Listener::Impl::Open() {
 }
 
 void Listener::Impl::Accept() {
-  const size_t slot = next_io_++ % (more_io_.size() + 1);
-  net::io_context& io = slot == 0 ? ioc_ : *more_io_[slot - 1];
+  net::io_context& io = IoContext(next_io_++ % (more_io_.size() + 1));
   acceptor_.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping_) return;
     if (ec) {  // e.g. out of file descriptors: try again shortly rather than spin

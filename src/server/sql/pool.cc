@@ -147,17 +147,7 @@ Result<DatabasePool::Lease> DatabasePool::Acquire(std::string_view name, bool cr
       it = entries_.emplace(std::string(name), Entry()).first;
     }
     Entry& e = it->second;
-    if (!e.idle.empty()) {
-      auto chosen = e.idle.end() - 1;
-      if (pick == Pick::kFreshest) {
-        for (auto it = e.idle.begin(); it != e.idle.end(); ++it) {
-          if ((*it)->db->version() > (*chosen)->db->version()) chosen = it;
-        }
-      }
-      std::unique_ptr<Connection> c = std::move(*chosen);
-      e.idle.erase(chosen);
-      return Lease(this, std::move(c));
-    }
+    if (!e.idle.empty()) return Lease(this, TakeIdleLocked(e, pick));
     if (e.open >= options_.max_connections) {
       return Status::Unavailable("all " + std::to_string(options_.max_connections) +
                                  " connections to database \"" + std::string(name) +
@@ -191,9 +181,19 @@ std::optional<DatabasePool::Lease> DatabasePool::TryIdle(std::string_view name) 
   std::lock_guard lock(mu_);
   auto it = entries_.find(name);
   if (it == entries_.end() || it->second.idle.empty()) return std::nullopt;
-  std::unique_ptr<Connection> c = std::move(it->second.idle.back());
-  it->second.idle.pop_back();
-  return Lease(this, std::move(c));
+  return Lease(this, TakeIdleLocked(it->second, Pick::kLastReturned));
+}
+
+std::unique_ptr<DatabasePool::Connection> DatabasePool::TakeIdleLocked(Entry& e, Pick pick) {
+  auto chosen = e.idle.end() - 1;
+  if (pick == Pick::kFreshest) {
+    for (auto it = e.idle.begin(); it != e.idle.end(); ++it) {
+      if ((*it)->db->version() > (*chosen)->db->version()) chosen = it;
+    }
+  }
+  std::unique_ptr<Connection> c = std::move(*chosen);
+  e.idle.erase(chosen);
+  return c;
 }
 
 void DatabasePool::Release(std::unique_ptr<Connection> c, bool parked) {

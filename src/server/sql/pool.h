@@ -127,6 +127,8 @@ class DatabasePool {
   // Moves connections idle too long (and, when `need_room`, every idle connection of the
   // database idle longest) into `doomed`, to be closed outside the lock.
   void CollectIdle(bool need_room, std::vector<std::unique_ptr<Connection>>* doomed);
+  // One of `e`'s idle connections (there is one), as `pick` says, taken out of the list.
+  std::unique_ptr<Connection> TakeIdleLocked(Entry& e, Pick pick);
 
   const PoolOptions options_;
   mutable std::mutex mu_;
