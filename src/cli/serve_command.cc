@@ -45,6 +45,12 @@ ServeCommand& AddServeCommand(CLI::App& app) {
                    "0: every request on a worker")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
+  c.app
+      ->add_option("--max-staleness-ms", c.max_staleness_ms,
+                   "How old a read may be: within it, a read asks the store nothing and serves "
+                   "the newest version this process knows (x-cloudlite-min-version still asks); "
+                   "default $CLOUDLITE_MAX_STALENESS_MS, else 0: every read at the latest version")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{86400000}));
   c.app->add_option("--max-databases", c.max_databases, "Databases open at once")
       ->check(CLI::Range(1, 1 << 16))
       ->capture_default_str();
@@ -76,6 +82,9 @@ int RunServeCommand(const ServeCommand& c) {
   server::sql::ServiceOptions service_options;
   service_options.pool.store = c.store;
   service_options.pool.options = std::move(database_options).value();
+  if (c.max_staleness_ms) {
+    service_options.pool.options.max_staleness = std::chrono::milliseconds(*c.max_staleness_ms);
+  }
   service_options.pool.max_databases = c.max_databases;
   // Each worker holds at most one connection for a one-shot request, a group commit one more,
   // and each I/O thread's fast path one.

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
@@ -23,6 +24,7 @@ struct ServeCommand {
   size_t max_databases = 64;
   int inline_reads_ms = 2;  // a one-shot read's time on the I/O thread (file:// only); 0: none
   std::string group_commit = "on";
+  std::optional<uint64_t> max_staleness_ms;  // else $CLOUDLITE_MAX_STALENESS_MS, else 0
   DatabaseFlags database;
   ListenerFlags listener{.listen = "127.0.0.1:8080"};
 

@@ -422,7 +422,7 @@ Result<bool> Engine::Refresh(bool force) {
   auto now = std::chrono::steady_clock::now();
   if (!force && synced_ && options_.max_staleness.count() > 0 &&
       now - last_sync_ < options_.max_staleness) {
-    return false;
+    return ApplyKnownRecords();
   }
   uint64_t before = version_;
   // A map loaded long ago may name objects a collector removed since a newer checkpoint: open
@@ -455,6 +455,16 @@ Result<bool> Engine::Refresh(bool force) {
   if (behind_) CL_RETURN_IF_ERROR(CatchUp());
   last_sync_ = now;
   synced_ = true;
+  return version_ != before;
+}
+
+Result<bool> Engine::ApplyKnownRecords() {
+  const uint64_t before = version_;
+  for (;;) {
+    std::shared_ptr<const LogRecord> record = KnownRecord(version_ + 1);
+    if (!record || record->rec.prev != head_nonce_) break;
+    CL_RETURN_IF_ERROR(Apply(format::LogKey(db_, version_ + 1), *record));
+  }
   return version_ != before;
 }
 

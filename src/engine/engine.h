@@ -143,7 +143,9 @@ class Engine {
   Result<bool> IsLatest();
 
   // Advances to the latest version, unless the last sync is younger than max_staleness
-  // (or `force`). Returns whether the version changed.
+  // (or `force`): then only to the newest version the process knows without asking the store
+  // (its other engines committed or fetched it), so that one process's reads never go back
+  // behind its own commits. Returns whether the version changed.
   Result<bool> Refresh(bool force = false);
 
   uint64_t version() const { return version_; }
@@ -267,6 +269,9 @@ class Engine {
   // holds another nonce, which CheckFollows refuses), so another engine's copy is as good as a
   // GET (docs/design.md, "One engine per database"). Only format-2 records of this incarnation.
   std::shared_ptr<const LogRecord> KnownRecord(uint64_t version);
+  // Applies the records the process knows that follow this engine's version, asking the store
+  // nothing. Returns whether the version changed.
+  Result<bool> ApplyKnownRecords();
   // Decodes `bytes`, the record at `key` (of `version`), and keeps it for KnownRecord if it
   // holds that version of this incarnation. A disk-cached copy that fails to decode is dropped.
   Result<std::shared_ptr<const LogRecord>> DecodeRecord(const std::string& key, uint64_t version,

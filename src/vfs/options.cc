@@ -103,7 +103,7 @@ constexpr Spec kSpecs[] = {
     {"cache_size", "CLOUDLITE_CACHE_SIZE", SetCacheSize},
     {"cache_max_bytes", "CLOUDLITE_CACHE_MAX_BYTES", SetCacheMaxBytes},
     {"write_memory", "CLOUDLITE_WRITE_MEMORY", SetWriteMemory},
-    {"max_staleness_ms", "", SetMaxStaleness},
+    {"max_staleness_ms", "CLOUDLITE_MAX_STALENESS_MS", SetMaxStaleness},
     {"isolation", "CLOUDLITE_ISOLATION", SetIsolation},
     {"lease", "CLOUDLITE_LEASE", SetLease, /*vfs_only=*/true},
     {"lease_wait_ms", "", SetLeaseWait, /*vfs_only=*/true},

@@ -2,6 +2,8 @@
 #include "vfs/vfs.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -69,23 +71,61 @@ TEST_F(VfsTest, RollbackLeavesNothingBehind) {
   EXPECT_EQ(test::QueryText(db, "PRAGMA cloudlite_version"), "2");
 }
 
+// Another process's commit: this one's connections know nothing of it until they ask the store.
+int ExecInAnotherProcess(const std::string& uri, const std::string& sql) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close_v2(db);
+    _exit(rc);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
 TEST_F(VfsTest, MinVersionLooksForNewerVersionsWhateverMaxStalenessAllows) {
+  const std::string dir = test::MakeTempDir("vfs-min-version");
+  store_ = "file://" + dir;  // shared with a child process, unlike mem://
   sqlite3* writer = Open();
   ASSERT_EQ(Exec(writer, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"), SQLITE_OK);
   sqlite3* reader = Open("db", "&max_staleness_ms=3600000");
   EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), "1");
-  ASSERT_EQ(Exec(writer, "INSERT INTO t VALUES (2)"), SQLITE_OK);
-  const std::string v = test::QueryText(writer, "PRAGMA cloudlite_version");
+  const uint64_t seen = std::stoull(test::QueryText(reader, "PRAGMA cloudlite_version"));
+  const std::string next = std::to_string(seen + 1);
+  ASSERT_EQ(
+      ExecInAnotherProcess("file:db?vfs=cloudlite&store=" + store_, "INSERT INTO t VALUES (2)"),
+      SQLITE_OK);
   // Within the bound, the reader does not look; a version it has seen changes nothing.
   EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), "1");
-  ASSERT_EQ(Exec(reader, "PRAGMA cloudlite_min_version = 2"), SQLITE_OK);
+  ASSERT_EQ(Exec(reader, "PRAGMA cloudlite_min_version = " + std::to_string(seen)), SQLITE_OK);
   EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), "1");
   // One it has not seen makes the next transaction look (inside BEGIN too, before any read).
-  ASSERT_EQ(Exec(reader, "BEGIN; PRAGMA cloudlite_min_version = " + v), SQLITE_OK);
+  ASSERT_EQ(Exec(reader, "BEGIN; PRAGMA cloudlite_min_version = " + next), SQLITE_OK);
   EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), "2");
   ASSERT_EQ(Exec(reader, "COMMIT"), SQLITE_OK);
-  EXPECT_EQ(test::QueryText(reader, "PRAGMA cloudlite_version"), v);
+  EXPECT_EQ(test::QueryText(reader, "PRAGMA cloudlite_version"), next);
   EXPECT_EQ(Exec(reader, "PRAGMA cloudlite_min_version = x"), SQLITE_ERROR);
+  for (sqlite3* db : open_) sqlite3_close_v2(db);
+  open_.clear();
+  test::RemoveTree(dir);
+}
+
+// A staleness bound never hides what the process itself committed: the writer's record is known
+// to the process, and a reader within its bound applies it without asking the store.
+TEST_F(VfsTest, ReadsWithinTheStalenessBoundSeeTheProcesssOwnCommits) {
+  sqlite3* writer = Open();
+  ASSERT_EQ(Exec(writer, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"), SQLITE_OK);
+  sqlite3* reader = Open("db", "&max_staleness_ms=3600000");
+  EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), "1");
+  for (int i = 2; i <= 4; i++) {
+    ASSERT_EQ(Exec(writer, "INSERT INTO t VALUES (" + std::to_string(i) + ")"), SQLITE_OK);
+    EXPECT_EQ(test::QueryText(reader, "SELECT count(*) FROM t"), std::to_string(i));
+    EXPECT_EQ(test::QueryText(reader, "PRAGMA cloudlite_version"),
+              test::QueryText(writer, "PRAGMA cloudlite_version"));
+  }
 }
 
 TEST_F(VfsTest, TransactionsLargerThanThePageCacheSpillAndCommitWhole) {

@@ -1,5 +1,7 @@
 #include "server/sql/service.h"
 
+#include <sqlite3.h>
+
 #include <cctype>
 #include <charconv>
 #include <utility>
@@ -73,7 +75,8 @@ Response RefusalResponse(const StreamRefusal& refusal) {
 }
 
 // x-cloudlite-min-version: the session must see at least that version. A read transaction
-// already starts at the latest version unless max_staleness allows otherwise; Info() looks.
+// already starts at the latest version unless max_staleness allows otherwise: the PRAGMA makes
+// the next one (Info's) ask the store whatever it allows.
 std::optional<Response> EnsureMinVersion(const Request& request, Session& session) {
   std::string_view text = request.header(kMinVersionHeader);
   if (text.empty()) return std::nullopt;
@@ -84,7 +87,12 @@ std::optional<Response> EnsureMinVersion(const Request& request, Session& sessio
                          "HRANA_PROTO_ERROR");
   }
   if (session.version() >= min || !session.is_autocommit()) return std::nullopt;
-  Result<DatabaseInfo> info = session.lease().db().Info();
+  Database& db = session.lease().db();
+  const std::string pragma = "PRAGMA cloudlite_min_version = " + std::to_string(min);
+  if (sqlite3_exec(db.handle(), pragma.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return ErrorResponse(Status::Internal(sqlite3_errmsg(db.handle())));
+  }
+  Result<DatabaseInfo> info = db.Info();
   if (!info.ok()) return ErrorResponse(info.status());
   if (info->version >= min) return std::nullopt;
   return ErrorResponse(503,

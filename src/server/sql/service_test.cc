@@ -1,6 +1,8 @@
 #include "server/sql/service.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "cloudlite/admin.h"
+#include "cloudlite/database.h"
 #include "testing/temp_dir.h"
 
 namespace cloudlite::server::sql {
@@ -804,6 +807,60 @@ TEST_F(HranaServiceTest, WritesReportTheirVersionAndReadsCanAskForOne) {
       Post(other, "/v2/pipeline", read, {{"x-cloudlite-min-version", std::to_string(v2 + 100)}});
   EXPECT_EQ(future.status, 503);
   EXPECT_EQ(ErrorBody(future)["code"], "VERSION_NOT_REACHED");
+}
+
+// With a staleness bound a read asks the store nothing, yet sees every write of its own process;
+// another process's write is seen once the bound passes, or at once when a client asks for its
+// version. The other process is a real one: within a process, commits are known to every
+// connection (Engine::Refresh).
+TEST_F(HranaServiceTest, AStalenessBoundSparesTheStoreButNotTheProcesssOwnWrites) {
+  ServiceOptions o = Options();
+  o.pool.options.max_staleness = std::chrono::hours(1);
+  SqlService s(o);
+  Exec(s, "CREATE TABLE t(x)");
+  const std::string count =
+      R"J({"requests":[{"type":"execute","stmt":{"sql":"SELECT count(*) FROM t"}},{"type":"close"}]})J";
+  auto count_of = [&](const Response& r) -> std::string {
+    EXPECT_EQ(r.status, 200) << r.body;
+    json::value v = json::parse(r.body);
+    return std::string(v.at("results")
+                           .at(0)
+                           .at("response")
+                           .at("result")
+                           .at("rows")
+                           .at(0)
+                           .at(0)
+                           .at("value")
+                           .as_string());
+  };
+  EXPECT_EQ(count_of(Post(s, "/v2/pipeline", count)), "0");
+  for (int i = 1; i <= 3; i++) {
+    Exec(s, "INSERT INTO t VALUES (1)");
+    const std::string before = ProcessStoreStatsJson();
+    EXPECT_EQ(count_of(Post(s, "/v2/pipeline", count)), std::to_string(i));
+    EXPECT_EQ(ProcessStoreStatsJson(), before) << "a read within the bound asked the store";
+  }
+  const uint64_t seen =
+      std::stoull(std::string(HeaderOf(Post(s, "/v2/pipeline", count), kVersionHeader)));
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Result<std::unique_ptr<Database>> db = Database::Open(o.pool.store + "/default");
+    _exit(
+        db.ok() &&
+                (*db)->Update([](Connection& c) { return c.Exec("INSERT INTO t VALUES (2)"); }).ok()
+            ? 0
+            : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(count_of(Post(s, "/v2/pipeline", count)), "3") << "within the bound";
+  Response asked =
+      Post(s, "/v2/pipeline", count, {{std::string(kMinVersionHeader), std::to_string(seen + 1)}});
+  EXPECT_EQ(count_of(asked), "4");
+  EXPECT_EQ(HeaderOf(asked, kVersionHeader), std::to_string(seen + 1));
+  EXPECT_EQ(count_of(Post(s, "/v2/pipeline", count)), "4");
 }
 
 // Two services on one store stand for two server processes.
