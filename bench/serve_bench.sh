@@ -173,10 +173,17 @@ bench_store() {
       [[ $kind == file ]] && inline=(--inline)
       start "$fixed" --body-file="$work/point.json" --workers="$workers" "${inline[@]}"
       local fixed_url=$url fixed_pid=$pid
+      # A second server on the same store whose reads may be up to 1 s old (--max-staleness-ms):
+      # they ask the store nothing within the bound.
+      start "$bin" serve --store "$store/gc-$gc" --listen 127.0.0.1:0 --access-log off \
+        --workers="$workers" --max-staleness-ms 1000
+      local stale_url=$url stale_pid=$pid
       for _ in $(seq 1 "$rounds"); do
         run "$kind point" "$base/bench/v2/pipeline" 16 "$point" "$base"
+        run "$kind point stale<=1s" "$stale_url/bench/v2/pipeline" 16 "$point" "$stale_url"
         run "$kind fixed" "$fixed_url/" 16 "$point" "$base"
       done
+      stop "$stale_pid"
       stop "$fixed_pid"
       pid=$server
     fi
@@ -240,4 +247,8 @@ for kind in ("file", "s3"):
           f"{point['requests_per_s'] / fixed['requests_per_s']:.2f}x "
           f"({point['requests_per_s']:.0f} vs {fixed['requests_per_s']:.0f} requests/s over "
           f"{sum(r['label'] == kind + ' point' for r in rows)} alternating rounds; goal >= 0.7x)")
+    stale = total(f"{kind} point stale<=1s")
+    print(f"- {kind}: point queries with --max-staleness-ms 1000 / fixed response: "
+          f"{stale['requests_per_s'] / fixed['requests_per_s']:.2f}x "
+          f"({stale['requests_per_s']:.0f} vs {fixed['requests_per_s']:.0f} requests/s)")
 PY
