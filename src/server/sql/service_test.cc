@@ -813,7 +813,7 @@ TEST_F(HranaServiceTest, WritesReportTheirVersionAndReadsCanAskForOne) {
 // another process's write is seen once the bound passes, or at once when a client asks for its
 // version. The other process is a real one: within a process, commits are known to every
 // connection (Engine::Refresh).
-TEST_F(HranaServiceTest, AStalenessBoundSparesTheStoreButNotTheProcesssOwnWrites) {
+TEST_F(HranaServiceTest, StaleReadsSpareTheStoreButSeeOwnWritesAcrossProcesses) {
   ServiceOptions o = Options();
   o.pool.options.max_staleness = std::chrono::hours(1);
   SqlService s(o);
