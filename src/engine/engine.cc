@@ -244,6 +244,11 @@ std::shared_ptr<const LogRecord> Engine::KnownRecord(uint64_t version) {
   return hit;
 }
 
+std::shared_ptr<const LogRecord> Engine::KnownNextRecord() {
+  std::shared_ptr<const LogRecord> record = KnownRecord(version_ + 1);
+  return record && record->rec.prev == head_nonce_ ? record : nullptr;
+}
+
 Result<std::shared_ptr<const LogRecord>> Engine::DecodeRecord(const std::string& key,
                                                               uint64_t version, std::string bytes) {
   Result<format::Record> decoded = format::DecodeRecord(bytes, key);
@@ -266,8 +271,8 @@ Result<std::shared_ptr<const LogRecord>> Engine::ProbeNext(bool* known) {
   const uint64_t next = version_ + 1;
   // A record that exists answers the probe: it is the next version whatever else happened
   // since. Only an absent slot needs a GET that started after the caller's transaction did.
-  std::shared_ptr<const LogRecord> record = KnownRecord(next);
-  *known = record && record->rec.prev == head_nonce_;
+  std::shared_ptr<const LogRecord> record = KnownNextRecord();
+  *known = record != nullptr;
   if (*known) return record;
   if (!options_.probe) return FetchRecord(next);
   const std::string key = format::LogKey(db_, next);
@@ -275,9 +280,7 @@ Result<std::shared_ptr<const LogRecord>> Engine::ProbeNext(bool* known) {
                                                              [&] { return FetchImmutable(key); }));
   // The engines that shared the probe decode its answer once between them (on the terms of
   // the first look above).
-  if (auto decoded = KnownRecord(next); decoded && decoded->rec.prev == head_nonce_) {
-    return decoded;
-  }
+  if (auto decoded = KnownNextRecord()) return decoded;
   Result<std::shared_ptr<const LogRecord>> fetched = DecodeRecord(key, next, std::move(bytes));
   if (!fetched.ok() || (*fetched)->rec.version != next) {
     return FetchRecord(next);  // a damaged disk-cached copy: DecodeRecord dropped it
@@ -460,9 +463,7 @@ Result<bool> Engine::Refresh(bool force) {
 
 Result<bool> Engine::ApplyKnownRecords() {
   const uint64_t before = version_;
-  for (;;) {
-    std::shared_ptr<const LogRecord> record = KnownRecord(version_ + 1);
-    if (!record || record->rec.prev != head_nonce_) break;
+  while (std::shared_ptr<const LogRecord> record = KnownNextRecord()) {
     CL_RETURN_IF_ERROR(Apply(format::LogKey(db_, version_ + 1), *record));
   }
   return version_ != before;

@@ -269,6 +269,9 @@ class Engine {
   // holds another nonce, which CheckFollows refuses), so another engine's copy is as good as a
   // GET (docs/design.md, "One engine per database"). Only format-2 records of this incarnation.
   std::shared_ptr<const LogRecord> KnownRecord(uint64_t version);
+  // The known record of version_+1 when it follows this engine's head (its prev is head_nonce_),
+  // else null.
+  std::shared_ptr<const LogRecord> KnownNextRecord();
   // Applies the records the process knows that follow this engine's version, asking the store
   // nothing. Returns whether the version changed.
   Result<bool> ApplyKnownRecords();
