@@ -823,15 +823,7 @@ TEST_F(HranaServiceTest, StaleReadsSpareTheStoreButSeeOwnWritesAcrossProcesses) 
   auto count_of = [&](const Response& r) -> std::string {
     EXPECT_EQ(r.status, 200) << r.body;
     json::value v = json::parse(r.body);
-    return std::string(v.at("results")
-                           .at(0)
-                           .at("response")
-                           .at("result")
-                           .at("rows")
-                           .at(0)
-                           .at(0)
-                           .at("value")
-                           .as_string());
+    return std::string(Rows(v.at("results").at(0).as_object()).at(0).at(0).at("value").as_string());
   };
   EXPECT_EQ(count_of(Post(s, "/v2/pipeline", count)), "0");
   for (int i = 1; i <= 3; i++) {
