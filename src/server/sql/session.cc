@@ -663,9 +663,17 @@ bool Session::AllReadOnly(std::string_view sql) {
     const char* tail = nullptr;
     auto prepared = Prepare(std::string_view(start, end - start), &tail);
     if (std::holds_alternative<HranaError>(prepared)) return false;
-    StmtPtr stmt(std::get<Prepared>(prepared).stmt, sqlite3_finalize);
+    const Prepared& p = std::get<Prepared>(prepared);
+    StmtPtr stmt(p.stmt, sqlite3_finalize);
+    if (stmt && !sqlite3_stmt_readonly(stmt.get())) {
+      // One statement that writes is the one the transaction will execute (Execute finds it
+      // under the same guard), and the verdict the next look at this SQL finds.
+      if (start == sql.data() && p.Keepable() && OnlySpaceAndComments(handle(), tail)) {
+        cache.Put(sql, stmt.release(), lease_.guard().read_only);
+      }
+      return false;
+    }
     start = tail;
-    if (stmt && !sqlite3_stmt_readonly(stmt.get())) return false;
   }
   return true;
 }
