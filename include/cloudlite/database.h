@@ -114,9 +114,7 @@ class Database {
   sqlite3* handle() const;
   // Installs a progress handler on the connection (as sqlite3_progress_handler: called about
   // every `instructions` virtual machine instructions; returning non-zero interrupts the
-  // statement) that Update keeps: Update watches its transaction through a progress handler of
-  // its own, which calls this one. One set directly on handle() is gone after the next Update.
-  // `handler` null removes it.
+  // statement). `handler` null removes it.
   void SetProgressHandler(int instructions, int (*handler)(void*), void* arg);
   // The status behind the last SQLite I/O error, with the store's own message.
   Status last_store_error() const;

@@ -158,7 +158,6 @@ struct Database::Impl {
   sqlite3* db = nullptr;
   Options options;
   UpdateStats stats;
-  ProgressHandler progress;  // the caller's (SetProgressHandler)
   // What Connection::Exec and Query keep prepared: preparing a point query costs more than
   // running it, and every View and Update runs BEGIN.
   Connection::Kept kept;
@@ -176,7 +175,6 @@ sqlite3* Database::handle() const { return impl_->db; }
 Status Database::last_store_error() const { return vfs::LastError(impl_->db); }
 UpdateStats Database::stats() const { return impl_->stats; }
 void Database::SetProgressHandler(int instructions, int (*handler)(void*), void* arg) {
-  impl_->progress = handler ? ProgressHandler{instructions, handler, arg} : ProgressHandler{};
   sqlite3_progress_handler(impl_->db, instructions, handler, arg);
 }
 uint64_t Database::version() const {
@@ -249,7 +247,7 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
   Connection conn(impl_->db, &impl_->kept);
   if (!impl_->schema) impl_->schema = std::make_unique<SchemaFacts>(impl_->db);
-  Transaction txn(conn, {impl_->options.isolation, impl_->options.max_attempts, impl_->progress,
+  Transaction txn(conn, {impl_->options.isolation, impl_->options.max_attempts,
                          impl_->options.change_feed, impl_->schema.get()});
   Status s = txn.Run([&] { return fn(conn); });
   UpdateStats& stats = impl_->stats;

@@ -78,7 +78,7 @@ Status Transaction::WithRowChanges(const std::function<Status()>& work,
   CL_ASSIGN_OR_RETURN(int64_t schema_before, schema_->Version());
   std::unique_ptr<ChangeRecorder> recorder;
   if (!changes) {
-    CL_ASSIGN_OR_RETURN(recorder, ChangeRecorder::Start(db(), replay_memory_, options_.progress));
+    CL_ASSIGN_OR_RETURN(recorder, ChangeRecorder::Start(db(), *schema_, replay_memory_));
   }
   CL_RETURN_IF_ERROR(work());
   RecordedChanges replayed;
@@ -94,8 +94,7 @@ Status Transaction::WithRowChanges(const std::function<Status()>& work,
 }
 
 Status Transaction::RunBody(const Body& body, RecordedChanges* changes, bool* body_failed) {
-  CL_ASSIGN_OR_RETURN(auto recorder,
-                      ChangeRecorder::Start(db(), replay_memory_, options_.progress));
+  CL_ASSIGN_OR_RETURN(auto recorder, ChangeRecorder::Start(db(), *schema_, replay_memory_));
   stats_.runs++;
   return WithRowChanges(
       [&]() -> Status {

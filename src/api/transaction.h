@@ -47,8 +47,6 @@ struct TransactionOptions {
   Isolation isolation = Isolation::kSerializable;
   // Commit attempts (lost races) before giving up with Busy; a replay that conflicts costs none.
   int max_attempts = 32;
-  // The connection's own progress handler, kept while the transaction records its changes.
-  ProgressHandler progress;
   // The commit record carries the row changes (Options::change_feed).
   bool change_feed = true;
   // The connection's, kept across its transactions (null: the transaction's own).

@@ -74,7 +74,7 @@ TEST(TransactionTest, ARequestUnderASavepointFailsAloneAndALostRaceReplaysTheGro
   };
   bool raced = false;
   std::vector<Status> results;
-  Transaction txn(Connection((*a)->handle()), {Isolation::kSnapshot, 8, {}});
+  Transaction txn(Connection((*a)->handle()), {Isolation::kSnapshot, 8});
   ASSERT_OK(txn.Run([&]() -> Status {
     results.clear();
     if (!raced) {

@@ -136,6 +136,9 @@ TEST(DatabaseTest, TransactionControlIsPreparedOnceAndPragmasNever) {
                                               {"COMMIT", 1},
                                               // Update's own, kept by its SchemaFacts
                                               {"PRAGMA main.schema_version", 1},
+                                              {"SELECT name, pk, hidden FROM pragma_table_xinfo("
+                                               "?1, 'main') ORDER BY cid",
+                                               1},
                                               {"SAVEPOINT request", 1},
                                               {"RELEASE request", 1},
                                               {"ROLLBACK", 1},
