@@ -109,7 +109,8 @@ Status Describe(const format::Record& rec, const std::string& key, std::deque<Ro
          changes.schema_changed
              ? "not recorded: the plain VFS records no rows of a commit that changed the schema"
              : "not recorded: the transaction changed more rows than its writer records "
-               "(a quarter of write_memory), or rows the plain VFS cannot compare");
+               "(a quarter of write_memory), rows of a table with generated columns or whose "
+               "columns it changed, or rows the plain VFS cannot compare");
   }
   return AppendRows(rec, changes.changeset, key, out);
 }
