@@ -178,6 +178,9 @@ class RecorderTest : public ::testing::Test {
            "CREATE TABLE t3 (k TEXT PRIMARY KEY, v INTEGER);"  // a nullable key
            "CREATE TABLE t4 (x, y);"                           // no key
            "CREATE TABLE log (n INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT);"
+           "CREATE TABLE t6 (id INTEGER PRIMARY KEY, v,"
+           "  parent INTEGER REFERENCES t1 (id) ON DELETE CASCADE ON UPDATE CASCADE);"
+           "PRAGMA foreign_keys = ON;"
            "CREATE TRIGGER t1_log AFTER UPDATE ON t1 BEGIN "
            "  INSERT INTO log (what) VALUES ('t1 ' || new.id); END;");
     }
@@ -195,9 +198,9 @@ class RecorderTest : public ::testing::Test {
   // The carried tables' rows, exactly (types and bytes).
   static std::string Rows(sqlite3* db) {
     std::string out;
-    for (const char* sql :
-         {"SELECT * FROM t1 ORDER BY id", "SELECT * FROM t2 ORDER BY k2, k1",
-          "SELECT * FROM t3 WHERE k IS NOT NULL ORDER BY k", "SELECT * FROM log ORDER BY n"}) {
+    for (const char* sql : {"SELECT * FROM t1 ORDER BY id", "SELECT * FROM t2 ORDER BY k2, k1",
+                            "SELECT * FROM t3 WHERE k IS NOT NULL ORDER BY k",
+                            "SELECT * FROM log ORDER BY n", "SELECT * FROM t6 ORDER BY id"}) {
       sqlite3_stmt* stmt = nullptr;
       EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK);
       while (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -240,7 +243,10 @@ class RecorderTest : public ::testing::Test {
     RecordedChanges changes = Record(sql);
     EXPECT_EQ(Decode(changes.changeset), Decode(expected));
     EXPECT_EQ(changes.tables, seen);
-    // Replayed (triggers off, as ApplyChangeset does) on the database as it was.
+    // Replayed (triggers off, as ApplyChangeset does) on the database as it was. Foreign key
+    // actions too: their effects are in the changeset (a replay that meets them conflicts, and
+    // Update runs the function again instead).
+    Exec(recorded_, "PRAGMA foreign_keys = OFF");
     Exec(recorded_, "BEGIN");
     sqlite3_db_config(recorded_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
     EXPECT_EQ(
@@ -252,6 +258,7 @@ class RecorderTest : public ::testing::Test {
     sqlite3_db_config(recorded_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr);
     EXPECT_EQ(Rows(recorded_), Rows(watched_));
     Exec(recorded_, "ROLLBACK");
+    Exec(recorded_, "PRAGMA foreign_keys = ON");
     // And the transaction itself, so that both databases stay alike.
     Exec(recorded_, "BEGIN");
     for (const std::string& s : sql) Exec(recorded_, s);
@@ -303,7 +310,7 @@ TEST_F(RecorderTest, WritesWhatTheSessionExtensionWouldAndReplaysToTheSameRows) 
   };
   auto statement = [&]() -> std::string {
     const std::string id = std::to_string(pick(12) + 1);
-    switch (pick(14)) {
+    switch (pick(17)) {
       case 0:
       case 1:
         return "INSERT OR REPLACE INTO t1 VALUES (" + id + ", " + value() + ", " + value() + ", " +
@@ -334,6 +341,14 @@ TEST_F(RecorderTest, WritesWhatTheSessionExtensionWouldAndReplaysToTheSameRows) 
         return "INSERT INTO t4 VALUES (" + value() + ", " + value() + ")";
       case 12:
         return "DELETE FROM t4 WHERE rowid % 2 = " + std::to_string(pick(2));
+      case 13:  // children, removed and re-keyed with their parent by foreign key actions
+        return "INSERT OR IGNORE INTO t6 SELECT id + " + std::to_string(pick(3) * 20) +
+               ", a, id FROM t1 WHERE id <= " + id;
+      case 14:
+        return "INSERT INTO t3 VALUES ('k" + std::to_string(pick(6)) + "', " +
+               std::to_string(pick(9)) + ") ON CONFLICT (k) DO UPDATE SET v = v + excluded.v";
+      case 15:
+        return "UPDATE t6 SET v = " + value() + " WHERE id % 3 = " + std::to_string(pick(3));
       default:
         return pick(4) == 0 ? "DELETE FROM t1" : "UPDATE t1 SET c = zeroblob(3) WHERE id < " + id;
     }
