@@ -666,8 +666,9 @@ bool Session::AllReadOnly(std::string_view sql) {
     const Prepared& p = std::get<Prepared>(prepared);
     StmtPtr stmt(p.stmt, sqlite3_finalize);
     if (stmt && !sqlite3_stmt_readonly(stmt.get())) {
-      // One statement that writes is the one the transaction will execute (Execute finds it
-      // under the same guard), and the verdict the next look at this SQL finds.
+      // One statement that writes stays prepared: the next look at this SQL on this connection
+      // (the worker's, after the fast path declined the request) finds the verdict, and
+      // Execute the statement when this connection runs it under the same guard.
       if (start == sql.data() && p.Keepable() && OnlySpaceAndComments(handle(), tail)) {
         cache.Put(sql, stmt.release(), lease_.guard().read_only);
       }
