@@ -83,6 +83,11 @@ struct Written {
   uint64_t bits = 0;       // INTEGER, FLOAT
   std::string_view bytes;  // TEXT, BLOB
   std::string_view all;    // the value as written
+  double real() const {
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return d;
+  }
 };
 
 Written TakeValue(std::string_view* in) {
@@ -115,11 +120,8 @@ bool Same(const Written& w, sqlite3_stmt* stmt, int i) {
   switch (w.type) {
     case SQLITE_INTEGER:
       return static_cast<uint64_t>(sqlite3_column_int64(stmt, i)) == w.bits;
-    case SQLITE_FLOAT: {
-      double d;
-      std::memcpy(&d, &w.bits, sizeof d);
-      return sqlite3_column_double(stmt, i) == d;
-    }
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, i) == w.real();
     case SQLITE_TEXT:
     case SQLITE_BLOB: {
       const void* p = w.type == SQLITE_TEXT ? static_cast<const void*>(sqlite3_column_text(stmt, i))
@@ -136,23 +138,14 @@ int Bind(sqlite3_stmt* stmt, int index, const Written& w) {
   switch (w.type) {
     case SQLITE_INTEGER:
       return sqlite3_bind_int64(stmt, index, static_cast<sqlite3_int64>(w.bits));
-    case SQLITE_FLOAT: {
-      double d;
-      std::memcpy(&d, &w.bits, sizeof d);
-      return sqlite3_bind_double(stmt, index, d);
-    }
+    case SQLITE_FLOAT:
+      return sqlite3_bind_double(stmt, index, w.real());
     case SQLITE_TEXT:
       return sqlite3_bind_text64(stmt, index, w.bytes.data(), w.bytes.size(), SQLITE_TRANSIENT,
                                  SQLITE_UTF8);
     default:
       return sqlite3_bind_blob64(stmt, index, w.bytes.data(), w.bytes.size(), SQLITE_TRANSIENT);
   }
-}
-
-std::string Quote(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 }  // namespace
@@ -209,7 +202,7 @@ ChangeRecorder::Table* ChangeRecorder::Find(const char* name) {
   // Asking SQLite from inside its preupdate hook is allowed: the session extension does.
   Result<int64_t> version = facts_.Version();
   Result<std::shared_ptr<TableShape>> shape =
-      version.ok() ? facts_.Shape(name, *version == version_) : version.status();
+      version.ok() ? facts_.Shape(name, *version, *version == version_) : version.status();
   if (!shape.ok()) {
     error_ = shape.status();
     return nullptr;
@@ -355,7 +348,7 @@ Result<RecordedChanges> ChangeRecorder::Finish() {
     if (t->learned_at != version) {
       // The transaction changed the schema since: the rows are read in the shape they have now,
       // which must be the one they were noted in.
-      CL_ASSIGN_OR_RETURN(shape, facts_.Shape(t->name, /*remember=*/false));
+      CL_ASSIGN_OR_RETURN(shape, facts_.Shape(t->name, version, /*remember=*/false));
       if (!shape->carried || shape->columns != t->shape->columns || shape->key != t->shape->key) {
         changes.changeset.clear();
         return changes;
@@ -384,27 +377,26 @@ Result<int64_t> SchemaFacts::Version() {
   return version;
 }
 
-Result<int64_t> SchemaFacts::Follow() {
-  CL_ASSIGN_OR_RETURN(int64_t version, Version());
-  if (version != known_version_) {
-    known_.clear();
-    shapes_.clear();
-    known_version_ = version;
-  }
-  return version;
+void SchemaFacts::Follow(int64_t version) {
+  if (version == known_version_) return;
+  known_.clear();
+  shapes_.clear();
+  known_version_ = version;
 }
 
 // The rule is vfs::FullyRecorded's (the plain VFS asks it too); this remembers its answers.
 Result<bool> SchemaFacts::FullyRecorded(const std::string& table, bool remember) {
-  CL_RETURN_IF_ERROR(Follow().status());
+  CL_ASSIGN_OR_RETURN(int64_t version, Version());
+  Follow(version);
   if (auto it = known_.find(table); it != known_.end()) return it->second;
   CL_ASSIGN_OR_RETURN(bool fully, vfs::FullyRecorded(db_, "main", table));
   if (remember) known_[table] = fully;
   return fully;
 }
 
-Result<std::shared_ptr<TableShape>> SchemaFacts::Shape(const std::string& table, bool remember) {
-  CL_RETURN_IF_ERROR(Follow().status());
+Result<std::shared_ptr<TableShape>> SchemaFacts::Shape(const std::string& table, int64_t version,
+                                                       bool remember) {
+  Follow(version);
   if (auto it = shapes_.find(table); it != shapes_.end()) return it->second;
   int rc = columns_ ? SQLITE_OK
                     : sqlite3_prepare_v2(db_,
@@ -421,9 +413,9 @@ Result<std::shared_ptr<TableShape>> SchemaFacts::Shape(const std::string& table,
     const int pk = sqlite3_column_int(columns_, 1);
     generated = generated || sqlite3_column_int(columns_, 2) != 0;
     shape->key.push_back(static_cast<char>(pk));
-    names += (names.empty() ? "" : ", ") + Quote(name);
+    names += (names.empty() ? "" : ", ") + vfs::Quote(name);
     if (pk > 0) {
-      where += (where.empty() ? "" : " AND ") + Quote(name) + " IS ?" +
+      where += (where.empty() ? "" : " AND ") + vfs::Quote(name) + " IS ?" +
                std::to_string(shape->columns + 1);
     }
     shape->columns++;
@@ -435,7 +427,8 @@ Result<std::shared_ptr<TableShape>> SchemaFacts::Shape(const std::string& table,
   // here its rows are not carried, as of any table without one).
   shape->carried = !where.empty() && !generated;
   if (shape->carried) {
-    const std::string sql = "SELECT " + names + " FROM main." + Quote(table) + " WHERE " + where;
+    const std::string sql =
+        "SELECT " + names + " FROM main." + vfs::Quote(table) + " WHERE " + where;
     sqlite3_stmt* select = nullptr;
     rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &select, nullptr);
     if (rc != SQLITE_OK) return SessionError(db_, rc, "reading a table's columns");

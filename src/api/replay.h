@@ -108,13 +108,14 @@ class SchemaFacts {
   // columns cannot be NULL. `remember`: false when the open transaction changed the schema,
   // which may yet roll back (then its cookie may come back with another schema).
   Result<bool> FullyRecorded(const std::string& table, bool remember);
-  // How a changeset carries the rows of `table` in the schema the open transaction sees;
-  // `remember` as above.
-  Result<std::shared_ptr<TableShape>> Shape(const std::string& table, bool remember);
+  // How a changeset carries the rows of `table` in the schema the open transaction sees, whose
+  // cookie (Version) the caller just read; `remember` as above.
+  Result<std::shared_ptr<TableShape>> Shape(const std::string& table, int64_t version,
+                                            bool remember);
 
  private:
-  // Forgets what an older schema cookie taught; returns the current one.
-  Result<int64_t> Follow();
+  // Forgets what another schema cookie than `version` taught.
+  void Follow(int64_t version);
 
   sqlite3* db_;
   sqlite3_stmt* version_ = nullptr;

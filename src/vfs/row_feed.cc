@@ -30,12 +30,6 @@ Status Exec(sqlite3* db, const std::string& sql) {
   return Status::Ok();
 }
 
-std::string Quote(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 TouchedRows::Row ReadRow(sqlite3* db, int (*get)(sqlite3*, int, sqlite3_value**)) {
   TouchedRows::Row row(static_cast<size_t>(std::max(0, sqlite3_preupdate_count(db))));
   for (size_t i = 0; i < row.size(); i++) {
@@ -369,6 +363,12 @@ bool RowHookInstalled(sqlite3* db) {
   Hooked& hooked = HookedConnections();
   std::lock_guard<std::mutex> lock(hooked.mu);
   return hooked.connections.count(db) != 0;
+}
+
+std::string Quote(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
 }
 
 Result<bool> FullyRecorded(sqlite3* db, const char* schema, const std::string& table) {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cloudlite/status.h"
@@ -36,6 +37,8 @@ namespace cloudlite::vfs {
 // own) never are; other keys of rowid tables only if declared NOT NULL. The library's recorder
 // and the plain VFS list the other tables they change as unkeyed.
 Result<bool> FullyRecorded(sqlite3* db, const char* schema, const std::string& table);
+// `name` as an SQL identifier: in double quotes, its own doubled.
+std::string Quote(std::string_view name);
 
 // The rows a write transaction may have changed, as its preupdate events named them. Past
 // `limit` bytes it forgets them and is incomplete, like the library's recorder.
