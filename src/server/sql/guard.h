@@ -2,8 +2,7 @@
 // reading the SQL: an authorizer (sqlite3_set_authorizer) that refuses anything that would
 // reach outside the database (ATTACH, VACUUM INTO, load_extension, file-level PRAGMAs,
 // writable_schema) and every write while the connection is read-only, and a progress handler
-// that interrupts a statement past the request's deadline (also inside Database::Update, which
-// keeps a progress handler set with Database::SetProgressHandler).
+// that interrupts a statement past the request's deadline (also inside Database::Update).
 #pragma once
 
 #include <sqlite3.h>
@@ -43,8 +42,8 @@ struct ConnectionGuard {
 };
 
 // Installs the authorizer and the progress handler of `guard` on `db`'s connection, and SQLite's
-// defensive mode. The progress handler goes through Database::SetProgressHandler, so Update
-// keeps it. `guard` must outlive the connection.
+// defensive mode (the progress handler through Database::SetProgressHandler). `guard` must
+// outlive the connection.
 void InstallGuard(Database& db, ConnectionGuard* guard);
 
 }  // namespace cloudlite::server::sql
