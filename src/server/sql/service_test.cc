@@ -608,6 +608,21 @@ TEST_F(HranaServiceTest, TheFastPathAnswersOnlyOneShotReadsOnAnIdleConnectionInT
   mixed.body.insert(mixed.body.find(R"J("requests":[)J") + 12,
                     R"J({"type":"execute","stmt":{"sql":"INSERT INTO t VALUES (2)"}},)J");
   EXPECT_FALSE(s.TryInline(mixed));
+  {
+    // SQL that begins with INSERT, UPDATE, DELETE or REPLACE is judged a write unprepared; other
+    // writes are prepared to tell (and kept for the worker that runs them).
+    const std::vector<std::string> sniffed = {" \n insert INTO t VALUES (3)", "Update t SET x = 1",
+                                              "DELETE FROM t", "replace INTO t VALUES (4)"};
+    const std::string with = "WITH v(x) AS (VALUES (5)) INSERT INTO t SELECT x FROM v";
+    for (const std::string& sql : sniffed) EXPECT_FALSE(s.TryInline(request(sql))) << sql;
+    EXPECT_FALSE(s.TryInline(request(with)));
+    Result<DatabasePool::Lease> lease = s.pool().Acquire("default", false);
+    ASSERT_TRUE(lease.ok());
+    for (const std::string& sql : sniffed) {
+      EXPECT_EQ(lease->statements().ReadOnly(sql), std::nullopt) << sql;
+    }
+    EXPECT_EQ(lease->statements().ReadOnly(with), std::optional<bool>(false));
+  }
   EXPECT_FALSE(s.TryInline(request("SELECT 1", /*one_shot=*/false))) << "a stream";
   EXPECT_EQ(json::serialize(Rows(Exec(s, "SELECT count(*) FROM t"))),
             R"J([[{"type":"integer","value":"0"}]])J");

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -107,6 +108,28 @@ bool OnlySpaceAndComments(sqlite3* db, const char* tail) {
     }
   }
   return true;
+}
+
+// Whether `sql` begins with a keyword that makes its first statement a write (INSERT, UPDATE,
+// DELETE, REPLACE): such SQL is judged without preparing it. Only a shortcut to the verdict a
+// prepare gives (sqlite3_stmt_readonly is false for these), so it may miss writes (WITH ...
+// INSERT, a leading comment), never call a read a write.
+bool BeginsWithWrite(std::string_view sql) {
+  size_t i = sql.find_first_not_of(" \t\n\f\r");
+  if (i == std::string_view::npos) return false;
+  for (std::string_view keyword : {"INSERT", "UPDATE", "DELETE", "REPLACE"}) {
+    if (sql.size() - i < keyword.size()) continue;
+    std::string_view word = sql.substr(i, keyword.size());
+    bool same = std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
+      return std::toupper(static_cast<unsigned char>(a)) == b;
+    });
+    if (!same) continue;
+    const size_t after = i + keyword.size();
+    if (after == sql.size()) return true;
+    const auto next = static_cast<unsigned char>(sql[after]);
+    if (!std::isalnum(next) && next != '_' && next != '$' && next < 0x80) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -637,6 +660,7 @@ json::object Session::Run(const StreamRequest& r) {
 }
 
 bool Session::AllReadOnly(std::string_view sql) {
+  if (BeginsWithWrite(sql)) return false;
   StatementCache& cache = lease_.statements();
   if (std::optional<bool> known = cache.ReadOnly(sql)) return *known;
   {
