@@ -61,9 +61,10 @@ using Handler = std::function<Response(const Request&)>;
 // workers: it answers what it can without blocking (reads on a local store: no network
 // request, no waiting for a lock or a commit, a small bound on its work) and returns nullopt for
 // everything else, which the Handler then serves on a worker as if the fast path were not
-// there. It must have no effect when it returns nullopt. A request answered here skips two
-// thread hand-offs (to a worker and back), the bigger part of a point query's cost on a small
-// machine (docs/benchmarks.md, "Reads on the I/O thread").
+// there. It must have no effect when it returns nullopt. A request answered here skips the
+// hand-off to a worker (and the I/O thread's wake-up that finishes a worker's request), the
+// bigger part of a point query's cost on a small machine (docs/benchmarks.md, "Reads on the I/O
+// thread").
 using InlineHandler = std::function<std::optional<Response>(const Request&)>;
 
 }  // namespace cloudlite::server

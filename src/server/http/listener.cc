@@ -1,6 +1,8 @@
 #include "server/http/listener.h"
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -394,11 +396,66 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (answer) return Write(std::move(*answer), /*admitted=*/true);
     }
     listener_->pool().Submit([self = this->shared_from_this()] {
-      Response response = CallHandler(self->listener_->handler(), self->request_);
-      net::post(self->stream_.get_executor(), [self, r = std::move(response)]() mutable {
-        self->Write(std::move(r), /*admitted=*/true);
-      });
+      self->Answer(CallHandler(self->listener_->handler(), self->request_));
     });
+  }
+
+  // On the worker that made `r`. A plain HTTP answer is sent right here, as far as the socket
+  // takes it without waiting (all of it, for a small answer to a client that reads): the client
+  // has it without waiting for the I/O thread to wake, which then only finishes the request
+  // (and writes what the socket did not take). TLS, HEAD and streamed answers go to the I/O
+  // thread's Write.
+  void Answer(Response r) {
+    auto self = this->shared_from_this();
+    if constexpr (!kTls) {
+      if (!r.next_chunk && !head_) {
+        const bool keep_alive = keep_alive_ && !listener_->stopping();
+        auto res = std::make_shared<http::response<http::string_body>>();
+        FillHeader(res.get(), r, keep_alive, false, r.body.size());
+        res->body() = std::move(r.body);
+        r.body.clear();
+        auto sr = std::make_shared<http::response_serializer<http::string_body>>(*res);
+        SendNow(*sr);
+        net::post(stream_.get_executor(), [self, res, sr, keep_alive, r = std::move(r)]() mutable {
+          self->admitted_ = true;
+          self->keep_alive_ = keep_alive;
+          self->state_ = State::kWriting;
+          self->response_ = std::move(r);
+          self->bytes_ = res->body().size();
+          if (sr->is_done()) return self->Finish(true);
+          self->Lowest().expires_after(self->options_.write_timeout);
+          http::async_write(self->stream_, *sr,
+                            [self, res, sr](beast::error_code ec, size_t) { self->Finish(!ec); });
+        });
+        return;
+      }
+    }
+    net::post(stream_.get_executor(),
+              [self, r = std::move(r)]() mutable { self->Write(std::move(r), /*admitted=*/true); });
+  }
+
+  // Writes what the socket takes now, without waiting, from the serializer's next buffers. A
+  // failure is left for the I/O thread's write of the rest to find.
+  void SendNow(http::response_serializer<http::string_body>& sr) {
+    std::lock_guard lock(socket_mu_);  // the I/O thread's Close may not run meanwhile
+    if (!Lowest().socket().is_open()) return;
+    const int fd = Lowest().socket().native_handle();
+    beast::error_code ec;
+    ssize_t sent = 0;
+    sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+      constexpr size_t kMaxIov = 16;
+      iovec iov[kMaxIov];
+      size_t count = 0;
+      for (net::const_buffer b : beast::buffers_range_ref(buffers)) {
+        if (count == kMaxIov) break;
+        iov[count++] = {const_cast<void*>(b.data()), b.size()};
+      }
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = count;
+      sent = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    });
+    if (!ec && sent > 0) sr.consume(static_cast<size_t>(sent));
   }
 
   void Write(Response r, bool admitted) {
@@ -485,6 +542,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    std::lock_guard lock(socket_mu_);
     beast::error_code ec;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     Lowest().close();
@@ -504,6 +562,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool head_ = false;
   bool admitted_ = false;
   uint64_t bytes_ = 0;
+  std::mutex socket_mu_;  // a worker's SendNow against Close
 };
 
 }  // namespace

@@ -217,6 +217,27 @@ TEST(Listener, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_NE(c.ReadResponse().find("GET /2"), std::string::npos);
 }
 
+TEST(Listener, AnswersTheSocketCannotTakeAtOnceArriveWhole) {
+  // A worker sends what the socket takes at once; a client that does not read yet leaves the
+  // rest of a big answer to the I/O thread.
+  std::string big(16 << 20, '\0');
+  for (size_t i = 0; i < big.size(); i++) big[i] = static_cast<char>('a' + i % 23);
+  auto listener = StartOrDie(TestOptions(), [&](const Request& req) {
+    return req.path == "/big" ? Response::Text(200, big) : Echo(req);
+  });
+  ASSERT_TRUE(listener);
+  RawClient c(listener->port());
+  c.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::string first = c.ReadResponse();
+  ASSERT_GE(first.size(), big.size());
+  EXPECT_EQ(first.rfind("HTTP/1.1 200 ", 0), 0u);
+  EXPECT_TRUE(first.compare(first.size() - big.size(), big.size(), big) == 0);
+  EXPECT_NE(c.ReadResponse().find("GET /small"), std::string::npos);
+  c.Send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(c.ReadResponse().find("GET /after"), std::string::npos);
+}
+
 TEST(Listener, TheFastPathAnswersOnTheIoThreadOrLeavesTheRequestToTheWorkers) {
   std::mutex mu;
   std::set<std::thread::id> worker_threads, fast_threads;
