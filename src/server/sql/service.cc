@@ -20,6 +20,24 @@ struct SqlService::Target {
 
 namespace {
 
+// Whether a pipeline's JSON names SQL that begins with a write (`"sql": "INSERT ...`, see
+// BeginsWithWrite), found without parsing it: the fast path leaves such a request to the
+// workers at once. A false alarm (a write only described or stored, never executed) only sends
+// a read to a worker; a miss is judged after parsing.
+bool NamesWrite(std::string_view body) {
+  constexpr std::string_view kKey = "\"sql\"", kSpace = " \t\n\r";
+  for (size_t at = body.find(kKey); at != std::string_view::npos;
+       at = body.find(kKey, at + kKey.size())) {
+    size_t i = body.find_first_not_of(kSpace, at + kKey.size());
+    if (i == std::string_view::npos || body[i] != ':') continue;
+    i = body.find_first_not_of(kSpace, i + 1);
+    if (i != std::string_view::npos && body[i] == '"' && BeginsWithWrite(body.substr(i + 1))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 constexpr std::string_view kHello = "Hello, this is HTTP API v2 (Hrana over HTTP)";
 
 std::vector<std::string> Segments(std::string_view path) {
@@ -293,7 +311,7 @@ std::optional<Response> SqlService::Serve(const Request& request, InlineUntil in
   // The fast path serves one-shot pipelines only: streams, cursors and CloudSQLite's shape go
   // to the workers, as does closing expired streams (it may roll back their transactions).
   const bool pipeline = route == Route::kPipeline2 || route == Route::kPipeline3;
-  if (inline_until && !pipeline) return std::nullopt;
+  if (inline_until && (!pipeline || NamesWrite(request.body))) return std::nullopt;
   if (!inline_until) streams_->Expire();
   auto target = Resolve(request, std::move(path_database));
   if (auto* r = std::get_if<Response>(&target)) return std::move(*r);

@@ -110,10 +110,8 @@ bool OnlySpaceAndComments(sqlite3* db, const char* tail) {
   return true;
 }
 
-// Whether `sql` begins with a keyword that makes its first statement a write (INSERT, UPDATE,
-// DELETE, REPLACE): such SQL is judged without preparing it. Only a shortcut to the verdict a
-// prepare gives (sqlite3_stmt_readonly is false for these), so it may miss writes (WITH ...
-// INSERT, a leading comment), never call a read a write.
+}  // namespace
+
 bool BeginsWithWrite(std::string_view sql) {
   size_t i = sql.find_first_not_of(" \t\n\f\r");
   if (i == std::string_view::npos) return false;
@@ -131,8 +129,6 @@ bool BeginsWithWrite(std::string_view sql) {
   }
   return false;
 }
-
-}  // namespace
 
 Session::Session(DatabasePool::Lease lease, SessionLimits limits, bool read_only_access,
                  GroupCommitter* committer)

@@ -34,6 +34,12 @@
 
 namespace cloudlite::server::sql {
 
+// Whether `sql` begins with a keyword that makes its first statement a write (INSERT, UPDATE,
+// DELETE, REPLACE), for judging SQL without preparing it. Only a shortcut to the verdict a
+// prepare gives (sqlite3_stmt_readonly is false for these): it misses writes (WITH ... INSERT,
+// a leading comment), and never calls a read a write.
+bool BeginsWithWrite(std::string_view sql);
+
 struct SessionLimits {
   size_t max_rows = 100000;                // per statement result; more is RESPONSE_TOO_LARGE
   size_t max_result_bytes = 10 << 20;      // values' bytes per HTTP request
