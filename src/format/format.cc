@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "base/checksum.h"
 #include "base/coding.h"
@@ -26,11 +28,26 @@ constexpr uint16_t kRecordEnd = 1;  // header flag of an END record
 constexpr size_t kSegmentFooterSize = 8 + 4 + 8;
 
 // zstd's one-shot calls allocate and initialize a context every time, which costs more than
-// compressing one page; each thread keeps one of each instead.
+// compressing one page; contexts are kept instead. Compression contexts in one pool, the most
+// recently used handed out first: a server's commits run on whichever of its many workers
+// leads a group, and a context of one's own per thread would be cold in the caches each time.
 size_t Compress(char* out, size_t capacity, std::string_view in, int level) {
-  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
-                                                                       ZSTD_freeCCtx);
-  return ZSTD_compressCCtx(cctx.get(), out, capacity, in.data(), in.size(), level);
+  using CCtxPtr = std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)>;
+  static std::mutex mu;
+  static auto* idle = new std::vector<CCtxPtr>();  // never destroyed: used until exit
+  CCtxPtr cctx(nullptr, ZSTD_freeCCtx);
+  {
+    std::lock_guard lock(mu);
+    if (!idle->empty()) {
+      cctx = std::move(idle->back());
+      idle->pop_back();
+    }
+  }
+  if (!cctx) cctx.reset(ZSTD_createCCtx());
+  const size_t n = ZSTD_compressCCtx(cctx.get(), out, capacity, in.data(), in.size(), level);
+  std::lock_guard lock(mu);
+  idle->push_back(std::move(cctx));
+  return n;
 }
 
 size_t Decompress(char* out, size_t capacity, std::string_view in) {
