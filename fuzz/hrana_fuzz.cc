@@ -1,9 +1,11 @@
 // The Hrana JSON decoder (src/server/sql/hrana_proto.h) on any bytes: a request body of
 // /v2/pipeline, /v3/pipeline or /v3/cursor, and base64. Errors are InvalidArgument with a
 // message; what decodes keeps the decoder's promises; base64 decodes back to what it encodes.
+// Also BeginsWithWrite, which judges SQL (and the fast path's look at a raw body) unparsed.
 #include "base/base64.h"
 #include "fuzz_util.h"
 #include "server/sql/hrana_proto.h"
+#include "server/sql/session.h"
 
 using namespace cloudlite;
 using namespace cloudlite::server::sql;
@@ -52,6 +54,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   Result<CursorRequest> c = ParseCursor(body, limits);
   if (c.ok()) CheckBatch(c->batch);
+
+  // BeginsWithWrite says "write" only of text that starts, after whitespace, with one of its
+  // four keywords in any case.
+  if (BeginsWithWrite(body)) {
+    std::string head(body.substr(body.find_first_not_of(" \t\n\f\r"), 7));
+    for (char& ch : head) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+    FUZZ_CHECK(head.rfind("INSERT", 0) == 0 || head.rfind("UPDATE", 0) == 0 ||
+               head.rfind("DELETE", 0) == 0 || head.rfind("REPLACE", 0) == 0);
+  }
 
   // base/base64.h, which Hrana blobs and batons use: what decodes re-encodes to text that
   // decodes to the same bytes, and any bytes survive a round trip, in each alphabet and padding.
