@@ -1,10 +1,14 @@
 // The Hrana JSON decoder (src/server/sql/hrana_proto.h) on any bytes: a request body of
 // /v2/pipeline, /v3/pipeline or /v3/cursor, and base64. Errors are InvalidArgument with a
 // message; what decodes keeps the decoder's promises; base64 decodes back to what it encodes.
-// Also BeginsWithWrite, which judges SQL (and the fast path's look at a raw body) unparsed.
+// Also BeginsWithWrite, which judges SQL (and the fast path's look at a raw body) unparsed, and
+// LiftLiterals (src/server/sql/literals.h), which rewrites a read's SQL.
+#include <sqlite3.h>
+
 #include "base/base64.h"
 #include "fuzz_util.h"
 #include "server/sql/hrana_proto.h"
+#include "server/sql/literals.h"
 #include "server/sql/session.h"
 
 using namespace cloudlite;
@@ -27,6 +31,38 @@ void CheckBatch(const Batch& b) {
     CheckStmt(b.steps[i].stmt);
     if (b.steps[i].condition) CheckCond(*b.steps[i].condition, static_cast<uint32_t>(i));
   }
+}
+
+// A lifted text is a statement SQLite prepares whenever it prepares the client's: the same
+// columns, one parameter per value, and nothing left to lift.
+void CheckLifted(std::string_view sql) {
+  std::optional<LiftedSql> lifted = LiftLiterals(sql);
+  if (!lifted) return;
+  FUZZ_CHECK(!lifted->values.empty());
+  FUZZ_CHECK(!LiftLiterals(lifted->sql));
+  static sqlite3* db = [] {
+    sqlite3* d = nullptr;
+    sqlite3_open(":memory:", &d);
+    sqlite3_exec(d, "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c)", nullptr, nullptr, nullptr);
+    return d;
+  }();
+  sqlite3_stmt* original = nullptr;
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &original, nullptr) !=
+          SQLITE_OK ||
+      original == nullptr) {
+    return;
+  }
+  sqlite3_stmt* shared = nullptr;
+  FUZZ_CHECK(sqlite3_prepare_v2(db, lifted->sql.c_str(), -1, &shared, nullptr) == SQLITE_OK &&
+             shared != nullptr);
+  FUZZ_CHECK(sqlite3_bind_parameter_count(shared) == static_cast<int>(lifted->values.size()));
+  FUZZ_CHECK(sqlite3_column_count(shared) == sqlite3_column_count(original));
+  for (int i = 0; i < sqlite3_column_count(shared); i++) {
+    FUZZ_CHECK(std::string_view(sqlite3_column_name(shared, i)) ==
+               std::string_view(sqlite3_column_name(original, i)));
+  }
+  sqlite3_finalize(shared);
+  sqlite3_finalize(original);
 }
 
 }  // namespace
@@ -63,6 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(head.rfind("INSERT", 0) == 0 || head.rfind("UPDATE", 0) == 0 ||
                head.rfind("DELETE", 0) == 0 || head.rfind("REPLACE", 0) == 0);
   }
+
+  CheckLifted(body);
 
   // base/base64.h, which Hrana blobs and batons use: what decodes re-encodes to text that
   // decodes to the same bytes, and any bytes survive a round trip, in each alphabet and padding.

@@ -209,6 +209,7 @@ void Servers() {
   Seed("hrana", "sequence",
        R"J({"baton":null,"requests":[{"type":"sequence","sql":"SELECT 1; SELECT 2"},)J"
        R"J({"type":"describe","sql_id":3},{"type":"execute","stmt":{"sql":"x"}}]})J");
+  Seed("hrana", "lift", "SELECT a, b AS x FROM t WHERE a = 1 + 42 % 7 AND b >= 'it''s' -- c\n");
 
   // dynamodb_wire: flags byte (bit 0 POST, bit 1 SigV4 on), header lines, blank line, body.
   const std::string ddb_headers =

@@ -19,6 +19,7 @@
 #include "cloudlite/database.h"
 #include "cloudlite/options.h"
 #include "server/sql/guard.h"
+#include "server/sql/literals.h"
 
 namespace cloudlite::server::sql {
 
@@ -71,6 +72,7 @@ class DatabasePool {
     ConnectionGuard guard;  // installed on db's handle
     std::chrono::steady_clock::time_point idle_since;
     StatementCache statements;  // of db's handle: destroyed before it
+    LiteralSharing literals;    // likewise
   };
 
   // A connection lent out; it goes back to the pool when the Lease is destroyed.
@@ -84,6 +86,7 @@ class DatabasePool {
     Database& db() const { return *c_->db; }
     ConnectionGuard& guard() const { return c_->guard; }
     StatementCache& statements() const { return c_->statements; }
+    LiteralSharing& literals() const { return c_->literals; }
     const std::string& name() const { return c_->name; }
     explicit operator bool() const { return c_ != nullptr; }
     // Gives the connection back now, to be lent after every other idle one (unless asked for

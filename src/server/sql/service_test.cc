@@ -480,6 +480,42 @@ TEST_F(HranaServiceTest, RepeatedStatementsRunPreparedOnceUnderTheSameGuardOnly)
             R"J([{"type":"integer","value":"1"},{"type":"integer","value":"7"}])J");
 }
 
+TEST_F(HranaServiceTest, ReadsWithValuesWrittenInShareOneStatement) {
+  SqlService s(Options());
+  ASSERT_EQ(ErrorCode(Exec(s, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, n)")), "(ok)");
+  ASSERT_EQ(ErrorCode(Exec(s, "INSERT INTO t VALUES (1, 'a', 10), (2, 'b', 20), (3, 'c', '30')")),
+            "(ok)");
+  auto cached = [&](const std::string& sql) {
+    Result<DatabasePool::Lease> lease = s.pool().Acquire("default", false);
+    EXPECT_TRUE(lease.ok());
+    return lease.ok() ? lease->statements().ReadOnly(sql) : std::nullopt;
+  };
+  const std::string shared = "SELECT n AS x, v FROM t WHERE k = ? AND n >= ?";
+  // n has no affinity: 10 and 20 are integers, '30' is text (greater than any number).
+  for (int k = 1; k <= 3; k++) {
+    json::object r =
+        Exec(s, "SELECT n AS x, v FROM t WHERE k = " + std::to_string(k) + " AND n >= 10");
+    ASSERT_EQ(ErrorCode(r), "(ok)");
+    const json::value& result = r.at("response").at("result");
+    EXPECT_EQ(json::serialize(result.at("cols")),
+              R"J([{"name":"x","decltype":null},{"name":"v","decltype":"TEXT"}])J");
+    ASSERT_EQ(result.at("rows").as_array().size(), 1u) << k;
+    EXPECT_EQ(result.at("rows").at(0).at(1).at("value").as_string(),
+              std::string(1, static_cast<char>('a' + k - 1)));
+  }
+  // The three texts ran as one statement, with the values bound as their literals read.
+  EXPECT_EQ(cached(shared), std::optional<bool>(true));
+  EXPECT_EQ(cached("SELECT n AS x, v FROM t WHERE k = 3 AND n >= 10"), std::nullopt);
+  EXPECT_EQ(Rows(Exec(s, "SELECT k FROM t WHERE n = '30'")).as_array().size(), 1u);
+  EXPECT_EQ(Rows(Exec(s, "SELECT k FROM t WHERE n = 30 OR n = '20'")).as_array().size(), 0u);
+  // Its errors are those of the client's text.
+  EXPECT_EQ(ErrorCode(Exec(s, "SELECT nope FROM t WHERE k = 1")), "SQLITE_ERROR");
+  // A partial index's use may depend on the value itself: then each text is its own statement.
+  ASSERT_EQ(ErrorCode(Exec(s, "CREATE INDEX p ON t(v) WHERE k > 1")), "(ok)");
+  EXPECT_EQ(Rows(Exec(s, "SELECT k FROM t WHERE k > 1 AND v = 'c'")).as_array().size(), 1u);
+  EXPECT_EQ(cached("SELECT k FROM t WHERE k > 1 AND v = 'c'"), std::optional<bool>(true));
+}
+
 TEST_F(HranaServiceTest, AuthorizerDecidesAccess) {
   ServiceOptions o = Options();
   o.authorize = [](const Request& r, std::string_view db) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/statement.h"
+#include "server/sql/literals.h"
 
 namespace cloudlite::server::sql {
 namespace json = boost::json;
@@ -215,10 +216,11 @@ std::variant<Session::Prepared, HranaError> Session::Prepare(std::string_view sq
   return Prepared{stmt, guard.tx_control};
 }
 
-std::optional<HranaError> Session::Bind(sqlite3_stmt* stmt, const Stmt& s) {
+std::optional<HranaError> Session::Bind(sqlite3_stmt* stmt, const std::vector<Value>& args,
+                                        const std::vector<std::pair<std::string, Value>>& named) {
   int count = sqlite3_bind_parameter_count(stmt);
-  if (static_cast<int64_t>(s.args.size()) > count) {
-    return HranaError{std::to_string(s.args.size()) + " arguments given; the statement has " +
+  if (static_cast<int64_t>(args.size()) > count) {
+    return HranaError{std::to_string(args.size()) + " arguments given; the statement has " +
                           std::to_string(count) + " parameters",
                       "ARGS_INVALID"};
   }
@@ -233,12 +235,12 @@ std::optional<HranaError> Session::Bind(sqlite3_stmt* stmt, const Stmt& s) {
     return sqlite3_bind_blob64(stmt, index, b.data(), b.size(), SQLITE_TRANSIENT);
   };
   std::vector<bool> bound(static_cast<size_t>(count) + 1, false);
-  for (size_t i = 0; i < s.args.size(); i++) {
-    int rc = bind(static_cast<int>(i + 1), s.args[i]);
+  for (size_t i = 0; i < args.size(); i++) {
+    int rc = bind(static_cast<int>(i + 1), args[i]);
     if (rc != SQLITE_OK) return SqliteError(rc);
     bound[i + 1] = true;
   }
-  for (const auto& [name, value] : s.named_args) {
+  for (const auto& [name, value] : named) {
     int index = 0;
     if (!name.empty() && (name[0] == ':' || name[0] == '@' || name[0] == '$')) {
       index = sqlite3_bind_parameter_index(stmt, name.c_str());
@@ -452,17 +454,36 @@ Session::Outcome Session::Execute(const Stmt& s) {
   HranaError error;
   Result<std::string> sql = SqlOf(s.sql, s.sql_id, &error);
   if (!sql.ok()) return error;
+  // A read with its values written in shares the statement of the same SQL taking them as
+  // arguments (literals.h), checked inside the transaction that runs it.
+  std::optional<LiftedSql> lifted;
+  if (s.args.empty() && s.named_args.empty() && !sqlite3_get_autocommit(handle())) {
+    lifted = LiftLiterals(*sql);
+    if (lifted) {
+      // The server's own reads of the schema. SQLite checks the first use of a pragma function
+      // on a connection as an UPDATE of sqlite_schema, which a read-only guard would refuse.
+      ConnectionGuard& guard = lease_.guard();
+      const bool was = guard.read_only;
+      guard.read_only = false;
+      if (!lease_.literals().Allowed(handle())) lifted.reset();
+      guard.read_only = was;
+    }
+  }
   // A statement this connection prepared before, under the same guard, is run again as it is.
   StatementCache& cache = lease_.statements();
   const bool read_only = lease_.guard().read_only;
   Prepared p;
   StmtPtr owned(nullptr, sqlite3_finalize);
-  if (sqlite3_stmt* cached = cache.Find(*sql, read_only)) {
+  if (sqlite3_stmt* cached = cache.Find(lifted ? lifted->sql : *sql, read_only)) {
     if (auto e = CheckDeadline()) return *e;
     p.stmt = cached;
   } else {
     const char* tail = nullptr;
-    auto prepared = Prepare(*sql, &tail);
+    auto prepared = lifted ? Prepare(lifted->sql, &tail) : Prepare(*sql, &tail);
+    if (lifted && !std::holds_alternative<Prepared>(prepared)) {
+      lifted.reset();  // the error as the client's own text gives it
+      prepared = Prepare(*sql, &tail);
+    }
     if (auto* e = std::get_if<HranaError>(&prepared)) return *e;
     p = std::get<Prepared>(prepared);
     owned.reset(p.stmt);
@@ -472,9 +493,11 @@ Session::Outcome Session::Execute(const Stmt& s) {
                         "SQL_MANY_STATEMENTS"};
     }
   }
-  if (auto e = Bind(p.stmt, s)) return *e;
+  if (auto e = lifted ? Bind(p.stmt, lifted->values, {}) : Bind(p.stmt, s.args, s.named_args)) {
+    return *e;
+  }
   Outcome out = RunPrepared(p, *sql, s.want_rows);
-  if (owned && p.Keepable()) cache.Put(*sql, owned.release(), read_only);
+  if (owned && p.Keepable()) cache.Put(lifted ? lifted->sql : *sql, owned.release(), read_only);
   return out;
 }
 
@@ -658,25 +681,33 @@ json::object Session::Run(const StreamRequest& r) {
 bool Session::AllReadOnly(std::string_view sql) {
   if (BeginsWithWrite(sql)) return false;
   StatementCache& cache = lease_.statements();
-  if (std::optional<bool> known = cache.ReadOnly(sql)) return *known;
-  {
-    // One statement that prepares under the read-only guard only reads, and is the statement
-    // the View that runs this request will execute: prepared once, kept for it.
+  // Execute looks for the statement of the lifted SQL, if there is one (literals.h).
+  const std::optional<LiftedSql> lifted = LiftLiterals(sql);
+  if (lifted) {
+    if (std::optional<bool> known = cache.ReadOnly(lifted->sql)) return *known;
+  } else if (std::optional<bool> known = cache.ReadOnly(sql)) {
+    return *known;
+  }
+  // One statement that prepares under the read-only guard only reads, and is the statement
+  // the View that runs this request will execute: prepared once, kept for it.
+  auto keep_if_read = [&](std::string_view text) {
     ConnectionGuard& guard = lease_.guard();
     const bool was = guard.read_only;
     guard.read_only = true;
     const char* tail = nullptr;
-    auto prepared = Prepare(sql, &tail);
+    auto prepared = Prepare(text, &tail);
     guard.read_only = was;
-    if (auto* p = std::get_if<Prepared>(&prepared); p && p->stmt) {
-      StmtPtr stmt(p->stmt, sqlite3_finalize);
-      if (p->Keepable() && sqlite3_stmt_readonly(stmt.get()) &&
-          OnlySpaceAndComments(handle(), tail)) {
-        cache.Put(sql, stmt.release(), /*read_only=*/true);
-        return true;
-      }
+    auto* p = std::get_if<Prepared>(&prepared);
+    if (!p || !p->stmt) return false;
+    StmtPtr stmt(p->stmt, sqlite3_finalize);
+    if (!p->Keepable() || !sqlite3_stmt_readonly(stmt.get()) ||
+        !OnlySpaceAndComments(handle(), tail)) {
+      return false;
     }
-  }
+    cache.Put(text, stmt.release(), /*read_only=*/true);
+    return true;
+  };
+  if ((lifted && keep_if_read(lifted->sql)) || keep_if_read(sql)) return true;
   const char* start = sql.data();
   const char* end = start + sql.size();
   while (start < end) {

@@ -121,7 +121,8 @@ class Session {
                             const std::optional<int32_t>& sql_id, HranaError* error) const;
   // Prepares the first statement of `sql` (`tail` gets the rest); stmt null for none.
   std::variant<Prepared, HranaError> Prepare(std::string_view sql, const char** tail);
-  std::optional<HranaError> Bind(sqlite3_stmt* stmt, const Stmt& s);
+  std::optional<HranaError> Bind(sqlite3_stmt* stmt, const std::vector<Value>& args,
+                                 const std::vector<std::pair<std::string, Value>>& named);
   // Runs a prepared statement: transaction control or a statement (through Update when it
   // writes outside any transaction).
   Outcome RunPrepared(const Prepared& p, std::string_view sql, bool want_rows);

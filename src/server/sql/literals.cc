@@ -1,0 +1,265 @@
+#include "server/sql/literals.h"
+
+#include <cctype>
+#include <cstdint>
+
+namespace cloudlite::server::sql {
+
+namespace {
+
+// SQLite's tokens (tokenize.c), as far as lifting needs them.
+enum class Kind {
+  kSpace,       // white space and comments
+  kWord,        // keyword or identifier
+  kQuotedName,  // "x", `x`, [x]: never a value here
+  kString,      // 'x'
+  kInteger,     // decimal digits only
+  kNumber,      // any other numeric literal (real, hex)
+  kBlob,        // x'..'
+  kParameter,   // ?, ?N, :x, @x, $x, #x
+  kComparison,  // = == != <> < <= > >=
+  kArithmetic,  // + - * / % || & | << >>
+  kOpen,
+  kClose,
+  kSemicolon,
+  kOther,  // other operators (, . ~ -> ->>) and punctuation
+  kBad,    // what SQLite would not tokenize (unterminated, illegal)
+};
+
+struct Token {
+  Kind kind;
+  std::string_view text;
+};
+
+bool IsIdStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
+bool IsIdChar(unsigned char c) { return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
+
+// Where the quoted run that starts at sql[i] (a quote char `close`) ends, past its closing
+// quote; a doubled quote is part of the run. npos when it is not closed.
+size_t QuotedEnd(std::string_view sql, size_t i, char close) {
+  for (size_t j = i + 1; j < sql.size(); j++) {
+    if (sql[j] != close) continue;
+    if (close != ']' && j + 1 < sql.size() && sql[j + 1] == close) {
+      j++;
+      continue;
+    }
+    return j + 1;
+  }
+  return std::string_view::npos;
+}
+
+Token Next(std::string_view sql, size_t i) {
+  const auto at = [&](size_t k) -> unsigned char { return k < sql.size() ? sql[k] : 0; };
+  const unsigned char c = at(i);
+  auto token = [&](Kind kind, size_t end) { return Token{kind, sql.substr(i, end - i)}; };
+  auto quoted = [&](Kind kind, char close) {
+    size_t end = QuotedEnd(sql, i, close);
+    return end == std::string_view::npos ? token(Kind::kBad, sql.size()) : token(kind, end);
+  };
+  if (c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r')
+    return token(Kind::kSpace, i + 1);
+  if (c == '-' && at(i + 1) == '-') {
+    size_t end = sql.find('\n', i);
+    return token(Kind::kSpace, end == std::string_view::npos ? sql.size() : end + 1);
+  }
+  if (c == '/' && at(i + 1) == '*') {
+    size_t end = sql.find("*/", i + 2);
+    return token(Kind::kSpace, end == std::string_view::npos ? sql.size() : end + 2);
+  }
+  if (c == '\'') return quoted(Kind::kString, '\'');
+  if (c == '"') return quoted(Kind::kQuotedName, '"');
+  if (c == '`') return quoted(Kind::kQuotedName, '`');
+  if (c == '[') return quoted(Kind::kQuotedName, ']');
+  if ((c == 'x' || c == 'X') && at(i + 1) == '\'') {
+    size_t end = QuotedEnd(sql, i + 1, '\'');
+    return end == std::string_view::npos ? token(Kind::kBad, sql.size()) : token(Kind::kBlob, end);
+  }
+  if (std::isdigit(c) || (c == '.' && std::isdigit(at(i + 1)))) {
+    size_t j = i;
+    bool integer = true;
+    if (c == '0' && (at(i + 1) == 'x' || at(i + 1) == 'X')) {
+      integer = false;
+      j += 2;
+      while (std::isxdigit(at(j))) j++;
+    } else {
+      while (std::isdigit(at(j))) j++;
+      if (at(j) == '.') {
+        integer = false;
+        j++;
+        while (std::isdigit(at(j))) j++;
+      }
+      if ((at(j) == 'e' || at(j) == 'E') &&
+          (std::isdigit(at(j + 1)) ||
+           ((at(j + 1) == '+' || at(j + 1) == '-') && std::isdigit(at(j + 2))))) {
+        integer = false;
+        j += 2;
+        while (std::isdigit(at(j))) j++;
+      }
+    }
+    // SQLite refuses a number run into a name ("12abc").
+    if (IsIdChar(at(j))) return token(Kind::kBad, sql.size());
+    return token(integer ? Kind::kInteger : Kind::kNumber, j);
+  }
+  if (IsIdStart(c)) {
+    size_t j = i + 1;
+    while (IsIdChar(at(j))) j++;
+    return token(Kind::kWord, j);
+  }
+  if (c == '?' || c == ':' || c == '@' || c == '$' || c == '#') {
+    size_t j = i + 1;
+    while (IsIdChar(at(j))) j++;
+    return token(Kind::kParameter, j);
+  }
+  if (c == '=') return token(Kind::kComparison, at(i + 1) == '=' ? i + 2 : i + 1);
+  if (c == '!' && at(i + 1) == '=') return token(Kind::kComparison, i + 2);
+  if (c == '<') {
+    if (at(i + 1) == '=' || at(i + 1) == '>') return token(Kind::kComparison, i + 2);
+    if (at(i + 1) == '<') return token(Kind::kArithmetic, i + 2);
+    return token(Kind::kComparison, i + 1);
+  }
+  if (c == '>') {
+    if (at(i + 1) == '=') return token(Kind::kComparison, i + 2);
+    if (at(i + 1) == '>') return token(Kind::kArithmetic, i + 2);
+    return token(Kind::kComparison, i + 1);
+  }
+  if (c == '(') return token(Kind::kOpen, i + 1);
+  if (c == ')') return token(Kind::kClose, i + 1);
+  if (c == ';') return token(Kind::kSemicolon, i + 1);
+  if (c == '-' && at(i + 1) == '>') return token(Kind::kOther, at(i + 2) == '>' ? i + 3 : i + 2);
+  if (c == '|') return token(Kind::kArithmetic, at(i + 1) == '|' ? i + 2 : i + 1);
+  if (std::string_view("+-*/%&").find(static_cast<char>(c)) != std::string_view::npos) {
+    return token(Kind::kArithmetic, i + 1);
+  }
+  if (c == '~' || c == ',' || c == '.') return token(Kind::kOther, i + 1);
+  return token(Kind::kBad, sql.size());
+}
+
+bool Is(std::string_view word, std::string_view keyword) {
+  return word.size() == keyword.size() &&
+         std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
+           return std::toupper(static_cast<unsigned char>(a)) == b;
+         });
+}
+
+// What ends the top-level WHERE clause of a SELECT.
+bool EndsWhere(std::string_view word) {
+  for (std::string_view k : {"GROUP", "ORDER", "LIMIT", "WINDOW", "HAVING"}) {
+    if (Is(word, k)) return true;
+  }
+  return false;
+}
+
+std::string Unquote(std::string_view quoted) {
+  std::string out;
+  out.reserve(quoted.size() - 2);
+  for (size_t i = 1; i + 1 < quoted.size(); i++) {
+    out.push_back(quoted[i]);
+    if (quoted[i] == '\'') i++;  // '' stands for '
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<LiftedSql> LiftLiterals(std::string_view sql) {
+  enum class Part { kStart, kColumns, kWhere, kAfterWhere, kEnd } part = Part::kStart;
+  LiftedSql out;
+  size_t copied = 0;  // sql[0, copied) is in out.sql
+  int depth = 0;
+  Kind previous = Kind::kSpace;  // the last token that is not space
+  for (size_t i = 0; i < sql.size();) {
+    const Token t = Next(sql, i);
+    const size_t start = i;
+    i += t.text.size();
+    if (t.kind == Kind::kSpace) continue;
+    if (t.kind == Kind::kBad || t.kind == Kind::kParameter || part == Part::kEnd) {
+      return std::nullopt;  // for SQLite to judge, or a statement after the first
+    }
+    if (part == Part::kStart) {
+      if (t.kind != Kind::kWord || !Is(t.text, "SELECT")) return std::nullopt;
+      part = Part::kColumns;
+      previous = t.kind;
+      continue;
+    }
+    switch (t.kind) {
+      case Kind::kOpen:
+        depth++;
+        break;
+      case Kind::kClose:
+        depth--;
+        break;
+      case Kind::kSemicolon:
+        if (depth != 0) return std::nullopt;
+        part = Part::kEnd;
+        break;
+      case Kind::kWord:
+        if (Is(t.text, "SELECT")) {
+          return std::nullopt;  // a subquery or a compound
+        } else if (depth == 0 && part == Part::kColumns && Is(t.text, "WHERE")) {
+          part = Part::kWhere;
+        } else if (depth == 0 && part == Part::kWhere && EndsWhere(t.text)) {
+          part = Part::kAfterWhere;
+        }
+        break;
+      case Kind::kString:
+      case Kind::kInteger:
+        // Up to 18 digits is always an INTEGER, as SQLite reads it.
+        if (part == Part::kWhere &&
+            (previous == Kind::kComparison || previous == Kind::kArithmetic) &&
+            (t.kind == Kind::kString || t.text.size() <= 18)) {
+          out.sql.append(sql.substr(copied, start - copied)).push_back('?');
+          copied = i;
+          if (t.kind == Kind::kString) {
+            out.values.emplace_back(Unquote(t.text));
+          } else {
+            int64_t n = 0;
+            for (char d : t.text) n = n * 10 + (d - '0');
+            out.values.emplace_back(n);
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    previous = t.kind;
+  }
+  if (out.values.empty() || depth != 0) return std::nullopt;
+  out.sql.append(sql.substr(copied));
+  return out;
+}
+
+LiteralSharing::~LiteralSharing() { Clear(); }
+
+void LiteralSharing::Clear() {
+  sqlite3_finalize(cookie_);
+  cookie_ = nullptr;
+  known_cookie_ = -1;
+}
+
+bool LiteralSharing::Allowed(sqlite3* db) {
+  if (!cookie_ &&
+      sqlite3_prepare_v2(db, "PRAGMA main.schema_version", -1, &cookie_, nullptr) != SQLITE_OK) {
+    return false;
+  }
+  sqlite3_reset(cookie_);
+  if (sqlite3_step(cookie_) != SQLITE_ROW) return false;
+  const int64_t cookie = sqlite3_column_int64(cookie_, 0);
+  sqlite3_reset(cookie_);
+  if (cookie == known_cookie_) return allowed_;
+  // An index whose use hangs on an expression's text: partial (its WHERE) or on an expression.
+  sqlite3_stmt* index = nullptr;
+  // Read through pragmas, which the connection's guard (guard.h) lets any reader run.
+  const char* kIndexOnText =
+      "SELECT 1 FROM pragma_table_list AS t, pragma_index_list(t.name, 'main') AS i, "
+      "pragma_index_xinfo(i.name, 'main') AS x "
+      "WHERE t.schema = 'main' AND (i.partial OR x.cid = -2) LIMIT 1";
+  if (sqlite3_prepare_v2(db, kIndexOnText, -1, &index, nullptr) != SQLITE_OK) return false;
+  const int rc = sqlite3_step(index);
+  sqlite3_finalize(index);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return false;
+  known_cookie_ = cookie;
+  allowed_ = rc == SQLITE_DONE;
+  return allowed_;
+}
+
+}  // namespace cloudlite::server::sql
