@@ -111,6 +111,12 @@ int Authorize(void* arg, int action, const char* a1, const char* a2, const char*
       if (Is(a1, "COMMIT")) g->tx_control = TxControl::kCommit;
       if (Is(a1, "ROLLBACK")) g->tx_control = TxControl::kRollback;
       break;
+    case SQLITE_UPDATE:
+      // SQLite asks this of sqlite_schema's columns when a pragma function (pragma_table_info)
+      // is first used on a connection, writing nothing. SQL cannot write sqlite_schema: SQLite
+      // refuses it without writable_schema, which is refused above.
+      if (Is(a1, "sqlite_master")) break;
+      [[fallthrough]];
     default:
       if (g->read_only && IsWrite(action)) {
         return Refuse(g, "attempt to write in a read-only transaction or with read-only access");

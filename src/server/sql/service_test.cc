@@ -441,6 +441,33 @@ TEST_F(HranaServiceTest, ReadonlyTransactionsCannotWrite) {
             R"J([[{"type":"integer","value":"2"}]])J");
 }
 
+TEST_F(HranaServiceTest, ReadOnlyAccessReadsThroughPragmaFunctions) {
+  ServiceOptions o = Options();
+  o.authorize = [](const Request& r, std::string_view) {
+    AuthResult a;
+    if (r.header("authorization") == "Bearer ro") a.access = Access::kReadOnly;
+    return a;
+  };
+  SqlService s(o);
+  ASSERT_EQ(ErrorCode(Exec(s, "CREATE TABLE t(x, y)")), "(ok)");
+  // SQLite checks a pragma function's first use on a connection as an UPDATE of
+  // sqlite_schema; that is no write.
+  std::string body =
+      R"J({"requests":[{"type":"execute","stmt":{"sql":)J"
+      R"J("SELECT name FROM pragma_table_info('t') ORDER BY cid"}},{"type":"close"}]})J";
+  Response r = Post(s, "/v2/pipeline", body, {{"authorization", "Bearer ro"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object result = json::parse(r.body).at("results").at(0).as_object();
+  ASSERT_EQ(ErrorCode(result), "(ok)") << r.body;
+  EXPECT_EQ(Rows(result).as_array().size(), 2u);
+  // Writing sqlite_schema itself stays refused.
+  r = Post(
+      s, "/v2/pipeline",
+      R"J({"requests":[{"type":"execute","stmt":{"sql":"UPDATE sqlite_schema SET sql = ''"}},)J"
+      R"J({"type":"close"}]})J");
+  EXPECT_NE(ErrorCode(json::parse(r.body).at("results").at(0).as_object()), "(ok)") << r.body;
+}
+
 TEST_F(HranaServiceTest, RepeatedStatementsRunPreparedOnceUnderTheSameGuardOnly) {
   ServiceOptions o = Options();
   o.authorize = [](const Request& r, std::string_view) {

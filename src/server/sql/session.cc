@@ -459,15 +459,7 @@ Session::Outcome Session::Execute(const Stmt& s) {
   std::optional<LiftedSql> lifted;
   if (s.args.empty() && s.named_args.empty() && !sqlite3_get_autocommit(handle())) {
     lifted = LiftLiterals(*sql);
-    if (lifted) {
-      // The server's own reads of the schema. SQLite checks the first use of a pragma function
-      // on a connection as an UPDATE of sqlite_schema, which a read-only guard would refuse.
-      ConnectionGuard& guard = lease_.guard();
-      const bool was = guard.read_only;
-      guard.read_only = false;
-      if (!lease_.literals().Allowed(handle())) lifted.reset();
-      guard.read_only = was;
-    }
+    if (lifted && !lease_.literals().Allowed(handle())) lifted.reset();
   }
   // A statement this connection prepared before, under the same guard, is run again as it is.
   StatementCache& cache = lease_.statements();
