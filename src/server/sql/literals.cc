@@ -164,6 +164,7 @@ std::string Unquote(std::string_view quoted) {
 std::optional<LiftedSql> LiftLiterals(std::string_view sql) {
   enum class Part { kStart, kColumns, kWhere, kAfterWhere, kEnd } part = Part::kStart;
   LiftedSql out;
+  out.sql.reserve(sql.size());
   size_t copied = 0;  // sql[0, copied) is in out.sql
   int depth = 0;
   Kind previous = Kind::kSpace;  // the last token that is not space

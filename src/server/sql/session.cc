@@ -456,10 +456,10 @@ Session::Outcome Session::Execute(const Stmt& s) {
   if (!sql.ok()) return error;
   // A read with its values written in shares the statement of the same SQL taking them as
   // arguments (literals.h), checked inside the transaction that runs it.
-  std::optional<LiftedSql> lifted;
+  const LiftedSql* lifted = nullptr;
   if (s.args.empty() && s.named_args.empty() && !sqlite3_get_autocommit(handle())) {
-    lifted = LiftLiterals(*sql);
-    if (lifted && !lease_.literals().Allowed(handle())) lifted.reset();
+    const std::optional<LiftedSql>& l = Lifted(*sql);
+    if (l && lease_.literals().Allowed(handle())) lifted = &*l;
   }
   // A statement this connection prepared before, under the same guard, is run again as it is.
   StatementCache& cache = lease_.statements();
@@ -473,7 +473,7 @@ Session::Outcome Session::Execute(const Stmt& s) {
     const char* tail = nullptr;
     auto prepared = lifted ? Prepare(lifted->sql, &tail) : Prepare(*sql, &tail);
     if (lifted && !std::holds_alternative<Prepared>(prepared)) {
-      lifted.reset();  // the error as the client's own text gives it
+      lifted = nullptr;  // the error as the client's own text gives it
       prepared = Prepare(*sql, &tail);
     }
     if (auto* e = std::get_if<HranaError>(&prepared)) return *e;
@@ -674,7 +674,7 @@ bool Session::AllReadOnly(std::string_view sql) {
   if (BeginsWithWrite(sql)) return false;
   StatementCache& cache = lease_.statements();
   // Execute looks for the statement of the lifted SQL, if there is one (literals.h).
-  const std::optional<LiftedSql> lifted = LiftLiterals(sql);
+  const std::optional<LiftedSql>& lifted = Lifted(sql);
   if (lifted) {
     if (std::optional<bool> known = cache.ReadOnly(lifted->sql)) return *known;
   } else if (std::optional<bool> known = cache.ReadOnly(sql)) {
@@ -720,6 +720,14 @@ bool Session::AllReadOnly(std::string_view sql) {
     start = tail;
   }
   return true;
+}
+
+const std::optional<LiftedSql>& Session::Lifted(std::string_view sql) {
+  if (lifted_text_ != sql) {
+    lifted_ = LiftLiterals(sql);
+    lifted_text_ = sql;
+  }
+  return lifted_;
 }
 
 bool Session::MayWrite(const std::vector<StreamRequest>& requests) {

@@ -30,6 +30,7 @@
 #include "server/sql/errors.h"
 #include "server/sql/group_commit.h"
 #include "server/sql/hrana_proto.h"
+#include "server/sql/literals.h"
 #include "server/sql/pool.h"
 
 namespace cloudlite::server::sql {
@@ -133,6 +134,9 @@ class Session {
   // True unless every statement of `requests` is known to only read.
   bool MayWrite(const std::vector<StreamRequest>& requests);
   bool AllReadOnly(std::string_view sql);
+  // LiftLiterals(sql) (literals.h), remembered for the last text: a one-shot request's SQL is
+  // looked at for its verdict (AllReadOnly), then run (Execute).
+  const std::optional<LiftedSql>& Lifted(std::string_view sql);
   // Runs `body` inside the group's transaction on `group`, the connection of the group's leader:
   // this session borrows it (and lends its own) meanwhile.
   Status InGroup(DatabasePool::Lease& group, const std::function<Status()>& body);
@@ -148,6 +152,8 @@ class Session {
   boost::json::storage_ptr sp_;  // where results are made (BeginRequest)
   GroupCommitter* const committer_;
   uint64_t committed_version_ = 0;  // of the last write RunAtomically committed
+  std::optional<std::string> lifted_text_;  // Lifted's last text, and its answer
+  std::optional<LiftedSql> lifted_;
 };
 
 }  // namespace cloudlite::server::sql
