@@ -7,6 +7,10 @@
 # counters from /metrics. Builds nothing.
 #
 #   BEFORE=/tmp/cloudlite-old ROUNDS=3 SECONDS_PER_RUN=4 WORKERS=32 bench/serve_point_ab.sh
+#
+# STORE=s3://bucket/prefix puts both servers' databases there (default: file:// in a temporary
+# directory); SERVE_FLAGS adds flags to both (e.g. "--max-staleness-ms 1000"); ARGS=1 sends the
+# number as an argument instead of writing it into the SQL.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CLOUDLITE_BUILD:-$root/build}
@@ -23,6 +27,9 @@ pipeline() {
   printf '{"requests":[{"type":"execute","stmt":{"sql":"%s"}},{"type":"close"}]}' "$1"
 }
 point=$(pipeline "SELECT id, v FROM t WHERE id = 1 + {n} % 1000")
+if [[ ${ARGS:-0} == 1 ]]; then
+  point='{"requests":[{"type":"execute","stmt":{"sql":"SELECT id, v FROM t WHERE id = 1 + ? % 1000","args":[{"type":"integer","value":"{n}"}]}},{"type":"close"}]}'
+fi
 fill() {  # the table serve_bench.sh queries: 1000 rows
   curl -sS "$1/bench/v2/pipeline" \
     -d "$(pipeline 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)')" >/dev/null
@@ -30,8 +37,9 @@ fill() {  # the table serve_bench.sh queries: 1000 rows
 SELECT n + 1 FROM c WHERE n < 1000) INSERT INTO t (v) SELECT 'row ' || n || ' of the benchmark' \
 FROM c")" >/dev/null
 }
-serve() { start "$1" serve --store "file://$work/$2" --create --listen 127.0.0.1:0 \
-  --access-log off --workers "$workers"; }
+# shellcheck disable=SC2086  # SERVE_FLAGS is a list of flags
+serve() { start "$1" serve --store "${STORE:-file://$work}/$2" --create --listen 127.0.0.1:0 \
+  --access-log off --workers "$workers" ${SERVE_FLAGS:-}; }
 serve "$before" before
 before_url=$url
 fill "$before_url"

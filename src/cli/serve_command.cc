@@ -40,9 +40,10 @@ ServeCommand& AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   c.app
       ->add_option("--inline-reads-ms", c.inline_reads_ms,
-                   "On a file:// store, one-shot reads run on the I/O thread, skipping two thread "
-                   "hand-offs, unless they take longer than this (then a worker runs them again); "
-                   "0: every request on a worker")
+                   "On a file:// store (on others with --max-staleness-ms), one-shot reads run on "
+                   "the I/O thread, skipping two thread hand-offs, unless they take longer than "
+                   "this or need the store (then a worker runs them again); 0: every request on a "
+                   "worker")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
   c.app
@@ -94,7 +95,8 @@ int RunServeCommand(const ServeCommand& c) {
   service_options.default_database = c.default_database;
   service_options.base_url = c.base_url;
   service_options.version_text = "cloudlite " CLOUDLITE_VERSION;
-  service_options.inline_budget = InlineBudget(c.store, c.inline_reads_ms);
+  service_options.inline_budget =
+      InlineBudget(c.store, c.inline_reads_ms, service_options.pool.options.max_staleness);
   if (!c.jwt_key_file.empty()) {
     Result<server::PublicKeys> keys = server::PublicKeys::LoadFile(c.jwt_key_file);
     if (!keys.ok()) return ReportError(keys.status());

@@ -87,7 +87,9 @@ int ServeUntilSignal(std::string_view name, server::ListenerOptions options,
                      server::InlineHandler fast = nullptr);
 
 // How long a read may run on the I/O thread before a worker takes it over (--inline-reads-ms):
-// only on a local store (file://), whose reads wait for no network; zero elsewhere.
-std::chrono::milliseconds InlineBudget(const std::string& store, int inline_reads_ms);
+// on a local store (file://), whose reads wait for no network, and on others when reads may be
+// stale (then most need no request to the store; those that do go to a worker); else zero.
+std::chrono::milliseconds InlineBudget(const std::string& store, int inline_reads_ms,
+                                       std::chrono::milliseconds max_staleness);
 
 }  // namespace cloudlite::cli

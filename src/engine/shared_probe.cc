@@ -1,8 +1,13 @@
 #include "engine/shared_probe.h"
 
+#include "base/offline.h"
+
 namespace cloudlite::engine {
 
 Result<std::string> SharedProbe::Get(const std::string& key, const Fetch& fetch) {
+  // A thread that may not wait neither waits for another's GET nor makes others wait for its
+  // own (which may be refused): untimed, since a refusal says nothing of the store's speed.
+  if (OfflineScope::Active()) return fetch();
   if (typical_fetch_ns_.load(std::memory_order_relaxed) < kShareAbove.count()) {
     direct_fetches_.fetch_add(1, std::memory_order_relaxed);
     return Timed(fetch);  // starts after this call did, like a shared one

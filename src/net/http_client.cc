@@ -8,6 +8,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/offline.h"
 #include "net/server_text.h"
 
 namespace cloudlite {
@@ -181,6 +182,10 @@ HttpClient::~HttpClient() = default;
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request, Delivery* delivery) {
   if (delivery != nullptr) *delivery = Delivery::kNotDelivered;
   const std::string what = DescribeRequest(request.method, request.url);
+  if (OfflineScope::Active()) {
+    OfflineScope::NoteRefused();
+    return Status::DeadlineExceeded(what + ": not sent: this thread may not wait on the network");
+  }
   if (request.method.empty() || HasControlChars(request.url) || HasControlChars(request.method)) {
     return Status::InvalidArgument(what + ": malformed request line");
   }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/offline.h"
 #include "cloudlite/admin.h"
 #include "server/sql/errors.h"
 
@@ -171,6 +172,10 @@ std::unique_ptr<Session> SqlService::OneShotSession(DatabasePool::Lease lease,
 std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
     const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
     const json::storage_ptr& sp, json::array* results, InlineUntil inline_until) {
+  // On the fast path nothing may wait on the network: what would is refused at once, and
+  // the request goes to a worker.
+  std::optional<OfflineScope> offline;
+  if (inline_until) offline.emplace();
   DatabasePool::Lease lease;
   if (inline_until) {
     std::optional<DatabasePool::Lease> idle = pool_->TryIdle(target.database);
@@ -184,14 +189,20 @@ std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
   }
   std::unique_ptr<Session> session = OneShotSession(std::move(lease), target);
   if (inline_until && session->WouldWrite(requests)) return nullptr;
-  if (auto r = EnsureMinVersion(request, *session)) return std::move(*r);
+  if (auto r = EnsureMinVersion(request, *session)) {
+    if (offline && offline->refused()) return nullptr;
+    return std::move(*r);
+  }
   session->BeginRequest(inline_until ? std::min(request.deadline, *inline_until) : request.deadline,
                         sp);
   std::optional<HranaError> abort;
   Result<json::array> ran = session->RunAtomically(requests, &abort);
   session->EndRequest();
-  // Out of time on the fast path (interrupted, or slow): a worker runs it again from the start.
-  if (inline_until && std::chrono::steady_clock::now() >= *inline_until) return nullptr;
+  // Out of time on the fast path (interrupted, or slow), or in need of the store: a worker runs
+  // it again from the start.
+  if (inline_until && (offline->refused() || std::chrono::steady_clock::now() >= *inline_until)) {
+    return nullptr;
+  }
   if (abort) return ErrorResponse(400, abort->message, abort->code);
   if (!ran.ok()) return ErrorResponse(ran.status());
   *results = std::move(ran).value();
