@@ -367,22 +367,24 @@ Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& lim
 }
 
 json::object EncodeValue(const Value& value, const json::storage_ptr& sp) {
-  json::object o(sp);
+  json::object o(2, sp);
   if (std::holds_alternative<std::nullptr_t>(value)) {
-    o["type"] = "null";
+    o.emplace("type", "null");
   } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
-    o["type"] = "integer";
-    o["value"] = std::to_string(*n);
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, *n).ptr;
+    o.emplace("type", "integer");
+    o.emplace("value", std::string_view(digits, static_cast<size_t>(end - digits)));
   } else if (const double* d = std::get_if<double>(&value)) {
-    o["type"] = "float";
-    o["value"] = *d;
+    o.emplace("type", "float");
+    o.emplace("value", *d);
   } else if (const std::string* s = std::get_if<std::string>(&value)) {
-    o["type"] = "text";
-    o["value"] = *s;
+    o.emplace("type", "text");
+    o.emplace("value", *s);
   } else {
-    o["type"] = "blob";
-    o["base64"] = Base64Encode(std::get<Blob>(value).bytes, Base64Alphabet::kStandard,
-                               Base64Padding::kUnpadded);
+    o.emplace("type", "blob");
+    o.emplace("base64", Base64Encode(std::get<Blob>(value).bytes, Base64Alphabet::kStandard,
+                                     Base64Padding::kUnpadded));
   }
   return o;
 }

@@ -276,13 +276,14 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
   // prepared, or prepared before its transaction's first read) is prepared again there.
   json::array cols(sp_);
   int n = sqlite3_column_count(stmt);
+  cols.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) {
-    json::object col(sp_);
+    json::object col(2, sp_);
     const char* name = sqlite3_column_name(stmt, i);
     const char* decltype_ = sqlite3_column_decltype(stmt, i);
-    col["name"] = name ? json::value(name) : json::value(nullptr);
-    col["decltype"] = decltype_ ? json::value(decltype_) : json::value(nullptr);
-    cols.push_back(std::move(col));
+    col.emplace("name", name ? json::value(name, sp_) : json::value(nullptr, sp_));
+    col.emplace("decltype", decltype_ ? json::value(decltype_, sp_) : json::value(nullptr, sp_));
+    cols.emplace_back(std::move(col));
   }
   json::array rows(sp_);
   for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
@@ -294,19 +295,30 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
                         "RESPONSE_TOO_LARGE"};
     }
     json::array row(sp_);
+    row.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; i++) {
-      Value v = ColumnValue(stmt, i);
-      if (auto* t = std::get_if<std::string>(&v); t && !IsUtf8(*t)) {
-        sqlite3_reset(stmt);
-        return HranaError{"column " + std::to_string(i) +
-                              " holds text that is not valid UTF-8, which JSON cannot carry: "
-                              "select it as a blob (CAST(... AS BLOB))",
-                          "UNICODE_ERROR"};
-      }
-      if (auto* t = std::get_if<std::string>(&v)) result_bytes_ += t->size();
-      if (auto* b = std::get_if<Blob>(&v)) result_bytes_ += b->bytes.size();
       result_bytes_ += 8;
-      row.push_back(EncodeValue(v, sp_));
+      if (sqlite3_column_type(stmt, i) == SQLITE_TEXT) {
+        // As EncodeValue makes it, from SQLite's buffer with no copy but the JSON's.
+        const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+        std::string_view text(data ? data : "", static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+        if (!IsUtf8(text)) {
+          sqlite3_reset(stmt);
+          return HranaError{"column " + std::to_string(i) +
+                                " holds text that is not valid UTF-8, which JSON cannot carry: "
+                                "select it as a blob (CAST(... AS BLOB))",
+                            "UNICODE_ERROR"};
+        }
+        result_bytes_ += text.size();
+        json::object value(2, sp_);
+        value.emplace("type", "text");
+        value.emplace("value", text);
+        row.emplace_back(std::move(value));
+        continue;
+      }
+      Value v = ColumnValue(stmt, i);
+      if (auto* b = std::get_if<Blob>(&v)) result_bytes_ += b->bytes.size();
+      row.emplace_back(EncodeValue(v, sp_));
     }
     if (result_bytes_ > limits_.max_result_bytes) {
       sqlite3_reset(stmt);
@@ -323,14 +335,14 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
     return e;
   }
   bool read_only = sqlite3_stmt_readonly(stmt);
-  json::object result(sp_);
-  result["cols"] = std::move(cols);
-  result["rows"] = std::move(rows);
-  result["affected_row_count"] = read_only ? 0 : sqlite3_changes64(handle());
+  json::object result(4, sp_);
+  result.emplace("cols", std::move(cols));
+  result.emplace("rows", std::move(rows));
+  result.emplace("affected_row_count", read_only ? 0 : sqlite3_changes64(handle()));
   if (read_only) {
-    result["last_insert_rowid"] = nullptr;
+    result.emplace("last_insert_rowid", nullptr);
   } else {
-    result["last_insert_rowid"] = std::to_string(sqlite3_last_insert_rowid(handle()));
+    result.emplace("last_insert_rowid", std::to_string(sqlite3_last_insert_rowid(handle())));
   }
   sqlite3_reset(stmt);
   return result;
