@@ -84,6 +84,13 @@ class HranaServiceTest : public ::testing::Test {
     return out["results"].as_array()[0].as_object();
   }
 
+  // Read-only access for "Authorization: Bearer ro", read-write for anything else.
+  static AuthResult ReadOnlyForBearerRo(const Request& r, std::string_view /*database*/) {
+    AuthResult a;
+    if (r.header("authorization") == "Bearer ro") a.access = Access::kReadOnly;
+    return a;
+  }
+
   static json::value Rows(const json::object& result) {
     return result.at("response").at("result").at("rows");
   }
@@ -444,11 +451,7 @@ TEST_F(HranaServiceTest, ReadonlyTransactionsCannotWrite) {
 
 TEST_F(HranaServiceTest, ReadOnlyAccessReadsThroughPragmaFunctions) {
   ServiceOptions o = Options();
-  o.authorize = [](const Request& r, std::string_view) {
-    AuthResult a;
-    if (r.header("authorization") == "Bearer ro") a.access = Access::kReadOnly;
-    return a;
-  };
+  o.authorize = ReadOnlyForBearerRo;
   SqlService s(o);
   ASSERT_EQ(ErrorCode(Exec(s, "CREATE TABLE t(x, y)")), "(ok)");
   // SQLite checks a pragma function's first use on a connection as an UPDATE of
@@ -471,11 +474,7 @@ TEST_F(HranaServiceTest, ReadOnlyAccessReadsThroughPragmaFunctions) {
 
 TEST_F(HranaServiceTest, RepeatedStatementsRunPreparedOnceUnderTheSameGuardOnly) {
   ServiceOptions o = Options();
-  o.authorize = [](const Request& r, std::string_view) {
-    AuthResult a;
-    if (r.header("authorization") == "Bearer ro") a.access = Access::kReadOnly;
-    return a;
-  };
+  o.authorize = ReadOnlyForBearerRo;
   SqlService s(o);
   auto exec = [&](const std::string& token, const std::string& sql) {
     std::string body =

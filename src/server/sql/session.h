@@ -151,7 +151,7 @@ class Session {
   size_t result_bytes_ = 0;
   boost::json::storage_ptr sp_;  // where results are made (BeginRequest)
   GroupCommitter* const committer_;
-  uint64_t committed_version_ = 0;  // of the last write RunAtomically committed
+  uint64_t committed_version_ = 0;          // of the last write RunAtomically committed
   std::optional<std::string> lifted_text_;  // Lifted's last text, and its answer
   std::optional<LiftedSql> lifted_;
 };
