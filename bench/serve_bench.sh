@@ -11,7 +11,7 @@
 # Builds nothing: it runs what is in $CLOUDLITE_BUILD (default build/). Prints Markdown.
 #
 #   bench/serve_bench.sh                    # file:// (and s3:// when CLOUDLITE_TEST_S3_URI is set)
-#   SECONDS_PER_RUN=10 WORKERS=32 PEERS=1 bench/serve_bench.sh   # longer runs; serve --workers
+#   SECONDS_PER_RUN=10 WORKERS=8 PEERS=1 bench/serve_bench.sh    # longer runs; serve --workers
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CLOUDLITE_BUILD:-$root/build}
@@ -19,7 +19,7 @@ bin=$build/cloudlite
 load=$build/bench/cloudlite_http_load
 fixed=$build/bench/cloudlite_fixed_response_server
 seconds=${SECONDS_PER_RUN:-5}
-workers=${WORKERS:-8}  # cloudlite serve --workers
+workers=${WORKERS:-32}  # cloudlite serve --workers (its default)
 rounds=${ROUNDS:-3}    # alternating rounds of point queries and the fixed response
 peers=${PEERS:-0}      # 1: @libsql/client and tursodb --sync-server runs too
 for b in "$bin" "$load" "$fixed"; do
