@@ -162,6 +162,8 @@ std::string Unquote(std::string_view quoted) {
 }  // namespace
 
 std::optional<LiftedSql> LiftLiterals(std::string_view sql) {
+  // SQLite reads SQL up to a NUL, wherever it is (even in a comment): leave such text to it.
+  if (sql.find('\0') != std::string_view::npos) return std::nullopt;
   enum class Part { kStart, kColumns, kWhere, kAfterWhere, kEnd } part = Part::kStart;
   LiftedSql out;
   out.sql.reserve(sql.size());
