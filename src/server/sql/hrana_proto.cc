@@ -366,6 +366,13 @@ Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& lim
   return c;
 }
 
+json::object EncodeText(std::string_view text, const json::storage_ptr& sp) {
+  json::object o(2, sp);
+  o.emplace("type", "text");
+  o.emplace("value", text);
+  return o;
+}
+
 json::object EncodeValue(const Value& value, const json::storage_ptr& sp) {
   json::object o(2, sp);
   if (std::holds_alternative<std::nullptr_t>(value)) {
@@ -379,8 +386,7 @@ json::object EncodeValue(const Value& value, const json::storage_ptr& sp) {
     o.emplace("type", "float");
     o.emplace("value", *d);
   } else if (const std::string* s = std::get_if<std::string>(&value)) {
-    o.emplace("type", "text");
-    o.emplace("value", *s);
+    return EncodeText(*s, sp);
   } else {
     o.emplace("type", "blob");
     o.emplace("base64", Base64Encode(std::get<Blob>(value).bytes, Base64Alphabet::kStandard,

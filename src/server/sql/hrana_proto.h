@@ -87,5 +87,7 @@ Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& lim
 
 // {"type":"integer","value":"42"}, ... ; blobs as standard base64 without padding. Made in `sp`.
 boost::json::object EncodeValue(const Value& value, const boost::json::storage_ptr& sp = {});
+// EncodeValue of a text value held elsewhere (SQLite's column buffer), copied only into `sp`.
+boost::json::object EncodeText(std::string_view text, const boost::json::storage_ptr& sp = {});
 
 }  // namespace cloudlite::server::sql

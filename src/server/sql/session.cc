@@ -299,7 +299,7 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
     for (int i = 0; i < n; i++) {
       result_bytes_ += 8;
       if (sqlite3_column_type(stmt, i) == SQLITE_TEXT) {
-        // As EncodeValue makes it, from SQLite's buffer with no copy but the JSON's.
+        // From SQLite's buffer, with no copy but the JSON's.
         const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
         std::string_view text(data ? data : "", static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
         if (!IsUtf8(text)) {
@@ -310,10 +310,7 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
                             "UNICODE_ERROR"};
         }
         result_bytes_ += text.size();
-        json::object value(2, sp_);
-        value.emplace("type", "text");
-        value.emplace("value", text);
-        row.emplace_back(std::move(value));
+        row.emplace_back(EncodeText(text, sp_));
         continue;
       }
       Value v = ColumnValue(stmt, i);
