@@ -1,5 +1,6 @@
 #include "server/sql/literals.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 
@@ -32,7 +33,6 @@ struct Token {
 };
 
 bool IsIdStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
-bool IsIdChar(unsigned char c) { return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
 
 // Where the quoted run that starts at sql[i] (a quote char `close`) ends, past its closing
 // quote; a doubled quote is part of the run. npos when it is not closed.
@@ -97,17 +97,17 @@ Token Next(std::string_view sql, size_t i) {
       }
     }
     // SQLite refuses a number run into a name ("12abc").
-    if (IsIdChar(at(j))) return token(Kind::kBad, sql.size());
+    if (IsIdentifierChar(at(j))) return token(Kind::kBad, sql.size());
     return token(integer ? Kind::kInteger : Kind::kNumber, j);
   }
   if (IsIdStart(c)) {
     size_t j = i + 1;
-    while (IsIdChar(at(j))) j++;
+    while (IsIdentifierChar(at(j))) j++;
     return token(Kind::kWord, j);
   }
   if (c == '?' || c == ':' || c == '@' || c == '$' || c == '#') {
     size_t j = i + 1;
-    while (IsIdChar(at(j))) j++;
+    while (IsIdentifierChar(at(j))) j++;
     return token(Kind::kParameter, j);
   }
   if (c == '=') return token(Kind::kComparison, at(i + 1) == '=' ? i + 2 : i + 1);
@@ -134,17 +134,10 @@ Token Next(std::string_view sql, size_t i) {
   return token(Kind::kBad, sql.size());
 }
 
-bool Is(std::string_view word, std::string_view keyword) {
-  return word.size() == keyword.size() &&
-         std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
-           return std::toupper(static_cast<unsigned char>(a)) == b;
-         });
-}
-
 // What ends the top-level WHERE clause of a SELECT.
 bool EndsWhere(std::string_view word) {
   for (std::string_view k : {"GROUP", "ORDER", "LIMIT", "WINDOW", "HAVING"}) {
-    if (Is(word, k)) return true;
+    if (IsKeyword(word, k)) return true;
   }
   return false;
 }
@@ -160,6 +153,17 @@ std::string Unquote(std::string_view quoted) {
 }
 
 }  // namespace
+
+bool IsIdentifierChar(unsigned char c) {
+  return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+bool IsKeyword(std::string_view word, std::string_view keyword) {
+  return word.size() == keyword.size() &&
+         std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
+           return std::toupper(static_cast<unsigned char>(a)) == b;
+         });
+}
 
 std::optional<LiftedSql> LiftLiterals(std::string_view sql) {
   // SQLite reads SQL up to a NUL, wherever it is (even in a comment): leave such text to it.
@@ -179,7 +183,7 @@ std::optional<LiftedSql> LiftLiterals(std::string_view sql) {
       return std::nullopt;  // for SQLite to judge, or a statement after the first
     }
     if (part == Part::kStart) {
-      if (t.kind != Kind::kWord || !Is(t.text, "SELECT")) return std::nullopt;
+      if (t.kind != Kind::kWord || !IsKeyword(t.text, "SELECT")) return std::nullopt;
       part = Part::kColumns;
       previous = t.kind;
       continue;
@@ -196,9 +200,9 @@ std::optional<LiftedSql> LiftLiterals(std::string_view sql) {
         part = Part::kEnd;
         break;
       case Kind::kWord:
-        if (Is(t.text, "SELECT")) {
+        if (IsKeyword(t.text, "SELECT")) {
           return std::nullopt;  // a subquery or a compound
-        } else if (depth == 0 && part == Part::kColumns && Is(t.text, "WHERE")) {
+        } else if (depth == 0 && part == Part::kColumns && IsKeyword(t.text, "WHERE")) {
           part = Part::kWhere;
         } else if (depth == 0 && part == Part::kWhere && EndsWhere(t.text)) {
           part = Part::kAfterWhere;

@@ -33,6 +33,12 @@ struct LiftedSql {
 // `sql` with its liftable literals replaced, or nullopt when it has none or is not such a read.
 std::optional<LiftedSql> LiftLiterals(std::string_view sql);
 
+// SQLite's lexical rules, for judging SQL text without preparing it (also BeginsWithWrite):
+// whether `c` continues an identifier or keyword, and whether `word` is `keyword` (given in
+// upper case) in any case.
+bool IsIdentifierChar(unsigned char c);
+bool IsKeyword(std::string_view word, std::string_view keyword);
+
 // Whether a connection's schema lets lifted SQL share a statement: no partial index and no
 // index on an expression. Checked
 // inside the read transaction that will run the statement (the schema it sees), remembered per

@@ -117,16 +117,13 @@ bool BeginsWithWrite(std::string_view sql) {
   size_t i = sql.find_first_not_of(" \t\n\f\r");
   if (i == std::string_view::npos) return false;
   for (std::string_view keyword : {"INSERT", "UPDATE", "DELETE", "REPLACE"}) {
-    if (sql.size() - i < keyword.size()) continue;
-    std::string_view word = sql.substr(i, keyword.size());
-    bool same = std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
-      return std::toupper(static_cast<unsigned char>(a)) == b;
-    });
-    if (!same) continue;
+    if (sql.size() - i < keyword.size() || !IsKeyword(sql.substr(i, keyword.size()), keyword)) {
+      continue;
+    }
     const size_t after = i + keyword.size();
-    if (after == sql.size()) return true;
-    const auto next = static_cast<unsigned char>(sql[after]);
-    if (!std::isalnum(next) && next != '_' && next != '$' && next < 0x80) return true;
+    if (after == sql.size() || !IsIdentifierChar(static_cast<unsigned char>(sql[after]))) {
+      return true;
+    }
   }
   return false;
 }
