@@ -38,15 +38,9 @@ fi
 # shellcheck source=bench/server-lib.sh
 . "$root/bench/server-lib.sh"
 
-pipeline() {  # pipeline SQL: a one-shot Hrana pipeline (what @libsql/client's execute sends)
-  printf '{"requests":[{"type":"execute","stmt":{"sql":"%s"}},{"type":"close"}]}' "$1"
-}
 insert=$(pipeline "INSERT INTO t (v) VALUES ('row {n} of the benchmark')")
-point=$(pipeline "SELECT id, v FROM t WHERE id = 1 + {n} % 1000")
-# The same query with its number as an argument, as clients send it when the application
-# passes one (execute({sql, args})): the text repeats, so the connection's prepared statement
-# is reused. The literal form above prepares once per request.
-point_args='{"requests":[{"type":"execute","stmt":{"sql":"SELECT id, v FROM t WHERE id = 1 + ? % 1000","args":[{"type":"integer","value":"{n}"}]}},{"type":"close"}]}'
+# $point and $point_args (server-lib.sh): both forms run one prepared statement per connection,
+# the first since the server lifts the numbers out of its WHERE clause (docs/server.md).
 
 # metric URL NAME [LABEL]: the sum of a metric family's series on /metrics (those whose labels
 # contain LABEL, if given); 0 without a URL (a peer that has no /metrics).

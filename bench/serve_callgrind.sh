@@ -24,12 +24,13 @@ out=${OUT:-$PWD/callgrind.$variant.out}
 . "$root/bench/server-lib.sh"
 START_SECONDS=${START_SECONDS:-120}  # valgrind starts slowly
 
-pipeline() { printf '{"requests":[{"type":"execute","stmt":%s},{"type":"close"}]}' "$1"; }
-text=$(pipeline '{"sql":"SELECT id, v FROM t WHERE id = 1 + {n} % 1000"}')
-args=$(pipeline '{"sql":"SELECT id, v FROM t WHERE id = ?","args":[{"type":"integer","value":"{n}"}]}')
-create=$(pipeline '{"sql":"CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"}')
-insert=$(pipeline '{"sql":"INSERT INTO t (v) VALUES ('"'row {n} of the benchmark'"')"}')
-fill=$(pipeline '{"sql":"WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000) INSERT INTO t (v) SELECT '"'row '"' || n || '"' of the benchmark'"' FROM c"}')
+# Its own pipeline of a whole stmt object (server-lib.sh's takes only the SQL).
+stmt_pipeline() { printf '{"requests":[{"type":"execute","stmt":%s},{"type":"close"}]}' "$1"; }
+text=$(stmt_pipeline '{"sql":"SELECT id, v FROM t WHERE id = 1 + {n} % 1000"}')
+args=$(stmt_pipeline '{"sql":"SELECT id, v FROM t WHERE id = ?","args":[{"type":"integer","value":"{n}"}]}')
+create=$(stmt_pipeline '{"sql":"CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"}')
+insert=$(stmt_pipeline '{"sql":"INSERT INTO t (v) VALUES ('"'row {n} of the benchmark'"')"}')
+fill=$(stmt_pipeline '{"sql":"WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000) INSERT INTO t (v) SELECT '"'row '"' || n || '"' of the benchmark'"' FROM c"}')
 
 serve() {  # serve [WRAPPER...]: a fresh database with the table, at $url/bench/v2/pipeline
   start "$@" "$build/cloudlite" serve --store "file://$work/store" --create \

@@ -23,13 +23,7 @@ rounds=${ROUNDS:-3}
 workers=${WORKERS:-32}
 # shellcheck source=bench/server-lib.sh
 . "$root/bench/server-lib.sh"
-pipeline() {
-  printf '{"requests":[{"type":"execute","stmt":{"sql":"%s"}},{"type":"close"}]}' "$1"
-}
-point=$(pipeline "SELECT id, v FROM t WHERE id = 1 + {n} % 1000")
-if [[ ${ARGS:-0} == 1 ]]; then
-  point='{"requests":[{"type":"execute","stmt":{"sql":"SELECT id, v FROM t WHERE id = 1 + ? % 1000","args":[{"type":"integer","value":"{n}"}]}},{"type":"close"}]}'
-fi
+if [[ ${ARGS:-0} == 1 ]]; then point=$point_args; fi  # both from server-lib.sh
 fill() {  # the table serve_bench.sh queries: 1000 rows
   curl -sS "$1/bench/v2/pipeline" \
     -d "$(pipeline 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)')" >/dev/null

@@ -1,6 +1,7 @@
 # Shared by the benchmark scripts that start servers (serve_bench.sh, serve_point_ab.sh,
 # serve_callgrind.sh): a scratch directory $work, and servers that print "listening on
-# http://..." started in the background and killed on exit. Source it after `set -euo pipefail`.
+# http://..." started in the background and killed on exit; `pipeline` and the point query of the
+# first two. Source it after `set -euo pipefail`.
 
 work=$(mktemp -d)
 pids=()
@@ -29,3 +30,14 @@ start() {
   exit 1
 }
 stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
+
+pipeline() {  # pipeline SQL: a one-shot Hrana pipeline (what @libsql/client's execute sends)
+  printf '{"requests":[{"type":"execute","stmt":{"sql":"%s"}},{"type":"close"}]}' "$1"
+}
+# The point query of serve_bench.sh and serve_point_ab.sh, over their table of 1000 rows, with
+# its number written into the SQL, and as an argument, as clients send it when the application
+# passes one (execute({sql, args})).
+# shellcheck disable=SC2034  # used by the scripts that source this
+point=$(pipeline "SELECT id, v FROM t WHERE id = 1 + {n} % 1000")
+# shellcheck disable=SC2034
+point_args='{"requests":[{"type":"execute","stmt":{"sql":"SELECT id, v FROM t WHERE id = 1 + ? % 1000","args":[{"type":"integer","value":"{n}"}]}},{"type":"close"}]}'
