@@ -25,16 +25,23 @@ const boost::json::string* Typed(const Json& item, std::string_view name, std::s
   return v == nullptr ? nullptr : v->if_string();
 }
 
-constexpr std::array<uint32_t, 256> BuildCrcTable() {
-  std::array<uint32_t, 256> table{};
+// CRC-32 (IEEE, reflected) eight bytes at a time ("slicing-by-8"): table k advances a byte's
+// CRC past k more zero bytes, so the eight bytes of a word are looked up at once. A GetItem's
+// answer of 1 KB took 3 us byte by byte, 6% of the server's time on YCSB's workload C.
+using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
+constexpr CrcTables BuildCrcTables() {
+  CrcTables t{};
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t c = i;
     for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
+    t[0][i] = c;
   }
-  return table;
+  for (size_t k = 1; k < t.size(); k++) {
+    for (uint32_t i = 0; i < 256; i++) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
+  }
+  return t;
 }
-constexpr std::array<uint32_t, 256> kCrcTable = BuildCrcTable();
+constexpr CrcTables kCrcTables = BuildCrcTables();
 
 }  // namespace
 
@@ -183,8 +190,17 @@ Status ErrorStatus(int http_status, std::string_view body, std::string_view what
 }
 
 uint32_t Crc32(std::string_view data) {
+  const auto& t = kCrcTables;
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
   uint32_t c = 0xFFFFFFFFu;
-  for (char ch : data) c = kCrcTable[(c ^ static_cast<uint8_t>(ch)) & 0xFF] ^ (c >> 8);
+  for (; n >= 8; p += 8, n -= 8) {
+    const uint32_t lo =
+        c ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
+    c = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
+        t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+  }
+  for (; n > 0; p++, n--) c = t[0][(c ^ *p) & 0xFF] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
 

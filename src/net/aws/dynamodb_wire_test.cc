@@ -114,6 +114,30 @@ TEST(DynamoDbWire, Crc32) {
   EXPECT_EQ(Crc32("{}"), 2745614147u);         // what DynamoDB sends for an empty object
 }
 
+TEST(DynamoDbWire, Crc32EightBytesAtATimeAgreesWithBitByBit) {
+  auto bitwise = [](std::string_view data) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (unsigned char ch : data) {
+      c ^= ch;
+      for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFu;
+  };
+  std::string data;
+  uint32_t x = 12345;
+  for (int i = 0; i < 300; i++) {
+    x = x * 1103515245u + 12345u;
+    data.push_back(static_cast<char>(x >> 16));
+  }
+  // Every length and start, so that every tail and alignment is met.
+  for (size_t start = 0; start < 9; start++) {
+    for (size_t n = 0; start + n <= data.size(); n++) {
+      std::string_view part(data.data() + start, n);
+      ASSERT_EQ(Crc32(part), bitwise(part)) << "start " << start << " length " << n;
+    }
+  }
+}
+
 TEST(DynamoDbWire, ConsumedCapacityOfSingleAndBatchAnswers) {
   EXPECT_EQ(ConsumedCapacityUnits(boost::json::parse(R"({"Item": {}})")), 0);
   EXPECT_EQ(ConsumedCapacityUnits(boost::json::parse(
