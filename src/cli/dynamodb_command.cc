@@ -37,6 +37,15 @@ void AddServeFlags(CLI::App* serve, DynamoDbServeFlags& f) {
                    "Partition databases kept open; the least recently used idle ones are closed")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();
+  serve
+      ->add_option("--inline-reads-ms", f.inline_reads_ms,
+                   "GetItem, BatchGetItem and Query run on the I/O thread, skipping two thread "
+                   "hand-offs, unless they take longer than this or need the store (then a worker "
+                   "runs them again); on stores other than file:// only eventually consistent "
+                   "reads, and only with --eventual-staleness-ms above 0; 0: every request on a "
+                   "worker")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   AddDatabaseFlags(serve, f.database);
   AddListenerFlags(serve, f.listener, "--credentials FILE");
   serve->footer(
@@ -97,11 +106,14 @@ int RunServe(const DynamoDbServeFlags& f) {
   handler_options.metrics = &metrics;
   handler_options.refresh_metrics = [&metrics] { RefreshStoreMetrics(metrics); };
   handler_options.ready = [store = f.store] { return CheckStore(store); };
+  handler_options.inline_budget =
+      InlineBudget(f.store, f.inline_reads_ms, table_options.eventual_staleness);
+  handler_options.inline_consistent_reads = IsFileStore(f.store);
   server::dynamodb::WireHandler wire(**tables, std::move(handler_options));
 
   options->metrics = &metrics;
   return ServeUntilSignal("cloudlite dynamodb serve", std::move(*options), wire.AsHandler(),
-                          f.store);
+                          f.store, wire.AsInlineHandler());
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ struct DynamoDbServeFlags {
   int partitions = 8;
   int eventual_staleness_ms = 1000;  // TableServiceOptions::eventual_staleness
   size_t max_open_partitions = 256;
+  int inline_reads_ms = 2;  // HandlerOptions::inline_budget; 0: every request on a worker
   DatabaseFlags database;
   // 16 MB: DynamoDB's request limit.
   ListenerFlags listener{.listen = "127.0.0.1:8000", .max_body_bytes = uint64_t{16} << 20};

@@ -147,14 +147,18 @@ void RefreshStoreMetrics(server::MetricsRegistry& metrics) {
       ->Set(static_cast<double>(cache.cache_capacity_bytes));
 }
 
+bool IsFileStore(const std::string& store) {
+  constexpr std::string_view kLocal = "file://";
+  return store.size() >= kLocal.size() &&
+         std::equal(kLocal.begin(), kLocal.end(), store.begin(), [](char a, char b) {
+           return a == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
 std::chrono::milliseconds InlineBudget(const std::string& store, int inline_reads_ms,
                                        std::chrono::milliseconds max_staleness) {
-  constexpr std::string_view kLocal = "file://";
-  const bool local = store.size() >= kLocal.size() &&
-                     std::equal(kLocal.begin(), kLocal.end(), store.begin(), [](char a, char b) {
-                       return a == std::tolower(static_cast<unsigned char>(b));
-                     });
-  return std::chrono::milliseconds(local || max_staleness.count() > 0 ? inline_reads_ms : 0);
+  const bool read_anytime = IsFileStore(store) || max_staleness.count() > 0;
+  return std::chrono::milliseconds(read_anytime ? inline_reads_ms : 0);
 }
 
 int ServeUntilSignal(std::string_view name, server::ListenerOptions options,

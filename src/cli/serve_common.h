@@ -86,6 +86,9 @@ int ServeUntilSignal(std::string_view name, server::ListenerOptions options,
                      const server::Handler& handler, const std::string& store,
                      server::InlineHandler fast = nullptr);
 
+// Whether `store` is a local directory (file://): reading it waits for no network.
+bool IsFileStore(const std::string& store);
+
 // How long a read may run on the I/O thread before a worker takes it over (--inline-reads-ms):
 // on a local store (file://), whose reads wait for no network, and on others when reads may be
 // stale (then most need no request to the store; those that do go to a worker); else zero.

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "base/offline.h"
 #include "base/random.h"
 #include "net/aws/dynamodb_wire.h"
 #include "net/sigv4.h"
@@ -52,6 +53,28 @@ std::string_view TargetOperation(std::string_view target) {
   const auto& known = KnownOperations();
   auto it = std::lower_bound(known.begin(), known.end(), op);
   return it != known.end() && *it == op ? *it : std::string_view();
+}
+
+// The reads the fast path tries (WireHandler::TryInline): they touch one partition each (a
+// batch a few), so a bound of a few milliseconds fits them. Scans and writes go to the workers.
+bool Inlinable(std::string_view operation) {
+  return operation == "GetItem" || operation == "BatchGetItem" || operation == "Query";
+}
+
+// Whether a read asks for strong consistency: ConsistentRead, or in BatchGetItem that of any
+// table of RequestItems.
+bool AsksConsistentRead(const json::object& body) {
+  auto consistent = [](const json::object& o) {
+    const json::value* v = o.if_contains("ConsistentRead");
+    return v && v->is_bool() && v->get_bool();
+  };
+  if (consistent(body)) return true;
+  if (const json::value* items = body.if_contains("RequestItems"); items && items->is_object()) {
+    for (const auto& table : items->get_object()) {
+      if (table.value().is_object() && consistent(table.value().get_object())) return true;
+    }
+  }
+  return false;
 }
 
 // The table(s) a request names, for the access log: TableName, else the keys of RequestItems.
@@ -274,6 +297,10 @@ Handler WireHandler::AsHandler() {
   return [this](const Request& r) { return Handle(r); };
 }
 
+InlineHandler WireHandler::AsInlineHandler() {
+  return [this](const Request& r) { return TryInline(r); };
+}
+
 std::string WireHandler::NextRequestId() {
   // DynamoDB's ids are 52 characters of [A-Z0-9]: 20 random hex digits for the process, then a
   // counter, so no two requests of one handler share an id.
@@ -287,14 +314,25 @@ std::string WireHandler::NextRequestId() {
   return id + counter;
 }
 
-Response WireHandler::Handle(const Request& request) {
-  if (request.method == "GET" && request.path == "/metrics" && options_.metrics) {
+Response WireHandler::Handle(const Request& request) { return *Serve(request, nullptr); }
+
+std::optional<Response> WireHandler::TryInline(const Request& request) {
+  if (options_.inline_budget.count() <= 0 || request.method != "POST" ||
+      !Inlinable(TargetOperation(request.header("x-amz-target")))) {
+    return std::nullopt;
+  }
+  const auto until = std::chrono::steady_clock::now() + options_.inline_budget;
+  return Serve(request, &until);
+}
+
+std::optional<Response> WireHandler::Serve(const Request& request, InlineUntil inline_until) {
+  if (!inline_until && request.method == "GET" && request.path == "/metrics" && options_.metrics) {
     if (options_.refresh_metrics) options_.refresh_metrics();
     Response r = MetricsResponse(*options_.metrics);
     r.route = "metrics";
     return r;
   }
-  if (request.method == "GET" && request.path == "/readyz" && options_.ready) {
+  if (!inline_until && request.method == "GET" && request.path == "/readyz" && options_.ready) {
     Status s = options_.ready();
     Response r = s.ok() ? Response::Text(200, "ready\n") : Response::Text(503, s.ToString() + "\n");
     r.route = "readyz";
@@ -302,16 +340,18 @@ Response WireHandler::Handle(const Request& request) {
   }
   const std::string request_id = NextRequestId();
   std::string_view operation;
-  Response r = Call(request, request_id, &operation);
+  std::optional<Response> r = Call(request, request_id, &operation, inline_until);
+  if (!r) return std::nullopt;
   // The route (metrics label) is the operation once known: a bounded set of names.
-  r.route = operation.empty() ? "dynamodb" : std::string(operation);
-  if (!operation.empty()) r.log_fields.emplace_back("operation", std::string(operation));
-  r.log_fields.emplace_back("request_id", request_id);
+  r->route = operation.empty() ? "dynamodb" : std::string(operation);
+  if (!operation.empty()) r->log_fields.emplace_back("operation", std::string(operation));
+  r->log_fields.emplace_back("request_id", request_id);
   return r;
 }
 
-Response WireHandler::Call(const Request& request, const std::string& request_id,
-                           std::string_view* known_operation) {
+std::optional<Response> WireHandler::Call(const Request& request, const std::string& request_id,
+                                          std::string_view* known_operation,
+                                          InlineUntil inline_until) {
   // DynamoDB's order: the HTTP shape, the JSON, the target, the signature, then the operation.
   // It does not look at the path.
   const std::string content_type = AnswerContentType(request.header("content-type"));
@@ -373,17 +413,27 @@ Response WireHandler::Call(const Request& request, const std::string& request_id
     return ErrorAnswer(Serialization("the request body is empty: a JSON object is expected"),
                        answer_type, request_id);
   }
-  Response r = Run(operation, body, request, request_id, answer_type);
+  std::optional<Response> r = Run(operation, body, request, request_id, answer_type, inline_until);
+  if (!r) return std::nullopt;
   if (std::string tables = TablesOf(body); !tables.empty()) {
-    r.log_fields.emplace_back("table", std::move(tables));
+    r->log_fields.emplace_back("table", std::move(tables));
   }
   return r;
 }
 
-Response WireHandler::Run(std::string_view operation, const json::object& body,
-                          const Request& request, const std::string& request_id,
-                          const std::string& content_type) {
+std::optional<Response> WireHandler::Run(std::string_view operation, const json::object& body,
+                                         const Request& request, const std::string& request_id,
+                                         const std::string& content_type,
+                                         InlineUntil inline_until) {
   CallContext context{request_id, request.deadline};
+  // On the fast path nothing may wait on the network: what would is refused at once, and a
+  // worker runs the request again from the start.
+  std::optional<OfflineScope> offline;
+  if (inline_until) {
+    if (!options_.inline_consistent_reads && AsksConsistentRead(body)) return std::nullopt;
+    context.deadline = std::min(context.deadline, *inline_until);
+    offline.emplace();
+  }
   const auto start = std::chrono::steady_clock::now();
   OperationResult result = ApiError{"InternalServerError", "Internal server error", 500, {}};
   try {
@@ -392,8 +442,9 @@ Response WireHandler::Run(std::string_view operation, const json::object& body,
     // The operations return errors as values; an exception is a bug, answered as DynamoDB
     // answers its own failures and never taking the server down.
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto end = std::chrono::steady_clock::now();
+  if (inline_until && (offline->refused() || end >= *inline_until)) return std::nullopt;
+  const double seconds = std::chrono::duration<double>(end - start).count();
   const ApiError* error = std::get_if<ApiError>(&result);
   if (options_.metrics) {
     const std::string op(operation);

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,14 @@ struct HandlerOptions {
   std::function<void()> refresh_metrics;
   // GET /readyz: 200 "ready" when this says OK, else 503 with the reason. Unset: no route.
   std::function<Status()> ready;
+  // Above zero: the fast path (TryInline) answers GetItem, BatchGetItem and Query on the I/O
+  // thread when they need no request to the store and take less than this; zero: every request
+  // on a worker.
+  std::chrono::milliseconds inline_budget{0};
+  // Whether the fast path tries strongly consistent reads too: on a file:// store their
+  // freshness probe is a local system call; elsewhere it is a store request, which the fast path
+  // may not make.
+  bool inline_consistent_reads = false;
   // The time SigV4 compares request dates with (tests fix it).
   std::function<std::chrono::system_clock::time_point()> now = [] {
     return std::chrono::system_clock::now();
@@ -84,16 +93,27 @@ class WireHandler {
 
   // Thread-safe.
   Response Handle(const Request& request);
-  // The handler as a server::Handler; it must outlive the result.
+  // The fast path (server/http/handler.h, InlineHandler): the answer to a read that needs no
+  // request to the store and is done within HandlerOptions::inline_budget, else nullopt (and a
+  // worker's Handle runs it again from the start).
+  std::optional<Response> TryInline(const Request& request);
+  // The handler as a server::Handler, and its fast path; it must outlive both.
   Handler AsHandler();
+  InlineHandler AsInlineHandler();
 
  private:
+  // Where the fast path must be done by (TryInline), or null for a worker's request.
+  using InlineUntil = const std::chrono::steady_clock::time_point*;
+
+  // Handle, or on the fast path its answer if it has one.
+  std::optional<Response> Serve(const Request& request, InlineUntil inline_until);
   // The answer to a DynamoDB request; `*known_operation` is set once the target names one.
-  Response Call(const Request& request, const std::string& request_id,
-                std::string_view* known_operation);
+  std::optional<Response> Call(const Request& request, const std::string& request_id,
+                               std::string_view* known_operation, InlineUntil inline_until);
   // The Operations::Run part: the operation's answer or error as a response, timed and counted.
-  Response Run(std::string_view operation, const boost::json::object& body, const Request& request,
-               const std::string& request_id, const std::string& content_type);
+  std::optional<Response> Run(std::string_view operation, const boost::json::object& body,
+                              const Request& request, const std::string& request_id,
+                              const std::string& content_type, InlineUntil inline_until);
   std::string NextRequestId();
 
   Operations& operations_;

@@ -12,8 +12,10 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "base/offline.h"
 #include "net/aws/dynamodb_wire.h"
 #include "net/sigv4.h"
 #include "server/dynamodb/deadline.h"
@@ -30,6 +32,12 @@ class FakeOperations : public Operations {
     std::lock_guard lock(mu_);
     calls.push_back({std::string(operation), request, context.request_id, context.deadline});
     if (throw_) throw std::runtime_error("bug");
+    if (takes.count() > 0) std::this_thread::sleep_for(takes);
+    // As a store behind the network does on a thread that may not wait for it (base/offline.h).
+    if (needs_network && OfflineScope::Active()) {
+      OfflineScope::NoteRefused();
+      return ApiError{"InternalServerError", "refused", 500, {}};
+    }
     return answer;
   }
 
@@ -43,6 +51,8 @@ class FakeOperations : public Operations {
   std::vector<Call> calls;
   OperationResult answer = json::object{{"TableNames", json::array{"cloudlite-test"}}};
   bool throw_ = false;
+  bool needs_network = false;
+  std::chrono::milliseconds takes{0};
 };
 
 std::string HeaderOf(const Response& r, std::string_view name) {
@@ -284,6 +294,71 @@ TEST_F(WireTest, ReadyzAsksTheProbe) {
   // Without a registry, /metrics is no route of ours: DynamoDB's 404.
   get.path = "/metrics";
   EXPECT_EQ(wire.Handle(get).status, 404);
+}
+
+TEST_F(WireTest, TheFastPathAnswersReadsThatNeedNoStoreAndLeavesTheRestToTheWorkers) {
+  MetricsRegistry metrics;
+  HandlerOptions o;
+  o.metrics = &metrics;
+  o.inline_budget = std::chrono::milliseconds(1000);
+  WireHandler wire = Make(std::move(o));
+  const Request get_item = Post("DynamoDB_20120810.GetItem", R"({"TableName": "t"})");
+  std::optional<Response> fast = wire.TryInline(get_item);
+  ASSERT_TRUE(fast);
+  Response slow = wire.Handle(get_item);
+  EXPECT_EQ(fast->status, 200);
+  EXPECT_EQ(fast->body, slow.body);
+  EXPECT_EQ(fast->route, "GetItem");
+  EXPECT_EQ(HeaderOf(*fast, "x-amz-crc32"), HeaderOf(slow, "x-amz-crc32"));
+  EXPECT_EQ(LogField(*fast, "table"), "t");
+  EXPECT_TRUE(wire.TryInline(Post("DynamoDB_20120810.Query", "{}")));
+  EXPECT_TRUE(wire.TryInline(Post("DynamoDB_20120810.BatchGetItem", "{}")));
+  // Writes, scans and what is not an operation are the workers'.
+  const size_t ran = ops_.calls.size();
+  EXPECT_FALSE(wire.TryInline(Post("DynamoDB_20120810.PutItem", "{}")));
+  EXPECT_FALSE(wire.TryInline(Post("DynamoDB_20120810.Scan", "{}")));
+  EXPECT_FALSE(wire.TryInline(Post("DynamoDB_20120810.NoSuchThing", "{}")));
+  Request metrics_get;
+  metrics_get.method = "GET";
+  metrics_get.path = "/metrics";
+  EXPECT_FALSE(wire.TryInline(metrics_get));
+  // So are strongly consistent reads (unless inline_consistent_reads: a local store).
+  EXPECT_FALSE(wire.TryInline(
+      Post("DynamoDB_20120810.GetItem", R"({"TableName": "t", "ConsistentRead": true})")));
+  EXPECT_FALSE(wire.TryInline(Post("DynamoDB_20120810.BatchGetItem",
+                                   R"({"RequestItems": {"a": {"Keys": []},
+                                       "b": {"Keys": [], "ConsistentRead": true}}})")));
+  EXPECT_EQ(ops_.calls.size(), ran);
+  // A read that needed the store: refused the network, its answer thrown away and not counted.
+  ops_.needs_network = true;
+  EXPECT_FALSE(wire.TryInline(get_item));
+  EXPECT_EQ(ops_.calls.size(), ran + 1);
+  Response m = wire.Handle(metrics_get);
+  EXPECT_NE(m.body.find(R"(cloudlite_dynamodb_requests_total{operation="GetItem",result="ok"} 2)"),
+            std::string::npos)
+      << m.body;
+  EXPECT_EQ(m.body.find(R"(result="InternalServerError")"), std::string::npos) << m.body;
+}
+
+TEST_F(WireTest, TheFastPathTriesConsistentReadsWhenToldAndGivesUpPastItsBudget) {
+  const auto budget = std::chrono::milliseconds(5);
+  HandlerOptions o;
+  o.inline_budget = budget;
+  o.inline_consistent_reads = true;
+  WireHandler wire = Make(std::move(o));
+  const Request read =
+      Post("DynamoDB_20120810.GetItem", R"({"TableName": "t", "ConsistentRead": true})");
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_TRUE(wire.TryInline(read));
+  // The operation is told the fast path's end as its deadline.
+  EXPECT_LE(ops_.calls.back().deadline, std::chrono::steady_clock::now() + budget);
+  EXPECT_GE(ops_.calls.back().deadline, before + budget);
+  ops_.takes = std::chrono::milliseconds(50);
+  EXPECT_FALSE(wire.TryInline(read));
+  // Without a budget there is no fast path.
+  WireHandler off = Make();
+  ops_.takes = std::chrono::milliseconds(0);
+  EXPECT_FALSE(off.TryInline(read));
 }
 
 // ---- SigV4 ------------------------------------------------------------------------------------

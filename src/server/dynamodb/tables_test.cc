@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cloudlite/admin.h"
+#include "server/dynamodb/handler.h"
 #include "server/http/metrics.h"
 #include "testing/temp_dir.h"
 
@@ -895,6 +896,47 @@ TEST_F(TableServiceTest, EventuallyConsistentReadsCostNothingInTheStore) {
       R"({"TableName":"stale","Key":{"pk":{"S":"a"}},"ConsistentRead":true})";
   Ok(*s, "GetItem", consistent);
   EXPECT_NE(ProcessStoreStatsJson(), before);
+}
+
+TEST_F(TableServiceTest, TheWiresFastPathReadsWhatIsCommittedOnAFileStore) {
+  TableServiceOptions o = Options();
+  o.eventual_staleness = std::chrono::hours(1);
+  auto mine = Service(o);
+  auto other = Service(o);
+  HandlerOptions h;
+  h.inline_budget = std::chrono::milliseconds(1000);
+  h.inline_consistent_reads = true;  // file://: a freshness probe is a local system call
+  WireHandler wire(*mine, std::move(h));
+  auto post = [](std::string_view op, std::string body) {
+    Request r;
+    r.method = "POST";
+    r.path = "/";
+    r.headers = {{"content-type", "application/x-amz-json-1.0"},
+                 {"x-amz-target", "DynamoDB_20120810." + std::string(op)}};
+    r.body = std::move(body);
+    return r;
+  };
+  auto value_of = [](const Response& r) {
+    json::value v = json::parse(r.body);
+    return std::string(v.at("Item").at("v").at("N").as_string());
+  };
+  CreateHash(*mine, "fast");
+  Ok(*mine, "PutItem", R"({"TableName":"fast","Item":{"pk":{"S":"a"},"v":{"N":"1"}}})");
+  // An eventually consistent read sees every write this process acknowledged.
+  const std::string get = R"({"TableName":"fast","Key":{"pk":{"S":"a"}}})";
+  std::optional<Response> read = wire.TryInline(post("GetItem", get));
+  ASSERT_TRUE(read);
+  EXPECT_EQ(value_of(*read), "1") << read->body;
+  // A consistent read sees another process's too.
+  Ok(*other, "PutItem", R"({"TableName":"fast","Item":{"pk":{"S":"a"},"v":{"N":"2"}}})");
+  read = wire.TryInline(
+      post("GetItem", R"({"TableName":"fast","Key":{"pk":{"S":"a"}},"ConsistentRead":true})"));
+  ASSERT_TRUE(read);
+  EXPECT_EQ(value_of(*read), "2") << read->body;
+  // Writes are the workers'.
+  EXPECT_FALSE(wire.TryInline(
+      post("PutItem", R"({"TableName":"fast","Item":{"pk":{"S":"b"},"v":{"N":"3"}}})")));
+  EXPECT_EQ(Ok(*mine, "GetItem", R"({"TableName":"fast","Key":{"pk":{"S":"b"}}})").size(), 0u);
 }
 
 TEST_F(TableServiceTest, ManyConcurrentWritersShareCommits) {
