@@ -10,6 +10,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${CLOUDLITE_NPM_DIR:-/tmp/cloudlite-npm}
 manifest=${CLOUDLITE_NPM_MANIFEST:-$root/tests/integration/node/package.json}
 mkdir -p "$dir"
+# Tests that run at once (ctest -j) share the directory: one installs while the others wait, so
+# none goes on with a node_modules that is half there.
+exec 9>"$dir/.lock"
+flock 9
 if ! cmp -s "$manifest" "$dir/package.json" || [[ ! -d $dir/node_modules ]]; then
   command -v npm >/dev/null || { echo "npm-deps: npm is required (apt-get install npm)" >&2; exit 1; }
   cp "$manifest" "$dir/package.json"
