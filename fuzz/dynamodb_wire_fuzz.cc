@@ -1,13 +1,15 @@
 // The DynamoDB wire (src/server/dynamodb/handler.h) over a fake Operations that echoes the
-// request back. The first byte picks the method (bit 0: POST or GET) and whether SigV4 is
-// checked (bit 1); the rest is "name: value" header lines, an empty line, then the body.
+// request back. The first byte picks the method (bit 0: POST or GET), whether SigV4 is checked
+// (bit 1) and whether the fast path is tried too (bit 2); the rest is "name: value" header lines,
+// an empty line, then the body.
 // Properties:
 //   - every answer of the wire carries x-amzn-RequestId and the x-amz-crc32 of its body, and
 //     its status is one DynamoDB gives (200, 400, 404, 413, 500);
 //   - an error body is a JSON object whose __type has DynamoDB's prefix;
 //   - with SigV4 on, no operation ever runs (nobody can sign without the secret);
 //   - an operation runs only for a known operation and a JSON object, and the echo comes back
-//     as the same JSON.
+//     as the same JSON;
+//   - the fast path (TryInline) answers as Handle does, or not at all.
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
@@ -79,8 +81,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   HandlerOptions options;
   options.max_body_bytes = 1 << 16;
   if (flags & 2) options.access_keys = &Keys();
+  HandlerOptions fast_options = options;
   WireHandler wire(ops, std::move(options));
   Response r = wire.Handle(request);
+  if (flags & 4) {
+    EchoOperations fast_ops;
+    fast_options.inline_budget = std::chrono::seconds(10);
+    WireHandler fast(fast_ops, std::move(fast_options));
+    std::optional<Response> answered = fast.TryInline(request);
+    if (answered) FUZZ_CHECK(answered->status == r.status && answered->body == r.body);
+  }
 
   FUZZ_CHECK(HeaderOf(r, "x-amzn-requestid").size() == 52);
   FUZZ_CHECK(HeaderOf(r, "x-amz-crc32") == std::to_string(ddb::Crc32(r.body)));

@@ -211,7 +211,8 @@ void Servers() {
        R"J({"type":"describe","sql_id":3},{"type":"execute","stmt":{"sql":"x"}}]})J");
   Seed("hrana", "lift", "SELECT a, b AS x FROM t WHERE a = 1 + 42 % 7 AND b >= 'it''s' -- c\n");
 
-  // dynamodb_wire: flags byte (bit 0 POST, bit 1 SigV4 on), header lines, blank line, body.
+  // dynamodb_wire: flags byte (bit 0 POST, bit 1 SigV4 on, bit 2 the fast path too), header
+  // lines, blank line, body.
   const std::string ddb_headers =
       "Content-Type: application/x-amz-json-1.0\nX-Amz-Target: DynamoDB_20120810.PutItem\n"
       "Host: 127.0.0.1:8000\nX-Amz-Date: 20261202T080000Z\nAuthorization: AWS4-HMAC-SHA256 "
@@ -222,6 +223,10 @@ void Servers() {
   Seed("dynamodb_wire", "put", "\1" + ddb_headers + ddb_body);
   Seed("dynamodb_wire", "put_signed", "\3" + ddb_headers + ddb_body);
   Seed("dynamodb_wire", "get", std::string(1, '\0') + "Content-Type: text/plain\n\n");
+  Seed("dynamodb_wire", "batch_get_item_fast",
+       "\5Content-Type: application/x-amz-json-1.0\n"
+       "X-Amz-Target: DynamoDB_20120810.BatchGetItem\n\n"
+       R"({"RequestItems":{"t":{"Keys":[{"k":{"S":"a"}}],"ConsistentRead":false}}})");
 
   Seed("server_text", "mixed",
        std::string("\x40\x80") + "Authorization: AWS4-HMAC-SHA256 Signature=0a\n\x1b[2J é \xff");
