@@ -168,12 +168,16 @@ int ServeUntilSignal(std::string_view name, server::ListenerOptions options,
       server::Listener::Start(std::move(options), handler, std::move(fast));
   if (!listener.ok()) return ReportError(listener.status());
   const std::string who(name);
-  // Scripts wait for this line (and read the port from it when --listen asked for port 0).
-  std::fprintf(stderr, "%s: listening on %s://%s (store %s)\n", who.c_str(),
-               (*listener)->tls() ? "https" : "http", (*listener)->address().c_str(),
-               store.c_str());
-  std::fflush(stderr);
-  (*listener)->ServeUntilSignal();
+  // Scripts wait for this line (and read the port from it when --listen asked for port 0), then
+  // may stop the server with SIGTERM at once: it is printed only once that signal is caught, or
+  // the signal would kill the process (the I/O threads answer requests before this thread gets
+  // here, and on a loaded machine it may get here late).
+  (*listener)->ServeUntilSignal([&] {
+    std::fprintf(stderr, "%s: listening on %s://%s (store %s)\n", who.c_str(),
+                 (*listener)->tls() ? "https" : "http", (*listener)->address().c_str(),
+                 store.c_str());
+    std::fflush(stderr);
+  });
   std::fprintf(stderr, "%s: stopped\n", who.c_str());
   return static_cast<int>(ExitCode::kOk);
 }

@@ -148,7 +148,7 @@ def main():
         proc.terminate()
         _, log = proc.communicate(timeout=60)
         procs.remove(proc)
-        check(proc.returncode == 0, "exit 0 after SIGTERM")
+        check(proc.returncode == 0, f"exit 0 after SIGTERM, not {proc.returncode}: {log[-2000:]}")
         check(re.search(r'"route":"ListTables".*"error":"MissingAuthenticationTokenException",'
                         r'"operation":"ListTables","request_id":"[0-9A-Z]{52}"', log),
               f"the access log names the operation, the error and the request: {log}")
