@@ -102,9 +102,6 @@ class WireHandler {
   InlineHandler AsInlineHandler();
 
  private:
-  // Where the fast path must be done by (TryInline), or null for a worker's request.
-  using InlineUntil = const std::chrono::steady_clock::time_point*;
-
   // Handle, or on the fast path its answer if it has one.
   std::optional<Response> Serve(const Request& request, InlineUntil inline_until);
   // The answer to a DynamoDB request; `*known_operation` is set once the target names one.

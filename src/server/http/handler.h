@@ -67,4 +67,8 @@ using Handler = std::function<Response(const Request&)>;
 // thread").
 using InlineHandler = std::function<std::optional<Response>(const Request&)>;
 
+// Inside an InlineHandler's services, when the fast path must be done by, or null for a request
+// a worker runs: a function taking it returns nullopt for a request it leaves to a worker.
+using InlineUntil = const std::chrono::steady_clock::time_point*;
+
 }  // namespace cloudlite::server

@@ -99,9 +99,8 @@ class SqlService {
 
  private:
   struct Target;
-  // When the fast path must be done by (null on a worker): the functions that take it return
-  // nullopt, or a null session, for a request they leave to a worker.
-  using InlineUntil = const std::chrono::steady_clock::time_point*;
+  // The functions that take an InlineUntil (server/http/handler.h) return nullopt, or a null
+  // session, for a request they leave to a worker.
   std::optional<Response> Serve(const Request& request, InlineUntil inline_until);
   std::optional<Response> Pipeline(const Request& request, const Target& target,
                                    HranaVersion version, InlineUntil inline_until);
