@@ -62,7 +62,7 @@ struct EngineOptions {
   // A commit of at most inline_limit bytes of pages, on a store that does not bill written
   // bytes: zstd's fast level -20 costs a quarter of level 3's instructions on the few pages
   // of an ordinary commit, for about 17% more bytes stored (docs/benchmarks.md, "Cheaper
-  // commits").
+  // commits"). Checkpoints on a local store take it too.
   int fast_zstd_level = -20;
   int image_zstd_level = 1;  // CommitImage's level (docs/benchmarks.md: 1 vs 3 on push)
   // Whole-database transfers (ReadImage, CommitImage): at most this many requests in flight,

@@ -563,6 +563,40 @@ TEST_F(EngineTest, SmallCommitsAreCompressedFastUnlessTheStoreBillsBytes) {
   }
 }
 
+// A checkpoint on a local store takes the fast level too, elsewhere zstd_level: the page of
+// letters is stored whole in a local store's segment, in about half a page elsewhere.
+TEST_F(EngineTest, CheckpointsAreCompressedFastOnALocalStore) {
+  std::string letters(kPageSize, 'a');
+  uint32_t x = 7;
+  for (char& c : letters) c = static_cast<char>('a' + ((x = x * 1103515245 + 12345) >> 16) % 16);
+  for (bool local : {false, true}) {
+    SCOPED_TRACE(local);
+    store_ = std::make_shared<MemStore>();
+    std::shared_ptr<ObjectStore> writer_store =
+        local ? std::make_shared<LocalStore>(store_) : std::shared_ptr<ObjectStore>(store_);
+    EngineOptions options;
+    options.checkpoint_interval = 2;
+    auto writer = OpenSynced(writer_store, options, nullptr, /*create=*/true);
+    ASSERT_OK(writer);
+    ASSERT_OK((*writer)->Commit({{1, letters}}, kPageSize, 1));
+    ASSERT_OK((*writer)->Commit({{1, letters}}, kPageSize, 1));
+    ASSERT_OK((*writer)->FinishCheckpoint());
+    ASSERT_EQ((*writer)->checkpoint_version(), 2u);
+    auto segments = ListAll(*store_, format::SegmentPrefix("db"));
+    ASSERT_OK(segments);
+    ASSERT_EQ(segments->size(), 1u);
+    const uint64_t size = store_->Get(segments->front())->size();
+    if (local) {
+      EXPECT_GT(size, kPageSize);
+    } else {
+      EXPECT_LT(size, kPageSize * 6 / 10);
+    }
+    auto reader = Engine::Open(store_, "db", {}, std::make_shared<FrameCache>(1 << 20), false);
+    ASSERT_OK(reader);
+    EXPECT_EQ(ReadPage(**reader, 1), letters);
+  }
+}
+
 // An opening reads the newest record and, through its RECENT section, reaches the newest
 // checkpoint (docs/format.md, "RECENT section"): on a store billed by the request, a section of
 // up to 2 KiB describes a whole checkpoint interval of small commits, so an opening 63 versions
