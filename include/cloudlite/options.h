@@ -91,6 +91,12 @@ struct Options {
   bool change_feed = true;
   // Database::Open only.
   std::vector<Migration> migrations;
+  // Database::Open only: the page size of a database it creates (SQLite's PRAGMA page_size, set
+  // before the migrations make the first page); an existing database keeps its own. 0: SQLite's
+  // default, 4096; else a power of two from 512 to 65536 (InvalidArgument otherwise). Rows longer
+  // than about a quarter of a page spill onto overflow pages, which SQLite reads around its page
+  // cache, through the VFS, every time (docs/dynamodb.md, "Items in a partition").
+  uint32_t page_size = 0;
   // Time travel: open this retained version, read-only (any write fails with NotSupported and
   // says so), never moving to newer versions. A version that is not retained is NotFound naming
   // it. Empty: the latest version. URI `at=VERSION|TIME` (docs/vfs.md).

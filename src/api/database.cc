@@ -196,6 +196,13 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
     return invalid(Status::InvalidArgument(store_params.message() + "; a database URI also takes " +
                                            vfs::OptionParamNames(vfs::Reader::kDatabase)));
   }
+  // SQLite ignores a page size it cannot use without a word: say so instead.
+  if (const uint32_t size = options.page_size;
+      size != 0 && (size < 512 || size > 65536 || (size & (size - 1)) != 0)) {
+    return Status::InvalidArgument(
+        "page size " + std::to_string(size) +
+        ": use 0 (SQLite's default) or a power of two from 512 to 65536");
+  }
   options.writer_lease = false;  // Update settles races itself: the lease would only add requests
   if (!options.at.empty()) options.create_if_missing = false;  // a past version exists or not
   if (vfs::Register() != SQLITE_OK) return Status::Internal("could not register the VFS");
@@ -220,6 +227,15 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
   if (Status s = vfs::LastError(impl->db); !s.ok()) return s;
   sqlite3_extended_result_codes(impl->db, 1);
   std::unique_ptr<Database> db(new Database(std::move(impl)));
+  if (const uint32_t page_size = db->impl_->options.page_size; page_size != 0) {
+    // Outside a transaction: inside the migrations' (BEGIN IMMEDIATE) SQLite would have fixed
+    // the size already. Ignored by a database that has pages.
+    const std::string pragma = "PRAGMA page_size = " + std::to_string(page_size);
+    if (sqlite3_exec(db->impl_->db, pragma.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return Status::InvalidArgument("page size " + std::to_string(page_size) + ": " +
+                                     sqlite3_errmsg(db->impl_->db));
+    }
+  }
   if (!db->impl_->options.migrations.empty()) {
     auto migrations = db->impl_->options.migrations;
     std::sort(migrations.begin(), migrations.end(),

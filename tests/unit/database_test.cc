@@ -211,6 +211,30 @@ Options CounterMigrations() {
   return options;
 }
 
+// A page size set in Options shapes the database Open creates, before its migrations write the
+// first page; a database that has pages keeps its own, whatever a later Open asks.
+TEST(DatabaseTest, ANewDatabaseTakesThePageSizeOfItsOptions) {
+  const std::string uri = "mem://db-test-" + RandomHex(4) + "/paged";
+  Options options = CounterMigrations();
+  options.page_size = 8192;
+  {
+    auto db = Database::Open(uri, options);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ(*QueryInt(**db, "PRAGMA page_size"), 8192);
+  }
+  options.page_size = 16384;
+  auto again = Database::Open(uri, options);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*QueryInt(**again, "PRAGMA page_size"), 8192);
+  EXPECT_EQ(*QueryInt(**again, "SELECT n FROM counter"), 0);
+
+  options.page_size = 1000;  // SQLite would ignore it without a word
+  auto odd = Database::Open("mem://db-test-" + RandomHex(4) + "/odd", options);
+  ASSERT_FALSE(odd.ok());
+  EXPECT_EQ(odd.status().code(), Status::Code::kInvalidArgument) << odd.status().ToString();
+  EXPECT_NE(odd.status().message().find("power of two"), std::string::npos);
+}
+
 // Runs `body` in `n` forked processes and expects each to exit 0.
 void InChildren(int n, const std::function<int(int)>& body) {
   std::vector<pid_t> children;

@@ -47,6 +47,11 @@ int PartitionOf(std::string_view pk, int partitions) {
   return static_cast<int>(Checksum(pk, 0) % static_cast<uint64_t>(partitions));
 }
 
+// 8 KiB: an item of up to about 2 KB (YCSB's are 1 KB) fits in its b-tree cell. With SQLite's
+// default 4 KiB a row over 1,002 bytes spills onto an overflow page, which SQLite reads around
+// its page cache, through the VFS, on every read of the item (2.3 more reads per GetItem).
+constexpr uint32_t kPartitionPageSize = 8192;
+
 std::vector<Migration> PartitionSchema() {
   return {{1, "dynamodb items",
            [](Connection& c) {
@@ -190,6 +195,7 @@ Result<std::unique_ptr<Database>> Partitions::OpenForWrite(const std::string& na
   o.create_if_missing = false;
   o.max_staleness = std::chrono::milliseconds(0);
   o.migrations = PartitionSchema();
+  o.page_size = kPartitionPageSize;
   const std::string uri = DatabaseUri(options_.store, name);
   Result<std::unique_ptr<Database>> db = Database::Open(uri, o);
   if (db.ok() || !db.status().IsNotFound()) return db;
@@ -330,6 +336,7 @@ Result<std::unique_ptr<Database>> Partitions::TakeReader(const std::string& name
   o.max_staleness = consistent ? std::chrono::milliseconds(0) : options_.eventual_staleness;
   // A partition being created may not have its items table yet: the migration makes it once.
   o.migrations = PartitionSchema();
+  o.page_size = kPartitionPageSize;
   return Database::Open(DatabaseUri(options_.store, name), o);
 }
 

@@ -75,6 +75,23 @@ TEST_F(PartitionsTest, EventualReadsCostNoStoreRequestAndSeeThisProcesssWrites) 
   EXPECT_NE(ProcessStoreStatsJson(), before);
 }
 
+// A partition is made with 8 KiB pages, so that a 1 KB item stays in its b-tree cell
+// (docs/dynamodb.md, "Items in a partition"): its readers see the size its writer chose.
+TEST_F(PartitionsTest, APartitionHasEightKiBPages) {
+  Partitions p(Options());
+  Put(p, 0, 1);
+  for (bool consistent : {false, true}) {
+    int64_t page_size = 0;
+    ASSERT_TRUE(
+        p.Read(PartitionName("tbl", 0), consistent, Deadline(), [&](Connection* c) -> Status {
+           CL_ASSIGN_OR_RETURN(Rows rows, c->Query("PRAGMA page_size"));
+           page_size = std::get<int64_t>(rows.rows.at(0).at(0));
+           return Status::Ok();
+         }).ok());
+    EXPECT_EQ(page_size, 8192);
+  }
+}
+
 TEST_F(PartitionsTest, StrongReadsSeeAnotherProcesssWritesEventualOnesWithinTheBound) {
   Partitions a(Options()), b(Options());
   Put(a, 0, 1);
