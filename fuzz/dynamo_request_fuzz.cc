@@ -120,7 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!get.ok()) {
     CheckError(get.status());
   } else {
-    std::optional<Item> answer = get->Answer(&Current());
+    std::optional<Item> answer = get->Answer(Current());
     FUZZ_CHECK(answer && answer->size() <= Current().size());
   }
   for (bool query : {true, false}) {

@@ -414,9 +414,9 @@ Result<GetRequest> GetRequest::ParseFor(std::string_view operation, const json::
   return g;
 }
 
-std::optional<Item> GetRequest::Answer(const Item* stored) const {
-  if (stored == nullptr) return std::nullopt;
-  return projection_ ? projection_->Apply(*stored) : *stored;
+std::optional<Item> GetRequest::Answer(std::optional<Item> stored) const {
+  if (stored && projection_) return projection_->Apply(*stored);
+  return stored;
 }
 
 // ---- Query and Scan -------------------------------------------------------------------------

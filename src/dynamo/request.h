@@ -104,8 +104,8 @@ class GetRequest {
   const StoredKey& key() const { return key_; }
   bool consistent_read() const { return consistent_; }
   ReturnConsumedCapacity return_consumed_capacity() const { return capacity_; }
-  // The item as answered: projected (nullptr: no item).
-  std::optional<Item> Answer(const Item* stored) const;
+  // The item as answered, made from the stored one (projected, or itself: no copy).
+  std::optional<Item> Answer(std::optional<Item> stored) const;
 
  private:
   friend struct BatchGet;

@@ -390,17 +390,17 @@ TEST(RequestGet, ParsesAndProjects) {
   EXPECT_TRUE(get->consistent_read());
   EXPECT_EQ(get->return_consumed_capacity(), ReturnConsumedCapacity::kTotal);
   EXPECT_EQ(get->key().pk, "a");
-  EXPECT_FALSE(get->Answer(nullptr).has_value());
-  EXPECT_EQ(Dump(*get->Answer(&kCurrent)), R"({"a":{"M":{"b":{"N":"1"}}},"x":{"N":"5"}})");
+  EXPECT_FALSE(get->Answer(std::nullopt).has_value());
+  EXPECT_EQ(Dump(*get->Answer(kCurrent)), R"({"a":{"M":{"b":{"N":"1"}}},"x":{"N":"5"}})");
   // A projection that matches nothing answers an empty item, not none.
   auto nothing =
       GetRequest::Parse(Obj("{" + kKey + R"(, "ProjectionExpression": "zz"})"), Schema());
   ASSERT_TRUE(nothing.ok());
-  EXPECT_EQ(Dump(*nothing->Answer(&kCurrent)), "{}");
+  EXPECT_EQ(Dump(*nothing->Answer(kCurrent)), "{}");
   auto whole = GetRequest::Parse(Obj("{" + kKey + "}"), Schema());
   ASSERT_TRUE(whole.ok());
   EXPECT_FALSE(whole->consistent_read());
-  EXPECT_EQ(Dump(*whole->Answer(&kCurrent)), Dump(kCurrent));
+  EXPECT_EQ(Dump(*whole->Answer(kCurrent)), Dump(kCurrent));
 }
 
 TEST(RequestGet, Errors) {
@@ -739,7 +739,7 @@ TEST(RequestBatchGet, ParsesEveryTablesKeys) {
   ASSERT_EQ(t.keys.size(), 2u);
   EXPECT_EQ(t.keys[1].key().pk, "k1");
   EXPECT_TRUE(t.keys[0].consistent_read());
-  EXPECT_EQ(Dump(*t.keys[0].Answer(&kCurrent)), "{}");
+  EXPECT_EQ(Dump(*t.keys[0].Answer(kCurrent)), "{}");
   EXPECT_EQ(Dump(t.key_items[0]), R"({"pk":{"S":"k0"},"sk":{"N":"1"}})");
 }
 
@@ -906,7 +906,7 @@ json::object LegacyQuery(std::string_view extra) {
 TEST(RequestLegacy, GetAndQuery) {
   auto get = GetRequest::Parse(Obj("{" + kKey + R"(, "AttributesToGet": ["pk", "x"]})"), Schema());
   ASSERT_TRUE(get.ok()) << Error(get);
-  EXPECT_EQ(Dump(*get->Answer(&kCurrent)), R"({"pk":{"S":"a"},"x":{"N":"5"}})");
+  EXPECT_EQ(Dump(*get->Answer(kCurrent)), R"({"pk":{"S":"a"},"x":{"N":"5"}})");
 
   auto query = ReadRequest::ParseQuery(Obj(R"({"KeyConditions": {"pk": {"ComparisonOperator": "EQ",
           "AttributeValueList": [{"S": "q"}]}, "sk": {"ComparisonOperator": "GT",

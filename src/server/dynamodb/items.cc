@@ -332,7 +332,8 @@ OperationResult TableService::GetItem(const json::object& request, const Deadlin
     if (s.IsNotFound()) return s;
     if (!s.ok()) return OperationResult(ErrorOf(s));
     json::object out;
-    std::optional<Item> answer = g->Answer(stored ? &stored->item : nullptr);
+    std::optional<Item> answer =
+        g->Answer(stored ? std::optional<Item>(std::move(stored->item)) : std::nullopt);
     if (answer) out["Item"] = dynamo::ItemToJson(*answer);
     if (g->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
       out["ConsumedCapacity"] = dynamo::ConsumedCapacity(
@@ -490,7 +491,7 @@ OperationResult TableService::BatchGetItem(const json::object& request, const De
         }
         if (stored) {
           units += dynamo::ReadUnits(stored->size, g.consistent_read());
-          std::optional<Item> answer = g.Answer(&stored->item);
+          std::optional<Item> answer = g.Answer(std::move(stored->item));
           if (answer) items.push_back(dynamo::ItemToJson(*answer));
         }
       }
@@ -834,7 +835,7 @@ OperationResult TableService::TransactGetItems(const json::object& request,
     for (size_t i = 0; i < tx->actions.size(); i++) {
       json::object one;
       if (found[i]) {
-        std::optional<Item> answer = tx->actions[i].get.Answer(&found[i]->item);
+        std::optional<Item> answer = tx->actions[i].get.Answer(std::move(found[i]->item));
         if (answer) one["Item"] = dynamo::ItemToJson(*answer);
       }
       responses.push_back(std::move(one));
