@@ -528,14 +528,22 @@ class LocalStore : public ForwardingStore {
   bool IsLocal() const override { return true; }
 };
 
+// A page of pseudo-random letters from a 16-letter alphabet: zstd at level 3 halves it, its fast
+// levels leave it whole.
+std::string PageOfLetters(uint32_t seed) {
+  std::string letters(kPageSize, 'a');
+  for (char& c : letters) {
+    c = static_cast<char>('a' + ((seed = seed * 1103515245 + 12345) >> 16) % 16);
+  }
+  return letters;
+}
+
 // A small commit's frames are compressed at the fast level unless the store bills written
 // bytes: a page of letters from a 16-letter alphabet takes a whole page in the record (fast
 // levels leave literals as they are), or about half where writes are billed by the KiB. A
 // commit above the inline limit gets zstd_level on every store.
 TEST_F(EngineTest, SmallCommitsAreCompressedFastUnlessTheStoreBillsBytes) {
-  std::string letters(kPageSize, 'a');
-  uint32_t x = 1;
-  for (char& c : letters) c = static_cast<char>('a' + ((x = x * 1103515245 + 12345) >> 16) % 16);
+  const std::string letters = PageOfLetters(1);
   for (bool by_kib : {false, true}) {
     SCOPED_TRACE(by_kib);
     store_ = std::make_shared<MemStore>();
@@ -566,9 +574,7 @@ TEST_F(EngineTest, SmallCommitsAreCompressedFastUnlessTheStoreBillsBytes) {
 // A checkpoint on a local store takes the fast level too, elsewhere zstd_level: the page of
 // letters is stored whole in a local store's segment, in about half a page elsewhere.
 TEST_F(EngineTest, CheckpointsAreCompressedFastOnALocalStore) {
-  std::string letters(kPageSize, 'a');
-  uint32_t x = 7;
-  for (char& c : letters) c = static_cast<char>('a' + ((x = x * 1103515245 + 12345) >> 16) % 16);
+  const std::string letters = PageOfLetters(7);
   for (bool local : {false, true}) {
     SCOPED_TRACE(local);
     store_ = std::make_shared<MemStore>();
