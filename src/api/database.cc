@@ -11,6 +11,7 @@
 #include "api/sql.h"
 #include "api/statement.h"
 #include "api/transaction.h"
+#include "format/format.h"
 #include "store/registry.h"
 #include "store/uri.h"
 #include "vfs/options.h"
@@ -197,8 +198,7 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
                                            vfs::OptionParamNames(vfs::Reader::kDatabase)));
   }
   // SQLite ignores a page size it cannot use without a word: say so instead.
-  if (const uint32_t size = options.page_size;
-      size != 0 && (size < 512 || size > 65536 || (size & (size - 1)) != 0)) {
+  if (const uint32_t size = options.page_size; size != 0 && !format::IsValidPageSize(size)) {
     return Status::InvalidArgument(
         "page size " + std::to_string(size) +
         ": use 0 (SQLite's default) or a power of two from 512 to 65536");

@@ -79,6 +79,20 @@ std::vector<Migration> PartitionSchema() {
            }}};
 }
 
+namespace {
+
+// How every Database of a partition opens: never created here (OpenForWrite creates one on its
+// first write), with the partition's schema and page size.
+Options PartitionDatabaseOptions(Options base, std::chrono::milliseconds max_staleness) {
+  base.create_if_missing = false;
+  base.max_staleness = max_staleness;
+  base.migrations = PartitionSchema();
+  base.page_size = kPartitionPageSize;
+  return base;
+}
+
+}  // namespace
+
 class Partitions::Use {
  public:
   Use(Partitions& partitions, const std::string& name)
@@ -191,11 +205,7 @@ std::vector<Status> Partitions::Write(const std::string& name,
 
 Result<std::unique_ptr<Database>> Partitions::OpenForWrite(const std::string& name,
                                                            const CreateCheck& check) {
-  Options o = options_.options;
-  o.create_if_missing = false;
-  o.max_staleness = std::chrono::milliseconds(0);
-  o.migrations = PartitionSchema();
-  o.page_size = kPartitionPageSize;
+  Options o = PartitionDatabaseOptions(options_.options, std::chrono::milliseconds(0));
   const std::string uri = DatabaseUri(options_.store, name);
   Result<std::unique_ptr<Database>> db = Database::Open(uri, o);
   if (db.ok() || !db.status().IsNotFound()) return db;
@@ -331,13 +341,11 @@ Result<std::unique_ptr<Database>> Partitions::TakeReader(const std::string& name
       return db;
     }
   }
-  Options o = options_.options;
-  o.create_if_missing = false;
-  o.max_staleness = consistent ? std::chrono::milliseconds(0) : options_.eventual_staleness;
   // A partition being created may not have its items table yet: the migration makes it once.
-  o.migrations = PartitionSchema();
-  o.page_size = kPartitionPageSize;
-  return Database::Open(DatabaseUri(options_.store, name), o);
+  return Database::Open(
+      DatabaseUri(options_.store, name),
+      PartitionDatabaseOptions(options_.options, consistent ? std::chrono::milliseconds(0)
+                                                            : options_.eventual_staleness));
 }
 
 void Partitions::ReturnReader(Partition& p, bool consistent, std::unique_ptr<Database> db) {
