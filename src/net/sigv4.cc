@@ -68,6 +68,25 @@ void AddCanonicalHeader(std::map<std::string, std::string>* canonical, const std
   if (!inserted) it->second += "," + v;
 }
 
+// The key that signs a day's requests to one service in one region: four HMACs, so each thread
+// keeps the last one it derived (a client signs with the same key all day).
+const std::string& SigningKey(std::string_view secret, std::string_view date,
+                              std::string_view region, std::string_view service) {
+  struct Derived {
+    std::string secret, date, region, service, key;
+  };
+  thread_local Derived last;
+  if (last.key.empty() || last.secret != secret || last.date != date || last.region != region ||
+      last.service != service) {
+    last = {std::string(secret), std::string(date), std::string(region), std::string(service),
+            HmacSha256("AWS4" + std::string(secret), date)};
+    last.key = HmacSha256(last.key, region);
+    last.key = HmacSha256(last.key, service);
+    last.key = HmacSha256(last.key, "aws4_request");
+  }
+  return last.key;
+}
+
 // The canonical request, the string to sign and the signature over `canonical` (every header
 // that is signed, lower-case names, values already canonical).
 SigV4Result Sign(std::string_view method, std::string_view canonical_uri, std::string_view query,
@@ -88,11 +107,8 @@ SigV4Result Sign(std::string_view method, std::string_view canonical_uri, std::s
   out.scope = date + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
   out.string_to_sign =
       "AWS4-HMAC-SHA256\n" + amz_date + "\n" + out.scope + "\n" + Sha256Hex(out.canonical_request);
-  std::string key = HmacSha256("AWS4" + std::string(secret), date);
-  key = HmacSha256(key, region);
-  key = HmacSha256(key, service);
-  key = HmacSha256(key, "aws4_request");
-  out.signature = HexEncode(HmacSha256(key, out.string_to_sign));
+  out.signature =
+      HexEncode(HmacSha256(SigningKey(secret, date, region, service), out.string_to_sign));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <ctime>
+#include <thread>
 
 #include "net/crypto.h"
 
@@ -56,6 +57,44 @@ TEST(Crypto, KnownDigests) {
   // RFC 4231 test case 2.
   EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // RFC 4231 test case 6: a key longer than SHA-256's block is hashed first.
+  EXPECT_EQ(HexEncode(HmacSha256(std::string(131, '\xaa'),
+                                 "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+// Each thread keeps the signing key it derived last: one request after another with another
+// secret, day, region or service must not be signed with a stale one.
+TEST(SigV4, EachRequestIsSignedWithItsOwnKey) {
+  auto s3_get = [] {
+    HttpRequest req;
+    req.url = "https://examplebucket.s3.amazonaws.com/?max-keys=2&prefix=J";
+    return SignS3(&req).signature;
+  };
+  auto suite_get = [](std::string_view region, std::string_view service,
+                      std::string secret = kSuiteSecret) {
+    HttpRequest req;
+    req.url = "https://example.amazonaws.com/";
+    SigV4Params p;
+    p.service = std::string(service);
+    p.region = std::string(region);
+    p.time = Utc(2015, 8, 30, 12, 36, 0);
+    auto r = SignRequest(&req, AwsCredentials{kSuiteKeyId, secret, ""}, p);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->signature : "";
+  };
+  const std::string vanilla = "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+  const std::string list = "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7";
+  EXPECT_EQ(s3_get(), list);
+  EXPECT_EQ(suite_get("us-east-1", "service"), vanilla);
+  EXPECT_EQ(s3_get(), list);
+  EXPECT_NE(suite_get("us-west-2", "service"), vanilla);
+  EXPECT_NE(suite_get("us-east-1", "other"), vanilla);
+  EXPECT_NE(suite_get("us-east-1", "service", "another secret"), vanilla);
+  EXPECT_EQ(suite_get("us-east-1", "service"), vanilla);
+  std::string from_another_thread;
+  std::thread([&] { from_another_thread = s3_get(); }).join();
+  EXPECT_EQ(from_another_thread, list);
 }
 
 TEST(SigV4, S3GetObjectExample) {
