@@ -1,14 +1,15 @@
 #include "dynamodb_client.h"
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
-#include <thread>
 
 #include "net/http_client.h"
 #include "net/sigv4.h"
@@ -16,6 +17,8 @@
 namespace cloudlite::ycsb {
 
 namespace http = boost::beast::http;
+using boost::asio::redirect_error;
+using boost::asio::use_awaitable;
 using boost::asio::ip::tcp;
 
 std::optional<Endpoint> ParseEndpoint(std::string_view url) {
@@ -75,12 +78,13 @@ void AppendStringAttributes(std::string* out, const Fields& fields) {
   }
 }
 
-// A Scan page's Count and LastEvaluatedKey, read without building the page's items (a page is
-// up to 100 records here, tens of KB: building them all cost the client a quarter of its CPU in
-// workload E). A SAX handler for Boost.JSON's basic_parser; LastEvaluatedKey is written back as
-// JSON text. Anything but objects and strings inside it sets `unexpected` (then the whole answer
-// is parsed instead).
-class ScanPage {
+// What the benchmark reads of a 200 answer, without building its items (a Scan page is up to
+// 100 records here, tens of KB: building them all cost the client a quarter of its CPU in
+// workload E; a GetItem's item, a tenth in workload C): whether it has an Item, its Count and
+// its LastEvaluatedKey. A SAX handler for Boost.JSON's basic_parser; LastEvaluatedKey is written
+// back as JSON text. Anything but objects and strings inside it sets `unexpected` (then the
+// whole answer is parsed instead).
+class AnswerSummary {
  public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
   static constexpr std::size_t max_array_size = std::size_t(-1);
@@ -89,6 +93,8 @@ class ScanPage {
   using error_code = boost::system::error_code;
   using string_view = boost::json::string_view;
 
+  bool object_root = false;  // the answer is an object (else ParseAnswer reports it)
+  bool has_item = false;
   int64_t count = 0;
   std::string last_evaluated_key;
   bool unexpected = false;
@@ -96,6 +102,7 @@ class ScanPage {
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
   bool on_object_begin(error_code&) {
+    if (depth_ == 0) object_root = true;
     if (depth_ == 1 && top_key_ == "LastEvaluatedKey") in_key_ = true;
     if (in_key_) {
       Separator();
@@ -124,6 +131,7 @@ class ScanPage {
     if (depth_ == 1) {
       top_key_ = part_;
       top_key_.append(s.data(), s.size());
+      if (top_key_ == "Item") has_item = true;
     } else if (in_key_) {
       part_.append(s.data(), s.size());
       Separator();
@@ -178,25 +186,24 @@ class ScanPage {
   bool need_comma_ = false;
 };
 
-// A 200 answer to Scan: its Count and LastEvaluatedKey through ScanPage. False when the answer
-// is not what ScanPage reads (then the caller parses it whole).
-bool ParseScanPage(Reply* reply, std::string* last_evaluated_key) {
-  boost::json::basic_parser<ScanPage> parser(boost::json::parse_options{});
+// A 200 answer through AnswerSummary. False when the answer is not what AnswerSummary reads
+// (then the caller parses it whole).
+bool Summarize(Reply* reply, std::string* last_evaluated_key) {
+  boost::json::basic_parser<AnswerSummary> parser(boost::json::parse_options{});
   boost::system::error_code ec;
   parser.write_some(false, reply->body.data(), reply->body.size(), ec);
-  if (ec || parser.handler().unexpected) return false;
+  if (ec || parser.handler().unexpected || !parser.handler().object_root) return false;
   reply->ok = true;
+  reply->found = parser.handler().has_item;
   reply->items += parser.handler().count;
-  *last_evaluated_key = std::move(parser.handler().last_evaluated_key);
+  if (last_evaluated_key) *last_evaluated_key = std::move(parser.handler().last_evaluated_key);
   return true;
 }
 
 // The parsed answer's fields a benchmark needs. Parsing runs on a stack buffer: no allocation
 // for a GetItem's answer.
 void ParseAnswer(Reply* reply, std::string* last_evaluated_key) {
-  if (last_evaluated_key && reply->status == 200 && ParseScanPage(reply, last_evaluated_key)) {
-    return;
-  }
+  if (reply->status == 200 && Summarize(reply, last_evaluated_key)) return;
   unsigned char scratch[8192];
   boost::json::monotonic_resource resource(scratch, sizeof(scratch));
   boost::system::error_code ec;
@@ -231,31 +238,33 @@ void ParseAnswer(Reply* reply, std::string* last_evaluated_key) {
 
 }  // namespace
 
-DynamoDbClient::DynamoDbClient(ClientConfig config) : config_(std::move(config)), socket_(io_) {}
+DynamoDbClient::DynamoDbClient(const boost::asio::any_io_executor& executor, ClientConfig config)
+    : config_(std::move(config)), socket_(executor) {}
 
 DynamoDbClient::~DynamoDbClient() {
   boost::system::error_code ec;
   socket_.close(ec);
 }
 
-bool DynamoDbClient::Connect(std::string* error) {
+Task<bool> DynamoDbClient::Connect(std::string* error) {
   boost::system::error_code ec;
   socket_.close(ec);
   buffer_.clear();
   const tcp::endpoint target(boost::asio::ip::make_address(config_.endpoint.host, ec),
                              config_.endpoint.port);
-  socket_.connect(target, ec);
+  co_await socket_.async_connect(target, redirect_error(use_awaitable, ec));
   if (ec) {
     *error = "connect: " + ec.message();
-    return false;
+    co_return false;
   }
   socket_.set_option(tcp::no_delay(true), ec);  // small requests must not wait for an ACK
   connected_ = true;
   served_ = 0;
-  return true;
+  co_return true;
 }
 
-bool DynamoDbClient::Exchange(std::string_view operation, const std::string& body, Reply* reply) {
+Task<bool> DynamoDbClient::Exchange(std::string_view operation, const std::string& body,
+                                    Reply* reply) {
   // Sign as the SDK does: the target and content type are signed headers.
   HttpRequest signing;
   signing.method = "POST";
@@ -269,7 +278,7 @@ bool DynamoDbClient::Exchange(std::string_view operation, const std::string& bod
   auto signed_request = SignRequest(&signing, {config_.access_key, config_.secret_key, ""}, params);
   if (!signed_request.ok()) {
     reply->error = "signing: " + signed_request.status().message();
-    return false;
+    co_return false;
   }
 
   http::request<http::string_body> request(http::verb::post, "/", 11);
@@ -281,45 +290,45 @@ bool DynamoDbClient::Exchange(std::string_view operation, const std::string& bod
   request.prepare_payload();
 
   boost::system::error_code ec;
-  http::write(socket_, request, ec);
+  co_await http::async_write(socket_, request, redirect_error(use_awaitable, ec));
   if (ec) {
     reply->error = "write: " + ec.message();
-    return false;
+    co_return false;
   }
   http::response_parser<http::string_body> parser;
   parser.body_limit(64u << 20);  // a Scan page is at most 1 MB of items, plus JSON
-  http::read(socket_, buffer_, parser, ec);
+  co_await http::async_read(socket_, buffer_, parser, redirect_error(use_awaitable, ec));
   if (ec) {
     reply->error = "read: " + ec.message();
-    return false;
+    co_return false;
   }
   reply->requests++;
   served_++;
   reply->status = static_cast<int>(parser.get().result_int());
   reply->body = std::move(parser.get().body());
   if (!parser.get().keep_alive()) connected_ = false;
-  return true;
+  co_return true;
 }
 
-Reply DynamoDbClient::Call(std::string_view operation, const std::string& body,
-                           std::string* last_evaluated_key) {
+Task<Reply> DynamoDbClient::Call(std::string_view operation, const std::string& body,
+                                 std::string* last_evaluated_key) {
   Reply reply;
   for (int attempt = 0; attempt < 2; attempt++) {
     std::string error;
-    if (!connected_ && !Connect(&error)) {
+    if (!connected_ && !co_await Connect(&error)) {
       reply.error = error;
-      return reply;
+      co_return reply;
     }
     const bool reused = served_ > 0;
-    if (Exchange(operation, body, &reply)) {
+    if (co_await Exchange(operation, body, &reply)) {
       ParseAnswer(&reply, last_evaluated_key);
-      return reply;
+      co_return reply;
     }
     connected_ = false;
     if (!reused) break;  // a fresh connection failed: the server, not an idle timeout
     reconnects_++;
   }
-  return reply;
+  co_return reply;
 }
 
 // The binding's createPrimaryKey: {"key_name":{"S":key}}, with the fixed hash key first in
@@ -344,15 +353,15 @@ std::string DynamoDbClient::KeyJson(const std::string& key) const {
   return out;
 }
 
-Reply DynamoDbClient::GetItem(const std::string& key) {
+Task<Reply> DynamoDbClient::GetItem(const std::string& key) {
   std::string body = "{\"TableName\":";
   AppendJsonString(&body, config_.table);
   body += ",\"Key\":" + KeyJson(key);
   body += config_.consistent_read ? ",\"ConsistentRead\":true}" : ",\"ConsistentRead\":false}";
-  return Call("GetItem", body);
+  co_return co_await Call("GetItem", body);
 }
 
-Reply DynamoDbClient::UpdateItem(const std::string& key, const Fields& fields) {
+Task<Reply> DynamoDbClient::UpdateItem(const std::string& key, const Fields& fields) {
   std::string body = "{\"TableName\":";
   AppendJsonString(&body, config_.table);
   body += ",\"Key\":" + KeyJson(key) + ",\"AttributeUpdates\":{";
@@ -366,10 +375,10 @@ Reply DynamoDbClient::UpdateItem(const std::string& key, const Fields& fields) {
     body.append("},\"Action\":\"PUT\"}");
   }
   body.append("}}");
-  return Call("UpdateItem", body);
+  co_return co_await Call("UpdateItem", body);
 }
 
-Reply DynamoDbClient::PutItem(const std::string& key, const Fields& fields) {
+Task<Reply> DynamoDbClient::PutItem(const std::string& key, const Fields& fields) {
   std::string body = "{\"TableName\":";
   AppendJsonString(&body, config_.table);
   body.append(",\"Item\":{");
@@ -377,17 +386,17 @@ Reply DynamoDbClient::PutItem(const std::string& key, const Fields& fields) {
   body.push_back(',');
   AppendKeyAttributes(&body, key);
   body.append("}}");
-  return Call("PutItem", body);
+  co_return co_await Call("PutItem", body);
 }
 
-Reply DynamoDbClient::ScanFrom(const std::string& start_key, int64_t count) {
+Task<Reply> DynamoDbClient::ScanFrom(const std::string& start_key, int64_t count) {
   // DynamoDB's ExclusiveStartKey excludes the start key: the binding reads it first (a GetItem
   // without ConsistentRead), counts it as one whether or not it exists, then scans on.
   std::string get = "{\"TableName\":";
   AppendJsonString(&get, config_.table);
   get += ",\"Key\":" + KeyJson(start_key) + "}";
-  Reply total = Call("GetItem", get);
-  if (!total.ok) return total;
+  Reply total = co_await Call("GetItem", get);
+  if (!total.ok) co_return total;
   total.items = total.found ? 1 : 0;
   int64_t done = 1;
   std::string exclusive_start = KeyJson(start_key);
@@ -401,13 +410,13 @@ Reply DynamoDbClient::ScanFrom(const std::string& start_key, int64_t count) {
     if (!exclusive_start.empty()) body += ",\"ExclusiveStartKey\":" + exclusive_start;
     body.push_back('}');
     std::string next;
-    const Reply reply = Call("Scan", body, &next);
+    const Reply reply = co_await Call("Scan", body, &next);
     total.requests += reply.requests;
     if (!reply.ok) {
       total.ok = false;
       total.status = reply.status;
       total.error = reply.error;
-      return total;
+      co_return total;
     }
     const int64_t returned = reply.items;
     total.items += returned;
@@ -415,19 +424,25 @@ Reply DynamoDbClient::ScanFrom(const std::string& start_key, int64_t count) {
     if (returned == 0 && next.empty()) break;
     exclusive_start = std::move(next);
   }
-  return total;
+  co_return total;
 }
 
-Reply DynamoDbClient::RecreateTable() {
+Task<Reply> DynamoDbClient::RecreateTable() {
+  boost::asio::steady_timer timer(socket_.get_executor());
+  auto pause = [&]() -> Task<void> {
+    timer.expires_after(std::chrono::milliseconds(100));
+    boost::system::error_code ec;
+    co_await timer.async_wait(redirect_error(use_awaitable, ec));
+  };
   std::string name;
   AppendJsonString(&name, config_.table);
-  Reply deleted = Call("DeleteTable", "{\"TableName\":" + name + "}");
-  if (!deleted.ok && deleted.error != "ResourceNotFoundException") return deleted;
+  Reply deleted = co_await Call("DeleteTable", "{\"TableName\":" + name + "}");
+  if (!deleted.ok && deleted.error != "ResourceNotFoundException") co_return deleted;
   // Wait until the table is gone (DynamoDB Local and dynalite delete at once or shortly after).
   for (int i = 0; i < 300 && deleted.ok; i++) {
-    Reply described = Call("DescribeTable", "{\"TableName\":" + name + "}");
+    Reply described = co_await Call("DescribeTable", "{\"TableName\":" + name + "}");
     if (!described.ok && described.error == "ResourceNotFoundException") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    co_await pause();
   }
   auto attribute = [](const std::string& name, const char* key_type, std::string* definitions,
                       std::string* schema) {
@@ -445,19 +460,21 @@ Reply DynamoDbClient::RecreateTable() {
     attribute(config_.hash_key_name, "HASH", &definitions, &schema);
     attribute(config_.key_name, "RANGE", &definitions, &schema);
   }
-  Reply created = Call("CreateTable", "{\"TableName\":" + name + ",\"AttributeDefinitions\":[" +
-                                          definitions + "],\"KeySchema\":[" + schema +
-                                          "],\"BillingMode\":\"PAY_PER_REQUEST\"}");
-  if (!created.ok) return created;
+  Reply created = co_await Call(
+      "CreateTable", "{\"TableName\":" + name + ",\"AttributeDefinitions\":[" + definitions +
+                         "],\"KeySchema\":[" + schema + "],\"BillingMode\":\"PAY_PER_REQUEST\"}");
+  if (!created.ok) co_return created;
   for (int i = 0; i < 300; i++) {
-    Reply described = Call("DescribeTable", "{\"TableName\":" + name + "}");
-    if (!described.ok) return described;
-    if (described.body.find("\"TableStatus\":\"ACTIVE\"") != std::string::npos) return described;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    Reply described = co_await Call("DescribeTable", "{\"TableName\":" + name + "}");
+    if (!described.ok) co_return described;
+    if (described.body.find("\"TableStatus\":\"ACTIVE\"") != std::string::npos) {
+      co_return described;
+    }
+    co_await pause();
   }
   Reply timeout;
   timeout.error = "table did not become ACTIVE within 30 s";
-  return timeout;
+  co_return timeout;
 }
 
 }  // namespace cloudlite::ycsb

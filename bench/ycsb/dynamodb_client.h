@@ -4,13 +4,19 @@
 //   update -> UpdateItem {Key, AttributeUpdates: {field: {Value: {S}, Action: PUT}}}
 //   insert -> PutItem {Item: key + every field}
 //   scan   -> GetItem(start key), then Scan {ExclusiveStartKey, Limit: remaining} until enough
-// One client per thread (it is not thread-safe). Failures are values (Reply), never exceptions.
+// The operations are coroutines on one io_context: a thread drives many clients, each its own
+// closed loop, and sleeps only when none has an answer to read (16 blocking threads spent half of
+// the load generator's CPU in the kernel, switching between them). A client is not thread-safe.
+// Failures are values (Reply), never exceptions.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,46 +61,64 @@ struct Reply {
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
+template <class T>
+using Task = boost::asio::awaitable<T>;
+
+// Arguments passed by reference must outlive the operation: co_await it at once.
 class DynamoDbClient {
  public:
-  explicit DynamoDbClient(ClientConfig config);
+  DynamoDbClient(const boost::asio::any_io_executor& executor, ClientConfig config);
   ~DynamoDbClient();
   DynamoDbClient(const DynamoDbClient&) = delete;
   DynamoDbClient& operator=(const DynamoDbClient&) = delete;
 
-  Reply GetItem(const std::string& key);
-  Reply UpdateItem(const std::string& key, const Fields& fields);
-  Reply PutItem(const std::string& key, const Fields& fields);
-  Reply ScanFrom(const std::string& start_key, int64_t count);
+  Task<Reply> GetItem(const std::string& key);
+  Task<Reply> UpdateItem(const std::string& key, const Fields& fields);
+  Task<Reply> PutItem(const std::string& key, const Fields& fields);
+  Task<Reply> ScanFrom(const std::string& start_key, int64_t count);
 
   // The control plane, for setting up: deletes the table if it exists, creates it (hash key
   // key_name of type S, or hash_key_name and range key key_name; on demand) and waits until
   // DescribeTable says ACTIVE.
-  Reply RecreateTable();
+  Task<Reply> RecreateTable();
 
   // Sends one operation's JSON body and reads the answer; a transport failure on a connection
   // that had served requests before is retried once on a new connection (the server may have
   // closed an idle keep-alive connection). With last_evaluated_key, the answer's
   // LastEvaluatedKey as JSON text goes there (empty when it has none).
-  Reply Call(std::string_view operation, const std::string& body,
-             std::string* last_evaluated_key = nullptr);
+  Task<Reply> Call(std::string_view operation, const std::string& body,
+                   std::string* last_evaluated_key = nullptr);
 
   int reconnects() const { return reconnects_; }
 
  private:
-  bool Connect(std::string* error);
-  bool Exchange(std::string_view operation, const std::string& body, Reply* reply);
+  Task<bool> Connect(std::string* error);
+  Task<bool> Exchange(std::string_view operation, const std::string& body, Reply* reply);
   std::string KeyJson(const std::string& key) const;
   void AppendKeyAttributes(std::string* out, const std::string& key) const;
 
   ClientConfig config_;
-  boost::asio::io_context io_;
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
   bool connected_ = false;
   int served_ = 0;  // requests answered on the current connection
   int reconnects_ = 0;
 };
+
+// Runs one operation to its end on `io`, which nothing else runs (setting up, and tests).
+template <class T>
+T Sync(boost::asio::io_context& io, Task<T> task) {
+  std::optional<T> out;
+  std::exception_ptr failure;
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+    failure = e;
+    if (!e) out = std::move(value);
+  });
+  io.restart();
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  return std::move(*out);
+}
 
 // JSON string escaping for values we build by hand (printable ASCII plus DEL in YCSB's values).
 void AppendJsonString(std::string* out, std::string_view s);

@@ -5,10 +5,14 @@
 //                  [--operationcount=1000] [--threads=16] [--max-seconds=S]
 //                  [--phases=create,load,run] [--json] [--label=TEXT] ...
 //
+// --threads is YCSB's: how many clients run at once, each a closed loop on its own connection.
+// They are coroutines, run by --client-threads OS threads (default 1).
+//
 // Prints per operation type: count, ops/s, latency mean/p50/p99/max and errors; with --json one
 // JSON line per phase on stdout (the table then goes to stderr). Exit status: 0 when the phases
 // ran, 1 when the table could not be set up or a phase had no successful operation, 2 for bad
 // flags.
+#include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
@@ -33,7 +37,8 @@ struct Flags {
   std::fprintf(stderr,
                "cloudlite_ycsb: %s\n"
                "usage: cloudlite_ycsb --endpoint=http://HOST:PORT --workload=a|b|c|d|e|f\n"
-               "  [--recordcount=N] [--operationcount=N] [--threads=N] [--max-seconds=S]\n"
+               "  [--recordcount=N] [--operationcount=N] [--threads=N] [--client-threads=N]\n"
+               "  [--max-seconds=S]\n"
                "  [--phases=create,load,run] [--table=NAME] [--key-name=NAME]\n"
                "  [--hash-key-name=NAME [--hash-key-value=V]] (one partition: HASH_AND_RANGE)\n"
                "  [--consistent-read] [--requestdistribution=uniform|zipfian|latest]\n"
@@ -72,6 +77,9 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (name == "--threads") {
       f.run.threads = static_cast<int>(Number(name, value, 1));
       if (f.run.threads > 1024) Usage("--threads must be at most 1024");
+    } else if (name == "--client-threads") {
+      f.run.client_threads = static_cast<int>(Number(name, value, 1));
+      if (f.run.client_threads > 64) Usage("--client-threads must be at most 64");
     } else if (name == "--max-seconds") {
       f.run.max_seconds = static_cast<double>(Number(name, value, 0));
     } else if (name == "--phases") {
@@ -216,8 +224,9 @@ void Report(const Flags& f, std::string_view phase, const PhaseResult& r) {
 int main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
   if (flags.create) {
-    DynamoDbClient client(flags.run.client);
-    const Reply reply = client.RecreateTable();
+    boost::asio::io_context io;
+    DynamoDbClient client(io.get_executor(), flags.run.client);
+    const Reply reply = Sync(io, client.RecreateTable());
     if (!reply.ok) {
       std::fprintf(stderr, "cloudlite_ycsb: setting up table %s failed: %s\n",
                    flags.run.client.table.c_str(), reply.error.c_str());

@@ -2,10 +2,13 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <exception>
 #include <functional>
-#include <latch>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -32,7 +35,7 @@ double CpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-// One thread's share of a phase.
+// One client's share of a phase: YCSB's client thread, here a coroutine.
 struct Worker {
   std::unique_ptr<DynamoDbClient> client;
   Random random;
@@ -40,16 +43,36 @@ struct Worker {
   uint64_t operations = 0;
   uint64_t errors = 0;
 
-  Worker(const ClientConfig& config, uint64_t seed)
-      : client(std::make_unique<DynamoDbClient>(config)), random(seed) {}
+  Worker(const boost::asio::any_io_executor& executor, const ClientConfig& config, uint64_t seed)
+      : client(std::make_unique<DynamoDbClient>(executor, config)), random(seed) {}
 
-  // Runs `call`, timing it, and books its reply under `op`. Returns whether it succeeded.
-  bool Measure(Op op, const std::function<Reply()>& call) {
+  // Awaits `call` (an operation starts when awaited), timing it, and books its reply under `op`.
+  // Returns whether it succeeded.
+  Task<bool> Measure(Op op, Task<Reply> call) {
     const auto start = Clock::now();
-    const Reply reply = call();
-    const auto elapsed = Clock::now() - start;
-    Book(op, reply, elapsed);
-    return reply.ok;
+    const Reply reply = co_await std::move(call);
+    Book(op, reply, Clock::now() - start);
+    co_return reply.ok;
+  }
+
+  // READ-MODIFY-WRITE: its READ and its UPDATE are booked on their own too, as YCSB's DBWrapper
+  // books them; the returned reply counts no request (they are booked already).
+  Task<Reply> ReadModifyWrite(const std::string& key, const Fields& fields) {
+    Reply read;
+    if (!co_await Measure(Op::kRead, Keep(client->GetItem(key), &read))) {
+      read.requests = 0;
+      co_return read;
+    }
+    Reply update;
+    co_await Measure(Op::kUpdate, Keep(client->UpdateItem(key, fields), &update));
+    update.requests = 0;
+    co_return update;
+  }
+
+  // `call`, with a copy of its reply left in *out.
+  static Task<Reply> Keep(Task<Reply> call, Reply* out) {
+    *out = co_await std::move(call);
+    co_return *out;
   }
 
   void Book(Op op, const Reply& reply, Clock::duration elapsed) {
@@ -82,26 +105,31 @@ Fields OneField(const WorkloadSpec& spec, Random& random) {
   return {{"field" + std::to_string(field), RandomValue(random, spec.field_length)}};
 }
 
-// Starts `threads` workers together, each running body(worker, thread index) until it returns;
-// the clock starts once every worker has its client.
-PhaseResult RunPhase(const RunOptions& options, const std::function<void(Worker&, int)>& body) {
+// Runs `threads` workers together, each body(worker) until it returns, spread over
+// `client_threads` threads with an io_context each.
+PhaseResult RunPhase(const RunOptions& options, const std::function<Task<void>(Worker&)>& body) {
+  const int thread_count = std::clamp(options.client_threads, 1, options.threads);
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
+  for (int t = 0; t < thread_count; t++) {
+    contexts.push_back(std::make_unique<boost::asio::io_context>(1));
+  }
   std::vector<std::unique_ptr<Worker>> workers;
   workers.reserve(static_cast<size_t>(options.threads));
   for (int i = 0; i < options.threads; i++) {
-    workers.push_back(std::make_unique<Worker>(options.client, options.seed * 1000003 + i));
-  }
-  std::latch ready(options.threads + 1);
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(options.threads));
-  for (int i = 0; i < options.threads; i++) {
-    threads.emplace_back([&, i] {
-      ready.arrive_and_wait();
-      body(*workers[i], i);
+    boost::asio::io_context& io = *contexts[static_cast<size_t>(i % thread_count)];
+    workers.push_back(
+        std::make_unique<Worker>(io.get_executor(), options.client, options.seed * 1000003 + i));
+    boost::asio::co_spawn(io, body(*workers.back()), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);  // only bad_alloc: failures are Replies
     });
   }
   const double cpu_before = CpuSeconds();
   const auto start = Clock::now();
-  ready.arrive_and_wait();
+  std::vector<std::thread> threads;
+  for (int t = 1; t < thread_count; t++) {
+    threads.emplace_back([&contexts, t] { contexts[static_cast<size_t>(t)]->run(); });
+  }
+  contexts[0]->run();
   for (std::thread& t : threads) t.join();
   PhaseResult result;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -120,11 +148,11 @@ PhaseResult RunPhase(const RunOptions& options, const std::function<void(Worker&
 PhaseResult RunLoad(const RunOptions& options) {
   std::atomic<int64_t> next{0};
   const WorkloadSpec& spec = options.spec;
-  return RunPhase(options, [&](Worker& w, int) {
+  return RunPhase(options, [&](Worker& w) -> Task<void> {
     for (int64_t keynum; (keynum = next.fetch_add(1)) < spec.record_count;) {
       const Fields fields = AllFields(spec, w.random);
       const std::string key = KeyName(keynum);
-      const bool ok = w.Measure(Op::kInsert, [&] { return w.client->PutItem(key, fields); });
+      const bool ok = co_await w.Measure(Op::kInsert, w.client->PutItem(key, fields));
       ok ? w.operations++ : w.errors++;
     }
   });
@@ -139,7 +167,7 @@ PhaseResult RunTransactions(const RunOptions& options) {
                             ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                                  std::chrono::duration<double>(options.max_seconds))
                             : Clock::time_point::max();
-  PhaseResult result = RunPhase(options, [&](Worker& w, int) {
+  PhaseResult result = RunPhase(options, [&](Worker& w) -> Task<void> {
     KeyChooser keys(spec, &inserts);
     const Discrete chooser = OperationChooser(spec);
     while (claimed.fetch_add(1) < spec.operation_count) {
@@ -151,45 +179,33 @@ PhaseResult RunTransactions(const RunOptions& options) {
       switch (static_cast<Op>(chooser.Next(w.random))) {
         case Op::kRead: {
           const std::string key = KeyName(keys.NextKeynum(w.random));
-          ok = w.Measure(Op::kRead, [&] { return w.client->GetItem(key); });
+          ok = co_await w.Measure(Op::kRead, w.client->GetItem(key));
           break;
         }
         case Op::kUpdate: {
           const std::string key = KeyName(keys.NextKeynum(w.random));
           const Fields fields = OneField(spec, w.random);
-          ok = w.Measure(Op::kUpdate, [&] { return w.client->UpdateItem(key, fields); });
+          ok = co_await w.Measure(Op::kUpdate, w.client->UpdateItem(key, fields));
           break;
         }
         case Op::kInsert: {
           const int64_t keynum = inserts.NextValue();
           const Fields fields = AllFields(spec, w.random);
           const std::string key = KeyName(keynum);
-          ok = w.Measure(Op::kInsert, [&] { return w.client->PutItem(key, fields); });
+          ok = co_await w.Measure(Op::kInsert, w.client->PutItem(key, fields));
           inserts.Acknowledge(keynum);  // even when it failed, as YCSB does (finally)
           break;
         }
         case Op::kScan: {
           const std::string key = KeyName(keys.NextKeynum(w.random));
           const int64_t length = w.random.Uniform(spec.min_scan_length, spec.max_scan_length);
-          ok = w.Measure(Op::kScan, [&] { return w.client->ScanFrom(key, length); });
+          ok = co_await w.Measure(Op::kScan, w.client->ScanFrom(key, length));
           break;
         }
         case Op::kReadModifyWrite: {
           const std::string key = KeyName(keys.NextKeynum(w.random));
           const Fields fields = OneField(spec, w.random);
-          ok = w.Measure(Op::kReadModifyWrite, [&] {
-            Reply read;
-            const bool read_ok =
-                w.Measure(Op::kRead, [&] { return read = w.client->GetItem(key); });
-            if (!read_ok) {
-              read.requests = 0;  // booked under READ already
-              return read;
-            }
-            Reply update;
-            w.Measure(Op::kUpdate, [&] { return update = w.client->UpdateItem(key, fields); });
-            update.requests = 0;  // booked under UPDATE already
-            return update;
-          });
+          ok = co_await w.Measure(Op::kReadModifyWrite, w.ReadModifyWrite(key, fields));
           break;
         }
       }

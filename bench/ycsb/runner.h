@@ -1,8 +1,9 @@
-// The two phases of a YCSB run with N client threads, each with its own DynamoDbClient (its own
-// keep-alive connection): the load phase inserts record_count records (keys 0.. in order, each
-// thread taking the next), the run phase performs operation_count operations chosen as
-// CoreWorkload chooses them, stopping early at a time limit. Latency is measured per operation
-// as YCSB's DBWrapper measures it (READ-MODIFY-WRITE also counts its READ and UPDATE).
+// The two phases of a YCSB run with N clients (YCSB's client threads), each a closed loop with
+// its own DynamoDbClient (its own keep-alive connection): the load phase inserts record_count
+// records (keys 0.. in order, each client taking the next), the run phase performs operation_count
+// operations chosen as CoreWorkload chooses them, stopping early at a time limit. Latency is
+// measured per operation as YCSB's DBWrapper measures it (READ-MODIFY-WRITE also counts its READ
+// and UPDATE).
 #pragma once
 
 #include <array>
@@ -39,7 +40,8 @@ struct PhaseResult {
 struct RunOptions {
   ClientConfig client;
   WorkloadSpec spec;
-  int threads = 16;
+  int threads = 16;        // YCSB's client threads: concurrent clients, each a connection
+  int client_threads = 1;  // OS threads running them (each sleeps only when all its are waiting)
   double max_seconds = 0;  // 0: no limit
   uint64_t seed = 1;
 };

@@ -269,12 +269,13 @@ TEST(YcsbRequests, AreTheBindingsGetItemUpdateItemAndPutItem) {
   {
     ScriptedServer server(
         {{200, R"({"Item":{"firstname":{"S":"user1"}}})"}, {200, "{}"}, {200, "{}"}});
-    DynamoDbClient client(server.Config());
-    const Reply read = client.GetItem("user1");
+    boost::asio::io_context io;
+    DynamoDbClient client(io.get_executor(), server.Config());
+    const Reply read = Sync(io, client.GetItem("user1"));
     EXPECT_TRUE(read.ok);
     EXPECT_TRUE(read.found);
-    EXPECT_TRUE(client.UpdateItem("user1", {{"field3", "v\"3"}}).ok);
-    EXPECT_TRUE(client.PutItem("user2", {{"field0", "a"}, {"field1", "b"}}).ok);
+    EXPECT_TRUE(Sync(io, client.UpdateItem("user1", {{"field3", "v\"3"}})).ok);
+    EXPECT_TRUE(Sync(io, client.PutItem("user2", {{"field0", "a"}, {"field1", "b"}})).ok);
     seen = server.seen();
   }
   ASSERT_EQ(seen.size(), 3u);
@@ -297,9 +298,10 @@ TEST(YcsbRequests, HashAndRangePutsEveryItemInOnePartition) {
     ScriptedServer server({{200, "{}"}, {200, "{}"}});
     ClientConfig config = server.Config();
     config.hash_key_name = "pk";
-    DynamoDbClient client(config);
-    EXPECT_TRUE(client.PutItem("user2", {{"field0", "a"}}).ok);
-    EXPECT_TRUE(client.GetItem("user2").ok);
+    boost::asio::io_context io;
+    DynamoDbClient client(io.get_executor(), config);
+    EXPECT_TRUE(Sync(io, client.PutItem("user2", {{"field0", "a"}})).ok);
+    EXPECT_TRUE(Sync(io, client.GetItem("user2")).ok);
     seen = server.seen();
   }
   ASSERT_EQ(seen.size(), 2u);
@@ -318,8 +320,9 @@ TEST(YcsbRequests, ScanReadsTheStartKeyThenPagesFromIt) {
         {200, R"({"Items":[{},{}],"Count":2,"LastEvaluatedKey":{"firstname":{"S":"user7"}}})"},
         {200, R"({"Items":[{}],"Count":1,"LastEvaluatedKey":{"firstname":{"S":"user8"}}})"},
     });
-    DynamoDbClient client(server.Config());
-    scan = client.ScanFrom("user5", 4);
+    boost::asio::io_context io;
+    DynamoDbClient client(io.get_executor(), server.Config());
+    scan = Sync(io, client.ScanFrom("user5", 4));
     seen = server.seen();
   }
   EXPECT_TRUE(scan.ok);
@@ -349,8 +352,9 @@ TEST(YcsbRequests, ScanCarriesACompositeLastEvaluatedKeyOverExactly) {
         {200, R"({"Items":[{}],"Count":1,"LastEvaluatedKey":{"firstname":{"N":5}}})"},
         {200, R"({"Items":[{}],"Count":1})"},
     });
-    DynamoDbClient client(server.Config());
-    scan = client.ScanFrom("user5", 4);
+    boost::asio::io_context io;
+    DynamoDbClient client(io.get_executor(), server.Config());
+    scan = Sync(io, client.ScanFrom("user5", 4));
     seen = server.seen();
   }
   EXPECT_TRUE(scan.ok);
@@ -368,8 +372,9 @@ TEST(YcsbRequests, ScanPastTheEndStartsOverThenStopsOnAnEmptyLastPage) {
   {
     ScriptedServer server(
         {{200, "{}"}, {200, R"({"Items":[{}],"Count":1})"}, {200, R"({"Items":[],"Count":0})"}});
-    DynamoDbClient client(server.Config());
-    scan = client.ScanFrom("user5", 10);
+    boost::asio::io_context io;
+    DynamoDbClient client(io.get_executor(), server.Config());
+    scan = Sync(io, client.ScanFrom("user5", 10));
     seen = server.seen();
   }
   EXPECT_TRUE(scan.ok);
@@ -382,8 +387,9 @@ TEST(YcsbRequests, ErrorsCarryDynamoDbsTypeName) {
   ScriptedServer server(
       {{400,
         R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"no"})"}});
-  DynamoDbClient client(server.Config());
-  const Reply r = client.GetItem("user1");
+  boost::asio::io_context io;
+  DynamoDbClient client(io.get_executor(), server.Config());
+  const Reply r = Sync(io, client.GetItem("user1"));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.error, "ResourceNotFoundException");
@@ -391,9 +397,10 @@ TEST(YcsbRequests, ErrorsCarryDynamoDbsTypeName) {
 
 TEST(YcsbRequests, AClosedKeepAliveConnectionIsReopenedOnce) {
   ScriptedServer server({{200, "{}"}, {200, "{}"}}, /*close_after=*/1);
-  DynamoDbClient client(server.Config());
-  EXPECT_TRUE(client.GetItem("user1").ok);
-  EXPECT_TRUE(client.GetItem("user1").ok);
+  boost::asio::io_context io;
+  DynamoDbClient client(io.get_executor(), server.Config());
+  EXPECT_TRUE(Sync(io, client.GetItem("user1")).ok);
+  EXPECT_TRUE(Sync(io, client.GetItem("user1")).ok);
   EXPECT_EQ(client.reconnects(), 1);
 }
 
@@ -405,8 +412,9 @@ TEST(YcsbRequests, NoServerIsAnErrorNotAHang) {
     config.endpoint =
         *ParseEndpoint("http://127.0.0.1:" + std::to_string(probe.local_endpoint().port()));
   }  // closed: nothing listens there now
-  DynamoDbClient client(config);
-  const Reply r = client.GetItem("user1");
+  boost::asio::io_context io;
+  DynamoDbClient client(io.get_executor(), config);
+  const Reply r = Sync(io, client.GetItem("user1"));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("connect"), std::string::npos);
