@@ -14,6 +14,7 @@ namespace cloudlite {
 std::string Sha256(std::string_view data);
 std::string Sha256Hex(std::string_view data);  // lowercase hex, 64 digits
 std::string HmacSha256(std::string_view key, std::string_view data);
-std::string Md5Base64(std::string_view data);  // what S3's Content-MD5 header wants
+std::string Md5Base64(std::string_view data);  // what S3's Content-MD5 header wants; empty without
+                                               // MD5 (a FIPS provider)
 
 }  // namespace cloudlite
