@@ -68,16 +68,24 @@ void AddCanonicalHeader(std::map<std::string, std::string>* canonical, const std
   if (!inserted) it->second += "," + v;
 }
 
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); i++) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 // The key that signs a day's requests to one service in one region: four HMACs, so each thread
-// keeps the last one it derived (a client signs with the same key all day).
+// keeps the last one it derived (a client signs with the same key all day). The secrets are
+// compared in constant time, as a server compares what it checks against them.
 const std::string& SigningKey(std::string_view secret, std::string_view date,
                               std::string_view region, std::string_view service) {
   struct Derived {
     std::string secret, date, region, service, key;
   };
   thread_local Derived last;
-  if (last.key.empty() || last.secret != secret || last.date != date || last.region != region ||
-      last.service != service) {
+  if (last.key.empty() || !ConstantTimeEquals(last.secret, secret) || last.date != date ||
+      last.region != region || last.service != service) {
     last = {std::string(secret), std::string(date), std::string(region), std::string(service),
             HmacSha256("AWS4" + std::string(secret), date)};
     last.key = HmacSha256(last.key, region);
@@ -257,13 +265,6 @@ std::optional<std::chrono::system_clock::time_point> ParseRequestTime(std::strin
   // system_clock counts nanoseconds: years far from now would overflow it.
   if (tm.tm_year < 70 || tm.tm_year > 300) return std::nullopt;
   return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); i++) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
 }
 
 SigV4Verdict Refuse(SigV4Refusal refusal, std::string message) {
