@@ -76,8 +76,8 @@ TEST(SigV4, EachRequestIsSignedWithItsOwnKey) {
     HttpRequest req;
     req.url = "https://example.amazonaws.com/";
     SigV4Params p;
-    p.service = std::string(service);
-    p.region = std::string(region);
+    p.service = service;  // views: the literals below outlive the call
+    p.region = region;
     p.time = Utc(2015, 8, 30, 12, 36, 0);
     auto r = SignRequest(&req, AwsCredentials{kSuiteKeyId, secret, ""}, p);
     EXPECT_TRUE(r.ok());
