@@ -46,33 +46,26 @@ struct Worker {
   Worker(const boost::asio::any_io_executor& executor, const ClientConfig& config, uint64_t seed)
       : client(std::make_unique<DynamoDbClient>(executor, config)), random(seed) {}
 
-  // Awaits `call` (an operation starts when awaited), timing it, and books its reply under `op`.
-  // Returns whether it succeeded.
-  Task<bool> Measure(Op op, Task<Reply> call) {
+  // Awaits `call` (an operation starts when awaited), timing it, books its reply under `op` and
+  // returns it.
+  Task<Reply> Measure(Op op, Task<Reply> call) {
     const auto start = Clock::now();
-    const Reply reply = co_await std::move(call);
+    Reply reply = co_await std::move(call);
     Book(op, reply, Clock::now() - start);
-    co_return reply.ok;
+    co_return reply;
   }
 
   // READ-MODIFY-WRITE: its READ and its UPDATE are booked on their own too, as YCSB's DBWrapper
   // books them; the returned reply counts no request (they are booked already).
   Task<Reply> ReadModifyWrite(const std::string& key, const Fields& fields) {
-    Reply read;
-    if (!co_await Measure(Op::kRead, Keep(client->GetItem(key), &read))) {
+    Reply read = co_await Measure(Op::kRead, client->GetItem(key));
+    if (!read.ok) {
       read.requests = 0;
       co_return read;
     }
-    Reply update;
-    co_await Measure(Op::kUpdate, Keep(client->UpdateItem(key, fields), &update));
+    Reply update = co_await Measure(Op::kUpdate, client->UpdateItem(key, fields));
     update.requests = 0;
     co_return update;
-  }
-
-  // `call`, with a copy of its reply left in *out.
-  static Task<Reply> Keep(Task<Reply> call, Reply* out) {
-    *out = co_await std::move(call);
-    co_return *out;
   }
 
   void Book(Op op, const Reply& reply, Clock::duration elapsed) {
@@ -152,7 +145,7 @@ PhaseResult RunLoad(const RunOptions& options) {
     for (int64_t keynum; (keynum = next.fetch_add(1)) < spec.record_count;) {
       const Fields fields = AllFields(spec, w.random);
       const std::string key = KeyName(keynum);
-      const bool ok = co_await w.Measure(Op::kInsert, w.client->PutItem(key, fields));
+      const bool ok = (co_await w.Measure(Op::kInsert, w.client->PutItem(key, fields))).ok;
       ok ? w.operations++ : w.errors++;
     }
   });
@@ -179,33 +172,33 @@ PhaseResult RunTransactions(const RunOptions& options) {
       switch (static_cast<Op>(chooser.Next(w.random))) {
         case Op::kRead: {
           const std::string key = KeyName(keys.NextKeynum(w.random));
-          ok = co_await w.Measure(Op::kRead, w.client->GetItem(key));
+          ok = (co_await w.Measure(Op::kRead, w.client->GetItem(key))).ok;
           break;
         }
         case Op::kUpdate: {
           const std::string key = KeyName(keys.NextKeynum(w.random));
           const Fields fields = OneField(spec, w.random);
-          ok = co_await w.Measure(Op::kUpdate, w.client->UpdateItem(key, fields));
+          ok = (co_await w.Measure(Op::kUpdate, w.client->UpdateItem(key, fields))).ok;
           break;
         }
         case Op::kInsert: {
           const int64_t keynum = inserts.NextValue();
           const Fields fields = AllFields(spec, w.random);
           const std::string key = KeyName(keynum);
-          ok = co_await w.Measure(Op::kInsert, w.client->PutItem(key, fields));
+          ok = (co_await w.Measure(Op::kInsert, w.client->PutItem(key, fields))).ok;
           inserts.Acknowledge(keynum);  // even when it failed, as YCSB does (finally)
           break;
         }
         case Op::kScan: {
           const std::string key = KeyName(keys.NextKeynum(w.random));
           const int64_t length = w.random.Uniform(spec.min_scan_length, spec.max_scan_length);
-          ok = co_await w.Measure(Op::kScan, w.client->ScanFrom(key, length));
+          ok = (co_await w.Measure(Op::kScan, w.client->ScanFrom(key, length))).ok;
           break;
         }
         case Op::kReadModifyWrite: {
           const std::string key = KeyName(keys.NextKeynum(w.random));
           const Fields fields = OneField(spec, w.random);
-          ok = co_await w.Measure(Op::kReadModifyWrite, w.ReadModifyWrite(key, fields));
+          ok = (co_await w.Measure(Op::kReadModifyWrite, w.ReadModifyWrite(key, fields))).ok;
           break;
         }
       }
