@@ -2,7 +2,7 @@
 // /v2/pipeline, /v3/pipeline or /v3/cursor, and base64. Errors are InvalidArgument with a
 // message; what decodes keeps the decoder's promises; base64 decodes back to what it encodes.
 // Also BeginsWithWrite, which judges SQL (and the fast path's look at a raw body) unparsed, and
-// LiftLiterals (src/server/sql/literals.h), which rewrites a read's SQL.
+// LiftLiterals (src/server/sql/literals.h), which rewrites a read's or an insert's SQL.
 #include <sqlite3.h>
 
 #include "base/base64.h"

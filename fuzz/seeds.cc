@@ -210,6 +210,9 @@ void Servers() {
        R"J({"baton":null,"requests":[{"type":"sequence","sql":"SELECT 1; SELECT 2"},)J"
        R"J({"type":"describe","sql_id":3},{"type":"execute","stmt":{"sql":"x"}}]})J");
   Seed("hrana", "lift", "SELECT a, b AS x FROM t WHERE a = 1 + 42 % 7 AND b >= 'it''s' -- c\n");
+  Seed("hrana", "lift_insert",
+       "INSERT INTO t VALUES (1, 'it''s', f(2)), (3, '', 4) ON CONFLICT DO UPDATE SET c = 5 "
+       "RETURNING c = 6");
 
   // dynamodb_wire: flags byte (bit 0 POST, bit 1 SigV4 on, bit 2 the fast path too), header
   // lines, blank line, body.

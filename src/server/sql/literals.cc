@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <utility>
 
 namespace cloudlite::server::sql {
 
@@ -165,74 +166,147 @@ bool IsKeyword(std::string_view word, std::string_view keyword) {
          });
 }
 
-std::optional<LiftedSql> LiftLiterals(std::string_view sql) {
-  // SQLite reads SQL up to a NUL, wherever it is (even in a comment): leave such text to it.
-  if (sql.find('\0') != std::string_view::npos) return std::nullopt;
-  enum class Part { kStart, kColumns, kWhere, kAfterWhere, kEnd } part = Part::kStart;
-  LiftedSql out;
-  out.sql.reserve(sql.size());
-  size_t copied = 0;  // sql[0, copied) is in out.sql
+namespace {
+
+// Builds a LiftedSql from the text, one literal at a time, in order.
+class Lifter {
+ public:
+  explicit Lifter(std::string_view sql) : sql_(sql) { out_.sql.reserve(sql.size()); }
+
+  // Whether `t` (at sql[start...]) is a literal that lifts to one value: a string, or an
+  // integer of up to 18 digits (always an INTEGER, as SQLite reads it).
+  static bool Liftable(const Token& t) {
+    return t.kind == Kind::kString || (t.kind == Kind::kInteger && t.text.size() <= 18);
+  }
+  void Lift(const Token& t, size_t start) {
+    out_.sql.append(sql_.substr(copied_, start - copied_)).push_back('?');
+    copied_ = start + t.text.size();
+    if (t.kind == Kind::kString) {
+      out_.values.emplace_back(Unquote(t.text));
+    } else {
+      int64_t n = 0;
+      for (char d : t.text) n = n * 10 + (d - '0');
+      out_.values.emplace_back(n);
+    }
+  }
+  std::optional<LiftedSql> Finish(bool plan_may_differ) {
+    if (out_.values.empty()) return std::nullopt;
+    out_.sql.append(sql_.substr(copied_));
+    out_.plan_may_differ = plan_may_differ;
+    return std::move(out_);
+  }
+
+ private:
+  const std::string_view sql_;
+  LiftedSql out_;
+  size_t copied_ = 0;  // sql_[0, copied_) is in out_.sql
+};
+
+// The text's tokens but blanks and comments, each with where it starts; false (stop) from `fn`
+// or a token SQLite would judge for itself (bad, a parameter, a second statement) ends it:
+// false then.
+template <typename Fn>
+bool ForEachToken(std::string_view sql, Fn fn) {
+  bool ended = false;  // by a semicolon at the top level
   int depth = 0;
-  Kind previous = Kind::kSpace;  // the last token that is not space
   for (size_t i = 0; i < sql.size();) {
     const Token t = Next(sql, i);
     const size_t start = i;
     i += t.text.size();
     if (t.kind == Kind::kSpace) continue;
-    if (t.kind == Kind::kBad || t.kind == Kind::kParameter || part == Part::kEnd) {
-      return std::nullopt;  // for SQLite to judge, or a statement after the first
+    if (t.kind == Kind::kBad || t.kind == Kind::kParameter || ended) return false;
+    if (t.kind == Kind::kOpen) depth++;
+    if (t.kind == Kind::kClose && --depth < 0) return false;
+    if (t.kind == Kind::kSemicolon) {
+      if (depth != 0) return false;
+      ended = true;
     }
-    if (part == Part::kStart) {
-      if (t.kind != Kind::kWord || !IsKeyword(t.text, "SELECT")) return std::nullopt;
-      part = Part::kColumns;
+    if (!fn(t, start, depth)) return false;
+  }
+  return depth == 0;
+}
+
+bool IsComma(const Token& t) { return t.kind == Kind::kOther && t.text == ","; }
+
+// A SELECT's top-level WHERE.
+std::optional<LiftedSql> LiftFromSelect(std::string_view sql) {
+  enum class Part { kColumns, kWhere, kAfterWhere } part = Part::kColumns;
+  Lifter lifter(sql);
+  bool first = true;
+  Kind previous = Kind::kSpace;  // the last token
+  const bool whole = ForEachToken(sql, [&](const Token& t, size_t start, int depth) {
+    if (std::exchange(first, false)) {
       previous = t.kind;
-      continue;
+      return true;  // SELECT itself
     }
-    switch (t.kind) {
-      case Kind::kOpen:
-        depth++;
-        break;
-      case Kind::kClose:
-        depth--;
-        break;
-      case Kind::kSemicolon:
-        if (depth != 0) return std::nullopt;
-        part = Part::kEnd;
-        break;
-      case Kind::kWord:
-        if (IsKeyword(t.text, "SELECT")) {
-          return std::nullopt;  // a subquery or a compound
-        } else if (depth == 0 && part == Part::kColumns && IsKeyword(t.text, "WHERE")) {
-          part = Part::kWhere;
-        } else if (depth == 0 && part == Part::kWhere && EndsWhere(t.text)) {
-          part = Part::kAfterWhere;
-        }
-        break;
-      case Kind::kString:
-      case Kind::kInteger:
-        // Up to 18 digits is always an INTEGER, as SQLite reads it.
-        if (part == Part::kWhere &&
-            (previous == Kind::kComparison || previous == Kind::kArithmetic) &&
-            (t.kind == Kind::kString || t.text.size() <= 18)) {
-          out.sql.append(sql.substr(copied, start - copied)).push_back('?');
-          copied = i;
-          if (t.kind == Kind::kString) {
-            out.values.emplace_back(Unquote(t.text));
-          } else {
-            int64_t n = 0;
-            for (char d : t.text) n = n * 10 + (d - '0');
-            out.values.emplace_back(n);
-          }
-        }
-        break;
-      default:
-        break;
+    if (t.kind == Kind::kWord) {
+      if (IsKeyword(t.text, "SELECT")) return false;  // a subquery or a compound
+      if (depth == 0 && part == Part::kColumns && IsKeyword(t.text, "WHERE")) {
+        part = Part::kWhere;
+      } else if (depth == 0 && part == Part::kWhere && EndsWhere(t.text)) {
+        part = Part::kAfterWhere;
+      }
+    } else if (part == Part::kWhere && Lifter::Liftable(t) &&
+               (previous == Kind::kComparison || previous == Kind::kArithmetic)) {
+      lifter.Lift(t, start);
     }
     previous = t.kind;
+    return true;
+  });
+  return whole ? lifter.Finish(/*plan_may_differ=*/true) : std::nullopt;
+}
+
+// An INSERT's VALUES rows; each element that is a literal alone.
+std::optional<LiftedSql> LiftFromInsert(std::string_view sql) {
+  enum class Part { kHead, kRows, kAfterRows } part = Part::kHead;
+  Lifter lifter(sql);
+  Token previous{Kind::kSpace, {}};
+  // A literal that follows a row's `(` or `,`, lifted if a `,` or `)` follows it.
+  std::optional<std::pair<Token, size_t>> candidate;
+  const bool whole = ForEachToken(sql, [&](const Token& t, size_t start, int depth) {
+    if (candidate && (IsComma(t) || t.kind == Kind::kClose)) {
+      lifter.Lift(candidate->first, candidate->second);
+    }
+    candidate.reset();
+    if (t.kind == Kind::kWord && IsKeyword(t.text, "SELECT")) {
+      return part == Part::kAfterRows;  // INSERT ... SELECT, or a subquery in a row
+    }
+    switch (part) {
+      case Part::kHead:
+        if (depth == 0 && t.kind == Kind::kWord && IsKeyword(t.text, "VALUES")) part = Part::kRows;
+        break;
+      case Part::kRows:
+        if (depth == 0 && t.kind != Kind::kClose && !IsComma(t)) {  // past the last row
+          part = Part::kAfterRows;
+        } else if (depth == 1 && Lifter::Liftable(t) &&
+                   (previous.kind == Kind::kOpen || IsComma(previous))) {
+          candidate.emplace(t, start);
+        }
+        break;
+      case Part::kAfterRows:
+        break;
+    }
+    previous = t;
+    return true;
+  });
+  return whole ? lifter.Finish(/*plan_may_differ=*/false) : std::nullopt;
+}
+
+}  // namespace
+
+std::optional<LiftedSql> LiftLiterals(std::string_view sql) {
+  // SQLite reads SQL up to a NUL, wherever it is (even in a comment): leave such text to it.
+  if (sql.find('\0') != std::string_view::npos) return std::nullopt;
+  for (size_t i = 0; i < sql.size();) {
+    const Token t = Next(sql, i);
+    i += t.text.size();
+    if (t.kind == Kind::kSpace) continue;
+    if (t.kind != Kind::kWord) return std::nullopt;
+    if (IsKeyword(t.text, "SELECT")) return LiftFromSelect(sql);
+    if (IsKeyword(t.text, "INSERT") || IsKeyword(t.text, "REPLACE")) return LiftFromInsert(sql);
+    return std::nullopt;
   }
-  if (out.values.empty() || depth != 0) return std::nullopt;
-  out.sql.append(sql.substr(copied));
-  return out;
+  return std::nullopt;
 }
 
 LiteralSharing::~LiteralSharing() { Clear(); }

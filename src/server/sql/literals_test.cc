@@ -66,6 +66,7 @@ TEST(LiftLiterals, LeavesAloneWhatCouldChangeTheResult) {
            "SELECT * FROM t WHERE k = 1; SELECT 2",  // a second statement
            "WITH c AS (SELECT 1) SELECT * FROM c WHERE 1 = 1",
            "UPDATE t SET a = 1 WHERE k = 2",
+           "WITH c AS (SELECT 1) INSERT INTO t VALUES (1)",
            "DELETE FROM t WHERE k = 2",
            "SELECT * FROM t WHERE k = 'unterminated",
            "SELECT * FROM t WHERE k = 12abc",  // SQLite's error, not ours
@@ -75,6 +76,36 @@ TEST(LiftLiterals, LeavesAloneWhatCouldChangeTheResult) {
   }
   // SQLite stops at a NUL even inside a comment (found by the hrana fuzz target).
   EXPECT_EQ(Lifted(std::string_view("SELECT 1 --\0\nFROM t WHERE k = 1", 31)), "(none)");
+}
+
+TEST(LiftLiterals, TakesOutTheValuesOfAnInsertsRows) {
+  EXPECT_EQ(Lifted("INSERT INTO t (v) VALUES ('row 7 of the benchmark')"),
+            "INSERT INTO t (v) VALUES (?) | 'row 7 of the benchmark'");
+  EXPECT_EQ(Lifted("insert or replace into t values (1, 'it''s', 2.5), ( 00042 ,'');"),
+            "insert or replace into t values (?, ?, 2.5), ( ? ,?); | 1 | 'it's' | 42 | ''");
+  EXPECT_EQ(Lifted("REPLACE INTO t(a, b) VALUES (f(1), 2)"), "REPLACE INTO t(a, b) VALUES (f(1), ?) | 2");
+  // What follows the rows keeps its text: an upsert's target may name a partial index.
+  EXPECT_EQ(Lifted("INSERT INTO t VALUES (1, 'a') ON CONFLICT (k) WHERE k > 0 DO UPDATE SET "
+                   "v = 'b' WHERE v <> 'c' RETURNING v = 'd', 5"),
+            "INSERT INTO t VALUES (?, ?) ON CONFLICT (k) WHERE k > 0 DO UPDATE SET v = 'b' WHERE "
+            "v <> 'c' RETURNING v = 'd', 5 | 1 | 'a'");
+}
+
+TEST(LiftLiterals, LeavesAnInsertsExpressionsAlone) {
+  for (const char* sql : {
+           "INSERT INTO t VALUES (-1, 1 + 2, 'a' COLLATE NOCASE, 'a' || 'b', x'01', 1.5)",
+           "INSERT INTO t VALUES (1234567890123456789)",  // 19 digits
+           "INSERT INTO t VALUES ((SELECT 1), 2)",        // a subquery
+           "INSERT INTO t SELECT 1, 2",
+           "INSERT INTO t DEFAULT VALUES",
+           "INSERT INTO t VALUES (?, 1)",  // parameters of its own
+           "INSERT INTO t VALUES (:a, 1)",
+           "INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)",
+           "INSERT INTO t VALUES (1))",
+           "INSERT INTO t VALUES ('unterminated)",
+       }) {
+    EXPECT_EQ(Lifted(sql), "(none)") << sql;
+  }
 }
 
 // Runs `sql` (one statement) with `values` bound, as rows of text for comparing.
@@ -143,6 +174,72 @@ TEST(LiftLiterals, TheLiftedStatementReturnsWhatTheTextDoes) {
   }
   EXPECT_EQ(checked, 9 * 4 * 17);
   sqlite3_close(db);
+}
+
+// Runs one statement with `values` bound; what it said (rc and message) and what it changed.
+std::string RunOnce(sqlite3* db, const std::string& sql, const std::vector<Value>& values) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return "prepare " + std::to_string(rc) + " " + sqlite3_errmsg(db);
+  for (size_t i = 0; i < values.size(); i++) {
+    const int index = static_cast<int>(i + 1);
+    if (auto* n = std::get_if<int64_t>(&values[i])) {
+      sqlite3_bind_int64(stmt, index, *n);
+    } else {
+      const std::string& t = std::get<std::string>(values[i]);
+      sqlite3_bind_text(stmt, index, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+    }
+  }
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  }
+  std::string out = std::to_string(rc) + " " + sqlite3_errmsg(db) + " " +
+                    std::to_string(sqlite3_changes(db)) + " " +
+                    std::to_string(sqlite3_last_insert_rowid(db));
+  sqlite3_finalize(stmt);
+  return out;
+}
+
+TEST(LiftLiterals, TheLiftedInsertStoresWhatTheTextDoes) {
+  // Every column affinity, a STRICT table's type checks, constraints and their errors.
+  const char* schema =
+      "CREATE TABLE t(i INTEGER, r REAL, s TEXT, b BLOB, n NUMERIC, c TEXT COLLATE NOCASE, a);"
+      "CREATE TABLE st(i INTEGER, r REAL, s TEXT, b BLOB, a ANY) STRICT;"
+      "CREATE TABLE k(id INTEGER PRIMARY KEY, v TEXT NOT NULL CHECK (length(v) < 4));";
+  sqlite3* by_text = nullptr;
+  sqlite3* lifted = nullptr;
+  ASSERT_EQ(sqlite3_open(":memory:", &by_text), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open(":memory:", &lifted), SQLITE_OK);
+  for (sqlite3* db : {by_text, lifted}) {
+    ASSERT_EQ(sqlite3_exec(db, schema, nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  int checked = 0;
+  for (const char* v : {"1", "'1'", "'1.0'", "'abc'", "''", "0", "' 7 '", "000123", "'x''y'",
+                        "123456789012345678", "'1e3'", "'-5'", "'0x10'", "'abcd'"}) {
+    const std::string x(v);
+    for (const std::string& sql : {
+             "INSERT INTO t VALUES (" + x + ", " + x + ", " + x + ", " + x + ", " + x + ", " + x +
+                 ", " + x + ")",
+             "INSERT INTO st VALUES (" + x + ", " + x + ", " + x + ", " + x + ", " + x + ")",
+             "INSERT INTO k (v) VALUES (" + x + ")",
+             "INSERT INTO k VALUES (" + x + ", 'v')",
+             "REPLACE INTO k VALUES (1, " + x + ")",
+         }) {
+      SCOPED_TRACE(sql);
+      std::optional<LiftedSql> l = LiftLiterals(sql);
+      ASSERT_TRUE(l);
+      EXPECT_FALSE(l->plan_may_differ);
+      EXPECT_EQ(RunOnce(lifted, l->sql, l->values), RunOnce(by_text, sql, {}));
+      checked++;
+    }
+  }
+  EXPECT_EQ(checked, 14 * 5);
+  for (const char* table : {"t", "st", "k"}) {  // each value with its type (RowsOf)
+    std::string columns;
+    std::string dump = std::string("SELECT quote(t.rowid), * FROM ") + table + " AS t";
+    EXPECT_EQ(RowsOf(lifted, dump, {}, &columns), RowsOf(by_text, dump, {}, &columns)) << table;
+  }
+  sqlite3_close(by_text);
+  sqlite3_close(lifted);
 }
 
 TEST(LiteralSharing, NotWithAPartialOrExpressionIndexAndFollowsTheSchema) {

@@ -543,6 +543,32 @@ TEST_F(HranaServiceTest, ReadsWithValuesWrittenInShareOneStatement) {
   EXPECT_EQ(cached("SELECT k FROM t WHERE k > 1 AND v = 'c'"), std::optional<bool>(true));
 }
 
+TEST_F(HranaServiceTest, InsertsWithValuesWrittenInShareOneStatement) {
+  ServiceOptions o = Options();
+  o.group_commit.enabled = false;  // each write on the connection given back last
+  SqlService s(o);
+  // A partial index does not stop an insert's sharing: an insert has no plan to choose.
+  ASSERT_EQ(ErrorCode(Exec(s, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, n)")), "(ok)");
+  ASSERT_EQ(ErrorCode(Exec(s, "CREATE INDEX p ON t(v) WHERE k > 1")), "(ok)");
+  for (int k = 1; k <= 3; k++) {
+    ASSERT_EQ(ErrorCode(Exec(s, "INSERT INTO t VALUES (" + std::to_string(k) + ", '" +
+                                    std::to_string(k * 10) + "', '" + std::to_string(k) + "')")),
+              "(ok)");
+  }
+  Result<DatabasePool::Lease> lease = s.pool().Acquire("default", false);
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(lease->statements().ReadOnly("INSERT INTO t VALUES (?, ?, ?)"), std::optional(false));
+  EXPECT_EQ(lease->statements().ReadOnly("INSERT INTO t VALUES (3, '30', '3')"), std::nullopt);
+  lease = Result<DatabasePool::Lease>(Status::Internal("released"));
+  // Stored as the literals read: v's affinity made text of '10', n (none) kept text.
+  EXPECT_EQ(json::serialize(Rows(Exec(s, "SELECT typeof(k), v, typeof(v), typeof(n) FROM t"))),
+            json::serialize(Rows(Exec(s, "SELECT 'integer', (k * 10) || '', 'text', 'text' FROM t"))));
+  // Its errors are those of the client's text.
+  EXPECT_EQ(ErrorCode(Exec(s, "INSERT INTO t VALUES (1, 'x', 'y')")),
+            "SQLITE_CONSTRAINT");
+  EXPECT_EQ(ErrorCode(Exec(s, "INSERT INTO nope VALUES (1)")), "SQLITE_ERROR");
+}
+
 TEST_F(HranaServiceTest, AuthorizerDecidesAccess) {
   ServiceOptions o = Options();
   o.authorize = [](const Request& r, std::string_view db) {

@@ -460,12 +460,12 @@ Session::Outcome Session::Execute(const Stmt& s) {
   HranaError error;
   Result<std::string> sql = SqlOf(s.sql, s.sql_id, &error);
   if (!sql.ok()) return error;
-  // A read with its values written in shares the statement of the same SQL taking them as
-  // arguments (literals.h), checked inside the transaction that runs it.
+  // A read or an insert with its values written in shares the statement of the same SQL taking
+  // them as arguments (literals.h), a read's checked inside the transaction that runs it.
   const LiftedSql* lifted = nullptr;
   if (s.args.empty() && s.named_args.empty() && !sqlite3_get_autocommit(handle())) {
     const std::optional<LiftedSql>& l = Lifted(*sql);
-    if (l && lease_.literals().Allowed(handle())) lifted = &*l;
+    if (l && (!l->plan_may_differ || lease_.literals().Allowed(handle()))) lifted = &*l;
   }
   // A statement this connection prepared before, under the same guard, is run again as it is.
   StatementCache& cache = lease_.statements();
