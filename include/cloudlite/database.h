@@ -38,6 +38,14 @@ struct Rows {
   std::vector<std::vector<Value>> rows;
 };
 
+namespace internal {
+// Hashes a string key and a string_view looked up alike, so that a lookup copies nothing.
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+}  // namespace internal
+
 // The connection handed to Update and View callbacks. It is inside a transaction.
 class Connection {
  public:
@@ -54,7 +62,7 @@ class Connection {
  private:
   friend class Database;
   // Statements Query keeps prepared from one call to the next, by their SQL: a Database's own.
-  using Kept = std::unordered_map<std::string, sqlite3_stmt*>;
+  using Kept = std::unordered_map<std::string, sqlite3_stmt*, internal::TextHash, std::equal_to<>>;
   Connection(sqlite3* db, Kept* kept) : db_(db), kept_(kept) {}
 
   sqlite3* db_;

@@ -33,15 +33,19 @@ constexpr size_t kMaxKeptText = 1024;
 // (cloudlite's own are answered when prepared: docs/vfs.md), not DDL.
 bool Keepable(std::string_view sql) {
   if (sql.size() > kMaxKeptText) return false;
-  size_t i = 0;
-  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t')) i++;
-  std::string word;
-  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 10) {
-    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
-  }
-  for (const char* keepable : {"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "BEGIN",
-                               "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}) {
-    if (word == keepable) return true;
+  const size_t start = sql.find_first_not_of(" \n\t");
+  if (start == std::string_view::npos) return false;
+  size_t end = start;
+  while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end]))) end++;
+  const std::string_view word = sql.substr(start, end - start);
+  for (std::string_view keepable : {"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH",
+                                    "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}) {
+    if (word.size() == keepable.size() &&
+        std::equal(word.begin(), word.end(), keepable.begin(), [](char a, char b) {
+          return (a & ~0x20) == b;  // ASCII letters only (isalpha above): upper-cased
+        })) {
+      return true;
+    }
   }
   return false;
 }
@@ -54,12 +58,13 @@ bool OnlyBlanks(const char* tail) {
 
 // Connection::Kept, spelled out for the helpers below (a change to it stops their callers
 // compiling).
-using KeptStatements = std::unordered_map<std::string, sqlite3_stmt*>;
+using KeptStatements =
+    std::unordered_map<std::string, sqlite3_stmt*, internal::TextHash, std::equal_to<>>;
 
 // The statement `kept` holds for `sql`, or null.
 sqlite3_stmt* FindKept(KeptStatements* kept, std::string_view sql) {
   if (kept == nullptr || !Keepable(sql)) return nullptr;
-  auto it = kept->find(std::string(sql));
+  auto it = kept->find(sql);
   return it == kept->end() ? nullptr : it->second;
 }
 
