@@ -1,7 +1,6 @@
 #include "server/sql/literals.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <utility>
 
@@ -33,7 +32,15 @@ struct Token {
   std::string_view text;
 };
 
-bool IsIdStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
+// ASCII classes as SQLite's tokenizer has them (its own tables, whatever the C locale says).
+constexpr bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+constexpr bool IsXDigit(unsigned char c) {
+  return IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+constexpr char Upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+bool IsIdStart(unsigned char c) { return IsAlpha(c) || c == '_' || c >= 0x80; }
 
 // Where the quoted run that starts at sql[i] (a quote char `close`) ends, past its closing
 // quote; a doubled quote is part of the run. npos when it is not closed.
@@ -75,26 +82,26 @@ Token Next(std::string_view sql, size_t i) {
     size_t end = QuotedEnd(sql, i + 1, '\'');
     return end == std::string_view::npos ? token(Kind::kBad, sql.size()) : token(Kind::kBlob, end);
   }
-  if (std::isdigit(c) || (c == '.' && std::isdigit(at(i + 1)))) {
+  if (IsDigit(c) || (c == '.' && IsDigit(at(i + 1)))) {
     size_t j = i;
     bool integer = true;
     if (c == '0' && (at(i + 1) == 'x' || at(i + 1) == 'X')) {
       integer = false;
       j += 2;
-      while (std::isxdigit(at(j))) j++;
+      while (IsXDigit(at(j))) j++;
     } else {
-      while (std::isdigit(at(j))) j++;
+      while (IsDigit(at(j))) j++;
       if (at(j) == '.') {
         integer = false;
         j++;
-        while (std::isdigit(at(j))) j++;
+        while (IsDigit(at(j))) j++;
       }
       if ((at(j) == 'e' || at(j) == 'E') &&
-          (std::isdigit(at(j + 1)) ||
-           ((at(j + 1) == '+' || at(j + 1) == '-') && std::isdigit(at(j + 2))))) {
+          (IsDigit(at(j + 1)) ||
+           ((at(j + 1) == '+' || at(j + 1) == '-') && IsDigit(at(j + 2))))) {
         integer = false;
         j += 2;
-        while (std::isdigit(at(j))) j++;
+        while (IsDigit(at(j))) j++;
       }
     }
     // SQLite refuses a number run into a name ("12abc").
@@ -156,13 +163,13 @@ std::string Unquote(std::string_view quoted) {
 }  // namespace
 
 bool IsIdentifierChar(unsigned char c) {
-  return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+  return IsAlpha(c) || IsDigit(c) || c == '_' || c == '$' || c >= 0x80;
 }
 
 bool IsKeyword(std::string_view word, std::string_view keyword) {
   return word.size() == keyword.size() &&
          std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
-           return std::toupper(static_cast<unsigned char>(a)) == b;
+           return Upper(a) == b;
          });
 }
 
