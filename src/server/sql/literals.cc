@@ -97,8 +97,7 @@ Token Next(std::string_view sql, size_t i) {
         while (IsDigit(at(j))) j++;
       }
       if ((at(j) == 'e' || at(j) == 'E') &&
-          (IsDigit(at(j + 1)) ||
-           ((at(j + 1) == '+' || at(j + 1) == '-') && IsDigit(at(j + 2))))) {
+          (IsDigit(at(j + 1)) || ((at(j + 1) == '+' || at(j + 1) == '-') && IsDigit(at(j + 2))))) {
         integer = false;
         j += 2;
         while (IsDigit(at(j))) j++;
@@ -167,10 +166,8 @@ bool IsIdentifierChar(unsigned char c) {
 }
 
 bool IsKeyword(std::string_view word, std::string_view keyword) {
-  return word.size() == keyword.size() &&
-         std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
-           return Upper(a) == b;
-         });
+  return word.size() == keyword.size() && std::equal(word.begin(), word.end(), keyword.begin(),
+                                                     [](char a, char b) { return Upper(a) == b; });
 }
 
 namespace {

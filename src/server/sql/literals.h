@@ -30,8 +30,8 @@
 namespace cloudlite::server::sql {
 
 struct LiftedSql {
-  std::string sql;            // the text with `?` where each value was
-  std::vector<Value> values;  // the values, in order: int64_t or std::string
+  std::string sql;               // the text with `?` where each value was
+  std::vector<Value> values;     // the values, in order: int64_t or std::string
   bool plan_may_differ = false;  // a SELECT's: shared only where LiteralSharing allows
 };
 

@@ -83,7 +83,8 @@ TEST(LiftLiterals, TakesOutTheValuesOfAnInsertsRows) {
             "INSERT INTO t (v) VALUES (?) | 'row 7 of the benchmark'");
   EXPECT_EQ(Lifted("insert or replace into t values (1, 'it''s', 2.5), ( 00042 ,'');"),
             "insert or replace into t values (?, ?, 2.5), ( ? ,?); | 1 | 'it's' | 42 | ''");
-  EXPECT_EQ(Lifted("REPLACE INTO t(a, b) VALUES (f(1), 2)"), "REPLACE INTO t(a, b) VALUES (f(1), ?) | 2");
+  EXPECT_EQ(Lifted("REPLACE INTO t(a, b) VALUES (f(1), 2)"),
+            "REPLACE INTO t(a, b) VALUES (f(1), ?) | 2");
   // What follows the rows keeps its text: an upsert's target may name a partial index.
   EXPECT_EQ(Lifted("INSERT INTO t VALUES (1, 'a') ON CONFLICT (k) WHERE k > 0 DO UPDATE SET "
                    "v = 'b' WHERE v <> 'c' RETURNING v = 'd', 5"),

@@ -561,11 +561,11 @@ TEST_F(HranaServiceTest, InsertsWithValuesWrittenInShareOneStatement) {
   EXPECT_EQ(lease->statements().ReadOnly("INSERT INTO t VALUES (3, '30', '3')"), std::nullopt);
   lease = Result<DatabasePool::Lease>(Status::Internal("released"));
   // Stored as the literals read: v's affinity made text of '10', n (none) kept text.
-  EXPECT_EQ(json::serialize(Rows(Exec(s, "SELECT typeof(k), v, typeof(v), typeof(n) FROM t"))),
-            json::serialize(Rows(Exec(s, "SELECT 'integer', (k * 10) || '', 'text', 'text' FROM t"))));
+  EXPECT_EQ(
+      json::serialize(Rows(Exec(s, "SELECT typeof(k), v, typeof(v), typeof(n) FROM t"))),
+      json::serialize(Rows(Exec(s, "SELECT 'integer', (k * 10) || '', 'text', 'text' FROM t"))));
   // Its errors are those of the client's text.
-  EXPECT_EQ(ErrorCode(Exec(s, "INSERT INTO t VALUES (1, 'x', 'y')")),
-            "SQLITE_CONSTRAINT");
+  EXPECT_EQ(ErrorCode(Exec(s, "INSERT INTO t VALUES (1, 'x', 'y')")), "SQLITE_CONSTRAINT");
   EXPECT_EQ(ErrorCode(Exec(s, "INSERT INTO nope VALUES (1)")), "SQLITE_ERROR");
 }
 
