@@ -109,11 +109,8 @@ TEST(LiftLiterals, LeavesAnInsertsExpressionsAlone) {
   }
 }
 
-// Runs `sql` (one statement) with `values` bound, as rows of text for comparing.
-std::vector<std::string> RowsOf(sqlite3* db, const std::string& sql,
-                                const std::vector<Value>& values, std::string* columns) {
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+// Binds the lifted values (integers and strings) to ?1, ?2, ...
+void BindAll(sqlite3_stmt* stmt, const std::vector<Value>& values) {
   for (size_t i = 0; i < values.size(); i++) {
     const int index = static_cast<int>(i + 1);
     if (auto* n = std::get_if<int64_t>(&values[i])) {
@@ -123,6 +120,14 @@ std::vector<std::string> RowsOf(sqlite3* db, const std::string& sql,
       sqlite3_bind_text(stmt, index, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
     }
   }
+}
+
+// Runs `sql` (one statement) with `values` bound, as rows of text for comparing.
+std::vector<std::string> RowsOf(sqlite3* db, const std::string& sql,
+                                const std::vector<Value>& values, std::string* columns) {
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+  BindAll(stmt, values);
   columns->clear();
   for (int c = 0; c < sqlite3_column_count(stmt); c++) {
     *columns += std::string(sqlite3_column_name(stmt, c)) + "|";
@@ -182,15 +187,7 @@ std::string RunOnce(sqlite3* db, const std::string& sql, const std::vector<Value
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
   if (rc != SQLITE_OK) return "prepare " + std::to_string(rc) + " " + sqlite3_errmsg(db);
-  for (size_t i = 0; i < values.size(); i++) {
-    const int index = static_cast<int>(i + 1);
-    if (auto* n = std::get_if<int64_t>(&values[i])) {
-      sqlite3_bind_int64(stmt, index, *n);
-    } else {
-      const std::string& t = std::get<std::string>(values[i]);
-      sqlite3_bind_text(stmt, index, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
-    }
-  }
+  BindAll(stmt, values);
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
   }
   std::string out = std::to_string(rc) + " " + sqlite3_errmsg(db) + " " +
