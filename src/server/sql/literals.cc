@@ -177,7 +177,7 @@ class Lifter {
  public:
   explicit Lifter(std::string_view sql) : sql_(sql) { out_.sql.reserve(sql.size()); }
 
-  // Whether `t` (at sql[start...]) is a literal that lifts to one value: a string, or an
+  // Whether `t` is a literal that lifts to one value: a string, or an
   // integer of up to 18 digits (always an INTEGER, as SQLite reads it).
   static bool Liftable(const Token& t) {
     return t.kind == Kind::kString || (t.kind == Kind::kInteger && t.text.size() <= 18);
