@@ -13,11 +13,34 @@ namespace {
 // Conditions nest; the parser's depth bound keeps the recursion below it bounded too.
 constexpr size_t kMaxJsonDepth = 64;
 
-Status Bad(const std::string& path, std::string_view what) {
-  return Status::InvalidArgument(path + ": " + std::string(what));
+// Where a value sits in the body, for error messages ("requests[0].stmt.args[1].value"): a chain
+// of member names and array indexes on the stack, spelled out only when an error names it (most
+// requests have none, and building each name was a tenth of decoding one).
+class Path {
+ public:
+  Path(const char* root) : root_(root) {}  // NOLINT(google-explicit-constructor): a root's name
+  Path(const Path& parent, std::string_view member) : parent_(&parent), member_(member) {}
+  Path(const Path& parent, size_t index) : parent_(&parent), index_(index) {}
+
+  std::string str() const {
+    if (!parent_) return std::string(root_);
+    std::string s = parent_->str();
+    if (member_.empty()) return s + "[" + std::to_string(index_) + "]";
+    return s + "." + std::string(member_);
+  }
+
+ private:
+  const Path* parent_ = nullptr;
+  std::string_view root_;
+  std::string_view member_;  // empty: index_
+  size_t index_ = 0;
+};
+
+Status Bad(const Path& path, std::string_view what) {
+  return Status::InvalidArgument(path.str() + ": " + std::string(what));
 }
 
-Result<const json::object*> AsObject(const json::value& v, const std::string& path) {
+Result<const json::object*> AsObject(const json::value& v, const Path& path) {
   if (const json::object* o = v.if_object()) return o;
   return Bad(path, "expected an object");
 }
@@ -28,13 +51,13 @@ const json::value* Member(const json::object& o, std::string_view key) {
   return v && !v->is_null() ? v : nullptr;
 }
 
-Result<std::string> GetString(const json::value& v, const std::string& path) {
+Result<std::string> GetString(const json::value& v, const Path& path) {
   if (const json::string* s = v.if_string()) return std::string(s->data(), s->size());
   return Bad(path, "expected a string");
 }
 
 // A JSON number that is an integer in [lo, hi].
-Result<int64_t> GetInteger(const json::value& v, const std::string& path, int64_t lo, int64_t hi) {
+Result<int64_t> GetInteger(const json::value& v, const Path& path, int64_t lo, int64_t hi) {
   int64_t n = 0;
   if (const int64_t* i = v.if_int64()) {
     n = *i;
@@ -48,17 +71,17 @@ Result<int64_t> GetInteger(const json::value& v, const std::string& path, int64_
   return n;
 }
 
-Result<bool> GetBool(const json::value& v, const std::string& path) {
+Result<bool> GetBool(const json::value& v, const Path& path) {
   if (const bool* b = v.if_bool()) return *b;
   return Bad(path, "expected true or false");
 }
 
-Result<const json::array*> GetArray(const json::value& v, const std::string& path) {
+Result<const json::array*> GetArray(const json::value& v, const Path& path) {
   if (const json::array* a = v.if_array()) return a;
   return Bad(path, "expected an array");
 }
 
-Result<int64_t> ParseDecimal(std::string_view text, const std::string& path) {
+Result<int64_t> ParseDecimal(std::string_view text, const Path& path) {
   int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
@@ -67,64 +90,64 @@ Result<int64_t> ParseDecimal(std::string_view text, const std::string& path) {
   return n;
 }
 
-Result<Value> ParseValue(const json::value& v, const std::string& path) {
+Result<Value> ParseValue(const json::value& v, const Path& path) {
   CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
   const json::value* type = Member(*o, "type");
-  if (!type) return Bad(path + ".type", "missing");
-  CL_ASSIGN_OR_RETURN(std::string t, GetString(*type, path + ".type"));
+  if (!type) return Bad(Path(path, "type"), "missing");
+  CL_ASSIGN_OR_RETURN(std::string t, GetString(*type, Path(path, "type")));
   if (t == "null") return Value(nullptr);
   const json::value* value = Member(*o, "value");
   if (t == "integer") {
-    if (!value) return Bad(path + ".value", "missing");
+    if (!value) return Bad(Path(path, "value"), "missing");
     if (const json::string* s = value->if_string()) {
-      CL_ASSIGN_OR_RETURN(int64_t n, ParseDecimal(*s, path + ".value"));
+      CL_ASSIGN_OR_RETURN(int64_t n, ParseDecimal(*s, Path(path, "value")));
       return Value(n);
     }
     CL_ASSIGN_OR_RETURN(int64_t n,
-                        GetInteger(*value, path + ".value", std::numeric_limits<int64_t>::min(),
+                        GetInteger(*value, Path(path, "value"), std::numeric_limits<int64_t>::min(),
                                    std::numeric_limits<int64_t>::max()));
     return Value(n);
   }
   if (t == "float") {
     // JavaScript's 42.0 arrives as the JSON number 42: any number is a float here.
-    if (!value || !value->is_number()) return Bad(path + ".value", "expected a number");
+    if (!value || !value->is_number()) return Bad(Path(path, "value"), "expected a number");
     return Value(value->to_number<double>());
   }
   if (t == "text") {
-    if (!value) return Bad(path + ".value", "missing");
-    CL_ASSIGN_OR_RETURN(std::string s, GetString(*value, path + ".value"));
+    if (!value) return Bad(Path(path, "value"), "missing");
+    CL_ASSIGN_OR_RETURN(std::string s, GetString(*value, Path(path, "value")));
     return Value(std::move(s));
   }
   if (t == "blob") {
     const json::value* b64 = Member(*o, "base64");
-    if (!b64) return Bad(path + ".base64", "missing");
-    CL_ASSIGN_OR_RETURN(std::string text, GetString(*b64, path + ".base64"));
+    if (!b64) return Bad(Path(path, "base64"), "missing");
+    CL_ASSIGN_OR_RETURN(std::string text, GetString(*b64, Path(path, "base64")));
     Blob blob;
-    if (!Base64Decode(text, &blob.bytes)) return Bad(path + ".base64", "not valid base64");
+    if (!Base64Decode(text, &blob.bytes)) return Bad(Path(path, "base64"), "not valid base64");
     return Value(std::move(blob));
   }
-  return Bad(path + ".type", "unknown value type \"" + t + "\"");
+  return Bad(Path(path, "type"), "unknown value type \"" + t + "\"");
 }
 
-Result<std::optional<int32_t>> OptionalSqlId(const json::object& o, const std::string& path) {
+Result<std::optional<int32_t>> OptionalSqlId(const json::object& o, const Path& path) {
   const json::value* v = Member(o, "sql_id");
   if (!v) return std::optional<int32_t>();
   CL_ASSIGN_OR_RETURN(int64_t id,
-                      GetInteger(*v, path + ".sql_id", std::numeric_limits<int32_t>::min(),
+                      GetInteger(*v, Path(path, "sql_id"), std::numeric_limits<int32_t>::min(),
                                  std::numeric_limits<int32_t>::max()));
   return std::optional<int32_t>(static_cast<int32_t>(id));
 }
 
 Result<std::optional<std::string>> OptionalString(const json::object& o, std::string_view key,
-                                                  const std::string& path) {
+                                                  const Path& path) {
   const json::value* v = Member(o, key);
   if (!v) return std::optional<std::string>();
-  CL_ASSIGN_OR_RETURN(std::string s, GetString(*v, path + "." + std::string(key)));
+  CL_ASSIGN_OR_RETURN(std::string s, GetString(*v, Path(path, key)));
   return std::optional<std::string>(std::move(s));
 }
 
 // sql or sql_id, exactly one.
-Status ParseSqlOrId(const json::object& o, const std::string& path, std::optional<std::string>* sql,
+Status ParseSqlOrId(const json::object& o, const Path& path, std::optional<std::string>* sql,
                     std::optional<int32_t>* sql_id) {
   CL_ASSIGN_OR_RETURN(*sql, OptionalString(o, "sql", path));
   CL_ASSIGN_OR_RETURN(*sql_id, OptionalSqlId(o, path));
@@ -134,116 +157,116 @@ Status ParseSqlOrId(const json::object& o, const std::string& path, std::optiona
   return Status::Ok();
 }
 
-Result<Stmt> ParseStmt(const json::value& v, const std::string& path) {
+Result<Stmt> ParseStmt(const json::value& v, const Path& path) {
   CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
   Stmt stmt;
   CL_RETURN_IF_ERROR(ParseSqlOrId(*o, path, &stmt.sql, &stmt.sql_id));
   if (const json::value* args = Member(*o, "args")) {
-    CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*args, path + ".args"));
+    CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*args, Path(path, "args")));
     for (size_t i = 0; i < a->size(); i++) {
-      CL_ASSIGN_OR_RETURN(Value value,
-                          ParseValue((*a)[i], path + ".args[" + std::to_string(i) + "]"));
+      CL_ASSIGN_OR_RETURN(Value value, ParseValue((*a)[i], Path(Path(path, "args"), i)));
       stmt.args.push_back(std::move(value));
     }
   }
   if (const json::value* named = Member(*o, "named_args")) {
-    CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*named, path + ".named_args"));
+    const Path named_args(path, "named_args");
+    CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*named, named_args));
     for (size_t i = 0; i < a->size(); i++) {
-      std::string at = path + ".named_args[" + std::to_string(i) + "]";
+      const Path at(named_args, i);
       CL_ASSIGN_OR_RETURN(const json::object* arg, AsObject((*a)[i], at));
       const json::value* name = Member(*arg, "name");
       const json::value* value = Member(*arg, "value");
-      if (!name) return Bad(at + ".name", "missing");
-      if (!value) return Bad(at + ".value", "missing");
-      CL_ASSIGN_OR_RETURN(std::string n, GetString(*name, at + ".name"));
-      CL_ASSIGN_OR_RETURN(Value parsed, ParseValue(*value, at + ".value"));
+      if (!name) return Bad(Path(at, "name"), "missing");
+      if (!value) return Bad(Path(at, "value"), "missing");
+      CL_ASSIGN_OR_RETURN(std::string n, GetString(*name, Path(at, "name")));
+      CL_ASSIGN_OR_RETURN(Value parsed, ParseValue(*value, Path(at, "value")));
       stmt.named_args.emplace_back(std::move(n), std::move(parsed));
     }
   }
   if (const json::value* want = Member(*o, "want_rows")) {
-    CL_ASSIGN_OR_RETURN(stmt.want_rows, GetBool(*want, path + ".want_rows"));
+    CL_ASSIGN_OR_RETURN(stmt.want_rows, GetBool(*want, Path(path, "want_rows")));
   }
   return stmt;
 }
 
 // `current` is the step the condition guards: it may only look at earlier steps.
-Result<BatchCond> ParseCond(const json::value& v, const std::string& path, uint32_t current,
+Result<BatchCond> ParseCond(const json::value& v, const Path& path, uint32_t current,
                             HranaVersion version) {
   CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
   const json::value* type = Member(*o, "type");
-  if (!type) return Bad(path + ".type", "missing");
-  CL_ASSIGN_OR_RETURN(std::string t, GetString(*type, path + ".type"));
+  if (!type) return Bad(Path(path, "type"), "missing");
+  CL_ASSIGN_OR_RETURN(std::string t, GetString(*type, Path(path, "type")));
   BatchCond cond;
   if (t == "ok" || t == "error") {
     cond.kind = t == "ok" ? BatchCond::Kind::kOk : BatchCond::Kind::kError;
     const json::value* step = Member(*o, "step");
-    if (!step) return Bad(path + ".step", "missing");
-    CL_ASSIGN_OR_RETURN(int64_t s, GetInteger(*step, path + ".step", 0, UINT32_MAX));
-    if (s >= current) return Bad(path + ".step", "a condition may only refer to an earlier step");
+    if (!step) return Bad(Path(path, "step"), "missing");
+    CL_ASSIGN_OR_RETURN(int64_t s, GetInteger(*step, Path(path, "step"), 0, UINT32_MAX));
+    if (s >= current)
+      return Bad(Path(path, "step"), "a condition may only refer to an earlier step");
     cond.step = static_cast<uint32_t>(s);
   } else if (t == "not") {
     cond.kind = BatchCond::Kind::kNot;
     const json::value* inner = Member(*o, "cond");
-    if (!inner) return Bad(path + ".cond", "missing");
-    CL_ASSIGN_OR_RETURN(BatchCond c, ParseCond(*inner, path + ".cond", current, version));
+    if (!inner) return Bad(Path(path, "cond"), "missing");
+    CL_ASSIGN_OR_RETURN(BatchCond c, ParseCond(*inner, Path(path, "cond"), current, version));
     cond.conds.push_back(std::move(c));
   } else if (t == "and" || t == "or") {
     cond.kind = t == "and" ? BatchCond::Kind::kAnd : BatchCond::Kind::kOr;
     const json::value* conds = Member(*o, "conds");
-    if (!conds) return Bad(path + ".conds", "missing");
-    CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*conds, path + ".conds"));
+    if (!conds) return Bad(Path(path, "conds"), "missing");
+    CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*conds, Path(path, "conds")));
     for (size_t i = 0; i < a->size(); i++) {
-      CL_ASSIGN_OR_RETURN(
-          BatchCond c,
-          ParseCond((*a)[i], path + ".conds[" + std::to_string(i) + "]", current, version));
+      CL_ASSIGN_OR_RETURN(BatchCond c,
+                          ParseCond((*a)[i], Path(Path(path, "conds"), i), current, version));
       cond.conds.push_back(std::move(c));
     }
   } else if (t == "is_autocommit") {
     if (version == HranaVersion::k2) {
-      return Bad(path + ".type", "\"is_autocommit\" is Hrana 3: use /v3/pipeline");
+      return Bad(Path(path, "type"), "\"is_autocommit\" is Hrana 3: use /v3/pipeline");
     }
     cond.kind = BatchCond::Kind::kIsAutocommit;
   } else {
-    return Bad(path + ".type", "unknown condition type \"" + t + "\"");
+    return Bad(Path(path, "type"), "unknown condition type \"" + t + "\"");
   }
   return cond;
 }
 
-Result<Batch> ParseBatch(const json::value& v, const std::string& path, HranaVersion version,
+Result<Batch> ParseBatch(const json::value& v, const Path& path, HranaVersion version,
                          size_t* statements, const DecodeLimits& limits) {
   CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
   const json::value* steps = Member(*o, "steps");
-  if (!steps) return Bad(path + ".steps", "missing");
-  CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*steps, path + ".steps"));
+  if (!steps) return Bad(Path(path, "steps"), "missing");
+  const Path steps_path(path, "steps");
+  CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*steps, steps_path));
   Batch batch;
   for (size_t i = 0; i < a->size(); i++) {
     if (++*statements > limits.max_statements) {
       return Bad(path, "more than " + std::to_string(limits.max_statements) +
                            " statements in one request");
     }
-    std::string at = path + ".steps[" + std::to_string(i) + "]";
+    const Path at(steps_path, i);
     CL_ASSIGN_OR_RETURN(const json::object* step, AsObject((*a)[i], at));
     BatchStep parsed;
     if (const json::value* cond = Member(*step, "condition")) {
-      CL_ASSIGN_OR_RETURN(BatchCond c,
-                          ParseCond(*cond, at + ".condition", static_cast<uint32_t>(i), version));
+      CL_ASSIGN_OR_RETURN(
+          BatchCond c, ParseCond(*cond, Path(at, "condition"), static_cast<uint32_t>(i), version));
       parsed.condition = std::move(c);
     }
     const json::value* stmt = Member(*step, "stmt");
-    if (!stmt) return Bad(at + ".stmt", "missing");
-    CL_ASSIGN_OR_RETURN(parsed.stmt, ParseStmt(*stmt, at + ".stmt"));
+    if (!stmt) return Bad(Path(at, "stmt"), "missing");
+    CL_ASSIGN_OR_RETURN(parsed.stmt, ParseStmt(*stmt, Path(at, "stmt")));
     batch.steps.push_back(std::move(parsed));
   }
   return batch;
 }
 
-Result<StreamRequest> ParseRequest(const json::value& v, const std::string& path,
-                                   HranaVersion version, size_t* statements,
-                                   const DecodeLimits& limits) {
+Result<StreamRequest> ParseRequest(const json::value& v, const Path& path, HranaVersion version,
+                                   size_t* statements, const DecodeLimits& limits) {
   CL_ASSIGN_OR_RETURN(const json::object* o, AsObject(v, path));
   const json::value* type = Member(*o, "type");
-  if (!type) return Bad(path + ".type", "missing");
-  CL_ASSIGN_OR_RETURN(std::string t, GetString(*type, path + ".type"));
+  if (!type) return Bad(Path(path, "type"), "missing");
+  CL_ASSIGN_OR_RETURN(std::string t, GetString(*type, Path(path, "type")));
   using Type = StreamRequest::Type;
   StreamRequest r;
   auto count_one = [&]() -> Status {
@@ -259,13 +282,14 @@ Result<StreamRequest> ParseRequest(const json::value& v, const std::string& path
     r.type = Type::kExecute;
     CL_RETURN_IF_ERROR(count_one());
     const json::value* stmt = Member(*o, "stmt");
-    if (!stmt) return Bad(path + ".stmt", "missing");
-    CL_ASSIGN_OR_RETURN(r.stmt, ParseStmt(*stmt, path + ".stmt"));
+    if (!stmt) return Bad(Path(path, "stmt"), "missing");
+    CL_ASSIGN_OR_RETURN(r.stmt, ParseStmt(*stmt, Path(path, "stmt")));
   } else if (t == "batch") {
     r.type = Type::kBatch;
     const json::value* batch = Member(*o, "batch");
-    if (!batch) return Bad(path + ".batch", "missing");
-    CL_ASSIGN_OR_RETURN(r.batch, ParseBatch(*batch, path + ".batch", version, statements, limits));
+    if (!batch) return Bad(Path(path, "batch"), "missing");
+    CL_ASSIGN_OR_RETURN(r.batch,
+                        ParseBatch(*batch, Path(path, "batch"), version, statements, limits));
   } else if (t == "sequence" || t == "describe") {
     r.type = t == "sequence" ? Type::kSequence : Type::kDescribe;
     CL_RETURN_IF_ERROR(count_one());
@@ -274,19 +298,19 @@ Result<StreamRequest> ParseRequest(const json::value& v, const std::string& path
     r.type = Type::kStoreSql;
     CL_ASSIGN_OR_RETURN(r.sql, OptionalString(*o, "sql", path));
     CL_ASSIGN_OR_RETURN(r.sql_id, OptionalSqlId(*o, path));
-    if (!r.sql) return Bad(path + ".sql", "missing");
-    if (!r.sql_id) return Bad(path + ".sql_id", "missing");
+    if (!r.sql) return Bad(Path(path, "sql"), "missing");
+    if (!r.sql_id) return Bad(Path(path, "sql_id"), "missing");
   } else if (t == "close_sql") {
     r.type = Type::kCloseSql;
     CL_ASSIGN_OR_RETURN(r.sql_id, OptionalSqlId(*o, path));
-    if (!r.sql_id) return Bad(path + ".sql_id", "missing");
+    if (!r.sql_id) return Bad(Path(path, "sql_id"), "missing");
   } else if (t == "get_autocommit") {
     if (version == HranaVersion::k2) {
-      return Bad(path + ".type", "\"get_autocommit\" is Hrana 3: use /v3/pipeline");
+      return Bad(Path(path, "type"), "\"get_autocommit\" is Hrana 3: use /v3/pipeline");
     }
     r.type = Type::kGetAutocommit;
   } else {
-    return Bad(path + ".type", "unknown request type \"" + t + "\"");
+    return Bad(Path(path, "type"), "unknown request type \"" + t + "\"");
   }
   return r;
 }
@@ -343,10 +367,10 @@ Result<PipelineRequest> ParsePipeline(std::string_view body, HranaVersion versio
   if (!requests) return Bad("body.requests", "missing");
   CL_ASSIGN_OR_RETURN(const json::array* a, GetArray(*requests, "body.requests"));
   size_t statements = 0;
+  const Path requests_root("requests");
   for (size_t i = 0; i < a->size(); i++) {
-    CL_ASSIGN_OR_RETURN(
-        StreamRequest r,
-        ParseRequest((*a)[i], "requests[" + std::to_string(i) + "]", version, &statements, limits));
+    CL_ASSIGN_OR_RETURN(StreamRequest r, ParseRequest((*a)[i], Path(requests_root, i), version,
+                                                      &statements, limits));
     p.requests.push_back(std::move(r));
   }
   return p;

@@ -38,6 +38,32 @@ TEST(HranaDecodeTest, IntegerOutOfRangeIsRefused) {
   EXPECT_NE(p.status().message().find("requests[0].stmt.args[0].value"), std::string::npos);
 }
 
+TEST(HranaDecodeTest, AnErrorNamesWhereInTheBodyItIs) {
+  auto error = [](std::string_view body, HranaVersion v = HranaVersion::k2) {
+    Result<PipelineRequest> p = ParsePipeline(body, v, {});
+    return p.ok() ? std::string("(ok)") : std::string(p.status().message());
+  };
+  EXPECT_EQ(error(R"({"requests":{}})"), "body.requests: expected an array");
+  EXPECT_EQ(error(R"({"baton":5,"requests":[]})"), "body.baton: expected a string");
+  EXPECT_EQ(error(R"({"requests":[{"type":"close"},{"type":7}]})"),
+            "requests[1].type: expected a string");
+  EXPECT_EQ(error(R"({"requests":[{"type":"execute","stmt":{"sql":"x","named_args":[
+                      {"name":"a","value":{"type":"text"}}]}}]})"),
+            "requests[0].stmt.named_args[0].value.value: missing");
+  EXPECT_EQ(error(R"({"requests":[{"type":"batch","batch":{"steps":[{"stmt":{"sql":"x"}},
+                      {"stmt":{"sql":"y"},"condition":{"type":"and","conds":[{"type":"ok",
+                      "step":0},{"type":"not","cond":{"type":"error","step":1}}]}}]}}]})"),
+            "requests[0].batch.steps[1].condition.conds[1].cond.step: a condition may only refer "
+            "to an earlier step");
+  EXPECT_EQ(error(R"({"requests":[{"type":"execute","stmt":{"sql":"x","args":[
+                      {"type":"blob","base64":"!"}]}}]})"),
+            "requests[0].stmt.args[0].base64: not valid base64");
+  Result<CursorRequest> c =
+      ParseCursor(R"({"batch":{"steps":[{"stmt":{"sql_id":"one"}}]}})", DecodeLimits{});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "batch.steps[0].stmt.sql_id: expected an integer");
+}
+
 TEST(HranaDecodeTest, BlobsArriveWithOrWithoutPaddingAndLeaveWithout) {
   Result<PipelineRequest> p = ParsePipeline(
       R"({"requests":[{"type":"execute","stmt":{"sql":"SELECT ?, ?","args":[
