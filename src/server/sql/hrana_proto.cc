@@ -18,7 +18,7 @@ constexpr size_t kMaxJsonDepth = 64;
 // requests have none, and building each name was a tenth of decoding one).
 class Path {
  public:
-  Path(const char* root) : root_(root) {}  // NOLINT(google-explicit-constructor): a root's name
+  Path(const char* root) : root_(root) {}  // implicit: a root is named by its text
   Path(const Path& parent, std::string_view member) : parent_(&parent), member_(member) {}
   Path(const Path& parent, size_t index) : parent_(&parent), index_(index) {}
 
