@@ -74,7 +74,9 @@ Status GroupCommitter::Run(DatabasePool::Lease& own, const Work& work, uint64_t*
       queue_.pop_front();
     }
     lock.unlock();
-    if (!group_ && acquire_) {
+    // A write alone runs on its own connection (the freshest the pool had: SqlService), rather
+    // than leasing and parking the group's for it; the group's is kept while writes queue.
+    if (!group_ && acquire_ && group.size() > 1) {
       Result<DatabasePool::Lease> lease = acquire_();
       if (lease.ok()) group_ = std::move(lease).value();
     }

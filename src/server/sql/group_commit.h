@@ -51,7 +51,8 @@ class GroupCommitter {
   // start from scratch each time. Ok, or a failure of this member alone.
   using Work = std::function<Status(DatabasePool::Lease& group)>;
 
-  // `acquire`: a connection of the database for the groups to run on (null: the leader's own).
+  // `acquire`: a connection of the database for groups of more than one write to run on (null,
+  // or a write alone: the leader's own).
   GroupCommitter(GroupCommitOptions options, WriteMetrics metrics,
                  std::function<Result<DatabasePool::Lease>()> acquire = nullptr)
       : options_(std::move(options)), metrics_(metrics), acquire_(std::move(acquire)) {}
