@@ -88,6 +88,7 @@ class GroupCommitter {
   // versions it missed from the store. Parked in the pool when no write waits after a group, and
   // asked for again as the freshest connection.
   DatabasePool::Lease group_;
+  uint64_t committed_ = 0;  // the newest version a group committed at (only the leader's)
   mutable std::mutex mu_;
   std::condition_variable done_;
   std::deque<Member*> queue_;
