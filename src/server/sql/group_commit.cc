@@ -74,18 +74,12 @@ Status GroupCommitter::Run(DatabasePool::Lease& own, const Work& work, uint64_t*
       queue_.pop_front();
     }
     lock.unlock();
-    // A write alone runs on its own connection when that has seen every commit made here (the
-    // pool lent it as its freshest: SqlService), rather than leasing and parking the group's
-    // for it; the group's is kept while writes queue.
-    const bool alone_and_fresh = group.size() == 1 && own.db().version() >= committed_;
-    if (!group_ && acquire_ && !alone_and_fresh) {
+    if (!group_ && acquire_) {
       Result<DatabasePool::Lease> lease = acquire_();
       if (lease.ok()) group_ = std::move(lease).value();
     }
-    DatabasePool::Lease& ran_on = group_ ? group_ : own;
     try {
-      RunGroup(ran_on, group);
-      committed_ = std::max(committed_, ran_on.db().version());
+      RunGroup(group_ ? group_ : own, group);
     } catch (...) {
       // No exception may leave the leader with the group unanswered and leading_ set.
       for (Member* m : group) m->status = Status::Internal("the group commit failed unexpectedly");

@@ -51,8 +51,7 @@ class GroupCommitter {
   // start from scratch each time. Ok, or a failure of this member alone.
   using Work = std::function<Status(DatabasePool::Lease& group)>;
 
-  // `acquire`: a connection of the database for groups of more than one write to run on (null,
-  // or a write alone: the leader's own).
+  // `acquire`: a connection of the database for the groups to run on (null: the leader's own).
   GroupCommitter(GroupCommitOptions options, WriteMetrics metrics,
                  std::function<Result<DatabasePool::Lease>()> acquire = nullptr)
       : options_(std::move(options)), metrics_(metrics), acquire_(std::move(acquire)) {}
@@ -88,7 +87,6 @@ class GroupCommitter {
   // versions it missed from the store. Parked in the pool when no write waits after a group, and
   // asked for again as the freshest connection.
   DatabasePool::Lease group_;
-  uint64_t committed_ = 0;  // the newest version a group committed at (only the leader's)
   mutable std::mutex mu_;
   std::condition_variable done_;
   std::deque<Member*> queue_;

@@ -292,18 +292,6 @@ TEST_F(GroupCommitTest, AOneShotWriteNobodyElseRacesIsOneStoreRequest) {
   EXPECT_EQ(Count("cloudlite_sql_commits_total"), kWrites + 2);
 }
 
-// One writer at a time needs one connection: a write alone commits on its request's own (the
-// pool's freshest), not on a second one leased and parked for the group.
-TEST_F(GroupCommitTest, AWriteAloneCommitsOnItsOwnConnection) {
-  SqlService s(Options());
-  ASSERT_EQ(CodeOf(Results(OneShot(s, {"CREATE TABLE t (x)"})), 0), "(ok)");
-  for (int i = 0; i < 10; i++) {
-    ASSERT_EQ(CodeOf(Results(OneShot(s, {"INSERT INTO t VALUES (1)"})), 0), "(ok)");
-  }
-  EXPECT_EQ(s.pool().open_connections(), 1u);
-  EXPECT_EQ(Count("cloudlite_sql_commits_total"), 11);
-}
-
 // Writes that skip every look at the store still lose a race to another process at their
 // PutIfAbsent, and are then run again on the newer version: taking turns, two services count
 // exactly, and each request reads back its own value.

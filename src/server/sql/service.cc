@@ -182,11 +182,8 @@ std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
     if (!idle) return nullptr;
     lease = std::move(*idle);
   } else {
-    // The freshest connection: a write that commits alone runs on it (GroupCommitter::Run),
-    // and any request has the fewest versions to catch up on there.
     Result<DatabasePool::Lease> acquired =
-        pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite,
-                       DatabasePool::Pick::kFreshest);
+        pool_->Acquire(target.database, options_.create && target.access == Access::kReadWrite);
     if (!acquired.ok()) return ErrorResponse(acquired.status());
     lease = std::move(acquired).value();
   }

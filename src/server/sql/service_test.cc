@@ -490,7 +490,8 @@ TEST_F(HranaServiceTest, RepeatedStatementsRunPreparedOnceUnderTheSameGuardOnly)
   ASSERT_EQ(ErrorCode(exec("Bearer rw", insert)), "(ok)");
   EXPECT_EQ(Rows(exec("Bearer rw", select)).as_array().size(), 2u);
   {
-    // The read ran on the connection given back last: its statement stayed prepared there.
+    // The read ran on the connection given back last (writes ran on the group's): its
+    // statement stayed prepared there.
     Result<DatabasePool::Lease> lease = s.pool().Acquire("default", false);
     ASSERT_TRUE(lease.ok());
     EXPECT_EQ(lease->statements().ReadOnly(select), std::optional<bool>(true));
