@@ -52,6 +52,12 @@ TEST(DynamoItemCodec, RefusesMalformedBytes) {
     EXPECT_TRUE(r.status().IsCorruption()) << n;
   }
   EXPECT_TRUE(DecodeItem(good + "x").status().IsCorruption());
+  // A count in a longer form than the shortest (found by the dynamo_value fuzz target): the
+  // stored bytes of an item are its one encoding.
+  EXPECT_TRUE(DecodeItem(std::string("\x80\x80\x80\x80\x80\x80\x80\x80\x80\x62", 10))
+                  .status()
+                  .IsCorruption());
+  EXPECT_TRUE(DecodeItem(std::string("\x80\x00", 2)).status().IsCorruption());
   auto bad = [](std::string bytes) { return DecodeItem(bytes).status().IsCorruption(); };
   EXPECT_TRUE(
       bad(std::string("\x01\x01"
