@@ -75,8 +75,10 @@ class Reader {
       result |= static_cast<uint64_t>(byte & 0x7f) << shift;
       if ((byte & 0x80) == 0) {
         // Only the shortest form (a last byte of zero adds nothing), so that every value has one
-        // encoding and a decoded object re-encodes to the bytes it came from.
+        // encoding and a decoded object re-encodes to the bytes it came from; and no bits past
+        // the 64th (the tenth byte holds bit 63 alone).
         if (byte == 0 && shift > 0) return false;
+        if (shift == 63 && byte > 1) return false;
         *v = result;
         return true;
       }

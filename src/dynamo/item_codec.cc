@@ -91,12 +91,7 @@ class Decoder {
   // A count that cannot exceed the bytes left (each element takes at least one byte), so a
   // hostile count never drives an allocation.
   Status Count(uint64_t* n) {
-    const size_t before = in_.rest().size();
     if (!in_.Varint64(n)) return Bad("truncated count");
-    // Only the shortest form, so that an item's stored bytes are the one encoding of it.
-    std::string canonical;
-    PutVarint64(&canonical, *n);
-    if (before - in_.rest().size() != canonical.size()) return Bad("overlong count");
     if (*n > in_.rest().size()) return Bad("count past the end");
     return Status::Ok();
   }
