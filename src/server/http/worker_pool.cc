@@ -46,6 +46,11 @@ void WorkerPool::Stop() {
   }
 }
 
+size_t WorkerPool::Idle() {
+  std::lock_guard lock(mu_);
+  return idle_.size();
+}
+
 void WorkerPool::Run(Worker& me) {
   for (;;) {
     std::function<void()> task;

@@ -29,6 +29,8 @@ class WorkerPool {
   bool Submit(std::function<void()> task);
   // Lets the running tasks finish, drops the queued ones unrun, and joins the threads.
   void Stop();
+  // How many workers wait for a task now.
+  size_t Idle();
 
  private:
   // One per thread, owned by the pool so that Submit may wake it after letting go of mu_.
