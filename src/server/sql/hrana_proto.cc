@@ -1,7 +1,9 @@
 #include "server/sql/hrana_proto.h"
 
 #include <array>
+#include <boost/json.hpp>
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 #include "base/base64.h"
@@ -390,33 +392,288 @@ Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& lim
   return c;
 }
 
-json::object EncodeText(std::string_view text, const json::storage_ptr& sp) {
-  json::object o(2, sp);
-  o.emplace("type", "text");
-  o.emplace("value", text);
-  return o;
+void AppendJsonString(std::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t plain = 0;  // where the bytes not yet appended begin
+  for (size_t i = 0; i < text.size(); i++) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(text.data() + plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default: {
+        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out->append(escape, sizeof escape);
+      }
+    }
+  }
+  out->append(text.data() + plain, text.size() - plain);
+  out->push_back('"');
 }
 
-json::object EncodeValue(const Value& value, const json::storage_ptr& sp) {
-  json::object o(2, sp);
-  if (std::holds_alternative<std::nullptr_t>(value)) {
-    o.emplace("type", "null");
-  } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, *n).ptr;
-    o.emplace("type", "integer");
-    o.emplace("value", std::string_view(digits, static_cast<size_t>(end - digits)));
-  } else if (const double* d = std::get_if<double>(&value)) {
-    o.emplace("type", "float");
-    o.emplace("value", *d);
-  } else if (const std::string* s = std::get_if<std::string>(&value)) {
-    return EncodeText(*s, sp);
+namespace {
+
+template <typename Number>
+void AppendNumber(Number n, std::string* out) {
+  char digits[32];
+  out->append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
+void AppendNullable(const std::optional<std::string>& text, std::string* out) {
+  if (text) {
+    AppendJsonString(*text, out);
   } else {
-    o.emplace("type", "blob");
-    o.emplace("base64", Base64Encode(std::get<Blob>(value).bytes, Base64Alphabet::kStandard,
-                                     Base64Padding::kUnpadded));
+    out->append("null");
   }
-  return o;
+}
+
+void AppendOptionalInteger(const std::optional<int64_t>& n, std::string* out) {
+  if (!n) {
+    out->append("null");
+    return;
+  }
+  out->push_back('"');
+  AppendNumber(*n, out);
+  out->push_back('"');
+}
+
+}  // namespace
+
+void AppendValue(const Value& value, std::string* out) {
+  if (std::holds_alternative<std::nullptr_t>(value)) {
+    out->append(R"({"type":"null"})");
+  } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
+    out->append(R"({"type":"integer","value":")");
+    AppendNumber(*n, out);
+    out->append("\"}");
+  } else if (const double* d = std::get_if<double>(&value)) {
+    out->append(R"({"type":"float","value":)");
+    if (std::isfinite(*d)) {
+      const size_t start = out->size();
+      AppendNumber(*d, out);
+      // A float stays a float to a typed reader (serde_json in sqld writes 42.0 too).
+      if (out->find_first_of(".e", start) == std::string::npos) out->append(".0");
+    } else {
+      out->append(*d > 0 ? "1e999" : "-1e999");  // SQLite has no NaN: it stores NULL
+    }
+    out->push_back('}');
+  } else if (const std::string* s = std::get_if<std::string>(&value)) {
+    out->append(R"({"type":"text","value":)");
+    AppendJsonString(*s, out);
+    out->push_back('}');
+  } else {
+    out->append(R"({"type":"blob","base64":")");
+    out->append(Base64Encode(std::get<Blob>(value).bytes, Base64Alphabet::kStandard,
+                             Base64Padding::kUnpadded));
+    out->append("\"}");
+  }
+}
+
+void AppendCols(const std::vector<Column>& cols, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < cols.size(); i++) {
+    if (i) out->push_back(',');
+    out->append(R"({"name":)");
+    AppendNullable(cols[i].name, out);
+    out->append(R"(,"decltype":)");
+    AppendNullable(cols[i].declared_type, out);
+    out->push_back('}');
+  }
+  out->push_back(']');
+}
+
+namespace {
+
+// [value, ...] of row `row`.
+void AppendRow(const StmtResult& result, size_t row, std::string* out) {
+  out->push_back('[');
+  const size_t width = result.cols.size();
+  for (size_t i = 0; i < width; i++) {
+    if (i) out->push_back(',');
+    AppendValue(result.values[row * width + i], out);
+  }
+  out->push_back(']');
+}
+
+// "affected_row_count":N,"last_insert_rowid":..
+void AppendChanges(const StmtResult& result, std::string* out) {
+  out->append(R"("affected_row_count":)");
+  AppendNumber(result.affected_row_count, out);
+  out->append(R"(,"last_insert_rowid":)");
+  AppendOptionalInteger(result.last_insert_rowid, out);
+}
+
+}  // namespace
+
+void AppendStmtResult(const StmtResult& result, std::string* out) {
+  out->append(R"({"cols":)");
+  AppendCols(result.cols, out);
+  out->append(R"(,"rows":[)");
+  for (size_t row = 0; row < result.row_count(); row++) {
+    if (row) out->push_back(',');
+    AppendRow(result, row, out);
+  }
+  out->append("],");
+  AppendChanges(result, out);
+  out->push_back('}');
+}
+
+void AppendCursorEntries(size_t step, const std::optional<StmtResult>& result,
+                         const std::optional<HranaError>& error, std::vector<std::string>* lines) {
+  if (error) {
+    std::string& line = lines->emplace_back(R"({"type":"step_error","step":)");
+    AppendNumber(step, &line);
+    line.append(R"(,"error":)");
+    AppendError(*error, &line);
+    line.push_back('}');
+  }
+  if (!result) return;
+  std::string& begin = lines->emplace_back(R"({"type":"step_begin","step":)");
+  AppendNumber(step, &begin);
+  begin.append(R"(,"cols":)");
+  AppendCols(result->cols, &begin);
+  begin.push_back('}');
+  for (size_t row = 0; row < result->row_count(); row++) {
+    std::string& line = lines->emplace_back(R"({"type":"row","row":)");
+    AppendRow(*result, row, &line);
+    line.push_back('}');
+  }
+  std::string& end = lines->emplace_back(R"({"type":"step_end",)");
+  AppendChanges(*result, &end);
+  end.push_back('}');
+}
+
+void AppendError(const HranaError& error, std::string* out) {
+  out->append(R"({"message":)");
+  AppendJsonString(error.message, out);
+  out->append(R"(,"code":)");
+  AppendJsonString(error.code, out);
+  out->push_back('}');
+}
+
+namespace {
+
+void AppendBatchResult(const BatchResult& batch, std::string* out) {
+  out->append(R"({"step_results":[)");
+  for (size_t i = 0; i < batch.step_results.size(); i++) {
+    if (i) out->push_back(',');
+    if (batch.step_results[i]) {
+      AppendStmtResult(*batch.step_results[i], out);
+    } else {
+      out->append("null");
+    }
+  }
+  out->append(R"(],"step_errors":[)");
+  for (size_t i = 0; i < batch.step_errors.size(); i++) {
+    if (i) out->push_back(',');
+    if (batch.step_errors[i]) {
+      AppendError(*batch.step_errors[i], out);
+    } else {
+      out->append("null");
+    }
+  }
+  out->append("]}");
+}
+
+void AppendDescribeResult(const DescribeResult& d, std::string* out) {
+  out->append(R"({"params":[)");
+  for (size_t i = 0; i < d.params.size(); i++) {
+    out->append(i ? R"(,{"name":)" : R"({"name":)");
+    AppendNullable(d.params[i], out);
+    out->push_back('}');
+  }
+  out->append(R"(],"cols":)");
+  AppendCols(d.cols, out);
+  out->append(R"(,"is_explain":)");
+  out->append(d.is_explain ? "true" : "false");
+  out->append(R"(,"is_readonly":)");
+  out->append(d.is_readonly ? "true" : "false");
+  out->push_back('}');
+}
+
+}  // namespace
+
+void AppendStreamResult(const StreamResult& result, std::string* out) {
+  if (const auto* e = std::get_if<HranaError>(&result)) {
+    out->append(R"({"type":"error","error":)");
+    AppendError(*e, out);
+    out->push_back('}');
+    return;
+  }
+  const StreamResponse& r = std::get<StreamResponse>(result);
+  out->append(R"({"type":"ok","response":{"type":")");
+  out->append(TypeName(r.type));
+  out->push_back('"');
+  if (const auto* s = std::get_if<StmtResult>(&r.result)) {
+    out->append(R"(,"result":)");
+    AppendStmtResult(*s, out);
+  } else if (const auto* b = std::get_if<BatchResult>(&r.result)) {
+    out->append(R"(,"result":)");
+    AppendBatchResult(*b, out);
+  } else if (const auto* d = std::get_if<DescribeResult>(&r.result)) {
+    out->append(R"(,"result":)");
+    AppendDescribeResult(*d, out);
+  } else if (const bool* autocommit = std::get_if<bool>(&r.result)) {
+    out->append(R"(,"is_autocommit":)");
+    out->append(*autocommit ? "true" : "false");
+  }
+  out->append("}}");
+}
+
+namespace {
+
+// {"baton":..,"base_url":.. (left open)
+std::string StreamMembers(const std::optional<std::string>& baton,
+                          const std::optional<std::string>& base_url) {
+  std::string out;
+  out.reserve(512);
+  out.append(R"({"baton":)");
+  AppendNullable(baton, &out);
+  out.append(R"(,"base_url":)");
+  AppendNullable(base_url, &out);
+  return out;
+}
+
+}  // namespace
+
+std::string CursorHead(const std::optional<std::string>& baton,
+                       const std::optional<std::string>& base_url) {
+  return StreamMembers(baton, base_url) + "}";
+}
+
+std::string PipelineBody(const std::optional<std::string>& baton,
+                         const std::optional<std::string>& base_url,
+                         const std::vector<StreamResult>& results) {
+  std::string out = StreamMembers(baton, base_url);
+  out.append(R"(,"results":[)");
+  for (size_t i = 0; i < results.size(); i++) {
+    if (i) out.push_back(',');
+    AppendStreamResult(results[i], &out);
+  }
+  out.append("]}");
+  return out;
 }
 
 }  // namespace cloudlite::server::sql

@@ -2,11 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
 #include <utility>
 #include <vector>
 
+#include "base/base64.h"
 #include "base/offline.h"
 #include "cloudlite/admin.h"
 #include "server/sql/errors.h"
@@ -124,8 +126,11 @@ void SetVersion(Response* r, const Session& session) {
   r->set_header(std::string(kVersionHeader), std::to_string(session.version()));
 }
 
-json::value BaseUrl(const std::string& base_url) {
-  return base_url.empty() ? json::value(nullptr) : json::value(base_url);
+// The base_url a response gives with a baton: the configured one, none if not configured.
+std::optional<std::string> BaseUrl(const std::optional<std::string>& baton,
+                                   const std::string& base_url) {
+  if (!baton || base_url.empty()) return std::nullopt;
+  return base_url;
 }
 
 }  // namespace
@@ -171,7 +176,7 @@ std::unique_ptr<Session> SqlService::OneShotSession(DatabasePool::Lease lease,
 
 std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
     const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
-    const json::storage_ptr& sp, json::array* results, InlineUntil inline_until) {
+    std::vector<StreamResult>* results, InlineUntil inline_until) {
   // On the fast path nothing may wait on the network: what would is refused at once, and
   // the request goes to a worker.
   std::optional<OfflineScope> offline;
@@ -193,10 +198,10 @@ std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
     if (offline && offline->refused()) return nullptr;
     return std::move(*r);
   }
-  session->BeginRequest(inline_until ? std::min(request.deadline, *inline_until) : request.deadline,
-                        sp);
+  session->BeginRequest(inline_until ? std::min(request.deadline, *inline_until)
+                                     : request.deadline);
   std::optional<HranaError> abort;
-  Result<json::array> ran = session->RunAtomically(requests, &abort);
+  Result<std::vector<StreamResult>> ran = session->RunAtomically(requests, &abort);
   session->EndRequest();
   // Out of time on the fast path (interrupted, or slow), or in need of the store: a worker runs
   // it again from the start.
@@ -374,25 +379,17 @@ std::optional<Response> SqlService::Pipeline(const Request& request, const Targe
   Result<PipelineRequest> parsed = ParsePipeline(request.body, version, options_.decode);
   if (!parsed.ok()) return BadRequest(parsed.status());
   PipelineRequest& p = *parsed;
-  // The response's values live in one arena, freed at once (Session::BeginRequest).
-  unsigned char arena[4096];
-  json::monotonic_resource resource(arena, sizeof arena);
-  json::storage_ptr sp(&resource);
-  json::object body(sp);
   Response response;
   const bool one_shot =
       !p.baton && !p.requests.empty() && p.requests.back().type == StreamRequest::Type::kClose;
   if (one_shot) {
     // A request without a stream: all of it in one transaction (re-run on a lost race).
-    json::array results(sp);
-    auto ran = RunOneShot(request, target, p.requests, sp, &results, inline_until);
+    std::vector<StreamResult> results;
+    auto ran = RunOneShot(request, target, p.requests, &results, inline_until);
     if (auto* r = std::get_if<Response>(&ran)) return std::move(*r);
     if (!std::get<std::unique_ptr<Session>>(ran)) return std::nullopt;
     const Session& session = *std::get<std::unique_ptr<Session>>(ran);
-    body["baton"] = nullptr;
-    body["base_url"] = nullptr;
-    body["results"] = std::move(results);
-    response = Response::Json(200, json::serialize(body));
+    response = Response::Json(200, PipelineBody(std::nullopt, std::nullopt, results));
     SetVersion(&response, session);
     return response;
   }
@@ -406,16 +403,15 @@ std::optional<Response> SqlService::Pipeline(const Request& request, const Targe
     streams_->Put(std::move(taken));
     return std::move(*r);
   }
-  session.BeginRequest(request.deadline, sp);
-  json::array results(sp);
+  session.BeginRequest(request.deadline);
+  std::vector<StreamResult> results;
+  results.reserve(p.requests.size());
   for (const StreamRequest& r : p.requests) results.push_back(session.Run(r));
   session.EndRequest();
   SetVersion(&response, session);
   std::optional<std::string> baton = streams_->Put(std::move(taken));
-  body["baton"] = baton ? json::value(*baton) : json::value(nullptr);
-  body["base_url"] = baton ? BaseUrl(options_.base_url) : json::value(nullptr);
-  body["results"] = std::move(results);
-  Response out = Response::Json(200, json::serialize(body));
+  Response out =
+      Response::Json(200, PipelineBody(baton, BaseUrl(baton, options_.base_url), results));
   out.headers.insert(out.headers.end(), response.headers.begin(), response.headers.end());
   return out;
 }
@@ -436,35 +432,14 @@ Response SqlService::Cursor(const Request& request, const Target& target) {
 
   // The entries, NDJSON: first the stream, then per step begin, rows and end (or its error).
   auto lines = std::make_shared<std::vector<std::string>>();
-  json::object head;
-  head["baton"] = baton ? json::value(*baton) : json::value(nullptr);
-  head["base_url"] = baton ? BaseUrl(options_.base_url) : json::value(nullptr);
   for (size_t i = 0; i < steps.size(); i++) {
-    StepOutcome& s = steps[i];
-    if (s.error) {
-      json::object e{{"type", "step_error"}, {"step", i}};
-      e["error"] = json::object{{"message", s.error->message}, {"code", s.error->code}};
-      lines->push_back(json::serialize(e));
-    }
-    if (!s.result) continue;
-    json::object begin{{"type", "step_begin"}, {"step", i}};
-    begin["cols"] = std::move((*s.result)["cols"]);
-    lines->push_back(json::serialize(begin));
-    for (json::value& row : (*s.result)["rows"].as_array()) {
-      json::object entry{{"type", "row"}};
-      entry["row"] = std::move(row);
-      lines->push_back(json::serialize(entry));
-    }
-    json::object end{{"type", "step_end"}};
-    end["affected_row_count"] = (*s.result)["affected_row_count"];
-    end["last_insert_rowid"] = (*s.result)["last_insert_rowid"];
-    lines->push_back(json::serialize(end));
+    AppendCursorEntries(i, steps[i].result, steps[i].error, lines.get());
   }
   Response r;
   r.status = 200;
   r.set_header("content-type", "text/plain");
   r.set_header(std::string(kVersionHeader), version);
-  r.body = json::serialize(head) + "\n";
+  r.body = CursorHead(baton, BaseUrl(baton, options_.base_url)) + "\n";
   auto next = std::make_shared<size_t>(0);
   r.next_chunk = [lines, next](std::string* chunk) {
     chunk->clear();
@@ -481,21 +456,15 @@ Response SqlService::Cursor(const Request& request, const Target& target) {
 
 namespace {
 
-// Hrana's decimal string of an integer (one this service wrote) as a JSON number.
-json::value IntegerOf(const json::value& text) {
-  std::string_view s = text.as_string();
-  int64_t n = 0;
-  std::from_chars(s.data(), s.data() + s.size(), n);
-  return json::value(n);
-}
-
 // A value in CloudSQLite's plain JSON: numbers, strings, null; a blob as {"base64": ...}.
-json::value PlainValue(const json::value& hrana) {
-  const json::object& o = hrana.as_object();
-  std::string_view type = o.at("type").as_string();
-  if (type == "integer") return IntegerOf(o.at("value"));
-  if (type == "float" || type == "text") return o.at("value");
-  if (type == "blob") return json::object{{"base64", o.at("base64")}};
+json::value PlainValue(const Value& v) {
+  if (const int64_t* n = std::get_if<int64_t>(&v)) return *n;
+  if (const double* d = std::get_if<double>(&v)) return *d;
+  if (const std::string* text = std::get_if<std::string>(&v)) return json::string(*text);
+  if (const Blob* b = std::get_if<Blob>(&v)) {
+    return json::object{
+        {"base64", Base64Encode(b->bytes, Base64Alphabet::kStandard, Base64Padding::kUnpadded)}};
+  }
   return nullptr;
 }
 
@@ -517,29 +486,30 @@ Response SqlService::SqlStatement(const Request& request, const Target& target) 
   execute.stmt.sql = std::string(sql->as_string());
   StreamRequest close;
   close.type = StreamRequest::Type::kClose;
-  json::array results;
-  auto ran = RunOneShot(request, target, {execute, close}, results.storage(), &results, nullptr);
+  std::vector<StreamResult> results;
+  auto ran = RunOneShot(request, target, {execute, close}, &results, nullptr);
   if (auto* r = std::get_if<Response>(&ran)) return std::move(*r);
   const Session& session = *std::get<std::unique_ptr<Session>>(ran);
-  const json::object& first = results[0].as_object();
-  if (first.at("type") == "error") {
-    const json::object& e = first.at("error").as_object();
-    return ErrorResponse(400, e.at("message").as_string(), e.at("code").as_string());
+  if (const auto* e = std::get_if<HranaError>(&results[0])) {
+    return ErrorResponse(400, e->message, e->code);
   }
-  const json::object& result = first.at("response").as_object().at("result").as_object();
+  const StmtResult& result = std::get<StmtResult>(std::get<StreamResponse>(results[0]).result);
   json::array columns, rows;
-  for (const json::value& c : result.at("cols").as_array()) columns.push_back(c.at("name"));
-  for (const json::value& row : result.at("rows").as_array()) {
+  for (const Column& c : result.cols) {
+    columns.push_back(c.name ? json::value(*c.name) : json::value(nullptr));
+  }
+  const size_t width = result.cols.size();
+  for (size_t row = 0; row < result.row_count(); row++) {
     json::array plain;
-    for (const json::value& value : row.as_array()) plain.push_back(PlainValue(value));
+    for (size_t c = 0; c < width; c++) plain.push_back(PlainValue(result.values[row * width + c]));
     rows.push_back(std::move(plain));
   }
   json::object body;
   body["columns"] = std::move(columns);
   body["rows"] = std::move(rows);
-  body["rows_affected"] = result.at("affected_row_count");
-  const json::value& rowid = result.at("last_insert_rowid");
-  body["last_insert_rowid"] = rowid.is_string() ? IntegerOf(rowid) : rowid;
+  body["rows_affected"] = result.affected_row_count;
+  body["last_insert_rowid"] =
+      result.last_insert_rowid ? json::value(*result.last_insert_rowid) : json::value(nullptr);
   body["version"] = session.version();
   Response response = Response::Json(200, json::serialize(body));
   SetVersion(&response, session);

@@ -113,12 +113,12 @@ class SqlService {
   // A session for a one-shot request on `lease`.
   std::unique_ptr<Session> OneShotSession(DatabasePool::Lease lease, const Target& target);
   // Runs `requests` as one atomic one-shot request (RunAtomically) on a fresh session: the
-  // session, kept for the version it read or committed, with `*results` filled in (made in `sp`);
+  // session, kept for the version it read or committed, with `*results` filled in;
   // or the error response. With `inline_until`, only reads on an idle connection, done in time:
   // a null session for the rest.
   std::variant<std::unique_ptr<Session>, Response> RunOneShot(
       const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
-      const boost::json::storage_ptr& sp, boost::json::array* results, InlineUntil inline_until);
+      std::vector<StreamResult>* results, InlineUntil inline_until);
 
   const ServiceOptions options_;
   const WriteMetrics write_metrics_;

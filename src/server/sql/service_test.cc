@@ -854,8 +854,11 @@ TEST_F(HranaServiceTest, Hrana3AutocommitAndCursor) {
   EXPECT_NE(lines[0].find("\"baton\":\""), std::string::npos);
   EXPECT_EQ(lines[1], R"J({"type":"step_begin","step":0,"cols":[{"name":"x","decltype":null}]})J");
   EXPECT_EQ(lines[2], R"J({"type":"row","row":[{"type":"integer","value":"1"}]})J");
-  EXPECT_NE(lines[4].find("step_end"), std::string::npos);
-  EXPECT_NE(lines[5].find("step_error"), std::string::npos);
+  EXPECT_EQ(lines[4], R"J({"type":"step_end","affected_row_count":0,"last_insert_rowid":null})J");
+  EXPECT_EQ(lines[5],
+            R"J({"type":"step_error","step":1,"error":{"message":"no such column: nope",)J"
+            R"J("code":"SQLITE_ERROR"}})J");
+  for (const std::string& line : lines) EXPECT_TRUE(json::parse(line).is_object()) << line;
 }
 
 TEST_F(HranaServiceTest, DatabasesByPathNamespaceAndHost) {

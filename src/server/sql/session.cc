@@ -13,7 +13,6 @@
 #include "server/sql/literals.h"
 
 namespace cloudlite::server::sql {
-namespace json = boost::json;
 namespace {
 
 // The savepoint that stands for the client's transaction inside the server's own.
@@ -54,33 +53,6 @@ bool IsUtf8(std::string_view text) {
     i += len;
   }
   return true;
-}
-
-json::object OkResult(json::object response) {
-  json::object r(response.storage());
-  r["type"] = "ok";
-  r["response"] = std::move(response);
-  return r;
-}
-
-json::object ErrorObject(const HranaError& e, const json::storage_ptr& sp) {
-  json::object o(sp);
-  o["message"] = e.message;
-  o["code"] = e.code;
-  return o;
-}
-
-json::object ErrorResult(const HranaError& e, const json::storage_ptr& sp) {
-  json::object r(sp);
-  r["type"] = "error";
-  r["error"] = ErrorObject(e, sp);
-  return r;
-}
-
-json::object Typed(std::string_view type, const json::storage_ptr& sp) {
-  json::object o(sp);
-  o["type"] = type;
-  return o;
 }
 
 // `BEGIN [DEFERRED|IMMEDIATE|EXCLUSIVE] TRANSACTION READONLY`: what @libsql/client sends for a
@@ -148,10 +120,8 @@ void Session::UpdateGuard() {
   lease_.guard().read_only = read_only_access_ || state_.tx_read_only || view_only_;
 }
 
-void Session::BeginRequest(std::chrono::steady_clock::time_point deadline,
-                           json::storage_ptr storage) {
+void Session::BeginRequest(std::chrono::steady_clock::time_point deadline) {
   EndRequest();
-  sp_ = std::move(storage);
   auto limit = std::chrono::steady_clock::now() + limits_.max_request_time;
   ConnectionGuard& guard = lease_.guard();
   guard.deadline = std::min(deadline, limit);
@@ -161,7 +131,6 @@ void Session::BeginRequest(std::chrono::steady_clock::time_point deadline,
 
 void Session::EndRequest() {
   if (lease_) lease_.guard().deadline = std::chrono::steady_clock::time_point::max();
-  sp_ = {};
 }
 
 bool Session::PastDeadline() const {
@@ -271,48 +240,38 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
   int rc = sqlite3_step(stmt);
   // Columns only after the first step: a statement prepared before the schema changed (kept
   // prepared, or prepared before its transaction's first read) is prepared again there.
-  json::array cols(sp_);
-  int n = sqlite3_column_count(stmt);
-  cols.reserve(static_cast<size_t>(n));
+  StmtResult result;
+  const int n = sqlite3_column_count(stmt);
+  result.cols.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) {
-    json::object col(2, sp_);
-    const char* name = sqlite3_column_name(stmt, i);
-    const char* decltype_ = sqlite3_column_decltype(stmt, i);
-    col.emplace("name", name ? json::value(name, sp_) : json::value(nullptr, sp_));
-    col.emplace("decltype", decltype_ ? json::value(decltype_, sp_) : json::value(nullptr, sp_));
-    cols.emplace_back(std::move(col));
+    Column& col = result.cols.emplace_back();
+    if (const char* name = sqlite3_column_name(stmt, i)) col.name = name;
+    if (const char* type = sqlite3_column_decltype(stmt, i)) col.declared_type = type;
   }
-  json::array rows(sp_);
+  size_t rows = 0;
   for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     if (!want_rows) continue;
-    if (rows.size() >= limits_.max_rows) {
+    if (rows++ >= limits_.max_rows) {
       sqlite3_reset(stmt);
       return HranaError{"the result has more than " + std::to_string(limits_.max_rows) +
                             " rows, the server's limit: ask for fewer (LIMIT) or page through them",
                         "RESPONSE_TOO_LARGE"};
     }
-    json::array row(sp_);
-    row.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; i++) {
       result_bytes_ += 8;
-      if (sqlite3_column_type(stmt, i) == SQLITE_TEXT) {
-        // From SQLite's buffer, with no copy but the JSON's.
-        const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-        std::string_view text(data ? data : "", static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-        if (!IsUtf8(text)) {
+      Value& v = result.values.emplace_back(ColumnValue(stmt, i));
+      if (const auto* text = std::get_if<std::string>(&v)) {
+        if (!IsUtf8(*text)) {
           sqlite3_reset(stmt);
           return HranaError{"column " + std::to_string(i) +
                                 " holds text that is not valid UTF-8, which JSON cannot carry: "
                                 "select it as a blob (CAST(... AS BLOB))",
                             "UNICODE_ERROR"};
         }
-        result_bytes_ += text.size();
-        row.emplace_back(EncodeText(text, sp_));
-        continue;
+        result_bytes_ += text->size();
+      } else if (const auto* b = std::get_if<Blob>(&v)) {
+        result_bytes_ += b->bytes.size();
       }
-      Value v = ColumnValue(stmt, i);
-      if (auto* b = std::get_if<Blob>(&v)) result_bytes_ += b->bytes.size();
-      row.emplace_back(EncodeValue(v, sp_));
     }
     if (result_bytes_ > limits_.max_result_bytes) {
       sqlite3_reset(stmt);
@@ -321,22 +280,15 @@ Session::Outcome Session::Step(sqlite3_stmt* stmt, bool want_rows) {
                             " bytes of values, the server's limit: ask for less",
                         "RESPONSE_TOO_LARGE"};
     }
-    rows.push_back(std::move(row));
   }
   if (rc != SQLITE_DONE) {
     HranaError e = SqliteError(rc);
     sqlite3_reset(stmt);
     return e;
   }
-  bool read_only = sqlite3_stmt_readonly(stmt);
-  json::object result(4, sp_);
-  result.emplace("cols", std::move(cols));
-  result.emplace("rows", std::move(rows));
-  result.emplace("affected_row_count", read_only ? 0 : sqlite3_changes64(handle()));
-  if (read_only) {
-    result.emplace("last_insert_rowid", nullptr);
-  } else {
-    result.emplace("last_insert_rowid", std::to_string(sqlite3_last_insert_rowid(handle())));
+  if (!sqlite3_stmt_readonly(stmt)) {
+    result.affected_row_count = sqlite3_changes64(handle());
+    result.last_insert_rowid = sqlite3_last_insert_rowid(handle());
   }
   sqlite3_reset(stmt);
   return result;
@@ -349,11 +301,7 @@ Session::Outcome Session::TransactionControl(const Prepared& p, std::string_view
     if (rc != SQLITE_OK) return SqliteError(rc);
     return std::nullopt;
   };
-  json::object empty(sp_);
-  empty["cols"] = json::array();
-  empty["rows"] = json::array();
-  empty["affected_row_count"] = 0;
-  empty["last_insert_rowid"] = nullptr;
+  const StmtResult empty;  // no columns, no rows, nothing changed
   if (p.tx == TxControl::kBegin) {
     if (state_.in_tx) {
       return HranaError{"cannot start a transaction within a transaction", "SQLITE_ERROR"};
@@ -499,7 +447,7 @@ Session::Outcome Session::Execute(const Stmt& s) {
   return out;
 }
 
-Session::Outcome Session::Sequence(const StreamRequest& r) {
+std::optional<HranaError> Session::Sequence(const StreamRequest& r) {
   HranaError error;
   Result<std::string> sql = SqlOf(r.sql, r.sql_id, &error);
   if (!sql.ok()) return error;
@@ -515,12 +463,13 @@ Session::Outcome Session::Sequence(const StreamRequest& r) {
     start = tail;
     if (!p.stmt) continue;
     Outcome out = RunPrepared(p, text, false);
-    if (std::holds_alternative<HranaError>(out) || aborted_) return out;
+    if (auto* e = std::get_if<HranaError>(&out)) return std::move(*e);
+    if (aborted_) return aborted_;
   }
-  return Typed("sequence", sp_);
+  return std::nullopt;
 }
 
-Session::Outcome Session::Describe(const StreamRequest& r) {
+std::variant<DescribeResult, HranaError> Session::Describe(const StreamRequest& r) {
   HranaError error;
   Result<std::string> sql = SqlOf(r.sql, r.sql_id, &error);
   if (!sql.ok()) return error;
@@ -529,32 +478,22 @@ Session::Outcome Session::Describe(const StreamRequest& r) {
   if (auto* e = std::get_if<HranaError>(&prepared)) return *e;
   StmtPtr stmt(std::get<Prepared>(prepared).stmt, sqlite3_finalize);
   if (!stmt) return HranaError{"the SQL holds no statement", "SQL_NO_STATEMENT"};
-  json::array params(sp_);
+  DescribeResult d;
   for (int i = 1; i <= sqlite3_bind_parameter_count(stmt.get()); i++) {
     const char* name = sqlite3_bind_parameter_name(stmt.get(), i);
-    json::object p(sp_);
-    p["name"] = name ? json::value(name) : json::value(nullptr);
-    params.push_back(std::move(p));
+    d.params.push_back(name ? std::optional<std::string>(name) : std::nullopt);
   }
-  json::array cols(sp_);
   for (int i = 0; i < sqlite3_column_count(stmt.get()); i++) {
-    json::object c(sp_);
-    c["name"] = sqlite3_column_name(stmt.get(), i);
-    const char* decl = sqlite3_column_decltype(stmt.get(), i);
-    c["decltype"] = decl ? json::value(decl) : json::value(nullptr);
-    cols.push_back(std::move(c));
+    Column& c = d.cols.emplace_back();
+    if (const char* name = sqlite3_column_name(stmt.get(), i)) c.name = name;
+    if (const char* type = sqlite3_column_decltype(stmt.get(), i)) c.declared_type = type;
   }
-  json::object result(sp_);
-  result["params"] = std::move(params);
-  result["cols"] = std::move(cols);
-  result["is_explain"] = sqlite3_stmt_isexplain(stmt.get()) != 0;
-  result["is_readonly"] = sqlite3_stmt_readonly(stmt.get()) != 0;
-  json::object response = Typed("describe", sp_);
-  response["result"] = std::move(result);
-  return response;
+  d.is_explain = sqlite3_stmt_isexplain(stmt.get()) != 0;
+  d.is_readonly = sqlite3_stmt_readonly(stmt.get()) != 0;
+  return d;
 }
 
-Session::Outcome Session::Close() {
+void Session::Close() {
   if (state_.in_tx) {
     if (nested_) {
       std::string text = std::string("ROLLBACK TO ") + kSavepoint + "; RELEASE " + kSavepoint;
@@ -568,7 +507,6 @@ Session::Outcome Session::Close() {
   }
   state_.closed = true;
   state_.stored_sql.clear();
-  return Typed("close", sp_);
 }
 
 std::vector<StepOutcome> Session::RunBatch(const Batch& batch) {
@@ -599,81 +537,72 @@ std::vector<StepOutcome> Session::RunBatch(const Batch& batch) {
     if (auto* e = std::get_if<HranaError>(&out)) {
       steps[i].error = std::move(*e);
     } else {
-      steps[i].result = std::move(std::get<json::object>(out));
+      steps[i].result = std::move(std::get<StmtResult>(out));
     }
   }
   return steps;
 }
 
-json::object Session::Run(const StreamRequest& r) {
+StreamResult Session::Run(const StreamRequest& r) {
   using Type = StreamRequest::Type;
-  if (state_.closed) return ErrorResult({"the stream is closed", "STREAM_CLOSED"}, sp_);
-  if (aborted_) return ErrorResult(*aborted_, sp_);
-  Outcome out = HranaError{};  // not an object: assigning one would copy it out of sp_
+  if (state_.closed) return HranaError{"the stream is closed", "STREAM_CLOSED"};
+  if (aborted_) return *aborted_;
+  StreamResponse response;
+  response.type = r.type;
   switch (r.type) {
     case Type::kClose:
-      out = Close();
+      Close();
       break;
     case Type::kExecute: {
-      out = Execute(r.stmt);
-      if (auto* result = std::get_if<json::object>(&out)) {
-        json::object response = Typed("execute", sp_);
-        response["result"] = std::move(*result);
-        out = std::move(response);
-      }
+      Outcome out = Execute(r.stmt);
+      if (auto* e = std::get_if<HranaError>(&out)) return std::move(*e);
+      response.result = std::move(std::get<StmtResult>(out));
       break;
     }
     case Type::kBatch: {
-      json::array results(sp_), errors(sp_);
+      BatchResult batch;
       for (StepOutcome& s : RunBatch(r.batch)) {
-        results.push_back(s.result ? json::value(std::move(*s.result)) : json::value(nullptr));
-        errors.push_back(s.error ? json::value(ErrorObject(*s.error, sp_)) : json::value(nullptr));
+        batch.step_results.push_back(std::move(s.result));
+        batch.step_errors.push_back(std::move(s.error));
       }
-      json::object result(sp_);
-      result["step_results"] = std::move(results);
-      result["step_errors"] = std::move(errors);
-      json::object response = Typed("batch", sp_);
-      response["result"] = std::move(result);
-      out = std::move(response);
+      response.result = std::move(batch);
       break;
     }
     case Type::kSequence:
-      out = Sequence(r);
+      if (std::optional<HranaError> e = Sequence(r)) return std::move(*e);
       break;
-    case Type::kDescribe:
-      out = Describe(r);
+    case Type::kDescribe: {
+      auto described = Describe(r);
+      if (auto* e = std::get_if<HranaError>(&described)) return std::move(*e);
+      response.result = std::move(std::get<DescribeResult>(described));
       break;
+    }
     case Type::kStoreSql:
       if (state_.stored_sql.count(*r.sql_id)) {
-        out =
-            HranaError{"sql_id " + std::to_string(*r.sql_id) + " is already stored on this stream",
-                       "SQL_STORE_EXISTS"};
-      } else if (state_.stored_sql.size() >= limits_.max_stored_sql) {
-        out = HranaError{"a stream stores at most " + std::to_string(limits_.max_stored_sql) +
-                             " SQL texts: close_sql some first",
-                         "SQL_STORE_TOO_MANY"};
-      } else if (r.sql->size() > limits_.max_stored_sql_bytes) {
-        out = HranaError{"a stored SQL text holds at most " +
-                             std::to_string(limits_.max_stored_sql_bytes) + " bytes",
-                         "SQL_STORE_TOO_LARGE"};
-      } else {
-        state_.stored_sql[*r.sql_id] = *r.sql;
-        out = Typed("store_sql", sp_);
+        return HranaError{
+            "sql_id " + std::to_string(*r.sql_id) + " is already stored on this stream",
+            "SQL_STORE_EXISTS"};
       }
+      if (state_.stored_sql.size() >= limits_.max_stored_sql) {
+        return HranaError{"a stream stores at most " + std::to_string(limits_.max_stored_sql) +
+                              " SQL texts: close_sql some first",
+                          "SQL_STORE_TOO_MANY"};
+      }
+      if (r.sql->size() > limits_.max_stored_sql_bytes) {
+        return HranaError{"a stored SQL text holds at most " +
+                              std::to_string(limits_.max_stored_sql_bytes) + " bytes",
+                          "SQL_STORE_TOO_LARGE"};
+      }
+      state_.stored_sql[*r.sql_id] = *r.sql;
       break;
     case Type::kCloseSql:
       state_.stored_sql.erase(*r.sql_id);
-      out = Typed("close_sql", sp_);
       break;
-    case Type::kGetAutocommit: {
-      json::object response = Typed("get_autocommit", sp_);
-      response["is_autocommit"] = is_autocommit();
-      out = std::move(response);
+    case Type::kGetAutocommit:
+      response.result = is_autocommit();
       break;
-    }
   }
-  if (auto* e = std::get_if<HranaError>(&out)) return ErrorResult(*e, sp_);
-  return OkResult(std::move(std::get<json::object>(out)));
+  return response;
 }
 
 bool Session::AllReadOnly(std::string_view sql) {
@@ -781,11 +710,12 @@ bool Session::WouldWrite(const std::vector<StreamRequest>& requests) {
   return !read_only_access_ && MayWrite(requests);
 }
 
-Result<json::array> Session::RunAtomically(const std::vector<StreamRequest>& requests,
-                                           std::optional<HranaError>* abort) {
+Result<std::vector<StreamResult>> Session::RunAtomically(const std::vector<StreamRequest>& requests,
+                                                         std::optional<HranaError>* abort) {
   const bool writes = WouldWrite(requests);
   const State before = state_;
-  json::array results(sp_);
+  std::vector<StreamResult> results;
+  results.reserve(requests.size());
   std::function<Status()> body = [&]() -> Status {
     state_ = before;  // a re-run starts over
     aborted_.reset();

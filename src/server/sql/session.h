@@ -18,7 +18,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -51,7 +50,7 @@ struct SessionLimits {
 
 // One step of a batch as run: its result or error, both empty when it was skipped.
 struct StepOutcome {
-  std::optional<boost::json::object> result;
+  std::optional<StmtResult> result;
   std::optional<HranaError> error;
 };
 
@@ -66,20 +65,17 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   // Before each HTTP request on this session: its deadline (the earlier of `deadline` and
-  // max_request_time from now) and a fresh result byte budget. The results it returns until
-  // EndRequest are made in `storage` (the request's, so that they cost no malloc and free each):
-  // they must not outlive it. EndRequest lifts the deadline and lets go of `storage`.
-  void BeginRequest(std::chrono::steady_clock::time_point deadline,
-                    boost::json::storage_ptr storage = {});
+  // max_request_time from now) and a fresh result byte budget. EndRequest lifts the deadline.
+  void BeginRequest(std::chrono::steady_clock::time_point deadline);
   void EndRequest();
 
-  // One request, as a pipeline result: {"type":"ok","response":...} or {"type":"error",...}.
-  boost::json::object Run(const StreamRequest& request);
+  // One request, as a pipeline result.
+  StreamResult Run(const StreamRequest& request);
   // All of `requests` in one transaction; a Status when that transaction failed as a whole
   // (nothing committed). When a statement's failure rolled it back, `*abort` says which
   // (and the Status is InvalidArgument).
-  Result<boost::json::array> RunAtomically(const std::vector<StreamRequest>& requests,
-                                           std::optional<HranaError>* abort);
+  Result<std::vector<StreamResult>> RunAtomically(const std::vector<StreamRequest>& requests,
+                                                  std::optional<HranaError>* abort);
   // Whether RunAtomically would run `requests` as a write (through the committer), rather
   // than in a View: unless every statement is known to only read, or this session may not write.
   bool WouldWrite(const std::vector<StreamRequest>& requests);
@@ -95,7 +91,7 @@ class Session {
   uint64_t version() const { return std::max(lease_.db().version(), committed_version_); }
 
  private:
-  using Outcome = std::variant<boost::json::object, HranaError>;
+  using Outcome = std::variant<StmtResult, HranaError>;
   struct State {
     std::map<int32_t, std::string> stored_sql;
     bool closed = false;
@@ -116,8 +112,8 @@ class Session {
   std::optional<HranaError> CheckDeadline();
   void UpdateGuard();
   Outcome Execute(const Stmt& stmt);
-  Outcome Sequence(const StreamRequest& r);
-  Outcome Describe(const StreamRequest& r);
+  std::optional<HranaError> Sequence(const StreamRequest& r);
+  std::variant<DescribeResult, HranaError> Describe(const StreamRequest& r);
   Result<std::string> SqlOf(const std::optional<std::string>& sql,
                             const std::optional<int32_t>& sql_id, HranaError* error) const;
   // Prepares the first statement of `sql` (`tail` gets the rest); stmt null for none.
@@ -129,7 +125,7 @@ class Session {
   Outcome RunPrepared(const Prepared& p, std::string_view sql, bool want_rows);
   Outcome Step(sqlite3_stmt* stmt, bool want_rows);
   Outcome TransactionControl(const Prepared& p, std::string_view sql);
-  Outcome Close();
+  void Close();
   HranaError SqliteError(int rc);
   // True unless every statement of `requests` is known to only read.
   bool MayWrite(const std::vector<StreamRequest>& requests);
@@ -149,7 +145,6 @@ class Session {
   bool view_only_ = false;             // that transaction is a View
   std::optional<HranaError> aborted_;  // a statement rolled that transaction back
   size_t result_bytes_ = 0;
-  boost::json::storage_ptr sp_;  // where results are made (BeginRequest)
   GroupCommitter* const committer_;
   uint64_t committed_version_ = 0;          // of the last write RunAtomically committed
   std::optional<std::string> lifted_text_;  // Lifted's last text, and its answer
