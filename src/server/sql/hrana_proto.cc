@@ -10,6 +10,7 @@
 
 namespace cloudlite::server::sql {
 namespace json = boost::json;
+using namespace std::literals;
 namespace {
 
 // Conditions nest; the parser's depth bound keeps the recursion below it bounded too.
@@ -403,25 +404,25 @@ void AppendJsonString(std::string_view text, std::string* out) {
     plain = i + 1;
     switch (c) {
       case '"':
-        out->append("\\\"");
+        out->append("\\\""sv);
         break;
       case '\\':
-        out->append("\\\\");
+        out->append("\\\\"sv);
         break;
       case '\b':
-        out->append("\\b");
+        out->append("\\b"sv);
         break;
       case '\f':
-        out->append("\\f");
+        out->append("\\f"sv);
         break;
       case '\n':
-        out->append("\\n");
+        out->append("\\n"sv);
         break;
       case '\r':
-        out->append("\\r");
+        out->append("\\r"sv);
         break;
       case '\t':
-        out->append("\\t");
+        out->append("\\t"sv);
         break;
       default: {
         const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
@@ -445,13 +446,13 @@ void AppendNullable(const std::optional<std::string>& text, std::string* out) {
   if (text) {
     AppendJsonString(*text, out);
   } else {
-    out->append("null");
+    out->append("null"sv);
   }
 }
 
 void AppendOptionalInteger(const std::optional<int64_t>& n, std::string* out) {
   if (!n) {
-    out->append("null");
+    out->append("null"sv);
     return;
   }
   out->push_back('"');
@@ -463,31 +464,31 @@ void AppendOptionalInteger(const std::optional<int64_t>& n, std::string* out) {
 
 void AppendValue(const Value& value, std::string* out) {
   if (std::holds_alternative<std::nullptr_t>(value)) {
-    out->append(R"({"type":"null"})");
+    out->append(R"({"type":"null"})"sv);
   } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
-    out->append(R"({"type":"integer","value":")");
+    out->append(R"({"type":"integer","value":")"sv);
     AppendNumber(*n, out);
-    out->append("\"}");
+    out->append("\"}"sv);
   } else if (const double* d = std::get_if<double>(&value)) {
-    out->append(R"({"type":"float","value":)");
+    out->append(R"({"type":"float","value":)"sv);
     if (std::isfinite(*d)) {
       const size_t start = out->size();
       AppendNumber(*d, out);
       // A float stays a float to a typed reader (serde_json in sqld writes 42.0 too).
-      if (out->find_first_of(".e", start) == std::string::npos) out->append(".0");
+      if (out->find_first_of(".e", start) == std::string::npos) out->append(".0"sv);
     } else {
-      out->append(*d > 0 ? "1e999" : "-1e999");  // SQLite has no NaN: it stores NULL
+      out->append(*d > 0 ? "1e999"sv : "-1e999"sv);  // SQLite has no NaN: it stores NULL
     }
     out->push_back('}');
   } else if (const std::string* s = std::get_if<std::string>(&value)) {
-    out->append(R"({"type":"text","value":)");
+    out->append(R"({"type":"text","value":)"sv);
     AppendJsonString(*s, out);
     out->push_back('}');
   } else {
-    out->append(R"({"type":"blob","base64":")");
+    out->append(R"({"type":"blob","base64":")"sv);
     out->append(Base64Encode(std::get<Blob>(value).bytes, Base64Alphabet::kStandard,
                              Base64Padding::kUnpadded));
-    out->append("\"}");
+    out->append("\"}"sv);
   }
 }
 
@@ -495,9 +496,9 @@ void AppendCols(const std::vector<Column>& cols, std::string* out) {
   out->push_back('[');
   for (size_t i = 0; i < cols.size(); i++) {
     if (i) out->push_back(',');
-    out->append(R"({"name":)");
+    out->append(R"({"name":)"sv);
     AppendNullable(cols[i].name, out);
-    out->append(R"(,"decltype":)");
+    out->append(R"(,"decltype":)"sv);
     AppendNullable(cols[i].declared_type, out);
     out->push_back('}');
   }
@@ -519,23 +520,23 @@ void AppendRow(const StmtResult& result, size_t row, std::string* out) {
 
 // "affected_row_count":N,"last_insert_rowid":..
 void AppendChanges(const StmtResult& result, std::string* out) {
-  out->append(R"("affected_row_count":)");
+  out->append(R"("affected_row_count":)"sv);
   AppendNumber(result.affected_row_count, out);
-  out->append(R"(,"last_insert_rowid":)");
+  out->append(R"(,"last_insert_rowid":)"sv);
   AppendOptionalInteger(result.last_insert_rowid, out);
 }
 
 }  // namespace
 
 void AppendStmtResult(const StmtResult& result, std::string* out) {
-  out->append(R"({"cols":)");
+  out->append(R"({"cols":)"sv);
   AppendCols(result.cols, out);
-  out->append(R"(,"rows":[)");
+  out->append(R"(,"rows":[)"sv);
   for (size_t row = 0; row < result.row_count(); row++) {
     if (row) out->push_back(',');
     AppendRow(result, row, out);
   }
-  out->append("],");
+  out->append("],"sv);
   AppendChanges(result, out);
   out->push_back('}');
 }
@@ -543,32 +544,32 @@ void AppendStmtResult(const StmtResult& result, std::string* out) {
 void AppendCursorEntries(size_t step, const std::optional<StmtResult>& result,
                          const std::optional<HranaError>& error, std::vector<std::string>* lines) {
   if (error) {
-    std::string& line = lines->emplace_back(R"({"type":"step_error","step":)");
+    std::string& line = lines->emplace_back(R"({"type":"step_error","step":)"sv);
     AppendNumber(step, &line);
-    line.append(R"(,"error":)");
+    line.append(R"(,"error":)"sv);
     AppendError(*error, &line);
     line.push_back('}');
   }
   if (!result) return;
-  std::string& begin = lines->emplace_back(R"({"type":"step_begin","step":)");
+  std::string& begin = lines->emplace_back(R"({"type":"step_begin","step":)"sv);
   AppendNumber(step, &begin);
-  begin.append(R"(,"cols":)");
+  begin.append(R"(,"cols":)"sv);
   AppendCols(result->cols, &begin);
   begin.push_back('}');
   for (size_t row = 0; row < result->row_count(); row++) {
-    std::string& line = lines->emplace_back(R"({"type":"row","row":)");
+    std::string& line = lines->emplace_back(R"({"type":"row","row":)"sv);
     AppendRow(*result, row, &line);
     line.push_back('}');
   }
-  std::string& end = lines->emplace_back(R"({"type":"step_end",)");
+  std::string& end = lines->emplace_back(R"({"type":"step_end",)"sv);
   AppendChanges(*result, &end);
   end.push_back('}');
 }
 
 void AppendError(const HranaError& error, std::string* out) {
-  out->append(R"({"message":)");
+  out->append(R"({"message":)"sv);
   AppendJsonString(error.message, out);
-  out->append(R"(,"code":)");
+  out->append(R"(,"code":)"sv);
   AppendJsonString(error.code, out);
   out->push_back('}');
 }
@@ -576,40 +577,40 @@ void AppendError(const HranaError& error, std::string* out) {
 namespace {
 
 void AppendBatchResult(const BatchResult& batch, std::string* out) {
-  out->append(R"({"step_results":[)");
+  out->append(R"({"step_results":[)"sv);
   for (size_t i = 0; i < batch.step_results.size(); i++) {
     if (i) out->push_back(',');
     if (batch.step_results[i]) {
       AppendStmtResult(*batch.step_results[i], out);
     } else {
-      out->append("null");
+      out->append("null"sv);
     }
   }
-  out->append(R"(],"step_errors":[)");
+  out->append(R"(],"step_errors":[)"sv);
   for (size_t i = 0; i < batch.step_errors.size(); i++) {
     if (i) out->push_back(',');
     if (batch.step_errors[i]) {
       AppendError(*batch.step_errors[i], out);
     } else {
-      out->append("null");
+      out->append("null"sv);
     }
   }
-  out->append("]}");
+  out->append("]}"sv);
 }
 
 void AppendDescribeResult(const DescribeResult& d, std::string* out) {
-  out->append(R"({"params":[)");
+  out->append(R"({"params":[)"sv);
   for (size_t i = 0; i < d.params.size(); i++) {
-    out->append(i ? R"(,{"name":)" : R"({"name":)");
+    out->append(i ? R"(,{"name":)"sv : R"({"name":)"sv);
     AppendNullable(d.params[i], out);
     out->push_back('}');
   }
-  out->append(R"(],"cols":)");
+  out->append(R"(],"cols":)"sv);
   AppendCols(d.cols, out);
-  out->append(R"(,"is_explain":)");
-  out->append(d.is_explain ? "true" : "false");
-  out->append(R"(,"is_readonly":)");
-  out->append(d.is_readonly ? "true" : "false");
+  out->append(R"(,"is_explain":)"sv);
+  out->append(d.is_explain ? "true"sv : "false"sv);
+  out->append(R"(,"is_readonly":)"sv);
+  out->append(d.is_readonly ? "true"sv : "false"sv);
   out->push_back('}');
 }
 
@@ -617,29 +618,29 @@ void AppendDescribeResult(const DescribeResult& d, std::string* out) {
 
 void AppendStreamResult(const StreamResult& result, std::string* out) {
   if (const auto* e = std::get_if<HranaError>(&result)) {
-    out->append(R"({"type":"error","error":)");
+    out->append(R"({"type":"error","error":)"sv);
     AppendError(*e, out);
     out->push_back('}');
     return;
   }
   const StreamResponse& r = std::get<StreamResponse>(result);
-  out->append(R"({"type":"ok","response":{"type":")");
+  out->append(R"({"type":"ok","response":{"type":")"sv);
   out->append(TypeName(r.type));
   out->push_back('"');
   if (const auto* s = std::get_if<StmtResult>(&r.result)) {
-    out->append(R"(,"result":)");
+    out->append(R"(,"result":)"sv);
     AppendStmtResult(*s, out);
   } else if (const auto* b = std::get_if<BatchResult>(&r.result)) {
-    out->append(R"(,"result":)");
+    out->append(R"(,"result":)"sv);
     AppendBatchResult(*b, out);
   } else if (const auto* d = std::get_if<DescribeResult>(&r.result)) {
-    out->append(R"(,"result":)");
+    out->append(R"(,"result":)"sv);
     AppendDescribeResult(*d, out);
   } else if (const bool* autocommit = std::get_if<bool>(&r.result)) {
-    out->append(R"(,"is_autocommit":)");
-    out->append(*autocommit ? "true" : "false");
+    out->append(R"(,"is_autocommit":)"sv);
+    out->append(*autocommit ? "true"sv : "false"sv);
   }
-  out->append("}}");
+  out->append("}}"sv);
 }
 
 namespace {
@@ -649,9 +650,9 @@ std::string StreamMembers(const std::optional<std::string>& baton,
                           const std::optional<std::string>& base_url) {
   std::string out;
   out.reserve(512);
-  out.append(R"({"baton":)");
+  out.append(R"({"baton":)"sv);
   AppendNullable(baton, &out);
-  out.append(R"(,"base_url":)");
+  out.append(R"(,"base_url":)"sv);
   AppendNullable(base_url, &out);
   return out;
 }
@@ -667,12 +668,12 @@ std::string PipelineBody(const std::optional<std::string>& baton,
                          const std::optional<std::string>& base_url,
                          const std::vector<StreamResult>& results) {
   std::string out = StreamMembers(baton, base_url);
-  out.append(R"(,"results":[)");
+  out.append(R"(,"results":[)"sv);
   for (size_t i = 0; i < results.size(); i++) {
     if (i) out.push_back(',');
     AppendStreamResult(results[i], &out);
   }
-  out.append("]}");
+  out.append("]}"sv);
   return out;
 }
 
