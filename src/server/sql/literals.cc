@@ -64,25 +64,87 @@ Token Next(std::string_view sql, size_t i) {
     size_t end = QuotedEnd(sql, i, close);
     return end == std::string_view::npos ? token(Kind::kBad, sql.size()) : token(kind, end);
   };
-  if (c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r')
-    return token(Kind::kSpace, i + 1);
-  if (c == '-' && at(i + 1) == '-') {
-    size_t end = sql.find('\n', i);
-    return token(Kind::kSpace, end == std::string_view::npos ? sql.size() : end + 1);
+  // One switch on the first character (a jump table), as SQLite's tokenizer classifies it.
+  switch (c) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\f':
+    case '\r':
+      return token(Kind::kSpace, i + 1);
+    case '-':
+      if (at(i + 1) == '-') {
+        size_t end = sql.find('\n', i);
+        return token(Kind::kSpace, end == std::string_view::npos ? sql.size() : end + 1);
+      }
+      if (at(i + 1) == '>') return token(Kind::kOther, at(i + 2) == '>' ? i + 3 : i + 2);
+      return token(Kind::kArithmetic, i + 1);
+    case '/':
+      if (at(i + 1) == '*') {
+        size_t end = sql.find("*/", i + 2);
+        return token(Kind::kSpace, end == std::string_view::npos ? sql.size() : end + 2);
+      }
+      return token(Kind::kArithmetic, i + 1);
+    case '\'':
+      return quoted(Kind::kString, '\'');
+    case '"':
+      return quoted(Kind::kQuotedName, '"');
+    case '`':
+      return quoted(Kind::kQuotedName, '`');
+    case '[':
+      return quoted(Kind::kQuotedName, ']');
+    case '?':
+    case ':':
+    case '@':
+    case '$':
+    case '#': {
+      size_t j = i + 1;
+      while (IsIdentifierChar(at(j))) j++;
+      return token(Kind::kParameter, j);
+    }
+    case '=':
+      return token(Kind::kComparison, at(i + 1) == '=' ? i + 2 : i + 1);
+    case '!':
+      return at(i + 1) == '=' ? token(Kind::kComparison, i + 2) : token(Kind::kBad, sql.size());
+    case '<':
+      if (at(i + 1) == '=' || at(i + 1) == '>') return token(Kind::kComparison, i + 2);
+      if (at(i + 1) == '<') return token(Kind::kArithmetic, i + 2);
+      return token(Kind::kComparison, i + 1);
+    case '>':
+      if (at(i + 1) == '=') return token(Kind::kComparison, i + 2);
+      if (at(i + 1) == '>') return token(Kind::kArithmetic, i + 2);
+      return token(Kind::kComparison, i + 1);
+    case '(':
+      return token(Kind::kOpen, i + 1);
+    case ')':
+      return token(Kind::kClose, i + 1);
+    case ';':
+      return token(Kind::kSemicolon, i + 1);
+    case '|':
+      return token(Kind::kArithmetic, at(i + 1) == '|' ? i + 2 : i + 1);
+    case '+':
+    case '*':
+    case '%':
+    case '&':
+      return token(Kind::kArithmetic, i + 1);
+    case '~':
+    case ',':
+      return token(Kind::kOther, i + 1);
+    case 'x':
+    case 'X':
+      if (at(i + 1) == '\'') {
+        size_t end = QuotedEnd(sql, i + 1, '\'');
+        return end == std::string_view::npos ? token(Kind::kBad, sql.size())
+                                             : token(Kind::kBlob, end);
+      }
+      break;
+    case '.':
+      if (!IsDigit(at(i + 1))) return token(Kind::kOther, i + 1);
+      break;
+    default:
+      break;
   }
-  if (c == '/' && at(i + 1) == '*') {
-    size_t end = sql.find("*/", i + 2);
-    return token(Kind::kSpace, end == std::string_view::npos ? sql.size() : end + 2);
-  }
-  if (c == '\'') return quoted(Kind::kString, '\'');
-  if (c == '"') return quoted(Kind::kQuotedName, '"');
-  if (c == '`') return quoted(Kind::kQuotedName, '`');
-  if (c == '[') return quoted(Kind::kQuotedName, ']');
-  if ((c == 'x' || c == 'X') && at(i + 1) == '\'') {
-    size_t end = QuotedEnd(sql, i + 1, '\'');
-    return end == std::string_view::npos ? token(Kind::kBad, sql.size()) : token(Kind::kBlob, end);
-  }
-  if (IsDigit(c) || (c == '.' && IsDigit(at(i + 1)))) {
+  if (IsDigit(c) || c == '.') {
     size_t j = i;
     bool integer = true;
     if (c == '0' && (at(i + 1) == 'x' || at(i + 1) == 'X')) {
@@ -112,32 +174,6 @@ Token Next(std::string_view sql, size_t i) {
     while (IsIdentifierChar(at(j))) j++;
     return token(Kind::kWord, j);
   }
-  if (c == '?' || c == ':' || c == '@' || c == '$' || c == '#') {
-    size_t j = i + 1;
-    while (IsIdentifierChar(at(j))) j++;
-    return token(Kind::kParameter, j);
-  }
-  if (c == '=') return token(Kind::kComparison, at(i + 1) == '=' ? i + 2 : i + 1);
-  if (c == '!' && at(i + 1) == '=') return token(Kind::kComparison, i + 2);
-  if (c == '<') {
-    if (at(i + 1) == '=' || at(i + 1) == '>') return token(Kind::kComparison, i + 2);
-    if (at(i + 1) == '<') return token(Kind::kArithmetic, i + 2);
-    return token(Kind::kComparison, i + 1);
-  }
-  if (c == '>') {
-    if (at(i + 1) == '=') return token(Kind::kComparison, i + 2);
-    if (at(i + 1) == '>') return token(Kind::kArithmetic, i + 2);
-    return token(Kind::kComparison, i + 1);
-  }
-  if (c == '(') return token(Kind::kOpen, i + 1);
-  if (c == ')') return token(Kind::kClose, i + 1);
-  if (c == ';') return token(Kind::kSemicolon, i + 1);
-  if (c == '-' && at(i + 1) == '>') return token(Kind::kOther, at(i + 2) == '>' ? i + 3 : i + 2);
-  if (c == '|') return token(Kind::kArithmetic, at(i + 1) == '|' ? i + 2 : i + 1);
-  if (std::string_view("+-*/%&").find(static_cast<char>(c)) != std::string_view::npos) {
-    return token(Kind::kArithmetic, i + 1);
-  }
-  if (c == '~' || c == ',' || c == '.') return token(Kind::kOther, i + 1);
   return token(Kind::kBad, sql.size());
 }
 
