@@ -61,9 +61,9 @@ bool OnlyBlanks(const char* tail) {
 using KeptStatements =
     std::unordered_map<std::string, sqlite3_stmt*, internal::TextHash, std::equal_to<>>;
 
-// The statement `kept` holds for `sql`, or null.
+// The statement `kept` holds for `sql`, or null. (Keep let in only what may be kept.)
 sqlite3_stmt* FindKept(KeptStatements* kept, std::string_view sql) {
-  if (kept == nullptr || !Keepable(sql)) return nullptr;
+  if (kept == nullptr) return nullptr;
   auto it = kept->find(sql);
   return it == kept->end() ? nullptr : it->second;
 }
