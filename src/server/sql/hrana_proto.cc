@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "base/base64.h"
+#include "base/json_text.h"
 
 namespace cloudlite::server::sql {
 namespace json = boost::json;
@@ -391,47 +392,6 @@ Result<CursorRequest> ParseCursor(std::string_view body, const DecodeLimits& lim
   size_t statements = 0;
   CL_ASSIGN_OR_RETURN(c.batch, ParseBatch(*batch, "batch", HranaVersion::k3, &statements, limits));
   return c;
-}
-
-void AppendJsonString(std::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t plain = 0;  // where the bytes not yet appended begin
-  for (size_t i = 0; i < text.size(); i++) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(text.data() + plain, i - plain);
-    plain = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\""sv);
-        break;
-      case '\\':
-        out->append("\\\\"sv);
-        break;
-      case '\b':
-        out->append("\\b"sv);
-        break;
-      case '\f':
-        out->append("\\f"sv);
-        break;
-      case '\n':
-        out->append("\\n"sv);
-        break;
-      case '\r':
-        out->append("\\r"sv);
-        break;
-      case '\t':
-        out->append("\\t"sv);
-        break;
-      default: {
-        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(escape, sizeof escape);
-      }
-    }
-  }
-  out->append(text.data() + plain, text.size() - plain);
-  out->push_back('"');
 }
 
 namespace {

@@ -141,8 +141,6 @@ void AppendCursorEntries(size_t step, const std::optional<StmtResult>& result,
                          const std::optional<HranaError>& error, std::vector<std::string>* lines);
 void AppendError(const HranaError& error, std::string* out);  // {"message":..,"code":..}
 void AppendStreamResult(const StreamResult& result, std::string* out);
-// A JSON string: `text` (UTF-8) quoted, with '"', '\\' and control characters escaped.
-void AppendJsonString(std::string_view text, std::string* out);
 // A pipeline's response body: {"baton":..,"base_url":..,"results":[...]}; null for what is absent.
 // A cursor's first line is the same without "results".
 std::string PipelineBody(const std::optional<std::string>& baton,

@@ -8,6 +8,8 @@
 #include <limits>
 #include <random>
 
+#include "base/json_text.h"
+
 namespace cloudlite::server::sql {
 namespace {
 

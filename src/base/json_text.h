@@ -1,0 +1,14 @@
+// JSON text written directly (no JSON tree): the hot responses of the servers are built this way,
+// since building a tree and serializing it cost more than the rest of a point read.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cloudlite {
+
+// Appends `text` (UTF-8) as a JSON string: quoted, with '"', '\\' and control characters
+// escaped (\n, \t, ... or \u00XX); every other byte as it is.
+void AppendJsonString(std::string_view text, std::string* out);
+
+}  // namespace cloudlite
