@@ -1,6 +1,7 @@
 #include "dynamo/json.h"
 
 #include "base/base64.h"
+#include "base/json_text.h"
 #include "dynamo/errors.h"
 
 namespace cloudlite::dynamo {
@@ -205,6 +206,66 @@ json::object ItemToJson(const Item& item) {
   json::object out;
   for (const auto& [name, value] : item) out[name] = ToJson(value);
   return out;
+}
+
+void AppendValueJson(const Value& value, std::string* out) {
+  out->append("{\"");
+  out->append(TypeName(value.type));
+  out->append("\":");
+  switch (value.type) {
+    case Type::kS:
+    case Type::kN:
+      AppendJsonString(value.text, out);
+      break;
+    case Type::kB:
+      AppendJsonString(Base64Encode(value.text), out);
+      break;
+    case Type::kBool:
+      out->append(value.boolean ? "true" : "false");
+      break;
+    case Type::kNull:
+      out->append("true");
+      break;
+    case Type::kSS:
+    case Type::kNS:
+    case Type::kBS:
+      out->push_back('[');
+      for (size_t i = 0; i < value.set.size(); i++) {
+        if (i) out->push_back(',');
+        if (value.type == Type::kBS) {
+          AppendJsonString(Base64Encode(value.set[i]), out);
+        } else {
+          AppendJsonString(value.set[i], out);
+        }
+      }
+      out->push_back(']');
+      break;
+    case Type::kL:
+      out->push_back('[');
+      for (size_t i = 0; i < value.list.size(); i++) {
+        if (i) out->push_back(',');
+        AppendValueJson(value.list[i], out);
+      }
+      out->push_back(']');
+      break;
+    case Type::kM:
+      AppendItemJson(value.map, out);
+      break;
+  }
+  out->push_back('}');
+}
+
+void AppendItemJson(const Item& item, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [name, value] : item) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(name, out);
+    out->push_back(':');
+    AppendValueJson(value, out);
+  }
+  out->push_back('}');
 }
 
 Result<std::string> DecodeBinary(std::string_view text) {

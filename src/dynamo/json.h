@@ -27,6 +27,9 @@ Result<Item> ItemFromJson(const boost::json::value& json);
 
 boost::json::value ToJson(const Value& value);
 boost::json::object ItemToJson(const Item& item);
+// The same as JSON text, appended to `out` (no JSON tree: a tenth of the instructions).
+void AppendValueJson(const Value& value, std::string* out);
+void AppendItemJson(const Item& item, std::string* out);
 
 // The bytes of a B value or BS member: standard base64 (base/base64.h) whose length is a multiple
 // of 4, as DynamoDB requires. A SerializationException on anything else.

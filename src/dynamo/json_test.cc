@@ -153,5 +153,27 @@ TEST(DynamoJson, BinaryIsPaddedStandardBase64) {
   }
 }
 
+TEST(DynamoJson, TextOfAnItemIsWhatItsTreeSerializesTo) {
+  // Every type, nesting, escapes, an empty string and a name that needs escaping.
+  const std::string text = R"({"s":{"S":"a \"q\" \\ \n \u0001 \u00e9"},"e":{"S":""},
+      "n":{"N":"-12.5e3"},"b":{"B":"AAEC/w=="},"t":{"BOOL":true},"f":{"BOOL":false},
+      "z":{"NULL":true},"ss":{"SS":["b","a\"x"]},"ns":{"NS":["10","-1.5","2"]},
+      "bs":{"BS":["aGk=","AA=="]},"l":{"L":[{"S":"x"},{"L":[]},{"M":{}}]},
+      "m":{"M":{"in\"ner":{"M":{"deep":{"N":"0"}}},"list":{"L":[{"N":"1"}]}}},
+      "na\tme":{"S":"v"}})";
+  boost::system::error_code ec;
+  Result<Item> item = ItemFromJson(boost::json::parse(text, ec));
+  ASSERT_FALSE(ec);
+  ASSERT_TRUE(item.ok()) << item.status().ToString();
+  std::string written;
+  AppendItemJson(*item, &written);
+  EXPECT_EQ(written, boost::json::serialize(ItemToJson(*item)));
+  for (const auto& [name, value] : *item) {
+    std::string one;
+    AppendValueJson(value, &one);
+    EXPECT_EQ(one, boost::json::serialize(ToJson(value))) << name;
+  }
+}
+
 }  // namespace
 }  // namespace cloudlite::dynamo

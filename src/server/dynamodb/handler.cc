@@ -460,7 +460,7 @@ std::optional<Response> WireHandler::Run(std::string_view operation, const json:
         ->Observe(seconds);
   }
   if (error) return ErrorAnswer(*error, content_type, request_id);
-  return Answer(200, json::serialize(std::get<json::object>(result)), content_type, request_id);
+  return Answer(200, std::move(std::get<ResponseBody>(result).text), content_type, request_id);
 }
 
 }  // namespace cloudlite::server::dynamodb

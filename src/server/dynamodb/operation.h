@@ -1,13 +1,15 @@
 // The boundary between the DynamoDB wire (handler.cc: HTTP, X-Amz-Target, JSON parsing, SigV4,
 // CRC32, error bodies) and the operations (the catalog, the partitions and the executors): one
-// call per request, a parsed JSON object in, a JSON object or a DynamoDB error out. The wire
-// knows no tables; the operations know no HTTP. Tests drive either half alone.
+// call per request, a parsed JSON object in, the response's JSON text or a DynamoDB error out. The
+// wire knows no tables; the operations know no HTTP. Tests drive either half alone.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include "cloudlite/status.h"
@@ -30,8 +32,21 @@ struct CallContext {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
+// An operation's response body as JSON text. Most operations build a JSON tree, serialized here;
+// the hottest read (GetItem) writes its text directly, which costs a fraction (docs/dynamodb.md).
+struct ResponseBody {
+  ResponseBody(const boost::json::object& body)  // NOLINT(google-explicit-constructor)
+      : text(boost::json::serialize(body)) {}
+  static ResponseBody Text(std::string text) { return ResponseBody(std::move(text)); }
+
+  std::string text;
+
+ private:
+  explicit ResponseBody(std::string body) : text(std::move(body)) {}
+};
+
 // An operation's answer: the response body, or an error.
-using OperationResult = std::variant<boost::json::object, ApiError>;
+using OperationResult = std::variant<ResponseBody, ApiError>;
 
 class Operations {
  public:
