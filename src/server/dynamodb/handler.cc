@@ -20,6 +20,11 @@ namespace {
 // What DynamoDB answers a request that is not a POST of JSON: 404 with this XML body.
 constexpr std::string_view kNotAnOperation = "<UnknownOperationException/>\n";
 constexpr size_t kMaxLoggedTable = 256;
+constexpr std::string_view kRequestsMetric = "cloudlite_dynamodb_requests_total";
+constexpr std::string_view kRequestsHelp =
+    "DynamoDB operations run, by operation and result (ok or the error type)";
+constexpr std::string_view kDurationMetric = "cloudlite_dynamodb_operation_duration_seconds";
+constexpr std::string_view kDurationHelp = "Time spent running DynamoDB operations, by operation";
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -293,6 +298,19 @@ const AccessKey* AccessKeys::Find(std::string_view id) const {
 WireHandler::WireHandler(Operations& operations, HandlerOptions options)
     : operations_(operations), options_(std::move(options)), id_prefix_(RandomHex(10)) {}
 
+WireHandler::OperationMetrics WireHandler::MetricsOf(std::string_view operation) {
+  std::lock_guard lock(metrics_mu_);
+  auto it = metrics_.find(operation);
+  if (it != metrics_.end()) return it->second;
+  const std::string op(operation);
+  OperationMetrics m{options_.metrics->GetCounter(kRequestsMetric, kRequestsHelp,
+                                                  {{"operation", op}, {"result", "ok"}}),
+                     options_.metrics->GetHistogram(kDurationMetric, kDurationHelp,
+                                                    LatencyBuckets(), {{"operation", op}})};
+  metrics_.emplace(op, m);
+  return m;
+}
+
 Handler WireHandler::AsHandler() {
   return [this](const Request& r) { return Handle(r); };
 }
@@ -447,17 +465,16 @@ std::optional<Response> WireHandler::Run(std::string_view operation, const json:
   const double seconds = std::chrono::duration<double>(end - start).count();
   const ApiError* error = std::get_if<ApiError>(&result);
   if (options_.metrics) {
-    const std::string op(operation);
-    options_.metrics
-        ->GetCounter("cloudlite_dynamodb_requests_total",
-                     "DynamoDB operations run, by operation and result (ok or the error type)",
-                     {{"operation", op}, {"result", error ? error->type : "ok"}})
-        ->Increment();
-    options_.metrics
-        ->GetHistogram("cloudlite_dynamodb_operation_duration_seconds",
-                       "Time spent running DynamoDB operations, by operation", LatencyBuckets(),
-                       {{"operation", op}})
-        ->Observe(seconds);
+    const OperationMetrics m = MetricsOf(operation);
+    if (error) {
+      options_.metrics
+          ->GetCounter(kRequestsMetric, kRequestsHelp,
+                       {{"operation", std::string(operation)}, {"result", error->type}})
+          ->Increment();
+    } else {
+      m.ok->Increment();
+    }
+    m.duration->Observe(seconds);
   }
   if (error) return ErrorAnswer(*error, content_type, request_id);
   return Answer(200, std::move(std::get<ResponseBody>(result).text), content_type, request_id);

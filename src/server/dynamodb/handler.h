@@ -21,6 +21,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,10 +115,20 @@ class WireHandler {
                               const std::string& content_type, InlineUntil inline_until);
   std::string NextRequestId();
 
+  // An operation's metrics, looked up by name and labels once (that cost a request more than
+  // a GetItem's JSON). Only with options_.metrics.
+  struct OperationMetrics {
+    Counter* ok = nullptr;
+    Histogram* duration = nullptr;
+  };
+  OperationMetrics MetricsOf(std::string_view operation);
+
   Operations& operations_;
   const HandlerOptions options_;
   const std::string id_prefix_;  // random per handler: ids of two processes do not collide
   std::atomic<uint64_t> next_id_{0};
+  std::mutex metrics_mu_;
+  std::map<std::string, OperationMetrics, std::less<>> metrics_;  // by operation
 };
 
 // The error body DynamoDB sends for `error` (members included), serialized.
