@@ -648,24 +648,26 @@ bool ReadRequest::Page::Add(const Item& item, size_t size) {
   if (!request_->filter_ || request_->filter_->Evaluate(&item)) {
     count_++;
     if (!request_->count_only_) {
-      items_.push_back(
-          ItemToJson(request_->projection_ ? request_->projection_->Apply(item) : item));
+      if (!items_.empty()) items_.push_back(',');
+      AppendItemJson(request_->projection_ ? request_->projection_->Apply(item) : item, &items_);
     }
   }
   full_ = (request_->limit_ && scanned_ >= *request_->limit_) || bytes_ >= kPageBytes;
   return !full_;
 }
 
-json::object ReadRequest::Page::Finish(bool more) const {
-  json::object out;
-  if (!request_->count_only_) out["Items"] = items_;
-  out["Count"] = count_;
-  out["ScannedCount"] = scanned_;
+std::string ReadRequest::Page::Finish(bool more) const {
+  std::string out = "{";
+  if (!request_->count_only_) out += "\"Items\":[" + items_ + "],";
+  out += "\"Count\":" + std::to_string(count_);
+  out += ",\"ScannedCount\":" + std::to_string(scanned_);
   // A page that ends on the far end of a Query's range has nothing after it, and a start key
   // there is refused (ParseStartKey), so it names none: paginators stop instead of failing.
   if ((full_ || more) && last_ && !request_->AtFarEnd(*last_)) {
-    out["LastEvaluatedKey"] = ItemToJson(*last_);
+    out += ",\"LastEvaluatedKey\":";
+    AppendItemJson(*last_, &out);
   }
+  out += '}';
   return out;
 }
 

@@ -156,14 +156,15 @@ class ReadRequest {
     explicit Page(const ReadRequest* request) : request_(request) {}
     // One visited row; false when the page is full (stop visiting).
     bool Add(const Item& item, size_t size);
-    // The response members: Items (unless Select COUNT), Count, ScannedCount,
-    // LastEvaluatedKey. `more`: the caller stopped with rows left to visit.
-    boost::json::object Finish(bool more) const;
+    // The response as JSON text (written directly: a page's items are most of a response):
+    // Items (unless Select COUNT), Count, ScannedCount, LastEvaluatedKey. `more`: the caller
+    // stopped with rows left to visit.
+    std::string Finish(bool more) const;
     size_t scanned_bytes() const { return bytes_; }
 
    private:
     const ReadRequest* request_;
-    boost::json::array items_;
+    std::string items_;  // the items' JSON text, comma-separated
     size_t count_ = 0, scanned_ = 0, bytes_ = 0;
     std::optional<Item> last_;
     bool full_ = false;

@@ -28,6 +28,7 @@ Item ItemOf(std::string_view text) {
 }
 
 std::string Dump(const json::value& v) { return json::serialize(v); }
+std::string Dump(const std::string& text) { return text; }  // already JSON text
 std::string Dump(const Item& item) { return Dump(ItemToJson(item)); }
 
 template <typename T>
@@ -673,7 +674,8 @@ TEST(RequestPage, WithoutLimitTheCallerSaysWhetherMoreFollow) {
   EXPECT_EQ(Dump(page.Finish(false)),
             R"({"Items":[{"pk":{"S":"q"},"sk":{"N":"1"},"v":{"N":"1"}}],"Count":1,)"
             R"("ScannedCount":1})");
-  EXPECT_EQ(Dump(page.Finish(true)["LastEvaluatedKey"]), R"({"pk":{"S":"q"},"sk":{"N":"1"}})");
+  EXPECT_EQ(Dump(json::parse(page.Finish(true)).at("LastEvaluatedKey")),
+            R"({"pk":{"S":"q"},"sk":{"N":"1"}})");
   ReadRequest::Page empty(&*r);
   EXPECT_EQ(Dump(empty.Finish(true)), R"({"Items":[],"Count":0,"ScannedCount":0})");
 }
@@ -687,17 +689,17 @@ TEST(RequestPage, APageEndingOnTheRangesFarEndNamesNoLastKey) {
   ReadRequest::Page page(&*r);
   EXPECT_TRUE(page.Add(Row(1, 1), 10));
   EXPECT_FALSE(page.Add(Row(2, 2), 10));
-  EXPECT_FALSE(page.Finish(true).contains("LastEvaluatedKey"));
+  EXPECT_FALSE(json::parse(page.Finish(true)).as_object().contains("LastEvaluatedKey"));
   // Backwards, the far end is the lower bound.
   auto back = Query("pk = :p AND sk >= :a", R"({":p": {"S": "q"}, ":a": {"N": "1"}})",
                     R"(, "Limit": 1, "ScanIndexForward": false)");
   ASSERT_TRUE(back.ok()) << Error(back);
   ReadRequest::Page down(&*back);
   EXPECT_FALSE(down.Add(Row(1, 1), 10));
-  EXPECT_FALSE(down.Finish(true).contains("LastEvaluatedKey"));
+  EXPECT_FALSE(json::parse(down.Finish(true)).as_object().contains("LastEvaluatedKey"));
   ReadRequest::Page up(&*back);
   EXPECT_FALSE(up.Add(Row(5, 1), 10));
-  EXPECT_TRUE(up.Finish(true).contains("LastEvaluatedKey"));
+  EXPECT_TRUE(json::parse(up.Finish(true)).as_object().contains("LastEvaluatedKey"));
 }
 
 TEST(RequestPage, OneMegabyteOfVisitedItemsEndsAPage) {

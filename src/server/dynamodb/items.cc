@@ -14,6 +14,7 @@
 
 #include "base/checksum.h"
 #include "base/clock.h"
+#include "base/json_text.h"
 #include "base/random.h"
 #include "dynamo/item_codec.h"
 #include "dynamo/json.h"
@@ -34,6 +35,16 @@ using dynamo::StoredKey;
 constexpr int64_t kBatchRows = 128;
 
 OperationResult ErrorOf(const Status& s) { return ErrorFromStatus(s); }
+
+// Adds "name": value to `object`, the JSON text of an object.
+void AddMember(std::string* object, std::string_view name, const json::value& value) {
+  object->pop_back();  // its '}'
+  if (object->size() > 1) object->push_back(',');
+  AppendJsonString(name, object);
+  object->push_back(':');
+  *object += json::serialize(value);
+  object->push_back('}');
+}
 
 // Whether a batch answers a key or request its status stopped as unprocessed, for the client to
 // send again (DynamoDB's UnprocessedKeys/Items), rather than failing the whole batch: an outage,
@@ -339,14 +350,13 @@ OperationResult TableService::GetItem(const json::object& request, const Deadlin
       out += "\"Item\":";
       dynamo::AppendItemJson(*answer, &out);
     }
-    if (g->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
-      if (answer) out += ',';
-      out += "\"ConsumedCapacity\":";
-      out += json::serialize(dynamo::ConsumedCapacity(
-          t.name, dynamo::ReadUnits(stored ? stored->size : 0, g->consistent_read()), true,
-          g->return_consumed_capacity()));
-    }
     out += '}';
+    if (g->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
+      AddMember(&out, "ConsumedCapacity",
+                dynamo::ConsumedCapacity(
+                    t.name, dynamo::ReadUnits(stored ? stored->size : 0, g->consistent_read()),
+                    true, g->return_consumed_capacity()));
+    }
     return OperationResult(ResponseBody::Text(std::move(out)));
   });
 }
@@ -388,13 +398,14 @@ OperationResult TableService::Query(const json::object& request, const Deadline&
         });
     if (s.IsNotFound()) return s;
     if (!s.ok()) return OperationResult(ErrorOf(s));
-    json::object out = page.Finish(more);
+    std::string out = page.Finish(more);
     if (r->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
-      out["ConsumedCapacity"] = dynamo::ConsumedCapacity(
-          t.name, dynamo::ReadUnits(page.scanned_bytes(), r->consistent_read()), true,
-          r->return_consumed_capacity());
+      AddMember(&out, "ConsumedCapacity",
+                dynamo::ConsumedCapacity(
+                    t.name, dynamo::ReadUnits(page.scanned_bytes(), r->consistent_read()), true,
+                    r->return_consumed_capacity()));
     }
-    return OperationResult(std::move(out));
+    return OperationResult(ResponseBody::Text(std::move(out)));
   });
 }
 
@@ -454,13 +465,14 @@ OperationResult TableService::Scan(const json::object& request, const Deadline& 
       if (!s.ok()) return OperationResult(ErrorOf(s));
       cursor.reset();  // the next partition is visited from its start
     }
-    json::object out = page.Finish(more);
+    std::string out = page.Finish(more);
     if (r->return_consumed_capacity() != dynamo::ReturnConsumedCapacity::kNone) {
-      out["ConsumedCapacity"] = dynamo::ConsumedCapacity(
-          t.name, dynamo::ReadUnits(page.scanned_bytes(), r->consistent_read()), true,
-          r->return_consumed_capacity());
+      AddMember(&out, "ConsumedCapacity",
+                dynamo::ConsumedCapacity(
+                    t.name, dynamo::ReadUnits(page.scanned_bytes(), r->consistent_read()), true,
+                    r->return_consumed_capacity()));
     }
-    return OperationResult(std::move(out));
+    return OperationResult(ResponseBody::Text(std::move(out)));
   });
 }
 

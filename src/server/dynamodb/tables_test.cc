@@ -278,6 +278,11 @@ TEST_F(TableServiceTest, ItemOperationsWithConditionsAndReturnValues) {
                           "ReturnConsumedCapacity":"TOTAL"})");
   EXPECT_EQ(json::serialize(g["Item"]), R"({"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"x"}})");
   EXPECT_EQ(g["ConsumedCapacity"].as_object()["CapacityUnits"], 1.0);
+  json::object absent = Ok(*s, "GetItem",
+                           R"({"TableName":"items","Key":{"pk":{"S":"none"},"sk":{"N":"1"}},
+                               "ReturnConsumedCapacity":"TOTAL"})");
+  EXPECT_EQ(absent.size(), 1u);  // no Item, and the capacity alone
+  EXPECT_EQ(absent["ConsumedCapacity"].as_object()["CapacityUnits"], 0.5);
 
   json::object u = Ok(*s, "UpdateItem",
                       R"({"TableName":"items","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},
