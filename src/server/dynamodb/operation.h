@@ -33,7 +33,8 @@ struct CallContext {
 };
 
 // An operation's response body as JSON text. Most operations build a JSON tree, serialized here;
-// the hottest read (GetItem) writes its text directly, which costs a fraction (docs/dynamodb.md).
+// the reads whose answers are mostly items (GetItem, Query, Scan) write their text directly,
+// which costs half (docs/dynamodb.md).
 struct ResponseBody {
   ResponseBody(const boost::json::object& body)  // NOLINT(google-explicit-constructor)
       : text(boost::json::serialize(body)) {}

@@ -452,6 +452,9 @@ void AppendValue(const Value& value, std::string* out) {
   }
 }
 
+namespace {
+
+// [{"name":..,"decltype":..},...]
 void AppendCols(const std::vector<Column>& cols, std::string* out) {
   out->push_back('[');
   for (size_t i = 0; i < cols.size(); i++) {
@@ -464,8 +467,6 @@ void AppendCols(const std::vector<Column>& cols, std::string* out) {
   }
   out->push_back(']');
 }
-
-namespace {
 
 // [value, ...] of row `row`.
 void AppendRow(const StmtResult& result, size_t row, std::string* out) {
@@ -486,8 +487,7 @@ void AppendChanges(const StmtResult& result, std::string* out) {
   AppendOptionalInteger(result.last_insert_rowid, out);
 }
 
-}  // namespace
-
+// {"cols":[...],"rows":[[...],...],"affected_row_count":N,"last_insert_rowid":"N" or null}
 void AppendStmtResult(const StmtResult& result, std::string* out) {
   out->append(R"({"cols":)"sv);
   AppendCols(result.cols, out);
@@ -501,31 +501,7 @@ void AppendStmtResult(const StmtResult& result, std::string* out) {
   out->push_back('}');
 }
 
-void AppendCursorEntries(size_t step, const std::optional<StmtResult>& result,
-                         const std::optional<HranaError>& error, std::vector<std::string>* lines) {
-  if (error) {
-    std::string& line = lines->emplace_back(R"({"type":"step_error","step":)"sv);
-    AppendNumber(step, &line);
-    line.append(R"(,"error":)"sv);
-    AppendError(*error, &line);
-    line.push_back('}');
-  }
-  if (!result) return;
-  std::string& begin = lines->emplace_back(R"({"type":"step_begin","step":)"sv);
-  AppendNumber(step, &begin);
-  begin.append(R"(,"cols":)"sv);
-  AppendCols(result->cols, &begin);
-  begin.push_back('}');
-  for (size_t row = 0; row < result->row_count(); row++) {
-    std::string& line = lines->emplace_back(R"({"type":"row","row":)"sv);
-    AppendRow(*result, row, &line);
-    line.push_back('}');
-  }
-  std::string& end = lines->emplace_back(R"({"type":"step_end",)"sv);
-  AppendChanges(*result, &end);
-  end.push_back('}');
-}
-
+// {"message":..,"code":..}
 void AppendError(const HranaError& error, std::string* out) {
   out->append(R"({"message":)"sv);
   AppendJsonString(error.message, out);
@@ -533,8 +509,6 @@ void AppendError(const HranaError& error, std::string* out) {
   AppendJsonString(error.code, out);
   out->push_back('}');
 }
-
-namespace {
 
 void AppendBatchResult(const BatchResult& batch, std::string* out) {
   out->append(R"({"step_results":[)"sv);
@@ -574,8 +548,7 @@ void AppendDescribeResult(const DescribeResult& d, std::string* out) {
   out->push_back('}');
 }
 
-}  // namespace
-
+// {"type":"ok","response":{"type":..,...}} or {"type":"error","error":{...}}
 void AppendStreamResult(const StreamResult& result, std::string* out) {
   if (const auto* e = std::get_if<HranaError>(&result)) {
     out->append(R"({"type":"error","error":)"sv);
@@ -603,8 +576,6 @@ void AppendStreamResult(const StreamResult& result, std::string* out) {
   out->append("}}"sv);
 }
 
-namespace {
-
 // {"baton":..,"base_url":.. (left open)
 std::string StreamMembers(const std::optional<std::string>& baton,
                           const std::optional<std::string>& base_url) {
@@ -618,6 +589,31 @@ std::string StreamMembers(const std::optional<std::string>& baton,
 }
 
 }  // namespace
+
+void AppendCursorEntries(size_t step, const std::optional<StmtResult>& result,
+                         const std::optional<HranaError>& error, std::vector<std::string>* lines) {
+  if (error) {
+    std::string& line = lines->emplace_back(R"({"type":"step_error","step":)"sv);
+    AppendNumber(step, &line);
+    line.append(R"(,"error":)"sv);
+    AppendError(*error, &line);
+    line.push_back('}');
+  }
+  if (!result) return;
+  std::string& begin = lines->emplace_back(R"({"type":"step_begin","step":)"sv);
+  AppendNumber(step, &begin);
+  begin.append(R"(,"cols":)"sv);
+  AppendCols(result->cols, &begin);
+  begin.push_back('}');
+  for (size_t row = 0; row < result->row_count(); row++) {
+    std::string& line = lines->emplace_back(R"({"type":"row","row":)"sv);
+    AppendRow(*result, row, &line);
+    line.push_back('}');
+  }
+  std::string& end = lines->emplace_back(R"({"type":"step_end",)"sv);
+  AppendChanges(*result, &end);
+  end.push_back('}');
+}
 
 std::string CursorHead(const std::optional<std::string>& baton,
                        const std::optional<std::string>& base_url) {

@@ -127,20 +127,14 @@ struct StreamResponse {
 // {"type":"ok","response":...} or {"type":"error","error":...}.
 using StreamResult = std::variant<StreamResponse, HranaError>;
 
-// JSON text of results, appended to `out`:
-// {"type":"integer","value":"42"}, ...; a float as its shortest round-trip decimal, with a point
-// or an exponent (42.0; infinities as 1e999 and -1e999, which JSON parsers read as such); blobs
-// as standard base64 without padding.
+// A value as Hrana writes it, appended to `out`: {"type":"integer","value":"42"}, ...; a float
+// as its shortest round-trip decimal with a point or an exponent (42.0; infinities as 1e999 and
+// -1e999, which JSON parsers read as such); blobs as standard base64 without padding.
 void AppendValue(const Value& value, std::string* out);
-// {"cols":[...],"rows":[[...],...],"affected_row_count":N,"last_insert_rowid":"N" or null}
-void AppendStmtResult(const StmtResult& result, std::string* out);
-void AppendCols(const std::vector<Column>& cols, std::string* out);  // [{"name":..,"decltype":..}]
 // A batch step's entries of a /v3/cursor response, one JSON text each: step_error, or step_begin,
 // a row entry per row and step_end.
 void AppendCursorEntries(size_t step, const std::optional<StmtResult>& result,
                          const std::optional<HranaError>& error, std::vector<std::string>* lines);
-void AppendError(const HranaError& error, std::string* out);  // {"message":..,"code":..}
-void AppendStreamResult(const StreamResult& result, std::string* out);
 // A pipeline's response body: {"baton":..,"base_url":..,"results":[...]}; null for what is absent.
 // A cursor's first line is the same without "results".
 std::string PipelineBody(const std::optional<std::string>& baton,
