@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
+#include "base/json_text.h"
 #include "net/http_client.h"
 #include "net/sigv4.h"
 
@@ -45,24 +46,6 @@ std::optional<Endpoint> ParseEndpoint(std::string_view url) {
   return e;
 }
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out->append("\\u00");
-      out->push_back(kHex[(c >> 4) & 0xf]);
-      out->push_back(kHex[c & 0xf]);
-    } else {
-      out->push_back(c);
-    }
-  }
-  out->push_back('"');
-}
-
 namespace {
 
 // {"NAME":{"S":"VALUE"}, ...} for the item's fields (without the braces).
@@ -71,9 +54,9 @@ void AppendStringAttributes(std::string* out, const Fields& fields) {
   for (const auto& [name, value] : fields) {
     if (!first) out->push_back(',');
     first = false;
-    AppendJsonString(out, name);
+    AppendJsonString(name, out);
     out->append(":{\"S\":");
-    AppendJsonString(out, value);
+    AppendJsonString(value, out);
     out->push_back('}');
   }
 }
@@ -135,7 +118,7 @@ class AnswerSummary {
     } else if (in_key_) {
       part_.append(s.data(), s.size());
       Separator();
-      AppendJsonString(&last_evaluated_key, part_);
+      AppendJsonString(part_, &last_evaluated_key);
       last_evaluated_key.push_back(':');
       need_comma_ = false;
     }
@@ -150,7 +133,7 @@ class AnswerSummary {
     if (in_key_) {
       part_.append(s.data(), s.size());
       Separator();
-      AppendJsonString(&last_evaluated_key, part_);
+      AppendJsonString(part_, &last_evaluated_key);
       need_comma_ = true;
     }
     part_.clear();
@@ -335,14 +318,14 @@ Task<Reply> DynamoDbClient::Call(std::string_view operation, const std::string& 
 // HASH_AND_RANGE mode (without the braces).
 void DynamoDbClient::AppendKeyAttributes(std::string* out, const std::string& key) const {
   if (!config_.hash_key_name.empty()) {
-    AppendJsonString(out, config_.hash_key_name);
+    AppendJsonString(config_.hash_key_name, out);
     out->append(":{\"S\":");
-    AppendJsonString(out, config_.hash_key_value);
+    AppendJsonString(config_.hash_key_value, out);
     out->append("},");
   }
-  AppendJsonString(out, config_.key_name);
+  AppendJsonString(config_.key_name, out);
   out->append(":{\"S\":");
-  AppendJsonString(out, key);
+  AppendJsonString(key, out);
   out->push_back('}');
 }
 
@@ -355,7 +338,7 @@ std::string DynamoDbClient::KeyJson(const std::string& key) const {
 
 Task<Reply> DynamoDbClient::GetItem(const std::string& key) {
   std::string body = "{\"TableName\":";
-  AppendJsonString(&body, config_.table);
+  AppendJsonString(config_.table, &body);
   body += ",\"Key\":" + KeyJson(key);
   body += config_.consistent_read ? ",\"ConsistentRead\":true}" : ",\"ConsistentRead\":false}";
   co_return co_await Call("GetItem", body);
@@ -363,15 +346,15 @@ Task<Reply> DynamoDbClient::GetItem(const std::string& key) {
 
 Task<Reply> DynamoDbClient::UpdateItem(const std::string& key, const Fields& fields) {
   std::string body = "{\"TableName\":";
-  AppendJsonString(&body, config_.table);
+  AppendJsonString(config_.table, &body);
   body += ",\"Key\":" + KeyJson(key) + ",\"AttributeUpdates\":{";
   bool first = true;
   for (const auto& [name, value] : fields) {
     if (!first) body.push_back(',');
     first = false;
-    AppendJsonString(&body, name);
+    AppendJsonString(name, &body);
     body.append(":{\"Value\":{\"S\":");
-    AppendJsonString(&body, value);
+    AppendJsonString(value, &body);
     body.append("},\"Action\":\"PUT\"}");
   }
   body.append("}}");
@@ -380,7 +363,7 @@ Task<Reply> DynamoDbClient::UpdateItem(const std::string& key, const Fields& fie
 
 Task<Reply> DynamoDbClient::PutItem(const std::string& key, const Fields& fields) {
   std::string body = "{\"TableName\":";
-  AppendJsonString(&body, config_.table);
+  AppendJsonString(config_.table, &body);
   body.append(",\"Item\":{");
   AppendStringAttributes(&body, fields);
   body.push_back(',');
@@ -393,7 +376,7 @@ Task<Reply> DynamoDbClient::ScanFrom(const std::string& start_key, int64_t count
   // DynamoDB's ExclusiveStartKey excludes the start key: the binding reads it first (a GetItem
   // without ConsistentRead), counts it as one whether or not it exists, then scans on.
   std::string get = "{\"TableName\":";
-  AppendJsonString(&get, config_.table);
+  AppendJsonString(config_.table, &get);
   get += ",\"Key\":" + KeyJson(start_key) + "}";
   Reply total = co_await Call("GetItem", get);
   if (!total.ok) co_return total;
@@ -405,7 +388,7 @@ Task<Reply> DynamoDbClient::ScanFrom(const std::string& start_key, int64_t count
   // and last ends the scan, and so does the 1000th page.
   for (int page = 0; done < count && page < 1000; page++) {
     std::string body = "{\"TableName\":";
-    AppendJsonString(&body, config_.table);
+    AppendJsonString(config_.table, &body);
     body += ",\"Limit\":" + std::to_string(count - done);
     if (!exclusive_start.empty()) body += ",\"ExclusiveStartKey\":" + exclusive_start;
     body.push_back('}');
@@ -435,7 +418,7 @@ Task<Reply> DynamoDbClient::RecreateTable() {
     co_await timer.async_wait(redirect_error(use_awaitable, ec));
   };
   std::string name;
-  AppendJsonString(&name, config_.table);
+  AppendJsonString(config_.table, &name);
   Reply deleted = co_await Call("DeleteTable", "{\"TableName\":" + name + "}");
   if (!deleted.ok && deleted.error != "ResourceNotFoundException") co_return deleted;
   // Wait until the table is gone (DynamoDB Local and dynalite delete at once or shortly after).
@@ -449,7 +432,7 @@ Task<Reply> DynamoDbClient::RecreateTable() {
     if (!definitions->empty()) definitions->push_back(',');
     if (!schema->empty()) schema->push_back(',');
     std::string quoted;
-    AppendJsonString(&quoted, name);
+    AppendJsonString(name, &quoted);
     *definitions += "{\"AttributeName\":" + quoted + ",\"AttributeType\":\"S\"}";
     *schema += "{\"AttributeName\":" + quoted + ",\"KeyType\":\"" + key_type + "\"}";
   };

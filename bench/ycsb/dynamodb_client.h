@@ -120,7 +120,4 @@ T Sync(boost::asio::io_context& io, Task<T> task) {
   return std::move(*out);
 }
 
-// JSON string escaping for values we build by hand (printable ASCII plus DEL in YCSB's values).
-void AppendJsonString(std::string* out, std::string_view s);
-
 }  // namespace cloudlite::ycsb
