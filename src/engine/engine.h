@@ -226,6 +226,7 @@ class Engine {
   // After a commit of a checkpoint_interval-th version: Checkpoint() on a copy of this engine,
   // on a thread of its own. Skipped while the last one still runs.
   void StartCheckpoint();
+  struct SetAside;  // what StartCheckpoint's copy of the engine leaves out
   // Learns the outcome of the background checkpoint once it is done (or waits for it, when
   // `wait`): its version becomes checkpoint_version() if this engine is still on that
   // incarnation and not below it.
