@@ -58,7 +58,8 @@ void Engine::StartCheckpoint() {
     // A checkpoint needs the map, not what recent versions changed nor what collections
     // learned, and the collection is this engine's to adopt. Set aside while the engine is
     // copied, not copied and then dropped: copying up to 1,024 versions' changes was most of
-    // what starting a checkpoint cost the commit that starts it (docs/benchmarks.md).
+    // what starting a checkpoint cost the commit that starts it (docs/benchmarks.md, "Where a
+    // 1-client write's time goes now").
     SetAside aside(*this);
     job->engine.reset(new Engine(*this));
   }
