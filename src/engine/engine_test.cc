@@ -849,6 +849,42 @@ TEST_F(EngineTest, AmbiguousCommitThatLandedIsReportedCommitted) {
   EXPECT_EQ((*e)->version(), 1u);
 }
 
+// A store whose first PutIfAbsent lands but is not known to be durable (a local directory whose
+// fsync failed after the rename): it answers IOError, as FileStore does.
+class LandedNotDurableStore : public ForwardingStore {
+ public:
+  LandedNotDurableStore() : ForwardingStore(std::make_shared<MemStore>()) {}
+  std::string Describe() const override { return "landed-not-durable"; }
+  Status PutIfAbsent(std::string_view key, std::string_view data) override {
+    Status s = ForwardingStore::PutIfAbsent(key, data);
+    if (s.ok() && !failed_once_) {
+      failed_once_ = true;
+      return Status::IOError("wrote it but syncing its directory failed");
+    }
+    return s;
+  }
+  bool failed_once_ = false;
+};
+
+// Unlike an Ambiguous answer, which the engine settles by sending the record again, a record that
+// landed without being durable is never acknowledged: the commit fails with the store's error,
+// and the record, visible in the store, is then read like any other writer's.
+TEST_F(EngineTest, CommitThatLandedWithoutDurabilityIsNotAcknowledged) {
+  auto store = std::make_shared<LandedNotDurableStore>();
+  auto e = OpenSynced(store, {}, cache_, true);
+  ASSERT_TRUE(e.ok());
+  Status s = (*e)->Commit({{1, Page(1, 'a')}}, kPageSize, 1);
+  EXPECT_EQ(s.code(), Status::Code::kIOError) << s.ToString();
+  EXPECT_EQ((*e)->version(), 0u);
+  ASSERT_OK((*e)->Refresh(/*force=*/true).status());
+  EXPECT_EQ((*e)->version(), 1u);
+  std::string page(kPageSize, '\0');
+  ASSERT_OK((*e)->ReadPage(1, page.data()));
+  EXPECT_EQ(page, Page(1, 'a'));
+  ASSERT_OK((*e)->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
+  EXPECT_EQ((*e)->version(), 2u);
+}
+
 // Flips the last byte of every entry in a disk cache directory.
 void DamageEveryEntry(const std::string& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {

@@ -14,7 +14,10 @@
 //  - Delete of a missing key is Ok.
 //  - Errors are values: NotFound, AlreadyExists, Unavailable (transient, retryable),
 //    PermissionDenied, InvalidArgument, Corruption, and Ambiguous for a conditional write whose
-//    outcome is unknown (e.g. a timeout after the body was sent); it is never guessed.
+//    outcome is unknown (e.g. a timeout after the body was sent); it is never guessed. A write
+//    that landed but may not be durable (a local directory whose fsync failed) is not
+//    Ambiguous, whose callers send the same bytes again and take the object they then find
+//    for theirs and durable: it is another error (IOError).
 // Thread-safety: all methods may be called concurrently from many threads.
 #pragma once
 

@@ -594,11 +594,12 @@ Status FileStore::Write(std::string_view key, std::string_view data, bool if_abs
   if (fsync(dfd) != 0) {
     int e = errno;
     if (if_absent) {
-      // The object is visible but may not survive a crash; a retry would see AlreadyExists and
-      // wrongly conclude that someone else won. Only the caller can sort that out.
-      return Status::Ambiguous("wrote " + ctx.DiskPath(rel) +
-                               " but syncing its directory failed (" + ErrnoText(e) +
-                               "): whether it survives a crash is unknown");
+      // The object is in place and visible, but may not survive a crash. Not Ambiguous: the
+      // caller would send it again, find it there, and take it for written and durable
+      // (ObjectStore's contract).
+      return Status::IOError("wrote " + ctx.DiskPath(rel) + " (it is visible) but syncing its " +
+                             "directory failed (" + ErrnoText(e) +
+                             "): it may not survive a crash; check the disk");
     }
     return ctx.Error(e, "syncing", dir_rel);
   }
