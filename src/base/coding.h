@@ -39,6 +39,16 @@ inline void EncodeFixed64(char* p, uint64_t v) {
   for (int i = 0; i < 8; i++) p[i] = static_cast<char>(v >> (8 * i));
 }
 
+// The bytes PutVarint64 writes for `v`.
+inline size_t VarintLength(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
+
 inline void PutVarint64(std::string* dst, uint64_t v) {
   while (v >= 0x80) {
     dst->push_back(static_cast<char>((v & 0x7f) | 0x80));

@@ -377,6 +377,25 @@ Status DecodePageMap(std::string_view in, PageMapData* out) {
 
 namespace {
 
+// The bytes EncodePageMap writes, counted without writing them.
+size_t EncodedPageMapSize(const PageMapData& map) {
+  size_t n = VarintLength(map.objects.size());
+  for (const auto& o : map.objects) n += VarintLength(o.size()) + o.size();
+  n += VarintLength(map.frames.size());
+  for (const auto& f : map.frames) {
+    n += VarintLength(f.object) + VarintLength(f.offset) + VarintLength(f.stored_length) +
+         VarintLength(f.page_count);
+  }
+  n += VarintLength(map.extents.size());
+  uint64_t previous_end = 1;
+  for (const auto& e : map.extents) {
+    n += VarintLength(e.first_pgno - previous_end) + VarintLength(e.page_count) +
+         VarintLength(e.frame) + VarintLength(e.first_slot);
+    previous_end = uint64_t{e.first_pgno} + e.page_count;
+  }
+  return n;
+}
+
 void EncodeRecentVersion(const RecentVersion& v, std::string* out) {
   PutVarint64(out, v.changed.size());
   uint32_t previous = 0;
@@ -385,9 +404,8 @@ void EncodeRecentVersion(const RecentVersion& v, std::string* out) {
     previous = pgno;
   }
   *out += RecordTag(v.tag);
-  std::string map;
-  EncodePageMap(v.map, &map);
-  PutLengthPrefixed(out, map);
+  PutVarint64(out, EncodedPageMapSize(v.map));  // the map, length-prefixed
+  EncodePageMap(v.map, out);
 }
 
 void EncodeRecent(const Recent& recent, std::string* out) {
@@ -434,9 +452,14 @@ Status DecodeRecent(std::string_view in, uint64_t version, bool tagged, Recent* 
 }  // namespace
 
 size_t EncodedSize(const RecentVersion& version) {
-  std::string out;
-  EncodeRecentVersion(version, &out);
-  return out.size();
+  size_t n = VarintLength(version.changed.size());
+  uint32_t previous = 0;
+  for (uint32_t pgno : version.changed) {
+    n += VarintLength(pgno - previous);
+    previous = pgno;
+  }
+  const size_t map = EncodedPageMapSize(version.map);
+  return n + kRecordTagSize + VarintLength(map) + map;
 }
 
 namespace {

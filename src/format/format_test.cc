@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "base/checksum.h"
 #include "base/coding.h"
 
@@ -123,6 +125,41 @@ Record SampleRecord(std::string* inline_frames) {
   r.recent.versions[1].map.frames = {{0, 100, 50, 1}, {1, 20, 100, 16}};
   r.recent.versions[1].map.extents = {{1, 1, 0, 0}, {3, 1, 1, 4}};
   return r;
+}
+
+// EncodedSize counts what a RECENT entry adds to a record, without encoding it: random entries
+// (multi-byte varints, long object names) are added one at a time, and the record grows by
+// exactly that much (the section's length stays a two-byte varint throughout).
+TEST(FormatRecord, EncodedSizeIsWhatAnEntryAddsToTheRecord) {
+  std::mt19937_64 rng(26);
+  auto below = [&](uint64_t n) { return static_cast<uint32_t>(rng() % n); };
+  std::string frames;
+  Record r = SampleRecord(&frames);
+  r.recent.versions.clear();
+  size_t before = 0;
+  for (int k = 0; k < 30; k++) {
+    RecentVersion v;
+    uint32_t pgno = 0;
+    for (uint32_t n = below(8) + 1; n > 0; n--) v.changed.push_back(pgno += below(300) + 1);
+    v.tag = std::string(16, static_cast<char>('a' + k));
+    v.map.objects = {""};
+    for (uint32_t n = below(3); n > 0; n--) v.map.objects.push_back(std::string(below(60), 's'));
+    for (uint32_t n = below(4) + 1; n > 0; n--) {
+      v.map.frames.push_back({below(static_cast<uint32_t>(v.map.objects.size())),
+                              rng() >> below(64), rng() >> below(64), below(300)});
+    }
+    uint32_t first = 1;
+    for (uint32_t n = below(4) + 1; n > 0; n--) {
+      v.map.extents.push_back({first += below(1000), below(20) + 1, below(5), below(200)});
+    }
+    if (k == 0) v.map.objects.push_back(std::string(150, 'x'));  // the section over 127 bytes
+    r.recent.versions.push_back(v);
+    const size_t size = EncodeRecord(r, frames, nullptr).size();
+    if (k > 0) {
+      EXPECT_EQ(size - before, EncodedSize(v)) << "entry " << k;
+    }
+    before = size;
+  }
 }
 
 TEST(FormatRecord, RoundTripWithInlineFrames) {
