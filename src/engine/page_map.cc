@@ -150,6 +150,10 @@ format::PageMapData PageMap::Export(std::string_view db, const std::vector<uint3
 // long-lived process does not grow without bound.
 void PageMap::CompactIfSparse() {
   if (frames_.size() < 1024 || frames_.size() < 4 * pages_.size()) return;
+  Compact();
+}
+
+void PageMap::Compact() {
   std::vector<uint32_t> remap(frames_.size(), kNoFrame);
   std::vector<Frame> frames;
   for (Page& p : pages_) {
@@ -165,7 +169,7 @@ void PageMap::CompactIfSparse() {
   for (Frame& f : frames) {
     if (object_remap[f.object] == kNoFrame) {
       object_remap[f.object] = static_cast<uint32_t>(objects.size());
-      objects.push_back(objects_[f.object]);
+      objects.push_back(std::move(objects_[f.object]));  // each is taken once
     }
     f.object = object_remap[f.object];
   }

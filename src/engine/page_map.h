@@ -30,6 +30,8 @@ class PageMap {
  public:
   uint32_t page_size() const { return page_size_; }
   uint32_t db_pages() const { return static_cast<uint32_t>(pages_.size()); }
+  // Objects the map holds, those no page uses any more included (Compact drops them).
+  size_t object_count() const { return objects_.size(); }
 
   // Overlays a record's or checkpoint's map. Objects named "" resolve to `self_key`; others are
   // relative to "<db>/". With `replace`, pages not in `map` become zeros (checkpoints, and
@@ -48,6 +50,10 @@ class PageMap {
   std::map<std::string, double> SegmentUse(std::string_view db) const;
   // Pages whose frame is in one of `objects` (full keys), ascending.
   std::vector<uint32_t> PagesIn(const std::set<std::string>& objects) const;
+
+  // Drops the frames no page uses and the objects no frame uses (the dead ones also go when
+  // most frames are dead, after an Apply): a copy of the map then copies only what is live.
+  void Compact();
 
   // Makes pages zeros (those past db_pages stay absent).
   void Forget(const std::vector<uint32_t>& pgnos);
