@@ -824,24 +824,29 @@ TEST_F(EngineTest, CorruptSegmentFrameIsReportedOnRead) {
   EXPECT_NE(s.message().find(segments[0]), std::string::npos);
 }
 
-// Lands every PutIfAbsent but reports Ambiguous the first time: a lost response.
-class LostResponseStore : public ForwardingStore {
+// Lands every PutIfAbsent but answers `first_answer` the first time: Ambiguous for a lost
+// response, IOError for a local directory whose fsync failed after the rename.
+class FirstPutAnswersStore : public ForwardingStore {
  public:
-  LostResponseStore() : ForwardingStore(std::make_shared<MemStore>()) {}
-  std::string Describe() const override { return "lost-response"; }
+  explicit FirstPutAnswersStore(Status first_answer)
+      : ForwardingStore(std::make_shared<MemStore>()), first_answer_(std::move(first_answer)) {}
+  std::string Describe() const override { return "first-put-answers"; }
   Status PutIfAbsent(std::string_view key, std::string_view data) override {
     Status s = ForwardingStore::PutIfAbsent(key, data);
-    if (s.ok() && !lost_once_) {
-      lost_once_ = true;
-      return Status::Ambiguous("response lost");
+    if (s.ok() && !answered_) {
+      answered_ = true;
+      return first_answer_;
     }
     return s;
   }
-  bool lost_once_ = false;
+
+ private:
+  Status first_answer_;
+  bool answered_ = false;
 };
 
 TEST_F(EngineTest, AmbiguousCommitThatLandedIsReportedCommitted) {
-  auto store = std::make_shared<LostResponseStore>();
+  auto store = std::make_shared<FirstPutAnswersStore>(Status::Ambiguous("response lost"));
   auto e = OpenSynced(store, {}, cache_, true);
   ASSERT_TRUE(e.ok());
   Status s = (*e)->Commit({{1, Page(1, 'a')}}, kPageSize, 1);
@@ -849,28 +854,12 @@ TEST_F(EngineTest, AmbiguousCommitThatLandedIsReportedCommitted) {
   EXPECT_EQ((*e)->version(), 1u);
 }
 
-// A store whose first PutIfAbsent lands but is not known to be durable (a local directory whose
-// fsync failed after the rename): it answers IOError, as FileStore does.
-class LandedNotDurableStore : public ForwardingStore {
- public:
-  LandedNotDurableStore() : ForwardingStore(std::make_shared<MemStore>()) {}
-  std::string Describe() const override { return "landed-not-durable"; }
-  Status PutIfAbsent(std::string_view key, std::string_view data) override {
-    Status s = ForwardingStore::PutIfAbsent(key, data);
-    if (s.ok() && !failed_once_) {
-      failed_once_ = true;
-      return Status::IOError("wrote it but syncing its directory failed");
-    }
-    return s;
-  }
-  bool failed_once_ = false;
-};
-
 // Unlike an Ambiguous answer, which the engine settles by sending the record again, a record that
 // landed without being durable is never acknowledged: the commit fails with the store's error,
 // and the record, visible in the store, is then read like any other writer's.
 TEST_F(EngineTest, CommitThatLandedWithoutDurabilityIsNotAcknowledged) {
-  auto store = std::make_shared<LandedNotDurableStore>();
+  auto store = std::make_shared<FirstPutAnswersStore>(
+      Status::IOError("wrote it but syncing its directory failed"));
   auto e = OpenSynced(store, {}, cache_, true);
   ASSERT_TRUE(e.ok());
   Status s = (*e)->Commit({{1, Page(1, 'a')}}, kPageSize, 1);
