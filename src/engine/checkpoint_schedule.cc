@@ -1,5 +1,5 @@
 // When checkpoints are written: the committer of every checkpoint_interval-th version starts
-// one after its commit is acknowledged, on a background thread, so that the commit's latency is
+// one after its commit is acknowledged, on a thread of its own, so that the commit's latency is
 // the record's PUT alone (docs/design.md, "Checkpoints reference only segments"). The work
 // itself is Engine::Checkpoint (checkpoint.cc), run on a copy of the engine at the committed
 // version: the copy shares only what is thread-safe (the store, the frame cache, the disk cache).
@@ -7,21 +7,21 @@
 #include <optional>
 #include <set>
 #include <system_error>
+#include <thread>
 #include <utility>
 
-#include "base/background.h"
 #include "engine/engine.h"
 
 namespace cloudlite::engine {
 
 struct Engine::BackgroundCheckpoint {
   std::unique_ptr<Engine> engine;  // the copy it checkpoints, at the version committed
-  std::future<void> finished;      // of the job running it (base/background.h)
+  std::thread thread;
   std::atomic<bool> done{false};
-  Status status;  // written by the job before `done`
+  Status status;  // written by `thread` before `done`
 
   ~BackgroundCheckpoint() {
-    if (finished.valid()) finished.wait();  // a closing connection finishes what it started
+    if (thread.joinable()) thread.join();  // a closing connection finishes what it started
   }
 };
 
@@ -65,7 +65,7 @@ void Engine::StartCheckpoint() {
   }
   job->engine->background_.reset();
   try {
-    job->finished = RunInBackground([raw = job.get()] {
+    job->thread = std::thread([raw = job.get()] {
       raw->status = raw->engine->Checkpoint();
       raw->done.store(true, std::memory_order_release);
     });
@@ -81,7 +81,7 @@ Status Engine::AdoptCheckpoint(bool wait) {
   if (!background_) return Status::Ok();
   if (!wait && !background_->done.load(std::memory_order_acquire)) return Status::Ok();
   std::shared_ptr<BackgroundCheckpoint> job = std::move(background_);
-  job->finished.wait();
+  job->thread.join();
   checkpointing_version_ = 0;
   Engine& copy = *job->engine;
   // Intervals were skipped while it ran (one at a time): the next commit checkpoints again.
