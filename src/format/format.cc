@@ -299,25 +299,51 @@ Result<std::string> DecodeFrame(std::string_view stored, uint32_t page_count, ui
 
 // ---- Page maps ------------------------------------------------------------------------------
 
-void EncodePageMap(const PageMapData& map, std::string* out) {
-  PutVarint64(out, map.objects.size());
-  for (const auto& o : map.objects) PutLengthPrefixed(out, o);
-  PutVarint64(out, map.frames.size());
-  for (const auto& f : map.frames) {
-    PutVarint64(out, f.object);
-    PutVarint64(out, f.offset);
-    PutVarint64(out, f.stored_length);
-    PutVarint64(out, f.page_count);
+namespace {
+
+// Where an encoding goes: `Writer` appends it, `Counter` only counts its bytes. The encoders
+// below are written once, for either, so that a size is never a second copy of the layout.
+struct Writer {
+  std::string* out;
+  void Varint(uint64_t v) { PutVarint64(out, v); }
+  void Bytes(std::string_view b) { out->append(b); }
+};
+struct Counter {
+  size_t bytes = 0;
+  void Varint(uint64_t v) { bytes += VarintLength(v); }
+  void Bytes(std::string_view b) { bytes += b.size(); }
+};
+
+template <typename Sink>
+void PutPageMap(const PageMapData& map, Sink& sink) {
+  sink.Varint(map.objects.size());
+  for (const auto& o : map.objects) {
+    sink.Varint(o.size());
+    sink.Bytes(o);
   }
-  PutVarint64(out, map.extents.size());
+  sink.Varint(map.frames.size());
+  for (const auto& f : map.frames) {
+    sink.Varint(f.object);
+    sink.Varint(f.offset);
+    sink.Varint(f.stored_length);
+    sink.Varint(f.page_count);
+  }
+  sink.Varint(map.extents.size());
   uint64_t previous_end = 1;
   for (const auto& e : map.extents) {
-    PutVarint64(out, e.first_pgno - previous_end);
-    PutVarint64(out, e.page_count);
-    PutVarint64(out, e.frame);
-    PutVarint64(out, e.first_slot);
+    sink.Varint(e.first_pgno - previous_end);
+    sink.Varint(e.page_count);
+    sink.Varint(e.frame);
+    sink.Varint(e.first_slot);
     previous_end = uint64_t{e.first_pgno} + e.page_count;
   }
+}
+
+}  // namespace
+
+void EncodePageMap(const PageMapData& map, std::string* out) {
+  Writer w{out};
+  PutPageMap(map, w);
 }
 
 Status DecodePageMap(std::string_view in, PageMapData* out) {
@@ -377,35 +403,25 @@ Status DecodePageMap(std::string_view in, PageMapData* out) {
 
 namespace {
 
-// The bytes EncodePageMap writes, counted without writing them.
-size_t EncodedPageMapSize(const PageMapData& map) {
-  size_t n = VarintLength(map.objects.size());
-  for (const auto& o : map.objects) n += VarintLength(o.size()) + o.size();
-  n += VarintLength(map.frames.size());
-  for (const auto& f : map.frames) {
-    n += VarintLength(f.object) + VarintLength(f.offset) + VarintLength(f.stored_length) +
-         VarintLength(f.page_count);
+// A RECENT entry: its changed pages (delta-coded), its tag, its map length-prefixed.
+template <typename Sink>
+void PutRecentVersion(const RecentVersion& v, Sink& sink) {
+  sink.Varint(v.changed.size());
+  uint32_t previous = 0;
+  for (uint32_t pgno : v.changed) {
+    sink.Varint(pgno - previous);
+    previous = pgno;
   }
-  n += VarintLength(map.extents.size());
-  uint64_t previous_end = 1;
-  for (const auto& e : map.extents) {
-    n += VarintLength(e.first_pgno - previous_end) + VarintLength(e.page_count) +
-         VarintLength(e.frame) + VarintLength(e.first_slot);
-    previous_end = uint64_t{e.first_pgno} + e.page_count;
-  }
-  return n;
+  sink.Bytes(RecordTag(v.tag));
+  Counter map;
+  PutPageMap(v.map, map);
+  sink.Varint(map.bytes);
+  PutPageMap(v.map, sink);
 }
 
 void EncodeRecentVersion(const RecentVersion& v, std::string* out) {
-  PutVarint64(out, v.changed.size());
-  uint32_t previous = 0;
-  for (uint32_t pgno : v.changed) {
-    PutVarint64(out, pgno - previous);
-    previous = pgno;
-  }
-  *out += RecordTag(v.tag);
-  PutVarint64(out, EncodedPageMapSize(v.map));  // the map, length-prefixed
-  EncodePageMap(v.map, out);
+  Writer w{out};
+  PutRecentVersion(v, w);
 }
 
 void EncodeRecent(const Recent& recent, std::string* out) {
@@ -452,14 +468,9 @@ Status DecodeRecent(std::string_view in, uint64_t version, bool tagged, Recent* 
 }  // namespace
 
 size_t EncodedSize(const RecentVersion& version) {
-  size_t n = VarintLength(version.changed.size());
-  uint32_t previous = 0;
-  for (uint32_t pgno : version.changed) {
-    n += VarintLength(pgno - previous);
-    previous = pgno;
-  }
-  const size_t map = EncodedPageMapSize(version.map);
-  return n + kRecordTagSize + VarintLength(map) + map;
+  Counter c;
+  PutRecentVersion(version, c);
+  return c.bytes;
 }
 
 namespace {
