@@ -197,6 +197,11 @@ TEST_F(FileStoreTest, SymlinksDoNotLeadOutOfTheRoot) {
     EXPECT_FALSE(store_->GetRange(key, 0, 3).ok()) << key;
     EXPECT_FALSE(store_->Head(key).ok()) << key;
   }
+  // A key under a link that names nothing there is missing like any other (the stat that
+  // finds nothing answers first); nothing beyond the link is ever read.
+  for (std::string_view key : {"link/nothing", "a/link/nothing"}) {
+    EXPECT_EQ(store_->Get(key).status().code(), Status::Code::kNotFound) << key;
+  }
   Status s = store_->Get("link/secret").status();
   EXPECT_EQ(s.code(), Status::Code::kPermissionDenied) << s.ToString();
   EXPECT_NE(s.message().find("symbolic link"), std::string::npos) << s.ToString();
