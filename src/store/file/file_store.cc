@@ -499,9 +499,9 @@ Result<OpenedObject> OpenObject(int root_fd, const Context& ctx, std::string* re
   OpenedObject object;
   object.fd = UniqueFd(OpenBeneath(root_fd, *rel, kReadFlags));
   if (object.fd.get() < 0) {
-    // Missing is the common answer (every probe) and says all there is to say. Anything else
-    // (a link, a file where a directory belongs, permissions, no openat2) takes the walk, which
-    // finds the same thing and names where.
+    // Missing (removed since the stat) says all there is to say. Anything else (a link, a file
+    // where a directory belongs, permissions, no openat2) takes the walk, which finds the same
+    // thing and names where.
     if (errno == ENOENT) return ctx.Error(ENOENT, "reading", *rel);
     std::string dir_rel;
     CL_ASSIGN_OR_RETURN(UniqueFd dir,
