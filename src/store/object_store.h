@@ -41,6 +41,19 @@ struct ListPage {
   bool more = false;              // another page may follow: continue after keys.back()
 };
 
+// Tells a reader, without a request, whether the objects directly under one prefix may have
+// changed: for a store that hears of changes as they are made (a local directory, inotify(7)).
+// Thread-safe.
+class PrefixWatch {
+ public:
+  virtual ~PrefixWatch() = default;
+  // A number that two calls return alike only if no object directly under the prefix was
+  // created, replaced or removed, by this process or any other, after the first call returned
+  // and before the second began. A watch that cannot tell (it lost track of the directory, or
+  // the directory does not exist yet) returns a new number every time.
+  virtual uint64_t Generation() = 0;
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -85,6 +98,11 @@ class ObjectStore {
   // rather than a round trip: the engine then keeps its records' RECENT sections short, since an
   // opening that reads a few more records costs little there (docs/format.md, "RECENT section").
   virtual bool IsLocal() const { return false; }
+  // A watch over the objects directly under `prefix` (a key prefix ending in '/'), or null
+  // where the store cannot tell changes without a request (S3, DynamoDB, a network file
+  // system). The engine skips a freshness probe while its log's watch saw nothing change
+  // (docs/design.md, "Watching a local log").
+  virtual std::shared_ptr<PrefixWatch> Watch(std::string_view prefix) { return nullptr; }
 };
 
 // Validates a key against the contract above. Backends call it first.

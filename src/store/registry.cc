@@ -88,6 +88,10 @@ class CountingStore final : public ObjectStore {
   bool BillsWritesByKiB() const override { return inner_->BillsWritesByKiB(); }
   bool IsLocal() const override { return inner_->IsLocal(); }
   bool ListChecksAccess() const override { return inner_->ListChecksAccess(); }
+  // Not a request: nothing to count.
+  std::shared_ptr<PrefixWatch> Watch(std::string_view prefix) override {
+    return inner_->Watch(prefix);
+  }
 
  private:
   Result<std::string> CountIn(Result<std::string> result) {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <latch>
 #include <random>
 #include <thread>
@@ -463,6 +464,25 @@ TEST_P(ObjectStoreConformance, ConcurrentReadersAndWriters) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(torn.load(), 0);
   EXPECT_EQ(ListAllOk(prefix_).size(), 1u + 4 * 20);
+}
+
+// PrefixWatch's contract, for a store that offers one: no two calls return one number across a
+// write or a delete directly under the prefix. (Stores that cannot watch return null.)
+TEST_P(ObjectStoreConformance, AWatchChangesAcrossEveryWriteAndDelete) {
+  ASSERT_TRUE(store_->Put(K("w/0"), "x").ok());
+  std::shared_ptr<PrefixWatch> watch = store_->Watch(K("w/"));
+  if (watch == nullptr) GTEST_SKIP() << "this store offers no watch";
+  const std::vector<std::string> one = {K("w/1")};
+  const std::vector<std::function<Status()>> changes = {
+      [&] { return store_->PutIfAbsent(K("w/1"), "a"); },
+      [&] { return store_->Put(K("w/1"), "b"); },
+      [&] { return store_->Delete(one); },
+  };
+  for (size_t i = 0; i < changes.size(); i++) {
+    const uint64_t before = watch->Generation();
+    ASSERT_OK(changes[i]());
+    EXPECT_NE(watch->Generation(), before) << "change " << i;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreConformance, ::testing::ValuesIn(kBackends),

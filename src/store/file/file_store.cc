@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/random.h"
+#include "store/file/dir_watch.h"
 
 namespace cloudlite {
 namespace {
@@ -686,6 +687,25 @@ Status FileStore::Delete(std::span<const std::string> keys) {
     }
   }
   return sync();
+}
+
+std::shared_ptr<PrefixWatch> FileStore::Watch(std::string_view prefix) {
+  if (prefix.empty() || prefix.back() != '/') return nullptr;
+  const std::string_view dir = prefix.substr(0, prefix.size() - 1);
+  if (!ValidateKey(dir).ok()) return nullptr;
+  std::lock_guard lock(watches_mu_);
+  auto it = watches_.find(prefix);
+  if (it != watches_.end()) {
+    if (std::shared_ptr<PrefixWatch> shared = it->second.lock()) return shared;
+  }
+  std::erase_if(watches_, [](const auto& entry) { return entry.second.expired(); });
+  std::vector<std::string> names;
+  for (std::string_view segment : SplitKey(dir)) {
+    names.push_back(EncodeName(segment, /*directory=*/true));
+  }
+  std::shared_ptr<PrefixWatch> watch = WatchDirectory(root_fd_, std::move(names));
+  if (watch) watches_[std::string(prefix)] = watch;
+  return watch;
 }
 
 std::string FileStore::Describe() const { return description_; }

@@ -23,6 +23,9 @@
 // planted inside the store is refused (PermissionDenied) for reads and writes, and skipped by
 // List, so no key reads or writes outside the root. The root path itself may contain links.
 //
+// Watches. A reader learns whether a directory changed from the kernel rather than from a
+// request (Watch, dir_watch.h) on local file systems.
+//
 // Crash leftovers. A temporary file left by a crashed writer is removed by the first List that
 // reads its directory once the file is more than an hour old (so that an in-flight write is
 // never disturbed); opening a store does not scan it.
@@ -33,7 +36,9 @@
 // Thread-safety: all methods may be called concurrently, from threads and processes.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -67,6 +72,9 @@ class FileStore final : public ObjectStore {
   // "file:///root/dir"
   bool ListsCheaply() const override { return false; }  // readdir of the whole directory
   bool IsLocal() const override { return true; }
+  // An inotify(7) watch (dir_watch.h), one per directory shared by its callers; null for a
+  // prefix that does not end in '/' or when the process cannot use inotify.
+  std::shared_ptr<PrefixWatch> Watch(std::string_view prefix) override;
   std::string Describe() const override;
 
   // The on-disk name of one key segment: of a directory when `directory`, else of an object.
@@ -80,6 +88,8 @@ class FileStore final : public ObjectStore {
   const std::string root_;         // absolute, without a trailing '/' (except for "/" itself)
   const std::string description_;  // file:///root
   const int root_fd_;              // the root directory, open for the store's lifetime
+  std::mutex watches_mu_;
+  std::map<std::string, std::weak_ptr<PrefixWatch>, std::less<>> watches_;  // by prefix
 };
 
 // The registry's factory for file:///abs/dir (no query parameters yet).
