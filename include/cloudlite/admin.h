@@ -86,14 +86,16 @@ std::string ProcessStoreStatsJson();
 
 // The process's shared caches so far (for metrics): lookups in the frame cache of decompressed
 // pages that found their frame or did not (a miss reads the disk cache or the store), and the
-// freshness probes of read transactions made, and answered by a probe another read made
-// (docs/server.md, "Freshness"), and the log records a connection took from the cache instead of
-// the store (committed or fetched by another connection: docs/design.md).
+// freshness probes of read transactions made, answered by a probe another read made
+// (docs/server.md, "Freshness"), and left unmade because a local store's watch saw no change
+// (docs/design.md, "Watching a local log"), and the log records a connection took from the cache
+// instead of the store (committed or fetched by another connection: docs/design.md).
 struct ProcessCacheStats {
   uint64_t frame_hits = 0;
   uint64_t frame_misses = 0;
   uint64_t probes_made = 0;
   uint64_t probes_shared = 0;
+  uint64_t probes_unchanged = 0;
   uint64_t records_known = 0;
   uint64_t cache_capacity_bytes = 0;  // the frame cache's budget (the largest cache_size asked)
 };

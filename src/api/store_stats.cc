@@ -12,8 +12,8 @@ std::string ProcessStoreStatsJson() { return ProcessStoreStats().ToJson(); }
 
 ProcessCacheStats GetProcessCacheStats() {
   vfs::SharedStats s = vfs::ProcessSharedStats();
-  return {s.frame_hits,    s.frame_misses,  s.probes_made,
-          s.probes_shared, s.records_known, s.cache_capacity_bytes};
+  return {s.frame_hits,       s.frame_misses,  s.probes_made,         s.probes_shared,
+          s.probes_unchanged, s.records_known, s.cache_capacity_bytes};
 }
 
 void ReserveProcessCache(size_t bytes) { vfs::ReserveSharedCache(bytes); }

@@ -44,6 +44,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(std::shared_ptr<ObjectStore> store,
   std::unique_ptr<Engine> engine(
       new Engine(std::move(store), std::move(db), std::move(options), std::move(cache)));
   CL_RETURN_IF_ERROR(engine->Load(create));
+  engine->log_watch_ = engine->store_->Watch(format::LogPrefix(engine->db_));
   return engine;
 }
 
@@ -274,6 +275,23 @@ Result<std::shared_ptr<const LogRecord>> Engine::ProbeNext(bool* known) {
   std::shared_ptr<const LogRecord> record = KnownNextRecord();
   *known = record != nullptr;
   if (*known) return record;
+  // The log's watch saw nothing change since this slot was found empty: it still is, with no
+  // request (docs/design.md, "Watching a local log"). Its number is taken before the probe
+  // below, so that a change the probe misses shows in the next one.
+  const uint64_t generation = log_watch_ ? log_watch_->Generation() : 0;
+  if (log_watch_ && next == empty_slot_ && generation == empty_generation_) {
+    if (options_.probe) options_.probe->CountUnchanged();
+    return Status::NotFound("log slot still empty");
+  }
+  Result<std::shared_ptr<const LogRecord>> probed = ProbeStore(next);
+  if (log_watch_ && probed.status().IsNotFound()) {
+    empty_slot_ = next;
+    empty_generation_ = generation;
+  }
+  return probed;
+}
+
+Result<std::shared_ptr<const LogRecord>> Engine::ProbeStore(uint64_t next) {
   if (!options_.probe) return FetchRecord(next);
   const std::string key = format::LogKey(db_, next);
   CL_ASSIGN_OR_RETURN(std::string bytes, options_.probe->Get(store_name_ + '\n' + key,

@@ -260,10 +260,13 @@ class Engine {
   // disk-cached copy that fails to decode, or holds another version, is dropped and fetched
   // again from the store.
   Result<std::shared_ptr<const LogRecord>> FetchRecord(uint64_t version);
-  // FetchRecord of version_+1, the freshness probe: through options_.probe when there is one.
-  // A record the process knows (KnownRecord) that follows this engine's costs no request:
-  // `*known` says so. NotFound always comes from a GET made by this call or one shared with it.
+  // FetchRecord of version_+1, the freshness probe. A record the process knows (KnownRecord)
+  // that follows this engine's costs no request: `*known` says so. NotFound comes from a GET
+  // made by this call or one shared with it (ProbeStore), or from the log's watch, which saw
+  // nothing change since such a GET found the slot empty.
   Result<std::shared_ptr<const LogRecord>> ProbeNext(bool* known);
+  // The probe's GET of log/`next`: through options_.probe when there is one.
+  Result<std::shared_ptr<const LogRecord>> ProbeStore(uint64_t next);
   // Record `version` of this incarnation from the frame cache, where the process's engines
   // keep the records they committed or fetched, decoded: a record never changes in its slot (a
   // slot is written again only after its record was deleted, past kLogDeleteGrace, and then
@@ -351,6 +354,11 @@ class Engine {
   std::shared_ptr<FrameCache> cache_;
   std::shared_ptr<DiskCache> disk_cache_;  // shared by the process's engines on cache_dir
   std::string writer_id_;                  // 16 raw bytes
+  // Tells whether the log directory changed (a local store; null elsewhere, and for OpenAt),
+  // and the slot a probe last found empty with the watch's number taken just before it.
+  std::shared_ptr<PrefixWatch> log_watch_;
+  uint64_t empty_slot_ = 0;  // none: versions start at 1
+  uint64_t empty_generation_ = 0;
 
   PageMap map_;
   uint64_t version_ = 0;

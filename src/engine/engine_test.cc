@@ -1604,6 +1604,35 @@ TEST(EngineFileCatchUpTest, FileStoresAreReadRecordByRecord) {
   std::filesystem::remove_all(dir);
 }
 
+// On a local store the log directory is watched (dir_watch.h): a reader whose probe found the
+// next slot empty makes no request again until something changes there, and then sees a
+// commit made through another store instance (another process) at once.
+TEST(EngineFileCatchUpTest, AWatchedLogIsProbedOnlyAfterItChanged) {
+  std::string dir = test::MakeTempDir("cl-watched");
+  auto writer_store = FileStore::Open(dir, /*create=*/true);
+  auto reader_store = FileStore::Open(dir, /*create=*/false);
+  ASSERT_OK(writer_store);
+  ASSERT_OK(reader_store);
+  StoreStats stats;
+  std::shared_ptr<ObjectStore> counted = CountRequests(std::move(*reader_store), &stats);
+  auto writer = OpenSynced(std::move(*writer_store), {}, nullptr, /*create=*/true);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Commit({{1, Page(1, 'a')}}, kPageSize, 1));
+  auto reader = OpenSynced(counted);
+  ASSERT_OK(reader);
+  // The watch arms at the first probe and settles; then a Refresh costs nothing.
+  for (int i = 0; i < 3; i++) ASSERT_OK((*reader)->Refresh(/*force=*/true));
+  uint64_t gets = stats.get.load();
+  for (int i = 0; i < 10; i++) ASSERT_OK((*reader)->Refresh(/*force=*/true));
+  EXPECT_EQ(stats.get.load() - gets, 0u);
+  ASSERT_OK((*writer)->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
+  gets = stats.get.load();
+  ASSERT_OK((*reader)->Refresh(/*force=*/true));
+  EXPECT_EQ((*reader)->version(), 2u);
+  EXPECT_EQ(stats.get.load() - gets, 2u);  // version 2 and the empty slot 3
+  std::filesystem::remove_all(dir);
+}
+
 // Truncation and regrowth inside the described versions: pages cut off and not rewritten read
 // as zeros afterwards, as if each record had been read.
 TEST_F(EngineCatchUpTest, TruncatedAndRegrownPagesReadAsZeros) {

@@ -7,7 +7,10 @@ namespace cloudlite::engine {
 Result<std::string> SharedProbe::Get(const std::string& key, const Fetch& fetch) {
   // A thread that may not wait neither waits for another's GET nor makes others wait for its
   // own (which may be refused): untimed, since a refusal says nothing of the store's speed.
-  if (OfflineScope::Active()) return fetch();
+  if (OfflineScope::Active()) {
+    direct_fetches_.fetch_add(1, std::memory_order_relaxed);
+    return fetch();
+  }
   if (typical_fetch_ns_.load(std::memory_order_relaxed) < kShareAbove.count()) {
     direct_fetches_.fetch_add(1, std::memory_order_relaxed);
     return Timed(fetch);  // starts after this call did, like a shared one
@@ -64,6 +67,7 @@ SharedProbe::Stats SharedProbe::stats() const {
   std::lock_guard lock(mu_);
   Stats stats = stats_;
   stats.fetches += direct_fetches_.load(std::memory_order_relaxed);
+  stats.unchanged = unchanged_.load(std::memory_order_relaxed);
   return stats;
 }
 

@@ -39,11 +39,13 @@ class SharedProbe {
   Result<std::string> Get(const std::string& key, const Fetch& fetch);
 
   struct Stats {
-    uint64_t fetches = 0;  // GETs made
-    uint64_t shared = 0;   // calls answered by another caller's GET
-    uint64_t waiting = 0;  // callers waiting now, for their turn or for another's GET
+    uint64_t fetches = 0;    // GETs made
+    uint64_t shared = 0;     // calls answered by another caller's GET
+    uint64_t waiting = 0;    // callers waiting now, for their turn or for another's GET
+    uint64_t unchanged = 0;  // probes left unmade: the store's watch saw no change (Engine)
   };
   Stats stats() const;
+  void CountUnchanged() { unchanged_.fetch_add(1, std::memory_order_relaxed); }
 
   // GETs quicker than this on average are not shared: about what a waiter's sleep and wake-up
   // cost on a busy 2-core machine, measured in bench/serve_bench.sh's point queries (file://).
@@ -66,6 +68,7 @@ class SharedProbe {
   std::map<std::string, Slot> slots_;  // only keys with a flight running
   Stats stats_;
   std::atomic<uint64_t> direct_fetches_{0};
+  std::atomic<uint64_t> unchanged_{0};
   // A moving average (1/8 weight to the newest) of GET durations. It starts above kShareAbove,
   // so a store proves fast before its callers stop sharing.
   std::atomic<int64_t> typical_fetch_ns_{2 * kShareAbove.count()};

@@ -41,8 +41,8 @@ SharedStats ProcessSharedStats() {
   const std::shared_ptr<engine::FrameCache>& cache = SharedCache();
   engine::FrameCache::Stats frames = cache->stats();
   engine::SharedProbe::Stats probes = SharedProbes()->stats();
-  return {frames.hits,   frames.misses,      probes.fetches,
-          probes.shared, frames.record_hits, cache->capacity()};
+  return {frames.hits,      frames.misses,      probes.fetches,   probes.shared,
+          probes.unchanged, frames.record_hits, cache->capacity()};
 }
 
 void ReserveSharedCache(size_t bytes) { SharedCache()->Reserve(bytes); }

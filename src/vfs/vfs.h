@@ -96,8 +96,9 @@ int RecordPlainRowChanges(sqlite3* db);
 struct SharedStats {
   uint64_t frame_hits = 0, frame_misses = 0;    // engine::FrameCache::Stats
   uint64_t probes_made = 0, probes_shared = 0;  // engine::SharedProbe::Stats
-  uint64_t records_known = 0;                   // engine::FrameCache::Stats::record_hits
-  uint64_t cache_capacity_bytes = 0;            // engine::FrameCache::capacity
+  uint64_t probes_unchanged = 0;
+  uint64_t records_known = 0;         // engine::FrameCache::Stats::record_hits
+  uint64_t cache_capacity_bytes = 0;  // engine::FrameCache::capacity
 };
 SharedStats ProcessSharedStats();
 // Raises the process's frame cache budget (FrameCache::Reserve) before any database opens.

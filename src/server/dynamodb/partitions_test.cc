@@ -68,10 +68,15 @@ TEST_F(PartitionsTest, EventualReadsCostNoStoreRequestAndSeeThisProcesssWrites) 
   before = ProcessStoreStatsJson();
   EXPECT_EQ(Get(p, 0, false), 2);
   EXPECT_EQ(ProcessStoreStatsJson(), before);
-  // A consistent read asks the store every time.
+  // A consistent read asks the store whenever the log may have changed: on file://, whose log
+  // directory is watched (docs/design.md, "Watching a local log"), only after a write.
   EXPECT_EQ(Get(p, 0, true), 2);
   before = ProcessStoreStatsJson();
   EXPECT_EQ(Get(p, 0, true), 2);
+  EXPECT_EQ(ProcessStoreStatsJson(), before);
+  Put(p, 0, 3);
+  before = ProcessStoreStatsJson();
+  EXPECT_EQ(Get(p, 0, true), 3);
   EXPECT_NE(ProcessStoreStatsJson(), before);
 }
 

@@ -234,11 +234,15 @@ void SqlService::RefreshMetrics() {
        cache.frame_hits);
   copy(m->GetCounter("cloudlite_frame_cache_requests_total", frames, {{"result", "miss"}}),
        cache.frame_misses);
-  const char* probes = "Freshness probes of read transactions: made, or shared with another read";
+  const char* probes =
+      "Freshness probes of read transactions: made, shared with another read, or left unmade "
+      "because the local store's watch saw no change";
   copy(m->GetCounter("cloudlite_freshness_probes_total", probes, {{"result", "made"}}),
        cache.probes_made);
   copy(m->GetCounter("cloudlite_freshness_probes_total", probes, {{"result", "shared"}}),
        cache.probes_shared);
+  copy(m->GetCounter("cloudlite_freshness_probes_total", probes, {{"result", "unchanged"}}),
+       cache.probes_unchanged);
 }
 
 Handler SqlService::AsHandler() {

@@ -1191,6 +1191,12 @@ TEST_F(HranaServiceTest, MetricsShowOpenStreamsDatabasesAndCaches) {
   EXPECT_EQ(Series(during, "cloudlite_sql_open_connections"), 3) << during;  // a: 2, b: 1
   EXPECT_GT(lookups(during), lookups(before)) << during;
   EXPECT_GT(probes(during), probes(before)) << during;
+  // The same read again, nothing committed since: the log's directory is watched (file://), so
+  // no probe is made (docs/design.md, "Watching a local log").
+  const std::string unchanged = R"(cloudlite_freshness_probes_total{result="unchanged"})";
+  EXPECT_EQ(Rows(Exec(s, "SELECT x FROM t", "[]", "/a/v2/pipeline")).as_array().size(), 1u);
+  s.RefreshMetrics();
+  EXPECT_GT(Series(metrics.Render(), unchanged), Series(during, unchanged)) << metrics.Render();
 
   // A write through another connection: the stream's connection, at the version before it, takes
   // the new record from the process's cache instead of the store (docs/design.md).
