@@ -6,9 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "store/file/file_store.h"
 #include "testing/status_matchers.h"
@@ -131,6 +133,40 @@ TEST_F(DirWatchTest, LosesNothingWhenADirectoryOnThePathIsReplaced) {
     EXPECT_NE(watch->Generation(), after);  // the new directory is the one watched now
     fs::remove_all(dir_ + "/moved");
   }
+}
+
+// Readers on several threads share one watch while another instance writes: a write that
+// began after a reader's call returned and ended before its next call began always shows.
+TEST_F(DirWatchTest, ConcurrentReadersNeverMissAWrite) {
+  ASSERT_OK(writer_->PutIfAbsent("db/log/0", "zero"));
+  std::shared_ptr<PrefixWatch> watch = reader_->Watch("db/log/");
+  Settled(*watch);
+  constexpr int kWrites = 200;
+  std::atomic<int> done{0};  // writes that returned
+  std::atomic<int> missed{0}, checked{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; t++) {
+    readers.emplace_back([&] {
+      while (done.load() < kWrites) {
+        const uint64_t first = watch->Generation();
+        const int before = done.load();  // write before+1 may have landed before `first`...
+        std::this_thread::sleep_for(std::chrono::microseconds(500 * (1 + done.load() % 5)));
+        const int after = done.load();  // ...but write before+2 began after it returned
+        const uint64_t second = watch->Generation();
+        if (after >= before + 2) {
+          checked++;
+          if (second == first) missed++;
+        }
+      }
+    });
+  }
+  for (int i = 1; i <= kWrites; i++) {
+    ASSERT_OK(writer_->PutIfAbsent("db/log/" + std::to_string(i), "x"));
+    done.store(i);
+  }
+  for (std::thread& t : readers) t.join();
+  EXPECT_GT(checked.load(), kWrites / 10);  // enough pairs with a write between them
+  EXPECT_EQ(missed.load(), 0) << checked.load() << " pairs checked";
 }
 
 // A forked child shares the process's inotify queue: reading it would take events its parent
