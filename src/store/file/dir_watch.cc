@@ -54,7 +54,9 @@ struct Hub {
     bool own;  // the listener's own directory (entry events count), not one above it
   };
 
-  // Null where inotify is unavailable. Never freed: watches may outlive static destruction.
+  // Null while inotify is unavailable (a failed attempt is tried again a second later: the
+  // per-user limit of instances may free up). Never freed: watches may outlive static
+  // destruction.
   static Hub* Get();
 
   // Reads every queued event and tells the listeners (DirWatch::Changed / Lost).
@@ -127,15 +129,25 @@ class DirWatch final : public PrefixWatch {
   std::atomic<uint64_t> generation_{0};  // atomic only for a forked child's calls
 };
 
+std::atomic<Hub*> the_hub{nullptr};
+
 Hub* Hub::Get() {
-  static Hub* const hub = [] {
-    const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd < 0) return static_cast<Hub*>(nullptr);
-    auto* h = new Hub;
-    h->fd = fd;
-    pthread_atfork(nullptr, nullptr, [] { Get()->forked.store(true); });
-    return h;
-  }();
+  if (Hub* hub = the_hub.load(std::memory_order_acquire)) return hub;
+  static std::mutex mu;
+  static std::chrono::steady_clock::time_point next_try;
+  std::lock_guard lock(mu);
+  if (Hub* hub = the_hub.load(std::memory_order_acquire)) return hub;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_try) return nullptr;
+  const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) {
+    next_try = now + std::chrono::seconds(1);
+    return nullptr;
+  }
+  auto* hub = new Hub;
+  hub->fd = fd;
+  pthread_atfork(nullptr, nullptr, [] { the_hub.load()->forked.store(true); });
+  the_hub.store(hub, std::memory_order_release);
   return hub;
 }
 
