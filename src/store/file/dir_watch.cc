@@ -190,34 +190,38 @@ void Hub::DrainLocked() {
   }
 }
 
+// A directory under `parent`, not through a link. -1 on failure.
+int OpenSubdirectory(int parent, const std::string& name) {
+  return openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+bool SameDirectory(int a, int b) {
+  struct stat sa {};
+  struct stat sb {};
+  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
 void DirWatch::ArmLocked() {
-  std::vector<int> fds;  // the directories walked, outermost first (closed below)
-  auto close_all = [&] {
-    for (int fd : fds) ::close(fd);
-  };
+  std::vector<int> fds;  // the directories below the root down to the watched one (closed below)
   bool ok = true;
-  int parent = root_fd_;
-  for (size_t i = 0; ok && i <= names_.size(); i++) {
-    const bool own = i == names_.size();
-    if (i > 0) {
-      const int fd =
-          openat(parent, names_[i - 1].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) {
-        ok = false;
-        break;
-      }
-      fds.push_back(fd);
-      parent = fd;
-    } else if (!own) {
-      continue;  // the root is followed by descriptor: its own name may change
-    }
-    if (own && !IsLocalFileSystem(parent)) {
+  for (const std::string& name : names_) {
+    const int fd = OpenSubdirectory(fds.empty() ? root_fd_ : fds.back(), name);
+    if (fd < 0) {
       ok = false;
       break;
     }
+    fds.push_back(fd);
+  }
+  // The root is followed by descriptor (its own name may change): watched only when it is the
+  // watched directory.
+  const std::vector<int> watched = fds.empty() ? std::vector<int>{root_fd_} : fds;
+  ok = ok && IsLocalFileSystem(watched.back());
+  for (size_t i = 0; ok && i < watched.size(); i++) {
+    const bool own = i + 1 == watched.size();
     // inotify_add_watch(2) takes a path: the descriptor's magic link names exactly the
     // directory walked to, links and all refused on the way.
-    const std::string path = "/proc/self/fd/" + std::to_string(parent);
+    const std::string path = "/proc/self/fd/" + std::to_string(watched[i]);
     const int wd = inotify_add_watch(
         hub_->fd, path.c_str(), (own ? kEntryEvents : 0) | kSelfEvents | IN_ONLYDIR | IN_MASK_ADD);
     if (wd < 0) {
@@ -228,18 +232,12 @@ void DirWatch::ArmLocked() {
     wds_.push_back(wd);
   }
   // The path again, now that every directory on it is watched.
-  parent = root_fd_;
-  for (size_t i = 0; ok && i < names_.size(); i++) {
-    const int fd =
-        openat(parent, names_[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat now {};
-    struct stat watched {};
-    ok = fd >= 0 && fstat(fd, &now) == 0 && fstat(fds[i], &watched) == 0 &&
-         now.st_dev == watched.st_dev && now.st_ino == watched.st_ino;
+  for (size_t i = 0; ok && i < fds.size(); i++) {
+    const int fd = OpenSubdirectory(i == 0 ? root_fd_ : fds[i - 1], names_[i]);
+    ok = fd >= 0 && SameDirectory(fd, fds[i]);
     if (fd >= 0) ::close(fd);
-    parent = fds[i];
   }
-  close_all();
+  for (int fd : fds) ::close(fd);
   if (ok) {
     armed_ = true;
   } else {
