@@ -278,13 +278,14 @@ Result<std::shared_ptr<const LogRecord>> Engine::ProbeNext(bool* known) {
   // The log's watch saw nothing change since this slot was found empty: it still is, with no
   // request (docs/design.md, "Watching a local log"). Its number is taken before the probe
   // below, so that a change the probe misses shows in the next one.
-  const uint64_t generation = log_watch_ ? log_watch_->Generation() : 0;
-  if (log_watch_ && next == empty_slot_ && generation == empty_generation_) {
+  if (!log_watch_) return ProbeStore(next);
+  const uint64_t generation = log_watch_->Generation();
+  if (next == empty_slot_ && generation == empty_generation_) {
     if (options_.probe) options_.probe->CountUnchanged();
     return Status::NotFound("log slot still empty");
   }
   Result<std::shared_ptr<const LogRecord>> probed = ProbeStore(next);
-  if (log_watch_ && probed.status().IsNotFound()) {
+  if (probed.status().IsNotFound()) {
     empty_slot_ = next;
     empty_generation_ = generation;
   }
