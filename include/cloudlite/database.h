@@ -110,6 +110,13 @@ class Database {
   // most options.max_attempts times; then Busy. A non-Ok status from fn rolls back and is
   // returned as is.
   Status Update(const std::function<Status(Connection&)>& fn);
+  // The same, and `on_durable` is called once, on this thread, with the committed version as
+  // soon as the commit is durable in the store: before Update returns, while this connection
+  // still finishes the commit (so it must not use this Database). A server answers its client
+  // there. Once it was called the transaction is committed, whatever Update returns. Never
+  // called if nothing was committed, nor on a connection of the plain VFS.
+  Status Update(const std::function<Status(Connection&)>& fn,
+                const std::function<void(uint64_t version)>& on_durable);
   // Runs fn in a read transaction on the latest version (see max_staleness).
   Status View(const std::function<Status(Connection&)>& fn);
 

@@ -266,10 +266,16 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view uri, Options o
 // else its recorded row changes are replayed there), and only when what it depends on changed,
 // run fn again. The lifecycle is Transaction's (api/transaction.h).
 Status Database::Update(const std::function<Status(Connection&)>& fn) {
+  return Update(fn, nullptr);
+}
+
+Status Database::Update(const std::function<Status(Connection&)>& fn,
+                        const std::function<void(uint64_t version)>& on_durable) {
   Connection conn(impl_->db, &impl_->kept);
   if (!impl_->schema) impl_->schema = std::make_unique<SchemaFacts>(impl_->db);
-  Transaction txn(conn, {impl_->options.isolation, impl_->options.max_attempts,
-                         impl_->options.change_feed, impl_->schema.get()});
+  Transaction txn(
+      conn, {impl_->options.isolation, impl_->options.max_attempts, impl_->options.change_feed,
+             impl_->schema.get(), on_durable ? &on_durable : nullptr});
   Status s = txn.Run([&] { return fn(conn); });
   UpdateStats& stats = impl_->stats;
   stats.commits += txn.stats().commits;

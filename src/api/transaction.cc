@@ -60,6 +60,7 @@ Status Transaction::Attempt(const std::function<Status()>& work) {
     before = control_->Outcome().races;
   }
   CL_RETURN_IF_ERROR(connection_.Exec("BEGIN IMMEDIATE"));
+  if (control_ && options_.on_durable) control_->SetDurableHook(options_.on_durable);
   Status s = work();
   if (s.ok()) s = connection_.Exec("COMMIT");
   RollbackIfOpen(db());

@@ -30,6 +30,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -51,6 +52,8 @@ struct TransactionOptions {
   bool change_feed = true;
   // The connection's, kept across its transactions (null: the transaction's own).
   SchemaFacts* schema = nullptr;
+  // Called with the version once the commit is durable, before Run returns (Database::Update).
+  const std::function<void(uint64_t version)>* on_durable = nullptr;
 };
 
 class Transaction {

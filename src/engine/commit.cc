@@ -203,7 +203,8 @@ Result<CommitFrames> Engine::WriteFrames(const DirtyPages& dirty,
 }
 
 Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_pages,
-                      std::string_view changeset) {
+                      std::string_view changeset,
+                      const std::function<void(uint64_t version)>* on_durable) {
   if (removed_) return RemovedError();
   (void)AdoptCheckpoint(/*wait=*/false);  // its failure cost the commit nothing
   (void)AdoptCollection(/*wait=*/false);  // best effort: what is left goes next time
@@ -259,6 +260,13 @@ Status Engine::Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_p
     // max_staleness allows, the next transaction must look for newer versions.
     synced_ = false;
     return published;
+  }
+  if (on_durable && *on_durable) {
+    // Its owner may answer a client now. A failure there is its own: the commit stands.
+    try {
+      (*on_durable)(version);
+    } catch (...) {
+    }
   }
 
   // Committed. Adopt it, warming the cache with what we wrote, the record included: the

@@ -189,9 +189,12 @@ class Engine {
 
   // Commits `dirty` on top of the current version as version()+1. Busy if another commit took
   // that version first (nothing changed; Refresh and try again). Ambiguous only if the outcome
-  // stayed unknown after retries.
+  // stayed unknown after retries. `on_durable` (if set) is called with the version as soon as
+  // the record is in the store, before this engine adopts it; whatever Commit returns after
+  // that, the version is committed.
   Status Commit(const DirtyPages& dirty, uint32_t page_size, uint32_t db_pages,
-                std::string_view changeset = {});
+                std::string_view changeset = {},
+                const std::function<void(uint64_t version)>* on_durable = nullptr);
 
   // Replaces the whole database with a local image as one new version, with a checkpoint.
   // Retries on lost races (the image wins: push semantics). Reports progress in bytes, from the

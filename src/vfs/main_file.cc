@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "base/coding.h"
 #include "base/retry.h"
@@ -249,6 +250,7 @@ void MainFile::Unlock(int level) {
     if (lock_ >= SQLITE_LOCK_RESERVED) ReleaseLease();
     dirty_.Clear();  // committed at SQLITE_FCNTL_SYNC, or rolled back
     row_changes_.clear();
+    on_durable_ = nullptr;
     touched_.Clear();
     txn_dirty_ = false;
     if (commit_failed_) counter_.CommitFailed();
@@ -342,7 +344,11 @@ Result<bool> MainFile::MoveToLatest(uint32_t* db_pages) {
 
 Status MainFile::Publish(uint32_t page_size, uint32_t db_pages) {
   auto started = std::chrono::steady_clock::now();
-  Status published = engine_->Commit(dirty_, page_size, db_pages, row_changes_);
+  // The hook goes with the attempt that lands (a lost one, moved onto the newer version, tries
+  // again), and is called once.
+  std::function<void(uint64_t)> durable;
+  if (on_durable_) durable = [this](uint64_t v) { (*std::exchange(on_durable_, nullptr))(v); };
+  Status published = engine_->Commit(dirty_, page_size, db_pages, row_changes_, &durable);
   if (published.IsBusy()) {  // a lost race: one PutIfAbsent, the scale of the backoff
     contention_.round_trip = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
@@ -475,6 +481,10 @@ std::string MainFile::PlainRowChanges(const std::string& page1, uint32_t db_page
 
 void MainFile::SetRowChanges(std::string section) {
   if (lock_ >= SQLITE_LOCK_RESERVED) row_changes_ = std::move(section);
+}
+
+void MainFile::SetDurableHook(const std::function<void(uint64_t version)>* hook) {
+  if (lock_ >= SQLITE_LOCK_RESERVED) on_durable_ = hook;
 }
 
 WriteOutcome MainFile::Outcome() const { return WriteOutcome{lost_, races_, contention_}; }

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -106,6 +107,7 @@ class MainFile final : public WriteControl {
   WriteOutcome Outcome() const override;
   Result<bool> ConfirmReads() override;
   void SetRowChanges(std::string section) override;
+  void SetDurableHook(const std::function<void(uint64_t version)>* hook) override;
 
   // ---- row changes of the plain VFS (row_feed.h) ----
   // The library owns this file's transactions (WriteControlOf): it records their rows itself.
@@ -168,9 +170,10 @@ class MainFile final : public WriteControl {
   bool txn_dirty_ = false;      // written or truncated since RESERVED
   bool commit_failed_ = false;  // this write transaction's commit failed: it publishes nothing
   std::string row_changes_;     // its CHANGESET section, if its owner recorded one
-  bool owned_ = false;          // set_owned
-  bool change_feed_ = true;     // Options::change_feed
-  TouchedRows touched_;         // rows the plain VFS's hook saw the transaction touch
+  const std::function<void(uint64_t)>* on_durable_ = nullptr;  // SetDurableHook, until called
+  bool owned_ = false;                                         // set_owned
+  bool change_feed_ = true;                                    // Options::change_feed
+  TouchedRows touched_;                // rows the plain VFS's hook saw the transaction touch
   std::unique_ptr<RowDiffer> differ_;  // what they changed, made on the first such commit
 
   ChangeCounter counter_;  // what SQLite's page cache holds, and when it drops it

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "cloudlite/status.h"
@@ -81,6 +82,12 @@ class WriteControl {
   // (format::EncodeRowChanges; docs/format.md), for the change feed. It is the same section if
   // the VFS moves the pages onto a newer version. Forgotten when the write transaction ends.
   virtual void SetRowChanges(std::string section) = 0;
+  // Inside a write transaction, before COMMIT: `hook` (which must outlive the transaction) is
+  // called with the committed version on the committing thread as soon as the commit record is
+  // durable in the store, before the engine adopts it and SQLite ends the COMMIT, so that a
+  // server can answer while that bookkeeping goes on. At most once; never if nothing commits.
+  // Forgotten when the write transaction ends.
+  virtual void SetDurableHook(const std::function<void(uint64_t version)>* hook) = 0;
 
  protected:
   ~WriteControl() = default;

@@ -109,6 +109,61 @@ TEST(DatabaseTest, AFailingFunctionRollsBackAndReturnsItsStatus) {
       (*db)->Update([](Connection& c) { return c.Exec("INSERT INTO nope VALUES (1)"); }).ok());
 }
 
+// on_durable is called once per committed Update, when the commit is in the store: another
+// connection already reads it there, before Update returns. Across a lost race too; never when
+// nothing commits.
+TEST(DatabaseTest, OnDurableIsCalledOnceTheCommitIsInTheStore) {
+  const std::string uri = TempStore() + "/app";
+  auto db = Database::Open(uri);
+  ASSERT_OK(db);
+  auto other = Database::Open(uri);
+  ASSERT_OK(other);
+  ASSERT_OK((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }));
+  std::vector<uint64_t> calls;
+  int64_t seen_elsewhere = -1;
+  auto on_durable = [&](uint64_t version) {
+    calls.push_back(version);
+    Result<int64_t> count = QueryInt(**other, "SELECT count(*) FROM t");
+    seen_elsewhere = count.ok() ? *count : -1;
+  };
+  auto insert = [](Connection& c) { return c.Exec("INSERT INTO t VALUES (1)"); };
+  ASSERT_OK((*db)->Update(insert, on_durable));
+  EXPECT_EQ(calls, std::vector<uint64_t>{2});
+  EXPECT_EQ(seen_elsewhere, 1);
+
+  // A lost race: `other` commits first; the rows move onto its version and commit once.
+  ASSERT_OK((*other)->Update(insert));
+  calls.clear();
+  ASSERT_OK((*db)->Update(insert, on_durable));
+  EXPECT_EQ(calls, std::vector<uint64_t>{4});
+  EXPECT_EQ((*db)->version(), 4u);
+  EXPECT_EQ(seen_elsewhere, 3);
+
+  // A lost race whose pages move onto the newer version within the COMMIT: called once, for
+  // the attempt that landed.
+  ASSERT_OK((*db)->Update([](Connection& c) { return c.Exec("CREATE TABLE u (x)"); }));
+  ASSERT_OK((*other)->Update(insert));
+  calls.clear();
+  ASSERT_OK(
+      (*db)->Update([](Connection& c) { return c.Exec("INSERT INTO u VALUES (1)"); }, on_durable));
+  EXPECT_EQ(calls, std::vector<uint64_t>{7});
+  EXPECT_EQ((*db)->version(), 7u);
+  EXPECT_EQ(seen_elsewhere, 4);
+
+  calls.clear();
+  EXPECT_FALSE((*db)
+                   ->Update(
+                       [](Connection& c) {
+                         CL_RETURN_IF_ERROR(c.Exec("INSERT INTO t VALUES (1)"));
+                         return Status::InvalidArgument("changed my mind");
+                       },
+                       on_durable)
+                   .ok());
+  ASSERT_OK((*db)->Update([](Connection& c) { return c.Query("SELECT 1").status(); }, on_durable));
+  EXPECT_TRUE(calls.empty());
+  EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 4);
+}
+
 // The statements every Update and View runs (BEGIN, COMMIT, a group commit's SAVEPOINT and
 // RELEASE) are prepared once per Database, not on every call; a PRAGMA (cloudlite's are answered
 // while being prepared), a script of several statements and a long text are not kept.
