@@ -19,6 +19,20 @@ struct Header {
   std::string value;
 };
 
+struct Response;
+
+// Lets a handler answer before it returns, where the transport can: a write is answered as soon
+// as its commit is durable, while the server still finishes the commit's bookkeeping.
+class EarlyAnswer {
+ public:
+  // Sends `r` now (at most once per request). The handler must still return the same response:
+  // the listener then sends nothing more, and logs it.
+  virtual void Send(const Response& r) = 0;
+
+ protected:
+  ~EarlyAnswer() = default;
+};
+
 struct Request {
   std::string method;  // "GET", "POST", ... as sent
   std::string path;    // the target before '?', percent-decoding left to the handler
@@ -28,6 +42,9 @@ struct Request {
   std::string remote;  // "address:port" of the peer, for logs
   // When the handler should give up (the listener's or Lambda's request time limit).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Set by a listener that can send a worker's answer before the handler returns; null
+  // elsewhere (a Lambda event, TLS, the I/O thread's fast path, tests).
+  EarlyAnswer* early = nullptr;
 
   // The value of the first header named `name` (case-insensitive), "" if absent.
   std::string_view header(std::string_view name) const;

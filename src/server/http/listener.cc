@@ -395,10 +395,45 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       listener_->CountFast(answer.has_value());
       if (answer) return Write(std::move(*answer), /*admitted=*/true);
     }
-    listener_->pool().Submit([self = this->shared_from_this()] {
-      self->Answer(CallHandler(self->listener_->handler(), self->request_));
-    });
+    // The worker owns the request: once its answer went out early (EarlyAnswer) this connection
+    // reads the next one while the handler may still run. The log keeps what it names.
+    Request req = std::move(request_);
+    request_ = Request{};
+    request_.method = req.method;
+    request_.path = req.path;
+    request_.remote = req.remote;
+    listener_->pool().Submit(
+        [self = this->shared_from_this(), req = std::move(req), head = head_]() mutable {
+          Early early(self.get());
+          if (!kTls && !head) req.early = &early;
+          Response r = CallHandler(self->listener_->handler(), req);
+          if (!early.sent()) self->Answer(std::move(r));
+        });
   }
+
+  // A plain answer made and sent by a worker, as the I/O thread will finish it.
+  struct Sent {
+    std::shared_ptr<http::response<http::string_body>> res;
+    std::shared_ptr<http::response_serializer<http::string_body>> sr;
+    bool keep_alive = false;
+    Response r;  // without its body, for the access log
+  };
+
+  // A handler's answer sent from inside it (EarlyAnswer), and the request finished at once.
+  class Early final : public EarlyAnswer {
+   public:
+    explicit Early(Session* session) : session_(session) {}
+    void Send(const Response& r) override {
+      if (sent_ || r.next_chunk) return;  // a streamed body goes when the handler returns
+      sent_ = true;
+      session_->FinishSent(session_->SendPlain(r));
+    }
+    bool sent() const { return sent_; }
+
+   private:
+    Session* const session_;
+    bool sent_ = false;
+  };
 
   // On the worker that made `r`. A plain HTTP answer is sent right here, as far as the socket
   // takes it without waiting (all of it, for a small answer to a client that reads): the client
@@ -406,32 +441,44 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // (and writes what the socket did not take). TLS, HEAD and streamed answers go to the I/O
   // thread's Write.
   void Answer(Response r) {
-    auto self = this->shared_from_this();
     if constexpr (!kTls) {
-      if (!r.next_chunk && !head_) {
-        const bool keep_alive = keep_alive_ && !listener_->stopping();
-        auto res = std::make_shared<http::response<http::string_body>>();
-        FillHeader(res.get(), r, keep_alive, false, r.body.size());
-        res->body() = std::move(r.body);
-        r.body.clear();
-        auto sr = std::make_shared<http::response_serializer<http::string_body>>(*res);
-        SendNow(*sr);
-        net::post(stream_.get_executor(), [self, res, sr, keep_alive, r = std::move(r)]() mutable {
-          self->admitted_ = true;
-          self->keep_alive_ = keep_alive;
-          self->state_ = State::kWriting;
-          self->response_ = std::move(r);
-          self->bytes_ = res->body().size();
-          if (sr->is_done()) return self->Finish(true);
-          self->Lowest().expires_after(self->options_.write_timeout);
-          http::async_write(self->stream_, *sr,
-                            [self, res, sr](beast::error_code ec, size_t) { self->Finish(!ec); });
-        });
-        return;
-      }
+      if (!r.next_chunk && !head_) return FinishSent(SendPlain(std::move(r)));
     }
     net::post(stream_.get_executor(),
-              [self, r = std::move(r)]() mutable { self->Write(std::move(r), /*admitted=*/true); });
+              [self = this->shared_from_this(), r = std::move(r)]() mutable {
+                self->Write(std::move(r), /*admitted=*/true);
+              });
+  }
+
+  Sent SendPlain(Response r) {
+    Sent sent;
+    sent.keep_alive = keep_alive_ && !listener_->stopping();
+    sent.res = std::make_shared<http::response<http::string_body>>();
+    FillHeader(sent.res.get(), r, sent.keep_alive, false, r.body.size());
+    sent.res->body() = std::move(r.body);
+    r.body.clear();
+    sent.sr = std::make_shared<http::response_serializer<http::string_body>>(*sent.res);
+    SendNow(*sent.sr);
+    sent.r = std::move(r);
+    return sent;
+  }
+
+  // Hands a worker's answer to the I/O thread, which writes what the socket did not take and
+  // reads the next request.
+  void FinishSent(Sent sent) {
+    net::post(stream_.get_executor(),
+              [self = this->shared_from_this(), sent = std::move(sent)]() mutable {
+                self->admitted_ = true;
+                self->keep_alive_ = sent.keep_alive;
+                self->state_ = State::kWriting;
+                self->response_ = std::move(sent.r);
+                self->bytes_ = sent.res->body().size();
+                if (sent.sr->is_done()) return self->Finish(true);
+                self->Lowest().expires_after(self->options_.write_timeout);
+                http::async_write(self->stream_, *sent.sr,
+                                  [self, res = sent.res, sr = sent.sr](
+                                      beast::error_code ec, size_t) { self->Finish(!ec); });
+              });
   }
 
   // Writes what the socket takes now, without waiting, from the serializer's next buffers. A

@@ -523,6 +523,31 @@ TEST(Listener, ShutdownFinishesTheRequestInFlight) {
   stopper.join();
 }
 
+TEST(Listener, AHandlerMaySendItsAnswerBeforeItReturns) {
+  Latch returned;  // the handler of /early returns only once the client has its answer
+  auto listener = StartOrDie(TestOptions(), [&](const Request& req) {
+    Response r = Echo(req);
+    if (req.path == "/early") {
+      EXPECT_NE(req.early, nullptr);
+      if (req.early) req.early->Send(r);
+      returned.Wait();
+    }
+    return r;
+  });
+  ASSERT_TRUE(listener);
+  RawClient c(listener->port());
+  c.Send("POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+  const std::string first = c.ReadResponse();  // 30 s at most, if it were not sent early
+  EXPECT_EQ(first.rfind("HTTP/1.1 200 ", 0), 0u) << first;
+  EXPECT_NE(first.find("POST /early ?  [hi]"), std::string::npos) << first;
+  returned.Open();
+  // Sent once, and the connection goes on with the next request.
+  c.Send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string second = c.ReadResponse();
+  EXPECT_NE(second.find("GET /next"), std::string::npos) << second;
+  EXPECT_EQ(second.find("/early"), std::string::npos) << second;
+}
+
 TEST(Listener, ServeUntilSignalStopsOnSigterm) {
   auto listener = StartOrDie(TestOptions(), Echo);
   ASSERT_TRUE(listener);
