@@ -51,10 +51,11 @@ void GroupCommitter::Record(const UpdateStats& before, const UpdateStats& after,
   if (metrics_.group_size && commits) metrics_.group_size->Observe(static_cast<double>(requests));
 }
 
-Status GroupCommitter::Run(DatabasePool::Lease& own, const Work& work, uint64_t* version) {
+Status GroupCommitter::Run(DatabasePool::Lease& own, const Work& work, uint64_t* version,
+                           const Durable& on_durable) {
   if (!options_.enabled) {
     UpdateStats before = own.db().stats();
-    Status s = own.db().Update([&](Connection&) { return work(own); });
+    Status s = own.db().Update([&](Connection&) { return work(own); }, on_durable);
     Record(before, own.db().stats(), 1, 1);
     *version = own.db().version();
     return s;
@@ -78,12 +79,17 @@ Status GroupCommitter::Run(DatabasePool::Lease& own, const Work& work, uint64_t*
       Result<DatabasePool::Lease> lease = acquire_();
       if (lease.ok()) group_ = std::move(lease).value();
     }
+    bool answered = false;
     try {
-      RunGroup(group_ ? group_ : own, group);
+      RunGroup(group_ ? group_ : own, group, &me, on_durable, &answered);
     } catch (...) {
       // No exception may leave the leader with the group unanswered and leading_ set.
-      for (Member* m : group) m->status = Status::Internal("the group commit failed unexpectedly");
       group_ = DatabasePool::Lease();  // back to the pool, which rolls back what is open
+      if (!answered) {
+        for (Member* m : group)
+          m->status = Status::Internal("the group commit failed unexpectedly");
+        Answer(group, 0);
+      }
     }
     lock.lock();
     if (queue_.empty()) {
@@ -91,7 +97,6 @@ Status GroupCommitter::Run(DatabasePool::Lease& own, const Work& work, uint64_t*
       group_.Park();  // nothing waits: back to the pool, kept for the next group if it can be
       lock.lock();
     }
-    for (Member* m : group) m->done = true;
     leading_ = false;
     done_.notify_all();
   }
@@ -104,46 +109,72 @@ size_t GroupCommitter::waiting() const {
   return queue_.size();
 }
 
-void GroupCommitter::RunGroup(DatabasePool::Lease& own, std::vector<Member*> members) {
+void GroupCommitter::RunGroup(DatabasePool::Lease& own, std::vector<Member*> members,
+                              Member* leader, const Durable& on_durable, bool* answered) {
   if (options_.before_group) options_.before_group(members.size());
-  const size_t requests = members.size();
+  const std::vector<Member*> group = members;
+  const bool leads = std::find(group.begin(), group.end(), leader) != group.end();
   const UpdateStats before = own.db().stats();
+  // Once the group's commit is durable every member is answered, while the commit goes on.
+  const Durable durable = [&](uint64_t version) {
+    Answer(group, version);
+    *answered = true;
+    if (leads && leader->status.ok() && on_durable) on_durable(version);
+  };
   size_t updates = 0;
   Status s;
   while (!members.empty()) {
     Member* aborted = nullptr;
     updates++;
-    s = RunOnce(own, members, &aborted);
-    if (!aborted) break;
-    // Its failure took the group's transaction with it: answer it, run the others again.
+    s = RunOnce(own, members, &aborted, durable, answered);
+    if (*answered || !aborted) break;
+    // Its failure took the group's transaction with it: it keeps it, the others run again.
     members.erase(std::find(members.begin(), members.end(), aborted));
   }
-  const uint64_t version = own.db().version();
-  for (Member* m : members) {
-    if (!s.ok()) m->status = s;  // the group did not commit: nothing of it was written
-    m->version = version;
+  Record(before, own.db().stats(), group.size(), updates);
+  if (*answered) return;  // the members may be gone
+  // Nothing was committed (they only read), or the commit failed: nothing of it was written.
+  if (!s.ok()) {
+    for (Member* m : members) m->status = s;
   }
-  Record(before, own.db().stats(), requests, updates);
+  Answer(group, own.db().version());
+  *answered = true;
+}
+
+void GroupCommitter::Answer(const std::vector<Member*>& members, uint64_t version) {
+  {
+    std::lock_guard lock(mu_);
+    for (Member* m : members) {
+      m->version = version;
+      m->done = true;
+    }
+  }
+  done_.notify_all();
 }
 
 Status GroupCommitter::RunOnce(DatabasePool::Lease& own, const std::vector<Member*>& members,
-                               Member** aborted) {
+                               Member** aborted, const Durable& on_durable, const bool* answered) {
   sqlite3* db = own.db().handle();
-  return own.db().Update([&](Connection& c) -> Status {
-    *aborted = nullptr;
-    for (Member* m : members) {
-      CL_RETURN_IF_ERROR(c.Exec(kMemberSavepoint));
-      sqlite3_set_last_insert_rowid(db, 0);  // a member's last_insert_rowid is its own
-      m->status = (*m->work)(own);
-      if (sqlite3_get_autocommit(db)) {
-        *aborted = m;
-        if (m->status.ok()) m->status = Status::Internal("the group's transaction ended early");
-        return m->status;
-      }
-      CL_RETURN_IF_ERROR(c.Exec(m->status.ok() ? kMemberRelease : kMemberRollback));
-    }
-    return Status::Ok();
-  });
+  return own.db().Update(
+      [&](Connection& c) -> Status {
+        // Answered members are gone: a run after the commit was durable (only if its bookkeeping
+        // failed with Busy) must not touch them.
+        if (*answered) return Status::Internal("the group's commit ended after it was answered");
+        *aborted = nullptr;
+        for (Member* m : members) {
+          CL_RETURN_IF_ERROR(c.Exec(kMemberSavepoint));
+          sqlite3_set_last_insert_rowid(db, 0);  // a member's last_insert_rowid is its own
+          m->status = (*m->work)(own);
+          if (sqlite3_get_autocommit(db)) {
+            *aborted = m;
+            if (m->status.ok()) m->status = Status::Internal("the group's transaction ended early");
+            return m->status;
+          }
+          CL_RETURN_IF_ERROR(c.Exec(m->status.ok() ? kMemberRelease : kMemberRollback));
+        }
+        return Status::Ok();
+      },
+      on_durable);
 }
 
 }  // namespace cloudlite::server::sql

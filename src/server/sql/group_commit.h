@@ -9,7 +9,9 @@
 // rolled back the whole transaction (INSERT OR ROLLBACK, an interrupted write) is answered with
 // its failure and the group runs again without it. A lost race is Update's business: it moves or
 // replays the group's changes or runs the whole function again, so each member's results are
-// those of the run that committed. Every member is answered after that commit is durable.
+// those of the run that committed. Every member is answered after that commit is durable, and
+// as soon as it is: the followers wake and the leader answers its own client (Run's
+// `on_durable`) while its connection still finishes the commit.
 #pragma once
 
 #include <condition_variable>
@@ -56,10 +58,16 @@ class GroupCommitter {
                  std::function<Result<DatabasePool::Lease>()> acquire = nullptr)
       : options_(std::move(options)), metrics_(metrics), acquire_(std::move(acquire)) {}
 
+  // What a write's caller may answer with as soon as it is final: the committed version.
+  using Durable = std::function<void(uint64_t version)>;
+
   // Runs `work` in a committed transaction; `own` is the caller's connection to the database.
   // Returns once the commit holding it is durable (or it failed), with `*version` the version
-  // that commit made.
-  Status Run(DatabasePool::Lease& own, const Work& work, uint64_t* version);
+  // that commit made. `on_durable` may be called first (at most once, on this thread), as soon
+  // as that commit is durable and `work` succeeded, when this thread leads the group and still
+  // has the commit to finish: the caller answers there, or after Run if it was not called.
+  Status Run(DatabasePool::Lease& own, const Work& work, uint64_t* version,
+             const Durable& on_durable = nullptr);
 
   // Writes queued and not yet taken by a leader.
   size_t waiting() const;
@@ -72,10 +80,17 @@ class GroupCommitter {
     bool done = false;
     bool aborted = false;  // its failure rolled back the group's transaction
   };
-  // Runs `members` as one transaction on `own` and fills in each one's status and version.
-  void RunGroup(DatabasePool::Lease& own, std::vector<Member*> members);
+  // Runs `members` as one transaction on `own` and answers each one (status, version, done).
+  // `leader` is the calling member, answered through `on_durable` if it is among them.
+  // `*answered` once they are (after which none may be touched: a follower's is gone).
+  void RunGroup(DatabasePool::Lease& own, std::vector<Member*> members, Member* leader,
+                const Durable& on_durable, bool* answered);
   // One Update over `members`; `*aborted` the member that rolled the transaction back.
-  Status RunOnce(DatabasePool::Lease& own, const std::vector<Member*>& members, Member** aborted);
+  // `on_durable` as Database::Update's, which sets `*answered`.
+  Status RunOnce(DatabasePool::Lease& own, const std::vector<Member*>& members, Member** aborted,
+                 const Durable& on_durable, const bool* answered);
+  // Marks `members` done at `version` and wakes them; none may be touched after.
+  void Answer(const std::vector<Member*>& members, uint64_t version);
   // Adds what `requests` writes in `updates` calls of Update cost to the metrics.
   void Record(const UpdateStats& before, const UpdateStats& after, size_t requests, size_t updates);
 

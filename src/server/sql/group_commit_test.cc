@@ -5,26 +5,33 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cloudlite/admin.h"
+#include "format/format.h"
 #include "server/http/metrics.h"
 #include "server/sql/service.h"
+#include "store/registry.h"
+#include "store/uri.h"
 #include "testing/temp_dir.h"
 
 namespace cloudlite::server::sql {
 namespace {
 namespace json = boost::json;
 
-// A one-shot pipeline of `sqls` (each an execute), then close.
-Response OneShot(SqlService& s, const std::vector<std::string>& sqls) {
+// A one-shot pipeline of `sqls` (each an execute), then close; `early` as a listener's.
+Response OneShot(SqlService& s, const std::vector<std::string>& sqls,
+                 EarlyAnswer* early = nullptr) {
   json::array requests;
   for (const std::string& sql : sqls) {
     requests.push_back(json::object{{"type", "execute"}, {"stmt", json::object{{"sql", sql}}}});
@@ -35,7 +42,27 @@ Response OneShot(SqlService& s, const std::vector<std::string>& sqls) {
   r.path = "/v2/pipeline";
   r.body = json::serialize(json::object{{"requests", std::move(requests)}});
   r.remote = "127.0.0.1:5000";
+  r.early = early;
   return s.Handle(r);
+}
+
+// What a listener would have sent before the handler returned.
+struct RecordedAnswer final : EarlyAnswer {
+  void Send(const Response& r) override {
+    sends++;
+    sent = r;
+    if (on_send) on_send(r);
+  }
+  std::function<void(const Response&)> on_send;
+  int sends = 0;
+  std::optional<Response> sent;
+};
+
+std::string VersionOf(const Response& r) {
+  for (const Header& h : r.headers) {
+    if (h.name == kVersionHeader) return h.value;
+  }
+  return "";
 }
 
 // The results of a 200 pipeline response.
@@ -193,6 +220,76 @@ TEST_F(GroupCommitTest, WritesQueuedBehindARunningGroupShareOneCommit) {
     for (const Header& h : responses[i].headers) b = h.name == kVersionHeader ? h.value : b;
     EXPECT_EQ(a, b);
     EXPECT_FALSE(a.empty());
+  }
+}
+
+// A write is answered as soon as its commit record is in the store (docs/server.md, "Group
+// commit"), with what the handler then returns; a failed write or a read is answered after.
+TEST_F(GroupCommitTest, AWriteIsAnsweredAsSoonAsItsCommitIsDurable) {
+  SqlService s(Options());
+  ASSERT_EQ(CodeOf(Results(OneShot(s, {"CREATE TABLE t (v TEXT)"})), 0), "(ok)");
+  Result<Uri> uri = Uri::Parse("file://" + dir_);
+  ASSERT_TRUE(uri.ok());
+  Result<std::unique_ptr<ObjectStore>> store = OpenStore(*uri, /*create=*/false);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  RecordedAnswer early;
+  bool record_there = false;
+  early.on_send = [&](const Response& r) {
+    const std::string key = format::LogKey("default", std::stoull(VersionOf(r)));
+    record_there = (*store)->Get(key).ok();
+  };
+  Response answer = OneShot(s, {"INSERT INTO t VALUES ('a')"}, &early);
+  ASSERT_EQ(early.sends, 1);
+  EXPECT_TRUE(record_there);
+  EXPECT_EQ(early.sent->status, 200);
+  EXPECT_EQ(early.sent->body, answer.body);
+  EXPECT_EQ(VersionOf(*early.sent), VersionOf(answer));
+  EXPECT_EQ(ResultOf(Results(answer), 0).at("affected_row_count"), 1);
+
+  RecordedAnswer failed, read;
+  Response error = OneShot(s, {"INSERT INTO missing VALUES (1)"}, &failed);
+  EXPECT_EQ(CodeOf(Results(error), 0), "SQLITE_ERROR");
+  Response rows = OneShot(s, {"SELECT count(*) FROM t"}, &read);
+  EXPECT_EQ(CodeOf(Results(rows), 0), "(ok)");
+  EXPECT_EQ(failed.sends + read.sends, 0);
+}
+
+// The members of a group are answered when its commit is durable, not when its leader has
+// finished the commit: the leader's own early answer waits here for the others'.
+TEST_F(GroupCommitTest, AGroupsMembersAreAnsweredBeforeItsLeaderEndsTheCommit) {
+  SqlService s(Options());
+  ASSERT_EQ(CodeOf(Results(OneShot(s, {"CREATE TABLE t (v TEXT)"})), 0), "(ok)");
+  constexpr int kMembers = 5;
+  std::atomic<int> answered{0};
+  std::atomic<int> leaders{0};
+  std::atomic<bool> others_first{false};
+  std::vector<RecordedAnswer> early(kMembers);
+  for (RecordedAnswer& e : early) {
+    e.on_send = [&](const Response&) {
+      leaders++;
+      others_first = Eventually([&] { return answered == kMembers - 1; });
+    };
+  }
+  latch_.Arm();
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { OneShot(s, {"INSERT INTO t VALUES ('held')"}); });
+  ASSERT_TRUE(Eventually([&] { return latch_.Held(); }));
+  std::vector<Response> responses(kMembers);
+  for (int i = 0; i < kMembers; i++) {
+    threads.emplace_back([&, i] {
+      responses[i] = OneShot(s, {"INSERT INTO t VALUES ('m')"}, &early[i]);
+      answered++;
+    });
+  }
+  ASSERT_TRUE(Eventually([&] { return s.writes_waiting("default") == kMembers; }));
+  latch_.Release();
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(latch_.Sizes().back(), static_cast<size_t>(kMembers));
+  EXPECT_EQ(leaders, 1);
+  EXPECT_TRUE(others_first);
+  for (int i = 0; i < kMembers; i++) {
+    EXPECT_EQ(CodeOf(Results(responses[i]), 0), "(ok)");
+    EXPECT_EQ(VersionOf(responses[i]), VersionOf(responses[0]));
   }
 }
 

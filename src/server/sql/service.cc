@@ -126,6 +126,13 @@ void SetVersion(Response* r, const Session& session) {
   r->set_header(std::string(kVersionHeader), std::to_string(session.version()));
 }
 
+// A one-shot pipeline's answer: its results, and the version it read or committed.
+Response OneShotResponse(const std::vector<StreamResult>& results, uint64_t version) {
+  Response r = Response::Json(200, PipelineBody(std::nullopt, std::nullopt, results));
+  r.set_header(std::string(kVersionHeader), std::to_string(version));
+  return r;
+}
+
 // The base_url a response gives with a baton: the configured one, none if not configured.
 std::optional<std::string> BaseUrl(const std::optional<std::string>& baton,
                                    const std::string& base_url) {
@@ -176,7 +183,8 @@ std::unique_ptr<Session> SqlService::OneShotSession(DatabasePool::Lease lease,
 
 std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
     const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
-    std::vector<StreamResult>* results, InlineUntil inline_until) {
+    std::vector<StreamResult>* results, InlineUntil inline_until,
+    const Session::Durable& on_durable) {
   // On the fast path nothing may wait on the network: what would is refused at once, and
   // the request goes to a worker.
   std::optional<OfflineScope> offline;
@@ -201,7 +209,7 @@ std::variant<std::unique_ptr<Session>, Response> SqlService::RunOneShot(
   session->BeginRequest(inline_until ? std::min(request.deadline, *inline_until)
                                      : request.deadline);
   std::optional<HranaError> abort;
-  Result<std::vector<StreamResult>> ran = session->RunAtomically(requests, &abort);
+  Result<std::vector<StreamResult>> ran = session->RunAtomically(requests, &abort, on_durable);
   session->EndRequest();
   // Out of time on the fast path (interrupted, or slow), or in need of the store: a worker runs
   // it again from the start.
@@ -387,15 +395,22 @@ std::optional<Response> SqlService::Pipeline(const Request& request, const Targe
   const bool one_shot =
       !p.baton && !p.requests.empty() && p.requests.back().type == StreamRequest::Type::kClose;
   if (one_shot) {
-    // A request without a stream: all of it in one transaction (re-run on a lost race).
+    // A request without a stream: all of it in one transaction (re-run on a lost race). A
+    // write is answered as soon as its commit is durable, where the listener can.
+    std::optional<Response> sent;
+    Session::Durable answer;
+    if (request.early && !inline_until) {
+      answer = [&](const std::vector<StreamResult>& results, uint64_t version) {
+        sent = OneShotResponse(results, version);
+        request.early->Send(*sent);
+      };
+    }
     std::vector<StreamResult> results;
-    auto ran = RunOneShot(request, target, p.requests, &results, inline_until);
+    auto ran = RunOneShot(request, target, p.requests, &results, inline_until, answer);
+    if (sent) return std::move(*sent);
     if (auto* r = std::get_if<Response>(&ran)) return std::move(*r);
     if (!std::get<std::unique_ptr<Session>>(ran)) return std::nullopt;
-    const Session& session = *std::get<std::unique_ptr<Session>>(ran);
-    response = Response::Json(200, PipelineBody(std::nullopt, std::nullopt, results));
-    SetVersion(&response, session);
-    return response;
+    return OneShotResponse(results, std::get<std::unique_ptr<Session>>(ran)->version());
   }
   if (inline_until) return std::nullopt;  // a stream's requests run on the workers
   auto stream = TakeStream(*streams_, *pool_, request, target.database, p.baton, options_.create,

@@ -115,10 +115,11 @@ class SqlService {
   // Runs `requests` as one atomic one-shot request (RunAtomically) on a fresh session: the
   // session, kept for the version it read or committed, with `*results` filled in;
   // or the error response. With `inline_until`, only reads on an idle connection, done in time:
-  // a null session for the rest.
+  // a null session for the rest. `on_durable` as RunAtomically's.
   std::variant<std::unique_ptr<Session>, Response> RunOneShot(
       const Request& request, const Target& target, const std::vector<StreamRequest>& requests,
-      std::vector<StreamResult>* results, InlineUntil inline_until);
+      std::vector<StreamResult>* results, InlineUntil inline_until,
+      const Session::Durable& on_durable = nullptr);
 
   const ServiceOptions options_;
   const WriteMetrics write_metrics_;

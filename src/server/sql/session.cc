@@ -711,7 +711,8 @@ bool Session::WouldWrite(const std::vector<StreamRequest>& requests) {
 }
 
 Result<std::vector<StreamResult>> Session::RunAtomically(const std::vector<StreamRequest>& requests,
-                                                         std::optional<HranaError>* abort) {
+                                                         std::optional<HranaError>* abort,
+                                                         const Durable& on_durable) {
   const bool writes = WouldWrite(requests);
   const State before = state_;
   std::vector<StreamResult> results;
@@ -731,16 +732,19 @@ Result<std::vector<StreamResult>> Session::RunAtomically(const std::vector<Strea
   nested_ = true;
   view_only_ = !writes;
   UpdateGuard();
+  GroupCommitter::Durable durable;
+  if (on_durable) durable = [&](uint64_t version) { on_durable(results, version); };
   Status s;
   if (!writes) {
     s = lease_.db().View([&](Connection&) { return body(); });
   } else if (committer_) {
     uint64_t version = 0;
     s = committer_->Run(
-        lease_, [&](DatabasePool::Lease& group) { return InGroup(group, body); }, &version);
+        lease_, [&](DatabasePool::Lease& group) { return InGroup(group, body); }, &version,
+        durable);
     if (s.ok()) committed_version_ = version;
   } else {
-    s = lease_.db().Update([&](Connection&) { return body(); });
+    s = lease_.db().Update([&](Connection&) { return body(); }, durable);
   }
   nested_ = false;
   view_only_ = false;

@@ -71,11 +71,15 @@ class Session {
 
   // One request, as a pipeline result.
   StreamResult Run(const StreamRequest& request);
+  // What a committed write's results are, as soon as the commit is durable (with its version).
+  using Durable = std::function<void(const std::vector<StreamResult>& results, uint64_t version)>;
   // All of `requests` in one transaction; a Status when that transaction failed as a whole
   // (nothing committed). When a statement's failure rolled it back, `*abort` says which
-  // (and the Status is InvalidArgument).
+  // (and the Status is InvalidArgument). `on_durable` may be called first, with the results, as
+  // GroupCommitter::Run's: a write's answer can go out while the commit is being finished.
   Result<std::vector<StreamResult>> RunAtomically(const std::vector<StreamRequest>& requests,
-                                                  std::optional<HranaError>* abort);
+                                                  std::optional<HranaError>* abort,
+                                                  const Durable& on_durable = nullptr);
   // Whether RunAtomically would run `requests` as a write (through the committer), rather
   // than in a View: unless every statement is known to only read, or this session may not write.
   bool WouldWrite(const std::vector<StreamRequest>& requests);
