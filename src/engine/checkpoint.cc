@@ -121,7 +121,10 @@ Status Engine::Checkpoint() {
   // longer do, and a collector keeps only what they name: no checkpoint from it (one LIST per
   // checkpoint; docs/format.md, "Re-syncing").
   CL_ASSIGN_OR_RETURN(bool newer, NewerCheckpointExists());
-  if (newer) return Status::Ok();
+  if (newer) {
+    basis_checked_ = {};  // re-sync, and checkpoint again from there
+    return Status::Ok();
+  }
   uint32_t page_size = map_.page_size();
   CL_ASSIGN_OR_RETURN(auto sparse, ReadSparseSegments());
   std::vector<uint32_t> pgnos = map_.PagesOutsideSegments(db_);

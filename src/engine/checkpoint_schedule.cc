@@ -84,6 +84,9 @@ Status Engine::AdoptCheckpoint(bool wait) {
   job->thread.join();
   checkpointing_version_ = 0;
   Engine& copy = *job->engine;
+  // It found a checkpoint newer than the map's basis (another engine's), and so made none: this
+  // engine re-syncs at its next transaction, even a write's, or it would never checkpoint again.
+  if (copy.resync_due()) basis_checked_ = {};
   // Intervals were skipped while it ran (one at a time): the next commit checkpoints again.
   const uint64_t interval = options_.checkpoint_interval;
   checkpoint_due_ = interval > 0 && version_ >= copy.version_ + interval;

@@ -166,6 +166,10 @@ class Engine {
   // Whether a Refresh has run and no commit failed since: the version is as good as a probe
   // would make it, but for commits made elsewhere since then.
   bool synced() const { return synced_; }
+  // Whether the page map must re-sync from the newest checkpoint before this engine can
+  // checkpoint again (another engine checkpointed past its basis): its next Refresh does, so a
+  // writer that skips the probe must not skip it then.
+  bool resync_due() const { return basis_checked_ == std::chrono::steady_clock::time_point{}; }
   const std::string& db() const { return db_; }
   ObjectStore& store() { return *store_; }
 

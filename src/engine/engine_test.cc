@@ -286,6 +286,47 @@ TEST_F(EngineTest, WritersTakingTurnsMakeOneCheckpointPerInterval) {
   EXPECT_EQ(checkpoints, expected);
 }
 
+// A writer whose map rests on a checkpoint older than another engine's newest makes no
+// checkpoint from it (a collector keeps only what the newest ones name). It used to stay so: a
+// writer that skips the freshness probe (a server's group commit) never re-synced, and its
+// database was never checkpointed again. Now the skipped checkpoint marks the engine for a
+// re-sync at its next transaction, and it checkpoints again after it.
+TEST_F(EngineTest, AWriterBehindAnotherEnginesCheckpointReSyncsAndCheckpointsAgain) {
+  EngineOptions options;
+  options.checkpoint_interval = 4;
+  auto first = OpenSynced(store_, options, nullptr, /*create=*/true);
+  ASSERT_OK(first);
+  ASSERT_OK((*first)->Commit({{1, Page(1, 'b')}}, kPageSize, 1));
+  auto second = OpenSynced(store_, options);  // its map on no checkpoint
+  ASSERT_OK(second);
+  for (uint32_t v = 2; v <= 4; v++) {
+    ASSERT_OK((*first)->Commit({{1, Page(1, static_cast<char>('a' + v))}}, kPageSize, 1));
+  }
+  ASSERT_OK((*first)->FinishCheckpoint());
+  ASSERT_OK((*second)->Refresh(/*force=*/true));  // at version 4, its map still on none
+  EXPECT_FALSE((*second)->resync_due());
+  for (uint32_t v = 5; v <= 8; v++) {  // commits without looking at the store, as a server's
+    ASSERT_OK((*second)->Commit({{1, Page(1, static_cast<char>('a' + v))}}, kPageSize, 1));
+  }
+  ASSERT_OK((*second)->FinishCheckpoint());
+  EXPECT_EQ(*ListAll(*store_, "db/ckpt/"),
+            (std::vector<std::string>{format::CheckpointKey("db", 4)}));
+  EXPECT_TRUE((*second)->resync_due());
+  ASSERT_OK((*second)->Refresh());  // what the next transaction does, write or not
+  EXPECT_FALSE((*second)->resync_due());
+  for (uint32_t v = 9; v <= 12; v++) {
+    ASSERT_OK((*second)->Commit({{1, Page(1, static_cast<char>('a' + v))}}, kPageSize, 1));
+  }
+  ASSERT_OK((*second)->FinishCheckpoint());
+  EXPECT_EQ(
+      *ListAll(*store_, "db/ckpt/"),
+      (std::vector<std::string>{format::CheckpointKey("db", 4), format::CheckpointKey("db", 12)}));
+  auto fresh = OpenSynced(store_);
+  ASSERT_OK(fresh);
+  EXPECT_EQ((*fresh)->checkpoint_version(), 12u);
+  EXPECT_EQ(ReadPage(**fresh, 1), Page(1, 'a' + 12));
+}
+
 // Holds every write of a checkpoint until opened, or fails it when `fail` (a process that died
 // before its checkpoint landed). The wait is bounded so that a broken test fails instead of
 // hanging.

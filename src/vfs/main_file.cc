@@ -184,8 +184,9 @@ void MainFile::Truncate(uint64_t size) {
 Status MainFile::StartTransaction() {
   last_error_ = Status::Ok();
   // A write needs no probe: committing on a stale version fails, and the commit then catches up
-  // (Commit). A connection that never synced, or whose last commit failed, probes anyway.
-  probe_skipped_ = expect_write_ && engine_->synced();
+  // (Commit). A connection that never synced, or whose last commit failed, probes anyway; so
+  // does one due to re-sync its map (Engine::resync_due), or it would never checkpoint again.
+  probe_skipped_ = expect_write_ && engine_->synced() && !engine_->resync_due();
   expect_write_ = false;
   const bool behind = engine_->version() < min_version_;
   min_version_ = 0;

@@ -6,12 +6,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "base/random.h"
 #include "cloudlite/admin.h"
 #include "store/registry.h"
+#include "store/uri.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 
@@ -164,9 +167,48 @@ TEST(DatabaseTest, OnDurableIsCalledOnceTheCommitIsInTheStore) {
   EXPECT_EQ(*QueryInt(**db, "SELECT count(*) FROM t"), 4);
 }
 
-// The statements every Update and View runs (BEGIN, COMMIT, a group commit's SAVEPOINT and
-// RELEASE) are prepared once per Database, not on every call; a PRAGMA (cloudlite's are answered
-// while being prepared), a script of several statements and a long text are not kept.
+// A connection whose Updates skip the freshness probe (as a server's group commit does) and
+// whose map rests on an older checkpoint than another connection's newest makes no checkpoint
+// from it: it must re-sync first, or the database is never checkpointed again and every opening
+// reads the whole log since (docs/design.md, "A writer behind another's checkpoint re-syncs at
+// once"). 64 commits per checkpoint.
+TEST(DatabaseTest, AWriterBehindAnotherConnectionsCheckpointCheckpointsAgain) {
+  const std::string root = TempStore();
+  auto uri = Uri::Parse(root);
+  ASSERT_OK(uri);
+  auto store = OpenStore(*uri, /*create=*/true);
+  ASSERT_OK(store);
+  auto checkpoints = [&] {
+    std::vector<std::string> keys;
+    Result<ListPage> page = (*store)->List("app/ckpt/", "", 1000);
+    if (page.ok()) keys = page->keys;
+    return keys;
+  };
+  auto first = Database::Open(root + "/app");
+  ASSERT_OK(first);
+  ASSERT_OK((*first)->Update([](Connection& c) { return c.Exec("CREATE TABLE t (x)"); }));
+  auto second = Database::Open(root + "/app");  // its map on no checkpoint
+  ASSERT_OK(second);
+  auto insert = [](Connection& c) { return c.Exec("INSERT INTO t VALUES (1)"); };
+  for (int v = 2; v <= 64; v++) ASSERT_OK((*first)->Update(insert));
+  // The checkpoint of version 64 is written in the background.
+  for (int i = 0; i < 3000 && checkpoints().empty(); i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(checkpoints().size(), 1u);
+  ASSERT_EQ(*QueryInt(**second, "SELECT count(*) FROM t"), 63);  // at version 64
+  for (int v = 65; v <= 192; v++) ASSERT_OK((*second)->Update(insert));
+  first->reset();
+  second->reset();  // closing finishes a checkpoint in flight
+  const std::vector<std::string> made = checkpoints();
+  ASSERT_FALSE(made.empty());
+  EXPECT_EQ(made.back().substr(made.back().rfind('/') + 1), "00000000000000000192") << made.back();
+}
+
+// The statements every Update and View runs// The statements every Update and View runs (BEGIN,
+// COMMIT, a group commit's SAVEPOINT and RELEASE) are prepared once per Database, not on every
+// call; a PRAGMA (cloudlite's are answered while being prepared), a script of several statements
+// and a long text are not kept.
 TEST(DatabaseTest, TransactionControlIsPreparedOnceAndPragmasNever) {
   auto db = Database::Open("mem://db-test-" + RandomHex(4) + "/app");
   ASSERT_OK(db);
