@@ -14,10 +14,9 @@
 #   SECONDS_PER_RUN=10 WORKERS=8 PEERS=1 bench/serve_bench.sh    # longer runs; serve --workers
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${CLOUDLITE_BUILD:-$root/build}
+# shellcheck source=bench/server-lib.sh
+. "$root/bench/server-lib.sh"
 bin=$build/cloudlite
-load=$build/bench/cloudlite_http_load
-fixed=$build/bench/cloudlite_fixed_response_server
 seconds=${SECONDS_PER_RUN:-5}
 workers=${WORKERS:-32}  # cloudlite serve --workers (its default)
 rounds=${ROUNDS:-3}    # alternating rounds of point queries and the fixed response
@@ -34,9 +33,6 @@ if [[ $peers == 1 ]]; then
     CLOUDLITE_NPM_DIR=${CLOUDLITE_BENCH_NPM_DIR:-/tmp/cloudlite-bench-npm} "$root/scripts/npm-deps.sh")
   cp "$root/bench/node/libsql_load.mjs" "$npm_dir/"
 fi
-
-# shellcheck source=bench/server-lib.sh
-. "$root/bench/server-lib.sh"
 
 insert=$(pipeline "INSERT INTO t (v) VALUES ('row {n} of the benchmark')")
 # $point and $point_args (server-lib.sh): both forms run one prepared statement per connection,

@@ -16,12 +16,11 @@
 # The callgrind file is left in $OUT (default ./callgrind.<variant>.out) for callgrind_annotate.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${CLOUDLITE_BUILD:-$root/build}
+# shellcheck source=bench/server-lib.sh
+. "$root/bench/server-lib.sh"
 variant=${1:?usage: serve_callgrind.sh args|text|fixed|insert|floor}
 seconds=${SECONDS_PER_RUN:-20}
 out=${OUT:-$PWD/callgrind.$variant.out}
-# shellcheck source=bench/server-lib.sh
-. "$root/bench/server-lib.sh"
 START_SECONDS=${START_SECONDS:-120}  # valgrind starts slowly
 
 # Its own pipeline of a whole stmt object (server-lib.sh's takes only the SQL).

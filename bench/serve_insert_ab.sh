@@ -12,17 +12,14 @@
 # in a temporary directory).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${CLOUDLITE_BUILD:-$root/build}
+# shellcheck source=bench/server-lib.sh
+. "$root/bench/server-lib.sh"
 before=${BEFORE:?set BEFORE to the cloudlite binary to compare with}
 after=$build/cloudlite
-load=$build/bench/cloudlite_http_load
-fixed=$build/bench/cloudlite_fixed_response_server
 seconds=${SECONDS_PER_RUN:-3}
 rounds=${ROUNDS:-10}
 clients=${CLIENTS:-1}
 workers=${WORKERS:-32}
-# shellcheck source=bench/server-lib.sh
-. "$root/bench/server-lib.sh"
 store=${STORE:-file://$work}
 insert=$(pipeline "INSERT INTO t (v) VALUES ('row {n} of the benchmark')")
 serve() {

@@ -13,16 +13,13 @@
 # number as an argument instead of writing it into the SQL.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${CLOUDLITE_BUILD:-$root/build}
+# shellcheck source=bench/server-lib.sh
+. "$root/bench/server-lib.sh"
 before=${BEFORE:?set BEFORE to the cloudlite binary to compare with}
 after=$build/cloudlite
-load=$build/bench/cloudlite_http_load
-fixed=$build/bench/cloudlite_fixed_response_server
 seconds=${SECONDS_PER_RUN:-4}
 rounds=${ROUNDS:-3}
 workers=${WORKERS:-32}
-# shellcheck source=bench/server-lib.sh
-. "$root/bench/server-lib.sh"
 if [[ ${ARGS:-0} == 1 ]]; then point=$point_args; fi  # both from server-lib.sh
 fill() {  # the table serve_bench.sh queries: 1000 rows
   curl -sS "$1/bench/v2/pipeline" \

@@ -1,7 +1,13 @@
 # Shared by the benchmark scripts that start servers (serve_bench.sh, serve_point_ab.sh,
-# serve_callgrind.sh): a scratch directory $work, and servers that print "listening on
-# http://..." started in the background and killed on exit; `pipeline` and the point query of the
-# first two. Source it after `set -euo pipefail`.
+# serve_insert_ab.sh, serve_callgrind.sh): the binaries ($build, $load, $fixed), a scratch
+# directory $work, and servers that print "listening on http://..." started in the background
+# and killed on exit; `pipeline` and the point query. Source it after `set -euo pipefail`, with
+# $root the tree.
+
+# The binaries, from $CLOUDLITE_BUILD (default build/ of the tree at $root).
+build=${CLOUDLITE_BUILD:-$root/build}
+load=$build/bench/cloudlite_http_load
+fixed=$build/bench/cloudlite_fixed_response_server
 
 work=$(mktemp -d)
 pids=()
