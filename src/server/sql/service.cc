@@ -122,14 +122,15 @@ std::optional<Response> EnsureMinVersion(const Request& request, Session& sessio
                        "VERSION_NOT_REACHED");
 }
 
-void SetVersion(Response* r, const Session& session) {
-  r->set_header(std::string(kVersionHeader), std::to_string(session.version()));
+// The version a response's request read or committed, for a client's later min_version.
+void SetVersion(Response* r, uint64_t version) {
+  r->set_header(std::string(kVersionHeader), std::to_string(version));
 }
 
 // A one-shot pipeline's answer: its results, and the version it read or committed.
 Response OneShotResponse(const std::vector<StreamResult>& results, uint64_t version) {
   Response r = Response::Json(200, PipelineBody(std::nullopt, std::nullopt, results));
-  r.set_header(std::string(kVersionHeader), std::to_string(version));
+  SetVersion(&r, version);
   return r;
 }
 
@@ -427,7 +428,7 @@ std::optional<Response> SqlService::Pipeline(const Request& request, const Targe
   results.reserve(p.requests.size());
   for (const StreamRequest& r : p.requests) results.push_back(session.Run(r));
   session.EndRequest();
-  SetVersion(&response, session);
+  SetVersion(&response, session.version());
   std::optional<std::string> baton = streams_->Put(std::move(taken));
   Response out =
       Response::Json(200, PipelineBody(baton, BaseUrl(baton, options_.base_url), results));
@@ -446,7 +447,7 @@ Response SqlService::Cursor(const Request& request, const Target& target) {
   session.BeginRequest(request.deadline);
   std::vector<StepOutcome> steps = session.RunBatch(parsed->batch);
   session.EndRequest();
-  std::string version = std::to_string(session.version());
+  const uint64_t version = session.version();
   std::optional<std::string> baton = streams_->Put(std::move(taken));
 
   // The entries, NDJSON: first the stream, then per step begin, rows and end (or its error).
@@ -457,7 +458,7 @@ Response SqlService::Cursor(const Request& request, const Target& target) {
   Response r;
   r.status = 200;
   r.set_header("content-type", "text/plain");
-  r.set_header(std::string(kVersionHeader), version);
+  SetVersion(&r, version);
   r.body = CursorHead(baton, BaseUrl(baton, options_.base_url)) + "\n";
   auto next = std::make_shared<size_t>(0);
   r.next_chunk = [lines, next](std::string* chunk) {
@@ -531,7 +532,7 @@ Response SqlService::SqlStatement(const Request& request, const Target& target) 
       result.last_insert_rowid ? json::value(*result.last_insert_rowid) : json::value(nullptr);
   body["version"] = session.version();
   Response response = Response::Json(200, json::serialize(body));
-  SetVersion(&response, session);
+  SetVersion(&response, session.version());
   return response;
 }
 
